@@ -1,0 +1,515 @@
+//! The catalog: the archive's source of truth, stored through sqlx (embedded SQLite by
+//! default). It knows rows and transactions; it never touches media files or HTTP.
+
+mod model;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row, SqlitePool};
+
+pub use model::*;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    #[error("cannot open the catalog at {url}: {source}")]
+    Open { url: String, source: sqlx::Error },
+    #[error("cannot bring the catalog schema up to date: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("catalog error: {0}")]
+    Db(#[from] sqlx::Error),
+}
+
+type Result<T> = std::result::Result<T, CatalogError>;
+
+/// Seconds since the Unix epoch: the catalog's clock.
+pub fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// What `ingest` records for a new session with its first recording, all in one transaction.
+#[derive(Debug)]
+pub struct NewSession<'a> {
+    pub body: &'a BodyName,
+    pub date: SessionDate,
+    pub title: &'a SessionTitle,
+    pub kind: &'a str,
+    pub number: Option<i64>,
+}
+
+#[derive(Debug)]
+pub struct NewRecording<'a> {
+    pub sha256: &'a str,
+    pub original_name: &'a str,
+    pub size_bytes: i64,
+    pub stored_path: &'a str,
+    pub duration_ms: Option<i64>,
+    pub probe_json: &'a str,
+}
+
+#[derive(Debug)]
+pub struct NewDocument<'a> {
+    pub kind: &'a str,
+    pub original_name: &'a str,
+    pub sha256: &'a str,
+    pub size_bytes: i64,
+    pub stored_path: &'a str,
+    pub media_type: &'a str,
+    pub text: Option<&'a str>,
+    pub extraction_state: &'a str,
+    pub extraction_note: Option<&'a str>,
+}
+
+#[derive(Debug)]
+pub struct NewMediaVersion<'a> {
+    pub dir: &'a str,
+    pub profile: &'a str,
+    pub master_playlist: &'a str,
+    pub mp4_file: Option<&'a str>,
+    pub audio_playlist: Option<&'a str>,
+    pub poster_file: Option<&'a str>,
+    pub duration_ms: i64,
+    pub warnings: Option<&'a str>,
+}
+
+#[derive(Debug)]
+pub struct NewRendition<'a> {
+    pub kind: &'a str,
+    pub width: Option<i64>,
+    pub height: Option<i64>,
+    pub bandwidth: i64,
+    pub average_bandwidth: Option<i64>,
+    pub codecs: &'a str,
+    pub playlist: &'a str,
+}
+
+/// Everything search indexes about one session.
+#[derive(Debug, Clone)]
+pub struct SearchSource {
+    pub session: SessionRow,
+    pub agenda: Vec<AgendaItem>,
+    pub documents: Vec<(String, String)>,
+}
+
+const SESSION_COLUMNS: &str = "s.id, s.body_id, b.name AS body_name, b.slug AS body_slug, s.date, \
+     s.title, s.kind, s.number, s.state, s.state_reason, m.dir AS media_dir, m.master_playlist, \
+     m.mp4_file, m.poster_file, m.duration_ms, m.warnings \
+     FROM sessions s JOIN bodies b ON b.id = s.body_id \
+     LEFT JOIN media_versions m ON m.id = (SELECT id FROM media_versions \
+        WHERE session_id = s.id ORDER BY version DESC LIMIT 1)";
+
+#[derive(Clone, Debug)]
+pub struct Catalog {
+    pool: SqlitePool,
+}
+
+impl Catalog {
+    /// Opens (creating if needed) the catalog and runs pending migrations.
+    pub async fn open(url: &str) -> Result<Catalog> {
+        let open_err = |source| CatalogError::Open {
+            url: url.to_string(),
+            source,
+        };
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(open_err)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await
+            .map_err(open_err)?;
+        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        Ok(Catalog { pool })
+    }
+
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// The session that already holds a recording with this content, if any.
+    pub async fn session_with_recording(&self, sha256: &str) -> Result<Option<i64>> {
+        Ok(
+            sqlx::query_scalar("SELECT session_id FROM recordings WHERE sha256 = ?")
+                .bind(sha256)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Creates the body if needed, the session, its first recording and a transcode job,
+    /// atomically. Returns (session id, job id).
+    pub async fn create_session(
+        &self,
+        session: &NewSession<'_>,
+        recording: &NewRecording<'_>,
+        job_payload: &str,
+    ) -> Result<(i64, i64)> {
+        let now = now();
+        let mut tx = self.pool.begin().await?;
+        let key = session.body.match_key();
+        let body_id: Option<i64> = sqlx::query_scalar("SELECT id FROM bodies WHERE match_key = ?")
+            .bind(&key)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let body_id = match body_id {
+            Some(id) => id,
+            None => sqlx::query_scalar(
+                "INSERT INTO bodies (slug, name, match_key, kind, created_at) \
+                 VALUES (?, ?, ?, ?, ?) RETURNING id",
+            )
+            .bind(session.body.slug())
+            .bind(session.body.as_str())
+            .bind(&key)
+            .bind(session.body.kind())
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?,
+        };
+        let session_id: i64 = sqlx::query_scalar(
+            "INSERT INTO sessions (body_id, date, title, kind, number, state, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, 'processing', ?, ?) RETURNING id",
+        )
+        .bind(body_id)
+        .bind(session.date.iso())
+        .bind(session.title.as_str())
+        .bind(session.kind)
+        .bind(session.number)
+        .bind(now)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO recordings (session_id, part, sha256, original_name, size_bytes, \
+             stored_path, duration_ms, probe_json, created_at) VALUES (?, 1, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(session_id)
+        .bind(recording.sha256)
+        .bind(recording.original_name)
+        .bind(recording.size_bytes)
+        .bind(recording.stored_path)
+        .bind(recording.duration_ms)
+        .bind(recording.probe_json)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        let job_id: i64 = sqlx::query_scalar(
+            "INSERT INTO jobs (kind, session_id, payload, state, run_after, created_at, updated_at) \
+             VALUES ('transcode', ?, ?, 'queued', ?, ?, ?) RETURNING id",
+        )
+        .bind(session_id)
+        .bind(job_payload)
+        .bind(now)
+        .bind(now)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        note_change(&mut tx, session_id).await?;
+        tx.commit().await?;
+        Ok((session_id, job_id))
+    }
+
+    /// Stores a document's row and, for an agenda, its numbered items.
+    pub async fn add_document(
+        &self,
+        session_id: i64,
+        doc: &NewDocument<'_>,
+        agenda_items: &[(Option<String>, String)],
+    ) -> Result<i64> {
+        let mut tx = self.pool.begin().await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO documents (session_id, kind, original_name, sha256, size_bytes, stored_path, \
+             media_type, text, extraction_state, extraction_note, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(session_id)
+        .bind(doc.kind)
+        .bind(doc.original_name)
+        .bind(doc.sha256)
+        .bind(doc.size_bytes)
+        .bind(doc.stored_path)
+        .bind(doc.media_type)
+        .bind(doc.text)
+        .bind(doc.extraction_state)
+        .bind(doc.extraction_note)
+        .bind(now())
+        .fetch_one(&mut *tx)
+        .await?;
+        let first: i64 = sqlx::query_scalar(
+            "SELECT COALESCE(MAX(position), 0) + 1 FROM agenda_items WHERE session_id = ?",
+        )
+        .bind(session_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        for (offset, (number, title)) in agenda_items.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO agenda_items (session_id, position, number, title) VALUES (?, ?, ?, ?)",
+            )
+            .bind(session_id)
+            .bind(first + offset as i64)
+            .bind(number)
+            .bind(title)
+            .execute(&mut *tx)
+            .await?;
+        }
+        note_change(&mut tx, session_id).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Records a published media version and marks the session published, atomically.
+    pub async fn publish_media(
+        &self,
+        session_id: i64,
+        media: &NewMediaVersion<'_>,
+        renditions: &[NewRendition<'_>],
+    ) -> Result<i64> {
+        let mut tx = self.pool.begin().await?;
+        let version: i64 = sqlx::query_scalar(
+            "SELECT COALESCE(MAX(version), 0) + 1 FROM media_versions WHERE session_id = ?",
+        )
+        .bind(session_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO media_versions (session_id, version, dir, profile, master_playlist, mp4_file, \
+             audio_playlist, poster_file, duration_ms, warnings, published_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(session_id)
+        .bind(version)
+        .bind(media.dir)
+        .bind(media.profile)
+        .bind(media.master_playlist)
+        .bind(media.mp4_file)
+        .bind(media.audio_playlist)
+        .bind(media.poster_file)
+        .bind(media.duration_ms)
+        .bind(media.warnings)
+        .bind(now())
+        .fetch_one(&mut *tx)
+        .await?;
+        for r in renditions {
+            sqlx::query(
+                "INSERT INTO renditions (media_version_id, kind, width, height, bandwidth, \
+                 average_bandwidth, codecs, playlist) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(id)
+            .bind(r.kind)
+            .bind(r.width)
+            .bind(r.height)
+            .bind(r.bandwidth)
+            .bind(r.average_bandwidth)
+            .bind(r.codecs)
+            .bind(r.playlist)
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query(
+            "UPDATE sessions SET state = 'published', state_reason = NULL, updated_at = ? WHERE id = ?",
+        )
+        .bind(now())
+        .bind(session_id)
+        .execute(&mut *tx)
+        .await?;
+        note_change(&mut tx, session_id).await?;
+        tx.commit().await?;
+        Ok(version)
+    }
+
+    /// The next media version number a session would get (for naming its directory).
+    pub async fn next_media_version(&self, session_id: i64) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "SELECT COALESCE(MAX(version), 0) + 1 FROM media_versions WHERE session_id = ?",
+        )
+        .bind(session_id)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    pub async fn set_session_failed(&self, session_id: i64, reason: &str) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE sessions SET state = 'failed', state_reason = ?, updated_at = ? WHERE id = ?",
+        )
+        .bind(reason)
+        .bind(now())
+        .bind(session_id)
+        .execute(&mut *tx)
+        .await?;
+        note_change(&mut tx, session_id).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Published sessions, newest first.
+    pub async fn list_sessions(&self, limit: i64, offset: i64) -> Result<Vec<SessionRow>> {
+        let sql = format!(
+            "SELECT {SESSION_COLUMNS} ORDER BY s.date DESC, s.id DESC LIMIT ? OFFSET ?"
+        );
+        Ok(sqlx::query_as(&sql)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    pub async fn count_sessions(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM sessions")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    pub async fn session(&self, id: i64) -> Result<Option<SessionRow>> {
+        let sql = format!("SELECT {SESSION_COLUMNS} WHERE s.id = ?");
+        Ok(sqlx::query_as(&sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    pub async fn agenda(&self, session_id: i64) -> Result<Vec<AgendaItem>> {
+        Ok(sqlx::query_as(
+            "SELECT id, position, number, title, start_ms FROM agenda_items \
+             WHERE session_id = ? ORDER BY position",
+        )
+        .bind(session_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    pub async fn documents(&self, session_id: i64) -> Result<Vec<DocumentRow>> {
+        Ok(sqlx::query_as(
+            "SELECT id, kind, original_name, media_type, size_bytes, extraction_state, \
+             extraction_note FROM documents WHERE session_id = ? ORDER BY id",
+        )
+        .bind(session_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// All a search index needs about one session; `None` if it no longer exists.
+    pub async fn search_source(&self, session_id: i64) -> Result<Option<SearchSource>> {
+        let Some(session) = self.session(session_id).await? else {
+            return Ok(None);
+        };
+        let agenda = self.agenda(session_id).await?;
+        let documents = sqlx::query(
+            "SELECT kind, text FROM documents WHERE session_id = ? AND text IS NOT NULL ORDER BY id",
+        )
+        .bind(session_id)
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .map(|row| (row.get::<String, _>(0), row.get::<String, _>(1)))
+        .collect();
+        Ok(Some(SearchSource {
+            session,
+            agenda,
+            documents,
+        }))
+    }
+
+    /// Sessions changed after `seq`, oldest change first, each once, with the newest seq seen.
+    pub async fn changes_since(&self, seq: i64, limit: i64) -> Result<(Vec<i64>, i64)> {
+        let rows = sqlx::query(
+            "SELECT session_id, MAX(seq) FROM search_changes WHERE seq > ? \
+             GROUP BY session_id ORDER BY MAX(seq) LIMIT ?",
+        )
+        .bind(seq)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut last = seq;
+        let mut ids = Vec::with_capacity(rows.len());
+        for row in rows {
+            ids.push(row.get::<i64, _>(0));
+            last = last.max(row.get::<i64, _>(1));
+        }
+        Ok((ids, last))
+    }
+
+    pub async fn job(&self, id: i64) -> Result<Option<JobRow>> {
+        Ok(sqlx::query_as(
+            "SELECT id, kind, session_id, payload, state, attempts, error FROM jobs WHERE id = ?",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// Claims a queued job by id for `owner` until the lease expires. False if someone else
+    /// holds it or it is no longer queued.
+    pub async fn claim_job(&self, id: i64, owner: &str, lease_seconds: i64) -> Result<bool> {
+        let now = now();
+        let done = sqlx::query(
+            "UPDATE jobs SET state = 'running', lease_owner = ?, lease_expires_at = ?, \
+             heartbeat_at = ?, attempts = attempts + 1, updated_at = ? \
+             WHERE id = ? AND (state = 'queued' OR (state = 'running' AND lease_expires_at < ?))",
+        )
+        .bind(owner)
+        .bind(now + lease_seconds)
+        .bind(now)
+        .bind(now)
+        .bind(id)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Progress report from a running job; also renews its lease.
+    pub async fn job_progress(
+        &self,
+        id: i64,
+        progress: f64,
+        speed: Option<f64>,
+        eta_seconds: Option<i64>,
+        lease_seconds: i64,
+    ) -> Result<()> {
+        let now = now();
+        sqlx::query(
+            "UPDATE jobs SET progress = ?, speed = ?, eta_seconds = ?, heartbeat_at = ?, \
+             lease_expires_at = ?, updated_at = ? WHERE id = ? AND state = 'running'",
+        )
+        .bind(progress)
+        .bind(speed)
+        .bind(eta_seconds)
+        .bind(now)
+        .bind(now + lease_seconds)
+        .bind(now)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn finish_job(&self, id: i64, error: Option<&str>) -> Result<()> {
+        let state = if error.is_some() { "failed" } else { "done" };
+        sqlx::query(
+            "UPDATE jobs SET state = ?, error = ?, progress = CASE WHEN ? = 'done' THEN 100 ELSE progress END, \
+             lease_owner = NULL, lease_expires_at = NULL, updated_at = ? WHERE id = ?",
+        )
+        .bind(state)
+        .bind(error)
+        .bind(state)
+        .bind(now())
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}
+
+async fn note_change(tx: &mut sqlx::SqliteConnection, session_id: i64) -> Result<()> {
+    sqlx::query("INSERT INTO search_changes (session_id, changed_at) VALUES (?, ?)")
+        .bind(session_id)
+        .bind(now())
+        .execute(tx)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,228 @@
+//! Domain types of the catalog. Values that come from outside (a body's name, a date, a
+//! title) can only be built by parsing, so nothing invalid travels inward.
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+/// Why a value given by a person or a file was refused.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum InvalidInput {
+    #[error("the body name is empty")]
+    EmptyBody,
+    #[error("the title is empty")]
+    EmptyTitle,
+    #[error("{what} is too long ({len} characters, at most {max})")]
+    TooLong {
+        what: &'static str,
+        len: usize,
+        max: usize,
+    },
+    #[error("{0:?} is not a date: write it as YYYY-MM-DD, e.g. 2009-03-12")]
+    BadDate(String),
+}
+
+/// The name of a council, committee or other body, trimmed and non-empty.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BodyName(String);
+
+impl BodyName {
+    pub fn parse(text: &str) -> Result<BodyName, InvalidInput> {
+        let text = collapse_spaces(text);
+        if text.is_empty() {
+            return Err(InvalidInput::EmptyBody);
+        }
+        check_len("the body name", &text, 200)?;
+        Ok(BodyName(text))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Lower case without accents or punctuation: "Commissione Urbanistica" and
+    /// "commissione  urbanística" name the same body.
+    pub fn match_key(&self) -> String {
+        fold(&self.0).split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
+    pub fn slug(&self) -> String {
+        slug(&self.0)
+    }
+
+    /// "Consiglio comunale" is the council; everything else defaults to committee.
+    pub fn kind(&self) -> &'static str {
+        let key = self.match_key();
+        if key.starts_with("consiglio") {
+            "council"
+        } else if key.starts_with("commissione") || key.starts_with("giunta") {
+            "committee"
+        } else {
+            "other"
+        }
+    }
+}
+
+/// The title of a session, trimmed and non-empty.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionTitle(String);
+
+impl SessionTitle {
+    pub fn parse(text: &str) -> Result<SessionTitle, InvalidInput> {
+        let text = collapse_spaces(text);
+        if text.is_empty() {
+            return Err(InvalidInput::EmptyTitle);
+        }
+        check_len("the title", &text, 500)?;
+        Ok(SessionTitle(text))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A calendar date in ISO form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct SessionDate(NaiveDate);
+
+impl SessionDate {
+    pub fn parse(text: &str) -> Result<SessionDate, InvalidInput> {
+        NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+            .map(SessionDate)
+            .map_err(|_| InvalidInput::BadDate(text.to_string()))
+    }
+
+    pub fn iso(&self) -> String {
+        self.0.format("%Y-%m-%d").to_string()
+    }
+}
+
+fn collapse_spaces(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn check_len(what: &'static str, text: &str, max: usize) -> Result<(), InvalidInput> {
+    let len = text.chars().count();
+    if len > max {
+        return Err(InvalidInput::TooLong { what, len, max });
+    }
+    Ok(())
+}
+
+/// Lower case, accents removed ("Città" → "citta").
+pub fn fold(text: &str) -> String {
+    deunicode::deunicode(text).to_lowercase()
+}
+
+/// A URL-safe name: "Commissione Urbanistica" → "commissione-urbanistica".
+pub fn slug(text: &str) -> String {
+    let folded = fold(text);
+    let mut out = String::with_capacity(folded.len());
+    for c in folded.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c);
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    while out.ends_with('-') {
+        out.pop();
+    }
+    out
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Body {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+    pub kind: String,
+}
+
+/// A session as lists and pages show it, with its body and published media (if any).
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct SessionRow {
+    pub id: i64,
+    pub body_id: i64,
+    pub body_name: String,
+    pub body_slug: String,
+    pub date: String,
+    pub title: String,
+    pub kind: String,
+    pub number: Option<i64>,
+    pub state: String,
+    pub state_reason: Option<String>,
+    pub media_dir: Option<String>,
+    pub master_playlist: Option<String>,
+    pub mp4_file: Option<String>,
+    pub poster_file: Option<String>,
+    pub duration_ms: Option<i64>,
+    pub warnings: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct AgendaItem {
+    pub id: i64,
+    pub position: i64,
+    pub number: Option<String>,
+    pub title: String,
+    pub start_ms: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct DocumentRow {
+    pub id: i64,
+    pub kind: String,
+    pub original_name: String,
+    pub media_type: String,
+    pub size_bytes: i64,
+    pub extraction_state: String,
+    pub extraction_note: Option<String>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct JobRow {
+    pub id: i64,
+    pub kind: String,
+    pub session_id: Option<i64>,
+    pub payload: String,
+    pub state: String,
+    pub attempts: i64,
+    pub error: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn body_names_fold_to_one_key() {
+        let a = BodyName::parse("  Commissione   Urbanistica ").unwrap();
+        let b = BodyName::parse("commissione urbanística").unwrap();
+        assert_eq!(a.as_str(), "Commissione Urbanistica");
+        assert_eq!(a.match_key(), b.match_key());
+        assert_eq!(a.slug(), "commissione-urbanistica");
+        assert_eq!(a.kind(), "committee");
+        assert_eq!(
+            BodyName::parse("Consiglio comunale").unwrap().kind(),
+            "council"
+        );
+        assert_eq!(BodyName::parse(" \t"), Err(InvalidInput::EmptyBody));
+    }
+
+    #[test]
+    fn dates_must_be_iso() {
+        assert_eq!(
+            SessionDate::parse("2009-03-12").unwrap().iso(),
+            "2009-03-12"
+        );
+        assert!(SessionDate::parse("12/03/2009").is_err());
+        assert!(SessionDate::parse("2009-02-30").is_err());
+    }
+
+    #[test]
+    fn slugs_are_url_safe() {
+        assert_eq!(slug("Città d'arte — 2009!"), "citta-d-arte-2009");
+        assert_eq!(fold("Perché"), "perche");
+    }
+}

@@ -1,0 +1,258 @@
+//! Configuration: one `Config` built from layers — built-in defaults for the embedded
+//! mode, then an optional TOML file, then `AULA_*` environment variables, then command-line
+//! flags (applied by the binary). It only describes where things are; it opens nothing.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// Everything aula needs to know about its surroundings.
+///
+/// | field | default | environment |
+/// |---|---|---|
+/// | `data_dir` | `./data` | `AULA_DATA_DIR` |
+/// | `database_url` | `sqlite://<data_dir>/aula.db` | `AULA_DATABASE_URL` |
+/// | `index_dir` | `<data_dir>/index` | `AULA_INDEX_DIR` |
+/// | `listen` | `127.0.0.1:8080` | `AULA_LISTEN` |
+/// | `web_dir` | `./web` | `AULA_WEB_DIR` |
+/// | `profiles_dir` | `./transcode-profiles` | `AULA_PROFILES_DIR` |
+/// | `ffmpeg` / `ffprobe` | found in `$PATH` | `AULA_FFMPEG` / `AULA_FFPROBE` |
+/// | `index_poll_ms` | 1000 | `AULA_INDEX_POLL_MS` |
+///
+/// Relative paths are taken from the working directory of the process.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Root of everything aula stores: originals, published media, staging, index, SQLite.
+    pub data_dir: PathBuf,
+    /// Catalog database. `None` means the embedded SQLite file inside `data_dir`.
+    pub database_url: Option<String>,
+    /// Where this process keeps its own copy of the search index. `None`: `data_dir/index`.
+    pub index_dir: Option<PathBuf>,
+    /// Address the HTTP server binds; port 0 picks a free port.
+    pub listen: SocketAddr,
+    /// Templates' companion assets and the npm packages (`web/node_modules`).
+    pub web_dir: PathBuf,
+    /// Transcode ladders, one TOML file each.
+    pub profiles_dir: PathBuf,
+    pub ffmpeg: PathBuf,
+    pub ffprobe: PathBuf,
+    /// How often a server looks at the catalog for changes to index.
+    pub index_poll_ms: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read configuration file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("configuration file {path} is not valid TOML for aula: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("{name}={value:?} is not valid: {reason}")]
+    Value {
+        name: String,
+        value: String,
+        reason: String,
+    },
+}
+
+/// The shape of a configuration file: every key optional, same names as the fields.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileLayer {
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    index_dir: Option<PathBuf>,
+    listen: Option<String>,
+    web_dir: Option<PathBuf>,
+    profiles_dir: Option<PathBuf>,
+    ffmpeg: Option<PathBuf>,
+    ffprobe: Option<PathBuf>,
+    index_poll_ms: Option<u64>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data_dir: PathBuf::from("./data"),
+            database_url: None,
+            index_dir: None,
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            web_dir: PathBuf::from("./web"),
+            profiles_dir: PathBuf::from("./transcode-profiles"),
+            ffmpeg: PathBuf::from("ffmpeg"),
+            ffprobe: PathBuf::from("ffprobe"),
+            index_poll_ms: 1000,
+        }
+    }
+}
+
+impl Config {
+    /// Defaults, then the file (if given), then the process environment.
+    pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
+        let mut config = Config::default();
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                path: path.to_owned(),
+                source,
+            })?;
+            config.apply_file(path, &text)?;
+        }
+        config.apply_env(|name| std::env::var(name).ok())?;
+        Ok(config)
+    }
+
+    fn apply_file(&mut self, path: &Path, text: &str) -> Result<(), ConfigError> {
+        let layer: FileLayer = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: path.to_owned(),
+            message: e.to_string(),
+        })?;
+        if let Some(v) = layer.data_dir {
+            self.data_dir = v;
+        }
+        if let Some(v) = layer.database_url {
+            self.database_url = Some(v);
+        }
+        if let Some(v) = layer.index_dir {
+            self.index_dir = Some(v);
+        }
+        if let Some(v) = layer.listen {
+            self.listen = parse_listen("listen", &v)?;
+        }
+        if let Some(v) = layer.web_dir {
+            self.web_dir = v;
+        }
+        if let Some(v) = layer.profiles_dir {
+            self.profiles_dir = v;
+        }
+        if let Some(v) = layer.ffmpeg {
+            self.ffmpeg = v;
+        }
+        if let Some(v) = layer.ffprobe {
+            self.ffprobe = v;
+        }
+        if let Some(v) = layer.index_poll_ms {
+            self.index_poll_ms = v;
+        }
+        Ok(())
+    }
+
+    /// Applies `AULA_*` variables read through `get` (a function so tests need not touch
+    /// the real process environment).
+    pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        if let Some(v) = get("AULA_DATA_DIR") {
+            self.data_dir = v.into();
+        }
+        if let Some(v) = get("AULA_DATABASE_URL") {
+            self.database_url = Some(v);
+        }
+        if let Some(v) = get("AULA_INDEX_DIR") {
+            self.index_dir = Some(v.into());
+        }
+        if let Some(v) = get("AULA_LISTEN") {
+            self.listen = parse_listen("AULA_LISTEN", &v)?;
+        }
+        if let Some(v) = get("AULA_WEB_DIR") {
+            self.web_dir = v.into();
+        }
+        if let Some(v) = get("AULA_PROFILES_DIR") {
+            self.profiles_dir = v.into();
+        }
+        if let Some(v) = get("AULA_FFMPEG") {
+            self.ffmpeg = v.into();
+        }
+        if let Some(v) = get("AULA_FFPROBE") {
+            self.ffprobe = v.into();
+        }
+        if let Some(v) = get("AULA_INDEX_POLL_MS") {
+            self.index_poll_ms = v.parse().map_err(|_| ConfigError::Value {
+                name: "AULA_INDEX_POLL_MS".into(),
+                value: v.clone(),
+                reason: "expected a whole number of milliseconds".into(),
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Sets the listen address from a flag's text.
+    pub fn set_listen(&mut self, text: &str) -> Result<(), ConfigError> {
+        self.listen = parse_listen("--listen", text)?;
+        Ok(())
+    }
+
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}", self.data_dir.join("aula.db").display()),
+        }
+    }
+
+    pub fn index_dir(&self) -> PathBuf {
+        self.index_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("index"))
+    }
+
+    /// Originals, content-addressed by SHA-256; never modified.
+    pub fn originals_dir(&self) -> PathBuf {
+        self.data_dir.join("originals")
+    }
+
+    /// Published media versions; what `/media/` serves.
+    pub fn media_dir(&self) -> PathBuf {
+        self.data_dir.join("media")
+    }
+
+    /// Work in progress; never served.
+    pub fn staging_dir(&self) -> PathBuf {
+        self.data_dir.join("staging")
+    }
+}
+
+fn parse_listen(name: &str, text: &str) -> Result<SocketAddr, ConfigError> {
+    text.parse().map_err(|_| ConfigError::Value {
+        name: name.into(),
+        value: text.into(),
+        reason: "expected an address and port such as 127.0.0.1:8080 (port 0 picks a free one)"
+            .into(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layers_apply_in_order() {
+        let mut config = Config::default();
+        config
+            .apply_file(
+                Path::new("aula.toml"),
+                "data_dir = \"/srv/aula\"\nlisten = \"0.0.0.0:9000\"\n",
+            )
+            .unwrap();
+        assert_eq!(config.data_dir, PathBuf::from("/srv/aula"));
+        config
+            .apply_env(|name| (name == "AULA_LISTEN").then(|| "127.0.0.1:0".to_string()))
+            .unwrap();
+        assert_eq!(config.listen.port(), 0);
+        assert_eq!(config.data_dir, PathBuf::from("/srv/aula"));
+        assert_eq!(config.database_url(), "sqlite:///srv/aula/aula.db");
+        assert_eq!(config.index_dir(), PathBuf::from("/srv/aula/index"));
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let mut config = Config::default();
+        let err = config
+            .apply_env(|name| (name == "AULA_LISTEN").then(|| "localhost".to_string()))
+            .unwrap_err();
+        assert!(err.to_string().contains("AULA_LISTEN"), "{err}");
+        let err = config
+            .apply_file(Path::new("x.toml"), "colour = 1")
+            .unwrap_err();
+        assert!(err.to_string().contains("x.toml"), "{err}");
+    }
+}

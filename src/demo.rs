@@ -1,0 +1,124 @@
+//! Demo archive: short recordings in the legacy formats town halls actually hold, made
+//! with ffmpeg's lavfi sources, each with a small Italian agenda. Only for `aula demo`
+//! and tests; nothing here is used when serving a real archive.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::process::{self, ProcessError};
+
+/// One demo recording: how to make it and what the clerk would say about it.
+pub struct DemoRecording {
+    pub file_name: &'static str,
+    pub body: &'static str,
+    pub date: &'static str,
+    pub title: &'static str,
+    pub agenda: &'static str,
+    /// ffmpeg arguments between the inputs and the output file.
+    ffmpeg_args: &'static [&'static str],
+}
+
+/// Seconds of each demo recording: long enough to seek in, short enough to transcode fast.
+pub const DEMO_SECONDS: u32 = 12;
+
+pub const RECORDINGS: &[DemoRecording] = &[
+    DemoRecording {
+        file_name: "consiglio_2007-04-16.flv",
+        body: "Consiglio comunale",
+        date: "2007-04-16",
+        title: "Seduta ordinaria: bilancio di previsione 2007",
+        agenda: "ORDINE DEL GIORNO\n\n\
+            1. Comunicazioni del Presidente\n\
+            2. Approvazione del verbale della seduta precedente\n\
+            3. Bilancio di previsione 2007 e relazione previsionale e programmatica\n\
+            4. Interrogazioni sulla viabilità del centro storico\n",
+        ffmpeg_args: &[
+            "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25",
+            "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100",
+            "-c:v", "flv", "-q:v", "6", "-c:a", "libmp3lame", "-b:a", "64k", "-ar", "44100",
+        ],
+    },
+    DemoRecording {
+        file_name: "commissione urbanistica 12-03-2009.wmv",
+        body: "Commissione Urbanistica",
+        date: "2009-03-12",
+        title: "Variante al piano regolatore generale: area ex Fornace",
+        agenda: "ORDINE DEL GIORNO\n\n\
+            1) Variante al piano regolatore generale per l'area ex Fornace\n\
+            2) Parere sul piano del traffico urbano\n\
+            3) Varie ed eventuali\n",
+        ffmpeg_args: &[
+            "-f", "lavfi", "-i", "smptebars=size=320x240:rate=25",
+            "-f", "lavfi", "-i", "sine=frequency=330:sample_rate=44100",
+            "-c:v", "wmv2", "-b:v", "400k", "-c:a", "wmav2", "-b:a", "64k", "-f", "asf",
+        ],
+    },
+    DemoRecording {
+        file_name: "Commissione_Bilancio_29-11-2004.mpg",
+        body: "Commissione Bilancio",
+        date: "2004-11-29",
+        title: "Assestamento generale di bilancio e tributi locali",
+        agenda: "Punto 1 – Assestamento generale del bilancio 2004\n\
+            Punto 2 – Tariffe dei tributi locali per l'anno 2005\n\
+            Punto 3 – Contributi alle associazioni della città\n",
+        ffmpeg_args: &[
+            "-f", "lavfi", "-i", "testsrc=size=720x576:rate=25",
+            "-f", "lavfi", "-i", "sine=frequency=220:sample_rate=48000",
+            "-vf", "setsar=16/15", "-flags", "+ilme+ildct", "-top", "1",
+            "-c:v", "mpeg2video", "-b:v", "2500k", "-aspect", "4:3",
+            "-c:a", "mp2", "-b:a", "192k", "-ac", "2", "-f", "vob",
+        ],
+    },
+    DemoRecording {
+        file_name: "commissione_ambiente_07-06-2011.mp3",
+        body: "Commissione Ambiente",
+        date: "2011-06-07",
+        title: "Qualità dell'aria e mobilità sostenibile",
+        agenda: "1. Relazione sulla qualità dell'aria nel territorio comunale\n\
+            2. Piano della mobilità sostenibile: piste ciclabili\n\
+            3. Perché ridurre il traffico nelle zone scolastiche\n",
+        ffmpeg_args: &[
+            "-f", "lavfi", "-i", "sine=frequency=180:sample_rate=44100",
+            "-c:a", "libmp3lame", "-b:a", "64k",
+        ],
+    },
+];
+
+impl DemoRecording {
+    /// Writes the recording and its agenda into `dir` (unless already there, so a second
+    /// demo run ingests the same bytes and creates nothing new). Returns both paths.
+    pub async fn generate(
+        &self,
+        ffmpeg: &Path,
+        dir: &Path,
+    ) -> Result<(PathBuf, PathBuf), ProcessError> {
+        let video = dir.join(self.file_name);
+        let agenda = dir.join(format!("{}.odg.txt", self.file_name));
+        let io = |source| ProcessError::Io {
+            program: "aula demo".into(),
+            source,
+        };
+        tokio::fs::create_dir_all(dir).await.map_err(io)?;
+        tokio::fs::write(&agenda, self.agenda).await.map_err(io)?;
+        if tokio::fs::metadata(&video).await.is_err() {
+            // Keep the extension last: ffmpeg picks the container from it.
+            let part = dir.join(format!(".part-{}", self.file_name));
+            let mut args: Vec<String> = vec!["-hide_banner".into(), "-v".into(), "error".into(), "-y".into()];
+            args.extend(self.ffmpeg_args.iter().map(|s| s.to_string()));
+            args.extend([
+                "-t".into(),
+                DEMO_SECONDS.to_string(),
+                "-fflags".into(),
+                "+bitexact".into(),
+                "-flags:v".into(),
+                "+bitexact".into(),
+                "-flags:a".into(),
+                "+bitexact".into(),
+                part.display().to_string(),
+            ]);
+            process::run(ffmpeg, &args, Duration::from_secs(120)).await?;
+            tokio::fs::rename(&part, &video).await.map_err(io)?;
+        }
+        Ok((video, agenda))
+    }
+}

@@ -1,0 +1,279 @@
+//! Server-rendered pages (askama templates in `web/templates`, escaped by default). The
+//! player works without JavaScript; scripts only enhance.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use super::api::{media_url, page_url};
+use super::AppState;
+use crate::catalog::{AgendaItem, DocumentRow, SessionRow};
+use crate::search::SessionHit;
+
+/// A session as the templates show it, with its text already formatted.
+pub struct SessionView {
+    pub url: String,
+    pub title: String,
+    pub body: String,
+    pub date_iso: String,
+    pub date_text: String,
+    pub duration_text: String,
+    pub state: String,
+    pub state_reason: String,
+    pub master: Option<String>,
+    pub mp4: Option<String>,
+    pub poster: Option<String>,
+}
+
+impl From<SessionRow> for SessionView {
+    fn from(s: SessionRow) -> Self {
+        let published = s.state == "published";
+        let url = |file: &Option<String>| match (&s.media_dir, file) {
+            (Some(dir), Some(f)) if published => Some(media_url(dir, f)),
+            _ => None,
+        };
+        SessionView {
+            master: url(&s.master_playlist),
+            mp4: url(&s.mp4_file),
+            poster: url(&s.poster_file),
+            url: page_url(s.id),
+            date_text: italian_date(&s.date),
+            duration_text: s.duration_ms.map(clock).unwrap_or_default(),
+            title: s.title,
+            body: s.body_name,
+            date_iso: s.date,
+            state: s.state,
+            state_reason: s.state_reason.unwrap_or_default(),
+        }
+    }
+}
+
+pub struct AgendaView {
+    pub number: String,
+    pub title: String,
+    pub start: Option<(u64, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    sessions: Vec<SessionView>,
+}
+
+#[derive(Template)]
+#[template(path = "session.html")]
+struct SessionPage {
+    s: SessionView,
+    agenda: Vec<AgendaView>,
+    documents: Vec<DocumentRow>,
+    start_at: u64,
+}
+
+#[derive(Template)]
+#[template(path = "search.html")]
+struct SearchPage {
+    query: String,
+    results: Vec<SessionHit>,
+    error: String,
+}
+
+#[derive(Template)]
+#[template(path = "not_found.html")]
+struct NotFoundPage;
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage;
+
+fn html(status: StatusCode, page: impl Template) -> HttpResponse {
+    match page.render() {
+        Ok(body) => HttpResponse::build(status)
+            .content_type("text/html; charset=utf-8")
+            .insert_header(("Cache-Control", "no-cache"))
+            .body(body),
+        Err(e) => error_page(e),
+    }
+}
+
+fn error_page(error: impl std::fmt::Display) -> HttpResponse {
+    tracing::error!(%error, "page failed");
+    let body = ErrorPage
+        .render()
+        .unwrap_or_else(|_| "Errore interno".to_string());
+    HttpResponse::InternalServerError()
+        .content_type("text/html; charset=utf-8")
+        .body(body)
+}
+
+pub async fn home(state: web::Data<AppState>) -> HttpResponse {
+    match state.archive.catalog.list_sessions(50, 0).await {
+        Ok(rows) => html(
+            StatusCode::OK,
+            HomePage {
+                sessions: rows.into_iter().map(SessionView::from).collect(),
+            },
+        ),
+        Err(e) => error_page(e),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SessionParams {
+    t: Option<String>,
+}
+
+pub async fn session(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    params: web::Query<SessionParams>,
+) -> HttpResponse {
+    let Ok(id) = id.parse::<i64>() else {
+        return not_found().await;
+    };
+    let catalog = &state.archive.catalog;
+    let (row, agenda, documents) = match tokio::try_join!(
+        catalog.session(id),
+        catalog.agenda(id),
+        catalog.documents(id)
+    ) {
+        Ok((Some(row), agenda, documents)) => (row, agenda, documents),
+        Ok((None, _, _)) => return not_found().await,
+        Err(e) => return error_page(e),
+    };
+    let start_at = params
+        .t
+        .as_deref()
+        .and_then(parse_start)
+        .unwrap_or(0);
+    html(
+        StatusCode::OK,
+        SessionPage {
+            s: row.into(),
+            agenda: agenda.into_iter().map(agenda_view).collect(),
+            documents,
+            start_at,
+        },
+    )
+}
+
+fn agenda_view(item: AgendaItem) -> AgendaView {
+    AgendaView {
+        number: item.number.unwrap_or_default(),
+        title: item.title,
+        start: item
+            .start_ms
+            .map(|ms| ((ms.max(0) / 1000) as u64, clock(ms))),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SearchParams {
+    q: Option<String>,
+}
+
+pub async fn search(state: web::Data<AppState>, params: web::Query<SearchParams>) -> HttpResponse {
+    let query = params.q.clone().unwrap_or_default();
+    let (results, error) = match state.search.search(&query, 20) {
+        Ok(results) => (results, String::new()),
+        Err(e) => (Vec::new(), e.to_string()),
+    };
+    let status = if error.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    html(
+        status,
+        SearchPage {
+            query,
+            results,
+            error,
+        },
+    )
+}
+
+pub async fn not_found() -> HttpResponse {
+    html(StatusCode::NOT_FOUND, NotFoundPage)
+}
+
+/// `?t=` as seconds (`95`), or `1:35`, or `1h2m3s`.
+fn parse_start(text: &str) -> Option<u64> {
+    let text = text.trim();
+    if let Ok(s) = text.parse::<u64>() {
+        return Some(s);
+    }
+    if text.contains(':') {
+        let mut total = 0u64;
+        for part in text.split(':') {
+            total = total.checked_mul(60)?.checked_add(part.parse().ok()?)?;
+        }
+        return Some(total);
+    }
+    let mut total = 0u64;
+    let mut number = String::new();
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            number.push(c);
+        } else {
+            let n: u64 = number.parse().ok()?;
+            number.clear();
+            let unit = match c {
+                'h' => 3600,
+                'm' => 60,
+                's' => 1,
+                _ => return None,
+            };
+            total = total.checked_add(n.checked_mul(unit)?)?;
+        }
+    }
+    number.is_empty().then_some(total)
+}
+
+/// 3723000 ms → "1:02:03"; 95000 → "1:35".
+fn clock(ms: i64) -> String {
+    let s = ms.max(0) / 1000;
+    let (h, m, s) = (s / 3600, (s / 60) % 60, s % 60);
+    if h > 0 {
+        format!("{h}:{m:02}:{s:02}")
+    } else {
+        format!("{m}:{s:02}")
+    }
+}
+
+/// "2009-03-12" → "12 marzo 2009".
+fn italian_date(iso: &str) -> String {
+    const MONTHS: [&str; 12] = [
+        "gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio", "agosto",
+        "settembre", "ottobre", "novembre", "dicembre",
+    ];
+    let mut parts = iso.split('-');
+    let (Some(y), Some(m), Some(d)) = (parts.next(), parts.next(), parts.next()) else {
+        return iso.to_string();
+    };
+    match (m.parse::<usize>(), d.parse::<u32>()) {
+        (Ok(m @ 1..=12), Ok(d)) => format!("{d} {} {y}", MONTHS[m - 1]),
+        _ => iso.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn start_times() {
+        assert_eq!(parse_start("95"), Some(95));
+        assert_eq!(parse_start("1:35"), Some(95));
+        assert_eq!(parse_start("1h2m3s"), Some(3723));
+        assert_eq!(parse_start("abc"), None);
+        assert_eq!(parse_start("99999999999999999999:1"), None);
+    }
+
+    #[test]
+    fn formatting() {
+        assert_eq!(clock(3_723_000), "1:02:03");
+        assert_eq!(clock(95_000), "1:35");
+        assert_eq!(italian_date("2009-03-12"), "12 marzo 2009");
+    }
+}

@@ -1,0 +1,186 @@
+//! Runs one long ffmpeg job through the `ffmpeg-sidecar` crate: progress events out, a
+//! deadline and a cancel flag in, the child killed on either. It does not decide what
+//! ffmpeg does (that is `plan`) nor where the output goes (that is `publish`).
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use ffmpeg_sidecar::command::FfmpegCommand;
+use ffmpeg_sidecar::event::{FfmpegEvent, LogLevel};
+
+use crate::process::{program_name, tail, ProcessError};
+
+/// A progress report: how far into the source, and how fast.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Progress {
+    pub done_s: f64,
+    pub total_s: f64,
+    /// Multiple of real time, as ffmpeg reports it.
+    pub speed: Option<f64>,
+}
+
+impl Progress {
+    pub fn percent(&self) -> f64 {
+        if self.total_s <= 0.0 {
+            return 0.0;
+        }
+        (self.done_s / self.total_s * 100.0).clamp(0.0, 100.0)
+    }
+
+    pub fn eta_seconds(&self) -> Option<i64> {
+        let speed = self.speed.filter(|s| *s > 0.0)?;
+        Some(((self.total_s - self.done_s).max(0.0) / speed).round() as i64)
+    }
+}
+
+/// Runs ffmpeg with `args` on a blocking thread, calling `on_progress` for each progress
+/// line. Kills ffmpeg when `timeout` passes or `cancel` is set.
+pub async fn run_ffmpeg(
+    ffmpeg: PathBuf,
+    args: Vec<String>,
+    total_s: f64,
+    timeout: Duration,
+    cancel: Arc<AtomicBool>,
+    on_progress: impl Fn(Progress) + Send + 'static,
+) -> Result<(), ProcessError> {
+    tokio::task::spawn_blocking(move || {
+        run_blocking(&ffmpeg, &args, total_s, timeout, &cancel, &on_progress)
+    })
+    .await
+    .map_err(|e| ProcessError::Io {
+        program: "ffmpeg".into(),
+        source: std::io::Error::other(e.to_string()),
+    })?
+}
+
+fn run_blocking(
+    ffmpeg: &std::path::Path,
+    args: &[String],
+    total_s: f64,
+    timeout: Duration,
+    cancel: &Arc<AtomicBool>,
+    on_progress: &dyn Fn(Progress),
+) -> Result<(), ProcessError> {
+    let program = program_name(ffmpeg);
+    let mut command = FfmpegCommand::new_with_path(ffmpeg);
+    command.args(args);
+    let child = command.spawn().map_err(|source| ProcessError::Spawn {
+        program: program.clone(),
+        source,
+    })?;
+    let child = Arc::new(Mutex::new(child));
+    let events = child
+        .lock()
+        .map_err(|_| io_err(&program, "ffmpeg handle poisoned"))?
+        .iter()
+        .map_err(|e| io_err(&program, &e.to_string()))?;
+
+    // The watchdog kills ffmpeg on deadline or cancel; the event loop below then ends
+    // because ffmpeg's stderr closes.
+    let finished = Arc::new(AtomicBool::new(false));
+    let timed_out = Arc::new(AtomicBool::new(false));
+    let watchdog = {
+        let child = Arc::clone(&child);
+        let finished = Arc::clone(&finished);
+        let timed_out = Arc::clone(&timed_out);
+        let started = Instant::now();
+        let cancel = Arc::clone(cancel);
+        std::thread::spawn(move || {
+            while !finished.load(Ordering::Acquire) {
+                let late = started.elapsed() > timeout;
+                if late || cancel.load(Ordering::Acquire) {
+                    timed_out.store(late, Ordering::Release);
+                    if let Ok(mut c) = child.lock() {
+                        let _ = c.kill();
+                    }
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        })
+    };
+
+    let mut errors: Vec<String> = Vec::new();
+    for event in events {
+        match event {
+            FfmpegEvent::Progress(p) => on_progress(Progress {
+                done_s: parse_time(&p.time).unwrap_or(0.0),
+                total_s,
+                speed: (p.speed > 0.0).then_some(p.speed as f64),
+            }),
+            FfmpegEvent::Log(LogLevel::Error | LogLevel::Fatal, line) | FfmpegEvent::Error(line) => {
+                if errors.len() < 20 {
+                    errors.push(line);
+                }
+            }
+            _ => {}
+        }
+    }
+    finished.store(true, Ordering::Release);
+    let _ = watchdog.join();
+    let status = child
+        .lock()
+        .map_err(|_| io_err(&program, "ffmpeg handle poisoned"))?
+        .wait()
+        .map_err(|source| ProcessError::Io {
+            program: program.clone(),
+            source,
+        })?;
+    if timed_out.load(Ordering::Acquire) {
+        return Err(ProcessError::Timeout {
+            program,
+            seconds: timeout.as_secs(),
+        });
+    }
+    if cancel.load(Ordering::Acquire) {
+        return Err(ProcessError::Failed {
+            program,
+            status: "cancelled".into(),
+            stderr: "the job was cancelled".into(),
+        });
+    }
+    if !status.success() {
+        return Err(ProcessError::Failed {
+            program,
+            status: status.to_string(),
+            stderr: tail(&errors.join("\n"), 600),
+        });
+    }
+    Ok(())
+}
+
+fn io_err(program: &str, message: &str) -> ProcessError {
+    ProcessError::Io {
+        program: program.to_string(),
+        source: std::io::Error::other(message.to_string()),
+    }
+}
+
+/// "00:01:02.50" → 62.5
+fn parse_time(text: &str) -> Option<f64> {
+    let mut seconds = 0.0;
+    for part in text.trim().split(':') {
+        seconds = seconds * 60.0 + part.parse::<f64>().ok()?;
+    }
+    (seconds >= 0.0).then_some(seconds)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_arithmetic() {
+        assert_eq!(parse_time("00:01:02.50"), Some(62.5));
+        assert_eq!(parse_time("N/A"), None);
+        let p = Progress {
+            done_s: 30.0,
+            total_s: 120.0,
+            speed: Some(3.0),
+        };
+        assert_eq!(p.percent(), 25.0);
+        assert_eq!(p.eta_seconds(), Some(30));
+    }
+}

@@ -1,0 +1,17 @@
+//! aula: a council-session video archive and streaming server.
+//!
+//! The library holds every capability; the `aula` binary (src/main.rs) and the HTTP layer
+//! (`http`) are thin shells around it. See DESIGN.md in the shared folder for the picture.
+
+pub mod archive;
+pub mod catalog;
+pub mod config;
+pub mod demo;
+pub mod documents;
+pub mod http;
+pub mod ingest;
+pub mod process;
+pub mod search;
+
+pub use archive::Archive;
+pub use config::Config;
