@@ -1,1 +1,7 @@
+//! All integration tests in one binary, so the suite links once.
 
+mod bad_input;
+mod browser;
+mod helpers;
+mod ingest_and_serve;
+mod search;

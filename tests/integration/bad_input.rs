@@ -1,0 +1,73 @@
+//! Files that are not recordings are refused with a message naming the file and the
+//! problem, and leave nothing behind: no session, no job, no stored file.
+
+use aula::catalog::Catalog;
+
+use crate::helpers::{files_under, ingest, scratch};
+
+#[tokio::test]
+async fn empty_and_random_files_are_refused_and_change_nothing() {
+    let root = scratch("bad-input");
+    let data_dir = root.join("data");
+    let empty = root.join("vuoto.flv");
+    std::fs::write(&empty, b"").unwrap();
+    let random = root.join("casuale.mp4");
+    // Deterministic noise: a simple LCG, so the test is repeatable.
+    let mut x: u32 = 12345;
+    let noise: Vec<u8> = (0..64 * 1024)
+        .map(|_| {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            (x >> 16) as u8
+        })
+        .collect();
+    std::fs::write(&random, noise).unwrap();
+
+    for (file, problem) in [(&empty, "empty"), (&random, "not a recording")] {
+        let out = ingest(&data_dir, file, "Seduta", None);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{} was accepted", file.display());
+        assert!(
+            stderr.contains(&file.display().to_string()),
+            "message names the file: {stderr}"
+        );
+        assert!(stderr.contains(problem), "message says {problem:?}: {stderr}");
+    }
+
+    let catalog = Catalog::open(&format!("sqlite://{}", data_dir.join("aula.db").display()))
+        .await
+        .unwrap();
+    for table in ["sessions", "recordings", "jobs", "documents", "bodies"] {
+        let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
+            .fetch_one(catalog.pool())
+            .await
+            .unwrap();
+        assert_eq!(n, 0, "{table} is not empty");
+    }
+    for area in ["originals", "media", "staging"] {
+        let left = files_under(&data_dir.join(area));
+        assert!(left.is_empty(), "{area} holds {left:?}");
+    }
+}
+
+#[tokio::test]
+async fn bad_metadata_is_refused_before_anything_runs() {
+    let root = scratch("bad-metadata");
+    let data_dir = root.join("data");
+    let out = crate::helpers::aula(&data_dir)
+        .args(["ingest", "/nonexistent.flv", "--body", "Consiglio"])
+        .args(["--date", "12/03/2009", "--title", "x"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--date") && stderr.contains("YYYY-MM-DD"), "{stderr}");
+
+    let out = crate::helpers::aula(&data_dir)
+        .args(["ingest", "/nonexistent.flv", "--body", "Consiglio"])
+        .args(["--date", "2009-03-12", "--title", "x"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("/nonexistent.flv: no such file"), "{stderr}");
+}

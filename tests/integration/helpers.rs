@@ -1,0 +1,210 @@
+//! What every integration test uses: media made with ffmpeg's lavfi sources, the real
+//! `aula` binary for ingest, and the real server started in-process on a free port.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+use aula::http::Application;
+use aula::{Archive, Config};
+
+pub const MANIFEST_DIR: &str = env!("CARGO_MANIFEST_DIR");
+
+/// A scratch directory under cargo's target dir, emptied first.
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create scratch dir");
+    dir
+}
+
+/// Runs ffmpeg (quietly) and panics with its message if it fails.
+pub fn ffmpeg(args: &[&str]) {
+    let out = Command::new("ffmpeg")
+        .args(["-hide_banner", "-v", "error", "-y"])
+        .args(args)
+        .output()
+        .expect("ffmpeg must be installed (the README's test command installs it)");
+    assert!(
+        out.status.success(),
+        "ffmpeg {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Duration ffprobe reports for a file or URL, in seconds.
+pub fn ffprobe_duration(input: &str) -> f64 {
+    let out = Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-show_entries",
+            "format=duration",
+            "-of",
+            "default=noprint_wrappers=1:nokey=1",
+            input,
+        ])
+        .output()
+        .expect("ffprobe must be installed");
+    assert!(
+        out.status.success(),
+        "ffprobe {input} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("ffprobe gave no duration for {input}"))
+}
+
+/// A 6-second Flash video as 2000s council portals published them: Sorenson Spark + MP3.
+pub fn make_flv(path: &Path) {
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=320x240:rate=25",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=440:sample_rate=44100",
+        "-t",
+        "6",
+        "-c:v",
+        "flv",
+        "-q:v",
+        "5",
+        "-c:a",
+        "libmp3lame",
+        "-b:a",
+        "64k",
+        path.to_str().unwrap(),
+    ]);
+}
+
+/// The `aula` binary with a data directory and the repository's profiles.
+pub fn aula(data_dir: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_aula"));
+    cmd.arg("--data-dir")
+        .arg(data_dir)
+        .env("AULA_PROFILES_DIR", Path::new(MANIFEST_DIR).join("transcode-profiles"))
+        .env("AULA_WEB_DIR", Path::new(MANIFEST_DIR).join("web"))
+        .env("AULA_LOG", "warn");
+    cmd
+}
+
+/// `aula ingest FILE --body … --date … --title … [--agenda …]`
+pub fn ingest(data_dir: &Path, file: &Path, title: &str, agenda: Option<&Path>) -> Output {
+    let mut cmd = aula(data_dir);
+    cmd.arg("ingest")
+        .arg(file)
+        .args(["--body", "Consiglio comunale", "--date", "2009-03-12"])
+        .args(["--title", title]);
+    if let Some(agenda) = agenda {
+        cmd.arg("--agenda").arg(agenda);
+    }
+    cmd.output().expect("run aula ingest")
+}
+
+/// The archive shared by the read-only tests: one FLV session with an agenda, ingested
+/// once through the real CLI.
+pub struct FlvArchive {
+    pub data_dir: PathBuf,
+    pub source: PathBuf,
+    pub title: &'static str,
+}
+
+pub const FLV_AGENDA: &str = "ORDINE DEL GIORNO\n\n\
+    1. Approvazione del bilancio consuntivo\n\
+    2. Riqualificazione della piazza della città\n\
+    3. Interrogazioni\n";
+
+pub fn flv_archive() -> &'static FlvArchive {
+    static ARCHIVE: OnceLock<FlvArchive> = OnceLock::new();
+    ARCHIVE.get_or_init(|| {
+        let root = scratch("flv-archive");
+        let source = root.join("seduta consiglio 2009.flv");
+        make_flv(&source);
+        let agenda = root.join("odg.txt");
+        std::fs::write(&agenda, FLV_AGENDA).unwrap();
+        let data_dir = root.join("data");
+        let title = "Seduta del consiglio comunale";
+        let out = ingest(&data_dir, &source, title, Some(&agenda));
+        assert!(
+            out.status.success(),
+            "ingest failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        FlvArchive {
+            data_dir,
+            source,
+            title,
+        }
+    })
+}
+
+/// A running server and a client for it.
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request failed")
+    }
+
+    pub async fn json(&self, path: &str) -> serde_json::Value {
+        let response = self.get(path).await;
+        assert_eq!(response.status(), 200, "GET {path}");
+        response.json().await.expect("JSON body")
+    }
+}
+
+/// Starts the real server on a free port over `data_dir`, with its own search index
+/// (so several tests can serve the same archive at once).
+pub async fn spawn_app(data_dir: &Path) -> TestApp {
+    let mut config = Config::default();
+    config.data_dir = data_dir.to_owned();
+    config.index_dir = Some(tempfile::tempdir().unwrap().keep());
+    config.web_dir = Path::new(MANIFEST_DIR).join("web");
+    config.profiles_dir = Path::new(MANIFEST_DIR).join("transcode-profiles");
+    config.set_listen("127.0.0.1:0").unwrap();
+    config.index_poll_ms = 200;
+    let archive = Archive::open(config).await.expect("open archive");
+    let app = Application::build(archive).await.expect("start server");
+    let address = app.address().to_string();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address,
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+    }
+}
+
+/// Every regular file under `dir`, recursively.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(files_under(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}

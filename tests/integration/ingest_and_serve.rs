@@ -1,0 +1,128 @@
+//! A legacy Flash recording ingested through the CLI, then served: playlists, ranges,
+//! pages, the JSON API, and the published stream's duration as ffprobe sees it.
+
+use crate::helpers::{ffprobe_duration, flv_archive, spawn_app};
+
+#[tokio::test]
+async fn flv_becomes_hls_that_serves_ranges_and_keeps_its_duration() {
+    let archive = flv_archive();
+    let app = spawn_app(&archive.data_dir).await;
+
+    let list = app.json("/api/v1/sessions").await;
+    let sessions = list["sessions"].as_array().unwrap();
+    assert_eq!(sessions.len(), 1, "{list}");
+    let session = &sessions[0];
+    assert_eq!(session["title"], archive.title);
+    assert_eq!(session["state"], "published");
+    assert_eq!(session["body"]["name"], "Consiglio comunale");
+    assert_eq!(session["date"], "2009-03-12");
+    let master = session["media"]["master_playlist"].as_str().unwrap().to_string();
+
+    // The master playlist answers with an HLS content type.
+    let response = app.get(&master).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/vnd.apple.mpegurl"
+    );
+    let text = response.text().await.unwrap();
+    assert!(text.starts_with("#EXTM3U"), "{text}");
+    let variant = text
+        .lines()
+        .find(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .expect("a variant");
+    let media_base = master.rsplit_once('/').unwrap().0;
+    let variant_url = format!("{media_base}/{variant}");
+    let playlist = app.get(&variant_url).await.text().await.unwrap();
+    assert!(playlist.contains("#EXT-X-ENDLIST"), "{playlist}");
+    let segment = playlist
+        .lines()
+        .find(|l| l.ends_with(".m4s"))
+        .expect("a segment");
+    let segment_url = format!("{}/{segment}", variant_url.rsplit_once('/').unwrap().0);
+
+    // A segment answers 206 to a Range request with exactly those bytes.
+    let on_disk = std::fs::read(
+        archive
+            .data_dir
+            .join("media")
+            .join(segment_url.trim_start_matches("/media/")),
+    )
+    .unwrap();
+    assert!(on_disk.len() > 300);
+    let response = app
+        .client
+        .get(app.url(&segment_url))
+        .header("Range", "bytes=100-299")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 206);
+    assert_eq!(
+        response.headers()["content-range"],
+        format!("bytes 100-299/{}", on_disk.len()).as_str()
+    );
+    assert_eq!(response.headers()["content-type"], "video/iso.segment");
+    assert_eq!(&response.bytes().await.unwrap()[..], &on_disk[100..300]);
+
+    // ffprobe, reading the published stream over HTTP, sees the source's duration.
+    let source = ffprobe_duration(archive.source.to_str().unwrap());
+    let published = ffprobe_duration(&app.url(&master));
+    assert!(
+        (published - source).abs() <= 0.5,
+        "source {source:.3} s, published {published:.3} s"
+    );
+
+    // The progressive MP4 and the poster are there too.
+    let mp4 = session["media"]["mp4"].as_str().unwrap();
+    let response = app.get(mp4).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "video/mp4");
+    let poster = session["media"]["poster"].as_str().unwrap();
+    assert_eq!(app.get(poster).await.headers()["content-type"], "image/jpeg");
+
+    // The pages list it and play it.
+    let home = app.get("/").await.text().await.unwrap();
+    assert!(home.contains(archive.title), "home page lists the session");
+    let page_url = session["page_url"].as_str().unwrap();
+    let page = app.get(page_url).await;
+    assert_eq!(page.status(), 200);
+    let page = page.text().await.unwrap();
+    assert!(page.contains(&format!("src=\"{master}\"")), "player source");
+    assert!(page.contains("Approvazione del bilancio consuntivo"), "agenda");
+
+    let detail = app.json(&format!("/api/v1/sessions/{}", session["id"])).await;
+    assert_eq!(detail["agenda"].as_array().unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn media_paths_cannot_leave_the_media_root() {
+    let archive = flv_archive();
+    let app = spawn_app(&archive.data_dir).await;
+    for path in [
+        "/media/../aula.db",
+        "/media/%2e%2e/aula.db",
+        "/media/1/..%2f..%2faula.db",
+        "/media/%2e%2e%2f%2e%2e%2fetc/passwd",
+        "/media/..%5caula.db",
+        "/media/1/1",
+        "/media/",
+    ] {
+        let response = app.get(path).await;
+        assert_eq!(response.status(), 404, "{path}");
+        let body = response.text().await.unwrap();
+        assert!(!body.contains("SQLite"), "{path} leaked the catalog");
+    }
+}
+
+#[tokio::test]
+async fn unknown_pages_and_sessions_answer_404() {
+    let archive = flv_archive();
+    let app = spawn_app(&archive.data_dir).await;
+    assert_eq!(app.get("/sedute/999999").await.status(), 404);
+    assert_eq!(app.get("/sedute/abc").await.status(), 404);
+    let r = app.get("/api/v1/sessions/999999").await;
+    assert_eq!(r.status(), 404);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    assert_eq!(app.get("/non-esiste").await.status(), 404);
+}

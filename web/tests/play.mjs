@@ -1,0 +1,42 @@
+// Opens a session page in headless Debian Chromium and plays the video until its
+// currentTime passes 2 s. Prints "currentTime=N" and exits 0 on success, 1 otherwise.
+// Usage: node web/tests/play.mjs URL [SCREENSHOT.png]
+import { launchBrowser } from './browser.mjs';
+
+const [url, screenshot] = process.argv.slice(2);
+if (!url) {
+  console.error('usage: node play.mjs URL [SCREENSHOT.png]');
+  process.exit(2);
+}
+
+const browser = await launchBrowser();
+let code = 1;
+try {
+  const page = await browser.newPage();
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
+  await page.goto(url, { waitUntil: 'load' });
+  await page.waitForSelector('video');
+  await page.evaluate(() => {
+    const v = document.querySelector('video');
+    v.muted = true;
+    return v.play();
+  });
+  await page.waitForFunction(() => document.querySelector('video').currentTime > 2, null, {
+    timeout: 30000,
+    polling: 100,
+  });
+  const t = await page.evaluate(() => document.querySelector('video').currentTime);
+  const engine = await page.evaluate(() => (window.aulaPlayer ? 'video.js' : 'native'));
+  console.log(`player=${engine}`);
+  console.log(`currentTime=${t}`);
+  if (screenshot) await page.screenshot({ path: screenshot });
+  if (problems.length) console.error(problems.join('\n'));
+  code = 0;
+} catch (e) {
+  console.error(`playback failed: ${e.message}`);
+} finally {
+  await browser.close();
+}
+process.exit(code);
