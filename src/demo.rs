@@ -33,9 +33,24 @@ pub const RECORDINGS: &[DemoRecording] = &[
             3. Bilancio di previsione 2007 e relazione previsionale e programmatica\n\
             4. Interrogazioni sulla viabilità del centro storico\n",
         ffmpeg_args: &[
-            "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25",
-            "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100",
-            "-c:v", "flv", "-q:v", "6", "-c:a", "libmp3lame", "-b:a", "64k", "-ar", "44100",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=320x240:rate=25",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:sample_rate=44100",
+            "-c:v",
+            "flv",
+            "-q:v",
+            "6",
+            "-c:a",
+            "libmp3lame",
+            "-b:a",
+            "64k",
+            "-ar",
+            "44100",
         ],
     },
     DemoRecording {
@@ -48,9 +63,24 @@ pub const RECORDINGS: &[DemoRecording] = &[
             2) Parere sul piano del traffico urbano\n\
             3) Varie ed eventuali\n",
         ffmpeg_args: &[
-            "-f", "lavfi", "-i", "smptebars=size=320x240:rate=25",
-            "-f", "lavfi", "-i", "sine=frequency=330:sample_rate=44100",
-            "-c:v", "wmv2", "-b:v", "400k", "-c:a", "wmav2", "-b:a", "64k", "-f", "asf",
+            "-f",
+            "lavfi",
+            "-i",
+            "smptebars=size=320x240:rate=25",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=330:sample_rate=44100",
+            "-c:v",
+            "wmv2",
+            "-b:v",
+            "400k",
+            "-c:a",
+            "wmav2",
+            "-b:a",
+            "64k",
+            "-f",
+            "asf",
         ],
     },
     DemoRecording {
@@ -62,11 +92,34 @@ pub const RECORDINGS: &[DemoRecording] = &[
             Punto 2 – Tariffe dei tributi locali per l'anno 2005\n\
             Punto 3 – Contributi alle associazioni della città\n",
         ffmpeg_args: &[
-            "-f", "lavfi", "-i", "testsrc=size=720x576:rate=25",
-            "-f", "lavfi", "-i", "sine=frequency=220:sample_rate=48000",
-            "-vf", "setsar=16/15", "-flags", "+ilme+ildct", "-top", "1",
-            "-c:v", "mpeg2video", "-b:v", "2500k", "-aspect", "4:3",
-            "-c:a", "mp2", "-b:a", "192k", "-ac", "2", "-f", "vob",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=720x576:rate=25",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=220:sample_rate=48000",
+            "-vf",
+            "setsar=16/15",
+            "-flags",
+            "+ilme+ildct",
+            "-top",
+            "1",
+            "-c:v",
+            "mpeg2video",
+            "-b:v",
+            "2500k",
+            "-aspect",
+            "4:3",
+            "-c:a",
+            "mp2",
+            "-b:a",
+            "192k",
+            "-ac",
+            "2",
+            "-f",
+            "vob",
         ],
     },
     DemoRecording {
@@ -78,8 +131,14 @@ pub const RECORDINGS: &[DemoRecording] = &[
             2. Piano della mobilità sostenibile: piste ciclabili\n\
             3. Perché ridurre il traffico nelle zone scolastiche\n",
         ffmpeg_args: &[
-            "-f", "lavfi", "-i", "sine=frequency=180:sample_rate=44100",
-            "-c:a", "libmp3lame", "-b:a", "64k",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=180:sample_rate=44100",
+            "-c:a",
+            "libmp3lame",
+            "-b:a",
+            "64k",
         ],
     },
 ];
@@ -103,7 +162,12 @@ impl DemoRecording {
         if tokio::fs::metadata(&video).await.is_err() {
             // Keep the extension last: ffmpeg picks the container from it.
             let part = dir.join(format!(".part-{}", self.file_name));
-            let mut args: Vec<String> = vec!["-hide_banner".into(), "-v".into(), "error".into(), "-y".into()];
+            let mut args: Vec<String> = vec![
+                "-hide_banner".into(),
+                "-v".into(),
+                "error".into(),
+                "-y".into(),
+            ];
             args.extend(self.ffmpeg_args.iter().map(|s| s.to_string()));
             args.extend([
                 "-t".into(),

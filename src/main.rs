@@ -14,7 +14,11 @@ use aula::ingest::{self, Progress, Submission, Submitted};
 use aula::{Archive, Config};
 
 #[derive(Parser)]
-#[command(name = "aula", version, about = "Council-session video archive and streaming server")]
+#[command(
+    name = "aula",
+    version,
+    about = "Council-session video archive and streaming server"
+)]
 struct Cli {
     /// Configuration file (TOML); AULA_* environment variables and flags override it.
     #[arg(long, global = true, env = "AULA_CONFIG")]
@@ -72,7 +76,10 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("aula: error: cannot start the runtime: {e}");
@@ -165,7 +172,10 @@ async fn ingest_and_wait(archive: &Archive, sub: &Submission) -> anyhow::Result<
 }
 
 fn show_progress(p: Progress) {
-    let speed = p.speed.map(|s| format!(", {s:.1}× real time")).unwrap_or_default();
+    let speed = p
+        .speed
+        .map(|s| format!(", {s:.1}× real time"))
+        .unwrap_or_default();
     let eta = p
         .eta_seconds()
         .map(|s| format!(", {s} s left"))

@@ -111,9 +111,13 @@ mod tests {
 
     #[tokio::test]
     async fn missing_program_says_what_to_do() {
-        let err = run(Path::new("/nonexistent/ffprobe"), ["-h"], Duration::from_secs(5))
-            .await
-            .unwrap_err();
+        let err = run(
+            Path::new("/nonexistent/ffprobe"),
+            ["-h"],
+            Duration::from_secs(5),
+        )
+        .await
+        .unwrap_err();
         assert!(err.to_string().contains("$PATH"), "{err}");
     }
 

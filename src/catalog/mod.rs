@@ -158,17 +158,19 @@ impl Catalog {
             .await?;
         let body_id = match body_id {
             Some(id) => id,
-            None => sqlx::query_scalar(
-                "INSERT INTO bodies (slug, name, match_key, kind, created_at) \
+            None => {
+                sqlx::query_scalar(
+                    "INSERT INTO bodies (slug, name, match_key, kind, created_at) \
                  VALUES (?, ?, ?, ?, ?) RETURNING id",
-            )
-            .bind(session.body.slug())
-            .bind(session.body.as_str())
-            .bind(&key)
-            .bind(session.body.kind())
-            .bind(now)
-            .fetch_one(&mut *tx)
-            .await?,
+                )
+                .bind(session.body.slug())
+                .bind(session.body.as_str())
+                .bind(&key)
+                .bind(session.body.kind())
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?
+            }
         };
         let session_id: i64 = sqlx::query_scalar(
             "INSERT INTO sessions (body_id, date, title, kind, number, state, created_at, updated_at) \
@@ -348,9 +350,8 @@ impl Catalog {
 
     /// Published sessions, newest first.
     pub async fn list_sessions(&self, limit: i64, offset: i64) -> Result<Vec<SessionRow>> {
-        let sql = format!(
-            "SELECT {SESSION_COLUMNS} ORDER BY s.date DESC, s.id DESC LIMIT ? OFFSET ?"
-        );
+        let sql =
+            format!("SELECT {SESSION_COLUMNS} ORDER BY s.date DESC, s.id DESC LIMIT ? OFFSET ?");
         Ok(sqlx::query_as(&sql)
             .bind(limit)
             .bind(offset)

@@ -42,7 +42,10 @@ impl BodyName {
     /// Lower case without accents or punctuation: "Commissione Urbanistica" and
     /// "commissione  urbanística" name the same body.
     pub fn match_key(&self) -> String {
-        fold(&self.0).split_whitespace().collect::<Vec<_>>().join(" ")
+        fold(&self.0)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 
     pub fn slug(&self) -> String {

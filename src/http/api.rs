@@ -190,9 +190,11 @@ pub async fn search(state: web::Data<AppState>, params: web::Query<SearchParams>
                     SearchResultJson { hit, page_url, jump_url }
                 }).collect::<Vec<_>>(),
             })),
-        Err(e @ SearchError::QueryTooLong(_)) => {
-            problem(StatusCode::BAD_REQUEST, "Query not accepted", &e.to_string())
-        }
+        Err(e @ SearchError::QueryTooLong(_)) => problem(
+            StatusCode::BAD_REQUEST,
+            "Query not accepted",
+            &e.to_string(),
+        ),
         Err(e) => internal(e),
     }
 }

@@ -27,7 +27,9 @@ pub fn content_type(name: &str) -> mime_guess::Mime {
         _ => None,
     };
     match fixed {
-        Some(t) => t.parse().unwrap_or(mime_guess::mime::APPLICATION_OCTET_STREAM),
+        Some(t) => t
+            .parse()
+            .unwrap_or(mime_guess::mime::APPLICATION_OCTET_STREAM),
         None => mime_guess::from_ext(&ext).first_or_octet_stream(),
     }
 }

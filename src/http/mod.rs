@@ -47,7 +47,10 @@ impl Application {
         let search = Arc::new(SearchIndex::open(&archive.config.index_dir())?);
         let applied = search.catch_up(&archive.catalog).await?;
         if applied > 0 {
-            tracing::info!(sessions = applied, "search index caught up with the catalog");
+            tracing::info!(
+                sessions = applied,
+                "search index caught up with the catalog"
+            );
         }
         spawn_index_follower(archive.clone(), Arc::clone(&search));
 

@@ -141,11 +141,7 @@ pub async fn session(
         Ok((None, _, _)) => return not_found().await,
         Err(e) => return error_page(e),
     };
-    let start_at = params
-        .t
-        .as_deref()
-        .and_then(parse_start)
-        .unwrap_or(0);
+    let start_at = params.t.as_deref().and_then(parse_start).unwrap_or(0);
     html(
         StatusCode::OK,
         SessionPage {
@@ -244,8 +240,18 @@ fn clock(ms: i64) -> String {
 /// "2009-03-12" → "12 marzo 2009".
 fn italian_date(iso: &str) -> String {
     const MONTHS: [&str; 12] = [
-        "gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio", "agosto",
-        "settembre", "ottobre", "novembre", "dicembre",
+        "gennaio",
+        "febbraio",
+        "marzo",
+        "aprile",
+        "maggio",
+        "giugno",
+        "luglio",
+        "agosto",
+        "settembre",
+        "ottobre",
+        "novembre",
+        "dicembre",
     ];
     let mut parts = iso.split('-');
     let (Some(y), Some(m), Some(d)) = (parts.next(), parts.next(), parts.next()) else {

@@ -133,7 +133,11 @@ pub async fn submit(archive: &Archive, sub: &Submission) -> Result<Submitted, In
             file: file.clone(),
             source,
         })?;
-    if let Some(session_id) = archive.catalog.session_with_recording(&stored.sha256).await? {
+    if let Some(session_id) = archive
+        .catalog
+        .session_with_recording(&stored.sha256)
+        .await?
+    {
         return Ok(Submitted::AlreadyArchived { session_id });
     }
     let original_name = file
@@ -364,7 +368,11 @@ async fn transcode_and_publish(
         .variants
         .iter()
         .map(|v| NewRendition {
-            kind: if plan.is_audio_only() { "audio" } else { "video" },
+            kind: if plan.is_audio_only() {
+                "audio"
+            } else {
+                "video"
+            },
             width: v.resolution.map(|r| r.0),
             height: v.resolution.map(|r| r.1),
             bandwidth: v.bandwidth,
@@ -430,7 +438,10 @@ async fn check_output(dir: &Path, plan: &Plan) -> Result<Checked, JobError> {
         let base = path.parent().unwrap_or(dir);
         for seg in &segments {
             if tokio::fs::metadata(base.join(seg)).await.is_err() {
-                return Err(JobError::Check(format!("segment {seg} of {} is missing", v.uri)));
+                return Err(JobError::Check(format!(
+                    "segment {seg} of {} is missing",
+                    v.uri
+                )));
             }
         }
         duration_s = duration_s.min(d);
@@ -457,7 +468,12 @@ async fn make_poster(
 ) -> Result<(), JobError> {
     let poster = dir.join("poster.jpg");
     let poster_arg = poster.display().to_string();
-    let mut args: Vec<String> = vec!["-hide_banner".into(), "-v".into(), "error".into(), "-y".into()];
+    let mut args: Vec<String> = vec![
+        "-hide_banner".into(),
+        "-v".into(),
+        "error".into(),
+        "-y".into(),
+    ];
     match plan.rungs.first() {
         Some(top) => {
             let at = (plan.source_duration_s / 3.0).min(5.0);

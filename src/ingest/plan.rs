@@ -142,7 +142,7 @@ pub fn plan(probe: &Probe, profile: &Profile) -> Plan {
             .iter()
             .filter(|r| r.height <= video.height)
             .collect();
-        specs.sort_by(|a, b| b.height.cmp(&a.height));
+        specs.sort_by_key(|r| std::cmp::Reverse(r.height));
         let own;
         if specs.is_empty() {
             // Smaller than every rung: one rung at the source's own height, with the

@@ -164,10 +164,7 @@ pub fn parse(json: &str) -> Result<Probe, ProbeError> {
                 .and_then(|r| parse_ratio(r, ':'))
                 .filter(|(n, d)| *n > 0 && *d > 0)
                 .unwrap_or((1, 1)),
-            interlaced: matches!(
-                s.field_order.as_deref(),
-                Some("tt" | "bb" | "tb" | "bt")
-            ),
+            interlaced: matches!(s.field_order.as_deref(), Some("tt" | "bb" | "tb" | "bt")),
             fps: s
                 .avg_frame_rate
                 .as_deref()
@@ -251,8 +248,8 @@ mod tests {
 
     #[test]
     fn nothing_playable_is_refused() {
-        let err = parse(r#"{"streams":[{"index":0,"codec_type":"data"}],"format":{}}"#)
-            .unwrap_err();
+        let err =
+            parse(r#"{"streams":[{"index":0,"codec_type":"data"}],"format":{}}"#).unwrap_err();
         assert!(matches!(err, ProbeError::NoStreams));
         assert!(matches!(parse("not json"), Err(ProbeError::BadJson(_))));
     }

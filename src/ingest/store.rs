@@ -104,7 +104,11 @@ fn copy_hashing(source: &Path, target: &PathBuf) -> std::io::Result<(String, u64
 /// ".flv" from "Seduta del 12 marzo.FLV"; empty when there is no sensible extension.
 fn extension_of(path: &Path) -> String {
     match path.extension().and_then(|e| e.to_str()) {
-        Some(ext) if !ext.is_empty() && ext.len() <= 8 && ext.chars().all(|c| c.is_ascii_alphanumeric()) => {
+        Some(ext)
+            if !ext.is_empty()
+                && ext.len() <= 8
+                && ext.chars().all(|c| c.is_ascii_alphanumeric()) =>
+        {
             format!(".{}", ext.to_ascii_lowercase())
         }
         _ => String::new(),
@@ -125,7 +129,10 @@ mod tests {
         assert!(first.newly_written);
         assert!(first.relative_path.ends_with(".flv"));
         assert_eq!(first.sha256, sha256_of(&a).unwrap());
-        assert_eq!(std::fs::read(data.join(&first.relative_path)).unwrap(), b"legacy bytes");
+        assert_eq!(
+            std::fs::read(data.join(&first.relative_path)).unwrap(),
+            b"legacy bytes"
+        );
         let second = store_original(&a, &data).unwrap();
         assert!(!second.newly_written);
         assert_eq!(second.relative_path, first.relative_path);

@@ -110,10 +110,11 @@ fn run_blocking(
                 total_s,
                 speed: (p.speed > 0.0).then_some(p.speed as f64),
             }),
-            FfmpegEvent::Log(LogLevel::Error | LogLevel::Fatal, line) | FfmpegEvent::Error(line) => {
-                if errors.len() < 20 {
-                    errors.push(line);
-                }
+            FfmpegEvent::Log(LogLevel::Error | LogLevel::Fatal, line)
+            | FfmpegEvent::Error(line)
+                if errors.len() < 20 =>
+            {
+                errors.push(line);
             }
             _ => {}
         }

@@ -20,11 +20,11 @@ const STOP_WORDS: &[&str] = &[
     "della", "delle", "dello", "di", "dov", "dove", "e", "ed", "era", "erano", "essere", "gli",
     "ha", "hanno", "ho", "i", "il", "in", "io", "l", "la", "le", "lei", "li", "lo", "loro", "lui",
     "ma", "mi", "ne", "negli", "nei", "nel", "nell", "nella", "nelle", "nello", "noi", "non",
-    "nostro", "o", "per", "perche", "piu", "quale", "quali", "quando", "quanto", "quel",
-    "quell", "quella", "quelle", "quelli", "quello", "questa", "queste", "questi", "questo",
-    "se", "sei", "si", "sia", "siamo", "sono", "su", "sua", "sue", "sugli", "sui", "sul",
-    "sull", "sulla", "sulle", "sullo", "suo", "suoi", "ti", "tra", "tu", "tua", "tuo", "un",
-    "una", "uno", "vi", "voi", "gia", "cosi", "ogni", "tutto", "tutti", "tutte", "tutta",
+    "nostro", "o", "per", "perche", "piu", "quale", "quali", "quando", "quanto", "quel", "quell",
+    "quella", "quelle", "quelli", "quello", "questa", "queste", "questi", "questo", "se", "sei",
+    "si", "sia", "siamo", "sono", "su", "sua", "sue", "sugli", "sui", "sul", "sull", "sulla",
+    "sulle", "sullo", "suo", "suoi", "ti", "tra", "tu", "tua", "tuo", "un", "una", "uno", "vi",
+    "voi", "gia", "cosi", "ogni", "tutto", "tutti", "tutte", "tutta",
 ];
 
 fn stemmed() -> TextAnalyzer {

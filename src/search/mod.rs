@@ -145,10 +145,7 @@ impl SearchIndex {
     /// The last catalog change this index has applied.
     pub fn applied_seq(&self) -> Result<i64, SearchError> {
         let metas = self.index.load_metas()?;
-        Ok(metas
-            .payload
-            .and_then(|p| p.parse().ok())
-            .unwrap_or(0))
+        Ok(metas.payload.and_then(|p| p.parse().ok()).unwrap_or(0))
     }
 
     /// Applies every catalog change since the last one applied. Returns how many sessions
@@ -370,7 +367,10 @@ mod tests {
     #[test]
     fn passages_are_bounded() {
         let text = "uno due tre quattro\n\ncinque sei";
-        assert_eq!(passages(text, 3), vec!["uno due tre", "quattro", "cinque sei"]);
+        assert_eq!(
+            passages(text, 3),
+            vec!["uno due tre", "quattro", "cinque sei"]
+        );
     }
 
     #[test]

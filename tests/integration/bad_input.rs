@@ -30,7 +30,10 @@ async fn empty_and_random_files_are_refused_and_change_nothing() {
             stderr.contains(&file.display().to_string()),
             "message names the file: {stderr}"
         );
-        assert!(stderr.contains(problem), "message says {problem:?}: {stderr}");
+        assert!(
+            stderr.contains(problem),
+            "message says {problem:?}: {stderr}"
+        );
     }
 
     let catalog = Catalog::open(&format!("sqlite://{}", data_dir.join("aula.db").display()))
@@ -60,7 +63,10 @@ async fn bad_metadata_is_refused_before_anything_runs() {
         .unwrap();
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("--date") && stderr.contains("YYYY-MM-DD"), "{stderr}");
+    assert!(
+        stderr.contains("--date") && stderr.contains("YYYY-MM-DD"),
+        "{stderr}"
+    );
 
     let out = crate::helpers::aula(&data_dir)
         .args(["ingest", "/nonexistent.flv", "--body", "Consiglio"])
@@ -69,5 +75,8 @@ async fn bad_metadata_is_refused_before_anything_runs() {
         .unwrap();
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("/nonexistent.flv: no such file"), "{stderr}");
+    assert!(
+        stderr.contains("/nonexistent.flv: no such file"),
+        "{stderr}"
+    );
 }

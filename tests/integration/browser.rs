@@ -11,7 +11,10 @@ async fn the_session_page_plays_in_chromium() {
     let archive = flv_archive();
     let app = spawn_app(&archive.data_dir).await;
     let list = app.json("/api/v1/sessions").await;
-    let page = list["sessions"][0]["page_url"].as_str().unwrap().to_string();
+    let page = list["sessions"][0]["page_url"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let artifacts = scratch("browser-artifacts");
     let script = Path::new(MANIFEST_DIR).join("web/tests/play.mjs");
     let url = app.url(&page);

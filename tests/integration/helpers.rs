@@ -87,7 +87,10 @@ pub fn aula(data_dir: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_aula"));
     cmd.arg("--data-dir")
         .arg(data_dir)
-        .env("AULA_PROFILES_DIR", Path::new(MANIFEST_DIR).join("transcode-profiles"))
+        .env(
+            "AULA_PROFILES_DIR",
+            Path::new(MANIFEST_DIR).join("transcode-profiles"),
+        )
         .env("AULA_WEB_DIR", Path::new(MANIFEST_DIR).join("web"))
         .env("AULA_LOG", "warn");
     cmd
@@ -172,13 +175,15 @@ impl TestApp {
 /// Starts the real server on a free port over `data_dir`, with its own search index
 /// (so several tests can serve the same archive at once).
 pub async fn spawn_app(data_dir: &Path) -> TestApp {
-    let mut config = Config::default();
-    config.data_dir = data_dir.to_owned();
-    config.index_dir = Some(tempfile::tempdir().unwrap().keep());
-    config.web_dir = Path::new(MANIFEST_DIR).join("web");
-    config.profiles_dir = Path::new(MANIFEST_DIR).join("transcode-profiles");
+    let mut config = Config {
+        data_dir: data_dir.to_owned(),
+        index_dir: Some(tempfile::tempdir().unwrap().keep()),
+        web_dir: Path::new(MANIFEST_DIR).join("web"),
+        profiles_dir: Path::new(MANIFEST_DIR).join("transcode-profiles"),
+        index_poll_ms: 200,
+        ..Config::default()
+    };
     config.set_listen("127.0.0.1:0").unwrap();
-    config.index_poll_ms = 200;
     let archive = Archive::open(config).await.expect("open archive");
     let app = Application::build(archive).await.expect("start server");
     let address = app.address().to_string();

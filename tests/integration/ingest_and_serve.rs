@@ -16,7 +16,10 @@ async fn flv_becomes_hls_that_serves_ranges_and_keeps_its_duration() {
     assert_eq!(session["state"], "published");
     assert_eq!(session["body"]["name"], "Consiglio comunale");
     assert_eq!(session["date"], "2009-03-12");
-    let master = session["media"]["master_playlist"].as_str().unwrap().to_string();
+    let master = session["media"]["master_playlist"]
+        .as_str()
+        .unwrap()
+        .to_string();
 
     // The master playlist answers with an HLS content type.
     let response = app.get(&master).await;
@@ -79,7 +82,10 @@ async fn flv_becomes_hls_that_serves_ranges_and_keeps_its_duration() {
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["content-type"], "video/mp4");
     let poster = session["media"]["poster"].as_str().unwrap();
-    assert_eq!(app.get(poster).await.headers()["content-type"], "image/jpeg");
+    assert_eq!(
+        app.get(poster).await.headers()["content-type"],
+        "image/jpeg"
+    );
 
     // The pages list it and play it.
     let home = app.get("/").await.text().await.unwrap();
@@ -89,9 +95,14 @@ async fn flv_becomes_hls_that_serves_ranges_and_keeps_its_duration() {
     assert_eq!(page.status(), 200);
     let page = page.text().await.unwrap();
     assert!(page.contains(&format!("src=\"{master}\"")), "player source");
-    assert!(page.contains("Approvazione del bilancio consuntivo"), "agenda");
+    assert!(
+        page.contains("Approvazione del bilancio consuntivo"),
+        "agenda"
+    );
 
-    let detail = app.json(&format!("/api/v1/sessions/{}", session["id"])).await;
+    let detail = app
+        .json(&format!("/api/v1/sessions/{}", session["id"]))
+        .await;
     assert_eq!(detail["agenda"].as_array().unwrap().len(), 3);
 }
 
@@ -125,4 +136,71 @@ async fn unknown_pages_and_sessions_answer_404() {
     assert_eq!(r.status(), 404);
     assert_eq!(r.headers()["content-type"], "application/problem+json");
     assert_eq!(app.get("/non-esiste").await.status(), 404);
+}
+
+#[tokio::test]
+async fn a_running_server_sees_a_new_ingest_at_once() {
+    let root = crate::helpers::scratch("live-ingest");
+    let data_dir = root.join("data");
+    let app = spawn_app(&data_dir).await;
+    assert!(app.json("/api/v1/sessions").await["sessions"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+
+    // An audio-only recording, as many small committees published them.
+    let source = root.join("commissione ambiente.mp3");
+    crate::helpers::ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=300:sample_rate=44100",
+        "-t",
+        "5",
+        "-c:a",
+        "libmp3lame",
+        source.to_str().unwrap(),
+    ]);
+    let agenda = root.join("odg.txt");
+    std::fs::write(&agenda, "1. Qualità dell'aria nel territorio comunale\n").unwrap();
+    let out = crate::helpers::ingest(&data_dir, &source, "Commissione ambiente", Some(&agenda));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // Listed straight away (the catalog is shared), searchable within a few index polls.
+    let list = app.json("/api/v1/sessions").await;
+    assert_eq!(list["sessions"][0]["state"], "published", "{list}");
+    let mut found = false;
+    for _ in 0..50 {
+        let json = app.json("/api/v1/search?q=aria").await;
+        if json["results"].as_array().is_some_and(|r| r.len() == 1) {
+            found = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(found, "the new session never became searchable");
+
+    // Audio-only: one audio variant, and the duration is kept.
+    let master = list["sessions"][0]["media"]["master_playlist"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let text = app.get(&master).await.text().await.unwrap();
+    assert!(
+        text.contains("mp4a.40.2") && !text.contains("avc1"),
+        "{text}"
+    );
+    let published = crate::helpers::ffprobe_duration(&app.url(&master));
+    assert!((published - 5.0).abs() <= 0.5, "published {published} s");
+
+    // The same file again creates nothing new.
+    let out = crate::helpers::ingest(&data_dir, &source, "Altro titolo", None);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already in the archive"));
+    let list = app.json("/api/v1/sessions").await;
+    assert_eq!(list["total"], 1);
 }
