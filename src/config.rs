@@ -19,6 +19,7 @@ use serde::Deserialize;
 /// | `profiles_dir` | `./transcode-profiles` | `AULA_PROFILES_DIR` |
 /// | `ffmpeg` / `ffprobe` | found in `$PATH` | `AULA_FFMPEG` / `AULA_FFPROBE` |
 /// | `index_poll_ms` | 1000 | `AULA_INDEX_POLL_MS` |
+/// | `workers` | number of CPUs | `AULA_WORKERS` |
 ///
 /// Relative paths are taken from the working directory of the process.
 #[derive(Debug, Clone)]
@@ -39,6 +40,8 @@ pub struct Config {
     pub ffprobe: PathBuf,
     /// How often a server looks at the catalog for changes to index.
     pub index_poll_ms: u64,
+    /// HTTP worker threads.
+    pub workers: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -71,6 +74,7 @@ struct FileLayer {
     ffmpeg: Option<PathBuf>,
     ffprobe: Option<PathBuf>,
     index_poll_ms: Option<u64>,
+    workers: Option<usize>,
 }
 
 impl Default for Config {
@@ -85,6 +89,7 @@ impl Default for Config {
             ffmpeg: PathBuf::from("ffmpeg"),
             ffprobe: PathBuf::from("ffprobe"),
             index_poll_ms: 1000,
+            workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
         }
     }
 }
@@ -136,6 +141,9 @@ impl Config {
         if let Some(v) = layer.index_poll_ms {
             self.index_poll_ms = v;
         }
+        if let Some(v) = layer.workers {
+            self.workers = v.max(1);
+        }
         Ok(())
     }
 
@@ -172,6 +180,17 @@ impl Config {
                 value: v.clone(),
                 reason: "expected a whole number of milliseconds".into(),
             })?;
+        }
+        if let Some(v) = get("AULA_WORKERS") {
+            self.workers =
+                v.parse::<usize>()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| ConfigError::Value {
+                        name: "AULA_WORKERS".into(),
+                        value: v.clone(),
+                        reason: "expected a positive whole number of threads".into(),
+                    })?;
         }
         Ok(())
     }

@@ -333,6 +333,20 @@ impl Catalog {
         .await?)
     }
 
+    /// Whether `dir` is the current media version of a published session: only that one
+    /// is served (older versions may hold what an editor has since withheld).
+    pub async fn is_public_media_dir(&self, dir: &str) -> Result<bool> {
+        let found: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM media_versions m JOIN sessions s ON s.id = m.session_id \
+             WHERE m.dir = ? AND s.state = 'published' \
+             AND m.version = (SELECT MAX(version) FROM media_versions WHERE session_id = m.session_id)",
+        )
+        .bind(dir)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(found.is_some())
+    }
+
     pub async fn set_session_failed(&self, session_id: i64, reason: &str) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(

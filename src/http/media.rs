@@ -1,14 +1,45 @@
 //! Serving published media: playlists, segments, MP4s and posters from the media root,
-//! with byte ranges and conditional requests (actix-files), HLS-aware content types and
-//! immutable caching. No request path may leave the media root.
+//! with RFC 9110 byte ranges (`ranges`) and conditional requests (`conditional`), HLS-aware
+//! content types, immutable caching and CORS. No request path may leave the media root,
+//! and only the current version of a published session is public.
+//!
+//! Published files never change, so what a request needs to know about a file (its open
+//! handle, length, strong ETag from its content, and for small files the bytes themselves)
+//! is looked up once and kept; the hot path then makes no filesystem calls but the read of
+//! the bytes it sends.
 
-use std::path::PathBuf;
+use std::collections::HashMap;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, RwLock};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant, SystemTime};
 
-use actix_files::NamedFile;
+use actix_web::body::{BodySize, MessageBody};
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::http::{Method, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse, HttpResponseBuilder};
+use bytes::{Bytes, BytesMut};
+use sha2::{Digest, Sha256};
 
+use super::conditional::{self, Conditions, Verdict};
+use super::ranges::{self, ByteRange, RangeDecision};
 use super::AppState;
+use crate::catalog::Catalog;
+
+/// Files up to this size are kept in memory whole.
+const SMALL_FILE: u64 = 256 * 1024;
+/// Total memory for small files.
+const SMALL_FILES_BUDGET: usize = 32 * 1024 * 1024;
+/// Most files whose facts are kept (open handles included); past it the table is cleared.
+const MAX_ENTRIES: usize = 8192;
+/// Bytes read per step of a large body: enough to keep syscalls few, small enough that many
+/// slow clients do not make the server hold much.
+const CHUNK: u64 = 256 * 1024;
+/// How long a "public or not" answer about a media directory is trusted.
+const PUBLIC_TTL: Duration = Duration::from_secs(2);
 
 /// Content type for a media file name: the HLS types first (mime_guess gets them wrong or
 /// does not know them), then mime_guess.
@@ -35,19 +66,15 @@ pub fn content_type(name: &str) -> mime_guess::Mime {
 }
 
 /// A media path from a URL, as plain relative segments; `None` for anything that could
-/// step outside the root (`..`, `.`, empty segments, backslashes, NUL, a leading slash).
+/// step outside the root (`..`, `.`, empty segments, backslashes, NUL, a leading slash,
+/// hidden files).
 pub fn safe_relative_path(raw: &str) -> Option<PathBuf> {
     if raw.is_empty() || raw.starts_with('/') {
         return None;
     }
     let mut path = PathBuf::new();
     for segment in raw.split('/') {
-        if segment.is_empty()
-            || segment == "."
-            || segment == ".."
-            || segment.contains(['\\', '\0'])
-            || segment.starts_with('.')
-        {
+        if segment.is_empty() || segment.starts_with('.') || segment.contains(['\\', '\0']) {
             return None;
         }
         path.push(segment);
@@ -55,64 +82,395 @@ pub fn safe_relative_path(raw: &str) -> Option<PathBuf> {
     Some(path)
 }
 
+/// What serving needs to know about one published file.
+struct MediaFile {
+    file: std::fs::File,
+    len: u64,
+    modified: SystemTime,
+    etag: String,
+    etag_header: HeaderValue,
+    last_modified: HeaderValue,
+    content_type: HeaderValue,
+    /// The whole file, for small files.
+    bytes: Option<Bytes>,
+}
+
+/// The media root and what is known about the files in it.
+pub struct MediaFiles {
+    root: PathBuf,
+    files: RwLock<HashMap<String, Arc<MediaFile>>>,
+    small_bytes: AtomicUsize,
+    public_dirs: RwLock<HashMap<String, (bool, Instant)>>,
+}
+
+impl MediaFiles {
+    pub fn new(root: PathBuf) -> MediaFiles {
+        MediaFiles {
+            root,
+            files: RwLock::new(HashMap::new()),
+            small_bytes: AtomicUsize::new(0),
+            public_dirs: RwLock::new(HashMap::new()),
+        }
+    }
+
+    /// Whether `dir` (`session/version`) is the current version of a published session.
+    async fn is_public(&self, dir: &str, catalog: &Catalog) -> bool {
+        if let Ok(known) = self.public_dirs.read() {
+            if let Some((public, at)) = known.get(dir) {
+                if at.elapsed() < PUBLIC_TTL {
+                    return *public;
+                }
+            }
+        }
+        let public = match catalog.is_public_media_dir(dir).await {
+            Ok(public) => public,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot check media publication");
+                return false;
+            }
+        };
+        if let Ok(mut known) = self.public_dirs.write() {
+            if known.len() >= MAX_ENTRIES {
+                known.clear();
+            }
+            known.insert(dir.to_string(), (public, Instant::now()));
+        }
+        public
+    }
+
+    async fn get(&self, key: &str, relative: PathBuf) -> Option<Arc<MediaFile>> {
+        if let Some(found) = self.files.read().ok()?.get(key) {
+            return Some(Arc::clone(found));
+        }
+        let root = self.root.clone();
+        let budget_left =
+            SMALL_FILES_BUDGET.saturating_sub(self.small_bytes.load(Ordering::Relaxed));
+        let file = web::block(move || load(&root, &relative, budget_left))
+            .await
+            .ok()??;
+        let file = Arc::new(file);
+        if let Some(b) = &file.bytes {
+            self.small_bytes.fetch_add(b.len(), Ordering::Relaxed);
+        }
+        let mut files = self.files.write().ok()?;
+        if files.len() >= MAX_ENTRIES {
+            files.clear();
+            self.small_bytes.store(0, Ordering::Relaxed);
+        }
+        files.insert(key.to_string(), Arc::clone(&file));
+        Some(file)
+    }
+}
+
+/// Opens and describes a file, refusing anything that resolves outside the root (symlinks
+/// included) or is not a regular file.
+fn load(root: &Path, relative: &Path, small_budget: usize) -> Option<MediaFile> {
+    let real_root = root.canonicalize().ok()?;
+    let real = root.join(relative).canonicalize().ok()?;
+    if !real.starts_with(&real_root) {
+        return None;
+    }
+    let file = std::fs::File::open(&real).ok()?;
+    let meta = file.metadata().ok()?;
+    if !meta.is_file() {
+        return None;
+    }
+    let len = meta.len();
+    let modified = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+    // The ETag comes from the content, so it is the same after a restart and on every
+    // replica serving a copy of the file.
+    let mut hasher = Sha256::new();
+    let mut whole = (len <= SMALL_FILE && (len as usize) <= small_budget)
+        .then(|| BytesMut::with_capacity(len as usize));
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut offset = 0u64;
+    loop {
+        let n = file.read_at(&mut buf, offset).ok()?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        if let Some(w) = whole.as_mut() {
+            w.extend_from_slice(&buf[..n]);
+        }
+        offset += n as u64;
+    }
+    if offset != len {
+        return None; // changed under us: not a published (immutable) file
+    }
+    let etag = format!("\"{}\"", &hex::encode(hasher.finalize())[..32]);
+    let name = relative.file_name()?.to_string_lossy();
+    Some(MediaFile {
+        etag_header: HeaderValue::from_str(&etag).ok()?,
+        etag,
+        last_modified: HeaderValue::from_str(&httpdate::fmt_http_date(modified)).ok()?,
+        content_type: HeaderValue::from_str(content_type(&name).as_ref()).ok()?,
+        bytes: whole.map(BytesMut::freeze),
+        file,
+        len,
+        modified,
+    })
+}
+
 pub async fn serve(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    // actix has percent-decoded the match already; decode once, never twice.
+    let method = req.method();
+    if method == Method::OPTIONS {
+        return preflight();
+    }
+    if method != Method::GET && method != Method::HEAD {
+        return HttpResponse::MethodNotAllowed()
+            .insert_header((header::ALLOW, "GET, HEAD, OPTIONS"))
+            .finish();
+    }
+    // actix has percent-decoded the match once; it is never decoded again.
     let raw = req.match_info().get("path").unwrap_or("");
     let Some(relative) = safe_relative_path(raw) else {
         return not_found();
     };
-    let root = state.archive.config.media_dir();
-    let full = root.join(&relative);
-    // Symlinks could point anywhere: the resolved file must still be under the root.
-    let (Ok(real), Ok(real_root)) = (
-        tokio::fs::canonicalize(&full).await,
-        tokio::fs::canonicalize(&root).await,
-    ) else {
+    // session/version/file…: the version directory must be public.
+    let mut segments = raw.splitn(3, '/');
+    let (Some(session), Some(version), Some(_)) =
+        (segments.next(), segments.next(), segments.next())
+    else {
         return not_found();
     };
-    if !real.starts_with(&real_root) {
+    let media = &state.media;
+    if !media
+        .is_public(&format!("{session}/{version}"), &state.archive.catalog)
+        .await
+    {
         return not_found();
     }
-    let file = match web::block(move || NamedFile::open(real)).await {
-        Ok(Ok(f)) if f.metadata().is_file() => f,
-        _ => return not_found(),
+    let Some(file) = media.get(raw, relative).await else {
+        return not_found();
     };
-    let name = relative
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let mut response = file
-        .set_content_type(content_type(&name))
-        .use_etag(true)
-        .use_last_modified(true)
-        .prefer_utf8(true)
-        .into_response(&req);
-    let headers = response.headers_mut();
-    // Published versions are never modified: a re-transcode is a new version at a new URL.
-    headers.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=31536000, immutable"),
-    );
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert(
-        header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        HeaderValue::from_static("*"),
-    );
-    headers.insert(
-        header::ACCESS_CONTROL_EXPOSE_HEADERS,
-        HeaderValue::from_static("Content-Range, Content-Length, Accept-Ranges"),
-    );
-    response
+    respond(&req, file)
+}
+
+fn respond(req: &HttpRequest, file: Arc<MediaFile>) -> HttpResponse {
+    let headers = req.headers();
+    let is_head = req.method() == Method::HEAD;
+    let text = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
+    let conditions = Conditions {
+        if_match: text(header::IF_MATCH),
+        if_none_match: text(header::IF_NONE_MATCH),
+        if_modified_since: text(header::IF_MODIFIED_SINCE),
+        if_unmodified_since: text(header::IF_UNMODIFIED_SINCE),
+        if_range: text(header::IF_RANGE),
+    };
+    let verdict = conditional::evaluate(&conditions, true, &file.etag, file.modified);
+    let ranges_allowed = match verdict {
+        Verdict::PreconditionFailed => {
+            return common(HttpResponse::build(StatusCode::PRECONDITION_FAILED), &file).finish()
+        }
+        Verdict::NotModified => {
+            return common(HttpResponse::build(StatusCode::NOT_MODIFIED), &file).finish()
+        }
+        Verdict::Proceed { ranges_allowed } => ranges_allowed,
+    };
+    // Range is defined for GET only (RFC 9110 §14.2); HEAD answers as a plain GET would.
+    let decision = match headers.get(header::RANGE) {
+        Some(range) if ranges_allowed && !is_head => match range.to_str() {
+            Ok(range) => ranges::decide(range, file.len),
+            Err(_) => RangeDecision::Full,
+        },
+        _ => RangeDecision::Full,
+    };
+    match decision {
+        RangeDecision::Full => {
+            let mut builder = common(HttpResponse::Ok(), &file);
+            builder.insert_header((header::CONTENT_TYPE, file.content_type.clone()));
+            let len = file.len;
+            let pieces = if is_head || len == 0 {
+                Vec::new()
+            } else {
+                vec![Piece::File(ByteRange {
+                    first: 0,
+                    last: len - 1,
+                })]
+            };
+            body(builder, file, pieces, len)
+        }
+        RangeDecision::Unsatisfiable => {
+            let mut builder = common(
+                HttpResponse::build(StatusCode::RANGE_NOT_SATISFIABLE),
+                &file,
+            );
+            builder.insert_header((header::CONTENT_RANGE, format!("bytes */{}", file.len)));
+            builder.finish()
+        }
+        RangeDecision::Ranges(list) if list.len() == 1 => {
+            let r = list[0];
+            let mut builder = common(HttpResponse::PartialContent(), &file);
+            builder
+                .insert_header((header::CONTENT_TYPE, file.content_type.clone()))
+                .insert_header((
+                    header::CONTENT_RANGE,
+                    format!("bytes {}-{}/{}", r.first, r.last, file.len),
+                ));
+            body(builder, file, vec![Piece::File(r)], r.len())
+        }
+        RangeDecision::Ranges(list) => {
+            // multipart/byteranges: a boundary that cannot occur in the part headers and,
+            // being derived from the ETag, is the same for the same file.
+            let boundary = format!("aula-{}", file.etag.trim_matches('"'));
+            let ct = file
+                .content_type
+                .to_str()
+                .unwrap_or("application/octet-stream");
+            let mut pieces = Vec::with_capacity(list.len() * 2 + 1);
+            for r in &list {
+                pieces.push(Piece::Bytes(Bytes::from(format!(
+                    "\r\n--{boundary}\r\nContent-Type: {ct}\r\nContent-Range: bytes {}-{}/{}\r\n\r\n",
+                    r.first, r.last, file.len
+                ))));
+                pieces.push(Piece::File(*r));
+            }
+            pieces.push(Piece::Bytes(Bytes::from(format!("\r\n--{boundary}--\r\n"))));
+            let mut builder = common(HttpResponse::PartialContent(), &file);
+            builder.insert_header((
+                header::CONTENT_TYPE,
+                format!("multipart/byteranges; boundary={boundary}"),
+            ));
+            let len = pieces.iter().map(Piece::len).sum();
+            body(builder, file, pieces, len)
+        }
+    }
+}
+
+/// Headers every answer about a file carries (200, 206, 304, 412, 416 alike).
+fn common(mut builder: HttpResponseBuilder, file: &MediaFile) -> HttpResponseBuilder {
+    builder
+        .insert_header((header::ETAG, file.etag_header.clone()))
+        .insert_header((header::LAST_MODIFIED, file.last_modified.clone()))
+        // Published versions are never modified: a re-transcode is a new version at a new URL.
+        .insert_header((
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=31536000, immutable"),
+        ))
+        .insert_header((header::ACCEPT_RANGES, HeaderValue::from_static("bytes")));
+    cors(&mut builder);
+    builder
+}
+
+fn cors(builder: &mut HttpResponseBuilder) {
+    builder
+        .insert_header((
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .insert_header((
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            HeaderValue::from_static("*"),
+        ))
+        .insert_header((
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static("Content-Range, Content-Length, Accept-Ranges, ETag"),
+        ));
+}
+
+/// CORS preflight: any origin may GET and HEAD media with ranges and validators.
+fn preflight() -> HttpResponse {
+    let mut builder = HttpResponse::NoContent();
+    cors(&mut builder);
+    builder
+        .insert_header((header::ACCESS_CONTROL_ALLOW_METHODS, "GET, HEAD, OPTIONS"))
+        .insert_header((
+            header::ACCESS_CONTROL_ALLOW_HEADERS,
+            "Range, If-Range, If-None-Match, If-Modified-Since, If-Match, If-Unmodified-Since",
+        ))
+        .insert_header((header::ACCESS_CONTROL_MAX_AGE, "86400"))
+        .finish()
 }
 
 fn not_found() -> HttpResponse {
-    HttpResponse::NotFound()
+    let mut builder = HttpResponse::NotFound();
+    cors(&mut builder);
+    builder
         .content_type("text/plain; charset=utf-8")
-        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
         .body("media not found\n")
+}
+
+/// `len` is the Content-Length; for HEAD it is the GET's length and `pieces` is empty.
+fn body(
+    mut builder: HttpResponseBuilder,
+    file: Arc<MediaFile>,
+    pieces: Vec<Piece>,
+    len: u64,
+) -> HttpResponse {
+    builder.body(FileBody {
+        file,
+        pieces: pieces.into_iter().rev().collect(),
+        len,
+    })
+}
+
+enum Piece {
+    Bytes(Bytes),
+    File(ByteRange),
+}
+
+impl Piece {
+    fn len(&self) -> u64 {
+        match self {
+            Piece::Bytes(b) => b.len() as u64,
+            Piece::File(r) => r.len(),
+        }
+    }
+}
+
+/// A response body made of literal bytes and file ranges, read a chunk at a time as the
+/// client takes them: a client that goes away stops the reading, and a slow one holds at
+/// most one chunk. Small files are served from memory without copying.
+struct FileBody {
+    file: Arc<MediaFile>,
+    /// Reversed: the next piece is the last element.
+    pieces: Vec<Piece>,
+    len: u64,
+}
+
+impl MessageBody for FileBody {
+    type Error = std::io::Error;
+
+    fn size(&self) -> BodySize {
+        BodySize::Sized(self.len)
+    }
+
+    fn poll_next(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Bytes, Self::Error>>> {
+        let this = self.get_mut();
+        let Some(piece) = this.pieces.pop() else {
+            return Poll::Ready(None);
+        };
+        match piece {
+            Piece::Bytes(b) => Poll::Ready(Some(Ok(b))),
+            Piece::File(r) => {
+                let n = r.len().min(CHUNK);
+                if r.len() > n {
+                    this.pieces.push(Piece::File(ByteRange {
+                        first: r.first + n,
+                        last: r.last,
+                    }));
+                }
+                if let Some(all) = &this.file.bytes {
+                    let (a, b) = (r.first as usize, (r.first + n) as usize);
+                    return Poll::Ready(Some(Ok(all.slice(a..b))));
+                }
+                // Published media are read from the page cache almost always; like nginx
+                // without aio, the read happens on the worker thread.
+                let mut buf = BytesMut::zeroed(n as usize);
+                Poll::Ready(Some(
+                    this.file
+                        .file
+                        .read_exact_at(&mut buf, r.first)
+                        .map(|()| buf.freeze()),
+                ))
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -126,7 +484,9 @@ mod tests {
             "application/vnd.apple.mpegurl"
         );
         assert_eq!(content_type("seg_00001.m4s").as_ref(), "video/iso.segment");
+        assert_eq!(content_type("seg.ts").as_ref(), "video/mp2t");
         assert_eq!(content_type("download.MP4").as_ref(), "video/mp4");
+        assert_eq!(content_type("audio.m4a").as_ref(), "audio/mp4");
         assert_eq!(content_type("poster.jpg").as_ref(), "image/jpeg");
         assert_eq!(content_type("subs.vtt").as_ref(), "text/vtt; charset=utf-8");
     }
@@ -143,6 +503,7 @@ mod tests {
             "..\\x",
             "a\0b",
             ".hidden",
+            "1/1/.manifest",
             "",
         ] {
             assert!(safe_relative_path(bad).is_none(), "{bad:?}");

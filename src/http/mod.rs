@@ -3,15 +3,17 @@
 //! decides what the archive contains.
 
 mod api;
+mod conditional;
 mod media;
 mod pages;
+mod ranges;
 
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::Server;
-use actix_web::{middleware, web, App, HttpServer};
+use actix_web::{web, App, HttpServer};
 
 use crate::archive::Archive;
 use crate::search::SearchIndex;
@@ -20,6 +22,7 @@ use crate::search::SearchIndex;
 pub struct AppState {
     pub archive: Archive,
     pub search: Arc<SearchIndex>,
+    pub media: media::MediaFiles,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -63,27 +66,30 @@ impl Application {
             addr: addr.to_string(),
             source,
         })?;
-        let state = web::Data::new(AppState { archive, search });
-        let server = HttpServer::new(move || {
-            App::new()
-                .app_data(state.clone())
-                .wrap(middleware::NormalizePath::trim())
-                .configure(routes(&state))
-        })
-        .on_connect(|conn, _| {
-            // Headers and body leave in separate writes; without this, Nagle's algorithm
-            // and delayed ACKs add ~40 ms to small responses.
-            if let Some(tcp) = conn.downcast_ref::<actix_web::rt::net::TcpStream>() {
-                let _ = tcp.set_nodelay(true);
-            }
-        })
-        .listen(listener)
-        .map_err(|source| StartError::Bind {
-            addr: addr.to_string(),
-            source,
-        })?
-        .shutdown_timeout(10)
-        .run();
+        let workers = archive.config.workers;
+        let media = media::MediaFiles::new(archive.config.media_dir());
+        let state = web::Data::new(AppState {
+            archive,
+            search,
+            media,
+        });
+        let server =
+            HttpServer::new(move || App::new().app_data(state.clone()).configure(routes(&state)))
+                .on_connect(|conn, _| {
+                    // Headers and body leave in separate writes; without this, Nagle's algorithm
+                    // and delayed ACKs add ~40 ms to small responses.
+                    if let Some(tcp) = conn.downcast_ref::<actix_web::rt::net::TcpStream>() {
+                        let _ = tcp.set_nodelay(true);
+                    }
+                })
+                .listen(listener)
+                .map_err(|source| StartError::Bind {
+                    addr: addr.to_string(),
+                    source,
+                })?
+                .workers(workers)
+                .shutdown_timeout(10)
+                .run();
         Ok(Application {
             server,
             port: bound.port(),
@@ -115,8 +121,7 @@ fn routes(state: &web::Data<AppState>) -> impl FnOnce(&mut web::ServiceConfig) +
                 .route("/search", web::get().to(api::search))
                 .default_service(web::to(api::not_found)),
         )
-        .route("/media/{path:.*}", web::get().to(media::serve))
-        .route("/media/{path:.*}", web::head().to(media::serve))
+        .route("/media/{path:.*}", web::route().to(media::serve))
         .service(
             actix_files::Files::new("/static", web_dir.join("static"))
                 .use_etag(true)

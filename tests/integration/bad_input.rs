@@ -12,15 +12,7 @@ async fn empty_and_random_files_are_refused_and_change_nothing() {
     let empty = root.join("vuoto.flv");
     std::fs::write(&empty, b"").unwrap();
     let random = root.join("casuale.mp4");
-    // Deterministic noise: a simple LCG, so the test is repeatable.
-    let mut x: u32 = 12345;
-    let noise: Vec<u8> = (0..64 * 1024)
-        .map(|_| {
-            x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
-            (x >> 16) as u8
-        })
-        .collect();
-    std::fs::write(&random, noise).unwrap();
+    std::fs::write(&random, crate::helpers::pattern(64 * 1024)).unwrap();
 
     for (file, problem) in [(&empty, "empty"), (&random, "not a recording")] {
         let out = ingest(&data_dir, file, "Seduta", None);

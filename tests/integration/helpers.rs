@@ -213,3 +213,76 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+/// An archive with one published session whose media directory (`1/1`) holds exactly
+/// `files` — for serving tests that need known bytes rather than a transcode.
+pub async fn published_files(name: &str, files: &[(&str, &[u8])]) -> PathBuf {
+    use aula::catalog::{
+        BodyName, NewMediaVersion, NewRecording, NewSession, SessionDate, SessionTitle,
+    };
+    let data_dir = scratch(name).join("data");
+    let config = Config {
+        data_dir: data_dir.clone(),
+        ..Config::default()
+    };
+    let archive = Archive::open(config).await.unwrap();
+    let (session_id, _) = archive
+        .catalog
+        .create_session(
+            &NewSession {
+                body: &BodyName::parse("Consiglio comunale").unwrap(),
+                date: SessionDate::parse("2010-01-01").unwrap(),
+                title: &SessionTitle::parse("Seduta di prova").unwrap(),
+                kind: "ordinary",
+                number: None,
+            },
+            &NewRecording {
+                sha256: &format!("{name:0>64}"),
+                original_name: "x",
+                size_bytes: 1,
+                stored_path: "originals/x",
+                duration_ms: Some(1000),
+                probe_json: "{}",
+            },
+            "{}",
+        )
+        .await
+        .unwrap();
+    let dir = format!("{session_id}/1");
+    let media = data_dir.join("media").join(&dir);
+    for (file, bytes) in files {
+        let path = media.join(file);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, bytes).unwrap();
+    }
+    archive
+        .catalog
+        .publish_media(
+            session_id,
+            &NewMediaVersion {
+                dir: &dir,
+                profile: "test",
+                master_playlist: "master.m3u8",
+                mp4_file: None,
+                audio_playlist: None,
+                poster_file: None,
+                duration_ms: 1000,
+                warnings: None,
+            },
+            &[],
+        )
+        .await
+        .unwrap();
+    data_dir
+}
+
+/// Deterministic bytes: a simple LCG, so tests are repeatable.
+pub fn pattern(len: usize) -> Vec<u8> {
+    let mut x: u32 = 12345;
+    (0..len)
+        .map(|_| {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            (x >> 16) as u8
+        })
+        .collect()
+}

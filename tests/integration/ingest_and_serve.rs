@@ -107,26 +107,6 @@ async fn flv_becomes_hls_that_serves_ranges_and_keeps_its_duration() {
 }
 
 #[tokio::test]
-async fn media_paths_cannot_leave_the_media_root() {
-    let archive = flv_archive();
-    let app = spawn_app(&archive.data_dir).await;
-    for path in [
-        "/media/../aula.db",
-        "/media/%2e%2e/aula.db",
-        "/media/1/..%2f..%2faula.db",
-        "/media/%2e%2e%2f%2e%2e%2fetc/passwd",
-        "/media/..%5caula.db",
-        "/media/1/1",
-        "/media/",
-    ] {
-        let response = app.get(path).await;
-        assert_eq!(response.status(), 404, "{path}");
-        let body = response.text().await.unwrap();
-        assert!(!body.contains("SQLite"), "{path} leaked the catalog");
-    }
-}
-
-#[tokio::test]
 async fn unknown_pages_and_sessions_answer_404() {
     let archive = flv_archive();
     let app = spawn_app(&archive.data_dir).await;

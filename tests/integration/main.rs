@@ -5,3 +5,4 @@ mod browser;
 mod helpers;
 mod ingest_and_serve;
 mod search;
+mod serving;
