@@ -37,7 +37,7 @@ const SMALL_FILES_BUDGET: usize = 32 * 1024 * 1024;
 const MAX_ENTRIES: usize = 8192;
 /// Bytes read per step of a large body: enough to keep syscalls few, small enough that many
 /// slow clients do not make the server hold much.
-const CHUNK: u64 = 256 * 1024;
+const CHUNK: u64 = 64 * 1024;
 /// How long a "public or not" answer about a media directory is trusted.
 const PUBLIC_TTL: Duration = Duration::from_secs(2);
 
@@ -399,6 +399,10 @@ fn body(
     pieces: Vec<Piece>,
     len: u64,
 ) -> HttpResponse {
+    // A small file or a range of one, from memory: one buffer, written with the headers.
+    if let ([Piece::File(r)], Some(all)) = (pieces.as_slice(), &file.bytes) {
+        return builder.body(all.slice(r.first as usize..=r.last as usize));
+    }
     builder.body(FileBody {
         file,
         pieces: pieces.into_iter().rev().collect(),
