@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what aula needs on a fresh Debian machine, skipping what is already there:
-# ffmpeg/ffprobe (transcoding), Chromium (browser tests), Node.js and the npm packages
-# of web/ (player, styles, test driver). Safe to run again. Usage: scripts/install-deps.sh [--browser]
+# ffmpeg/ffprobe (transcoding), the document readers (poppler-utils for PDF, tesseract-ocr
+# with Italian data for scanned PDF, antiword for .doc, catdoc for RTF; qpdf only makes the
+# encrypted PDF the tests need), Chromium (browser tests), Node.js and the npm packages of
+# web/ (player, styles, test driver). Safe to run again. Usage: scripts/install-deps.sh [--browser]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +13,12 @@ want_browser=no
 packages=()
 command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1 || packages+=(ffmpeg)
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
+command -v pdftotext >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1 || packages+=(poppler-utils)
+command -v tesseract >/dev/null 2>&1 || packages+=(tesseract-ocr)
+tesseract --list-langs 2>/dev/null | grep -x ita >/dev/null || packages+=(tesseract-ocr-ita)
+command -v antiword >/dev/null 2>&1 || packages+=(antiword)
+command -v catdoc >/dev/null 2>&1 || packages+=(catdoc)
+command -v qpdf >/dev/null 2>&1 || packages+=(qpdf)
 if [ "$want_browser" = yes ] && ! command -v chromium >/dev/null 2>&1; then
   packages+=(chromium)
 fi

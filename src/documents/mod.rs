@@ -1,6 +1,8 @@
 //! Text out of session documents, and agenda items out of that text. Knows bytes and text;
 //! storing documents is the catalog's job and indexing them is search's.
 
+pub mod extract;
+
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum DocumentError {
     #[error("the document is empty")]
