@@ -20,7 +20,7 @@ async fn one(addr: &str, path: &str, offset: u64) -> std::io::Result<()> {
     let mut got = 0usize;
     let mut body_start = None;
     let mut head = Vec::new();
-    while body_start.map_or(true, |start| got < start + WANT) {
+    while body_start.is_none_or(|start| got < start + WANT) {
         let n = s.read(&mut buf).await?;
         if n == 0 {
             return Err(std::io::Error::other("closed early"));

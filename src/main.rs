@@ -57,6 +57,9 @@ enum Command {
         #[arg(long)]
         agenda: Option<PathBuf>,
     },
+    /// Rebuild the search index from the catalog. Running servers rebuild theirs too, in
+    /// the background, and swap the new index in when it is complete.
+    Reindex,
     /// Generate legacy-format demo recordings, ingest them and serve the archive.
     Demo {
         #[arg(long)]
@@ -125,6 +128,22 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             let archive = Archive::open(config).await?;
             ingest_and_wait(&archive, &submission).await.map(|_| ())
+        }
+        Command::Reindex => {
+            let archive = Archive::open(config).await?;
+            archive.catalog.request_reindex().await?;
+            match aula::search::SearchIndex::open(&archive.config.index_dir()) {
+                Ok(index) => {
+                    let n = index.rebuild(&archive.catalog).await?;
+                    eprintln!("search index rebuilt: {n} sessions");
+                }
+                // A server holds this index: it sees the request and rebuilds it itself.
+                Err(e) => eprintln!(
+                    "the index in {} is in use ({e}); the running server rebuilds it within seconds",
+                    archive.config.index_dir().display()
+                ),
+            }
+            Ok(())
         }
         Command::Demo { listen, no_serve } => {
             if let Some(listen) = listen {

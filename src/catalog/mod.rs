@@ -23,6 +23,9 @@ pub enum CatalogError {
 
 type Result<T> = std::result::Result<T, CatalogError>;
 
+/// A change-log entry naming this "session" asks every server to rebuild its search index.
+pub const REINDEX_ALL: i64 = 0;
+
 /// Seconds since the Unix epoch: the catalog's clock.
 pub fn now() -> i64 {
     chrono::Utc::now().timestamp()
@@ -62,6 +65,14 @@ pub struct NewDocument<'a> {
 }
 
 #[derive(Debug)]
+pub struct NewCue<'a> {
+    pub start_ms: i64,
+    pub end_ms: i64,
+    pub speaker: Option<&'a str>,
+    pub text: &'a str,
+}
+
+#[derive(Debug)]
 pub struct NewMediaVersion<'a> {
     pub dir: &'a str,
     pub profile: &'a str,
@@ -89,7 +100,9 @@ pub struct NewRendition<'a> {
 pub struct SearchSource {
     pub session: SessionRow,
     pub agenda: Vec<AgendaItem>,
+    /// (kind, extracted text)
     pub documents: Vec<(String, String)>,
+    pub cues: Vec<CueRow>,
 }
 
 const SESSION_COLUMNS: &str = "s.id, s.body_id, b.name AS body_name, b.slug AS body_slug, s.date, \
@@ -263,6 +276,59 @@ impl Catalog {
         Ok(id)
     }
 
+    /// Stores a transcript's timed cues (replacing any the document had).
+    pub async fn add_cues(
+        &self,
+        session_id: i64,
+        document_id: i64,
+        cues: &[NewCue<'_>],
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM transcript_cues WHERE document_id = ?")
+            .bind(document_id)
+            .execute(&mut *tx)
+            .await?;
+        for cue in cues {
+            sqlx::query(
+                "INSERT INTO transcript_cues (session_id, document_id, start_ms, end_ms, speaker, text) \
+                 VALUES (?, ?, ?, ?, ?, ?)",
+            )
+            .bind(session_id)
+            .bind(document_id)
+            .bind(cue.start_ms)
+            .bind(cue.end_ms)
+            .bind(cue.speaker)
+            .bind(cue.text)
+            .execute(&mut *tx)
+            .await?;
+        }
+        note_change(&mut tx, session_id).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Sets when agenda items start in the recording, by position (1-based).
+    pub async fn set_agenda_times(
+        &self,
+        session_id: i64,
+        times: &[(i64, Option<i64>)],
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        for (position, start_ms) in times {
+            sqlx::query(
+                "UPDATE agenda_items SET start_ms = ? WHERE session_id = ? AND position = ?",
+            )
+            .bind(start_ms)
+            .bind(session_id)
+            .bind(position)
+            .execute(&mut *tx)
+            .await?;
+        }
+        note_change(&mut tx, session_id).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Records a published media version and marks the session published, atomically.
     pub async fn publish_media(
         &self,
@@ -407,6 +473,50 @@ impl Catalog {
         .await?)
     }
 
+    /// The session's transcript cues in time order.
+    pub async fn cues(&self, session_id: i64) -> Result<Vec<CueRow>> {
+        Ok(sqlx::query_as(
+            "SELECT start_ms, end_ms, speaker, text FROM transcript_cues \
+             WHERE session_id = ? ORDER BY start_ms, id",
+        )
+        .bind(session_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Every body, by name.
+    pub async fn bodies(&self) -> Result<Vec<Body>> {
+        Ok(
+            sqlx::query_as("SELECT id, slug, name, kind FROM bodies ORDER BY name")
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Asks every server to rebuild its search index from the catalog.
+    pub async fn request_reindex(&self) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        note_change(&mut tx, REINDEX_ALL).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Every session id, for a full rebuild of the search index.
+    pub async fn all_session_ids(&self) -> Result<Vec<i64>> {
+        Ok(sqlx::query_scalar("SELECT id FROM sessions ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    /// The newest change number, where a full rebuild of the index starts following.
+    pub async fn last_change(&self) -> Result<i64> {
+        Ok(
+            sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM search_changes")
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
     /// All a search index needs about one session; `None` if it no longer exists.
     pub async fn search_source(&self, session_id: i64) -> Result<Option<SearchSource>> {
         let Some(session) = self.session(session_id).await? else {
@@ -422,10 +532,12 @@ impl Catalog {
         .into_iter()
         .map(|row| (row.get::<String, _>(0), row.get::<String, _>(1)))
         .collect();
+        let cues = self.cues(session_id).await?;
         Ok(Some(SearchSource {
             session,
             agenda,
             documents,
+            cues,
         }))
     }
 

@@ -6,8 +6,10 @@ use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 
 use super::AppState;
-use crate::catalog::SessionRow;
-use crate::search::{SearchError, SessionHit};
+use chrono::NaiveDate;
+
+use crate::catalog::{Body, SessionRow};
+use crate::search::{SearchRequest, SearchResults, Sort};
 
 #[derive(Debug, Serialize)]
 pub struct BodyJson {
@@ -162,41 +164,209 @@ pub async fn session(state: web::Data<AppState>, id: web::Path<String>) -> HttpR
     }
 }
 
-#[derive(Debug, Deserialize)]
+/// Search parameters, shared by the API and the search page.
+#[derive(Debug, Default, Deserialize)]
 pub struct SearchParams {
     pub q: Option<String>,
+    /// body slug
+    pub body: Option<String>,
+    pub kind: Option<String>,
+    /// YYYY-MM-DD or YYYY
+    pub from: Option<String>,
+    pub to: Option<String>,
+    /// relevance (default), newest, oldest
+    pub sort: Option<String>,
+    pub page: Option<String>,
+    pub per_page: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
-struct SearchResultJson {
-    #[serde(flatten)]
-    hit: SessionHit,
-    page_url: String,
-    /// The page at the best passage's time, when it has one.
-    jump_url: Option<String>,
+/// Why search parameters were refused; the text is shown to the searcher.
+#[derive(Debug, thiserror::Error)]
+pub enum ParamError {
+    #[error("{name}={value:?} is not a date: write YYYY-MM-DD or a year")]
+    Date { name: &'static str, value: String },
+    #[error("{name}={value:?} is not a positive whole number")]
+    Number { name: &'static str, value: String },
+    #[error("sort={0:?} is unknown: use relevance, newest or oldest")]
+    Sort(String),
+    #[error("there is no body {0:?}")]
+    Body(String),
+    #[error("kind={0:?} is unknown: use session, agenda_item, agenda, minutes, resolution, transcript or attachment")]
+    Kind(String),
+}
+
+const KINDS: [&str; 7] = [
+    "session",
+    "agenda_item",
+    "agenda",
+    "minutes",
+    "resolution",
+    "transcript",
+    "attachment",
+];
+
+impl SearchParams {
+    pub fn to_request(&self, bodies: &[Body]) -> Result<SearchRequest, ParamError> {
+        let date = |name: &'static str,
+                    value: &Option<String>,
+                    end: bool|
+         -> Result<Option<NaiveDate>, ParamError> {
+            let Some(v) = value.as_deref().map(str::trim).filter(|v| !v.is_empty()) else {
+                return Ok(None);
+            };
+            let err = || ParamError::Date {
+                name,
+                value: v.to_string(),
+            };
+            if v.len() == 4 {
+                let year: i32 = v.parse().map_err(|_| err())?;
+                let (m, d) = if end { (12, 31) } else { (1, 1) };
+                return NaiveDate::from_ymd_opt(year, m, d)
+                    .map(Some)
+                    .ok_or_else(err);
+            }
+            NaiveDate::parse_from_str(v, "%Y-%m-%d")
+                .map(Some)
+                .map_err(|_| err())
+        };
+        let number =
+            |name: &'static str,
+             value: &Option<String>,
+             default: usize|
+             -> Result<usize, ParamError> {
+                match value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+                    None => Ok(default),
+                    Some(v) => v.parse::<usize>().ok().filter(|n| *n > 0).ok_or_else(|| {
+                        ParamError::Number {
+                            name,
+                            value: v.to_string(),
+                        }
+                    }),
+                }
+            };
+        let body_id = match self.body.as_deref().filter(|b| !b.is_empty()) {
+            None => None,
+            Some(slug) => Some(
+                bodies
+                    .iter()
+                    .find(|b| b.slug == slug)
+                    .map(|b| b.id)
+                    .ok_or_else(|| ParamError::Body(slug.to_string()))?,
+            ),
+        };
+        let kind = match self.kind.as_deref().filter(|k| !k.is_empty()) {
+            None => None,
+            Some(k) if KINDS.contains(&k) => Some(k.to_string()),
+            Some(k) => return Err(ParamError::Kind(k.to_string())),
+        };
+        let sort = match self.sort.as_deref().unwrap_or("") {
+            "" | "relevance" => Sort::Relevance,
+            "newest" => Sort::Newest,
+            "oldest" => Sort::Oldest,
+            other => return Err(ParamError::Sort(other.to_string())),
+        };
+        Ok(SearchRequest {
+            text: self.q.clone().unwrap_or_default(),
+            body_id,
+            kind,
+            from: date("from", &self.from, false)?,
+            to: date("to", &self.to, true)?,
+            sort,
+            page: number("page", &self.page, 1)?,
+            per_page: number("per_page", &self.per_page, 20)?.min(100),
+        })
+    }
+}
+
+/// A session's page at a second of its recording.
+pub fn page_url_at(session_id: i64, seconds: Option<u64>) -> String {
+    match seconds {
+        Some(t) => format!("{}?t={t}", page_url(session_id)),
+        None => page_url(session_id),
+    }
+}
+
+/// Runs a search for the API or a page: the results, or a message for the searcher.
+pub async fn run_search(
+    state: &AppState,
+    params: &SearchParams,
+) -> Result<(SearchResults, Vec<Body>), Result<String, String>> {
+    let bodies = state
+        .archive
+        .catalog
+        .bodies()
+        .await
+        .map_err(|e| Err(e.to_string()))?;
+    let request = params.to_request(&bodies).map_err(|e| Ok(e.to_string()))?;
+    match state.search.search(&request) {
+        Ok(results) => Ok((results, bodies)),
+        Err(e) if e.is_bad_query() => Err(Ok(e.to_string())),
+        Err(e) => Err(Err(e.to_string())),
+    }
 }
 
 pub async fn search(state: web::Data<AppState>, params: web::Query<SearchParams>) -> HttpResponse {
-    let q = params.q.clone().unwrap_or_default();
-    match state.search.search(&q, 20) {
-        Ok(hits) => HttpResponse::Ok()
-            .insert_header(("Cache-Control", "public, max-age=10"))
-            .json(serde_json::json!({
-                "query": q,
-                "results": hits.into_iter().map(|hit| {
-                    let page_url = page_url(hit.session_id as i64);
-                    let jump_url = hit.passages.iter().find_map(|p| p.start_seconds)
-                        .map(|t| format!("{page_url}?t={t}"));
-                    SearchResultJson { hit, page_url, jump_url }
-                }).collect::<Vec<_>>(),
-            })),
-        Err(e @ SearchError::QueryTooLong(_)) => problem(
-            StatusCode::BAD_REQUEST,
-            "Query not accepted",
-            &e.to_string(),
-        ),
-        Err(e) => internal(e),
-    }
+    let (results, bodies) = match run_search(&state, &params).await {
+        Ok(found) => found,
+        Err(Ok(message)) => {
+            return problem(StatusCode::BAD_REQUEST, "Search not accepted", &message)
+        }
+        Err(Err(e)) => return internal(e),
+    };
+    let body = |id: u64| bodies.iter().find(|b| b.id as u64 == id);
+    let hits: Vec<serde_json::Value> = results
+        .hits
+        .iter()
+        .map(|hit| {
+            let id = hit.session_id as i64;
+            let passages: Vec<serde_json::Value> = hit
+                .passages
+                .iter()
+                .map(|p| {
+                    serde_json::json!({
+                        "kind": p.kind,
+                        "snippet_html": p.snippet_html,
+                        "start_seconds": p.start_seconds,
+                        "speaker": p.speaker,
+                        "url": page_url_at(id, p.start_seconds),
+                    })
+                })
+                .collect();
+            serde_json::json!({
+                "session_id": hit.session_id,
+                "title": hit.title,
+                "body": hit.body,
+                "body_slug": body(hit.body_id).map(|b| b.slug.as_str()),
+                "date": hit.date,
+                "score": hit.score,
+                "page_url": page_url(id),
+                "jump_url": hit.passages.iter().find_map(|p| p.start_seconds).map(|t| page_url_at(id, Some(t))),
+                "passages": passages,
+            })
+        })
+        .collect();
+    let facet_bodies: Vec<serde_json::Value> = results
+        .bodies
+        .iter()
+        .filter_map(|(id, count)| {
+            body(*id).map(|b| serde_json::json!({ "slug": b.slug, "name": b.name, "count": count }))
+        })
+        .collect();
+    let years: Vec<serde_json::Value> = results
+        .years
+        .iter()
+        .map(|(year, count)| serde_json::json!({ "year": year, "count": count }))
+        .collect();
+    HttpResponse::Ok()
+        .insert_header(("Cache-Control", "public, max-age=10"))
+        .json(serde_json::json!({
+            "query": params.q.clone().unwrap_or_default(),
+            "total": results.total,
+            "page": results.page,
+            "per_page": results.per_page,
+            "results": hits,
+            "facets": { "bodies": facet_bodies, "years": years },
+        }))
 }
 
 pub async fn not_found() -> HttpResponse {

@@ -88,9 +88,9 @@ impl Application {
                     source,
                 })?
                 .workers(workers)
-        // Room for one body chunk: actix copies chunks into this buffer, and one that grows
-        // past 128 KiB is reallocated after every write.
-        .h1_write_buffer_size(64 * 1024)
+                // Room for one body chunk: actix copies chunks into this buffer, and one that grows
+                // past 128 KiB is reallocated after every write.
+                .h1_write_buffer_size(64 * 1024)
                 .shutdown_timeout(10)
                 .run();
         Ok(Application {

@@ -6,7 +6,7 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::api::{media_url, page_url};
+use super::api::{media_url, page_url, run_search, SearchParams};
 use super::AppState;
 use crate::catalog::{AgendaItem, DocumentRow, SessionRow};
 use crate::search::SessionHit;
@@ -163,21 +163,12 @@ fn agenda_view(item: AgendaItem) -> AgendaView {
     }
 }
 
-#[derive(Debug, Deserialize)]
-pub struct SearchParams {
-    q: Option<String>,
-}
-
 pub async fn search(state: web::Data<AppState>, params: web::Query<SearchParams>) -> HttpResponse {
     let query = params.q.clone().unwrap_or_default();
-    let (results, error) = match state.search.search(&query, 20) {
-        Ok(results) => (results, String::new()),
-        Err(e) => (Vec::new(), e.to_string()),
-    };
-    let status = if error.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::BAD_REQUEST
+    let (results, status, error) = match run_search(&state, &params).await {
+        Ok((found, _)) => (found.hits, StatusCode::OK, String::new()),
+        Err(Ok(message)) => (Vec::new(), StatusCode::BAD_REQUEST, message),
+        Err(Err(e)) => return error_page(e),
     };
     html(
         status,

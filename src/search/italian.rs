@@ -10,6 +10,9 @@ use tantivy::Index;
 
 /// Name of the stemmed Italian analyzer in the index's tokenizer manager.
 pub const STEMMED: &str = "it_stem";
+/// Name of the exact analyzer: words lower-cased and accent-folded, nothing removed or
+/// stemmed, for quoted phrases ("piano regolatore" must not match "piano regolamento").
+pub const EXACT: &str = "it_exact";
 
 /// Stop words after folding (so "perché" and "perche" are both covered), including the
 /// elided forms an apostrophe leaves behind ("dell'ambiente" → "dell", "ambiente").
@@ -39,25 +42,19 @@ fn stemmed() -> TextAnalyzer {
         .build()
 }
 
+fn exact() -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(40))
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .build()
+}
+
 /// Registers aula's analyzers on an index (needed on every open: tokenizers are not
 /// persisted, only their names).
 pub fn register(index: &Index) {
     index.tokenizers().register(STEMMED, stemmed());
-}
-
-/// Makes a citizen's text safe for the query parser: apostrophes (straight or typographic)
-/// separate words instead of opening a quote, and other parser syntax that users do not mean
-/// (colons, which select fields; carets; braces) becomes a space. Double quotes, `-word`,
-/// AND/OR/NOT and parentheses keep their meaning.
-pub fn prepare_query(text: &str) -> String {
-    text.chars()
-        .map(|c| match c {
-            '\'' | '’' | '‘' | '`' | ':' | '^' | '{' | '}' | '[' | ']' | '\\' | '~' | '*' | '?'
-            | '!' => ' ',
-            '“' | '”' | '«' | '»' => '"',
-            c => c,
-        })
-        .collect()
+    index.tokenizers().register(EXACT, exact());
 }
 
 #[cfg(test)]
@@ -89,9 +86,13 @@ mod tests {
     }
 
     #[test]
-    fn queries_lose_accidental_syntax() {
-        assert_eq!(prepare_query("dell'ambiente"), "dell ambiente");
-        assert_eq!(prepare_query("title:foo"), "title foo");
-        assert_eq!(prepare_query("«piano regolatore»"), "\"piano regolatore\"");
+    fn exact_keeps_every_word_unstemmed() {
+        let mut analyzer = exact();
+        let mut stream = analyzer.token_stream("Variante al Piano Regolatore");
+        let mut out = Vec::new();
+        while stream.advance() {
+            out.push(stream.token().text.clone());
+        }
+        assert_eq!(out, ["variante", "al", "piano", "regolatore"]);
     }
 }

@@ -1,26 +1,34 @@
 //! The search index: tantivy with an Italian analysis chain, fed from the catalog (its
-//! source of truth) and answering queries with snippets. Each process keeps its own copy and
-//! catches up from the catalog's change log; the index is never the only place data lives.
+//! source of truth) and answering queries grouped by session, with snippets, filters and
+//! facet counts. Each process keeps its own copy and catches up from the catalog's change
+//! log; the index is never the only place data lives.
 
 mod italian;
+pub mod query;
 
 use std::collections::HashMap;
-use std::path::Path;
-use std::sync::Mutex;
+use std::ops::Bound;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
 
+use chrono::NaiveDate;
 use serde::Serialize;
-use tantivy::collector::TopDocs;
-use tantivy::query::{BooleanQuery, Occur, Query, QueryParser, TermQuery};
+use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::columnar::Column;
+use tantivy::index::SegmentReader;
+use tantivy::query::{BooleanQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery};
 use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED,
     STRING,
 };
 use tantivy::snippet::{Snippet, SnippetGenerator};
-use tantivy::{doc, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+use tantivy::tokenizer::TextAnalyzer;
+use tantivy::{
+    doc, DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Score, TantivyDocument, Term,
+};
 
 use crate::catalog::{Catalog, CatalogError, SearchSource};
-
-pub use italian::{register as register_analyzers, STEMMED};
+pub use query::QueryError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SearchError {
@@ -32,58 +40,102 @@ pub enum SearchError {
     Catalog(#[from] CatalogError),
     #[error("the query is too long ({0} characters, at most 500)")]
     QueryTooLong(usize),
+    #[error(transparent)]
+    Query(#[from] QueryError),
+}
+
+impl SearchError {
+    /// Whether the searcher's input was at fault (answer 400), not the archive.
+    pub fn is_bad_query(&self) -> bool {
+        matches!(self, SearchError::QueryTooLong(_) | SearchError::Query(_))
+    }
 }
 
 #[derive(Clone, Copy)]
 struct Fields {
     session_id: Field,
     kind: Field,
+    body_id: Field,
     body: Field,
     date: Field,
-    year: Field,
+    /// yyyymmdd as a number, for date ranges and sorting
+    day: Field,
     /// Searchable title: on the session's own document only, so agenda items and passages
     /// do not all match through the title they share.
     title: Field,
+    title_exact: Field,
     /// The session's title on every document, for showing hits.
     session_title: Field,
     text: Field,
+    text_exact: Field,
     start_ms: Field,
+    speaker: Field,
 }
 
 /// Bumped whenever the schema or analysis changes: an index of another version is rebuilt
 /// from the catalog.
-const SCHEMA_VERSION: &str = "aula-search-1";
+const SCHEMA_VERSION: &str = "aula-search-2";
 
 fn schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
-    let stemmed = TextOptions::default()
-        .set_indexing_options(
+    let analyzed = |analyzer: &str| {
+        TextOptions::default().set_indexing_options(
             TextFieldIndexing::default()
-                .set_tokenizer(STEMMED)
+                .set_tokenizer(analyzer)
                 .set_index_option(IndexRecordOption::WithFreqsAndPositions),
         )
-        .set_stored();
+    };
     let fields = Fields {
         session_id: b.add_u64_field("session_id", INDEXED | STORED | FAST),
         kind: b.add_text_field("kind", STRING | STORED),
-        body: b.add_text_field("body", STRING | STORED),
-        date: b.add_text_field("date", STRING | STORED),
-        year: b.add_u64_field("year", INDEXED | FAST),
-        title: b.add_text_field("title", stemmed.clone()),
+        body_id: b.add_u64_field("body_id", INDEXED | STORED | FAST),
+        body: b.add_text_field("body", STORED),
+        date: b.add_text_field("date", STORED),
+        day: b.add_u64_field("day", INDEXED | FAST),
+        title: b.add_text_field("title", analyzed(italian::STEMMED)),
+        title_exact: b.add_text_field("title_exact", analyzed(italian::EXACT)),
         session_title: b.add_text_field("session_title", STORED),
-        text: b.add_text_field("text", stemmed),
+        text: b.add_text_field("text", analyzed(italian::STEMMED).set_stored()),
+        text_exact: b.add_text_field("text_exact", analyzed(italian::EXACT)),
         start_ms: b.add_u64_field("start_ms", STORED),
+        speaker: b.add_text_field("speaker", STORED),
     };
     (b.build(), fields)
 }
 
-/// One hit: a passage of a session, with where it starts in the recording when known.
+/// How results are ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Sort {
+    #[default]
+    Relevance,
+    Newest,
+    Oldest,
+}
+
+/// A search as the API and pages ask it.
+#[derive(Debug, Clone, Default)]
+pub struct SearchRequest {
+    pub text: String,
+    pub body_id: Option<i64>,
+    /// A document kind: session, agenda_item, agenda, minutes, resolution, transcript…
+    pub kind: Option<String>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub sort: Sort,
+    /// 1-based
+    pub page: usize,
+    pub per_page: usize,
+}
+
+/// One passage of a session, with where it starts in the recording when known.
 #[derive(Debug, Clone, Serialize)]
 pub struct Passage {
     pub kind: String,
     /// Escaped HTML with the matching words in `<mark>`.
     pub snippet_html: String,
     pub start_seconds: Option<u64>,
+    pub speaker: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -91,66 +143,116 @@ pub struct SessionHit {
     pub session_id: u64,
     pub title: String,
     pub body: String,
+    pub body_id: u64,
     pub date: String,
     pub score: f32,
     pub passages: Vec<Passage>,
 }
 
-pub struct SearchIndex {
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchResults {
+    /// Sessions matching, over all pages.
+    pub total: usize,
+    pub page: usize,
+    pub per_page: usize,
+    pub hits: Vec<SessionHit>,
+    /// (body id, sessions) for the query before the body filter, most first.
+    pub bodies: Vec<(u64, usize)>,
+    /// (year, sessions) for the query before the date filter, newest first.
+    pub years: Vec<(u64, usize)>,
+}
+
+/// What a query run needs, swapped whole when the index is rebuilt.
+struct Live {
     index: Index,
     reader: IndexReader,
     writer: Mutex<IndexWriter>,
+    stemmed: TextAnalyzer,
+    exact: TextAnalyzer,
+}
+
+/// The index directory holds generations (`gen-N/`); the file `current` names the one in
+/// use, so a rebuild can be made beside it and swapped in with one rename.
+pub struct SearchIndex {
+    root: PathBuf,
+    live: RwLock<Arc<Live>>,
     fields: Fields,
-    parser: QueryParser,
+}
+
+fn open_live(dir: &Path, schema: &Schema) -> Result<Live, SearchError> {
+    let open_err = |message: String| SearchError::Open {
+        path: dir.display().to_string(),
+        message,
+    };
+    std::fs::create_dir_all(dir).map_err(|e| open_err(e.to_string()))?;
+    let version_file = dir.join("aula-version");
+    let current = std::fs::read_to_string(&version_file).unwrap_or_default();
+    if current.trim() != SCHEMA_VERSION {
+        // Unknown or outdated: the catalog can always rebuild it.
+        std::fs::remove_dir_all(dir).map_err(|e| open_err(e.to_string()))?;
+        std::fs::create_dir_all(dir).map_err(|e| open_err(e.to_string()))?;
+        Index::create_in_dir(dir, schema.clone())?;
+        std::fs::write(&version_file, SCHEMA_VERSION).map_err(|e| open_err(e.to_string()))?;
+    }
+    let index = Index::open_in_dir(dir)?;
+    italian::register(&index);
+    let writer = index.writer(64 * 1024 * 1024)?;
+    let reader = index
+        .reader_builder()
+        .reload_policy(ReloadPolicy::Manual)
+        .try_into()?;
+    let tokenizers = index.tokenizers();
+    let analyzer = |name| {
+        tokenizers
+            .get(name)
+            .ok_or_else(|| open_err(format!("analyzer {name} is not registered")))
+    };
+    Ok(Live {
+        stemmed: analyzer(italian::STEMMED)?,
+        exact: analyzer(italian::EXACT)?,
+        index,
+        reader,
+        writer: Mutex::new(writer),
+    })
+}
+
+fn poisoned() -> SearchError {
+    SearchError::Index(tantivy::TantivyError::InternalError(
+        "search index lock poisoned".into(),
+    ))
 }
 
 impl SearchIndex {
     /// Opens the index in `dir`, creating it (or recreating it, when it was built by another
     /// schema version) as needed. A new index starts empty and catches up from the catalog.
-    pub fn open(dir: &Path) -> Result<SearchIndex, SearchError> {
-        let open_err = |message: String| SearchError::Open {
-            path: dir.display().to_string(),
-            message,
-        };
-        std::fs::create_dir_all(dir).map_err(|e| open_err(e.to_string()))?;
+    pub fn open(root: &Path) -> Result<SearchIndex, SearchError> {
         let (schema, fields) = schema();
-        let version_file = dir.join("aula-version");
-        let current = std::fs::read_to_string(&version_file).unwrap_or_default();
-        if current.trim() != SCHEMA_VERSION {
-            // Unknown or outdated: the catalog can always rebuild it.
-            std::fs::remove_dir_all(dir).map_err(|e| open_err(e.to_string()))?;
-            std::fs::create_dir_all(dir).map_err(|e| open_err(e.to_string()))?;
-            Index::create_in_dir(dir, schema.clone())?;
-            std::fs::write(&version_file, SCHEMA_VERSION).map_err(|e| open_err(e.to_string()))?;
-        }
-        let index = Index::open_in_dir(dir)?;
-        italian::register(&index);
-        let writer = index.writer(64 * 1024 * 1024)?;
-        let reader = index
-            .reader_builder()
-            .reload_policy(ReloadPolicy::Manual)
-            .try_into()?;
-        let mut parser = QueryParser::for_index(&index, vec![fields.title, fields.text]);
-        parser.set_conjunction_by_default();
-        parser.set_field_boost(fields.title, 2.0);
+        let generation = current_generation(root);
+        let live = open_live(&root.join(format!("gen-{generation}")), &schema)?;
         Ok(SearchIndex {
-            index,
-            reader,
-            writer: Mutex::new(writer),
+            root: root.to_owned(),
+            live: RwLock::new(Arc::new(live)),
             fields,
-            parser,
         })
+    }
+
+    fn live(&self) -> Result<Arc<Live>, SearchError> {
+        self.live
+            .read()
+            .map(|l| Arc::clone(&l))
+            .map_err(|_| poisoned())
     }
 
     /// The last catalog change this index has applied.
     pub fn applied_seq(&self) -> Result<i64, SearchError> {
-        let metas = self.index.load_metas()?;
+        let metas = self.live()?.index.load_metas()?;
         Ok(metas.payload.and_then(|p| p.parse().ok()).unwrap_or(0))
     }
 
     /// Applies every catalog change since the last one applied. Returns how many sessions
     /// were (re)indexed.
     pub async fn catch_up(&self, catalog: &Catalog) -> Result<usize, SearchError> {
+        let live = self.live()?;
         let mut seq = self.applied_seq()?;
         let mut total = 0;
         loop {
@@ -158,30 +260,83 @@ impl SearchIndex {
             if sessions.is_empty() {
                 break;
             }
-            let mut sources = Vec::with_capacity(sessions.len());
-            for id in &sessions {
-                sources.push((*id, catalog.search_source(*id).await?));
+            if sessions.contains(&crate::catalog::REINDEX_ALL) {
+                total += self.rebuild_generation(catalog).await?;
+                seq = self.applied_seq()?.max(last);
+                continue;
             }
-            self.apply(&sources, last)?;
+            let sources = load_sources(catalog, &sessions).await?;
+            self.apply(&live, &sources, last)?;
             total += sessions.len();
             seq = last;
         }
         Ok(total)
     }
 
-    fn apply(&self, sources: &[(i64, Option<SearchSource>)], seq: i64) -> Result<(), SearchError> {
+    /// Rebuilds the whole index from the catalog into a new generation directory, then
+    /// swaps it in: searches are answered by the old index until the moment of the swap.
+    /// Returns the number of sessions indexed.
+    pub async fn rebuild(&self, catalog: &Catalog) -> Result<usize, SearchError> {
+        let n = self.rebuild_generation(catalog).await?;
+        // Changes made while rebuilding
+        self.catch_up(catalog).await?;
+        Ok(n)
+    }
+
+    async fn rebuild_generation(&self, catalog: &Catalog) -> Result<usize, SearchError> {
+        let (schema, _) = schema();
+        let current = current_generation(&self.root);
+        let next = current + 1;
+        let next_dir = self.root.join(format!("gen-{next}"));
+        let _ = std::fs::remove_dir_all(&next_dir);
+        let fresh = open_live(&next_dir, &schema)?;
+        let seq = catalog.last_change().await?;
+        let ids = catalog.all_session_ids().await?;
+        for chunk in ids.chunks(200) {
+            let sources = load_sources(catalog, chunk).await?;
+            let writer = fresh.writer.lock().map_err(|_| poisoned())?;
+            for (id, source) in &sources {
+                for d in documents_for(*id, source.as_ref(), &self.fields) {
+                    writer.add_document(d)?;
+                }
+            }
+        }
+        {
+            let mut writer = fresh.writer.lock().map_err(|_| poisoned())?;
+            let mut commit = writer.prepare_commit()?;
+            commit.set_payload(&seq.to_string());
+            commit.commit()?;
+        }
+        fresh.reader.reload()?;
+        // Record the new generation first (atomically), then swap it in.
+        let tmp = self.root.join("current.tmp");
+        std::fs::write(&tmp, next.to_string())
+            .and_then(|_| std::fs::rename(&tmp, self.root.join("current")))
+            .map_err(|e| SearchError::Open {
+                path: self.root.display().to_string(),
+                message: e.to_string(),
+            })?;
+        let old = std::mem::replace(
+            &mut *self.live.write().map_err(|_| poisoned())?,
+            Arc::new(fresh),
+        );
+        drop(old);
+        // Open files of the old generation stay readable by searches still running.
+        let _ = std::fs::remove_dir_all(self.root.join(format!("gen-{current}")));
+        Ok(ids.len())
+    }
+
+    fn apply(
+        &self,
+        live: &Live,
+        sources: &[(i64, Option<SearchSource>)],
+        seq: i64,
+    ) -> Result<(), SearchError> {
         let f = self.fields;
-        let mut writer = self
-            .writer
-            .lock()
-            .map_err(|_| tantivy::TantivyError::InternalError("index writer poisoned".into()))?;
+        let mut writer = live.writer.lock().map_err(|_| poisoned())?;
         for (id, source) in sources {
             writer.delete_term(Term::from_field_u64(f.session_id, *id as u64));
-            let Some(src) = source else { continue };
-            if src.session.state == "withheld" {
-                continue;
-            }
-            for d in documents_for(src, &f) {
+            for d in documents_for(*id, source.as_ref(), &f) {
                 writer.add_document(d)?;
             }
         }
@@ -189,102 +344,405 @@ impl SearchIndex {
         commit.set_payload(&seq.to_string());
         commit.commit()?;
         drop(writer);
-        self.reader.reload()?;
+        live.reader.reload()?;
         Ok(())
     }
 
-    /// Free-text search, results grouped by session, best first.
-    pub fn search(&self, text: &str, limit: usize) -> Result<Vec<SessionHit>, SearchError> {
-        let chars = text.chars().count();
+    /// Runs a search: sessions matching every required word or phrase, grouped, sorted,
+    /// one page of them with up to three passages each, and facet counts.
+    pub fn search(&self, req: &SearchRequest) -> Result<SearchResults, SearchError> {
+        let chars = req.text.chars().count();
         if chars > 500 {
             return Err(SearchError::QueryTooLong(chars));
         }
-        let cleaned = italian::prepare_query(text);
-        if cleaned.trim().is_empty() {
-            return Ok(Vec::new());
-        }
+        let parsed = query::parse(&req.text)?;
+        let live = self.live()?;
+        let per_page = req.per_page.clamp(1, 100);
+        let page = req.page.max(1);
+        let mut results = SearchResults {
+            total: 0,
+            page,
+            per_page,
+            hits: Vec::new(),
+            bodies: Vec::new(),
+            years: Vec::new(),
+        };
+        let Some((text_query, highlight)) = self.text_query(&live, &parsed) else {
+            return Ok(results);
+        };
         let f = self.fields;
-        // Lenient: a stray quote or bracket is read as text, never an error.
-        let (query, _ignored) = self.parser.parse_query_lenient(&cleaned);
-        let searcher = self.reader.searcher();
-        let top = searcher.search(&query, &TopDocs::with_limit(200).order_by_score())?;
-        let text_snippets = SnippetGenerator::create(&searcher, &*query, f.text)?;
-        let mut order: Vec<u64> = Vec::new();
-        let mut hits: HashMap<u64, SessionHit> = HashMap::new();
-        for (score, address) in top {
-            let d: TantivyDocument = searcher.doc(address)?;
-            let get = |field| {
-                d.get_first(field)
-                    .and_then(|v| v.as_str())
-                    .unwrap_or_default()
-                    .to_string()
-            };
-            let Some(session_id) = d.get_first(f.session_id).and_then(|v| v.as_u64()) else {
-                continue;
-            };
-            let kind = get(f.kind);
-            let passage = Passage {
-                kind: kind.clone(),
-                snippet_html: highlight(&text_snippets.snippet_from_doc(&d), &get(f.text)),
-                start_seconds: d
-                    .get_first(f.start_ms)
-                    .and_then(|v| v.as_u64())
-                    .map(|ms| ms / 1000),
-            };
-            let hit = hits.entry(session_id).or_insert_with(|| {
-                order.push(session_id);
-                SessionHit {
-                    session_id,
+        let filtered = |with_body: bool, with_dates: bool| -> Box<dyn Query> {
+            let mut clauses: Vec<(Occur, Box<dyn Query>)> =
+                vec![(Occur::Must, text_query.box_clone())];
+            if let (true, Some(body)) = (with_body, req.body_id) {
+                clauses.push((Occur::Must, term_u64(f.body_id, body as u64)));
+            }
+            if let Some(kind) = &req.kind {
+                clauses.push((
+                    Occur::Must,
+                    Box::new(TermQuery::new(
+                        Term::from_field_text(f.kind, kind),
+                        IndexRecordOption::Basic,
+                    )),
+                ));
+            }
+            if with_dates && (req.from.is_some() || req.to.is_some()) {
+                let bound = |d: Option<NaiveDate>, inclusive: fn(Term) -> Bound<Term>| {
+                    d.map_or(Bound::Unbounded, |d| {
+                        inclusive(Term::from_field_u64(f.day, day_number(d)))
+                    })
+                };
+                clauses.push((
+                    Occur::Must,
+                    Box::new(RangeQuery::new(
+                        bound(req.from, Bound::Included),
+                        bound(req.to, Bound::Included),
+                    )),
+                ));
+            }
+            Box::new(BooleanQuery::new(clauses))
+        };
+        let searcher = live.reader.searcher();
+        let sessions = searcher.search(&*filtered(true, true), &SessionCollector)?;
+        // Facets count what the other filters leave, so a citizen sees where else to look.
+        let by_body = if req.body_id.is_some() {
+            searcher.search(&*filtered(false, true), &SessionCollector)?
+        } else {
+            sessions.clone()
+        };
+        let by_year = if req.from.is_some() || req.to.is_some() {
+            searcher.search(&*filtered(true, false), &SessionCollector)?
+        } else {
+            sessions.clone()
+        };
+        results.bodies = count_by(&by_body, |s| s.body_id);
+        results.years = count_by(&by_year, |s| s.day / 10_000);
+        results.years.sort_by_key(|y| std::cmp::Reverse(y.0));
+        results.total = sessions.len();
+
+        let mut ranked: Vec<(&u64, &SessionAgg)> = sessions.iter().collect();
+        match req.sort {
+            Sort::Relevance => {
+                ranked.sort_by(|a, b| b.1.best.total_cmp(&a.1.best).then(b.1.day.cmp(&a.1.day)))
+            }
+            Sort::Newest => ranked.sort_by(|a, b| b.1.day.cmp(&a.1.day).then(b.0.cmp(a.0))),
+            Sort::Oldest => ranked.sort_by(|a, b| a.1.day.cmp(&b.1.day).then(a.0.cmp(b.0))),
+        }
+        let snippets = SnippetGenerator::create(&searcher, &*highlight, f.text)?;
+        for (session_id, agg) in ranked
+            .into_iter()
+            .skip((page - 1) * per_page)
+            .take(per_page)
+        {
+            let mut hit: Option<SessionHit> = None;
+            for (_, address) in &agg.top {
+                let d: TantivyDocument = searcher.doc(*address)?;
+                let get = |field| {
+                    d.get_first(field)
+                        .and_then(|v| v.as_str())
+                        .unwrap_or_default()
+                        .to_string()
+                };
+                let hit = hit.get_or_insert_with(|| SessionHit {
+                    session_id: *session_id,
                     title: get(f.session_title),
                     body: get(f.body),
+                    body_id: agg.body_id,
                     date: get(f.date),
-                    score,
+                    score: agg.best,
                     passages: Vec::new(),
+                });
+                let kind = get(f.kind);
+                if kind == "session" {
+                    continue; // the title is the hit's own heading
                 }
-            });
-            if kind != "session" && hit.passages.len() < 3 {
-                hit.passages.push(passage);
+                let speaker = get(f.speaker);
+                hit.passages.push(Passage {
+                    snippet_html: highlight_html(&snippets.snippet_from_doc(&d), &get(f.text)),
+                    start_seconds: d
+                        .get_first(f.start_ms)
+                        .and_then(|v| v.as_u64())
+                        .map(|ms| ms / 1000),
+                    speaker: (!speaker.is_empty()).then_some(speaker),
+                    kind,
+                });
+            }
+            results.hits.extend(hit);
+        }
+        Ok(results)
+    }
+
+    /// The query for the words and phrases, and a query of their stems over `text` used
+    /// only to highlight snippets. `None` when nothing searchable is left (only stop words,
+    /// only exclusions).
+    fn text_query(
+        &self,
+        live: &Live,
+        parsed: &query::ParsedQuery,
+    ) -> Option<(Box<dyn Query>, Box<dyn Query>)> {
+        let f = self.fields;
+        let mut highlight_terms: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let clause_query = |clause: &query::Clause,
+                            highlight: &mut Vec<(Occur, Box<dyn Query>)>|
+         -> Option<Box<dyn Query>> {
+            match clause {
+                query::Clause::Word(word) => {
+                    let stems = analyze(&live.stemmed, word);
+                    if stems.is_empty() {
+                        return None;
+                    }
+                    let mut all: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+                    for stem in stems {
+                        highlight.push((Occur::Should, term_text(f.text, &stem)));
+                        all.push((
+                            Occur::Must,
+                            Box::new(BooleanQuery::new(vec![
+                                (Occur::Should, term_text(f.title, &stem)),
+                                (Occur::Should, term_text(f.text, &stem)),
+                            ])),
+                        ));
+                    }
+                    Some(Box::new(BooleanQuery::new(all)))
+                }
+                query::Clause::Phrase(phrase) => {
+                    let words = analyze(&live.exact, phrase);
+                    for stem in analyze(&live.stemmed, phrase) {
+                        highlight.push((Occur::Should, term_text(f.text, &stem)));
+                    }
+                    let on = |field| -> Box<dyn Query> {
+                        if words.len() == 1 {
+                            term_text(field, &words[0])
+                        } else {
+                            Box::new(PhraseQuery::new(
+                                words
+                                    .iter()
+                                    .map(|w| Term::from_field_text(field, w))
+                                    .collect(),
+                            ))
+                        }
+                    };
+                    if words.is_empty() {
+                        return None;
+                    }
+                    Some(Box::new(BooleanQuery::new(vec![
+                        (Occur::Should, on(f.title_exact)),
+                        (Occur::Should, on(f.text_exact)),
+                    ])))
+                }
+            }
+        };
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for group in &parsed.required {
+            let alternatives: Vec<(Occur, Box<dyn Query>)> = group
+                .iter()
+                .filter_map(|c| clause_query(c, &mut highlight_terms))
+                .map(|q| (Occur::Should, q))
+                .collect();
+            if !alternatives.is_empty() {
+                clauses.push((Occur::Must, Box::new(BooleanQuery::new(alternatives))));
             }
         }
-        Ok(order
-            .into_iter()
-            .take(limit)
-            .filter_map(|id| hits.remove(&id))
-            .collect())
+        if clauses.is_empty() {
+            return None;
+        }
+        let mut ignored = Vec::new();
+        for clause in &parsed.excluded {
+            if let Some(q) = clause_query(clause, &mut ignored) {
+                clauses.push((Occur::MustNot, q));
+            }
+        }
+        Some((
+            Box::new(BooleanQuery::new(clauses)),
+            Box::new(BooleanQuery::new(highlight_terms)),
+        ))
     }
 
     /// Documents in the index for one session (for tests and diagnostics).
     pub fn count_for_session(&self, session_id: i64) -> Result<usize, SearchError> {
-        let q = TermQuery::new(
-            Term::from_field_u64(self.fields.session_id, session_id as u64),
-            IndexRecordOption::Basic,
-        );
-        let q = BooleanQuery::new(vec![(Occur::Must, Box::new(q) as Box<dyn Query>)]);
-        Ok(self
-            .reader
-            .searcher()
-            .search(&q, &tantivy::collector::Count)?)
+        let live = self.live()?;
+        Ok(live.reader.searcher().search(
+            &*term_u64(self.fields.session_id, session_id as u64),
+            &tantivy::collector::Count,
+        )?)
     }
 }
 
-/// The index documents of one session: the session itself, each agenda item, and each
-/// passage of its documents.
-fn documents_for(src: &SearchSource, f: &Fields) -> Vec<TantivyDocument> {
+fn current_generation(root: &Path) -> u64 {
+    std::fs::read_to_string(root.join("current"))
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(1)
+}
+
+async fn load_sources(
+    catalog: &Catalog,
+    ids: &[i64],
+) -> Result<Vec<(i64, Option<SearchSource>)>, SearchError> {
+    let mut sources = Vec::with_capacity(ids.len());
+    for id in ids {
+        sources.push((*id, catalog.search_source(*id).await?));
+    }
+    Ok(sources)
+}
+
+fn term_u64(field: Field, value: u64) -> Box<dyn Query> {
+    Box::new(TermQuery::new(
+        Term::from_field_u64(field, value),
+        IndexRecordOption::Basic,
+    ))
+}
+
+fn term_text(field: Field, text: &str) -> Box<dyn Query> {
+    Box::new(TermQuery::new(
+        Term::from_field_text(field, text),
+        IndexRecordOption::WithFreqs,
+    ))
+}
+
+fn analyze(analyzer: &TextAnalyzer, text: &str) -> Vec<String> {
+    let mut analyzer = analyzer.clone();
+    let mut stream = analyzer.token_stream(text);
+    let mut out = Vec::new();
+    while let Some(token) = stream.next() {
+        out.push(token.text.clone());
+    }
+    out
+}
+
+fn day_number(d: NaiveDate) -> u64 {
+    d.format("%Y%m%d").to_string().parse().unwrap_or(0)
+}
+
+/// Per matching session: its best score, where it stands for facets and sorting, and its
+/// three best documents.
+#[derive(Debug, Clone)]
+struct SessionAgg {
+    best: Score,
+    body_id: u64,
+    day: u64,
+    top: Vec<(Score, DocAddress)>,
+}
+
+impl SessionAgg {
+    fn add(&mut self, score: Score, address: DocAddress) {
+        self.best = self.best.max(score);
+        self.top.push((score, address));
+        self.top.sort_by(|a, b| b.0.total_cmp(&a.0));
+        self.top.truncate(4); // the session doc plus three passages
+    }
+}
+
+/// Groups every matching document by session in one pass, reading ids from fast fields.
+struct SessionCollector;
+
+struct SessionSegment {
+    segment: u32,
+    session_id: Column<u64>,
+    body_id: Column<u64>,
+    day: Column<u64>,
+    sessions: HashMap<u64, SessionAgg>,
+}
+
+impl Collector for SessionCollector {
+    type Fruit = HashMap<u64, SessionAgg>;
+    type Child = SessionSegment;
+
+    fn for_segment(&self, segment: u32, reader: &SegmentReader) -> tantivy::Result<SessionSegment> {
+        let fast = reader.fast_fields();
+        Ok(SessionSegment {
+            segment,
+            session_id: fast.u64("session_id")?,
+            body_id: fast.u64("body_id")?,
+            day: fast.u64("day")?,
+            sessions: HashMap::new(),
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        true
+    }
+
+    fn merge_fruits(&self, fruits: Vec<HashMap<u64, SessionAgg>>) -> tantivy::Result<Self::Fruit> {
+        let mut merged: HashMap<u64, SessionAgg> = HashMap::new();
+        for fruit in fruits {
+            for (id, agg) in fruit {
+                match merged.get_mut(&id) {
+                    Some(m) => {
+                        for (score, address) in agg.top {
+                            m.add(score, address);
+                        }
+                    }
+                    None => {
+                        merged.insert(id, agg);
+                    }
+                }
+            }
+        }
+        Ok(merged)
+    }
+}
+
+impl SegmentCollector for SessionSegment {
+    type Fruit = HashMap<u64, SessionAgg>;
+
+    fn collect(&mut self, doc: u32, score: Score) {
+        let Some(session) = self.session_id.first(doc) else {
+            return;
+        };
+        let address = DocAddress::new(self.segment, doc);
+        let agg = self.sessions.entry(session).or_insert_with(|| SessionAgg {
+            best: score,
+            body_id: self.body_id.first(doc).unwrap_or(0),
+            day: self.day.first(doc).unwrap_or(0),
+            top: Vec::new(),
+        });
+        agg.add(score, address);
+    }
+
+    fn harvest(self) -> Self::Fruit {
+        self.sessions
+    }
+}
+
+fn count_by(
+    sessions: &HashMap<u64, SessionAgg>,
+    key: impl Fn(&SessionAgg) -> u64,
+) -> Vec<(u64, usize)> {
+    let mut counts: HashMap<u64, usize> = HashMap::new();
+    for agg in sessions.values() {
+        *counts.entry(key(agg)).or_default() += 1;
+    }
+    let mut out: Vec<(u64, usize)> = counts.into_iter().collect();
+    out.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    out
+}
+
+/// The index documents of one session: the session itself, each agenda item, each passage
+/// of its documents, and its transcript in windows of about 30 seconds. None for a session
+/// that no longer exists or is withheld.
+fn documents_for(id: i64, src: Option<&SearchSource>, f: &Fields) -> Vec<TantivyDocument> {
+    let Some(src) = src else { return Vec::new() };
     let s = &src.session;
-    let year: u64 = s.date.get(..4).and_then(|y| y.parse().ok()).unwrap_or(0);
+    if s.state == "withheld" {
+        return Vec::new();
+    }
+    let day: u64 = s.date.replace('-', "").parse().unwrap_or(0);
     let base = |kind: &str, text: &str| {
         doc!(
-            f.session_id => s.id as u64,
+            f.session_id => id as u64,
             f.kind => kind,
+            f.body_id => s.body_id as u64,
             f.body => s.body_name.as_str(),
             f.date => s.date.as_str(),
-            f.year => year,
+            f.day => day,
             f.session_title => s.title.as_str(),
             f.text => text,
+            f.text_exact => text,
         )
     };
     let mut session_doc = base("session", &s.body_name);
     session_doc.add_text(f.title, &s.title);
+    session_doc.add_text(f.title_exact, &s.title);
     let mut out = vec![session_doc];
     for item in &src.agenda {
         let mut d = base("agenda_item", &item.title);
@@ -294,8 +752,51 @@ fn documents_for(src: &SearchSource, f: &Fields) -> Vec<TantivyDocument> {
         out.push(d);
     }
     for (kind, text) in &src.documents {
+        if kind == "transcript" {
+            continue; // indexed from its timed cues below
+        }
         for passage in passages(text, 120) {
             out.push(base(kind, &passage));
+        }
+    }
+    for window in cue_windows(&src.cues, 30_000) {
+        let mut d = base("transcript", &window.text);
+        d.add_u64(f.start_ms, window.start_ms);
+        if let Some(speaker) = &window.speaker {
+            d.add_text(f.speaker, speaker);
+        }
+        out.push(d);
+    }
+    out
+}
+
+struct CueWindow {
+    start_ms: u64,
+    speaker: Option<String>,
+    text: String,
+}
+
+/// Consecutive cues of one speaker, up to `span_ms` long, as one passage that starts at its
+/// first cue.
+fn cue_windows(cues: &[crate::catalog::CueRow], span_ms: i64) -> Vec<CueWindow> {
+    let mut out: Vec<CueWindow> = Vec::new();
+    let mut window_start = i64::MIN;
+    for cue in cues {
+        let same = out
+            .last()
+            .is_some_and(|w| w.speaker == cue.speaker && cue.start_ms - window_start < span_ms);
+        if same {
+            if let Some(w) = out.last_mut() {
+                w.text.push(' ');
+                w.text.push_str(&cue.text);
+            }
+        } else {
+            window_start = cue.start_ms;
+            out.push(CueWindow {
+                start_ms: cue.start_ms.max(0) as u64,
+                speaker: cue.speaker.clone(),
+                text: cue.text.clone(),
+            });
         }
     }
     out
@@ -326,7 +827,7 @@ fn passages(text: &str, words: usize) -> Vec<String> {
 
 /// Escaped HTML with highlighted ranges in `<mark>`; the start of the text when nothing in
 /// this field matched.
-fn highlight(snippet: &Snippet, fallback: &str) -> String {
+fn highlight_html(snippet: &Snippet, fallback: &str) -> String {
     let fragment = snippet.fragment();
     if fragment.is_empty() {
         let short: String = fallback.chars().take(160).collect();
@@ -376,5 +877,24 @@ mod tests {
     #[test]
     fn escape_covers_html() {
         assert_eq!(escape("<script>&\"'"), "&lt;script&gt;&amp;&quot;&#39;");
+    }
+
+    #[test]
+    fn cues_group_by_speaker_and_time() {
+        let cue = |start: i64, speaker: &str, text: &str| crate::catalog::CueRow {
+            start_ms: start,
+            end_ms: start + 1000,
+            speaker: Some(speaker.into()),
+            text: text.into(),
+        };
+        let cues = [
+            cue(0, "Rossi", "a"),
+            cue(10_000, "Rossi", "b"),
+            cue(40_000, "Rossi", "c"),
+            cue(41_000, "Bianchi", "d"),
+        ];
+        let w = cue_windows(&cues, 30_000);
+        let got: Vec<_> = w.iter().map(|w| (w.start_ms, w.text.as_str())).collect();
+        assert_eq!(got, vec![(0, "a b"), (40_000, "c"), (41_000, "d")]);
     }
 }

@@ -149,6 +149,8 @@ pub fn flv_archive() -> &'static FlvArchive {
 /// A running server and a client for it.
 pub struct TestApp {
     pub address: String,
+    /// This server's own search index.
+    pub index_dir: PathBuf,
     pub client: reqwest::Client,
 }
 
@@ -175,9 +177,10 @@ impl TestApp {
 /// Starts the real server on a free port over `data_dir`, with its own search index
 /// (so several tests can serve the same archive at once).
 pub async fn spawn_app(data_dir: &Path) -> TestApp {
+    let index_dir = tempfile::tempdir().unwrap().keep();
     let mut config = Config {
         data_dir: data_dir.to_owned(),
-        index_dir: Some(tempfile::tempdir().unwrap().keep()),
+        index_dir: Some(index_dir.clone()),
         web_dir: Path::new(MANIFEST_DIR).join("web"),
         profiles_dir: Path::new(MANIFEST_DIR).join("transcode-profiles"),
         index_poll_ms: 200,
@@ -190,6 +193,7 @@ pub async fn spawn_app(data_dir: &Path) -> TestApp {
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address,
+        index_dir,
         client: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()

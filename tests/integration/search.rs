@@ -1,49 +1,372 @@
-//! Italian-aware search over titles and agendas, through the HTTP API.
+//! Italian-aware search over titles, agendas, minutes and transcripts, through the HTTP
+//! API: stemming, accents, elision, phrases, filters, facets, times, escaping, rebuilds.
 
-use crate::helpers::{flv_archive, spawn_app, TestApp};
+use std::path::PathBuf;
+use std::sync::OnceLock;
 
-async fn hits(app: &TestApp, q: &str) -> Vec<serde_json::Value> {
-    let json = app
-        .json(&format!("/api/v1/search?q={}", urlencoding::encode(q)))
-        .await;
-    json["results"].as_array().unwrap().clone()
+use aula::catalog::{
+    BodyName, NewCue, NewDocument, NewRecording, NewSession, SessionDate, SessionTitle,
+};
+use aula::{Archive, Config};
+
+use crate::helpers::{flv_archive, scratch, spawn_app, TestApp};
+
+async fn search(app: &TestApp, query: &str) -> serde_json::Value {
+    app.json(&format!("/api/v1/search?{query}")).await
+}
+
+async fn titles(app: &TestApp, q: &str) -> Vec<String> {
+    let json = search(app, &format!("q={}", urlencoding::encode(q))).await;
+    json["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["title"].as_str().unwrap().to_string())
+        .collect()
+}
+
+const A: &str = "Variante al piano regolatore generale";
+const B: &str = "Bilancio di previsione 2012";
+const C: &str = "Piste ciclabili e mobilità";
+
+/// Three sessions with documents and a transcript, written straight into a catalog.
+async fn build_archive(data_dir: PathBuf) {
+    let archive = Archive::open(Config {
+        data_dir,
+        ..Config::default()
+    })
+    .await
+    .unwrap();
+    let sessions = [
+        ("Commissione Urbanistica", "2009-03-12", A,
+         "Verbale. Approvazione del progetto per la tutela dell'ambiente, perché la zona è fragile. \
+          Il consigliere ha scritto <script>alert('x')</script> nel verbale.", vec!["Variante area ex Fornace"]),
+        ("Consiglio comunale", "2012-05-10", B,
+         "Discussione sul piano regolamento edilizio e sui tributi.", vec!["Approvazioni dei verbali", "Regolamento edilizio"]),
+        ("Commissione Urbanistica", "2015-01-20", C,
+         "La città avrà nuove piste.", vec!["Piano della mobilità"]),
+    ];
+    for (i, (body, date, title, minutes, agenda)) in sessions.into_iter().enumerate() {
+        let (id, _) = archive
+            .catalog
+            .create_session(
+                &NewSession {
+                    body: &BodyName::parse(body).unwrap(),
+                    date: SessionDate::parse(date).unwrap(),
+                    title: &SessionTitle::parse(title).unwrap(),
+                    kind: "ordinary",
+                    number: None,
+                },
+                &NewRecording {
+                    sha256: &format!("{i:0>64}"),
+                    original_name: "x",
+                    size_bytes: 1,
+                    stored_path: "originals/x",
+                    duration_ms: Some(600_000),
+                    probe_json: "{}",
+                },
+                "{}",
+            )
+            .await
+            .unwrap();
+        let items: Vec<(Option<String>, String)> = agenda
+            .iter()
+            .enumerate()
+            .map(|(n, t)| (Some((n + 1).to_string()), t.to_string()))
+            .collect();
+        let doc = |kind, sha: String, text| NewDocument {
+            kind,
+            original_name: "doc.txt",
+            sha256: Box::leak(sha.into_boxed_str()),
+            size_bytes: 1,
+            stored_path: "originals/doc",
+            media_type: "text/plain",
+            text: Some(text),
+            extraction_state: "ok",
+            extraction_note: None,
+        };
+        archive
+            .catalog
+            .add_document(id, &doc("agenda", format!("a{i}"), "odg"), &items)
+            .await
+            .unwrap();
+        archive
+            .catalog
+            .add_document(id, &doc("minutes", format!("m{i}"), minutes), &[])
+            .await
+            .unwrap();
+        if i == 0 {
+            archive
+                .catalog
+                .set_agenda_times(id, &[(1, Some(125_000))])
+                .await
+                .unwrap();
+            let t = archive
+                .catalog
+                .add_document(id, &doc("transcript", "t0".into(), ""), &[])
+                .await
+                .unwrap();
+            archive
+                .catalog
+                .add_cues(
+                    id,
+                    t,
+                    &[
+                        NewCue {
+                            start_ms: 0,
+                            end_ms: 4000,
+                            speaker: Some("Presidente"),
+                            text: "Apriamo la seduta",
+                        },
+                        NewCue {
+                            start_ms: 65_000,
+                            end_ms: 70_000,
+                            speaker: Some("Cons. Rossi"),
+                            text: "La variante riguarda l'area della vecchia fornace",
+                        },
+                    ],
+                )
+                .await
+                .unwrap();
+        }
+    }
+}
+
+fn search_archive() -> &'static PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let data_dir = scratch("search-archive").join("data");
+        let dir = data_dir.clone();
+        // Its own runtime: tests' runtimes come and go.
+        std::thread::spawn(move || {
+            tokio::runtime::Runtime::new()
+                .unwrap()
+                .block_on(build_archive(dir))
+        })
+        .join()
+        .unwrap();
+        data_dir
+    })
 }
 
 #[tokio::test]
 async fn plural_finds_singular_and_accents_fold() {
     let archive = flv_archive();
     let app = spawn_app(&archive.data_dir).await;
-
-    // The agenda says "bilancio"; the title does not.
-    let found = hits(&app, "bilanci").await;
-    assert_eq!(found.len(), 1, "{found:?}");
-    assert_eq!(found[0]["title"], archive.title);
-    let snippet = found[0]["passages"][0]["snippet_html"].as_str().unwrap();
+    // The FLV session's agenda says "bilancio"; its title does not.
+    let found = search(&app, "q=bilanci").await;
+    let results = found["results"].as_array().unwrap();
+    assert_eq!(results.len(), 1, "{found}");
+    assert_eq!(results[0]["title"], archive.title);
+    let snippet = results[0]["passages"][0]["snippet_html"].as_str().unwrap();
     assert!(snippet.contains("<mark>bilancio</mark>"), "{snippet}");
-
-    // The agenda says "città".
-    let found = hits(&app, "citta").await;
-    assert_eq!(found.len(), 1, "{found:?}");
-    assert!(found[0]["passages"][0]["snippet_html"]
+    let found = search(&app, "q=citta").await;
+    assert!(found["results"][0]["passages"][0]["snippet_html"]
         .as_str()
         .unwrap()
         .contains("<mark>città</mark>"));
-
-    // Words that are nowhere find nothing, and stray syntax is not an error.
-    assert!(hits(&app, "urbanistica").await.is_empty());
-    assert!(hits(&app, "dell'ambiente \"").await.is_empty());
+    assert_eq!(
+        search(&app, "q=urbanistica").await["results"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
 }
 
 #[tokio::test]
-async fn search_page_shows_highlighted_results() {
-    let archive = flv_archive();
-    let app = spawn_app(&archive.data_dir).await;
-    let page = app.get("/cerca?q=bilanci").await;
-    assert_eq!(page.status(), 200);
-    let html = page.text().await.unwrap();
-    assert!(html.contains(archive.title), "{html}");
-    assert!(html.contains("<mark>bilancio</mark>"));
-    let too_long = "a".repeat(600);
-    let r = app.get(&format!("/api/v1/search?q={too_long}")).await;
+async fn italian_analysis() {
+    let app = spawn_app(search_archive()).await;
+    assert_eq!(titles(&app, "bilanci").await, vec![B]);
+    assert!(
+        titles(&app, "approvazioni").await.contains(&A.to_string()),
+        "approvazione"
+    );
+    assert_eq!(titles(&app, "citta").await, vec![C]);
+    assert_eq!(titles(&app, "città").await, vec![C]);
+    assert_eq!(titles(&app, "ambiente").await, vec![A], "dell'ambiente");
+    assert_eq!(titles(&app, "dell'ambiente").await, vec![A]);
+    // "perché" is a stop word for free text, but a quoted word is matched exactly.
+    assert_eq!(titles(&app, "\"perche\"").await, vec![A]);
+    assert_eq!(titles(&app, "\"perché\"").await, vec![A]);
+}
+
+#[tokio::test]
+async fn phrases_are_exact_where_stems_collide() {
+    let app = spawn_app(search_archive()).await;
+    // Snowball gives "regolatore" and "regolamento" one stem...
+    let mut loose = titles(&app, "piano regolatore").await;
+    loose.sort();
+    assert_eq!(loose, vec![B.to_string(), A.to_string()]);
+    // ...a quoted phrase does not.
+    assert_eq!(titles(&app, "\"piano regolatore\"").await, vec![A]);
+    assert_eq!(
+        titles(&app, "\"regolatore piano\"").await,
+        Vec::<String>::new()
+    );
+    // OR and exclusion
+    let mut either = titles(&app, "fornace OR ciclabili").await;
+    either.sort();
+    assert_eq!(either, vec![C.to_string(), A.to_string()]);
+    let mut not_b = titles(&app, "piano -tributi").await;
+    not_b.sort();
+    assert_eq!(not_b, vec![C.to_string(), A.to_string()]);
+}
+
+#[tokio::test]
+async fn filters_facets_sorting_and_pages() {
+    let app = spawn_app(search_archive()).await;
+    let all = search(&app, "q=piano&sort=newest").await;
+    let order: Vec<&str> = all["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["date"].as_str().unwrap())
+        .collect();
+    assert_eq!(order, vec!["2015-01-20", "2012-05-10", "2009-03-12"]);
+    assert_eq!(all["total"], 3);
+    let bodies = all["facets"]["bodies"].as_array().unwrap();
+    assert_eq!(bodies[0]["slug"], "commissione-urbanistica");
+    assert_eq!(bodies[0]["count"], 2);
+    assert_eq!(all["facets"]["years"].as_array().unwrap().len(), 3);
+
+    let filtered = search(&app, "q=piano&body=commissione-urbanistica&sort=oldest").await;
+    let t: Vec<&str> = filtered["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(t, vec![A, C]);
+    // the body facet still shows the other bodies
+    assert_eq!(filtered["facets"]["bodies"].as_array().unwrap().len(), 2);
+
+    let dated = search(&app, "q=piano&from=2010&to=2014-12-31").await;
+    assert_eq!(dated["total"], 1);
+    assert_eq!(dated["results"][0]["title"], B);
+    let kind = search(&app, "q=fornace&kind=transcript").await;
+    assert_eq!(kind["results"][0]["passages"][0]["kind"], "transcript");
+
+    let page2 = search(&app, "q=piano&sort=newest&per_page=1&page=2").await;
+    assert_eq!(page2["results"].as_array().unwrap().len(), 1);
+    assert_eq!(page2["results"][0]["date"], "2012-05-10");
+    assert_eq!(page2["total"], 3);
+}
+
+#[tokio::test]
+async fn timed_hits_link_to_their_second() {
+    let app = spawn_app(search_archive()).await;
+    let found = search(&app, "q=fornace").await;
+    let hit = &found["results"][0];
+    assert_eq!(hit["title"], A);
+    let passages = hit["passages"].as_array().unwrap();
+    let cue = passages
+        .iter()
+        .find(|p| p["kind"] == "transcript")
+        .expect("a transcript passage");
+    assert_eq!(cue["start_seconds"], 65);
+    assert_eq!(cue["speaker"], "Cons. Rossi");
+    let url = cue["url"].as_str().unwrap();
+    assert!(url.ends_with("?t=65"), "{url}");
+    let item = passages
+        .iter()
+        .find(|p| p["kind"] == "agenda_item")
+        .expect("the timed agenda item");
+    assert_eq!(item["start_seconds"], 125);
+    assert!(hit["jump_url"].as_str().unwrap().contains("?t="));
+}
+
+#[tokio::test]
+async fn documents_are_shown_escaped() {
+    let app = spawn_app(search_archive()).await;
+    let found = search(&app, "q=alert").await;
+    let snippet = found["results"][0]["passages"][0]["snippet_html"]
+        .as_str()
+        .unwrap();
+    assert!(snippet.contains("&lt;script&gt;"), "{snippet}");
+    assert!(!snippet.contains("<script"), "{snippet}");
+    let page = app.get("/cerca?q=alert").await.text().await.unwrap();
+    assert!(
+        !page.contains("<script>alert"),
+        "search page runs no stored script"
+    );
+}
+
+#[tokio::test]
+async fn bad_searches_get_readable_400s_never_500s() {
+    let app = spawn_app(search_archive()).await;
+    for (query, needle) in [
+        ("q=piano&from=2009-13-45", "not a date"),
+        ("q=piano&sort=sideways", "sort"),
+        ("q=piano&page=0", "page"),
+        ("q=piano&body=nessuno", "no body"),
+        ("q=piano&kind=video", "kind"),
+    ] {
+        let r = app.get(&format!("/api/v1/search?{query}")).await;
+        assert_eq!(r.status(), 400, "{query}");
+        assert_eq!(r.headers()["content-type"], "application/problem+json");
+        let body = r.text().await.unwrap();
+        assert!(body.contains(needle), "{query}: {body}");
+    }
+    let many = vec!["x"; 200].join("+");
+    let r = app.get(&format!("/api/v1/search?q={many}")).await;
     assert_eq!(r.status(), 400);
+    assert!(r.text().await.unwrap().contains("at most 32"));
+    let long = "a".repeat(600);
+    assert_eq!(
+        app.get(&format!("/api/v1/search?q={long}")).await.status(),
+        400
+    );
+    // Syntax a citizen did not mean is read leniently.
+    for q in [
+        "title:foo (a",
+        "\"unterminated",
+        "a* b? ~c ^2",
+        "OR",
+        "-",
+        "%22%22",
+    ] {
+        let r = app
+            .get(&format!("/api/v1/search?q={}", urlencoding::encode(q)))
+            .await;
+        assert_eq!(r.status(), 200, "{q}");
+    }
+    let page = app.get("/cerca?q=piano&from=ieri").await;
+    assert_eq!(page.status(), 400);
+    assert!(page.text().await.unwrap().contains("not a date"));
+}
+
+#[tokio::test]
+async fn reindex_rebuilds_while_search_keeps_answering() {
+    let data_dir = scratch("reindex").join("data");
+    build_archive(data_dir.clone()).await;
+    let app = spawn_app(&data_dir).await;
+    assert_eq!(titles(&app, "fornace").await, vec![A]);
+    let generation = || std::fs::read_to_string(app.index_dir.join("current")).unwrap_or_default();
+    assert_eq!(generation(), "");
+    // The command rebuilds the data directory's own index (no server holds it)...
+    let out = crate::helpers::aula(&data_dir)
+        .arg("reindex")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && stderr.contains("rebuilt: 3 sessions"),
+        "{stderr}"
+    );
+    let own = std::fs::read_to_string(data_dir.join("index/current")).unwrap();
+    assert_eq!(own.trim(), "2");
+    // ...and the running server, which keeps its own, rebuilds it in the background and
+    // swaps it in, answering searches throughout.
+    let mut swapped = false;
+    for _ in 0..100 {
+        assert_eq!(titles(&app, "fornace").await, vec![A]);
+        if generation().trim() == "2" {
+            swapped = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(swapped, "the server never rebuilt its index");
+    assert_eq!(titles(&app, "fornace").await, vec![A]);
 }
