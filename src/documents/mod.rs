@@ -2,6 +2,8 @@
 //! storing documents is the catalog's job and indexing them is search's.
 
 pub mod extract;
+pub mod timed_agenda;
+pub mod transcript;
 
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum DocumentError {
