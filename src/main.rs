@@ -30,6 +30,8 @@ struct Cli {
     command: Command,
 }
 
+// Parsed once at start-up; the size difference between variants does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Serve the archive over HTTP.
@@ -53,9 +55,24 @@ enum Command {
         /// ordinary, extraordinary, …
         #[arg(long, default_value = "ordinary")]
         kind: String,
-        /// Plain-text agenda (ordine del giorno), UTF-8 or Windows-1252.
+        /// Agenda (ordine del giorno): PDF, DOCX, ODT, DOC, RTF, HTML or text.
         #[arg(long)]
         agenda: Option<PathBuf>,
+        /// Minutes (verbale), any document format.
+        #[arg(long)]
+        minutes: Option<PathBuf>,
+        /// A resolution (delibera); may be repeated.
+        #[arg(long)]
+        resolution: Vec<PathBuf>,
+        /// Any other attachment; may be repeated.
+        #[arg(long)]
+        attachment: Vec<PathBuf>,
+        /// Transcript as SRT or WebVTT: captions and searchable, timed text.
+        #[arg(long)]
+        transcript: Option<PathBuf>,
+        /// When each agenda item starts: CSV (time;title) or WebVTT chapters.
+        #[arg(long)]
+        timed_agenda: Option<PathBuf>,
     },
     /// Rebuild the search index from the catalog. Running servers rebuild theirs too, in
     /// the background, and swap the new index in when it is complete.
@@ -117,13 +134,26 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             title,
             kind,
             agenda,
+            minutes,
+            resolution,
+            attachment,
+            transcript,
+            timed_agenda,
         } => {
+            use aula::ingest::attach::DocumentKind as K;
+            let mut documents: Vec<(K, PathBuf)> = Vec::new();
+            documents.extend(agenda.map(|p| (K::Agenda, p)));
+            documents.extend(minutes.map(|p| (K::Minutes, p)));
+            documents.extend(resolution.into_iter().map(|p| (K::Resolution, p)));
+            documents.extend(attachment.into_iter().map(|p| (K::Attachment, p)));
+            documents.extend(transcript.map(|p| (K::Transcript, p)));
+            documents.extend(timed_agenda.map(|p| (K::TimedAgenda, p)));
             let submission = Submission {
                 body: BodyName::parse(&body).context("--body")?,
                 date: SessionDate::parse(&date).context("--date")?,
                 title: SessionTitle::parse(&title).context("--title")?,
                 kind,
-                agenda,
+                documents,
                 file,
             };
             let archive = Archive::open(config).await?;
@@ -177,7 +207,22 @@ async fn ingest_and_wait(archive: &Archive, sub: &Submission) -> anyhow::Result<
             eprintln!("{shown}: already in the archive as session {session_id}; nothing to do");
             return Ok(session_id);
         }
-        Submitted::Queued { session_id, job_id } => (session_id, job_id),
+        Submitted::Queued {
+            session_id,
+            job_id,
+            documents,
+        } => {
+            for d in documents {
+                match d.problem {
+                    None => eprintln!("{}: {}", d.file.display(), d.summary),
+                    Some(problem) => eprintln!(
+                        "{}: kept, but its text could not be read: {problem}",
+                        d.file.display()
+                    ),
+                }
+            }
+            (session_id, job_id)
+        }
     };
     eprintln!("{shown}: session {session_id} created, transcoding…");
     let worker = format!("cli-{}", std::process::id());
@@ -216,7 +261,7 @@ async fn demo(archive: &Archive) -> anyhow::Result<()> {
             date: SessionDate::parse(rec.date)?,
             title: SessionTitle::parse(rec.title)?,
             kind: "ordinary".into(),
-            agenda: Some(agenda),
+            documents: vec![(aula::ingest::attach::DocumentKind::Agenda, agenda)],
         };
         ingest_and_wait(archive, &sub).await?;
     }

@@ -307,6 +307,67 @@ impl Catalog {
         Ok(())
     }
 
+    /// Sets the agenda's start times from a timed agenda: by position when it has as many
+    /// items as the agenda already holds, otherwise its items replace the agenda's.
+    pub async fn set_timed_agenda(
+        &self,
+        session_id: i64,
+        items: &[(Option<String>, String, i64)],
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let existing: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM agenda_items WHERE session_id = ?")
+                .bind(session_id)
+                .fetch_one(&mut *tx)
+                .await?;
+        if existing != items.len() as i64 {
+            sqlx::query("DELETE FROM agenda_items WHERE session_id = ?")
+                .bind(session_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for (i, (number, title, start_ms)) in items.iter().enumerate() {
+            let position = i as i64 + 1;
+            if existing == items.len() as i64 {
+                sqlx::query(
+                    "UPDATE agenda_items SET start_ms = ? WHERE session_id = ? AND position = ?",
+                )
+                .bind(start_ms)
+                .bind(session_id)
+                .bind(position)
+                .execute(&mut *tx)
+                .await?;
+            } else {
+                sqlx::query(
+                    "INSERT INTO agenda_items (session_id, position, number, title, start_ms) \
+                     VALUES (?, ?, ?, ?, ?)",
+                )
+                .bind(session_id)
+                .bind(position)
+                .bind(number)
+                .bind(title)
+                .bind(start_ms)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        note_change(&mut tx, session_id).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A stored document for download: (stored path, original name, media type), if its
+    /// session is not withheld.
+    pub async fn document_file(&self, id: i64) -> Result<Option<(String, String, String)>> {
+        Ok(sqlx::query_as(
+            "SELECT d.stored_path, d.original_name, d.media_type FROM documents d \
+             JOIN sessions s ON s.id = d.session_id WHERE d.id = ? AND s.state != 'withheld'",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
     /// Sets when agenda items start in the recording, by position (1-based).
     pub async fn set_agenda_times(
         &self,

@@ -424,6 +424,40 @@ impl Piece {
     }
 }
 
+/// Reads exactly `len` bytes at `offset` into a fresh buffer, without first zeroing it
+/// (at 64 KiB a chunk, zeroing was a measurable share of serving a segment).
+fn read_chunk(file: &std::fs::File, offset: u64, len: usize) -> std::io::Result<Bytes> {
+    use std::os::fd::AsRawFd;
+    let mut buf = BytesMut::with_capacity(len);
+    while buf.len() < len {
+        let filled = buf.len();
+        let at = libc::off_t::try_from(offset + filled as u64)
+            .map_err(|_| std::io::Error::other("offset beyond off_t"))?;
+        // SAFETY: pread writes at most `len - filled` bytes into the buffer's spare
+        // capacity, which is allocated, exclusively ours and at least that large; the
+        // length is then extended only over the bytes it reports written.
+        let n = unsafe {
+            libc::pread(
+                file.as_raw_fd(),
+                buf.as_mut_ptr().add(filled).cast(),
+                len - filled,
+                at,
+            )
+        };
+        match n {
+            n if n > 0 => unsafe { buf.set_len(filled + n as usize) },
+            0 => return Err(std::io::ErrorKind::UnexpectedEof.into()),
+            _ => {
+                let e = std::io::Error::last_os_error();
+                if e.kind() != std::io::ErrorKind::Interrupted {
+                    return Err(e);
+                }
+            }
+        }
+    }
+    Ok(buf.freeze())
+}
+
 /// A response body made of literal bytes and file ranges, read a chunk at a time as the
 /// client takes them: a client that goes away stops the reading, and a slow one holds at
 /// most one chunk. Small files are served from memory without copying.
@@ -465,13 +499,7 @@ impl MessageBody for FileBody {
                 }
                 // Published media are read from the page cache almost always; like nginx
                 // without aio, the read happens on the worker thread.
-                let mut buf = BytesMut::zeroed(n as usize);
-                Poll::Ready(Some(
-                    this.file
-                        .file
-                        .read_exact_at(&mut buf, r.first)
-                        .map(|()| buf.freeze()),
-                ))
+                Poll::Ready(Some(read_chunk(&this.file.file, r.first, n as usize)))
             }
         }
     }

@@ -140,6 +140,12 @@ fn routes(state: &web::Data<AppState>) -> impl FnOnce(&mut web::ServiceConfig) +
         ))
         .route("/", web::get().to(pages::home))
         .route("/sedute/{id}", web::get().to(pages::session))
+        .route(
+            "/sedute/{id}/sottotitoli.vtt",
+            web::get().to(pages::captions),
+        )
+        .route("/sedute/{id}/capitoli.vtt", web::get().to(pages::chapters))
+        .route("/documenti/{id}", web::get().to(pages::document))
         .route("/cerca", web::get().to(pages::search))
         .default_service(web::to(pages::not_found));
     }

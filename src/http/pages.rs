@@ -9,6 +9,7 @@ use serde::Deserialize;
 use super::api::{media_url, page_url, run_search, SearchParams};
 use super::AppState;
 use crate::catalog::{AgendaItem, DocumentRow, SessionRow};
+use crate::documents::{timed_agenda, transcript};
 use crate::search::SessionHit;
 
 /// A session as the templates show it, with its text already formatted.
@@ -65,6 +66,8 @@ struct HomePage {
 #[template(path = "session.html")]
 struct SessionPage {
     s: SessionView,
+    has_captions: bool,
+    has_chapters: bool,
     agenda: Vec<AgendaView>,
     documents: Vec<DocumentRow>,
     start_at: u64,
@@ -132,19 +135,22 @@ pub async fn session(
         return not_found().await;
     };
     let catalog = &state.archive.catalog;
-    let (row, agenda, documents) = match tokio::try_join!(
+    let (row, agenda, documents, cues) = match tokio::try_join!(
         catalog.session(id),
         catalog.agenda(id),
-        catalog.documents(id)
+        catalog.documents(id),
+        catalog.cues(id)
     ) {
-        Ok((Some(row), agenda, documents)) => (row, agenda, documents),
-        Ok((None, _, _)) => return not_found().await,
+        Ok((Some(row), agenda, documents, cues)) => (row, agenda, documents, cues),
+        Ok((None, _, _, _)) => return not_found().await,
         Err(e) => return error_page(e),
     };
     let start_at = params.t.as_deref().and_then(parse_start).unwrap_or(0);
     html(
         StatusCode::OK,
         SessionPage {
+            has_captions: !cues.is_empty(),
+            has_chapters: agenda.iter().any(|a| a.start_ms.is_some()),
             s: row.into(),
             agenda: agenda.into_iter().map(agenda_view).collect(),
             documents,
@@ -178,6 +184,94 @@ pub async fn search(state: web::Data<AppState>, params: web::Query<SearchParams>
             error,
         },
     )
+}
+
+fn vtt(body: String) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/vtt; charset=utf-8")
+        .insert_header(("Cache-Control", "public, max-age=60"))
+        .insert_header(("Access-Control-Allow-Origin", "*"))
+        .body(body)
+}
+
+/// The session's transcript as its Italian captions track.
+pub async fn captions(state: web::Data<AppState>, id: web::Path<String>) -> HttpResponse {
+    let Ok(id) = id.parse::<i64>() else {
+        return not_found().await;
+    };
+    match state.archive.catalog.cues(id).await {
+        Ok(rows) if !rows.is_empty() => {
+            let cues: Vec<transcript::Cue> = rows
+                .into_iter()
+                .map(|c| transcript::Cue {
+                    start_ms: c.start_ms.max(0) as u64,
+                    end_ms: c.end_ms.max(0) as u64,
+                    speaker: c.speaker,
+                    text: c.text,
+                })
+                .collect();
+            vtt(transcript::to_webvtt(&cues))
+        }
+        Ok(_) => not_found().await,
+        Err(e) => error_page(e),
+    }
+}
+
+/// Timed agenda items as a chapters track.
+pub async fn chapters(state: web::Data<AppState>, id: web::Path<String>) -> HttpResponse {
+    let Ok(id) = id.parse::<i64>() else {
+        return not_found().await;
+    };
+    let catalog = &state.archive.catalog;
+    let (session, agenda) = match tokio::try_join!(catalog.session(id), catalog.agenda(id)) {
+        Ok((Some(s), agenda)) => (s, agenda),
+        Ok((None, _)) => return not_found().await,
+        Err(e) => return error_page(e),
+    };
+    let items: Vec<timed_agenda::TimedItem> = agenda
+        .into_iter()
+        .filter_map(|a| {
+            Some(timed_agenda::TimedItem {
+                start_ms: a.start_ms?.max(0) as u64,
+                number: a.number,
+                title: a.title,
+                end_ms: None,
+            })
+        })
+        .collect();
+    if items.is_empty() {
+        return not_found().await;
+    }
+    let duration = session.duration_ms.unwrap_or(0).max(0) as u64;
+    vtt(timed_agenda::chapters_vtt(&items, duration))
+}
+
+/// A session document's original, as it was archived.
+pub async fn document(state: web::Data<AppState>, id: web::Path<String>) -> HttpResponse {
+    let Ok(id) = id.parse::<i64>() else {
+        return not_found().await;
+    };
+    let (stored, name, media_type) = match state.archive.catalog.document_file(id).await {
+        Ok(Some(found)) => found,
+        Ok(None) => return not_found().await,
+        Err(e) => return error_page(e),
+    };
+    match tokio::fs::read(state.archive.data_path(&stored)).await {
+        Ok(bytes) => HttpResponse::Ok()
+            .content_type(media_type)
+            .insert_header(("X-Content-Type-Options", "nosniff"))
+            .insert_header(("Cache-Control", "public, max-age=86400"))
+            .insert_header((
+                "Content-Disposition",
+                format!(
+                    "attachment; filename=\"{}\"; filename*=UTF-8''{}",
+                    name.replace(['"', '\\', '\r', '\n'], "_"),
+                    urlencoding::encode(&name)
+                ),
+            ))
+            .body(bytes),
+        Err(e) => error_page(format!("document {id} is missing from storage: {e}")),
+    }
 }
 
 pub async fn not_found() -> HttpResponse {

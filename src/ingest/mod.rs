@@ -2,6 +2,7 @@
 //! transcode job; running that job probes, plans, transcodes into staging and publishes by
 //! rename. Bad input is refused before anything is written.
 
+pub mod attach;
 pub mod hls;
 pub mod plan;
 pub mod probe;
@@ -15,10 +16,9 @@ use std::time::Duration;
 
 use crate::archive::Archive;
 use crate::catalog::{
-    BodyName, CatalogError, NewDocument, NewMediaVersion, NewRecording, NewRendition, NewSession,
-    SessionDate, SessionTitle,
+    BodyName, CatalogError, NewMediaVersion, NewRecording, NewRendition, NewSession, SessionDate,
+    SessionTitle,
 };
-use crate::documents;
 use crate::process::{self, ProcessError};
 use plan::{Plan, Profile, ProfileError};
 use probe::ProbeError;
@@ -35,8 +35,10 @@ pub enum IngestError {
     NotAFile { file: PathBuf },
     #[error("{file}: {source}")]
     Probe { file: PathBuf, source: ProbeError },
-    #[error("{file}: cannot read the agenda: {reason}")]
-    Agenda { file: PathBuf, reason: String },
+    #[error("{file}: cannot read this document: {reason}")]
+    Document { file: PathBuf, reason: String },
+    #[error(transparent)]
+    Attach(#[from] attach::AttachError),
     #[error("{file}: cannot store the original: {source}")]
     Store {
         file: PathBuf,
@@ -85,13 +87,19 @@ pub struct Submission {
     pub date: SessionDate,
     pub title: SessionTitle,
     pub kind: String,
-    pub agenda: Option<PathBuf>,
+    /// Agenda, minutes, transcript… each kept and read; one that cannot be read is kept
+    /// with the reason and does not stop the ingest.
+    pub documents: Vec<(attach::DocumentKind, PathBuf)>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Submitted {
-    /// A new session with a queued transcode job.
-    Queued { session_id: i64, job_id: i64 },
+    /// A new session with a queued transcode job, and how its documents went.
+    Queued {
+        session_id: i64,
+        job_id: i64,
+        documents: Vec<attach::Attached>,
+    },
     /// The same content is archived already; nothing was created.
     AlreadyArchived { session_id: i64 },
 }
@@ -118,10 +126,19 @@ pub async fn submit(archive: &Archive, sub: &Submission) -> Result<Submitted, In
             source: ProbeError::NotMedia("ffprobe reports no duration".into()),
         });
     }
-    let agenda = match &sub.agenda {
-        Some(path) => Some(read_agenda(path).await?),
-        None => None,
-    };
+    // A mistyped document path stops the ingest before anything is written; a document
+    // that exists but cannot be read is kept with the reason (see `attach`).
+    for (_, path) in &sub.documents {
+        let reason = match tokio::fs::metadata(path).await {
+            Ok(m) if m.is_file() => continue,
+            Ok(_) => "not a regular file".to_string(),
+            Err(e) => e.to_string(),
+        };
+        return Err(IngestError::Document {
+            file: path.clone(),
+            reason,
+        });
+    }
 
     let data_dir = archive.data_dir().to_owned();
     let source = file.clone();
@@ -174,64 +191,15 @@ pub async fn submit(archive: &Archive, sub: &Submission) -> Result<Submitted, In
             return Err(e.into());
         }
     };
-    if let Some((path, bytes, text)) = agenda {
-        add_agenda(archive, session_id, &path, &bytes, &text).await?;
+    let mut documents = Vec::with_capacity(sub.documents.len());
+    for (kind, path) in &sub.documents {
+        documents.push(attach::attach(archive, session_id, *kind, path).await?);
     }
-    Ok(Submitted::Queued { session_id, job_id })
-}
-
-async fn read_agenda(path: &Path) -> Result<(PathBuf, Vec<u8>, String), IngestError> {
-    let agenda_err = |reason: String| IngestError::Agenda {
-        file: path.to_owned(),
-        reason,
-    };
-    let bytes = tokio::fs::read(path)
-        .await
-        .map_err(|e| agenda_err(e.to_string()))?;
-    let text = documents::decode_text(&bytes).map_err(|e| agenda_err(e.to_string()))?;
-    Ok((path.to_owned(), bytes, text))
-}
-
-async fn add_agenda(
-    archive: &Archive,
-    session_id: i64,
-    path: &Path,
-    bytes: &[u8],
-    text: &str,
-) -> Result<(), IngestError> {
-    let data_dir = archive.data_dir().to_owned();
-    let source = path.to_owned();
-    let stored = tokio::task::spawn_blocking(move || store::store_original(&source, &data_dir))
-        .await
-        .map_err(|e| std::io::Error::other(e.to_string()))
-        .and_then(|r| r)
-        .map_err(|source| IngestError::Store {
-            file: path.to_owned(),
-            source,
-        })?;
-    let items = documents::agenda_items(text);
-    archive
-        .catalog
-        .add_document(
-            session_id,
-            &NewDocument {
-                kind: "agenda",
-                original_name: &path
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default(),
-                sha256: &stored.sha256,
-                size_bytes: bytes.len() as i64,
-                stored_path: &stored.relative_path,
-                media_type: "text/plain; charset=utf-8",
-                text: Some(text),
-                extraction_state: "ok",
-                extraction_note: None,
-            },
-            &items,
-        )
-        .await?;
-    Ok(())
+    Ok(Submitted::Queued {
+        session_id,
+        job_id,
+        documents,
+    })
 }
 
 /// How long a transcode may run before it is presumed hung: generous, and scaled to the

@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod browser;
+mod documents;
 mod helpers;
 mod ingest_and_serve;
 mod search;

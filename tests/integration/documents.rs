@@ -1,0 +1,180 @@
+//! A session ingested through the CLI with its documents: an HTML agenda, a timed agenda,
+//! an SRT transcript with speakers, and broken minutes that must not stop the ingest.
+
+use crate::helpers::{aula, ffmpeg, scratch, spawn_app};
+
+#[tokio::test]
+async fn documents_transcripts_and_times_come_in_with_the_recording() {
+    let root = scratch("documents-ingest");
+    let data_dir = root.join("data");
+    let audio = root.join("seduta.mp3");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=250:sample_rate=44100",
+        "-t",
+        "20",
+        "-c:a",
+        "libmp3lame",
+        audio.to_str().unwrap(),
+    ]);
+    let agenda = root.join("odg.html");
+    std::fs::write(&agenda, "<html><body><script>alert(1)</script><ol>\
+        <p>1. Comunicazioni del Presidente</p><p>2. Variante al piano regolatore</p></ol></body></html>").unwrap();
+    let timed = root.join("tempi.csv");
+    std::fs::write(&timed, "Inizio;Titolo\n00:00:00;Comunicazioni del Presidente\n00:00:12;Variante al piano regolatore\n").unwrap();
+    let srt = root.join("trascrizione.srt");
+    std::fs::write(&srt, "1\n00:00:01,000 --> 00:00:04,000\nPRESIDENTE: Buongiorno, apriamo la seduta.\n\n\
+        2\n00:00:13,000 --> 00:00:17,500\nCONS. ROSSI: La variante riguarda l'area della fornace.\n").unwrap();
+    let broken = root.join("verbale.pdf");
+    std::fs::write(
+        &broken,
+        b"%PDF-1.4\n1 0 obj << /Type /Catalog >>\n% truncated here",
+    )
+    .unwrap();
+
+    let out = aula(&data_dir)
+        .arg("ingest")
+        .arg(&audio)
+        .args([
+            "--body",
+            "Commissione Urbanistica",
+            "--date",
+            "2016-02-03",
+            "--title",
+            "Seduta con documenti",
+        ])
+        .arg("--agenda")
+        .arg(&agenda)
+        .arg("--timed-agenda")
+        .arg(&timed)
+        .arg("--transcript")
+        .arg(&srt)
+        .arg("--minutes")
+        .arg(&broken)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("verbale.pdf: kept, but its text could not be read"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("2 cues"), "{stderr}");
+
+    let app = spawn_app(&data_dir).await;
+    let list = app.json("/api/v1/sessions").await;
+    let id = list["sessions"][0]["id"].as_i64().unwrap();
+    assert_eq!(list["sessions"][0]["state"], "published");
+    let detail = app.json(&format!("/api/v1/sessions/{id}")).await;
+    let agenda = detail["agenda"].as_array().unwrap();
+    assert_eq!(agenda.len(), 2, "{detail}");
+    assert_eq!(agenda[1]["title"], "Variante al piano regolatore");
+    assert_eq!(agenda[1]["start_ms"], 12_000);
+
+    // Captions and chapters tracks.
+    let captions = app.get(&format!("/sedute/{id}/sottotitoli.vtt")).await;
+    assert_eq!(captions.status(), 200);
+    assert_eq!(
+        captions.headers()["content-type"],
+        "text/vtt; charset=utf-8"
+    );
+    let text = captions.text().await.unwrap();
+    assert!(text.starts_with("WEBVTT"), "{text}");
+    assert!(text.contains("<v Cons. Rossi>"), "{text}");
+    let chapters = app
+        .get(&format!("/sedute/{id}/capitoli.vtt"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(chapters.contains("00:00:12.000 --> "), "{chapters}");
+    let page = app
+        .get(&format!("/sedute/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("kind=\"captions\"") && page.contains("kind=\"chapters\""));
+    assert!(
+        page.contains("testo non leggibile"),
+        "the broken minutes are marked"
+    );
+    assert!(
+        !page.contains("<script>alert"),
+        "agenda markup is never passed through"
+    );
+
+    // The transcript is searchable and its hit opens the second it was said.
+    let mut found = serde_json::Value::Null;
+    for _ in 0..50 {
+        found = app.json("/api/v1/search?q=fornace&kind=transcript").await;
+        if found["total"] == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        found["results"][0]["passages"][0]["start_seconds"], 13,
+        "{found}"
+    );
+    assert_eq!(found["results"][0]["passages"][0]["speaker"], "Cons. Rossi");
+
+    // Originals are kept and downloadable, byte for byte, even the broken one.
+    let docs: Vec<i64> = {
+        let pool =
+            sqlx::SqlitePool::connect(&format!("sqlite://{}", data_dir.join("aula.db").display()))
+                .await
+                .unwrap();
+        sqlx::query_scalar("SELECT id FROM documents WHERE original_name = 'verbale.pdf'")
+            .fetch_all(&pool)
+            .await
+            .unwrap()
+    };
+    let r = app.get(&format!("/documenti/{}", docs[0])).await;
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains("verbale.pdf"));
+    assert_eq!(
+        r.bytes().await.unwrap().to_vec(),
+        std::fs::read(&broken).unwrap()
+    );
+    assert_eq!(app.get("/documenti/999999").await.status(), 404);
+}
+
+#[tokio::test]
+async fn a_mistyped_document_path_stops_the_ingest_before_anything_is_written() {
+    let root = scratch("documents-missing");
+    let data_dir = root.join("data");
+    let audio = root.join("a.mp3");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "sine",
+        "-t",
+        "2",
+        audio.to_str().unwrap(),
+    ]);
+    let out = aula(&data_dir)
+        .arg("ingest")
+        .arg(&audio)
+        .args([
+            "--body",
+            "Consiglio",
+            "--date",
+            "2016-02-03",
+            "--title",
+            "x",
+            "--minutes",
+            "/nonexistent/verbale.pdf",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/verbale.pdf"));
+    assert!(crate::helpers::files_under(&data_dir.join("originals")).is_empty());
+}
