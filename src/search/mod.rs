@@ -166,7 +166,8 @@ pub struct SearchResults {
 struct Live {
     index: Index,
     reader: IndexReader,
-    writer: Mutex<IndexWriter>,
+    /// None for a read-only view (another process or server writes this index).
+    writer: Option<Mutex<IndexWriter>>,
     stemmed: TextAnalyzer,
     exact: TextAnalyzer,
 }
@@ -180,6 +181,10 @@ pub struct SearchIndex {
 }
 
 fn open_live(dir: &Path, schema: &Schema) -> Result<Live, SearchError> {
+    open_live_as(dir, schema, true)
+}
+
+fn open_live_as(dir: &Path, schema: &Schema, writable: bool) -> Result<Live, SearchError> {
     let open_err = |message: String| SearchError::Open {
         path: dir.display().to_string(),
         message,
@@ -187,7 +192,7 @@ fn open_live(dir: &Path, schema: &Schema) -> Result<Live, SearchError> {
     std::fs::create_dir_all(dir).map_err(|e| open_err(e.to_string()))?;
     let version_file = dir.join("aula-version");
     let current = std::fs::read_to_string(&version_file).unwrap_or_default();
-    if current.trim() != SCHEMA_VERSION {
+    if current.trim() != SCHEMA_VERSION && writable {
         // Unknown or outdated: the catalog can always rebuild it.
         std::fs::remove_dir_all(dir).map_err(|e| open_err(e.to_string()))?;
         std::fs::create_dir_all(dir).map_err(|e| open_err(e.to_string()))?;
@@ -196,7 +201,11 @@ fn open_live(dir: &Path, schema: &Schema) -> Result<Live, SearchError> {
     }
     let index = Index::open_in_dir(dir)?;
     italian::register(&index);
-    let writer = index.writer(64 * 1024 * 1024)?;
+    let writer = if writable {
+        Some(Mutex::new(index.writer(64 * 1024 * 1024)?))
+    } else {
+        None
+    };
     let reader = index
         .reader_builder()
         .reload_policy(ReloadPolicy::Manual)
@@ -212,8 +221,20 @@ fn open_live(dir: &Path, schema: &Schema) -> Result<Live, SearchError> {
         exact: analyzer(italian::EXACT)?,
         index,
         reader,
-        writer: Mutex::new(writer),
+        writer,
     })
+}
+
+fn writer(live: &Live) -> Result<std::sync::MutexGuard<'_, IndexWriter>, SearchError> {
+    live.writer
+        .as_ref()
+        .ok_or_else(|| {
+            SearchError::Index(tantivy::TantivyError::InternalError(
+                "this search index was opened read-only".into(),
+            ))
+        })?
+        .lock()
+        .map_err(|_| poisoned())
 }
 
 fn poisoned() -> SearchError {
@@ -229,6 +250,19 @@ impl SearchIndex {
         let (schema, fields) = schema();
         let generation = current_generation(root);
         let live = open_live(&root.join(format!("gen-{generation}")), &schema)?;
+        Ok(SearchIndex {
+            root: root.to_owned(),
+            live: RwLock::new(Arc::new(live)),
+            fields,
+        })
+    }
+
+    /// Opens the current generation for searching only, beside a process that writes it.
+    pub fn open_read_only(root: &Path) -> Result<SearchIndex, SearchError> {
+        let (schema, fields) = schema();
+        let generation = current_generation(root);
+        let live = open_live_as(&root.join(format!("gen-{generation}")), &schema, false)?;
+        live.reader.reload()?;
         Ok(SearchIndex {
             root: root.to_owned(),
             live: RwLock::new(Arc::new(live)),
@@ -294,7 +328,7 @@ impl SearchIndex {
         let ids = catalog.all_session_ids().await?;
         for chunk in ids.chunks(200) {
             let sources = load_sources(catalog, chunk).await?;
-            let writer = fresh.writer.lock().map_err(|_| poisoned())?;
+            let writer = writer(&fresh)?;
             for (id, source) in &sources {
                 for d in documents_for(*id, source.as_ref(), &self.fields) {
                     writer.add_document(d)?;
@@ -302,7 +336,7 @@ impl SearchIndex {
             }
         }
         {
-            let mut writer = fresh.writer.lock().map_err(|_| poisoned())?;
+            let mut writer = writer(&fresh)?;
             let mut commit = writer.prepare_commit()?;
             commit.set_payload(&seq.to_string());
             commit.commit()?;
@@ -333,7 +367,7 @@ impl SearchIndex {
         seq: i64,
     ) -> Result<(), SearchError> {
         let f = self.fields;
-        let mut writer = live.writer.lock().map_err(|_| poisoned())?;
+        let mut writer = writer(live)?;
         for (id, source) in sources {
             writer.delete_term(Term::from_field_u64(f.session_id, *id as u64));
             for d in documents_for(*id, source.as_ref(), &f) {
