@@ -4,6 +4,7 @@
 //! (`http`) are thin shells around it. See DESIGN.md in the shared folder for the picture.
 
 pub mod archive;
+pub mod auth;
 pub mod catalog;
 pub mod config;
 pub mod demo;

@@ -74,6 +74,11 @@ enum Command {
         #[arg(long)]
         timed_agenda: Option<PathBuf>,
     },
+    /// Manage admin API tokens.
+    Token {
+        #[command(subcommand)]
+        action: TokenAction,
+    },
     /// Rebuild the search index from the catalog. Running servers rebuild theirs too, in
     /// the background, and swap the new index in when it is complete.
     Reindex,
@@ -84,6 +89,15 @@ enum Command {
         /// Ingest only; do not start the server.
         #[arg(long)]
         no_serve: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenAction {
+    /// Make a token for the admin API; it is printed once and stored only as a hash.
+    Create {
+        /// Who or what uses it, e.g. "ufficio segreteria".
+        name: String,
     },
 }
 
@@ -158,6 +172,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             let archive = Archive::open(config).await?;
             ingest_and_wait(&archive, &submission).await.map(|_| ())
+        }
+        Command::Token {
+            action: TokenAction::Create { name },
+        } => {
+            let archive = Archive::open(config).await?;
+            let token = aula::auth::new_token().context("reading the system's randomness")?;
+            archive
+                .catalog
+                .add_token(&name, &aula::auth::token_hash(&token))
+                .await?;
+            println!("{token}");
+            eprintln!("token for {name:?} created; keep it safe, it is not shown again");
+            Ok(())
         }
         Command::Reindex => {
             let archive = Archive::open(config).await?;

@@ -373,21 +373,48 @@ impl Catalog {
         &self,
         session_id: i64,
         times: &[(i64, Option<i64>)],
-    ) -> Result<()> {
+    ) -> Result<u64> {
         let mut tx = self.pool.begin().await?;
+        let mut set = 0;
         for (position, start_ms) in times {
-            sqlx::query(
+            set += sqlx::query(
                 "UPDATE agenda_items SET start_ms = ? WHERE session_id = ? AND position = ?",
             )
             .bind(start_ms)
             .bind(session_id)
             .bind(position)
             .execute(&mut *tx)
-            .await?;
+            .await?
+            .rows_affected();
         }
-        note_change(&mut tx, session_id).await?;
+        if set > 0 {
+            note_change(&mut tx, session_id).await?;
+        }
         tx.commit().await?;
-        Ok(())
+        Ok(set)
+    }
+
+    /// Stores an admin token's hash under a name.
+    pub async fn add_token(&self, name: &str, token_hash: &str) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "INSERT INTO api_tokens (name, token_hash, created_at) VALUES (?, ?, ?) RETURNING id",
+        )
+        .bind(name)
+        .bind(token_hash)
+        .bind(now())
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    /// The name of the token with this hash, noting that it was used.
+    pub async fn use_token(&self, token_hash: &str) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar(
+            "UPDATE api_tokens SET last_used_at = ? WHERE token_hash = ? RETURNING name",
+        )
+        .bind(now())
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await?)
     }
 
     /// Records a published media version and marks the session published, atomically.

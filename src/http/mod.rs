@@ -2,6 +2,7 @@
 //! thin: they parse the request, call the library and shape the answer. Nothing here
 //! decides what the archive contains.
 
+mod admin;
 mod api;
 mod conditional;
 mod media;
@@ -118,6 +119,14 @@ fn routes(state: &web::Data<AppState>) -> impl FnOnce(&mut web::ServiceConfig) +
     move |cfg| {
         let web_dir = state.archive.config.web_dir.clone();
         cfg.service(
+            web::scope("/api/v1/admin")
+                .route(
+                    "/sessions/{id}/agenda/{position}/start",
+                    web::put().to(admin::set_agenda_start),
+                )
+                .default_service(web::to(api::not_found)),
+        )
+        .service(
             web::scope("/api/v1")
                 .route("/sessions", web::get().to(api::list_sessions))
                 .route("/sessions/{id}", web::get().to(api::session))

@@ -370,3 +370,88 @@ async fn reindex_rebuilds_while_search_keeps_answering() {
     assert!(swapped, "the server never rebuilt its index");
     assert_eq!(titles(&app, "fornace").await, vec![A]);
 }
+
+#[tokio::test]
+async fn agenda_times_set_through_the_admin_api_reach_search() {
+    let data_dir = scratch("admin-times").join("data");
+    build_archive(data_dir.clone()).await;
+    let out = crate::helpers::aula(&data_dir)
+        .args(["token", "create", "segreteria"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let token = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let app = spawn_app(&data_dir).await;
+    let sessions = app.json("/api/v1/sessions").await;
+    let c = sessions["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["title"] == C)
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let url = app.url(&format!("/api/v1/admin/sessions/{c}/agenda/1/start"));
+    let put = |auth: Option<String>, body: &str| {
+        let mut r = app
+            .client
+            .put(&url)
+            .header("Content-Type", "application/json")
+            .body(body.to_string());
+        if let Some(a) = auth {
+            r = r.header("Authorization", a);
+        }
+        r.send()
+    };
+    let r = put(None, r#"{"start_seconds": 42}"#).await.unwrap();
+    assert_eq!(r.status(), 401);
+    assert!(r.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .starts_with("Bearer"));
+    let r = put(Some("Bearer aula_wrong".into()), r#"{"start_seconds": 42}"#)
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let bearer = Some(format!("Bearer {token}"));
+    let r = put(bearer.clone(), r#"{"start_seconds": -5}"#)
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let r = put(bearer.clone(), "not json").await.unwrap();
+    assert_eq!(r.status(), 400);
+    let missing = app
+        .client
+        .put(app.url(&format!("/api/v1/admin/sessions/{c}/agenda/99/start")))
+        .header("Authorization", bearer.clone().unwrap())
+        .json(&serde_json::json!({"start_seconds": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+    // Nothing was changed by the refused calls.
+    let detail = app.json(&format!("/api/v1/sessions/{c}")).await;
+    assert!(detail["agenda"][0]["start_ms"].is_null());
+
+    let r = put(bearer, r#"{"start_seconds": 42}"#).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let detail = app.json(&format!("/api/v1/sessions/{c}")).await;
+    assert_eq!(detail["agenda"][0]["start_ms"], 42_000);
+    // The search index follows: the item's hit now opens the session at 42 s.
+    let mut found = serde_json::Value::Null;
+    for _ in 0..50 {
+        found = search(&app, "q=mobilita&kind=agenda_item").await;
+        if found["results"][0]["passages"][0]["start_seconds"] == 42 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        found["results"][0]["passages"][0]["start_seconds"], 42,
+        "{found}"
+    );
+    assert!(found["results"][0]["jump_url"]
+        .as_str()
+        .unwrap()
+        .ends_with("?t=42"));
+}
