@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use chrono::NaiveDate;
 use serde::Serialize;
-use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::collector::{Collector, SegmentCollector, TopDocs};
 use tantivy::columnar::Column;
 use tantivy::index::SegmentReader;
 use tantivy::query::{BooleanQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery};
@@ -591,6 +591,21 @@ impl SearchIndex {
         ))
     }
 
+    /// The same words and phrases handed to tantivy alone: its top `limit` documents, no
+    /// filters, grouping, facets or snippets. The reference the search benchmark compares
+    /// against; returns how many documents came back.
+    pub fn tantivy_top_docs(&self, text: &str, limit: usize) -> Result<usize, SearchError> {
+        let parsed = query::parse(text)?;
+        let live = self.live()?;
+        let Some((q, _)) = self.text_query(&live, &parsed) else {
+            return Ok(0);
+        };
+        let searcher = live.reader.searcher();
+        Ok(searcher
+            .search(&*q, &TopDocs::with_limit(limit).order_by_score())?
+            .len())
+    }
+
     /// Documents in the index for one session (for tests and diagnostics).
     pub fn count_for_session(&self, session_id: i64) -> Result<usize, SearchError> {
         let live = self.live()?;
@@ -660,9 +675,18 @@ struct SessionAgg {
 impl SessionAgg {
     fn add(&mut self, score: Score, address: DocAddress) {
         self.best = self.best.max(score);
-        self.top.push((score, address));
-        self.top.sort_by(|a, b| b.0.total_cmp(&a.0));
-        self.top.truncate(4); // the session doc plus three passages
+        // Keep the four best (the session doc plus three passages), best first, without
+        // sorting for every document.
+        if self.top.len() == 4 && self.top[3].0 >= score {
+            return;
+        }
+        let at = self
+            .top
+            .iter()
+            .position(|t| t.0 < score)
+            .unwrap_or(self.top.len());
+        self.top.insert(at, (score, address));
+        self.top.truncate(4);
     }
 }
 
@@ -674,6 +698,7 @@ struct SessionSegment {
     session_id: Column<u64>,
     body_id: Column<u64>,
     day: Column<u64>,
+    current: Option<(u64, SessionAgg)>,
     sessions: HashMap<u64, SessionAgg>,
 }
 
@@ -688,6 +713,7 @@ impl Collector for SessionCollector {
             session_id: fast.u64("session_id")?,
             body_id: fast.u64("body_id")?,
             day: fast.u64("day")?,
+            current: None,
             sessions: HashMap::new(),
         })
     }
@@ -724,16 +750,32 @@ impl SegmentCollector for SessionSegment {
             return;
         };
         let address = DocAddress::new(self.segment, doc);
-        let agg = self.sessions.entry(session).or_insert_with(|| SessionAgg {
-            best: score,
-            body_id: self.body_id.first(doc).unwrap_or(0),
-            day: self.day.first(doc).unwrap_or(0),
-            top: Vec::new(),
-        });
-        agg.add(score, address);
+        // A session's documents are stored together: most documents continue the session
+        // of the previous one and need no hash lookup.
+        if self.current.as_ref().is_none_or(|(id, _)| *id != session) {
+            if let Some((id, agg)) = self.current.take() {
+                self.sessions.insert(id, agg);
+            }
+            let agg = self
+                .sessions
+                .remove(&session)
+                .unwrap_or_else(|| SessionAgg {
+                    best: score,
+                    body_id: self.body_id.first(doc).unwrap_or(0),
+                    day: self.day.first(doc).unwrap_or(0),
+                    top: Vec::new(),
+                });
+            self.current = Some((session, agg));
+        }
+        if let Some((_, agg)) = self.current.as_mut() {
+            agg.add(score, address);
+        }
     }
 
-    fn harvest(self) -> Self::Fruit {
+    fn harvest(mut self) -> Self::Fruit {
+        if let Some((id, agg)) = self.current.take() {
+            self.sessions.insert(id, agg);
+        }
         self.sessions
     }
 }
