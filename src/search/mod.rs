@@ -7,7 +7,6 @@ mod italian;
 pub mod query;
 
 use std::collections::HashMap;
-use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 
@@ -16,7 +15,7 @@ use serde::Serialize;
 use tantivy::collector::{Collector, SegmentCollector, TopDocs};
 use tantivy::columnar::Column;
 use tantivy::index::SegmentReader;
-use tantivy::query::{BooleanQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery};
+use tantivy::query::{BooleanQuery, Occur, PhraseQuery, Query, TermQuery};
 use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED,
     STRING,
@@ -405,53 +404,34 @@ impl SearchIndex {
             return Ok(results);
         };
         let f = self.fields;
-        let filtered = |with_body: bool, with_dates: bool| -> Box<dyn Query> {
-            let mut clauses: Vec<(Occur, Box<dyn Query>)> =
-                vec![(Occur::Must, text_query.box_clone())];
-            if let (true, Some(body)) = (with_body, req.body_id) {
-                clauses.push((Occur::Must, term_u64(f.body_id, body as u64)));
-            }
-            if let Some(kind) = &req.kind {
-                clauses.push((
-                    Occur::Must,
-                    Box::new(TermQuery::new(
-                        Term::from_field_text(f.kind, kind),
-                        IndexRecordOption::Basic,
-                    )),
-                ));
-            }
-            if with_dates && (req.from.is_some() || req.to.is_some()) {
-                let bound = |d: Option<NaiveDate>, inclusive: fn(Term) -> Bound<Term>| {
-                    d.map_or(Bound::Unbounded, |d| {
-                        inclusive(Term::from_field_u64(f.day, day_number(d)))
-                    })
-                };
-                clauses.push((
-                    Occur::Must,
-                    Box::new(RangeQuery::new(
-                        bound(req.from, Bound::Included),
-                        bound(req.to, Bound::Included),
-                    )),
-                ));
-            }
-            Box::new(BooleanQuery::new(clauses))
-        };
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, text_query)];
+        if let Some(kind) = &req.kind {
+            clauses.push((
+                Occur::Must,
+                Box::new(TermQuery::new(
+                    Term::from_field_text(f.kind, kind),
+                    IndexRecordOption::Basic,
+                )),
+            ));
+        }
         let searcher = live.reader.searcher();
-        let sessions = searcher.search(&*filtered(true, true), &SessionCollector)?;
-        // Facets count what the other filters leave, so a citizen sees where else to look.
-        let by_body = if req.body_id.is_some() {
-            searcher.search(&*filtered(false, true), &SessionCollector)?
-        } else {
-            sessions.clone()
+        // One pass over what the text (and kind) match. Body and date belong to a whole
+        // session, so the filters on them, and the facets that each ignore one of them (so a
+        // citizen sees where else to look), all come from this pass.
+        let all = searcher.search(&BooleanQuery::new(clauses), &SessionCollector)?;
+        let from_day = req.from.map(day_number);
+        let to_day = req.to.map(day_number);
+        let body_ok = |a: &SessionAgg| req.body_id.is_none_or(|b| a.body_id == b as u64);
+        let dates_ok = |a: &SessionAgg| {
+            from_day.is_none_or(|d| a.day >= d) && to_day.is_none_or(|d| a.day <= d)
         };
-        let by_year = if req.from.is_some() || req.to.is_some() {
-            searcher.search(&*filtered(true, false), &SessionCollector)?
-        } else {
-            sessions.clone()
-        };
-        results.bodies = count_by(&by_body, |s| s.body_id);
-        results.years = count_by(&by_year, |s| s.day / 10_000);
+        results.bodies = count_by(all.values().filter(|a| dates_ok(a)), |s| s.body_id);
+        results.years = count_by(all.values().filter(|a| body_ok(a)), |s| s.day / 10_000);
         results.years.sort_by_key(|y| std::cmp::Reverse(y.0));
+        let sessions: HashMap<u64, SessionAgg> = all
+            .into_iter()
+            .filter(|(_, a)| body_ok(a) && dates_ok(a))
+            .collect();
         results.total = sessions.len();
 
         let mut ranked: Vec<(&u64, &SessionAgg)> = sessions.iter().collect();
@@ -780,12 +760,12 @@ impl SegmentCollector for SessionSegment {
     }
 }
 
-fn count_by(
-    sessions: &HashMap<u64, SessionAgg>,
+fn count_by<'a>(
+    sessions: impl Iterator<Item = &'a SessionAgg>,
     key: impl Fn(&SessionAgg) -> u64,
 ) -> Vec<(u64, usize)> {
     let mut counts: HashMap<u64, usize> = HashMap::new();
-    for agg in sessions.values() {
+    for agg in sessions {
         *counts.entry(key(agg)).or_default() += 1;
     }
     let mut out: Vec<(u64, usize)> = counts.into_iter().collect();
