@@ -104,6 +104,7 @@ async fn main() -> anyhow::Result<()> {
         .publish_media(
             session_id,
             &NewMediaVersion {
+                version: 1,
                 dir: &dir,
                 profile: "bench",
                 master_playlist: "master.m3u8",

@@ -74,6 +74,7 @@ pub struct NewCue<'a> {
 
 #[derive(Debug)]
 pub struct NewMediaVersion<'a> {
+    pub version: i64,
     pub dir: &'a str,
     pub profile: &'a str,
     pub master_playlist: &'a str,
@@ -418,6 +419,8 @@ impl Catalog {
     }
 
     /// Records a published media version and marks the session published, atomically.
+    /// `media.version` comes from `next_media_version`, which also named the directory;
+    /// if another worker published that version meanwhile, the unique key refuses this one.
     pub async fn publish_media(
         &self,
         session_id: i64,
@@ -425,12 +428,7 @@ impl Catalog {
         renditions: &[NewRendition<'_>],
     ) -> Result<i64> {
         let mut tx = self.pool.begin().await?;
-        let version: i64 = sqlx::query_scalar(
-            "SELECT COALESCE(MAX(version), 0) + 1 FROM media_versions WHERE session_id = ?",
-        )
-        .bind(session_id)
-        .fetch_one(&mut *tx)
-        .await?;
+        let version = media.version;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO media_versions (session_id, version, dir, profile, master_playlist, mp4_file, \
              audio_playlist, poster_file, duration_ms, warnings, published_at) \
@@ -484,6 +482,17 @@ impl Catalog {
         )
         .bind(session_id)
         .fetch_one(&self.pool)
+        .await?)
+    }
+
+    /// The stored path and ffprobe description of a session's first recording.
+    pub async fn first_recording(&self, session_id: i64) -> Result<Option<(String, String)>> {
+        Ok(sqlx::query_as(
+            "SELECT stored_path, probe_json FROM recordings WHERE session_id = ? \
+             ORDER BY part LIMIT 1",
+        )
+        .bind(session_id)
+        .fetch_optional(&self.pool)
         .await?)
     }
 

@@ -49,13 +49,17 @@ pub fn media_url(dir: &str, file: &str) -> String {
     format!("/media/{dir}/{file}")
 }
 
+/// The public URL of one of a session's media files: only once it is published.
+pub fn published_media_url(s: &SessionRow, file: &Option<String>) -> Option<String> {
+    match (&s.media_dir, file) {
+        (Some(dir), Some(f)) if s.state == "published" => Some(media_url(dir, f)),
+        _ => None,
+    }
+}
+
 impl From<SessionRow> for SessionJson {
     fn from(s: SessionRow) -> Self {
-        let published = s.state == "published";
-        let url = |file: &Option<String>| match (&s.media_dir, file) {
-            (Some(dir), Some(f)) if published => Some(media_url(dir, f)),
-            _ => None,
-        };
+        let url = |file| published_media_url(&s, file);
         SessionJson {
             id: s.id,
             media: MediaJson {

@@ -6,7 +6,7 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::api::{media_url, page_url, run_search, SearchParams};
+use super::api::{page_url, published_media_url, run_search, SearchParams};
 use super::AppState;
 use crate::catalog::{AgendaItem, DocumentRow, SessionRow};
 use crate::documents::{timed_agenda, transcript};
@@ -29,11 +29,7 @@ pub struct SessionView {
 
 impl From<SessionRow> for SessionView {
     fn from(s: SessionRow) -> Self {
-        let published = s.state == "published";
-        let url = |file: &Option<String>| match (&s.media_dir, file) {
-            (Some(dir), Some(f)) if published => Some(media_url(dir, f)),
-            _ => None,
-        };
+        let url = |file| published_media_url(&s, file);
         SessionView {
             master: url(&s.master_playlist),
             mp4: url(&s.mp4_file),

@@ -72,12 +72,8 @@ pub async fn attach(
         source,
     };
     let bytes = tokio::fs::read(file).await.map_err(store_err)?;
-    let data_dir = archive.data_dir().to_owned();
-    let source = file.to_owned();
-    let stored = tokio::task::spawn_blocking(move || store::store_original(&source, &data_dir))
+    let stored = store::store_original_async(file, archive.data_dir())
         .await
-        .map_err(|e| std::io::Error::other(e.to_string()))
-        .and_then(|r| r)
         .map_err(store_err)?;
     let name = file
         .file_name()

@@ -140,12 +140,8 @@ pub async fn submit(archive: &Archive, sub: &Submission) -> Result<Submitted, In
         });
     }
 
-    let data_dir = archive.data_dir().to_owned();
-    let source = file.clone();
-    let stored = tokio::task::spawn_blocking(move || store::store_original(&source, &data_dir))
+    let stored = store::store_original_async(file, archive.data_dir())
         .await
-        .map_err(|e| std::io::Error::other(e.to_string()))
-        .and_then(|r| r)
         .map_err(|source| IngestError::Store {
             file: file.clone(),
             source,
@@ -253,14 +249,11 @@ async fn transcode_and_publish(
     staging: &Path,
     on_progress: impl Fn(Progress) + Send + Sync + 'static,
 ) -> Result<(), JobError> {
-    let (stored_path, probe_json): (String, String) = sqlx::query_as(
-        "SELECT stored_path, probe_json FROM recordings WHERE session_id = ? ORDER BY part LIMIT 1",
-    )
-    .bind(session_id)
-    .fetch_optional(archive.catalog.pool())
-    .await
-    .map_err(CatalogError::from)?
-    .ok_or(JobError::NoRecording(job_id))?;
+    let (stored_path, probe_json) = archive
+        .catalog
+        .first_recording(session_id)
+        .await?
+        .ok_or(JobError::NoRecording(job_id))?;
     let source = archive.data_path(&stored_path);
     tokio::fs::metadata(&source)
         .await
@@ -354,6 +347,7 @@ async fn transcode_and_publish(
         .publish_media(
             session_id,
             &NewMediaVersion {
+                version,
                 dir: &dir,
                 profile: &plan.profile,
                 master_playlist: "master.m3u8",

@@ -67,6 +67,14 @@ pub fn store_original(source: &Path, data_dir: &Path) -> std::io::Result<Stored>
     })
 }
 
+/// `store_original` on a blocking thread, for async callers.
+pub async fn store_original_async(source: &Path, data_dir: &Path) -> std::io::Result<Stored> {
+    let (source, data_dir) = (source.to_owned(), data_dir.to_owned());
+    tokio::task::spawn_blocking(move || store_original(&source, &data_dir))
+        .await
+        .map_err(|e| std::io::Error::other(e.to_string()))?
+}
+
 /// SHA-256 of a file without copying it.
 pub fn sha256_of(path: &Path) -> std::io::Result<String> {
     let mut file = std::fs::File::open(path)?;

@@ -585,15 +585,6 @@ impl SearchIndex {
             .search(&*q, &TopDocs::with_limit(limit).order_by_score())?
             .len())
     }
-
-    /// Documents in the index for one session (for tests and diagnostics).
-    pub fn count_for_session(&self, session_id: i64) -> Result<usize, SearchError> {
-        let live = self.live()?;
-        Ok(live.reader.searcher().search(
-            &*term_u64(self.fields.session_id, session_id as u64),
-            &tantivy::collector::Count,
-        )?)
-    }
 }
 
 fn current_generation(root: &Path) -> u64 {
@@ -612,13 +603,6 @@ async fn load_sources(
         sources.push((*id, catalog.search_source(*id).await?));
     }
     Ok(sources)
-}
-
-fn term_u64(field: Field, value: u64) -> Box<dyn Query> {
-    Box::new(TermQuery::new(
-        Term::from_field_u64(field, value),
-        IndexRecordOption::Basic,
-    ))
 }
 
 fn term_text(field: Field, text: &str) -> Box<dyn Query> {

@@ -264,6 +264,7 @@ pub async fn published_files(name: &str, files: &[(&str, &[u8])]) -> PathBuf {
         .publish_media(
             session_id,
             &NewMediaVersion {
+                version: 1,
                 dir: &dir,
                 profile: "test",
                 master_playlist: "master.m3u8",
