@@ -54,14 +54,14 @@ async fn main() -> anyhow::Result<()> {
                 kind: "ordinary",
                 number: None,
             },
-            &NewRecording {
+            &[NewRecording {
                 sha256: &"b".repeat(64),
                 original_name: "bench",
                 size_bytes: 1,
                 stored_path: "originals/bench",
                 duration_ms: Some(240_000),
                 probe_json: "{}",
-            },
+            }],
             "{}",
         )
         .await?;
@@ -110,6 +110,8 @@ async fn main() -> anyhow::Result<()> {
                 master_playlist: "master.m3u8",
                 mp4_file: Some("download.mp4"),
                 audio_playlist: None,
+                audio_file: None,
+                thumbnails_vtt: None,
                 poster_file: None,
                 duration_ms: 240_000,
                 warnings: None,

@@ -158,14 +158,14 @@ async fn main() -> anyhow::Result<()> {
                     kind: "ordinary",
                     number: None,
                 },
-                &NewRecording {
+                &[NewRecording {
                     sha256: &format!("{i:064}"),
                     original_name: "x",
                     size_bytes: 1,
                     stored_path: "originals/x",
                     duration_ms: Some(7_200_000),
                     probe_json: "{}",
-                },
+                }],
                 "{}",
             )
             .await?;

@@ -20,6 +20,11 @@ use serde::Deserialize;
 /// | `ffmpeg` / `ffprobe` | found in `$PATH` | `AULA_FFMPEG` / `AULA_FFPROBE` |
 /// | `index_poll_ms` | 1000 | `AULA_INDEX_POLL_MS` |
 /// | `workers` | number of CPUs | `AULA_WORKERS` |
+/// | `transcodes` | CPUs ÷ 4, at least 1 | `AULA_TRANSCODES` |
+/// | `job_lease_seconds` | 60 | `AULA_JOB_LEASE_SECONDS` |
+/// | `job_retry_seconds` | 30 (doubled at each retry) | `AULA_JOB_RETRY_SECONDS` |
+/// | `transcode_timeout_base` | 120 s | `AULA_TRANSCODE_TIMEOUT_BASE` |
+/// | `transcode_timeout_factor` | 10 × the source's duration | `AULA_TRANSCODE_TIMEOUT_FACTOR` |
 ///
 /// Relative paths are taken from the working directory of the process.
 #[derive(Debug, Clone)]
@@ -42,6 +47,16 @@ pub struct Config {
     pub index_poll_ms: u64,
     /// HTTP worker threads.
     pub workers: usize,
+    /// Transcode jobs run at once by one worker process (each ffmpeg uses every core).
+    pub transcodes: usize,
+    /// How long a job stays claimed by a worker that stops renewing its lease.
+    pub job_lease_seconds: i64,
+    /// Delay before the first retry of a failed attempt; doubled at each further one.
+    pub job_retry_seconds: i64,
+    /// A transcode that runs longer than base + factor × the source's duration is
+    /// presumed hung and killed.
+    pub transcode_timeout_base: f64,
+    pub transcode_timeout_factor: f64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -75,6 +90,11 @@ struct FileLayer {
     ffprobe: Option<PathBuf>,
     index_poll_ms: Option<u64>,
     workers: Option<usize>,
+    transcodes: Option<usize>,
+    job_lease_seconds: Option<i64>,
+    job_retry_seconds: Option<i64>,
+    transcode_timeout_base: Option<f64>,
+    transcode_timeout_factor: Option<f64>,
 }
 
 impl Default for Config {
@@ -90,6 +110,11 @@ impl Default for Config {
             ffprobe: PathBuf::from("ffprobe"),
             index_poll_ms: 1000,
             workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            transcodes: std::thread::available_parallelism().map_or(1, |n| n.get().div_ceil(4)),
+            job_lease_seconds: 60,
+            job_retry_seconds: 30,
+            transcode_timeout_base: 120.0,
+            transcode_timeout_factor: 10.0,
         }
     }
 }
@@ -144,6 +169,21 @@ impl Config {
         if let Some(v) = layer.workers {
             self.workers = v.max(1);
         }
+        if let Some(v) = layer.transcodes {
+            self.transcodes = v.max(1);
+        }
+        if let Some(v) = layer.job_lease_seconds {
+            self.job_lease_seconds = v.max(1);
+        }
+        if let Some(v) = layer.job_retry_seconds {
+            self.job_retry_seconds = v.max(0);
+        }
+        if let Some(v) = layer.transcode_timeout_base {
+            self.transcode_timeout_base = v.max(1.0);
+        }
+        if let Some(v) = layer.transcode_timeout_factor {
+            self.transcode_timeout_factor = v.max(0.0);
+        }
         Ok(())
     }
 
@@ -192,7 +232,30 @@ impl Config {
                         reason: "expected a positive whole number of threads".into(),
                     })?;
         }
+        if let Some(v) = get("AULA_TRANSCODES") {
+            self.transcodes = number(&v, "AULA_TRANSCODES", 1.0)?;
+        }
+        if let Some(v) = get("AULA_JOB_LEASE_SECONDS") {
+            self.job_lease_seconds = number(&v, "AULA_JOB_LEASE_SECONDS", 1.0)?;
+        }
+        if let Some(v) = get("AULA_JOB_RETRY_SECONDS") {
+            self.job_retry_seconds = number(&v, "AULA_JOB_RETRY_SECONDS", 0.0)?;
+        }
+        if let Some(v) = get("AULA_TRANSCODE_TIMEOUT_BASE") {
+            self.transcode_timeout_base = number(&v, "AULA_TRANSCODE_TIMEOUT_BASE", 1.0)?;
+        }
+        if let Some(v) = get("AULA_TRANSCODE_TIMEOUT_FACTOR") {
+            self.transcode_timeout_factor = number(&v, "AULA_TRANSCODE_TIMEOUT_FACTOR", 0.0)?;
+        }
         Ok(())
+    }
+
+    /// How long a transcode of a source lasting `duration_s` may run before it is presumed
+    /// hung: generous, and scaled to the source so a three-hour session is not cut short.
+    pub fn transcode_timeout(&self, duration_s: f64) -> std::time::Duration {
+        std::time::Duration::from_secs_f64(
+            self.transcode_timeout_base + duration_s.max(0.0) * self.transcode_timeout_factor,
+        )
     }
 
     /// Sets the listen address from a flag's text.
@@ -227,6 +290,22 @@ impl Config {
     /// Work in progress; never served.
     pub fn staging_dir(&self) -> PathBuf {
         self.data_dir.join("staging")
+    }
+}
+
+/// A number from an environment variable, at least `min`.
+fn number<T: std::str::FromStr>(text: &str, name: &str, min: f64) -> Result<T, ConfigError> {
+    let in_range = text
+        .trim()
+        .parse::<f64>()
+        .is_ok_and(|v| v.is_finite() && v >= min);
+    match text.trim().parse::<T>() {
+        Ok(v) if in_range => Ok(v),
+        _ => Err(ConfigError::Value {
+            name: name.into(),
+            value: text.into(),
+            reason: format!("expected a number of at least {min}"),
+        }),
     }
 }
 

@@ -10,6 +10,8 @@ use clap::{Parser, Subcommand};
 
 use aula::catalog::{BodyName, SessionDate, SessionTitle};
 use aula::http::Application;
+use aula::ingest::batch::{self, FileReport, FileResult, Summary};
+use aula::ingest::worker::Outcome;
 use aula::ingest::{self, Progress, Submission, Submitted};
 use aula::{Archive, Config};
 
@@ -34,24 +36,49 @@ struct Cli {
 #[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
-    /// Serve the archive over HTTP.
+    /// Serve the archive over HTTP, with a transcode worker in the same process.
     Serve {
         /// Address to listen on, e.g. 127.0.0.1:8080 (port 0 picks a free port).
         #[arg(long)]
         listen: Option<String>,
+        /// Do not run transcode jobs here (run `aula worker` elsewhere).
+        #[arg(long)]
+        no_worker: bool,
     },
-    /// Add a recording to the archive and wait until it is published or has failed.
+    /// Run queued transcode jobs until stopped (Ctrl-C or SIGTERM gives running jobs back).
+    Worker,
+    /// Show the transcode jobs: state, progress, failure reasons.
+    Jobs {
+        /// Only jobs in this state: queued, running, done or failed.
+        #[arg(long)]
+        state: Option<String>,
+        /// Queue a failed job again.
+        #[arg(long)]
+        retry: Option<i64>,
+    },
+    /// Add recordings to the archive and wait until they are published or have failed.
+    ///
+    /// One or more files make one session (several files are its parts, in order). A
+    /// directory makes one session per recording found in it, with the date taken from
+    /// each file's name (or --date) and the title from the name (or --title).
     Ingest {
-        /// The recording (any format ffmpeg reads).
-        file: PathBuf,
+        /// The recording, its parts, or a directory of recordings.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
         /// The body that held the session, e.g. "Commissione Urbanistica".
         #[arg(long)]
         body: String,
         /// Date of the session, YYYY-MM-DD.
         #[arg(long)]
-        date: String,
+        date: Option<String>,
         #[arg(long)]
-        title: String,
+        title: Option<String>,
+        /// Only queue the jobs; a running server or `aula worker` transcodes them.
+        #[arg(long)]
+        no_wait: bool,
+        /// Print the summary as JSON on standard output.
+        #[arg(long)]
+        json: bool,
         /// ordinary, extraordinary, …
         #[arg(long, default_value = "ordinary")]
         kind: String,
@@ -73,6 +100,16 @@ enum Command {
         /// When each agenda item starts: CSV (time;title) or WebVTT chapters.
         #[arg(long)]
         timed_agenda: Option<PathBuf>,
+    },
+    /// Show how recordings would be transcoded: the profile, the rungs, and the exact
+    /// ffmpeg command (nothing is written to the archive).
+    Plan {
+        /// The recording or its parts, in order.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Output directory to put in the printed command.
+        #[arg(long, default_value = "out")]
+        output: PathBuf,
     },
     /// Manage admin API tokens.
     Token {
@@ -135,17 +172,56 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         config.data_dir = dir;
     }
     match cli.command {
-        Command::Serve { listen } => {
+        Command::Serve { listen, no_worker } => {
             if let Some(listen) = listen {
                 config.set_listen(&listen)?;
             }
-            serve(Archive::open(config).await?).await
+            serve(Archive::open(config).await?, !no_worker).await
+        }
+        Command::Worker => {
+            let archive = Archive::open(config).await?;
+            let (stop, stopped) = tokio::sync::watch::channel(false);
+            tokio::spawn(async move {
+                wait_for_stop_signal().await;
+                eprintln!("stopping: giving running jobs back to the queue");
+                let _ = stop.send(true);
+            });
+            ingest::worker::run(archive, stopped).await;
+            Ok(())
+        }
+        Command::Jobs { state, retry } => {
+            let archive = Archive::open(config).await?;
+            if let Some(id) = retry {
+                if !archive.catalog.requeue_job(id).await? {
+                    bail!("job {id} is not a failed job");
+                }
+                eprintln!("job {id} queued again");
+                return Ok(());
+            }
+            for (state, n) in archive.catalog.job_counts().await? {
+                eprintln!("{state}: {n}");
+            }
+            for j in archive.catalog.jobs(state.as_deref(), 100).await? {
+                println!(
+                    "{:>6}  {:<8} session {:<6} attempt {}/{}  {:>5.1}%  {}",
+                    j.id,
+                    j.state,
+                    j.session_id.map_or("-".into(), |s| s.to_string()),
+                    j.attempts,
+                    j.max_attempts,
+                    j.progress.unwrap_or(0.0),
+                    j.error.unwrap_or_default()
+                );
+            }
+            Ok(())
         }
         Command::Ingest {
-            file,
+            files,
             body,
             date,
             title,
+            no_wait,
+            json,
             kind,
             agenda,
             minutes,
@@ -162,16 +238,100 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             documents.extend(attachment.into_iter().map(|p| (K::Attachment, p)));
             documents.extend(transcript.map(|p| (K::Transcript, p)));
             documents.extend(timed_agenda.map(|p| (K::TimedAgenda, p)));
+            let body = BodyName::parse(&body).context("--body")?;
+            let date = date
+                .map(|d| SessionDate::parse(&d).context("--date"))
+                .transpose()?;
+            let title = title
+                .map(|t| SessionTitle::parse(&t).context("--title"))
+                .transpose()?;
+            let archive = Archive::open(config).await?;
+            if let [dir] = &files[..] {
+                if dir.is_dir() {
+                    if !documents.is_empty() {
+                        bail!(
+                            "documents go with one session: give them with a file, not a directory"
+                        );
+                    }
+                    let options = BatchOptions {
+                        body,
+                        date,
+                        title,
+                        kind,
+                        no_wait,
+                        json,
+                    };
+                    return ingest_directory(&archive, dir, &options).await;
+                }
+            }
             let submission = Submission {
-                body: BodyName::parse(&body).context("--body")?,
-                date: SessionDate::parse(&date).context("--date")?,
-                title: SessionTitle::parse(&title).context("--title")?,
+                body,
+                date: date.context("--date is needed for a single recording")?,
+                title: title.context("--title is needed for a single recording")?,
                 kind,
                 documents,
-                file,
+                parts: files,
             };
-            let archive = Archive::open(config).await?;
-            ingest_and_wait(&archive, &submission).await.map(|_| ())
+            let result = ingest_one(&archive, &submission, no_wait, !json).await;
+            let file = shown_parts(&submission.parts);
+            if let FileResult::Published { warnings, .. } = &result {
+                for w in warnings {
+                    eprintln!("{file}: warning: {w}");
+                }
+            }
+            let failure = match &result {
+                FileResult::Failed { reason } => Some(reason.clone()),
+                _ => None,
+            };
+            if json {
+                let report = FileReport { file, result };
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&Summary::new(vec![report]))?
+                );
+            }
+            match failure {
+                Some(reason) => bail!("{reason}"),
+                None => Ok(()),
+            }
+        }
+        Command::Plan { files, output } => {
+            let mut probes = Vec::new();
+            for file in &files {
+                let (probe, _) = ingest::probe::probe_file(&config.ffprobe, file)
+                    .await
+                    .with_context(|| file.display().to_string())?;
+                probes.push(probe);
+            }
+            let plan = ingest::job::plan_for(&config, &files, &probes).await?;
+            eprintln!(
+                "profile {}: {:.1} s, {} part(s)",
+                plan.profile,
+                plan.source_duration_s,
+                plan.parts.len()
+            );
+            for r in &plan.rungs {
+                let how = if r.copy {
+                    "copied from the source"
+                } else {
+                    "H.264"
+                };
+                eprintln!("  {} {}×{} {how}", r.name, r.width, r.height);
+            }
+            for r in &plan.audio_rungs {
+                eprintln!("  {} AAC {} kb/s", r.name, r.bitrate_kbps);
+            }
+            if let Some(gain) = plan.loudness_gain_db {
+                eprintln!("  loudness gain {gain:+.1} dB");
+            }
+            let inputs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+            let args = ingest::plan::ffmpeg_args(&plan, &inputs, &output);
+            let quoted: Vec<String> = std::iter::once(config.ffmpeg.display().to_string())
+                .chain(args)
+                .map(|a| shell_quote(&a))
+                .collect();
+            println!("{}", quoted.join(" "));
+            Ok(())
         }
         Command::Token {
             action: TokenAction::Create { name },
@@ -211,34 +371,88 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             if no_serve {
                 return Ok(());
             }
-            serve(archive).await
+            serve(archive, true).await
         }
     }
 }
 
-async fn serve(archive: Archive) -> anyhow::Result<()> {
-    let app = Application::build(archive).await?;
+async fn serve(archive: Archive, with_worker: bool) -> anyhow::Result<()> {
+    let app = Application::build(archive.clone()).await?;
     // Printed on stdout so scripts (and tests) can read the bound address.
     println!("aula is serving the archive at {}", app.address());
     let _ = std::io::stdout().flush();
-    app.run_until_stopped().await?;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let worker = with_worker.then(|| tokio::spawn(ingest::worker::run(archive, stopped)));
+    let served = app.run_until_stopped().await;
+    // The server stops on Ctrl-C or SIGTERM; running jobs go back to the queue.
+    let _ = stop.send(true);
+    if let Some(worker) = worker {
+        let _ = worker.await;
+    }
+    served?;
     Ok(())
 }
 
-/// Submits a recording and runs its transcode here, showing progress on the terminal.
-/// Returns the session id.
-async fn ingest_and_wait(archive: &Archive, sub: &Submission) -> anyhow::Result<i64> {
-    let shown = sub.file.display().to_string();
-    let (session_id, job_id) = match ingest::submit(archive, sub).await? {
-        Submitted::AlreadyArchived { session_id } => {
-            eprintln!("{shown}: already in the archive as session {session_id}; nothing to do");
-            return Ok(session_id);
+async fn wait_for_stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
         }
-        Submitted::Queued {
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// A word as a POSIX shell reads it back unchanged.
+fn shell_quote(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=+,%@".contains(c));
+    if plain {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
+fn shown_parts(parts: &[PathBuf]) -> String {
+    parts
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(" + ")
+}
+
+/// Submits one session's recording and, unless `no_wait`, runs its transcode here (or
+/// follows the worker that took it), showing progress if `progress`.
+async fn ingest_one(
+    archive: &Archive,
+    sub: &Submission,
+    no_wait: bool,
+    progress: bool,
+) -> FileResult {
+    let shown = shown_parts(&sub.parts);
+    let (session_id, job_id) = match ingest::submit(archive, sub).await {
+        Err(e) => {
+            return FileResult::Failed {
+                reason: format!("{e:#}"),
+            }
+        }
+        Ok(Submitted::AlreadyArchived { session_id }) => {
+            eprintln!("{shown}: already in the archive as session {session_id}; nothing to do");
+            return FileResult::AlreadyArchived { session_id };
+        }
+        Ok(Submitted::Queued {
             session_id,
             job_id,
             documents,
-        } => {
+        }) => {
             for d in documents {
                 match d.problem {
                     None => eprintln!("{}: {}", d.file.display(), d.summary),
@@ -251,15 +465,167 @@ async fn ingest_and_wait(archive: &Archive, sub: &Submission) -> anyhow::Result<
             (session_id, job_id)
         }
     };
-    eprintln!("{shown}: session {session_id} created, transcoding…");
-    let worker = format!("cli-{}", std::process::id());
-    let result = ingest::run_job(archive, job_id, &worker, show_progress).await;
-    eprintln!();
-    if let Err(e) = result {
-        bail!("{shown}: {e}");
+    if no_wait {
+        eprintln!("{shown}: session {session_id} created, job {job_id} queued");
+        return FileResult::Queued {
+            session_id,
+            job_id,
+            note: None,
+        };
     }
-    eprintln!("{shown}: published as session {session_id}");
-    Ok(session_id)
+    if progress {
+        eprintln!("{shown}: session {session_id} created, transcoding…");
+    }
+    let outcome = ingest::worker::run_or_follow(archive, job_id, move |p| {
+        if progress {
+            show_progress(p)
+        }
+    })
+    .await;
+    if progress {
+        eprintln!();
+    }
+    match outcome {
+        Ok(Outcome::Published(p)) => {
+            eprintln!("{shown}: published as session {session_id} ({:.1} s)", p.duration_s);
+            FileResult::Published {
+                session_id,
+                duration_s: p.duration_s,
+                warnings: p.warnings,
+            }
+        }
+        Ok(Outcome::Retrying { reason, after_s }) => FileResult::Queued {
+            session_id,
+            job_id,
+            note: Some(format!("{reason}; it will be tried again in {after_s} s by a worker (`aula worker` or `aula serve`)")),
+        },
+        Ok(Outcome::Failed { reason }) => FileResult::Failed { reason: format!("{shown}: {reason}") },
+        Ok(Outcome::Released | Outcome::Lost) => FileResult::Queued {
+            session_id,
+            job_id,
+            note: Some("another worker is finishing it".into()),
+        },
+        Err(e) => FileResult::Failed { reason: format!("{shown}: {e}") },
+    }
+}
+
+struct BatchOptions {
+    body: BodyName,
+    date: Option<SessionDate>,
+    title: Option<SessionTitle>,
+    kind: String,
+    no_wait: bool,
+    json: bool,
+}
+
+/// One session per recording under `dir`, transcoded a few at a time, then the summary.
+async fn ingest_directory(
+    archive: &Archive,
+    dir: &Path,
+    options: &BatchOptions,
+) -> anyhow::Result<()> {
+    let files =
+        batch::find_recordings(dir).with_context(|| format!("reading {}", dir.display()))?;
+    if files.is_empty() {
+        bail!(
+            "{}: no recordings found (looked for {})",
+            dir.display(),
+            batch::MEDIA_EXTENSIONS.join(", ")
+        );
+    }
+    let total = files.len();
+    eprintln!("{}: {total} recordings", dir.display());
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(
+        archive.config.transcodes.max(1),
+    ));
+    let mut tasks = tokio::task::JoinSet::new();
+    for (index, file) in files.into_iter().enumerate() {
+        let date = match (options.date, batch::date_in_name(&file.to_string_lossy())) {
+            (Some(d), _) => Ok(d),
+            (None, Some(d)) => SessionDate::parse(&d).map_err(anyhow::Error::from),
+            (None, None) => file_date(&file),
+        };
+        let title = match &options.title {
+            Some(t) => Ok(t.clone()),
+            None => {
+                SessionTitle::parse(&batch::title_from_name(&file)).map_err(anyhow::Error::from)
+            }
+        };
+        let shown = file.display().to_string();
+        let (date, title) = match (date, title) {
+            (Ok(d), Ok(t)) => (d, t),
+            (Err(e), _) | (_, Err(e)) => {
+                tasks.spawn(async move {
+                    (
+                        index,
+                        FileReport {
+                            file: shown,
+                            result: FileResult::Failed {
+                                reason: format!("{e:#}"),
+                            },
+                        },
+                    )
+                });
+                continue;
+            }
+        };
+        let sub = Submission {
+            parts: vec![file],
+            body: options.body.clone(),
+            date,
+            title,
+            kind: options.kind.clone(),
+            documents: Vec::new(),
+        };
+        let archive = archive.clone();
+        let slots = std::sync::Arc::clone(&slots);
+        let done = std::sync::Arc::clone(&done);
+        let no_wait = options.no_wait;
+        tasks.spawn(async move {
+            let _slot = slots.acquire_owned().await;
+            let result = ingest_one(&archive, &sub, no_wait, false).await;
+            let n = done.fetch_add(1, std::sync::atomic::Ordering::AcqRel) + 1;
+            let bar_width = 30;
+            let filled = n * bar_width / total;
+            eprintln!(
+                "[{}{}] {n}/{total} {shown}",
+                "#".repeat(filled),
+                ".".repeat(bar_width - filled)
+            );
+            (
+                index,
+                FileReport {
+                    file: shown,
+                    result,
+                },
+            )
+        });
+    }
+    let mut reports = Vec::with_capacity(total);
+    while let Some(joined) = tasks.join_next().await {
+        reports.push(joined.context("an ingest task stopped unexpectedly")?);
+    }
+    reports.sort_by_key(|(i, _)| *i);
+    let summary = Summary::new(reports.into_iter().map(|(_, r)| r).collect());
+    if options.json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        eprint!("{}", summary.to_text());
+    }
+    if summary.failed > 0 {
+        bail!("{} of {total} recordings failed", summary.failed);
+    }
+    Ok(())
+}
+
+/// The date a file was last modified, for recordings whose name carries none.
+fn file_date(file: &Path) -> anyhow::Result<SessionDate> {
+    let modified = std::fs::metadata(file)?.modified()?;
+    let date = chrono::DateTime::<chrono::Utc>::from(modified)
+        .format("%Y-%m-%d")
+        .to_string();
+    Ok(SessionDate::parse(&date)?)
 }
 
 fn show_progress(p: Progress) {
@@ -283,14 +649,16 @@ async fn demo(archive: &Archive) -> anyhow::Result<()> {
             .await
             .with_context(|| format!("generating the demo recording {}", rec.file_name))?;
         let sub = Submission {
-            file,
+            parts: vec![file],
             body: BodyName::parse(rec.body)?,
             date: SessionDate::parse(rec.date)?,
             title: SessionTitle::parse(rec.title)?,
             kind: "ordinary".into(),
             documents: vec![(aula::ingest::attach::DocumentKind::Agenda, agenda)],
         };
-        ingest_and_wait(archive, &sub).await?;
+        if let FileResult::Failed { reason } = ingest_one(archive, &sub, false, true).await {
+            bail!("demo recording {}: {reason}", rec.file_name);
+        }
     }
     Ok(())
 }

@@ -80,7 +80,9 @@ pub struct NewMediaVersion<'a> {
     pub master_playlist: &'a str,
     pub mp4_file: Option<&'a str>,
     pub audio_playlist: Option<&'a str>,
+    pub audio_file: Option<&'a str>,
     pub poster_file: Option<&'a str>,
+    pub thumbnails_vtt: Option<&'a str>,
     pub duration_ms: i64,
     pub warnings: Option<&'a str>,
 }
@@ -106,9 +108,21 @@ pub struct SearchSource {
     pub cues: Vec<CueRow>,
 }
 
+const JOB_COLUMNS: &str =
+    "id, kind, session_id, payload, state, attempts, max_attempts, run_after, \
+     lease_owner, progress, speed, eta_seconds, error, created_at, updated_at";
+
+/// What a running job reports.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct JobProgress {
+    pub percent: f64,
+    pub speed: Option<f64>,
+    pub eta_seconds: Option<i64>,
+}
+
 const SESSION_COLUMNS: &str = "s.id, s.body_id, b.name AS body_name, b.slug AS body_slug, s.date, \
      s.title, s.kind, s.number, s.state, s.state_reason, m.dir AS media_dir, m.master_playlist, \
-     m.mp4_file, m.poster_file, m.duration_ms, m.warnings \
+     m.mp4_file, m.poster_file, m.duration_ms, m.warnings, m.audio_playlist, m.audio_file, m.thumbnails_vtt \
      FROM sessions s JOIN bodies b ON b.id = s.body_id \
      LEFT JOIN media_versions m ON m.id = (SELECT id FROM media_versions \
         WHERE session_id = s.id ORDER BY version DESC LIMIT 1)";
@@ -145,6 +159,13 @@ impl Catalog {
         &self.pool
     }
 
+    /// A transaction that will write: it takes SQLite's write lock at the start, so one
+    /// that read first cannot fail at its first write because another writer committed
+    /// meanwhile (SQLITE_BUSY_SNAPSHOT, which the busy timeout does not cover).
+    async fn write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
     /// The session that already holds a recording with this content, if any.
     pub async fn session_with_recording(&self, sha256: &str) -> Result<Option<i64>> {
         Ok(
@@ -155,16 +176,16 @@ impl Catalog {
         )
     }
 
-    /// Creates the body if needed, the session, its first recording and a transcode job,
-    /// atomically. Returns (session id, job id).
+    /// Creates the body if needed, the session, its recording (one row per part, in order)
+    /// and a transcode job, atomically. Returns (session id, job id).
     pub async fn create_session(
         &self,
         session: &NewSession<'_>,
-        recording: &NewRecording<'_>,
+        parts: &[NewRecording<'_>],
         job_payload: &str,
     ) -> Result<(i64, i64)> {
         let now = now();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let key = session.body.match_key();
         let body_id: Option<i64> = sqlx::query_scalar("SELECT id FROM bodies WHERE match_key = ?")
             .bind(&key)
@@ -199,20 +220,23 @@ impl Catalog {
         .bind(now)
         .fetch_one(&mut *tx)
         .await?;
-        sqlx::query(
-            "INSERT INTO recordings (session_id, part, sha256, original_name, size_bytes, \
-             stored_path, duration_ms, probe_json, created_at) VALUES (?, 1, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(session_id)
-        .bind(recording.sha256)
-        .bind(recording.original_name)
-        .bind(recording.size_bytes)
-        .bind(recording.stored_path)
-        .bind(recording.duration_ms)
-        .bind(recording.probe_json)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+        for (part, recording) in parts.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO recordings (session_id, part, sha256, original_name, size_bytes, \
+                 stored_path, duration_ms, probe_json, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(session_id)
+            .bind(part as i64 + 1)
+            .bind(recording.sha256)
+            .bind(recording.original_name)
+            .bind(recording.size_bytes)
+            .bind(recording.stored_path)
+            .bind(recording.duration_ms)
+            .bind(recording.probe_json)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
         let job_id: i64 = sqlx::query_scalar(
             "INSERT INTO jobs (kind, session_id, payload, state, run_after, created_at, updated_at) \
              VALUES ('transcode', ?, ?, 'queued', ?, ?, ?) RETURNING id",
@@ -236,7 +260,7 @@ impl Catalog {
         doc: &NewDocument<'_>,
         agenda_items: &[(Option<String>, String)],
     ) -> Result<i64> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO documents (session_id, kind, original_name, sha256, size_bytes, stored_path, \
              media_type, text, extraction_state, extraction_note, created_at) \
@@ -284,7 +308,7 @@ impl Catalog {
         document_id: i64,
         cues: &[NewCue<'_>],
     ) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         sqlx::query("DELETE FROM transcript_cues WHERE document_id = ?")
             .bind(document_id)
             .execute(&mut *tx)
@@ -315,7 +339,7 @@ impl Catalog {
         session_id: i64,
         items: &[(Option<String>, String, i64)],
     ) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let existing: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM agenda_items WHERE session_id = ?")
                 .bind(session_id)
@@ -375,7 +399,7 @@ impl Catalog {
         session_id: i64,
         times: &[(i64, Option<i64>)],
     ) -> Result<u64> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let mut set = 0;
         for (position, start_ms) in times {
             set += sqlx::query(
@@ -427,12 +451,12 @@ impl Catalog {
         media: &NewMediaVersion<'_>,
         renditions: &[NewRendition<'_>],
     ) -> Result<i64> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let version = media.version;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO media_versions (session_id, version, dir, profile, master_playlist, mp4_file, \
-             audio_playlist, poster_file, duration_ms, warnings, published_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+             audio_playlist, audio_file, poster_file, thumbnails_vtt, duration_ms, warnings, \
+             published_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(session_id)
         .bind(version)
@@ -441,7 +465,9 @@ impl Catalog {
         .bind(media.master_playlist)
         .bind(media.mp4_file)
         .bind(media.audio_playlist)
+        .bind(media.audio_file)
         .bind(media.poster_file)
+        .bind(media.thumbnails_vtt)
         .bind(media.duration_ms)
         .bind(media.warnings)
         .bind(now())
@@ -485,14 +511,18 @@ impl Catalog {
         .await?)
     }
 
-    /// The stored path and ffprobe description of a session's first recording.
-    pub async fn first_recording(&self, session_id: i64) -> Result<Option<(String, String)>> {
+    /// The stored path, ffprobe description and duration (ms, as measured at ingest) of
+    /// each part of a session's recording, in order.
+    pub async fn recording_parts(
+        &self,
+        session_id: i64,
+    ) -> Result<Vec<(String, String, Option<i64>)>> {
         Ok(sqlx::query_as(
-            "SELECT stored_path, probe_json FROM recordings WHERE session_id = ? \
-             ORDER BY part LIMIT 1",
+            "SELECT stored_path, probe_json, duration_ms FROM recordings WHERE session_id = ? \
+             ORDER BY part",
         )
         .bind(session_id)
-        .fetch_optional(&self.pool)
+        .fetch_all(&self.pool)
         .await?)
     }
 
@@ -511,7 +541,7 @@ impl Catalog {
     }
 
     pub async fn set_session_failed(&self, session_id: i64, reason: &str) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         sqlx::query(
             "UPDATE sessions SET state = 'failed', state_reason = ?, updated_at = ? WHERE id = ?",
         )
@@ -592,7 +622,7 @@ impl Catalog {
 
     /// Asks every server to rebuild its search index from the catalog.
     pub async fn request_reindex(&self) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         note_change(&mut tx, REINDEX_ALL).await?;
         tx.commit().await?;
         Ok(())
@@ -658,22 +688,45 @@ impl Catalog {
     }
 
     pub async fn job(&self, id: i64) -> Result<Option<JobRow>> {
-        Ok(sqlx::query_as(
-            "SELECT id, kind, session_id, payload, state, attempts, error FROM jobs WHERE id = ?",
+        Ok(
+            sqlx::query_as(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?"))
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?,
         )
-        .bind(id)
-        .fetch_optional(&self.pool)
+    }
+
+    /// Jobs, newest first, optionally only those in one state.
+    pub async fn jobs(&self, state: Option<&str>, limit: i64) -> Result<Vec<JobRow>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {JOB_COLUMNS} FROM jobs WHERE (? IS NULL OR state = ?) ORDER BY id DESC LIMIT ?"
+        ))
+        .bind(state)
+        .bind(state)
+        .bind(limit)
+        .fetch_all(&self.pool)
         .await?)
     }
 
-    /// Claims a queued job by id for `owner` until the lease expires. False if someone else
-    /// holds it or it is no longer queued.
+    /// Number of jobs in each state.
+    pub async fn job_counts(&self) -> Result<Vec<(String, i64)>> {
+        Ok(
+            sqlx::query_as("SELECT state, COUNT(*) FROM jobs GROUP BY state ORDER BY state")
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Claims one job by id for `owner` until the lease expires: a queued one, or a running
+    /// one whose worker stopped renewing its lease. False if it cannot be claimed now.
     pub async fn claim_job(&self, id: i64, owner: &str, lease_seconds: i64) -> Result<bool> {
         let now = now();
         let done = sqlx::query(
             "UPDATE jobs SET state = 'running', lease_owner = ?, lease_expires_at = ?, \
-             heartbeat_at = ?, attempts = attempts + 1, updated_at = ? \
-             WHERE id = ? AND (state = 'queued' OR (state = 'running' AND lease_expires_at < ?))",
+             heartbeat_at = ?, attempts = attempts + 1, progress = 0, speed = NULL, \
+             eta_seconds = NULL, updated_at = ? \
+             WHERE id = ? AND attempts < max_attempts AND \
+             ((state = 'queued' AND run_after <= ?) OR (state = 'running' AND lease_expires_at < ?))",
         )
         .bind(owner)
         .bind(now + lease_seconds)
@@ -681,37 +734,82 @@ impl Catalog {
         .bind(now)
         .bind(id)
         .bind(now)
+        .bind(now)
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() == 1)
     }
 
-    /// Progress report from a running job; also renews its lease.
+    /// Claims the oldest job that is ready to run, or whose worker's lease expired.
+    /// A job whose worker vanished on its last allowed attempt is failed instead, with
+    /// its session.
+    pub async fn claim_next_job(&self, owner: &str, lease_seconds: i64) -> Result<Option<JobRow>> {
+        let now = now();
+        let abandoned: Vec<(i64, Option<i64>)> = sqlx::query_as(
+            "UPDATE jobs SET state = 'failed', lease_owner = NULL, lease_expires_at = NULL, \
+             error = 'the worker running it stopped responding on every attempt (' || attempts || ')', \
+             updated_at = ? WHERE state = 'running' AND lease_expires_at < ? \
+             AND attempts >= max_attempts RETURNING id, session_id",
+        )
+        .bind(now)
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?;
+        for (id, session) in abandoned {
+            if let Some(session) = session {
+                let reason = self
+                    .job(id)
+                    .await?
+                    .and_then(|j| j.error)
+                    .unwrap_or_default();
+                self.set_session_failed(session, &reason).await?;
+            }
+        }
+        let candidate: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM jobs WHERE attempts < max_attempts AND \
+             ((state = 'queued' AND run_after <= ?) OR (state = 'running' AND lease_expires_at < ?)) \
+             ORDER BY run_after, id LIMIT 1",
+        )
+        .bind(now)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        match candidate {
+            // Another worker may win the race for it: then there is nothing for us now.
+            Some(id) if self.claim_job(id, owner, lease_seconds).await? => self.job(id).await,
+            _ => Ok(None),
+        }
+    }
+
+    /// Progress report from a running job; also renews its lease. False if `owner` no
+    /// longer holds the job (its lease expired and another worker took it over).
     pub async fn job_progress(
         &self,
         id: i64,
-        progress: f64,
-        speed: Option<f64>,
-        eta_seconds: Option<i64>,
+        owner: &str,
+        progress: Option<&JobProgress>,
         lease_seconds: i64,
-    ) -> Result<()> {
+    ) -> Result<bool> {
         let now = now();
-        sqlx::query(
-            "UPDATE jobs SET progress = ?, speed = ?, eta_seconds = ?, heartbeat_at = ?, \
-             lease_expires_at = ?, updated_at = ? WHERE id = ? AND state = 'running'",
+        let done = sqlx::query(
+            "UPDATE jobs SET progress = COALESCE(?, progress), speed = COALESCE(?, speed), \
+             eta_seconds = COALESCE(?, eta_seconds), heartbeat_at = ?, lease_expires_at = ?, \
+             updated_at = ? WHERE id = ? AND state = 'running' AND lease_owner = ?",
         )
-        .bind(progress)
-        .bind(speed)
-        .bind(eta_seconds)
+        .bind(progress.map(|p| p.percent))
+        .bind(progress.and_then(|p| p.speed))
+        .bind(progress.and_then(|p| p.eta_seconds))
         .bind(now)
         .bind(now + lease_seconds)
         .bind(now)
         .bind(id)
+        .bind(owner)
         .execute(&self.pool)
         .await?;
-        Ok(())
+        Ok(done.rows_affected() == 1)
     }
 
+    /// Marks a job done (`error` None) or failed for good.
     pub async fn finish_job(&self, id: i64, error: Option<&str>) -> Result<()> {
         let state = if error.is_some() { "failed" } else { "done" };
         sqlx::query(
@@ -726,6 +824,74 @@ impl Catalog {
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+
+    /// A failed attempt that may succeed later: queued again after `delay_seconds`, with
+    /// the reason kept. Returns false (and fails the job) when no attempt is left.
+    pub async fn retry_job(&self, id: i64, reason: &str, delay_seconds: i64) -> Result<bool> {
+        let now = now();
+        let queued = sqlx::query(
+            "UPDATE jobs SET state = 'queued', error = ?, run_after = ?, lease_owner = NULL, \
+             lease_expires_at = NULL, updated_at = ? WHERE id = ? AND attempts < max_attempts",
+        )
+        .bind(reason)
+        .bind(now + delay_seconds)
+        .bind(now)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        if queued.rows_affected() == 1 {
+            return Ok(true);
+        }
+        self.finish_job(id, Some(reason)).await?;
+        Ok(false)
+    }
+
+    /// Gives a running job back untouched (the worker is shutting down): queued again at
+    /// once, and the attempt is not counted.
+    pub async fn release_job(&self, id: i64, owner: &str) -> Result<()> {
+        sqlx::query(
+            "UPDATE jobs SET state = 'queued', attempts = MAX(attempts - 1, 0), run_after = ?, \
+             lease_owner = NULL, lease_expires_at = NULL, updated_at = ? \
+             WHERE id = ? AND state = 'running' AND lease_owner = ?",
+        )
+        .bind(now())
+        .bind(now())
+        .bind(id)
+        .bind(owner)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Queues a failed job again, with its attempts reset (a clerk's "retry").
+    pub async fn requeue_job(&self, id: i64) -> Result<bool> {
+        let mut tx = self.write().await?;
+        let session: Option<Option<i64>> = sqlx::query_scalar(
+            "UPDATE jobs SET state = 'queued', attempts = 0, run_after = ?, error = NULL, \
+             updated_at = ? WHERE id = ? AND state = 'failed' RETURNING session_id",
+        )
+        .bind(now())
+        .bind(now())
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(session) = session else {
+            return Ok(false);
+        };
+        if let Some(session) = session {
+            sqlx::query(
+                "UPDATE sessions SET state = 'processing', state_reason = NULL, updated_at = ? \
+                 WHERE id = ? AND state = 'failed'",
+            )
+            .bind(now())
+            .bind(session)
+            .execute(&mut *tx)
+            .await?;
+            note_change(&mut tx, session).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
     }
 }
 

@@ -161,6 +161,9 @@ pub struct SessionRow {
     pub poster_file: Option<String>,
     pub duration_ms: Option<i64>,
     pub warnings: Option<String>,
+    pub audio_playlist: Option<String>,
+    pub audio_file: Option<String>,
+    pub thumbnails_vtt: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -191,7 +194,7 @@ pub struct CueRow {
     pub text: String,
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct JobRow {
     pub id: i64,
     pub kind: String,
@@ -199,7 +202,15 @@ pub struct JobRow {
     pub payload: String,
     pub state: String,
     pub attempts: i64,
+    pub max_attempts: i64,
+    pub run_after: i64,
+    pub lease_owner: Option<String>,
+    pub progress: Option<f64>,
+    pub speed: Option<f64>,
+    pub eta_seconds: Option<i64>,
     pub error: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
 }
 
 #[cfg(test)]

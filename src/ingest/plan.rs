@@ -1,11 +1,16 @@
 //! From a source's description and a ladder profile to a plan, and from a plan to ffmpeg's
 //! arguments. Pure functions only: no processes, no files, so every decision is unit-tested.
+//!
+//! The decisions: which profile fits the source (SD, HD or audio), which rungs (never
+//! taller than the source), whether the source's H.264 can be copied into the rung of its
+//! own size, square pixels that keep the display aspect, deinterlacing, one audio chain
+//! (resampled, stereo, loudness gain) shared by every variant, and seek thumbnails.
 
 use std::path::Path;
 
 use serde::Deserialize;
 
-use super::probe::Probe;
+use super::probe::{Probe, VideoInfo};
 
 /// A ladder, as written in `transcode-profiles/NAME.toml`.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -14,12 +19,31 @@ pub struct Profile {
     pub name: String,
     #[serde(default)]
     pub description: String,
+    /// What the profile is for: video sources up to `max_source_height` lines, or
+    /// audio-only sources.
+    #[serde(default)]
+    pub source: SourceKind,
+    #[serde(default)]
+    pub max_source_height: Option<u32>,
     pub segment_seconds: u32,
     pub keyframe_seconds: u32,
     pub preset: String,
     pub audio: AudioSettings,
-    #[serde(rename = "rung")]
+    /// Audio-only variants (the rung a phone on a slow link can fall back to).
+    #[serde(rename = "audio_rung", default)]
+    pub audio_rungs: Vec<AudioRungSpec>,
+    #[serde(default)]
+    pub thumbnails: Option<ThumbnailSettings>,
+    #[serde(rename = "rung", default)]
     pub rungs: Vec<RungSpec>,
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceKind {
+    #[default]
+    Video,
+    Audio,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -28,6 +52,38 @@ pub struct AudioSettings {
     pub bitrate_kbps: u32,
     pub sample_rate: u32,
     pub channels: u32,
+    /// Bring speech to `target_lufs` (EBU R128: -23) with one gain for the whole session.
+    #[serde(default)]
+    pub normalize_loudness: bool,
+    #[serde(default = "default_target_lufs")]
+    pub target_lufs: f64,
+    /// Peaks are limited to this level (dBFS) after the gain.
+    #[serde(default = "default_peak_db")]
+    pub peak_db: f64,
+}
+
+fn default_target_lufs() -> f64 {
+    -23.0
+}
+
+fn default_peak_db() -> f64 {
+    -1.0
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AudioRungSpec {
+    pub bitrate_kbps: u32,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ThumbnailSettings {
+    pub width: u32,
+    /// At most this many seconds between thumbnails (short recordings get more).
+    pub interval_seconds: u32,
+    pub columns: u32,
+    pub rows: u32,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -50,6 +106,8 @@ pub enum ProfileError {
     },
     #[error("transcode profile {path} is not valid: {message}")]
     Invalid { path: String, message: String },
+    #[error("no transcode profile in {dir} fits a {what} source")]
+    NoneFits { dir: String, what: String },
 }
 
 impl Profile {
@@ -65,10 +123,31 @@ impl Profile {
         })
     }
 
+    /// Every `*.toml` profile in a directory, sorted by name.
+    pub fn load_dir(dir: &Path) -> Result<Vec<Profile>, ProfileError> {
+        let read_err = |source| ProfileError::Read {
+            path: dir.display().to_string(),
+            source,
+        };
+        let mut paths: Vec<_> = std::fs::read_dir(dir)
+            .map_err(read_err)?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+            .collect();
+        paths.sort();
+        paths.iter().map(|p| Profile::load(p)).collect()
+    }
+
     pub fn parse(text: &str) -> Result<Profile, String> {
         let profile: Profile = toml::from_str(text).map_err(|e| e.to_string())?;
-        if profile.rungs.is_empty() {
-            return Err("a profile needs at least one [[rung]]".into());
+        match profile.source {
+            SourceKind::Video if profile.rungs.is_empty() => {
+                return Err("a video profile needs at least one [[rung]]".into())
+            }
+            SourceKind::Audio if profile.audio_rungs.is_empty() => {
+                return Err("an audio profile needs at least one [[audio_rung]]".into())
+            }
+            _ => {}
         }
         if profile.segment_seconds == 0 || profile.keyframe_seconds == 0 {
             return Err("segment_seconds and keyframe_seconds must be positive".into());
@@ -79,13 +158,41 @@ impl Profile {
                     .into(),
             );
         }
+        if let Some(t) = &profile.thumbnails {
+            if t.width < 16 || t.interval_seconds == 0 || t.columns == 0 || t.rows == 0 {
+                return Err("thumbnails need a width ≥ 16 and a positive interval and grid".into());
+            }
+        }
         Ok(profile)
+    }
+}
+
+/// The profile for a source: audio-only sources get the audio profile; video sources the
+/// video profile with the smallest `max_source_height` that holds them (the tallest
+/// profile if none does).
+pub fn choose_profile<'a>(profiles: &'a [Profile], parts: &[Probe]) -> Option<&'a Profile> {
+    let height = parts
+        .iter()
+        .filter_map(|p| p.video.as_ref())
+        .map(|v| v.height)
+        .max();
+    match height {
+        None => profiles.iter().find(|p| p.source == SourceKind::Audio),
+        Some(h) => {
+            let video = || profiles.iter().filter(|p| p.source == SourceKind::Video);
+            video()
+                .filter(|p| p.max_source_height.is_none_or(|m| h <= m))
+                .min_by_key(|p| p.max_source_height.unwrap_or(u32::MAX))
+                .or_else(|| video().max_by_key(|p| p.max_source_height.unwrap_or(u32::MAX)))
+        }
     }
 }
 
 /// One video rung of the output, with its exact size.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VideoRung {
+    /// Variant name, also its directory: "360p".
+    pub name: String,
     pub width: u32,
     pub height: u32,
     pub video_kbps: u32,
@@ -93,24 +200,68 @@ pub struct VideoRung {
     pub bufsize_kbps: u32,
     pub h264_profile: String,
     pub h264_level: String,
+    /// The source's own H.264 is copied into this rung, not re-encoded.
+    pub copy: bool,
 }
 
-/// What ffmpeg will do with one source.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Plan {
-    pub profile: String,
-    pub source_duration_s: f64,
-    /// Index of the source's video stream, if it has one.
+pub struct AudioRung {
+    /// Variant name, also its directory: "audio-64k".
+    pub name: String,
+    pub bitrate_kbps: u32,
+}
+
+/// One input file of a session (a session may be recorded in several parts).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PartPlan {
     pub video_stream: Option<u32>,
     pub audio_stream: Option<u32>,
     pub deinterlace: bool,
+    pub duration_s: f64,
+}
+
+/// Seek thumbnails: `count` frames every `interval_s`, tiled `columns`×`rows` per sprite.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ThumbnailPlan {
+    pub interval_s: u32,
+    pub width: u32,
+    pub height: u32,
+    pub columns: u32,
+    pub rows: u32,
+    pub count: u32,
+}
+
+impl ThumbnailPlan {
+    pub fn per_sprite(&self) -> u32 {
+        self.columns * self.rows
+    }
+
+    pub fn sprites(&self) -> u32 {
+        self.count.div_ceil(self.per_sprite())
+    }
+}
+
+/// What ffmpeg will do with one session's recording.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    pub profile: String,
+    pub parts: Vec<PartPlan>,
+    /// Sum of the parts' declared durations.
+    pub source_duration_s: f64,
     pub fps: f64,
     /// Largest first; empty for audio-only sources.
     pub rungs: Vec<VideoRung>,
+    pub audio_rungs: Vec<AudioRung>,
+    pub has_audio: bool,
     pub audio: AudioSettings,
+    /// Gain applied to every audio output, from the loudness measured before the run.
+    pub loudness_gain_db: Option<f64>,
     pub segment_seconds: u32,
     pub keyframe_seconds: u32,
     pub preset: String,
+    /// Key frame times of the copied source; empty unless a rung copies.
+    pub copy_keyframes: Vec<f64>,
+    pub thumbnails: Option<ThumbnailPlan>,
 }
 
 impl Plan {
@@ -118,68 +269,171 @@ impl Plan {
         self.rungs.is_empty()
     }
 
-    /// Number of HLS variants (each video rung carries audio; audio-only is one variant).
+    /// Number of HLS variants: every video rung (with audio muxed in) and every audio rung.
     pub fn variant_count(&self) -> usize {
-        self.rungs.len().max(1)
+        self.rungs.len() + self.audio_rungs.len()
+    }
+
+    pub fn copies_video(&self) -> bool {
+        self.rungs.iter().any(|r| r.copy)
+    }
+
+    fn transcoded_rungs(&self) -> usize {
+        self.rungs.iter().filter(|r| !r.copy).count()
     }
 }
 
-/// Decides the output for a source: drop rungs taller than the source (never upscale),
-/// square pixels that keep the display aspect, deinterlace interlaced sources.
-pub fn plan(probe: &Probe, profile: &Profile) -> Plan {
+/// H.264 that every HLS player decodes: 8-bit 4:2:0, a common profile, level ≤ 4.2.
+fn h264_is_copyable(v: &VideoInfo) -> bool {
+    let profile_ok = matches!(
+        v.profile.as_deref(),
+        Some("Baseline" | "Constrained Baseline" | "Main" | "High")
+    );
+    v.codec == "h264"
+        && profile_ok
+        && v.level.is_some_and(|l| (1..=42).contains(&l))
+        && v.pix_fmt.as_deref() == Some("yuv420p")
+        && !v.interlaced
+        && v.sar.0 == v.sar.1
+}
+
+/// Key frames that can start segments: the first at the start, none further apart than a
+/// segment and a key frame interval.
+fn keyframes_fit(keyframes: &[f64], profile: &Profile, duration_s: f64) -> bool {
+    let longest = (profile.segment_seconds + profile.keyframe_seconds) as f64;
+    let Some(first) = keyframes.first() else {
+        return false;
+    };
+    *first < 0.5
+        && keyframes.len() <= 20_000
+        && keyframes.windows(2).all(|w| w[1] - w[0] <= longest)
+        && duration_s - keyframes[keyframes.len() - 1] <= longest
+}
+
+/// Decides the output for a session's parts: drop rungs taller than the source (never
+/// upscale), square pixels that keep the display aspect, deinterlace interlaced parts,
+/// copy a single H.264 source into the rung of its own size when its key frames allow.
+/// `keyframes` are the first part's video key frame times (empty if unknown).
+pub fn plan(parts: &[Probe], keyframes: &[f64], profile: &Profile) -> Plan {
+    let source_duration_s: f64 = parts.iter().map(|p| p.duration_s).sum();
+    // The tallest video part decides the ladder; the others are fitted into it.
+    let video = parts
+        .iter()
+        .filter_map(|p| p.video.as_ref())
+        .max_by_key(|v| v.height);
     let mut rungs = Vec::new();
     let mut fps = 25.0;
-    let mut deinterlace = false;
-    if let Some(video) = &probe.video {
-        deinterlace = video.interlaced;
+    let mut copy_keyframes = Vec::new();
+    if let Some(video) = video {
         fps = video
             .fps
             .filter(|f| f.is_finite() && *f >= 1.0 && *f <= 120.0)
             .unwrap_or(25.0);
         let display_aspect = video.display_width() / video.height as f64;
-        let mut specs: Vec<&RungSpec> = profile
+        let mut specs: Vec<RungSpec> = profile
             .rungs
             .iter()
             .filter(|r| r.height <= video.height)
+            .cloned()
             .collect();
         specs.sort_by_key(|r| std::cmp::Reverse(r.height));
-        let own;
         if specs.is_empty() {
             // Smaller than every rung: one rung at the source's own height, with the
             // settings of the smallest rung.
-            let smallest = profile.rungs.iter().min_by_key(|r| r.height);
-            own = smallest.map(|r| RungSpec {
-                height: even(video.height as f64),
-                ..r.clone()
-            });
-            specs.extend(own.as_ref());
+            if let Some(smallest) = profile.rungs.iter().min_by_key(|r| r.height) {
+                specs.push(RungSpec {
+                    height: even(video.height as f64),
+                    ..smallest.clone()
+                });
+            }
         }
+        let may_copy = parts.len() == 1
+            && h264_is_copyable(video)
+            && keyframes_fit(keyframes, profile, source_duration_s);
         for spec in specs {
             let height = even(spec.height as f64);
+            let width = even(height as f64 * display_aspect);
+            let copy = may_copy && width == video.width && height == video.height;
+            if copy {
+                copy_keyframes = keyframes.to_vec();
+            }
             rungs.push(VideoRung {
-                width: even(height as f64 * display_aspect),
+                name: format!("{height}p"),
+                width,
                 height,
                 video_kbps: spec.video_kbps,
                 maxrate_kbps: spec.maxrate_kbps,
                 bufsize_kbps: spec.bufsize_kbps,
-                h264_profile: spec.h264_profile.clone(),
-                h264_level: spec.h264_level.clone(),
+                h264_profile: spec.h264_profile,
+                h264_level: spec.h264_level,
+                copy,
             });
         }
     }
+    let has_audio = parts.iter().any(|p| p.audio.is_some());
+    let audio_rungs = if has_audio {
+        profile
+            .audio_rungs
+            .iter()
+            .map(|a| AudioRung {
+                name: format!("audio-{}k", a.bitrate_kbps),
+                bitrate_kbps: a.bitrate_kbps,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let thumbnails = match (&profile.thumbnails, rungs.first()) {
+        (Some(t), Some(top)) => {
+            // About ten thumbnails at least, one per `interval_seconds` at most.
+            let interval_s =
+                ((source_duration_s / 10.0).floor() as u32).clamp(1, t.interval_seconds);
+            Some(ThumbnailPlan {
+                interval_s,
+                width: even(t.width as f64),
+                height: even(t.width as f64 * top.height as f64 / top.width as f64),
+                columns: t.columns,
+                rows: t.rows,
+                count: ((source_duration_s / interval_s as f64).ceil() as u32).max(1),
+            })
+        }
+        _ => None,
+    };
     Plan {
         profile: profile.name.clone(),
-        source_duration_s: probe.duration_s,
-        video_stream: probe.video.as_ref().map(|v| v.index),
-        audio_stream: probe.audio.as_ref().map(|a| a.index),
-        deinterlace,
+        parts: parts
+            .iter()
+            .map(|p| PartPlan {
+                video_stream: p.video.as_ref().map(|v| v.index),
+                audio_stream: p.audio.as_ref().map(|a| a.index),
+                deinterlace: p.video.as_ref().is_some_and(|v| v.interlaced),
+                duration_s: p.duration_s,
+            })
+            .collect(),
+        source_duration_s,
         fps,
         rungs,
+        audio_rungs,
+        has_audio,
         audio: profile.audio.clone(),
+        loudness_gain_db: None,
         segment_seconds: profile.segment_seconds,
         keyframe_seconds: profile.keyframe_seconds,
         preset: profile.preset.clone(),
+        copy_keyframes,
+        thumbnails,
     }
+}
+
+/// The gain that brings speech measured at `integrated_lufs` to the profile's target;
+/// none for silence (nothing to normalise), at most ±20 dB.
+pub fn loudness_gain(audio: &AudioSettings, integrated_lufs: Option<f64>) -> Option<f64> {
+    if !audio.normalize_loudness {
+        return None;
+    }
+    let measured = integrated_lufs.filter(|l| l.is_finite() && *l > -60.0)?;
+    let gain = (audio.target_lufs - measured).clamp(-20.0, 20.0);
+    Some((gain * 10.0).round() / 10.0)
 }
 
 /// Nearest even number, at least 2 (H.264 4:2:0 needs even sizes).
@@ -188,56 +442,185 @@ fn even(x: f64) -> u32 {
     n.max(2)
 }
 
-/// ffmpeg arguments that turn `input` into the HLS ladder in `out_dir`: one decode,
-/// split once per rung, every rung with keyframes at the same instants.
-pub fn ffmpeg_args(plan: &Plan, input: &Path, out_dir: &Path) -> Vec<String> {
-    let mut args: Vec<String> = vec![
-        "-hide_banner".into(),
-        "-nostdin".into(),
-        "-y".into(),
-        "-fflags".into(),
-        "+genpts".into(),
-        "-i".into(),
-        input.display().to_string(),
-    ];
+/// The directory, inside the output, that holds the thumbnail sprites.
+/// The transcode writes one small picture per interval (`frame_NNNNN.jpg`); they are tiled
+/// into sprites afterwards (`sprite_args`), since a tile filter inside the run would hold
+/// back ffmpeg's progress reports until the first sprite is full.
+pub const THUMBNAIL_DIR: &str = "thumbs";
+
+/// ffmpeg arguments that turn the `inputs` (one per part, in order) into the HLS ladder in
+/// `out_dir`: one decode, split once per transcoded rung, every rung with key frames at
+/// the same instants, one audio chain split into every variant, and the thumbnail sprites.
+pub fn ffmpeg_args(plan: &Plan, inputs: &[&Path], out_dir: &Path) -> Vec<String> {
+    let mut args: Vec<String> = vec!["-hide_banner".into(), "-nostdin".into(), "-y".into()];
+    for input in inputs {
+        args.extend(["-fflags".into(), "+genpts".into()]);
+        args.extend(["-i".into(), input.display().to_string()]);
+    }
+    let single = plan.parts.len() == 1;
+    let mut graph: Vec<String> = Vec::new();
+    let top = plan.rungs.first();
+
+    // Video: one decoded picture stream `[vsrc]` at the output frame rate.
+    let transcoded = plan.transcoded_rungs();
+    // Thumbnails come from the decoded stream when one exists; a fully copied source gets
+    // them from a key-frame-only decode of an extra input (cheap).
+    let thumbs_from_keyframes = plan.thumbnails.is_some() && transcoded == 0;
+    if thumbs_from_keyframes {
+        args.extend([
+            "-skip_frame".into(),
+            "nokey".into(),
+            "-i".into(),
+            inputs[0].display().to_string(),
+        ]);
+    }
+    let video_outputs = transcoded + usize::from(plan.thumbnails.is_some() && transcoded > 0);
+    if let (Some(top), true) = (top, video_outputs > 0) {
+        let fps = fmt_fps(plan.fps);
+        if single {
+            let v = plan.parts[0].video_stream.unwrap_or(0);
+            let yadif = if plan.parts[0].deinterlace {
+                "yadif=mode=0:parity=auto:deint=0,"
+            } else {
+                ""
+            };
+            graph.push(format!("[0:{v}]{yadif}fps={fps}[vsrc]"));
+        } else {
+            let (w, h) = (top.width, top.height);
+            let mut concat = String::new();
+            for (i, part) in plan.parts.iter().enumerate() {
+                match part.video_stream {
+                    Some(v) => {
+                        let yadif = if part.deinterlace {
+                            "yadif=deint=0,"
+                        } else {
+                            ""
+                        };
+                        graph.push(format!(
+                            "[{i}:{v}]{yadif}scale={w}:{h}:force_original_aspect_ratio=decrease,\
+                             pad={w}:{h}:-1:-1,setsar=1,fps={fps},format=yuv420p[pv{i}]"
+                        ));
+                    }
+                    None => graph.push(format!(
+                        "color=c=black:s={w}x{h}:r={fps}:d={:.3},format=yuv420p[pv{i}]",
+                        part.duration_s
+                    )),
+                }
+                concat.push_str(&format!("[pv{i}]"));
+                if plan.has_audio {
+                    concat.push_str(&format!("[pa{i}]"));
+                }
+            }
+            let n = plan.parts.len();
+            let a = u8::from(plan.has_audio);
+            let audio_out = if plan.has_audio { "[acat]" } else { "" };
+            graph.push(format!("{concat}concat=n={n}:v=1:a={a}[vsrc]{audio_out}"));
+        }
+        let mut split = format!("[vsrc]split={video_outputs}");
+        for i in 0..video_outputs {
+            split.push_str(&format!("[s{i}]"));
+        }
+        graph.push(split);
+        let mut s = 0;
+        for (i, r) in plan.rungs.iter().enumerate().filter(|(_, r)| !r.copy) {
+            graph.push(format!(
+                "[s{s}]scale={}:{}:flags=bicubic,setsar=1,format=yuv420p[v{i}]",
+                r.width, r.height
+            ));
+            s += 1;
+        }
+        if let Some(t) = plan.thumbnails.as_ref().filter(|_| transcoded > 0) {
+            graph.push(format!("[s{s}]{}[thumbs]", thumbnail_filter(t, None)));
+        }
+    }
+    if let Some(t) = plan.thumbnails.as_ref().filter(|_| thumbs_from_keyframes) {
+        let extra = inputs.len();
+        let v = plan.parts[0].video_stream.unwrap_or(0);
+        // Only key frames arrive: the last one is held to the end of the recording.
+        let hold = (plan.segment_seconds + plan.keyframe_seconds) as f64;
+        graph.push(format!(
+            "[{extra}:{v}]{}[thumbs]",
+            thumbnail_filter(t, Some((hold, plan.source_duration_s)))
+        ));
+    }
+
+    // Audio: one chain (aligned to the video's start, stereo 48 kHz, loudness gain),
+    // split once per variant that carries audio.
+    let audio_outputs = if plan.has_audio {
+        plan.rungs.len() + plan.audio_rungs.len()
+    } else {
+        0
+    };
+    if audio_outputs > 0 {
+        let a = &plan.audio;
+        let layout = if a.channels == 1 { "mono" } else { "stereo" };
+        let shape = format!(
+            "aresample={}:async=1:first_pts=0,aformat=sample_fmts=fltp:sample_rates={}:channel_layouts={layout}",
+            a.sample_rate, a.sample_rate
+        );
+        let source = if single {
+            let idx = plan.parts[0].audio_stream.unwrap_or(0);
+            format!("[0:{idx}]{shape}")
+        } else {
+            for (i, part) in plan.parts.iter().enumerate() {
+                match part.audio_stream {
+                    Some(idx) => graph.push(format!("[{i}:{idx}]{shape}[pa{i}]")),
+                    None => graph.push(format!(
+                        "anullsrc=r={}:cl={layout},atrim=duration={:.3}[pa{i}]",
+                        a.sample_rate, part.duration_s
+                    )),
+                }
+            }
+            if plan.rungs.is_empty() {
+                // No video to concatenate alongside: join the audio parts alone.
+                let inputs: String = (0..plan.parts.len()).map(|i| format!("[pa{i}]")).collect();
+                graph.push(format!(
+                    "{inputs}concat=n={}:v=0:a=1[acat]",
+                    plan.parts.len()
+                ));
+            }
+            "[acat]anull".to_string()
+        };
+        let mut chain = source;
+        if let Some(gain) = plan.loudness_gain_db {
+            let limit = 10f64.powf(a.peak_db / 20.0);
+            chain.push_str(&format!(
+                ",volume={gain:.1}dB,alimiter=limit={limit:.4}:level=disabled"
+            ));
+        }
+        chain.push_str(&format!(",asplit={audio_outputs}"));
+        for i in 0..audio_outputs {
+            chain.push_str(&format!("[a{i}]"));
+        }
+        graph.push(chain);
+    }
+    if !graph.is_empty() {
+        args.extend(["-filter_complex".into(), graph.join(";")]);
+    }
+
+    // Output 1: the HLS ladder.
+    let mut stream_map = Vec::new();
     let a = &plan.audio;
-    let audio_args = |args: &mut Vec<String>, i: usize| {
+    let audio_codec = |args: &mut Vec<String>, i: usize, kbps: u32| {
         args.extend([
             format!("-c:a:{i}"),
             "aac".into(),
             format!("-b:a:{i}"),
-            format!("{}k", a.bitrate_kbps),
-            format!("-ac:a:{i}"),
-            a.channels.to_string(),
-            format!("-ar:a:{i}"),
-            a.sample_rate.to_string(),
+            format!("{kbps}k"),
         ]);
     };
-    let mut stream_map = Vec::new();
-    if let Some(v) = plan.video_stream.filter(|_| !plan.rungs.is_empty()) {
-        let n = plan.rungs.len();
-        let mut graph = format!("[0:{v}]");
-        if plan.deinterlace {
-            graph.push_str("yadif=mode=0:parity=auto:deint=0,");
-        }
-        graph.push_str(&format!("fps={}", fmt_fps(plan.fps)));
-        graph.push_str(&format!(",split={n}"));
-        for i in 0..n {
-            graph.push_str(&format!("[s{i}]"));
-        }
-        for (i, r) in plan.rungs.iter().enumerate() {
-            graph.push_str(&format!(
-                ";[s{i}]scale={}:{}:flags=bicubic,setsar=1,format=yuv420p[v{i}]",
-                r.width, r.height
-            ));
-        }
-        args.extend(["-filter_complex".into(), graph]);
-        let gop = (plan.fps * plan.keyframe_seconds as f64).round() as u32;
-        for (i, r) in plan.rungs.iter().enumerate() {
+    let mut audio_index = 0;
+    for (i, r) in plan.rungs.iter().enumerate() {
+        if r.copy {
+            let v = plan.parts[0].video_stream.unwrap_or(0);
+            args.extend([
+                "-map".into(),
+                format!("0:{v}"),
+                format!("-c:v:{i}"),
+                "copy".into(),
+            ]);
+        } else {
             args.extend(["-map".into(), format!("[v{i}]")]);
-            if let Some(a) = plan.audio_stream {
-                args.extend(["-map".into(), format!("0:{a}")]);
-            }
             args.extend([
                 format!("-c:v:{i}"),
                 "libx264".into(),
@@ -252,29 +635,58 @@ pub fn ffmpeg_args(plan: &Plan, input: &Path, out_dir: &Path) -> Vec<String> {
                 format!("-level:v:{i}"),
                 r.h264_level.clone(),
             ]);
-            if plan.audio_stream.is_some() {
-                audio_args(&mut args, i);
-                stream_map.push(format!("v:{i},a:{i},name:{}p", r.height));
-            } else {
-                stream_map.push(format!("v:{i},name:{}p", r.height));
-            }
         }
+        if audio_outputs > 0 {
+            args.extend(["-map".into(), format!("[a{audio_index}]")]);
+            audio_codec(&mut args, audio_index, a.bitrate_kbps);
+            stream_map.push(format!("v:{i},a:{audio_index},name:{}", r.name));
+            audio_index += 1;
+        } else {
+            stream_map.push(format!("v:{i},name:{}", r.name));
+        }
+    }
+    if audio_outputs > 0 {
+        for r in &plan.audio_rungs {
+            args.extend(["-map".into(), format!("[a{audio_index}]")]);
+            audio_codec(&mut args, audio_index, r.bitrate_kbps);
+            stream_map.push(format!("a:{audio_index},name:{}", r.name));
+            audio_index += 1;
+        }
+    }
+    if transcoded > 0 {
         args.extend([
             "-preset".into(),
             plan.preset.clone(),
-            "-g".into(),
-            gop.to_string(),
-            "-keyint_min".into(),
-            gop.to_string(),
             "-sc_threshold".into(),
             "0".into(),
-            "-force_key_frames".into(),
-            format!("expr:gte(t,n_forced*{})", plan.keyframe_seconds),
         ]);
-    } else if let Some(a) = plan.audio_stream {
-        args.extend(["-map".into(), format!("0:{a}")]);
-        audio_args(&mut args, 0);
-        stream_map.push("a:0,name:audio".into());
+        if plan.copy_keyframes.is_empty() {
+            let gop = (plan.fps * plan.keyframe_seconds as f64).round() as u32;
+            args.extend([
+                "-g".into(),
+                gop.to_string(),
+                "-keyint_min".into(),
+                gop.to_string(),
+                "-force_key_frames".into(),
+                format!("expr:gte(t,n_forced*{})", plan.keyframe_seconds),
+            ]);
+        } else {
+            // Re-encoded rungs get their key frames where the copied rung has them, so
+            // every rung is cut into segments at the same instants.
+            let longest = (plan.segment_seconds + plan.keyframe_seconds) as f64;
+            let gop = (plan.fps * (longest + 1.0)).round() as u32;
+            let times: Vec<String> = plan
+                .copy_keyframes
+                .iter()
+                .map(|t| format!("{t:.3}"))
+                .collect();
+            args.extend([
+                "-g".into(),
+                gop.to_string(),
+                "-force_key_frames".into(),
+                times.join(","),
+            ]);
+        }
     }
     let out = out_dir.display();
     args.extend([
@@ -298,7 +710,106 @@ pub fn ffmpeg_args(plan: &Plan, input: &Path, out_dir: &Path) -> Vec<String> {
         stream_map.join(" "),
         format!("{out}/%v/index.m3u8"),
     ]);
+
+    // Output 2: the thumbnail sprites.
+    if plan.thumbnails.is_some() {
+        args.extend([
+            "-map".into(),
+            "[thumbs]".into(),
+            "-c:v".into(),
+            "mjpeg".into(),
+            "-q:v".into(),
+            "5".into(),
+            "-fps_mode".into(),
+            "passthrough".into(),
+            "-f".into(),
+            "image2".into(),
+            "-start_number".into(),
+            "1".into(),
+            format!("{out}/{THUMBNAIL_DIR}/{THUMBNAIL_FRAMES}"),
+        ]);
+    }
     args
+}
+
+/// Name pattern of the single thumbnails the transcode writes.
+pub const THUMBNAIL_FRAMES: &str = "frame_%05d.jpg";
+
+/// ffmpeg arguments that tile the single thumbnails in `dir` into `sprite_NNN.jpg`.
+pub fn sprite_args(t: &ThumbnailPlan, dir: &Path) -> Vec<String> {
+    vec![
+        "-hide_banner".into(),
+        "-nostdin".into(),
+        "-v".into(),
+        "error".into(),
+        "-y".into(),
+        "-framerate".into(),
+        "1".into(),
+        "-start_number".into(),
+        "1".into(),
+        "-i".into(),
+        dir.join(THUMBNAIL_FRAMES).display().to_string(),
+        "-vf".into(),
+        format!("tile={}x{}", t.columns, t.rows),
+        "-fps_mode".into(),
+        "passthrough".into(),
+        "-q:v".into(),
+        "5".into(),
+        "-start_number".into(),
+        "1".into(),
+        dir.join("sprite_%03d.jpg").display().to_string(),
+    ]
+}
+
+/// One picture every interval, scaled. `hold` = (seconds to hold the last frame,
+/// recording length) for a key-frame-only input.
+fn thumbnail_filter(t: &ThumbnailPlan, hold: Option<(f64, f64)>) -> String {
+    let (pad, trim) = match hold {
+        Some((seconds, duration)) => (
+            format!("tpad=stop_mode=clone:stop_duration={seconds},"),
+            format!(",trim=end={duration:.3}"),
+        ),
+        None => (String::new(), String::new()),
+    };
+    format!(
+        "{pad}fps=1/{}:eof_action=pass{trim},scale={}:{}:flags=bicubic,setsar=1",
+        t.interval_s, t.width, t.height
+    )
+}
+
+/// The WebVTT map of the sprites: one cue per thumbnail, pointing at its tile.
+/// `frames` is how many thumbnails ffmpeg actually wrote (cues past them are left out).
+pub fn thumbnails_vtt(t: &ThumbnailPlan, duration_s: f64, frames: u32) -> String {
+    let mut vtt = String::from("WEBVTT\n");
+    for k in 0..t.count.min(frames) {
+        let sprite = k / t.per_sprite() + 1;
+        let start = (k * t.interval_s) as f64;
+        if start >= duration_s {
+            break;
+        }
+        let end = (start + t.interval_s as f64).min(duration_s);
+        let slot = k % t.per_sprite();
+        let (x, y) = ((slot % t.columns) * t.width, (slot / t.columns) * t.height);
+        vtt.push_str(&format!(
+            "\n{} --> {}\n{THUMBNAIL_DIR}/sprite_{sprite:03}.jpg#xywh={x},{y},{},{}\n",
+            vtt_time(start),
+            vtt_time(end),
+            t.width,
+            t.height
+        ));
+    }
+    vtt
+}
+
+fn vtt_time(seconds: f64) -> String {
+    let ms = (seconds * 1000.0).round() as u64;
+    format!(
+        "{:02}:{:02}:{:02}.{:03}",
+        ms / 3_600_000,
+        ms / 60_000 % 60,
+        ms / 1000 % 60,
+        ms % 1000
+    )
 }
 
 fn fmt_fps(fps: f64) -> String {
@@ -314,9 +825,13 @@ mod tests {
     use super::*;
     use crate::ingest::probe;
 
-    fn sd() -> Profile {
-        let path = format!("{}/transcode-profiles/sd.toml", env!("CARGO_MANIFEST_DIR"));
-        Profile::load(Path::new(&path)).unwrap()
+    fn profiles() -> Vec<Profile> {
+        let dir = format!("{}/transcode-profiles", env!("CARGO_MANIFEST_DIR"));
+        Profile::load_dir(Path::new(&dir)).unwrap()
+    }
+
+    fn profile(name: &str) -> Profile {
+        profiles().into_iter().find(|p| p.name == name).unwrap()
     }
 
     fn fixture(name: &str) -> Probe {
@@ -324,31 +839,162 @@ mod tests {
         probe::parse(&std::fs::read_to_string(path).unwrap()).unwrap()
     }
 
+    fn arg_after<'a>(args: &'a [String], flag: &str) -> &'a str {
+        &args[args
+            .iter()
+            .position(|a| a == flag)
+            .unwrap_or_else(|| panic!("no {flag}"))
+            + 1]
+    }
+
+    /// A 320×240 H.264 High 3.0 + AAC source, as a 2010 camera or FLV encoder made it.
+    fn h264_source() -> Probe {
+        let mut p = fixture("flv1_mp3.json");
+        let v = p.video.as_mut().unwrap();
+        v.codec = "h264".into();
+        v.profile = Some("High".into());
+        v.level = Some(30);
+        v.pix_fmt = Some("yuv420p".into());
+        p.duration_s = 6.0;
+        p
+    }
+
+    #[test]
+    fn profile_follows_the_source() {
+        let all = profiles();
+        let name = |parts: &[Probe]| choose_profile(&all, parts).unwrap().name.clone();
+        assert_eq!(name(&[fixture("flv1_mp3.json")]), "sd");
+        assert_eq!(name(&[fixture("mpeg2_pal_interlaced.json")]), "sd");
+        assert_eq!(name(&[fixture("mp3_audio_only.json")]), "audio");
+        let mut hd = h264_source();
+        hd.video.as_mut().unwrap().height = 1080;
+        hd.video.as_mut().unwrap().width = 1920;
+        assert_eq!(name(&[hd]), "hd");
+    }
+
     #[test]
     fn small_flash_video_is_never_upscaled() {
-        let p = plan(&fixture("flv1_mp3.json"), &sd());
-        // 320×240 source: the 360p rung is dropped, the 240p rung kept at 4:3.
+        let p = plan(&[fixture("flv1_mp3.json")], &[], &profile("sd"));
+        // 320×240 source: the 480p and 360p rungs are dropped, the 240p rung kept at 4:3.
         assert_eq!(p.rungs.len(), 1);
         assert_eq!((p.rungs[0].width, p.rungs[0].height), (320, 240));
-        assert!(!p.deinterlace);
+        assert!(!p.rungs[0].copy, "Sorenson Spark is re-encoded");
+        assert!(!p.parts[0].deinterlace);
+        assert_eq!(p.variant_count(), 2, "240p and the audio-only rung");
     }
 
     #[test]
     fn anamorphic_pal_gets_square_pixels_and_deinterlacing() {
-        let p = plan(&fixture("mpeg2_pal_interlaced.json"), &sd());
-        assert!(p.deinterlace);
+        let p = plan(&[fixture("mpeg2_pal_interlaced.json")], &[], &profile("sd"));
+        assert!(p.parts[0].deinterlace);
         let sizes: Vec<_> = p.rungs.iter().map(|r| (r.width, r.height)).collect();
         // 720×576 at 16:15 displays as 4:3.
-        assert_eq!(sizes, vec![(480, 360), (320, 240)]);
-        let args = ffmpeg_args(&p, Path::new("in.mpg"), Path::new("/out"));
-        let graph = &args[args.iter().position(|a| a == "-filter_complex").unwrap() + 1];
+        assert_eq!(sizes, vec![(640, 480), (480, 360), (320, 240)]);
+        let args = ffmpeg_args(&p, &[Path::new("in.mpg")], Path::new("/out"));
+        let graph = arg_after(&args, "-filter_complex");
         assert!(graph.starts_with("[0:0]yadif"), "{graph}");
+        assert!(
+            graph.contains("split=4"),
+            "three rungs and the thumbnails: {graph}"
+        );
         assert!(graph.contains("scale=480:360"), "{graph}");
         assert!(graph.contains("setsar=1"), "{graph}");
-        let map = &args[args.iter().position(|a| a == "-var_stream_map").unwrap() + 1];
-        assert_eq!(map, "v:0,a:0,name:360p v:1,a:1,name:240p");
+        assert!(
+            graph.contains("asplit=4"),
+            "three variants and the audio rung: {graph}"
+        );
+        assert_eq!(
+            arg_after(&args, "-var_stream_map"),
+            "v:0,a:0,name:480p v:1,a:1,name:360p v:2,a:2,name:240p a:3,name:audio-64k"
+        );
         assert!(args.contains(&"expr:gte(t,n_forced*2)".to_string()));
-        assert!(args.contains(&"50".to_string()), "GOP of 2 s at 25 fps");
+        assert_eq!(arg_after(&args, "-g"), "50", "GOP of 2 s at 25 fps");
+        assert!(args.iter().any(|a| a.ends_with("thumbs/frame_%05d.jpg")));
+    }
+
+    #[test]
+    fn wide_pal_keeps_sixteen_ninths() {
+        let mut probe = fixture("mpeg2_pal_interlaced.json");
+        probe.video.as_mut().unwrap().sar = (64, 45);
+        let p = plan(&[probe], &[], &profile("sd"));
+        let sizes: Vec<_> = p.rungs.iter().map(|r| (r.width, r.height)).collect();
+        assert_eq!(sizes, vec![(854, 480), (640, 360), (426, 240)]);
+    }
+
+    #[test]
+    fn h264_of_a_rung_size_is_copied_with_aligned_keyframes() {
+        let keyframes = [0.0, 2.0, 4.0];
+        let mut src = h264_source();
+        src.video.as_mut().unwrap().height = 360;
+        src.video.as_mut().unwrap().width = 480;
+        let p = plan(&[src], &keyframes, &profile("sd"));
+        assert_eq!(p.rungs.len(), 2);
+        assert!(p.rungs[0].copy && !p.rungs[1].copy);
+        let args = ffmpeg_args(&p, &[Path::new("in.flv")], Path::new("/out"));
+        assert_eq!(arg_after(&args, "-c:v:0"), "copy");
+        assert_eq!(arg_after(&args, "-c:v:1"), "libx264");
+        assert_eq!(arg_after(&args, "-force_key_frames"), "0.000,2.000,4.000");
+        let graph = arg_after(&args, "-filter_complex");
+        assert!(
+            graph.contains("split=2"),
+            "one encode and the thumbnails: {graph}"
+        );
+    }
+
+    #[test]
+    fn fully_copied_source_decodes_only_key_frames_for_thumbnails() {
+        let p = plan(&[h264_source()], &[0.0, 2.0, 4.0], &profile("sd"));
+        assert!(p.copies_video() && p.rungs.len() == 1);
+        let args = ffmpeg_args(&p, &[Path::new("in.mp4")], Path::new("/out"));
+        assert!(!args.contains(&"libx264".to_string()), "{args:?}");
+        assert_eq!(arg_after(&args, "-skip_frame"), "nokey");
+        let graph = arg_after(&args, "-filter_complex");
+        assert!(
+            graph.contains("[1:1]tpad=stop_mode=clone:stop_duration=6,fps=1/1"),
+            "{graph}"
+        );
+    }
+
+    #[test]
+    fn h264_that_players_may_not_take_is_reencoded() {
+        let fits = [0.0, 2.0, 4.0];
+        type Change = Box<dyn Fn(&mut Probe)>;
+        let cases: Vec<(&str, Change, &[f64])> = vec![
+            ("keyframes 10 s apart", Box::new(|_| {}), &[0.0]),
+            ("no keyframes known", Box::new(|_| {}), &[]),
+            (
+                "interlaced",
+                Box::new(|p| p.video.as_mut().unwrap().interlaced = true),
+                &fits,
+            ),
+            (
+                "level 5.1",
+                Box::new(|p| p.video.as_mut().unwrap().level = Some(51)),
+                &fits,
+            ),
+            (
+                "4:2:2",
+                Box::new(|p| p.video.as_mut().unwrap().pix_fmt = Some("yuv422p".into())),
+                &fits,
+            ),
+            (
+                "High 10",
+                Box::new(|p| p.video.as_mut().unwrap().profile = Some("High 10".into())),
+                &fits,
+            ),
+            (
+                "anamorphic",
+                Box::new(|p| p.video.as_mut().unwrap().sar = (4, 3)),
+                &fits,
+            ),
+        ];
+        for (why, change, keyframes) in cases {
+            let mut src = h264_source();
+            src.duration_s = if keyframes == [0.0] { 12.0 } else { 6.0 };
+            change(&mut src);
+            let p = plan(&[src], keyframes, &profile("sd"));
+            assert!(!p.copies_video(), "{why}: copied");
+        }
     }
 
     #[test]
@@ -357,20 +1003,97 @@ mod tests {
         let v = probe.video.as_mut().unwrap();
         v.width = 176;
         v.height = 144;
-        let p = plan(&probe, &sd());
+        let p = plan(&[probe], &[], &profile("sd"));
         assert_eq!(p.rungs.len(), 1);
         assert_eq!(p.rungs[0].height, 144);
         assert_eq!(p.rungs[0].video_kbps, 400);
     }
 
     #[test]
-    fn audio_only_has_one_audio_variant() {
-        let p = plan(&fixture("mp3_audio_only.json"), &sd());
-        assert!(p.is_audio_only());
-        let args = ffmpeg_args(&p, Path::new("in.mp3"), Path::new("/out"));
-        assert!(!args.contains(&"-filter_complex".to_string()));
-        let map = &args[args.iter().position(|a| a == "-var_stream_map").unwrap() + 1];
-        assert_eq!(map, "a:0,name:audio");
+    fn audio_only_gets_the_audio_ladder() {
+        let p = plan(&[fixture("mp3_audio_only.json")], &[], &profile("audio"));
+        assert!(p.is_audio_only() && p.thumbnails.is_none());
+        let args = ffmpeg_args(&p, &[Path::new("in.mp3")], Path::new("/out"));
+        assert_eq!(
+            arg_after(&args, "-var_stream_map"),
+            "a:0,name:audio-128k a:1,name:audio-64k"
+        );
+        assert!(!args.contains(&"libx264".to_string()));
+    }
+
+    #[test]
+    fn loudness_gain_reaches_the_target_and_is_applied() {
+        let sd = profile("sd");
+        assert_eq!(loudness_gain(&sd.audio, Some(-31.5)), Some(8.5));
+        assert_eq!(loudness_gain(&sd.audio, Some(-10.0)), Some(-13.0));
+        assert_eq!(loudness_gain(&sd.audio, Some(-70.0)), None, "silence");
+        assert_eq!(loudness_gain(&sd.audio, Some(-55.0)), Some(20.0), "bounded");
+        let mut p = plan(&[fixture("flv1_mp3.json")], &[], &sd);
+        p.loudness_gain_db = Some(8.5);
+        let args = ffmpeg_args(&p, &[Path::new("in.flv")], Path::new("/out"));
+        let graph = arg_after(&args, "-filter_complex");
+        assert!(
+            graph.contains("volume=8.5dB,alimiter=limit=0.8913:level=disabled"),
+            "{graph}"
+        );
+        assert!(
+            graph.contains("aresample=48000:async=1:first_pts=0"),
+            "{graph}"
+        );
+    }
+
+    #[test]
+    fn parts_are_joined_into_one_timeline() {
+        let first = fixture("mpeg2_pal_interlaced.json");
+        let second = fixture("flv1_mp3.json");
+        let p = plan(
+            &[first.clone(), second.clone()],
+            &[0.0, 2.0],
+            &profile("sd"),
+        );
+        assert!((p.source_duration_s - (first.duration_s + second.duration_s)).abs() < 1e-9);
+        assert!(!p.copies_video());
+        let args = ffmpeg_args(
+            &p,
+            &[Path::new("a.vob"), Path::new("b.flv")],
+            Path::new("/o"),
+        );
+        let graph = arg_after(&args, "-filter_complex");
+        assert!(
+            graph.contains("[pv0][pa0][pv1][pa1]concat=n=2:v=1:a=1[vsrc][acat]"),
+            "{graph}"
+        );
+        assert!(
+            graph.contains("pad=640:480"),
+            "the smaller part is fitted in: {graph}"
+        );
+        assert_eq!(args.iter().filter(|a| *a == "-i").count(), 2);
+    }
+
+    #[test]
+    fn thumbnail_map_points_into_the_sprites() {
+        let t = ThumbnailPlan {
+            interval_s: 10,
+            width: 160,
+            height: 120,
+            columns: 2,
+            rows: 2,
+            count: 5,
+        };
+        assert_eq!(t.sprites(), 2);
+        let vtt = thumbnails_vtt(&t, 45.0, 5);
+        assert!(vtt.starts_with("WEBVTT\n"));
+        assert!(
+            vtt.contains("00:00:10.000 --> 00:00:20.000\nthumbs/sprite_001.jpg#xywh=160,0,160,120")
+        );
+        assert!(
+            vtt.contains("00:00:40.000 --> 00:00:45.000\nthumbs/sprite_002.jpg#xywh=0,0,160,120")
+        );
+        // Only four thumbnails written: the cue of the fifth is left out.
+        assert!(!thumbnails_vtt(&t, 45.0, 4).contains("sprite_002"));
+        let args = sprite_args(&t, Path::new("/o/thumbs"));
+        assert!(args.contains(&"tile=2x2".to_string()));
+        assert_eq!(args.last().unwrap(), "/o/thumbs/sprite_%03d.jpg");
     }
 
     #[test]

@@ -16,6 +16,8 @@ pub enum ProbeError {
     NotMedia(String),
     #[error("the file has neither a video nor an audio stream")]
     NoStreams,
+    #[error("unsupported format: {0}")]
+    Unsupported(String),
     #[error("ffprobe's description could not be read: {0}")]
     BadJson(String),
     #[error(transparent)]
@@ -44,11 +46,14 @@ pub struct StreamJson {
     pub index: u32,
     pub codec_type: Option<String>,
     pub codec_name: Option<String>,
+    pub codec_tag_string: Option<String>,
     pub profile: Option<String>,
     pub level: Option<i64>,
     pub width: Option<u32>,
     pub height: Option<u32>,
     pub sample_aspect_ratio: Option<String>,
+    pub pix_fmt: Option<String>,
+    pub sample_rate: Option<String>,
     pub field_order: Option<String>,
     pub avg_frame_rate: Option<String>,
     pub channels: Option<u32>,
@@ -67,6 +72,9 @@ pub struct Disposition {
 pub struct Probe {
     pub container: String,
     pub duration_s: f64,
+    /// False when the file states no length (ffprobe says N/A): often a truncated file
+    /// whose header was never completed. `duration_s` is then what decodes.
+    pub duration_declared: bool,
     pub video: Option<VideoInfo>,
     pub audio: Option<AudioInfo>,
 }
@@ -83,13 +91,16 @@ pub struct VideoInfo {
     pub sar: (u32, u32),
     pub interlaced: bool,
     pub fps: Option<f64>,
+    pub pix_fmt: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct AudioInfo {
     pub index: u32,
     pub codec: String,
+    pub profile: Option<String>,
     pub channels: u32,
+    pub sample_rate: Option<u32>,
 }
 
 impl VideoInfo {
@@ -118,7 +129,10 @@ pub async fn probe_file(ffprobe: &Path, file: &Path) -> Result<(Probe, String), 
     let output = match process::run(ffprobe, args, Duration::from_secs(60)).await {
         Ok(output) => output,
         Err(ProcessError::Failed { stderr, .. }) => {
-            return Err(ProbeError::NotMedia(clean_ffprobe_message(&stderr, file)))
+            if let Some(why) = quicktime_without_index(file) {
+                return Err(ProbeError::NotMedia(why.into()));
+            }
+            return Err(ProbeError::NotMedia(clean_ffprobe_message(&stderr, file)));
         }
         Err(other) => return Err(ProbeError::Process(other)),
     };
@@ -127,7 +141,103 @@ pub async fn probe_file(ffprobe: &Path, file: &Path) -> Result<(Probe, String), 
     Ok((probe, json))
 }
 
+/// Times (in seconds) of the key frames of one video stream, read from the packets
+/// without decoding; empty when the frames are not evenly spaced (variable frame rate),
+/// since such video cannot be copied into segments of exact length. Used to decide
+/// whether the source's H.264 can be copied.
+pub async fn keyframe_times(
+    ffprobe: &Path,
+    file: &Path,
+    stream: u32,
+) -> Result<Vec<f64>, ProbeError> {
+    let select = stream.to_string();
+    let args = [
+        "-v".as_ref(),
+        "error".as_ref(),
+        "-select_streams".as_ref(),
+        select.as_ref(),
+        "-show_entries".as_ref(),
+        "packet=pts_time,flags".as_ref(),
+        "-of".as_ref(),
+        "csv=p=0".as_ref(),
+        file.as_os_str(),
+    ];
+    let output = process::run(ffprobe, args, Duration::from_secs(300))
+        .await
+        .map_err(ProbeError::Process)?;
+    Ok(parse_keyframes(&String::from_utf8_lossy(&output.stdout)))
+}
+
+/// `0.040000,K__` lines → sorted key frame times; empty if the frame rate varies.
+pub fn parse_keyframes(csv: &str) -> Vec<f64> {
+    let mut all: Vec<(f64, bool)> = csv
+        .lines()
+        .filter_map(|line| {
+            let (time, flags) = line.trim().split_once(',')?;
+            let t = time.parse::<f64>().ok().filter(|t| t.is_finite())?;
+            Some((t, flags.starts_with('K')))
+        })
+        .collect();
+    all.sort_by(|a, b| a.0.total_cmp(&b.0));
+    // Constant frame rate: every gap within 10% of the typical (median) gap.
+    let mut gaps: Vec<f64> = all.windows(2).map(|w| w[1].0 - w[0].0).collect();
+    gaps.sort_by(f64::total_cmp);
+    if let Some(&typical) = gaps.get(gaps.len() / 2) {
+        if typical <= 0.0 || gaps.iter().any(|g| (g - typical).abs() > typical * 0.1) {
+            return Vec::new();
+        }
+    }
+    all.into_iter()
+        .filter(|(_, key)| *key)
+        .map(|(t, _)| t)
+        .collect()
+}
+
+/// A QuickTime/MP4 file whose index (the `moov` atom, written last by cameras and old
+/// encoders) never arrived: the commonest way such a recording is lost. Walks the
+/// top-level atoms only.
+fn quicktime_without_index(file: &Path) -> Option<&'static str> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = std::fs::File::open(file).ok()?;
+    let len = f.metadata().ok()?.len();
+    let mut at = 0u64;
+    let mut atoms = 0;
+    while at + 8 <= len && atoms < 10_000 {
+        let mut head = [0u8; 16];
+        f.seek(SeekFrom::Start(at)).ok()?;
+        f.read_exact(&mut head[..8]).ok()?;
+        let kind = &head[4..8];
+        let known = matches!(
+            kind,
+            b"ftyp" | b"moov" | b"mdat" | b"free" | b"wide" | b"skip" | b"uuid" | b"pnot"
+        );
+        if !known {
+            return None;
+        }
+        if kind == b"moov" {
+            return None;
+        }
+        let size = match u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as u64 {
+            0 => len - at,
+            1 => {
+                f.read_exact(&mut head[8..16]).ok()?;
+                u64::from_be_bytes(head[8..16].try_into().ok()?)
+            }
+            n => n,
+        };
+        if size < 8 {
+            return None;
+        }
+        at = at.saturating_add(size);
+        atoms += 1;
+    }
+    (atoms > 0).then_some(
+        "truncated or never finished: the QuickTime/MP4 index (moov atom) is missing, so the recording cannot be read",
+    )
+}
+
 /// ffprobe prefixes its complaint with the path; the caller names the file already.
+/// Messages a clerk would not understand get a plain explanation beside them.
 fn clean_ffprobe_message(stderr: &str, file: &Path) -> String {
     let path = file.display().to_string();
     let line = stderr.lines().last().unwrap_or("").trim();
@@ -135,6 +245,8 @@ fn clean_ffprobe_message(stderr: &str, file: &Path) -> String {
     let line = line.trim_start_matches(':').trim();
     if line.is_empty() {
         "ffprobe found no recognisable format".to_string()
+    } else if line.contains("moov atom not found") {
+        format!("{line} (the file is truncated or was never finished: its index is missing)")
     } else {
         line.to_string()
     }
@@ -164,13 +276,16 @@ pub fn parse(json: &str) -> Result<Probe, ProbeError> {
                 .and_then(|r| parse_ratio(r, ':'))
                 .filter(|(n, d)| *n > 0 && *d > 0)
                 .unwrap_or((1, 1)),
-            interlaced: matches!(s.field_order.as_deref(), Some("tt" | "bb" | "tb" | "bt")),
+            // DV is interlaced by definition, though ffprobe reports no field order for it.
+            interlaced: matches!(s.field_order.as_deref(), Some("tt" | "bb" | "tb" | "bt"))
+                || s.codec_name.as_deref() == Some("dvvideo"),
             fps: s
                 .avg_frame_rate
                 .as_deref()
                 .and_then(|r| parse_ratio(r, '/'))
                 .filter(|(_, d)| *d > 0)
                 .map(|(n, d)| n as f64 / d as f64),
+            pix_fmt: s.pix_fmt.clone(),
         });
     let audio = raw
         .streams
@@ -179,10 +294,31 @@ pub fn parse(json: &str) -> Result<Probe, ProbeError> {
         .map(|s| AudioInfo {
             index: s.index,
             codec: s.codec_name.clone().unwrap_or_default(),
+            profile: s.profile.clone(),
             channels: s.channels.unwrap_or(2),
+            sample_rate: s.sample_rate.as_deref().and_then(|r| r.parse().ok()),
         });
     if video.is_none() && audio.is_none() {
         return Err(ProbeError::NoStreams);
+    }
+    // ffprobe lists streams it cannot decode with no codec name: say which one.
+    for (kind, info) in [
+        ("video", video.as_ref().map(|v| (v.index, v.codec.as_str()))),
+        ("audio", audio.as_ref().map(|a| (a.index, a.codec.as_str()))),
+    ] {
+        if let Some((index, codec)) = info {
+            if codec.is_empty() || codec == "none" {
+                let tag = raw
+                    .streams
+                    .iter()
+                    .find(|s| s.index == index)
+                    .and_then(|s| s.codec_tag_string.clone())
+                    .unwrap_or_else(|| "?".into());
+                return Err(ProbeError::Unsupported(format!(
+                    "the {kind} codec (tag {tag}) is not one ffmpeg can decode"
+                )));
+            }
+        }
     }
     let stream_duration = raw
         .streams
@@ -198,6 +334,7 @@ pub fn parse(json: &str) -> Result<Probe, ProbeError> {
             .and_then(|f| f.format_name.clone())
             .unwrap_or_default(),
         duration_s,
+        duration_declared: duration_s > 0.0,
         video,
         audio,
     })
@@ -244,6 +381,31 @@ mod tests {
         let p = parse(&fixture("mp3_audio_only.json")).unwrap();
         assert!(p.video.is_none());
         assert_eq!(p.audio.unwrap().codec, "mp3");
+    }
+
+    #[test]
+    fn keyframes_from_packet_flags() {
+        let mut csv = String::new();
+        for n in 0..=50 {
+            let flag = if n % 25 == 0 { "K__" } else { "___" };
+            csv.push_str(&format!("{:.6},{flag}\n", n as f64 * 0.04));
+        }
+        csv.push_str("N/A,K__\n");
+        assert_eq!(parse_keyframes(&csv), vec![0.0, 1.0, 2.0]);
+        // Frames dropped here and there: variable frame rate, nothing to copy.
+        let vfr = "0.000000,K__\n0.040000,___\n0.160000,___\n0.200000,___\n";
+        assert!(parse_keyframes(vfr).is_empty());
+    }
+
+    #[test]
+    fn undecodable_codec_is_named() {
+        let json = r#"{"streams":[{"index":0,"codec_type":"video","codec_tag_string":"ZZZZ",
+            "width":320,"height":240}],"format":{"duration":"3.0"}}"#;
+        let err = parse(json).unwrap_err().to_string();
+        assert!(
+            err.contains("unsupported format") && err.contains("ZZZZ"),
+            "{err}"
+        );
     }
 
     #[test]

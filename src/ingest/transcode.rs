@@ -36,7 +36,8 @@ impl Progress {
 }
 
 /// Runs ffmpeg with `args` on a blocking thread, calling `on_progress` for each progress
-/// line. Kills ffmpeg when `timeout` passes or `cancel` is set.
+/// line. Kills ffmpeg when `timeout` passes or `cancel` is set. On success, returns the
+/// error messages ffmpeg logged while still finishing (decoding errors in a damaged source).
 pub async fn run_ffmpeg(
     ffmpeg: PathBuf,
     args: Vec<String>,
@@ -44,7 +45,7 @@ pub async fn run_ffmpeg(
     timeout: Duration,
     cancel: Arc<AtomicBool>,
     on_progress: impl Fn(Progress) + Send + 'static,
-) -> Result<(), ProcessError> {
+) -> Result<Vec<String>, ProcessError> {
     tokio::task::spawn_blocking(move || {
         run_blocking(&ffmpeg, &args, total_s, timeout, &cancel, &on_progress)
     })
@@ -62,10 +63,11 @@ fn run_blocking(
     timeout: Duration,
     cancel: &Arc<AtomicBool>,
     on_progress: &dyn Fn(Progress),
-) -> Result<(), ProcessError> {
+) -> Result<Vec<String>, ProcessError> {
     let program = program_name(ffmpeg);
     let mut command = FfmpegCommand::new_with_path(ffmpeg);
     command.args(args);
+    die_with_parent(command.as_inner_mut());
     let child = command.spawn().map_err(|source| ProcessError::Spawn {
         program: program.clone(),
         source,
@@ -149,8 +151,27 @@ fn run_blocking(
             stderr: tail(&errors.join("\n"), 600),
         });
     }
-    Ok(())
+    Ok(errors)
 }
+
+/// On Linux, ffmpeg is killed when the thread that started it dies, so a worker killed
+/// with SIGKILL leaves no ffmpeg writing into a staging directory another worker reuses.
+#[cfg(target_os = "linux")]
+fn die_with_parent(command: &mut std::process::Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: prctl is async-signal-safe and touches only the child being set up.
+    unsafe {
+        command.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn die_with_parent(_command: &mut std::process::Command) {}
 
 fn io_err(program: &str, message: &str) -> ProcessError {
     ProcessError::Io {

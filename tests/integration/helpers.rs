@@ -240,14 +240,14 @@ pub async fn published_files(name: &str, files: &[(&str, &[u8])]) -> PathBuf {
                 kind: "ordinary",
                 number: None,
             },
-            &NewRecording {
+            &[NewRecording {
                 sha256: &format!("{name:0>64}"),
                 original_name: "x",
                 size_bytes: 1,
                 stored_path: "originals/x",
                 duration_ms: Some(1000),
                 probe_json: "{}",
-            },
+            }],
             "{}",
         )
         .await
@@ -270,6 +270,8 @@ pub async fn published_files(name: &str, files: &[(&str, &[u8])]) -> PathBuf {
                 master_playlist: "master.m3u8",
                 mp4_file: None,
                 audio_playlist: None,
+                audio_file: None,
+                thumbnails_vtt: None,
                 poster_file: None,
                 duration_ms: 1000,
                 warnings: None,

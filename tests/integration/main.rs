@@ -3,7 +3,10 @@
 mod bad_input;
 mod browser;
 mod documents;
+mod formats;
 mod helpers;
 mod ingest_and_serve;
+mod jobs;
+mod pipeline;
 mod search;
 mod serving;

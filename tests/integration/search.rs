@@ -57,14 +57,14 @@ async fn build_archive(data_dir: PathBuf) {
                     kind: "ordinary",
                     number: None,
                 },
-                &NewRecording {
+                &[NewRecording {
                     sha256: &format!("{i:0>64}"),
                     original_name: "x",
                     size_bytes: 1,
                     stored_path: "originals/x",
                     duration_ms: Some(600_000),
                     probe_json: "{}",
-                },
+                }],
                 "{}",
             )
             .await

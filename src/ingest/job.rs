@@ -1,0 +1,762 @@
+//! Running one claimed transcode job: probe facts → plan → one ffmpeg run into staging →
+//! quality check (and salvage of damaged sources) → playlists with measured bandwidth,
+//! thumbnails, poster, downloads → publish by one rename. The worker (see `worker`) decides
+//! what happens to the job afterwards from the error's kind.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::archive::Archive;
+use crate::catalog::{CatalogError, JobProgress, NewMediaVersion, NewRendition};
+use crate::process::{self, ProcessError};
+
+use super::analyse::{self, clock, Decoded};
+use super::hls;
+use super::plan::{self, Plan, Profile, ProfileError};
+use super::probe::{self, Probe, ProbeError};
+use super::transcode::{self, Progress};
+
+/// Why a transcode job failed, in words a clerk can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    #[error("job {0} does not exist")]
+    NoSuchJob(i64),
+    #[error("job {0} is not waiting to run (another worker may hold it)")]
+    NotClaimable(i64),
+    #[error("the session of job {0} has no recording")]
+    NoRecording(i64),
+    #[error("the stored original {path} is missing: {source}")]
+    OriginalMissing {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Profile(#[from] ProfileError),
+    #[error("the stored description of the recording is unreadable: {0}")]
+    Probe(#[from] ProbeError),
+    #[error("transcoding failed: {0}")]
+    Transcode(ProcessError),
+    #[error(
+        "ffmpeg hung: it was stopped after {seconds} s, the limit for a source of this length"
+    )]
+    Hung { seconds: u64 },
+    #[error("the output failed its check: {0}")]
+    Check(String),
+    #[error("{0}")]
+    Unsalvageable(String),
+    #[error("cannot write the output in {path}: {source}")]
+    Output {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("another worker took the job over (this worker's lease expired)")]
+    LeaseLost,
+    #[error("the worker is shutting down")]
+    Cancelled,
+    #[error(transparent)]
+    Catalog(#[from] CatalogError),
+}
+
+impl JobError {
+    /// Failures that running again cannot fix: the source or the setup is at fault.
+    pub fn is_permanent(&self) -> bool {
+        matches!(
+            self,
+            JobError::NoRecording(_)
+                | JobError::OriginalMissing { .. }
+                | JobError::Profile(_)
+                | JobError::Probe(_)
+                | JobError::Check(_)
+                | JobError::Unsalvageable(_)
+        )
+    }
+}
+
+/// A published version, as the job reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Published {
+    pub session_id: i64,
+    pub version: i64,
+    pub duration_s: f64,
+    pub warnings: Vec<String>,
+}
+
+/// Who runs a job and how it reports: the claimed job's lease is renewed while it runs;
+/// losing it, or `cancel`, stops ffmpeg.
+pub struct Runner {
+    pub owner: String,
+    pub cancel: Arc<AtomicBool>,
+}
+
+/// Runs a job this worker has claimed. `on_progress` sees every progress report.
+pub async fn run(
+    archive: &Archive,
+    job_id: i64,
+    session_id: i64,
+    runner: &Runner,
+    on_progress: impl Fn(Progress) + Send + Sync + 'static,
+) -> Result<Published, JobError> {
+    // One staging directory per job: a rerun after a crash starts from an empty one.
+    let staging = archive.config.staging_dir().join(format!("job-{job_id}"));
+    let result =
+        transcode_and_publish(archive, job_id, session_id, &staging, runner, on_progress).await;
+    if !matches!(result, Err(JobError::LeaseLost)) {
+        let _ = tokio::fs::remove_dir_all(&staging).await;
+    }
+    result
+}
+
+async fn transcode_and_publish(
+    archive: &Archive,
+    job_id: i64,
+    session_id: i64,
+    staging: &Path,
+    runner: &Runner,
+    on_progress: impl Fn(Progress) + Send + Sync + 'static,
+) -> Result<Published, JobError> {
+    let config = &archive.config;
+    let rows = archive.catalog.recording_parts(session_id).await?;
+    if rows.is_empty() {
+        return Err(JobError::NoRecording(job_id));
+    }
+    let mut sources: Vec<PathBuf> = Vec::new();
+    let mut probes: Vec<Probe> = Vec::new();
+    let mut warnings = Vec::new();
+    let several = rows.len() > 1;
+    for (part, (stored_path, probe_json, measured_ms)) in rows.iter().enumerate() {
+        let source = archive.data_path(stored_path);
+        tokio::fs::metadata(&source)
+            .await
+            .map_err(|e| JobError::OriginalMissing {
+                path: source.clone(),
+                source: e,
+            })?;
+        let mut probe = probe::parse(probe_json)?;
+        if !probe.duration_declared {
+            // Ingest decoded it to find out how long it is.
+            probe.duration_s = measured_ms.unwrap_or(0) as f64 / 1000.0;
+            let which = if several {
+                format!("part {}: ", part + 1)
+            } else {
+                String::new()
+            };
+            warnings.push(format!(
+                "{which}truncated: the file states no length (its header was never completed); {:.1} s could be decoded",
+                probe.duration_s
+            ));
+        }
+        probes.push(probe);
+        sources.push(source);
+    }
+    let plan = plan_for(config, &sources, &probes).await?;
+    let timeout = config.transcode_timeout(plan.source_duration_s);
+
+    let out_err = |path: &Path| {
+        let path = path.to_owned();
+        move |source| JobError::Output { path, source }
+    };
+    let _ = tokio::fs::remove_dir_all(staging).await;
+    tokio::fs::create_dir_all(staging.join(plan::THUMBNAIL_DIR))
+        .await
+        .map_err(out_err(staging))?;
+
+    // Progress goes to the caller and, throttled, to the catalog; the lease is renewed
+    // even when ffmpeg reports nothing for a while. Losing the lease stops ffmpeg.
+    let (tx, rx) = tokio::sync::watch::channel(None::<Progress>);
+    let lost = Arc::new(AtomicBool::new(false));
+    let heartbeat = tokio::spawn(heartbeat(
+        archive.catalog.clone(),
+        job_id,
+        runner.owner.clone(),
+        config.job_lease_seconds,
+        rx,
+        Arc::clone(&lost),
+        Arc::clone(&runner.cancel),
+    ));
+    let inputs: Vec<&Path> = sources.iter().map(PathBuf::as_path).collect();
+    let args = plan::ffmpeg_args(&plan, &inputs, staging);
+    let ran = transcode::run_ffmpeg(
+        config.ffmpeg.clone(),
+        args,
+        plan.source_duration_s,
+        timeout,
+        Arc::clone(&runner.cancel),
+        move |p| {
+            on_progress(p);
+            let _ = tx.send(Some(p));
+        },
+    )
+    .await;
+    let _ = heartbeat.await;
+    if lost.load(Ordering::Acquire) {
+        return Err(JobError::LeaseLost);
+    }
+    let logged_errors = match ran {
+        Ok(errors) => errors,
+        Err(ProcessError::Timeout { seconds, .. }) => return Err(JobError::Hung { seconds }),
+        Err(_) if runner.cancel.load(Ordering::Acquire) => return Err(JobError::Cancelled),
+        Err(e) => return Err(JobError::Transcode(e)),
+    };
+
+    let checked = check_output(staging, &plan).await?;
+    let cut_short = probes.iter().any(|p| !p.duration_declared);
+    let judged = judge_duration(
+        config,
+        &sources,
+        &plan,
+        &checked,
+        !logged_errors.is_empty(),
+        cut_short,
+    )
+    .await?;
+    warnings.extend(judged);
+    check_audio(config, staging, &plan, &checked).await?;
+    write_master(staging, &plan, &checked).await?;
+    let thumbnails_vtt = write_thumbnails(config, staging, &plan, checked.duration_s).await?;
+    make_poster(archive, &sources[0], &plan, staging, checked.duration_s).await?;
+    let mp4 = make_download_mp4(archive, staging, &checked.variants[0].uri).await?;
+    let audio_file = match &plan.rungs[..] {
+        [top, ..] if plan.has_audio => {
+            Some(make_audio_download(archive, staging, &format!("{}/index.m3u8", top.name)).await?)
+        }
+        _ => None,
+    };
+
+    // Publish: one rename makes the whole version visible, then the catalog points at it.
+    let version = archive.catalog.next_media_version(session_id).await?;
+    let dir = format!("{session_id}/{version}");
+    let target = archive.media_path(&dir);
+    if let Some(parent) = target.parent() {
+        tokio::fs::create_dir_all(parent)
+            .await
+            .map_err(out_err(parent))?;
+    }
+    // A directory of this name can only be left by an attempt that died between the
+    // rename and the catalog update: the catalog never pointed at it.
+    if tokio::fs::metadata(&target).await.is_ok() {
+        tokio::fs::remove_dir_all(&target)
+            .await
+            .map_err(out_err(&target))?;
+    }
+    tokio::fs::rename(staging, &target)
+        .await
+        .map_err(out_err(&target))?;
+    let renditions: Vec<NewRendition> = checked
+        .variants
+        .iter()
+        .map(|v| NewRendition {
+            kind: if v.resolution.is_some() {
+                "video"
+            } else {
+                "audio"
+            },
+            width: v.resolution.map(|r| r.0),
+            height: v.resolution.map(|r| r.1),
+            bandwidth: v.bandwidth,
+            average_bandwidth: v.average_bandwidth,
+            codecs: &v.codecs,
+            playlist: &v.uri,
+        })
+        .collect();
+    let audio_playlist = plan
+        .audio_rungs
+        .iter()
+        .min_by_key(|r| r.bitrate_kbps)
+        .map(|r| format!("{}/index.m3u8", r.name));
+    let joined = warnings.join("\n");
+    let published = archive
+        .catalog
+        .publish_media(
+            session_id,
+            &NewMediaVersion {
+                version,
+                dir: &dir,
+                profile: &plan.profile,
+                master_playlist: "master.m3u8",
+                mp4_file: Some(mp4),
+                audio_playlist: audio_playlist.as_deref(),
+                audio_file,
+                poster_file: Some("poster.jpg"),
+                thumbnails_vtt: thumbnails_vtt.as_deref(),
+                duration_ms: (checked.duration_s * 1000.0).round() as i64,
+                warnings: (!warnings.is_empty()).then_some(joined.as_str()),
+            },
+            &renditions,
+        )
+        .await;
+    if let Err(e) = published {
+        // The catalog never pointed at it: take it back out of the media area.
+        let _ = tokio::fs::remove_dir_all(&target).await;
+        return Err(e.into());
+    }
+    Ok(Published {
+        session_id,
+        version,
+        duration_s: checked.duration_s,
+        warnings,
+    })
+}
+
+/// The plan for a session's parts: the profile that fits, whether the video can be
+/// copied (from its key frames), and the loudness gain (from a measurement of the audio).
+pub async fn plan_for(
+    config: &crate::config::Config,
+    sources: &[PathBuf],
+    probes: &[Probe],
+) -> Result<Plan, JobError> {
+    let profiles = Profile::load_dir(&config.profiles_dir)?;
+    let profile =
+        plan::choose_profile(&profiles, probes).ok_or_else(|| ProfileError::NoneFits {
+            dir: config.profiles_dir.display().to_string(),
+            what: if probes.iter().any(|p| p.video.is_some()) {
+                "video"
+            } else {
+                "audio-only"
+            }
+            .into(),
+        })?;
+    let keyframes = match (probes, sources) {
+        ([p], [source]) if p.video.as_ref().is_some_and(|v| v.codec == "h264") => {
+            let v = p.video.as_ref().map_or(0, |v| v.index);
+            probe::keyframe_times(&config.ffprobe, source, v).await?
+        }
+        _ => Vec::new(),
+    };
+    let mut plan = plan::plan(probes, &keyframes, profile);
+    let timeout = config.transcode_timeout(plan.source_duration_s);
+    if plan.audio.normalize_loudness && plan.has_audio {
+        let mut measured = Vec::new();
+        for (part, source) in plan.parts.iter().zip(sources) {
+            if let Some(a) = part.audio_stream {
+                let lufs = analyse::integrated_loudness(&config.ffmpeg, source, a, timeout)
+                    .await
+                    .map_err(JobError::Transcode)?;
+                measured.push((lufs, part.duration_s));
+            }
+        }
+        plan.loudness_gain_db =
+            plan::loudness_gain(&plan.audio, analyse::combine_loudness(&measured));
+    }
+    Ok(plan)
+}
+
+/// Renews the lease every third of its length and records the latest progress. Sets
+/// `lost` and `cancel` if the catalog says this worker no longer holds the job.
+async fn heartbeat(
+    catalog: crate::catalog::Catalog,
+    job_id: i64,
+    owner: String,
+    lease_seconds: i64,
+    mut rx: tokio::sync::watch::Receiver<Option<Progress>>,
+    lost: Arc<AtomicBool>,
+    cancel: Arc<AtomicBool>,
+) {
+    let every = Duration::from_millis((lease_seconds.max(1) as u64 * 1000 / 3).clamp(200, 10_000));
+    let mut ticker = tokio::time::interval(every);
+    loop {
+        // Progress arrives many times a second; one write per tick is enough. The loop
+        // ends as soon as the transcode drops its sender.
+        tokio::select! {
+            _ = ticker.tick() => {}
+            _ = async { while rx.changed().await.is_ok() {} } => return,
+        }
+        let latest = *rx.borrow();
+        let report = latest.map(|p| JobProgress {
+            percent: p.percent(),
+            speed: p.speed,
+            eta_seconds: p.eta_seconds(),
+        });
+        match catalog
+            .job_progress(job_id, &owner, report.as_ref(), lease_seconds)
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => {
+                lost.store(true, Ordering::Release);
+                cancel.store(true, Ordering::Release);
+                return;
+            }
+            // The catalog may be briefly unreachable; the lease covers a few misses.
+            Err(e) => tracing::warn!("job {job_id}: cannot renew the lease: {e}"),
+        }
+    }
+}
+
+/// What was verified about a finished output.
+struct Checked {
+    variants: Vec<hls::Variant>,
+    /// Per variant: (segment file, seconds) in order.
+    segments: Vec<Vec<(String, f64)>>,
+    duration_s: f64,
+}
+
+/// Every variant present and finished, every segment on disk.
+async fn check_output(dir: &Path, plan: &Plan) -> Result<Checked, JobError> {
+    let read = |path: PathBuf| async move {
+        tokio::fs::read_to_string(&path)
+            .await
+            .map_err(|e| JobError::Check(format!("{} is missing: {e}", path.display())))
+    };
+    let master = read(dir.join("master.m3u8")).await?;
+    let variants =
+        hls::parse_master("master.m3u8", &master).map_err(|e| JobError::Check(e.to_string()))?;
+    if variants.len() != plan.variant_count() {
+        return Err(JobError::Check(format!(
+            "expected {} variants, found {}",
+            plan.variant_count(),
+            variants.len()
+        )));
+    }
+    let mut duration_s = f64::MAX;
+    let mut all_segments = Vec::new();
+    for v in &variants {
+        let path = dir.join(&v.uri);
+        let text = read(path.clone()).await?;
+        let segments =
+            hls::parse_media(&v.uri, &text).map_err(|e| JobError::Check(e.to_string()))?;
+        if segments.is_empty() {
+            return Err(JobError::Check(format!("{} has no segments", v.uri)));
+        }
+        let base = path.parent().unwrap_or(dir);
+        for (seg, _) in &segments {
+            if tokio::fs::metadata(base.join(seg)).await.is_err() {
+                return Err(JobError::Check(format!(
+                    "segment {seg} of {} is missing",
+                    v.uri
+                )));
+            }
+        }
+        duration_s = duration_s.min(segments.iter().map(|s| s.1).sum());
+        all_segments.push(segments);
+    }
+    Ok(Checked {
+        variants,
+        segments: all_segments,
+        duration_s,
+    })
+}
+
+/// The output must last as long as the source decodes. When it is shorter than the
+/// source declares, or ffmpeg reported decoding errors, a full decode says how much of
+/// the source is sound: a salvage is published with a warning saying how much, never with
+/// the declared duration; damage in the middle is named by its time range.
+async fn judge_duration(
+    config: &crate::config::Config,
+    sources: &[PathBuf],
+    plan: &Plan,
+    checked: &Checked,
+    decoder_complained: bool,
+    cut_short: bool,
+) -> Result<Vec<String>, JobError> {
+    let out = checked.duration_s;
+    let declared = plan.source_duration_s;
+    if (out - declared).abs() <= 1.0 && !decoder_complained {
+        return Ok(Vec::new());
+    }
+    let mut decoded = Decoded {
+        duration_s: 0.0,
+        damaged: Vec::new(),
+    };
+    let mut offset = 0.0;
+    for (part, source) in plan.parts.iter().zip(sources) {
+        let streams: Vec<u32> = part
+            .video_stream
+            .into_iter()
+            .chain(part.audio_stream)
+            .collect();
+        let d = analyse::decode_check(
+            &config.ffmpeg,
+            source,
+            &streams,
+            config.transcode_timeout(part.duration_s),
+        )
+        .await
+        .map_err(JobError::Transcode)?;
+        decoded
+            .damaged
+            .extend(d.damaged.iter().map(|(a, b)| (a + offset, b + offset)));
+        decoded.duration_s += d.duration_s;
+        offset += part.duration_s;
+    }
+    let mut warnings = Vec::new();
+    if decoded.duration_s < 1.0 {
+        return Err(JobError::Unsalvageable(format!(
+            "truncated: only {:.1} s of the {declared:.1} s declared can be decoded, nothing worth publishing",
+            decoded.duration_s
+        )));
+    }
+    if (out - decoded.duration_s).abs() > 1.0 {
+        return Err(JobError::Check(format!(
+            "the output lasts {out:.1} s but {:.1} s of the source can be decoded",
+            decoded.duration_s
+        )));
+    }
+    let truncated = cut_short || decoded.duration_s < declared - 1.0;
+    if truncated {
+        // Where a cut-off file ends, the decoders complain: that is the truncation
+        // already reported, not damage.
+        let end = decoded.duration_s - 1.0;
+        decoded.damaged.retain(|(from, _)| *from < end);
+    }
+    if decoded.duration_s < declared - 1.0 {
+        warnings.push(format!(
+            "truncated: only {:.1} s of the {declared:.1} s declared can be decoded; the rest of the recording is missing from the file",
+            decoded.duration_s
+        ));
+    }
+    for (from, to) in &decoded.damaged {
+        warnings.push(format!(
+            "damaged between {} and {}: the source has decoding errors there, picture or sound may be broken",
+            clock(*from),
+            clock(to.max(from + 1.0))
+        ));
+    }
+    Ok(warnings)
+}
+
+/// A source with sound must give sound: the top variant has to carry an audio stream.
+async fn check_audio(
+    config: &crate::config::Config,
+    dir: &Path,
+    plan: &Plan,
+    checked: &Checked,
+) -> Result<(), JobError> {
+    if !plan.has_audio {
+        return Ok(());
+    }
+    let playlist = dir.join(&checked.variants[0].uri);
+    let args = [
+        "-v".as_ref(),
+        "error".as_ref(),
+        "-show_entries".as_ref(),
+        "stream=codec_type".as_ref(),
+        "-of".as_ref(),
+        "csv=p=0".as_ref(),
+        playlist.as_os_str(),
+    ];
+    let out = process::run(&config.ffprobe, args, Duration::from_secs(60))
+        .await
+        .map_err(JobError::Transcode)?;
+    if !String::from_utf8_lossy(&out.stdout).contains("audio") {
+        return Err(JobError::Check(format!(
+            "the source has sound but {} has no audio stream",
+            checked.variants[0].uri
+        )));
+    }
+    Ok(())
+}
+
+/// Rewrites the master playlist with BANDWIDTH (the busiest segment) and
+/// AVERAGE-BANDWIDTH measured from the segments on disk, and FRAME-RATE.
+async fn write_master(dir: &Path, plan: &Plan, checked: &Checked) -> Result<(), JobError> {
+    let mut variants = checked.variants.clone();
+    for (v, segments) in variants.iter_mut().zip(&checked.segments) {
+        let base = dir.join(&v.uri);
+        let base = base.parent().unwrap_or(dir);
+        let mut sized = Vec::with_capacity(segments.len());
+        for (seg, seconds) in segments {
+            let bytes = tokio::fs::metadata(base.join(seg))
+                .await
+                .map_err(|source| JobError::Output {
+                    path: base.join(seg),
+                    source,
+                })?
+                .len();
+            sized.push((bytes, *seconds));
+        }
+        let (peak, average) = hls::measure_bandwidth(&sized);
+        v.bandwidth = peak;
+        v.average_bandwidth = Some(average);
+        if v.resolution.is_some() {
+            v.frame_rate = Some(plan.fps);
+            // ffmpeg leaves CODECS out for a copied stream: read it from the init segment.
+            if !v.codecs.contains("avc1") {
+                let mut codecs = vec![init_codec(base).await?];
+                codecs.extend(plan.has_audio.then(|| "mp4a.40.2".to_string()));
+                v.codecs = codecs.join(",");
+            }
+        }
+    }
+    let text = hls::write_master(&variants);
+    let path = dir.join("master.m3u8");
+    tokio::fs::write(&path, text)
+        .await
+        .map_err(|source| JobError::Output { path, source })
+}
+
+/// The H.264 codec string of the init segment in a variant's directory.
+async fn init_codec(dir: &Path) -> Result<String, JobError> {
+    let mut entries = tokio::fs::read_dir(dir)
+        .await
+        .map_err(|source| JobError::Output {
+            path: dir.to_owned(),
+            source,
+        })?;
+    while let Ok(Some(entry)) = entries.next_entry().await {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with("init") && name.ends_with(".mp4") {
+            let bytes = tokio::fs::read(entry.path()).await.unwrap_or_default();
+            if let Some(codec) = hls::avc_codec_string(&bytes) {
+                return Ok(codec);
+            }
+        }
+    }
+    Err(JobError::Check(format!(
+        "no H.264 init segment in {}",
+        dir.display()
+    )))
+}
+
+/// Tiles the single thumbnails into sprites, removes the singles and writes the WebVTT
+/// map; None for audio-only output.
+async fn write_thumbnails(
+    config: &crate::config::Config,
+    dir: &Path,
+    plan: &Plan,
+    duration_s: f64,
+) -> Result<Option<String>, JobError> {
+    const NAME: &str = "thumbnails.vtt";
+    let thumbs = dir.join(plan::THUMBNAIL_DIR);
+    let Some(t) = &plan.thumbnails else {
+        let _ = tokio::fs::remove_dir(&thumbs).await;
+        return Ok(None);
+    };
+    let frame = |n: u32| thumbs.join(format!("frame_{n:05}.jpg"));
+    let mut frames = 0;
+    while tokio::fs::metadata(frame(frames + 1)).await.is_ok() {
+        frames += 1;
+    }
+    if frames == 0 {
+        return Err(JobError::Check("no thumbnail was written".into()));
+    }
+    process::run(
+        &config.ffmpeg,
+        plan::sprite_args(t, &thumbs),
+        Duration::from_secs(600),
+    )
+    .await
+    .map_err(JobError::Transcode)?;
+    for n in 1..=frames {
+        let _ = tokio::fs::remove_file(frame(n)).await;
+    }
+    let path = dir.join(NAME);
+    tokio::fs::write(&path, plan::thumbnails_vtt(t, duration_s, frames))
+        .await
+        .map_err(|source| JobError::Output { path, source })?;
+    Ok(Some(NAME.to_string()))
+}
+
+/// A still for the player and the lists: a frame a little into the video, or a plain card
+/// for audio-only recordings.
+async fn make_poster(
+    archive: &Archive,
+    source: &Path,
+    plan: &Plan,
+    dir: &Path,
+    duration_s: f64,
+) -> Result<(), JobError> {
+    let poster = dir.join("poster.jpg");
+    let mut args: Vec<String> = vec![
+        "-hide_banner".into(),
+        "-v".into(),
+        "error".into(),
+        "-y".into(),
+    ];
+    match (plan.rungs.first(), plan.parts[0].video_stream) {
+        (Some(top), Some(video)) => {
+            // Seeking after decoding (not in the input) finds a frame even when the
+            // source's key frames are far apart; at most 5 s are decoded.
+            let at = (duration_s / 3.0).min(5.0);
+            args.extend([
+                "-i".into(),
+                source.display().to_string(),
+                "-ss".into(),
+                format!("{at:.2}"),
+                "-map".into(),
+                format!("0:{video}"),
+                "-frames:v".into(),
+                "1".into(),
+                "-vf".into(),
+                format!(
+                    "{}scale={}:{},setsar=1",
+                    if plan.parts[0].deinterlace {
+                        "yadif,"
+                    } else {
+                        ""
+                    },
+                    top.width,
+                    top.height
+                ),
+            ]);
+        }
+        (top, _) => {
+            let (w, h) = top.map_or((640, 360), |t| (t.width, t.height));
+            args.extend([
+                "-f".into(),
+                "lavfi".into(),
+                "-i".into(),
+                format!("color=c=0x0066cc:s={w}x{h}"),
+                "-frames:v".into(),
+                "1".into(),
+            ]);
+        }
+    }
+    args.extend(["-q:v".into(), "4".into(), poster.display().to_string()]);
+    process::run(&archive.config.ffmpeg, &args, Duration::from_secs(120))
+        .await
+        .map_err(JobError::Transcode)?;
+    if tokio::fs::metadata(&poster).await.is_err() {
+        return Err(JobError::Check("no poster frame could be taken".into()));
+    }
+    Ok(())
+}
+
+/// A progressive MP4 with the index first, remuxed from the top variant (no re-encode),
+/// for download and for players without HLS.
+async fn make_download_mp4(
+    archive: &Archive,
+    dir: &Path,
+    top_playlist: &str,
+) -> Result<&'static str, JobError> {
+    remux(archive, dir, top_playlist, &[], "download.mp4").await
+}
+
+/// The sound alone, for listening on a slow link or keeping: the top variant's audio.
+async fn make_audio_download(
+    archive: &Archive,
+    dir: &Path,
+    playlist: &str,
+) -> Result<&'static str, JobError> {
+    remux(archive, dir, playlist, &["-vn"], "audio.m4a").await
+}
+
+async fn remux(
+    archive: &Archive,
+    dir: &Path,
+    playlist: &str,
+    extra: &[&str],
+    name: &'static str,
+) -> Result<&'static str, JobError> {
+    let mut args: Vec<String> = vec![
+        "-hide_banner".into(),
+        "-v".into(),
+        "error".into(),
+        "-y".into(),
+        "-i".into(),
+        dir.join(playlist).display().to_string(),
+    ];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args.extend([
+        "-c".into(),
+        "copy".into(),
+        "-movflags".into(),
+        "+faststart".into(),
+        dir.join(name).display().to_string(),
+    ]);
+    process::run(&archive.config.ffmpeg, &args, Duration::from_secs(600))
+        .await
+        .map_err(JobError::Transcode)?;
+    Ok(name)
+}

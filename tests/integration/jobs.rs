@@ -1,0 +1,293 @@
+//! Durable jobs: a worker killed with SIGKILL mid-transcode has its job finished by
+//! another once the lease expires, with nothing half-written visible and nothing
+//! duplicated; an ffmpeg that hangs is killed after the scaled timeout and the job is
+//! retried. Real `aula` processes and real ffmpeg, on short sources.
+
+use std::path::Path;
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+use aula::catalog::{Catalog, JobRow};
+
+use crate::helpers::{aula, ffmpeg, files_under, scratch};
+
+/// A 20-second PAL MPEG-2 source: long enough to be caught mid-transcode.
+fn long_source(path: &Path) {
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=720x576:rate=25",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=440:sample_rate=48000",
+        "-t",
+        "20",
+        "-c:v",
+        "mpeg2video",
+        "-b:v",
+        "3000k",
+        "-aspect",
+        "4:3",
+        "-c:a",
+        "mp2",
+        "-f",
+        "vob",
+        path.to_str().unwrap(),
+    ]);
+}
+
+async fn job(catalog: &Catalog) -> JobRow {
+    catalog
+        .jobs(None, 10)
+        .await
+        .unwrap()
+        .pop()
+        .expect("one job")
+}
+
+/// Waits until `check` holds for the job, or panics after `limit`.
+async fn wait_for(
+    catalog: &Catalog,
+    limit: Duration,
+    what: &str,
+    check: impl Fn(&JobRow) -> bool,
+) -> JobRow {
+    let started = Instant::now();
+    loop {
+        let j = job(catalog).await;
+        if check(&j) {
+            return j;
+        }
+        assert!(
+            started.elapsed() < limit,
+            "gave up waiting for {what}: {j:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Process ids of the ffmpeg children of `parent` whose command line contains `marker`.
+fn ffmpeg_children(parent: u32, marker: &str) -> Vec<u32> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // pid (comm) state ppid …
+        let Some(after) = stat.rfind(')').map(|i| &stat[i + 2..]) else {
+            continue;
+        };
+        let ppid: u32 = after
+            .split(' ')
+            .nth(1)
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0);
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+        if (parent == 0 || ppid == parent)
+            && cmdline.starts_with("ffmpeg")
+            && cmdline.contains(marker)
+        {
+            found.push(pid);
+        }
+    }
+    found
+}
+
+fn signal(pid: u32, sig: &str) {
+    let ok = Command::new("kill")
+        .args([sig, &pid.to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "kill {sig} {pid}");
+}
+
+fn queue(data_dir: &Path, source: &Path) {
+    let out = aula(data_dir)
+        .arg("ingest")
+        .arg(source)
+        .args([
+            "--body",
+            "Consiglio comunale",
+            "--date",
+            "2004-11-29",
+            "--title",
+            "Seduta",
+            "--no-wait",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test]
+async fn a_worker_killed_mid_transcode_has_its_job_finished_by_another() {
+    let root = scratch("kill-worker");
+    let source = root.join("seduta lunga.vob");
+    long_source(&source);
+    let data_dir = root.join("data");
+    queue(&data_dir, &source);
+    let catalog = Catalog::open(&format!("sqlite://{}", data_dir.join("aula.db").display()))
+        .await
+        .unwrap();
+
+    let mut first = Killed(
+        aula(&data_dir)
+            .arg("worker")
+            .env("AULA_JOB_LEASE_SECONDS", "2")
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let running = wait_for(&catalog, Duration::from_secs(60), "progress", |j| {
+        j.state == "running" && j.progress.unwrap_or(0.0) > 5.0
+    })
+    .await;
+    assert_eq!(running.attempts, 1);
+    let transcoding = ffmpeg_children(first.0.id(), "-f hls");
+    assert_eq!(transcoding.len(), 1, "one ffmpeg transcoding");
+    first.0.kill().unwrap(); // SIGKILL
+    first.0.wait().unwrap();
+    // Its ffmpeg does not go on writing into the staging directory.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        !Path::new(&format!("/proc/{}", transcoding[0])).exists()
+            || std::fs::read_to_string(format!("/proc/{}/stat", transcoding[0]))
+                .unwrap()
+                .contains(") Z"),
+        "the orphaned ffmpeg was killed with its worker"
+    );
+    // Half-written output stays in staging, never in the media area.
+    assert!(files_under(&data_dir.join("media")).is_empty());
+    assert!(!files_under(&data_dir.join("staging")).is_empty());
+
+    // A second worker (here the server's own) takes it over after the lease expires.
+    let second = Killed(
+        aula(&data_dir)
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .env("AULA_JOB_LEASE_SECONDS", "2")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let done = wait_for(
+        &catalog,
+        Duration::from_secs(120),
+        "the job to finish",
+        |j| j.state == "done" || j.state == "failed",
+    )
+    .await;
+    drop(second);
+    assert_eq!(done.state, "done", "{done:?}");
+    assert_eq!(done.attempts, 2, "run again from the start once");
+    assert_eq!(
+        catalog.all_session_ids().await.unwrap(),
+        vec![1],
+        "no duplicate session"
+    );
+    let session = catalog.session(1).await.unwrap().unwrap();
+    assert_eq!(session.state, "published");
+    assert_eq!(session.media_dir.as_deref(), Some("1/1"));
+    let versions: Vec<_> = std::fs::read_dir(data_dir.join("media/1"))
+        .unwrap()
+        .collect();
+    assert_eq!(versions.len(), 1, "one published version");
+    assert!(
+        files_under(&data_dir.join("staging")).is_empty(),
+        "staging cleaned"
+    );
+    let got =
+        crate::helpers::ffprobe_duration(data_dir.join("media/1/1/master.m3u8").to_str().unwrap());
+    assert!((got - 20.0).abs() <= 1.0, "{got}");
+}
+
+#[tokio::test]
+async fn a_hung_ffmpeg_is_killed_after_the_scaled_timeout_and_the_job_retried() {
+    let root = scratch("hung-ffmpeg");
+    let source = root.join("seduta.vob");
+    long_source(&source);
+    let data_dir = root.join("data");
+    queue(&data_dir, &source);
+    let catalog = Catalog::open(&format!("sqlite://{}", data_dir.join("aula.db").display()))
+        .await
+        .unwrap();
+    // 20 s of source: the transcode may run 4 + 0.5 × 20 = 14 s.
+    let worker = Killed(
+        aula(&data_dir)
+            .arg("worker")
+            .env("AULA_TRANSCODE_TIMEOUT_BASE", "4")
+            .env("AULA_TRANSCODE_TIMEOUT_FACTOR", "0.5")
+            .env("AULA_JOB_RETRY_SECONDS", "1")
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    // Stop the transcoding ffmpeg as a hung process would be.
+    let started = Instant::now();
+    let pid = loop {
+        if let Some(pid) = ffmpeg_children(worker.0.id(), "-f hls").first() {
+            break *pid;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no transcode started"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    signal(pid, "-STOP");
+    let stopped_at = Instant::now();
+    let retried = wait_for(
+        &catalog,
+        Duration::from_secs(60),
+        "the hang to be noticed",
+        |j| {
+            j.error
+                .as_deref()
+                .is_some_and(|e| e.contains("ffmpeg hung"))
+        },
+    )
+    .await;
+    let waited = stopped_at.elapsed();
+    assert!(
+        waited >= Duration::from_secs(8),
+        "killed only after the timeout ({waited:?})"
+    );
+    assert!(retried.error.unwrap().contains("attempt 1 of 3"));
+    assert!(
+        !Path::new(&format!("/proc/{pid}/cmdline")).exists()
+            || std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .unwrap()
+                .contains(") Z")
+    );
+    // The retry runs normally and publishes.
+    let done = wait_for(&catalog, Duration::from_secs(120), "the retry", |j| {
+        j.state == "done" || j.state == "failed"
+    })
+    .await;
+    assert_eq!(done.state, "done", "{done:?}");
+    assert_eq!(done.attempts, 2);
+    assert_eq!(
+        catalog.session(1).await.unwrap().unwrap().state,
+        "published"
+    );
+}

@@ -1,0 +1,564 @@
+//! The legacy ingest pipeline end to end, through the real CLI: every period format in
+//! `formats` ingests and plays (checked by probing the published HLS and MP4 with
+//! ffprobe), a session in several parts plays as one timeline, and damaged sources are
+//! salvaged with a warning that says how much, or refused with the reason.
+
+use std::path::Path;
+use std::process::Command;
+
+use aula::catalog::Catalog;
+
+use crate::formats::{generate, LEGACY_FORMATS};
+use crate::helpers::{aula, ffmpeg, scratch};
+
+/// ffprobe's JSON description of a file or playlist.
+fn probe(input: &Path) -> serde_json::Value {
+    let out = Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-print_format",
+            "json",
+            "-show_format",
+            "-show_streams",
+        ])
+        .arg(input)
+        .output()
+        .expect("ffprobe");
+    assert!(
+        out.status.success(),
+        "ffprobe {} failed: {}",
+        input.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn duration(p: &serde_json::Value) -> f64 {
+    p["format"]["duration"].as_str().unwrap().parse().unwrap()
+}
+
+fn stream<'a>(p: &'a serde_json::Value, kind: &str) -> Option<&'a serde_json::Value> {
+    p["streams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["codec_type"] == kind && s["disposition"]["attached_pic"] != 1)
+}
+
+async fn catalog(data_dir: &Path) -> Catalog {
+    Catalog::open(&format!("sqlite://{}", data_dir.join("aula.db").display()))
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn every_legacy_format_ingests_and_plays() {
+    let root = scratch("formats");
+    let sources = root.join("archivio vecchio");
+    std::fs::create_dir_all(&sources).unwrap();
+    for f in LEGACY_FORMATS {
+        generate(&sources, f);
+    }
+    let data_dir = root.join("data");
+    let out = aula(&data_dir)
+        .args(["ingest", "--body", "Consiglio comunale", "--json"])
+        .arg(&sources)
+        .env("AULA_TRANSCODES", "2")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("no JSON summary ({e}): {stderr}"));
+    let failed: Vec<_> = summary["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["status"] != "published")
+        .collect();
+    assert!(
+        out.status.success() && failed.is_empty(),
+        "not published: {failed:#?}"
+    );
+    assert_eq!(summary["ok"], LEGACY_FORMATS.len(), "{summary:#}");
+    assert_eq!(summary["failed"], 0);
+    assert!(
+        stderr.contains(&format!("{0}/{0}", LEGACY_FORMATS.len())),
+        "progress shown: {stderr}"
+    );
+
+    let catalog = catalog(&data_dir).await;
+    for f in LEGACY_FORMATS {
+        let file = sources.join(f.file_name);
+        let report = summary["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["file"] == file.display().to_string())
+            .unwrap_or_else(|| panic!("{} is not in the summary", f.name));
+        assert_eq!(report["status"], "published", "{}: {report}", f.name);
+        let session = catalog
+            .session(report["session_id"].as_i64().unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        let media = data_dir
+            .join("media")
+            .join(session.media_dir.as_ref().unwrap());
+        let source = probe(&file);
+        let hls = probe(&media.join("master.m3u8"));
+        let mp4 = probe(&media.join("download.mp4"));
+        for (what, out) in [("HLS", &hls), ("MP4", &mp4)] {
+            let (want, got) = (duration(&source), duration(out));
+            assert!(
+                (want - got).abs() <= 1.0,
+                "{}: {what} lasts {got:.2} s, source {want:.2} s",
+                f.name
+            );
+            assert_eq!(
+                stream(out, "audio").is_some(),
+                f.audio,
+                "{}: {what} audio",
+                f.name
+            );
+            assert_eq!(
+                stream(out, "video").is_some(),
+                f.video.is_some(),
+                "{}: {what} video",
+                f.name
+            );
+        }
+        if let Some(expect) = &f.video {
+            let field_order = stream(&source, "video").unwrap()["field_order"].as_str();
+            let source_interlaced = matches!(field_order, Some("tt" | "bb" | "tb" | "bt"));
+            assert_eq!(
+                source_interlaced, expect.interlaced,
+                "{}: the sample itself",
+                f.name
+            );
+            let v = stream(&hls, "video").unwrap();
+            let (w, h) = (v["width"].as_f64().unwrap(), v["height"].as_f64().unwrap());
+            let sar = v["sample_aspect_ratio"].as_str().unwrap_or("1:1");
+            assert!(
+                sar == "1:1" || sar == "0:1",
+                "{}: square pixels, got {sar}",
+                f.name
+            );
+            assert!(
+                (w / h - expect.display_aspect).abs() / expect.display_aspect < 0.02,
+                "{}: {w}×{h} does not keep {:.3}",
+                f.name,
+                expect.display_aspect
+            );
+            assert!(
+                v["field_order"].as_str().is_none_or(|o| o == "progressive"),
+                "{}: deinterlaced",
+                f.name
+            );
+            assert!(
+                media.join("thumbnails.vtt").is_file(),
+                "{}: thumbnails",
+                f.name
+            );
+        }
+        if f.audio {
+            let a = stream(&hls, "audio").unwrap();
+            assert_eq!(a["codec_name"], "aac", "{}", f.name);
+            assert_eq!(a["sample_rate"], "48000", "{}", f.name);
+            assert_eq!(a["channels"], 2, "{}", f.name);
+            assert!(
+                media.join("audio-64k/index.m3u8").is_file(),
+                "{}: audio-only rung",
+                f.name
+            );
+        }
+        // The download has its index first, so it plays while it downloads.
+        let bytes = std::fs::read(media.join("download.mp4")).unwrap();
+        let moov = bytes.windows(4).position(|w| w == b"moov").unwrap();
+        let mdat = bytes.windows(4).position(|w| w == b"mdat").unwrap();
+        assert!(moov < mdat, "{}: faststart MP4", f.name);
+        // The master playlist's bandwidths are measured, and complete.
+        let master = std::fs::read_to_string(media.join("master.m3u8")).unwrap();
+        for line in master
+            .lines()
+            .filter(|l| l.starts_with("#EXT-X-STREAM-INF"))
+        {
+            assert!(
+                line.contains("AVERAGE-BANDWIDTH=") && line.contains("CODECS="),
+                "{line}"
+            );
+            if line.contains("RESOLUTION=") {
+                assert!(line.contains("FRAME-RATE="), "{line}");
+            }
+        }
+    }
+    // The originals are kept untouched, one per recording.
+    let originals = crate::helpers::files_under(&data_dir.join("originals"));
+    assert_eq!(originals.len(), LEGACY_FORMATS.len());
+}
+
+#[tokio::test]
+async fn h264_and_aac_sources_are_copied_not_reencoded() {
+    let root = scratch("copy-path");
+    let source = root.join("diretta 2012.mp4");
+    // 640×360 H.264 High with a key frame every 2 s: the 360p rung copies it.
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=640x360:rate=25",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=300:sample_rate=48000",
+        "-t",
+        "6",
+        "-c:v",
+        "libx264",
+        "-profile:v",
+        "high",
+        "-g",
+        "50",
+        "-pix_fmt",
+        "yuv420p",
+        "-c:a",
+        "aac",
+        "-ac",
+        "2",
+        source.to_str().unwrap(),
+    ]);
+    let data_dir = root.join("data");
+    let out = crate::helpers::ingest(&data_dir, &source, "Diretta", None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let media = data_dir.join("media/1/1");
+    // The copied rung keeps the source's exact video packets.
+    let packets = |input: &Path| {
+        let out = Command::new("ffprobe")
+            .args([
+                "-v",
+                "error",
+                "-select_streams",
+                "v:0",
+                "-show_entries",
+                "packet=size",
+                "-of",
+                "csv=p=0",
+            ])
+            .arg(input)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    let copied = packets(&media.join("360p/index.m3u8"));
+    assert_eq!(
+        copied,
+        packets(&source),
+        "360p is the source's H.264, packet for packet"
+    );
+    assert_ne!(packets(&media.join("240p/index.m3u8")).len(), 0);
+    let segments = |rung: &str| {
+        std::fs::read_dir(media.join(rung))
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .ends_with(".m4s")
+            })
+            .count()
+    };
+    assert_eq!(
+        segments("360p"),
+        segments("240p"),
+        "rungs are cut at the same instants"
+    );
+}
+
+#[tokio::test]
+async fn a_session_in_parts_plays_as_one_timeline() {
+    let root = scratch("parts");
+    let first = root.join("seduta parte 1.flv");
+    let second = root.join("seduta parte 2.mpg");
+    crate::helpers::make_flv(&first);
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=720x576:rate=25",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=500:sample_rate=48000",
+        "-t",
+        "4",
+        "-c:v",
+        "mpeg2video",
+        "-flags",
+        "+ilme+ildct",
+        "-top",
+        "1",
+        "-aspect",
+        "4:3",
+        "-c:a",
+        "mp2",
+        "-f",
+        "vob",
+        second.to_str().unwrap(),
+    ]);
+    let data_dir = root.join("data");
+    let out = aula(&data_dir)
+        .arg("ingest")
+        .args([&first, &second])
+        .args([
+            "--body",
+            "Consiglio comunale",
+            "--date",
+            "2003-05-06",
+            "--title",
+            "Seduta in due parti",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let catalog = catalog(&data_dir).await;
+    let session = catalog.session(1).await.unwrap().unwrap();
+    assert_eq!(catalog.recording_parts(1).await.unwrap().len(), 2);
+    let media = data_dir.join("media").join(session.media_dir.unwrap());
+    let total = duration(&probe(&first)) + duration(&probe(&second));
+    for file in ["master.m3u8", "download.mp4"] {
+        let got = duration(&probe(&media.join(file)));
+        assert!(
+            (got - total).abs() <= 1.0,
+            "{file}: {got:.2} s, parts add up to {total:.2} s"
+        );
+    }
+    assert_eq!(
+        catalog.all_session_ids().await.unwrap(),
+        vec![1],
+        "one session"
+    );
+}
+
+/// Cuts a file to `fraction` of its length.
+fn truncate(path: &Path, fraction: f64) {
+    let bytes = std::fs::read(path).unwrap();
+    std::fs::write(path, &bytes[..(bytes.len() as f64 * fraction) as usize]).unwrap();
+}
+
+#[tokio::test]
+async fn truncated_recording_is_salvaged_with_a_warning_and_its_true_length() {
+    let root = scratch("truncated");
+    // An FLV states its length at the start; cut at 40% it still claims 12 s.
+    let flv = root.join("consiglio troncato.flv");
+    // An ASF file states it in a header completed at the end: cut, it states none.
+    let wmv = root.join("commissione troncata.wmv");
+    for (file, codecs) in [(&flv, ["flv", "libmp3lame"]), (&wmv, ["wmv2", "wmav2"])] {
+        ffmpeg(&[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=320x240:rate=25",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:sample_rate=44100",
+            "-t",
+            "12",
+            "-c:v",
+            codecs[0],
+            "-b:v",
+            "600k",
+            "-c:a",
+            codecs[1],
+            "-b:a",
+            "64k",
+            file.to_str().unwrap(),
+        ]);
+        truncate(file, 0.4);
+    }
+    assert!(
+        duration(&probe(&flv)) > 11.0,
+        "the FLV still declares the whole session"
+    );
+    let data_dir = root.join("data");
+    for (id, file, said) in [
+        (1, &flv, "of the 12.0 s declared can be decoded"),
+        (2, &wmv, "states no length"),
+    ] {
+        let out = crate::helpers::ingest(&data_dir, file, "Seduta troncata", None);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stderr}");
+        assert!(stderr.contains("warning: truncated:"), "{stderr}");
+        assert!(stderr.contains(said), "{stderr}");
+        let session = catalog(&data_dir).await.session(id).await.unwrap().unwrap();
+        let kept = session.duration_ms.unwrap() as f64 / 1000.0;
+        assert!(
+            kept > 3.0 && kept < 6.5,
+            "published {kept} s, not the declared 12 s"
+        );
+        let warnings = session.warnings.unwrap();
+        assert!(warnings.starts_with("truncated:"), "{warnings}");
+        assert!(
+            !warnings.contains("damaged"),
+            "the cut is not damage: {warnings}"
+        );
+        let media = data_dir.join("media").join(session.media_dir.unwrap());
+        let got = duration(&probe(&media.join("master.m3u8")));
+        assert!((got - kept).abs() < 0.5, "HLS {got} s, catalog {kept} s");
+    }
+}
+
+#[tokio::test]
+async fn damaged_middle_is_published_with_the_damaged_time_named() {
+    let root = scratch("damaged");
+    let source = root.join("commissione danneggiata.mpg");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=352x288:rate=25",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=440:sample_rate=48000",
+        "-t",
+        "12",
+        "-c:v",
+        "mpeg2video",
+        "-b:v",
+        "1500k",
+        "-c:a",
+        "mp2",
+        "-f",
+        "vob",
+        source.to_str().unwrap(),
+    ]);
+    // Scribble over a stretch in the middle of the file, as a failing tape or disk does.
+    let mut bytes = std::fs::read(&source).unwrap();
+    let (from, to) = (bytes.len() * 45 / 100, bytes.len() * 50 / 100);
+    let mut x: u32 = 12345;
+    for b in &mut bytes[from..to] {
+        x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+        *b = (x >> 16) as u8;
+    }
+    std::fs::write(&source, &bytes).unwrap();
+    let data_dir = root.join("data");
+    let out = crate::helpers::ingest(&data_dir, &source, "Seduta danneggiata", None);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let session = catalog(&data_dir).await.session(1).await.unwrap().unwrap();
+    let warnings = session.warnings.unwrap_or_default();
+    assert!(warnings.contains("damaged between 00:00:0"), "{warnings}");
+    let kept = session.duration_ms.unwrap() as f64 / 1000.0;
+    assert!((kept - 12.0).abs() <= 1.0, "the rest is intact: {kept} s");
+}
+
+#[tokio::test]
+async fn unreadable_inputs_are_refused_with_the_reason() {
+    let root = scratch("refused");
+    // A text file renamed .wmv.
+    let text = root.join("verbale.wmv");
+    std::fs::write(
+        &text,
+        "Verbale della seduta del consiglio comunale\n".repeat(200),
+    )
+    .unwrap();
+    // An AVI whose codec nobody can decode (its FourCC overwritten).
+    let avi = root.join("codec sconosciuto.avi");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=176x144:rate=25",
+        "-t",
+        "2",
+        "-c:v",
+        "mpeg4",
+        "-vtag",
+        "XVID",
+        avi.to_str().unwrap(),
+    ]);
+    let mut bytes = std::fs::read(&avi).unwrap();
+    for tag in [b"XVID", b"xvid", b"FMP4"] {
+        while let Some(at) = bytes.windows(4).position(|w| w == tag) {
+            bytes[at..at + 4].copy_from_slice(b"QQ7Z");
+        }
+    }
+    std::fs::write(&avi, &bytes).unwrap();
+    // A QuickTime file with its index at the end, cut before the index arrived.
+    let mov = root.join("intervista.mov");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=176x144:rate=25",
+        "-t",
+        "4",
+        "-c:v",
+        "libx264",
+        mov.to_str().unwrap(),
+    ]);
+    truncate(&mov, 0.4);
+
+    let data_dir = root.join("data");
+    for (file, problem) in [
+        (&text, "not a recording"),
+        (&avi, "unsupported format"),
+        (&mov, "truncated"),
+    ] {
+        let out = crate::helpers::ingest(&data_dir, file, "Seduta", None);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{} was accepted", file.display());
+        assert!(stderr.contains(&file.display().to_string()), "{stderr}");
+        assert!(
+            stderr.contains(problem),
+            "{}: says {problem:?}: {stderr}",
+            file.display()
+        );
+    }
+    assert!(catalog(&data_dir)
+        .await
+        .all_session_ids()
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+#[tokio::test]
+async fn the_same_recording_twice_creates_nothing_new() {
+    let root = scratch("twice");
+    let source = root.join("seduta.flv");
+    crate::helpers::make_flv(&source);
+    let copy = root.join("seduta (copia).flv");
+    std::fs::copy(&source, &copy).unwrap();
+    let data_dir = root.join("data");
+    let first = crate::helpers::ingest(&data_dir, &source, "Seduta", None);
+    assert!(first.status.success());
+    let again = crate::helpers::ingest(&data_dir, &copy, "Seduta di nuovo", None);
+    assert!(again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already in the archive as session 1"));
+    let catalog = catalog(&data_dir).await;
+    assert_eq!(catalog.all_session_ids().await.unwrap(), vec![1]);
+    assert_eq!(
+        crate::helpers::files_under(&data_dir.join("originals")).len(),
+        1
+    );
+    // The original is byte for byte what was given.
+    let stored = &crate::helpers::files_under(&data_dir.join("originals"))[0];
+    assert_eq!(
+        std::fs::read(stored).unwrap(),
+        std::fs::read(&source).unwrap()
+    );
+}
