@@ -146,6 +146,7 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| "info,sqlx=warn,tantivy=warn,actix_server=warn".into()),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -323,6 +324,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             if let Some(gain) = plan.loudness_gain_db {
                 eprintln!("  loudness gain {gain:+.1} dB");
+            }
+            if plan.copy_audio {
+                eprintln!("  the source's AAC copied into the video rungs");
             }
             let inputs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
             let args = ingest::plan::ffmpeg_args(&plan, &inputs, &output);

@@ -150,7 +150,9 @@ async fn transcode_and_publish(
         probes.push(probe);
         sources.push(source);
     }
+    let started = std::time::Instant::now();
     let plan = plan_for(config, &sources, &probes).await?;
+    let planned = started.elapsed();
     let timeout = config.transcode_timeout(plan.source_duration_s);
 
     let out_err = |path: &Path| {
@@ -177,6 +179,7 @@ async fn transcode_and_publish(
     ));
     let inputs: Vec<&Path> = sources.iter().map(PathBuf::as_path).collect();
     let args = plan::ffmpeg_args(&plan, &inputs, staging);
+    let transcode_started = std::time::Instant::now();
     let ran = transcode::run_ffmpeg(
         config.ffmpeg.clone(),
         args,
@@ -190,6 +193,7 @@ async fn transcode_and_publish(
     )
     .await;
     let _ = heartbeat.await;
+    let transcoded = transcode_started.elapsed();
     if lost.load(Ordering::Acquire) {
         return Err(JobError::LeaseLost);
     }
@@ -200,6 +204,9 @@ async fn transcode_and_publish(
         Err(e) => return Err(JobError::Transcode(e)),
     };
 
+    if !logged_errors.is_empty() {
+        tracing::warn!("job {job_id}: ffmpeg reported errors: {logged_errors:?}");
+    }
     let checked = check_output(staging, &plan).await?;
     let cut_short = probes.iter().any(|p| !p.duration_declared);
     let judged = judge_duration(
@@ -212,17 +219,26 @@ async fn transcode_and_publish(
     )
     .await?;
     warnings.extend(judged);
-    check_audio(config, staging, &plan, &checked).await?;
-    write_master(staging, &plan, &checked).await?;
-    let thumbnails_vtt = write_thumbnails(config, staging, &plan, checked.duration_s).await?;
-    make_poster(archive, &sources[0], &plan, staging, checked.duration_s).await?;
-    let mp4 = make_download_mp4(archive, staging, &checked.variants[0].uri).await?;
-    let audio_file = match &plan.rungs[..] {
-        [top, ..] if plan.has_audio => {
-            Some(make_audio_download(archive, staging, &format!("{}/index.m3u8", top.name)).await?)
+    // The finishing steps are independent small ffmpeg runs: run them side by side.
+    let audio_download = async {
+        match &plan.rungs[..] {
+            [top, ..] if plan.has_audio => {
+                let playlist = format!("{}/index.m3u8", top.name);
+                make_audio_download(archive, staging, &playlist)
+                    .await
+                    .map(Some)
+            }
+            _ => Ok(None),
         }
-        _ => None,
     };
+    let ((), (), thumbnails_vtt, (), mp4, audio_file) = tokio::try_join!(
+        check_audio(config, staging, &plan, &checked),
+        write_master(staging, &plan, &checked),
+        write_thumbnails(config, staging, &plan, checked.duration_s),
+        make_poster(archive, &sources[0], &plan, staging, checked.duration_s),
+        make_download_mp4(archive, staging, &checked.variants[0].uri),
+        audio_download,
+    )?;
 
     // Publish: one rename makes the whole version visible, then the catalog points at it.
     let version = archive.catalog.next_media_version(session_id).await?;
@@ -291,6 +307,15 @@ async fn transcode_and_publish(
         let _ = tokio::fs::remove_dir_all(&target).await;
         return Err(e.into());
     }
+    tracing::info!(
+        "job {job_id}: {:.1} s of source in {:.2} s: planning {:.2} s, transcode {:.2} s, \
+         checks and finishing {:.2} s",
+        plan.source_duration_s,
+        started.elapsed().as_secs_f64(),
+        planned.as_secs_f64(),
+        transcoded.as_secs_f64(),
+        (started.elapsed() - planned - transcoded).as_secs_f64(),
+    );
     Ok(Published {
         session_id,
         version,
@@ -317,28 +342,36 @@ pub async fn plan_for(
             }
             .into(),
         })?;
-    let keyframes = match (probes, sources) {
-        ([p], [source]) if p.video.as_ref().is_some_and(|v| v.codec == "h264") => {
-            let v = p.video.as_ref().map_or(0, |v| v.index);
-            probe::keyframe_times(&config.ffprobe, source, v).await?
+    // The two measurements read the source independently: side by side.
+    let keyframes = async {
+        match (probes, sources) {
+            ([p], [source]) if p.video.as_ref().is_some_and(|v| v.codec == "h264") => {
+                let v = p.video.as_ref().map_or(0, |v| v.index);
+                probe::keyframe_times(&config.ffprobe, source, v).await
+            }
+            _ => Ok(Vec::new()),
         }
-        _ => Vec::new(),
     };
-    let mut plan = plan::plan(probes, &keyframes, profile);
-    let timeout = config.transcode_timeout(plan.source_duration_s);
-    if plan.audio.normalize_loudness && plan.has_audio {
+    let total_s: f64 = probes.iter().map(|p| p.duration_s).sum();
+    let loudness = async {
+        if !profile.audio.normalize_loudness {
+            return Ok(None);
+        }
+        let timeout = config.transcode_timeout(total_s);
         let mut measured = Vec::new();
-        for (part, source) in plan.parts.iter().zip(sources) {
-            if let Some(a) = part.audio_stream {
-                let lufs = analyse::integrated_loudness(&config.ffmpeg, source, a, timeout)
+        for (p, source) in probes.iter().zip(sources) {
+            if let Some(a) = &p.audio {
+                let lufs = analyse::integrated_loudness(&config.ffmpeg, source, a.index, timeout)
                     .await
                     .map_err(JobError::Transcode)?;
-                measured.push((lufs, part.duration_s));
+                measured.push((lufs, p.duration_s));
             }
         }
-        plan.loudness_gain_db =
-            plan::loudness_gain(&plan.audio, analyse::combine_loudness(&measured));
-    }
+        Ok::<_, JobError>(analyse::combine_loudness(&measured))
+    };
+    let (keyframes, lufs) = tokio::join!(keyframes, loudness);
+    let mut plan = plan::plan(probes, &keyframes?, profile);
+    plan.apply_loudness(lufs?);
     Ok(plan)
 }
 

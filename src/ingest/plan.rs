@@ -256,6 +256,11 @@ pub struct Plan {
     pub audio: AudioSettings,
     /// Gain applied to every audio output, from the loudness measured before the run.
     pub loudness_gain_db: Option<f64>,
+    /// The source's audio is AAC-LC as the profile wants it (rate, channels, aligned with
+    /// the video): it may be copied into the video variants if it needs no gain.
+    pub audio_copyable: bool,
+    /// The source's AAC is copied into the video variants (see `apply_loudness`).
+    pub copy_audio: bool,
     pub segment_seconds: u32,
     pub keyframe_seconds: u32,
     pub preset: String,
@@ -265,6 +270,14 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// Sets the loudness gain from the measured integrated loudness (None: not measured
+    /// or silence); audio that needs no gain and is already AAC as wanted is copied.
+    pub fn apply_loudness(&mut self, integrated_lufs: Option<f64>) {
+        self.loudness_gain_db = loudness_gain(&self.audio, integrated_lufs);
+        self.copy_audio =
+            self.audio_copyable && self.loudness_gain_db.is_none() && !self.rungs.is_empty();
+    }
+
     pub fn is_audio_only(&self) -> bool {
         self.rungs.is_empty()
     }
@@ -371,6 +384,18 @@ pub fn plan(parts: &[Probe], keyframes: &[f64], profile: &Profile) -> Plan {
         }
     }
     let has_audio = parts.iter().any(|p| p.audio.is_some());
+    let audio_copyable = match parts {
+        [p] => p.audio.as_ref().is_some_and(|a| {
+            a.codec == "aac"
+                && a.profile.as_deref() == Some("LC")
+                && a.channels == profile.audio.channels
+                && a.sample_rate == Some(profile.audio.sample_rate)
+                && p.video
+                    .as_ref()
+                    .is_some_and(|v| (a.start_time - v.start_time).abs() < 0.1)
+        }),
+        _ => false,
+    };
     let audio_rungs = if has_audio {
         profile
             .audio_rungs
@@ -417,6 +442,8 @@ pub fn plan(parts: &[Probe], keyframes: &[f64], profile: &Profile) -> Plan {
         has_audio,
         audio: profile.audio.clone(),
         loudness_gain_db: None,
+        audio_copyable,
+        copy_audio: false,
         segment_seconds: profile.segment_seconds,
         keyframe_seconds: profile.keyframe_seconds,
         preset: profile.preset.clone(),
@@ -426,14 +453,16 @@ pub fn plan(parts: &[Probe], keyframes: &[f64], profile: &Profile) -> Plan {
 }
 
 /// The gain that brings speech measured at `integrated_lufs` to the profile's target;
-/// none for silence (nothing to normalise), at most ±20 dB.
+/// none for silence (nothing to normalise) or within ±1 LU of the target (EBU R128's
+/// tolerance), at most ±20 dB.
 pub fn loudness_gain(audio: &AudioSettings, integrated_lufs: Option<f64>) -> Option<f64> {
     if !audio.normalize_loudness {
         return None;
     }
     let measured = integrated_lufs.filter(|l| l.is_finite() && *l > -60.0)?;
     let gain = (audio.target_lufs - measured).clamp(-20.0, 20.0);
-    Some((gain * 10.0).round() / 10.0)
+    let gain = (gain * 10.0).round() / 10.0;
+    (gain.abs() > 1.0).then_some(gain)
 }
 
 /// Nearest even number, at least 2 (H.264 4:2:0 needs even sizes).
@@ -546,8 +575,9 @@ pub fn ffmpeg_args(plan: &Plan, inputs: &[&Path], out_dir: &Path) -> Vec<String>
 
     // Audio: one chain (aligned to the video's start, stereo 48 kHz, loudness gain),
     // split once per variant that carries audio.
+    let muxed_from_filter = if plan.copy_audio { 0 } else { plan.rungs.len() };
     let audio_outputs = if plan.has_audio {
-        plan.rungs.len() + plan.audio_rungs.len()
+        muxed_from_filter + plan.audio_rungs.len()
     } else {
         0
     };
@@ -636,20 +666,30 @@ pub fn ffmpeg_args(plan: &Plan, inputs: &[&Path], out_dir: &Path) -> Vec<String>
                 r.h264_level.clone(),
             ]);
         }
-        if audio_outputs > 0 {
+        if plan.has_audio && plan.copy_audio {
+            let idx = plan.parts[0].audio_stream.unwrap_or(0);
+            args.extend([
+                "-map".into(),
+                format!("0:{idx}"),
+                format!("-c:a:{i}"),
+                "copy".into(),
+            ]);
+            stream_map.push(format!("v:{i},a:{i},name:{}", r.name));
+        } else if audio_outputs > 0 {
             args.extend(["-map".into(), format!("[a{audio_index}]")]);
-            audio_codec(&mut args, audio_index, a.bitrate_kbps);
-            stream_map.push(format!("v:{i},a:{audio_index},name:{}", r.name));
+            audio_codec(&mut args, i, a.bitrate_kbps);
+            stream_map.push(format!("v:{i},a:{i},name:{}", r.name));
             audio_index += 1;
         } else {
             stream_map.push(format!("v:{i},name:{}", r.name));
         }
     }
     if audio_outputs > 0 {
-        for r in &plan.audio_rungs {
+        // Output audio streams are numbered in map order: after one per video rung.
+        for (out_index, r) in (plan.rungs.len()..).zip(&plan.audio_rungs) {
             args.extend(["-map".into(), format!("[a{audio_index}]")]);
-            audio_codec(&mut args, audio_index, r.bitrate_kbps);
-            stream_map.push(format!("a:{audio_index},name:{}", r.name));
+            audio_codec(&mut args, out_index, r.bitrate_kbps);
+            stream_map.push(format!("a:{out_index},name:{}", r.name));
             audio_index += 1;
         }
     }
@@ -1028,6 +1068,11 @@ mod tests {
         assert_eq!(loudness_gain(&sd.audio, Some(-10.0)), Some(-13.0));
         assert_eq!(loudness_gain(&sd.audio, Some(-70.0)), None, "silence");
         assert_eq!(loudness_gain(&sd.audio, Some(-55.0)), Some(20.0), "bounded");
+        assert_eq!(
+            loudness_gain(&sd.audio, Some(-22.2)),
+            None,
+            "within tolerance"
+        );
         let mut p = plan(&[fixture("flv1_mp3.json")], &[], &sd);
         p.loudness_gain_db = Some(8.5);
         let args = ffmpeg_args(&p, &[Path::new("in.flv")], Path::new("/out"));
@@ -1040,6 +1085,40 @@ mod tests {
             graph.contains("aresample=48000:async=1:first_pts=0"),
             "{graph}"
         );
+    }
+
+    #[test]
+    fn aac_at_the_target_loudness_is_copied_otherwise_reencoded() {
+        let mut src = h264_source();
+        let a = src.audio.as_mut().unwrap();
+        a.codec = "aac".into();
+        a.profile = Some("LC".into());
+        a.channels = 2;
+        a.sample_rate = Some(48000);
+        let keyframes = [0.0, 2.0, 4.0];
+        let mut p = plan(&[src.clone()], &keyframes, &profile("sd"));
+        assert!(p.audio_copyable);
+        p.apply_loudness(Some(-23.6));
+        assert!(p.copy_audio && p.loudness_gain_db.is_none());
+        let args = ffmpeg_args(&p, &[Path::new("in.mp4")], Path::new("/out"));
+        assert_eq!(arg_after(&args, "-c:a:0"), "copy");
+        assert_eq!(
+            arg_after(&args, "-c:a:1"),
+            "aac",
+            "the audio-only rung is encoded"
+        );
+        assert_eq!(
+            arg_after(&args, "-var_stream_map"),
+            "v:0,a:0,name:240p a:1,name:audio-64k"
+        );
+        let graph = arg_after(&args, "-filter_complex");
+        assert!(graph.contains("asplit=1[a0]"), "{graph}");
+        // Too quiet: the gain needs a re-encode.
+        p.apply_loudness(Some(-30.0));
+        assert!(!p.copy_audio && p.loudness_gain_db == Some(7.0));
+        // 44.1 kHz is not what the profile wants.
+        src.audio.as_mut().unwrap().sample_rate = Some(44100);
+        assert!(!plan(&[src], &keyframes, &profile("sd")).audio_copyable);
     }
 
     #[test]

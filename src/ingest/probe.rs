@@ -58,6 +58,7 @@ pub struct StreamJson {
     pub avg_frame_rate: Option<String>,
     pub channels: Option<u32>,
     pub duration: Option<String>,
+    pub start_time: Option<String>,
     pub disposition: Option<Disposition>,
 }
 
@@ -92,6 +93,7 @@ pub struct VideoInfo {
     pub interlaced: bool,
     pub fps: Option<f64>,
     pub pix_fmt: Option<String>,
+    pub start_time: f64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -101,6 +103,8 @@ pub struct AudioInfo {
     pub profile: Option<String>,
     pub channels: u32,
     pub sample_rate: Option<u32>,
+    /// Seconds from the start of the file to the first sample.
+    pub start_time: f64,
 }
 
 impl VideoInfo {
@@ -286,6 +290,7 @@ pub fn parse(json: &str) -> Result<Probe, ProbeError> {
                 .filter(|(_, d)| *d > 0)
                 .map(|(n, d)| n as f64 / d as f64),
             pix_fmt: s.pix_fmt.clone(),
+            start_time: start_time(s),
         });
     let audio = raw
         .streams
@@ -297,6 +302,7 @@ pub fn parse(json: &str) -> Result<Probe, ProbeError> {
             profile: s.profile.clone(),
             channels: s.channels.unwrap_or(2),
             sample_rate: s.sample_rate.as_deref().and_then(|r| r.parse().ok()),
+            start_time: start_time(s),
         });
     if video.is_none() && audio.is_none() {
         return Err(ProbeError::NoStreams);
@@ -338,6 +344,14 @@ pub fn parse(json: &str) -> Result<Probe, ProbeError> {
         video,
         audio,
     })
+}
+
+fn start_time(s: &StreamJson) -> f64 {
+    s.start_time
+        .as_deref()
+        .and_then(|t| t.parse::<f64>().ok())
+        .filter(|t| t.is_finite())
+        .unwrap_or(0.0)
 }
 
 fn parse_ratio(text: &str, sep: char) -> Option<(u32, u32)> {

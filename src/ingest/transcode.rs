@@ -105,6 +105,7 @@ fn run_blocking(
     };
 
     let mut errors: Vec<String> = Vec::new();
+    let mut sidecar: Vec<String> = Vec::new();
     for event in events {
         match event {
             FfmpegEvent::Progress(p) => on_progress(Progress {
@@ -112,12 +113,12 @@ fn run_blocking(
                 total_s,
                 speed: (p.speed > 0.0).then_some(p.speed as f64),
             }),
-            FfmpegEvent::Log(LogLevel::Error | LogLevel::Fatal, line)
-            | FfmpegEvent::Error(line)
-                if errors.len() < 20 =>
-            {
+            FfmpegEvent::Log(LogLevel::Error | LogLevel::Fatal, line) if errors.len() < 20 => {
                 errors.push(line);
             }
+            // ffmpeg-sidecar's own complaints (lines it could not parse, such as the
+            // stream list of a run with several outputs): kept for a failure message only.
+            FfmpegEvent::Error(line) if sidecar.len() < 5 => sidecar.push(line),
             _ => {}
         }
     }
@@ -148,7 +149,15 @@ fn run_blocking(
         return Err(ProcessError::Failed {
             program,
             status: status.to_string(),
-            stderr: tail(&errors.join("\n"), 600),
+            stderr: tail(
+                &errors
+                    .iter()
+                    .chain(&sidecar)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+                600,
+            ),
         });
     }
     Ok(errors)

@@ -562,3 +562,61 @@ async fn the_same_recording_twice_creates_nothing_new() {
         std::fs::read(&source).unwrap()
     );
 }
+
+/// Integrated loudness (LUFS) of a file's audio, measured by ffmpeg's ebur128 filter.
+fn loudness(input: &Path) -> f64 {
+    let out = Command::new("ffmpeg")
+        .args(["-hide_banner", "-nostats", "-i"])
+        .arg(input)
+        .args([
+            "-map",
+            "0:a:0",
+            "-af",
+            "ebur128=framelog=verbose",
+            "-f",
+            "null",
+            "-",
+        ])
+        .output()
+        .unwrap();
+    aula::ingest::analyse::parse_integrated_loudness(&String::from_utf8_lossy(&out.stderr))
+        .expect("a loudness measurement")
+}
+
+#[tokio::test]
+async fn speech_is_brought_to_the_ebu_r128_level() {
+    let root = scratch("loudness");
+    let data_dir = root.join("data");
+    // A recording made far too loud, and one far too quiet.
+    for (n, volume) in [(1, "8dB"), (2, "-18dB")] {
+        let source = root.join(format!("seduta {n}.mp3"));
+        ffmpeg(&[
+            "-f",
+            "lavfi",
+            "-i",
+            "anoisesrc=color=pink:sample_rate=44100:amplitude=0.3",
+            "-t",
+            "6",
+            "-af",
+            &format!("volume={volume}"),
+            "-c:a",
+            "libmp3lame",
+            source.to_str().unwrap(),
+        ]);
+        let before = loudness(&source);
+        let out = crate::helpers::ingest(&data_dir, &source, &format!("Seduta {n}"), None);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let media = data_dir.join(format!("media/{n}/1"));
+        for rung in ["audio-128k", "audio-64k"] {
+            let after = loudness(&media.join(rung).join("index.m3u8"));
+            assert!(
+                (after + 23.0).abs() <= 1.5,
+                "{rung}: {before:.1} LUFS became {after:.1}"
+            );
+        }
+    }
+}
