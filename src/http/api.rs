@@ -23,6 +23,14 @@ pub struct MediaJson {
     pub master_playlist: Option<String>,
     pub mp4: Option<String>,
     pub poster: Option<String>,
+    /// The audio-only HLS rung (a slow link).
+    pub audio_playlist: Option<String>,
+    /// The sound alone, as an M4A download.
+    pub audio: Option<String>,
+    /// WebVTT map of the seek thumbnails.
+    pub thumbnails: Option<String>,
+    /// What ingest noticed about the source (truncated, damaged between …), one per line.
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -66,6 +74,15 @@ impl From<SessionRow> for SessionJson {
                 master_playlist: url(&s.master_playlist),
                 mp4: url(&s.mp4_file),
                 poster: url(&s.poster_file),
+                audio_playlist: url(&s.audio_playlist),
+                audio: url(&s.audio_file),
+                thumbnails: url(&s.thumbnails_vtt),
+                warnings: s
+                    .warnings
+                    .as_deref()
+                    .filter(|_| s.state == "published")
+                    .map(|w| w.lines().map(str::to_string).collect())
+                    .unwrap_or_default(),
             },
             body: BodyJson {
                 id: s.body_id,

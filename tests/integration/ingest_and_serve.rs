@@ -87,6 +87,35 @@ async fn flv_becomes_hls_that_serves_ranges_and_keeps_its_duration() {
         "image/jpeg"
     );
 
+    // The audio-only rung, the sound alone and the seek thumbnails.
+    let media = &session["media"];
+    let audio_playlist = media["audio_playlist"].as_str().unwrap();
+    assert_eq!(app.get(audio_playlist).await.status(), 200);
+    let audio = app.get(media["audio"].as_str().unwrap()).await;
+    assert_eq!(audio.status(), 200);
+    let audio_type = audio.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(audio_type.starts_with("audio/"), "{audio_type}");
+    let thumbnails = media["thumbnails"].as_str().unwrap();
+    let vtt = app.get(thumbnails).await.text().await.unwrap();
+    assert!(vtt.starts_with("WEBVTT"), "{vtt}");
+    let sprite = vtt
+        .lines()
+        .find(|l| l.contains("#xywh="))
+        .and_then(|l| l.split('#').next())
+        .unwrap();
+    let sprite_url = format!("{}/{sprite}", thumbnails.rsplit_once('/').unwrap().0);
+    let sprite = app.get(&sprite_url).await;
+    assert_eq!(sprite.status(), 200, "{sprite_url}");
+    assert_eq!(sprite.headers()["content-type"], "image/jpeg");
+    assert_eq!(
+        media["warnings"].as_array().unwrap().len(),
+        0,
+        "a clean source"
+    );
+
     // The pages list it and play it.
     let home = app.get("/").await.text().await.unwrap();
     assert!(home.contains(archive.title), "home page lists the session");
