@@ -11,6 +11,7 @@ pub mod demo;
 pub mod documents;
 pub mod http;
 pub mod ingest;
+pub mod legacy;
 pub mod process;
 pub mod search;
 

@@ -111,6 +111,11 @@ enum Command {
         #[arg(long, default_value = "out")]
         output: PathBuf,
     },
+    /// The old portal's addresses: import where they lead now, see which still lead nowhere.
+    Legacy {
+        #[command(subcommand)]
+        action: LegacyAction,
+    },
     /// Manage admin API tokens.
     Token {
         #[command(subcommand)]
@@ -126,6 +131,24 @@ enum Command {
         /// Ingest only; do not start the server.
         #[arg(long)]
         no_serve: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum LegacyAction {
+    /// Import a list "old URL → new URL" (one per line; the new URL may be 410 for a
+    /// withdrawn item). Nothing is imported unless every line is good; importing the same
+    /// list again changes nothing.
+    Import {
+        file: PathBuf,
+        /// Check the list and say what would change, without changing anything.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// The most requested old addresses that still have no mapping.
+    Report {
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
     },
 }
 
@@ -336,6 +359,81 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .collect();
             println!("{}", quoted.join(" "));
             Ok(())
+        }
+        Command::Legacy { action } => {
+            let archive = Archive::open(config).await?;
+            match action {
+                LegacyAction::Import { file, dry_run } => {
+                    let text = std::fs::read_to_string(&file)
+                        .with_context(|| format!("reading {}", file.display()))?;
+                    let mappings = match aula::legacy::parse_list(&text) {
+                        Ok(m) => m,
+                        Err(errors) => {
+                            for e in &errors {
+                                eprintln!("{}: {e}", file.display());
+                            }
+                            bail!(
+                                "{}: {} bad line(s); nothing imported",
+                                file.display(),
+                                errors.len()
+                            );
+                        }
+                    };
+                    let links: Vec<(String, Option<String>)> = mappings
+                        .iter()
+                        .filter_map(|m| {
+                            let key = aula::legacy::key(m.old())?;
+                            Some(match m {
+                                aula::legacy::Mapping::Moved { new, .. } => {
+                                    (key, Some(new.clone()))
+                                }
+                                aula::legacy::Mapping::Gone { .. } => (key, None),
+                            })
+                        })
+                        .collect();
+                    if dry_run {
+                        let mut new = 0;
+                        for (key, _) in &links {
+                            if archive.catalog.legacy_target(key).await?.is_none() {
+                                new += 1;
+                            }
+                        }
+                        println!(
+                            "{} mappings read; {new} would be added (dry run: nothing changed)",
+                            links.len()
+                        );
+                        return Ok(());
+                    }
+                    match archive.catalog.add_legacy_links(&links).await? {
+                        Ok((added, unchanged)) => {
+                            println!("{added} mappings added, {unchanged} already there");
+                            Ok(())
+                        }
+                        Err(conflicts) => {
+                            for c in &conflicts {
+                                eprintln!("{}: {c}", file.display());
+                            }
+                            bail!(
+                                "{} address(es) already lead elsewhere; nothing imported",
+                                conflicts.len()
+                            )
+                        }
+                    }
+                }
+                LegacyAction::Report { limit } => {
+                    let rows = archive.catalog.unmapped_report(limit).await?;
+                    if rows.is_empty() {
+                        eprintln!("no unknown address has been requested");
+                    }
+                    for r in rows {
+                        let last = chrono::DateTime::from_timestamp(r.last_seen, 0)
+                            .map(|d| d.format("%Y-%m-%d %H:%M").to_string())
+                            .unwrap_or_default();
+                        println!("{:>7}  {last}  {}", r.hits, r.path);
+                    }
+                    Ok(())
+                }
+            }
         }
         Command::Token {
             action: TokenAction::Create { name },

@@ -156,7 +156,7 @@ fn routes(state: &web::Data<AppState>) -> impl FnOnce(&mut web::ServiceConfig) +
         .route("/sedute/{id}/capitoli.vtt", web::get().to(pages::chapters))
         .route("/documenti/{id}", web::get().to(pages::document))
         .route("/cerca", web::get().to(pages::search))
-        .default_service(web::to(pages::not_found));
+        .default_service(web::to(pages::fallback));
     }
 }
 

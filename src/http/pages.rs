@@ -364,3 +364,47 @@ mod tests {
         assert_eq!(italian_date("2009-03-12"), "12 marzo 2009");
     }
 }
+
+/// Every address no route takes: an old portal URL that was mapped answers 301 to its new
+/// page (or 410 if withdrawn); anything else is counted for `aula legacy report` and
+/// answers the friendly 404.
+pub async fn fallback(req: actix_web::HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let method = req.method();
+    if method != actix_web::http::Method::GET && method != actix_web::http::Method::HEAD {
+        return not_found().await;
+    }
+    let uri = req.uri();
+    let address = uri
+        .path_and_query()
+        .map(|pq| pq.as_str())
+        .unwrap_or_else(|| uri.path());
+    // Over-long addresses are not worth remembering (nor a way to fill the catalog).
+    let Some(key) = crate::legacy::key(address).filter(|k| k.len() <= 1024) else {
+        return not_found().await;
+    };
+    let catalog = &state.archive.catalog;
+    match catalog.legacy_target(&key).await {
+        Ok(Some(crate::catalog::LegacyTarget::Moved(to))) => HttpResponse::MovedPermanently()
+            .insert_header((actix_web::http::header::LOCATION, to))
+            .insert_header((
+                actix_web::http::header::CACHE_CONTROL,
+                "public, max-age=86400",
+            ))
+            .finish(),
+        Ok(Some(crate::catalog::LegacyTarget::Gone)) => html(StatusCode::GONE, GonePage),
+        Ok(None) => {
+            if let Err(e) = catalog.count_unmapped(&key).await {
+                tracing::warn!("cannot count the unknown address {key}: {e}");
+            }
+            not_found().await
+        }
+        Err(e) => {
+            tracing::error!("legacy lookup of {key}: {e}");
+            not_found().await
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "gone.html")]
+struct GonePage;

@@ -7,6 +7,7 @@ mod formats;
 mod helpers;
 mod ingest_and_serve;
 mod jobs;
+mod legacy;
 mod pipeline;
 mod search;
 mod serving;
