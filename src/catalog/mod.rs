@@ -111,7 +111,7 @@ pub struct SearchSource {
 
 const JOB_COLUMNS: &str =
     "id, kind, session_id, payload, state, attempts, max_attempts, run_after, \
-     lease_owner, progress, speed, eta_seconds, error, created_at, updated_at";
+     lease_owner, lease_expires_at, progress, speed, eta_seconds, error, created_at, updated_at";
 
 /// What a running job reports.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -709,6 +709,16 @@ impl Catalog {
         .await?)
     }
 
+    /// The latest job of a session.
+    pub async fn job_for_session(&self, session_id: i64) -> Result<Option<JobRow>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {JOB_COLUMNS} FROM jobs WHERE session_id = ? ORDER BY id DESC LIMIT 1"
+        ))
+        .bind(session_id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
     /// Number of jobs in each state.
     pub async fn job_counts(&self) -> Result<Vec<(String, i64)>> {
         Ok(
@@ -810,42 +820,56 @@ impl Catalog {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Marks a job done (`error` None) or failed for good.
-    pub async fn finish_job(&self, id: i64, error: Option<&str>) -> Result<()> {
+    /// Marks a job done (`error` None) or failed for good — only while `owner` holds it
+    /// (a worker whose lease was taken over must not overwrite the new holder's work).
+    pub async fn finish_job(&self, id: i64, owner: &str, error: Option<&str>) -> Result<bool> {
         let state = if error.is_some() { "failed" } else { "done" };
-        sqlx::query(
+        let done = sqlx::query(
             "UPDATE jobs SET state = ?, error = ?, progress = CASE WHEN ? = 'done' THEN 100 ELSE progress END, \
-             lease_owner = NULL, lease_expires_at = NULL, updated_at = ? WHERE id = ?",
+             lease_owner = NULL, lease_expires_at = NULL, updated_at = ? \
+             WHERE id = ? AND lease_owner IS ?",
         )
         .bind(state)
         .bind(error)
         .bind(state)
         .bind(now())
         .bind(id)
+        .bind(owner)
         .execute(&self.pool)
         .await?;
-        Ok(())
+        Ok(done.rows_affected() == 1)
     }
 
     /// A failed attempt that may succeed later: queued again after `delay_seconds`, with
-    /// the reason kept. Returns false (and fails the job) when no attempt is left.
-    pub async fn retry_job(&self, id: i64, reason: &str, delay_seconds: i64) -> Result<bool> {
+    /// the reason kept. Some(true): queued again; Some(false): no attempt left, failed for
+    /// good; None: `owner` no longer holds the job.
+    pub async fn retry_job(
+        &self,
+        id: i64,
+        owner: &str,
+        reason: &str,
+        delay_seconds: i64,
+    ) -> Result<Option<bool>> {
         let now = now();
         let queued = sqlx::query(
             "UPDATE jobs SET state = 'queued', error = ?, run_after = ?, lease_owner = NULL, \
-             lease_expires_at = NULL, updated_at = ? WHERE id = ? AND attempts < max_attempts",
+             lease_expires_at = NULL, updated_at = ? \
+             WHERE id = ? AND attempts < max_attempts AND lease_owner IS ?",
         )
         .bind(reason)
         .bind(now + delay_seconds)
         .bind(now)
         .bind(id)
+        .bind(owner)
         .execute(&self.pool)
         .await?;
         if queued.rows_affected() == 1 {
-            return Ok(true);
+            return Ok(Some(true));
         }
-        self.finish_job(id, Some(reason)).await?;
-        Ok(false)
+        Ok(self
+            .finish_job(id, owner, Some(reason))
+            .await?
+            .then_some(false))
     }
 
     /// Gives a running job back untouched (the worker is shutting down): queued again at

@@ -205,6 +205,7 @@ pub struct JobRow {
     pub max_attempts: i64,
     pub run_after: i64,
     pub lease_owner: Option<String>,
+    pub lease_expires_at: Option<i64>,
     pub progress: Option<f64>,
     pub speed: Option<f64>,
     pub eta_seconds: Option<i64>,

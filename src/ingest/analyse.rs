@@ -88,9 +88,18 @@ pub async fn decode_check(
         args.extend(["-map".into(), format!("0:{s}").into()]);
     }
     args.extend(
-        ["-flush_packets", "1", "-f", "framecrc", "pipe:2"]
-            .iter()
-            .map(Into::into),
+        // Never give up on a badly damaged file: its good parts are what is measured.
+        [
+            "-max_error_rate",
+            "1",
+            "-flush_packets",
+            "1",
+            "-f",
+            "framecrc",
+            "pipe:2",
+        ]
+        .iter()
+        .map(Into::into),
     );
     // A decode error is not a failure here: it is what we are looking for.
     let stderr = match process::run(ffmpeg, &args, timeout).await {

@@ -98,24 +98,89 @@ pub async fn run(
     runner: &Runner,
     on_progress: impl Fn(Progress) + Send + Sync + 'static,
 ) -> Result<Published, JobError> {
-    // One staging directory per job: a rerun after a crash starts from an empty one.
-    let staging = archive.config.staging_dir().join(format!("job-{job_id}"));
-    let result =
-        transcode_and_publish(archive, job_id, session_id, &staging, runner, on_progress).await;
-    if !matches!(result, Err(JobError::LeaseLost)) {
-        let _ = tokio::fs::remove_dir_all(&staging).await;
+    // One staging directory per claim; what earlier attempts of this job left (a worker
+    // killed mid-run) is removed first.
+    let staging_root = archive.config.staging_dir();
+    let mine = format!("job-{job_id}-{}", sanitize(&runner.owner));
+    if let Ok(mut entries) = tokio::fs::read_dir(&staging_root).await {
+        while let Ok(Some(e)) = entries.next_entry().await {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with(&format!("job-{job_id}-")) && name != mine {
+                let _ = tokio::fs::remove_dir_all(e.path()).await;
+            }
+        }
     }
+    let staging = staging_root.join(mine);
+    // The lease is renewed for the whole job (planning and finishing read whole files
+    // too), with ffmpeg's latest progress; losing it stops ffmpeg and the job.
+    let (tx, rx) = tokio::sync::watch::channel(None::<Progress>);
+    let lost = Arc::new(AtomicBool::new(false));
+    let heartbeat = tokio::spawn(heartbeat(
+        archive.catalog.clone(),
+        job_id,
+        runner.owner.clone(),
+        archive.config.job_lease_seconds,
+        rx,
+        Arc::clone(&lost),
+        Arc::clone(&runner.cancel),
+    ));
+    let ctx = Ctx {
+        job_id,
+        session_id,
+        staging: &staging,
+        runner,
+        lost: &lost,
+    };
+    let result = transcode_and_publish(archive, &ctx, tx, on_progress).await;
+    heartbeat.abort();
+    let result = match result {
+        Err(_) if lost.load(Ordering::Acquire) => Err(JobError::LeaseLost),
+        other => other,
+    };
+    let _ = tokio::fs::remove_dir_all(&staging).await;
     result
+}
+
+/// A worker name as a directory name.
+fn sanitize(owner: &str) -> String {
+    owner
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+struct Ctx<'a> {
+    job_id: i64,
+    session_id: i64,
+    staging: &'a Path,
+    runner: &'a Runner,
+    lost: &'a AtomicBool,
+}
+
+impl Ctx<'_> {
+    fn still_mine(&self) -> Result<(), JobError> {
+        if self.lost.load(Ordering::Acquire) {
+            Err(JobError::LeaseLost)
+        } else {
+            Ok(())
+        }
+    }
 }
 
 async fn transcode_and_publish(
     archive: &Archive,
-    job_id: i64,
-    session_id: i64,
-    staging: &Path,
-    runner: &Runner,
+    ctx: &Ctx<'_>,
+    tx: tokio::sync::watch::Sender<Option<Progress>>,
     on_progress: impl Fn(Progress) + Send + Sync + 'static,
 ) -> Result<Published, JobError> {
+    let (job_id, session_id, staging, runner) =
+        (ctx.job_id, ctx.session_id, ctx.staging, ctx.runner);
     let config = &archive.config;
     let rows = archive.catalog.recording_parts(session_id).await?;
     if rows.is_empty() {
@@ -164,19 +229,7 @@ async fn transcode_and_publish(
         .await
         .map_err(out_err(staging))?;
 
-    // Progress goes to the caller and, throttled, to the catalog; the lease is renewed
-    // even when ffmpeg reports nothing for a while. Losing the lease stops ffmpeg.
-    let (tx, rx) = tokio::sync::watch::channel(None::<Progress>);
-    let lost = Arc::new(AtomicBool::new(false));
-    let heartbeat = tokio::spawn(heartbeat(
-        archive.catalog.clone(),
-        job_id,
-        runner.owner.clone(),
-        config.job_lease_seconds,
-        rx,
-        Arc::clone(&lost),
-        Arc::clone(&runner.cancel),
-    ));
+    // Progress goes to the caller and, throttled by the heartbeat, to the catalog.
     let inputs: Vec<&Path> = sources.iter().map(PathBuf::as_path).collect();
     let args = plan::ffmpeg_args(&plan, &inputs, staging);
     let transcode_started = std::time::Instant::now();
@@ -192,11 +245,8 @@ async fn transcode_and_publish(
         },
     )
     .await;
-    let _ = heartbeat.await;
     let transcoded = transcode_started.elapsed();
-    if lost.load(Ordering::Acquire) {
-        return Err(JobError::LeaseLost);
-    }
+    ctx.still_mine()?;
     let logged_errors = match ran {
         Ok(errors) => errors,
         Err(ProcessError::Timeout { seconds, .. }) => return Err(JobError::Hung { seconds }),
@@ -256,6 +306,7 @@ async fn transcode_and_publish(
             .await
             .map_err(out_err(&target))?;
     }
+    ctx.still_mine()?;
     tokio::fs::rename(staging, &target)
         .await
         .map_err(out_err(&target))?;
@@ -347,9 +398,20 @@ pub async fn plan_for(
         match (probes, sources) {
             ([p], [source]) if p.video.as_ref().is_some_and(|v| v.codec == "h264") => {
                 let v = p.video.as_ref().map_or(0, |v| v.index);
-                probe::keyframe_times(&config.ffprobe, source, v).await
+                // Only needed to decide whether the video can be copied: if the scan
+                // fails, the video is re-encoded.
+                match probe::keyframe_times(&config.ffprobe, source, v).await {
+                    Ok(times) => times,
+                    Err(e) => {
+                        tracing::warn!(
+                            "{}: key frame scan failed ({e}); re-encoding",
+                            source.display()
+                        );
+                        Vec::new()
+                    }
+                }
             }
-            _ => Ok(Vec::new()),
+            _ => Vec::new(),
         }
     };
     let total_s: f64 = probes.iter().map(|p| p.duration_s).sum();
@@ -370,7 +432,7 @@ pub async fn plan_for(
         Ok::<_, JobError>(analyse::combine_loudness(&measured))
     };
     let (keyframes, lufs) = tokio::join!(keyframes, loudness);
-    let mut plan = plan::plan(probes, &keyframes?, profile);
+    let mut plan = plan::plan(probes, &keyframes, profile);
     plan.apply_loudness(lufs?);
     Ok(plan)
 }
@@ -382,7 +444,7 @@ async fn heartbeat(
     job_id: i64,
     owner: String,
     lease_seconds: i64,
-    mut rx: tokio::sync::watch::Receiver<Option<Progress>>,
+    rx: tokio::sync::watch::Receiver<Option<Progress>>,
     lost: Arc<AtomicBool>,
     cancel: Arc<AtomicBool>,
 ) {
@@ -390,11 +452,8 @@ async fn heartbeat(
     let mut ticker = tokio::time::interval(every);
     loop {
         // Progress arrives many times a second; one write per tick is enough. The loop
-        // ends as soon as the transcode drops its sender.
-        tokio::select! {
-            _ = ticker.tick() => {}
-            _ = async { while rx.changed().await.is_ok() {} } => return,
-        }
+        // runs until the job aborts it, after ffmpeg's last report too.
+        ticker.tick().await;
         let latest = *rx.borrow();
         let report = latest.map(|p| JobProgress {
             percent: p.percent(),
@@ -461,7 +520,14 @@ async fn check_output(dir: &Path, plan: &Plan) -> Result<Checked, JobError> {
                 )));
             }
         }
-        duration_s = duration_s.min(segments.iter().map(|s| s.1).sum());
+        // Variants with video are timed by their video, the audio rung by its audio:
+        // the longest is what plays.
+        let d: f64 = segments.iter().map(|s| s.1).sum();
+        duration_s = if duration_s == f64::MAX {
+            d
+        } else {
+            duration_s.max(d)
+        };
         all_segments.push(segments);
     }
     Ok(Checked {

@@ -318,7 +318,8 @@ fn keyframes_fit(keyframes: &[f64], profile: &Profile, duration_s: f64) -> bool 
         return false;
     };
     *first < 0.5
-        && keyframes.len() <= 20_000
+        // The times go to ffmpeg in one argument, which Linux limits to 128 KiB.
+        && keyframes.len() <= 9_000
         && keyframes.windows(2).all(|w| w[1] - w[0] <= longest)
         && duration_s - keyframes[keyframes.len() - 1] <= longest
 }
@@ -368,7 +369,9 @@ pub fn plan(parts: &[Probe], keyframes: &[f64], profile: &Profile) -> Plan {
             let width = even(height as f64 * display_aspect);
             let copy = may_copy && width == video.width && height == video.height;
             if copy {
-                copy_keyframes = keyframes.to_vec();
+                // ffmpeg starts the output at the source's first time stamp.
+                let start = keyframes.first().copied().unwrap_or(0.0);
+                copy_keyframes = keyframes.iter().map(|t| t - start).collect();
             }
             rungs.push(VideoRung {
                 name: format!("{height}p"),

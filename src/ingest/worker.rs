@@ -62,7 +62,7 @@ pub async fn execute(
     let catalog = &archive.catalog;
     let Some(session_id) = job.session_id else {
         let reason = JobError::NoRecording(job.id).to_string();
-        catalog.finish_job(job.id, Some(&reason)).await?;
+        catalog.finish_job(job.id, owner, Some(&reason)).await?;
         return Ok(Outcome::Failed { reason });
     };
     let runner = Runner {
@@ -72,7 +72,9 @@ pub async fn execute(
     let result = job::run(archive, job.id, session_id, &runner, on_progress).await;
     match result {
         Ok(published) => {
-            catalog.finish_job(job.id, None).await?;
+            if !catalog.finish_job(job.id, owner, None).await? {
+                return Ok(Outcome::Lost);
+            }
             Ok(Outcome::Published(published))
         }
         Err(JobError::LeaseLost) => Ok(Outcome::Lost),
@@ -82,18 +84,22 @@ pub async fn execute(
         }
         Err(e) if e.is_permanent() => {
             let reason = e.to_string();
-            catalog.finish_job(job.id, Some(&reason)).await?;
+            if !catalog.finish_job(job.id, owner, Some(&reason)).await? {
+                return Ok(Outcome::Lost);
+            }
             catalog.set_session_failed(session_id, &reason).await?;
             Ok(Outcome::Failed { reason })
         }
         Err(e) => {
             let reason = format!("attempt {} of {}: {e}", job.attempts, job.max_attempts);
             let after_s = backoff_seconds(archive.config.job_retry_seconds, job.attempts);
-            if catalog.retry_job(job.id, &reason, after_s).await? {
-                Ok(Outcome::Retrying { reason, after_s })
-            } else {
-                catalog.set_session_failed(session_id, &reason).await?;
-                Ok(Outcome::Failed { reason })
+            match catalog.retry_job(job.id, owner, &reason, after_s).await? {
+                Some(true) => Ok(Outcome::Retrying { reason, after_s }),
+                Some(false) => {
+                    catalog.set_session_failed(session_id, &reason).await?;
+                    Ok(Outcome::Failed { reason })
+                }
+                None => Ok(Outcome::Lost),
             }
         }
     }
@@ -145,6 +151,19 @@ pub async fn run_or_follow(
                     reason: job.error.unwrap_or_default(),
                 })
             }
+            "running"
+                if job.attempts >= job.max_attempts
+                    && job
+                        .lease_expires_at
+                        .is_some_and(|t| t < crate::catalog::now()) =>
+            {
+                return Ok(Outcome::Failed {
+                    reason: format!(
+                        "the worker running it stopped responding on every attempt ({})",
+                        job.attempts
+                    ),
+                })
+            }
             "queued" if job.run_after > crate::catalog::now() => {
                 return Ok(Outcome::Retrying {
                     reason: job.error.unwrap_or_default(),
@@ -185,7 +204,9 @@ pub async fn run(archive: Archive, mut shutdown: watch::Receiver<bool>) {
             _ = shutdown.changed() => continue,
         };
         slot += 1;
-        let owner = worker_name(slot % slots.max(1));
+        // A new name for every claim: a job this process claims again after its own lease
+        // expired is told apart from the stale run.
+        let owner = worker_name(slot);
         let claimed = archive
             .catalog
             .claim_next_job(&owner, archive.config.job_lease_seconds)
