@@ -10,6 +10,7 @@ pub mod config;
 pub mod demo;
 pub mod documents;
 pub mod http;
+pub mod import;
 pub mod ingest;
 pub mod legacy;
 pub mod process;

@@ -111,6 +111,18 @@ enum Command {
         #[arg(long, default_value = "out")]
         output: PathBuf,
     },
+    /// Import the old archive's catalog (CSV or JSON, one row per session): every row is
+    /// checked first, then each becomes a session with a queued transcode, and its old URLs
+    /// redirect to it. Importing the same file again changes nothing.
+    Import {
+        file: PathBuf,
+        /// Check every row and say what would happen, without changing anything.
+        #[arg(long)]
+        dry_run: bool,
+        /// Import the good rows even if some are bad (the bad ones are listed).
+        #[arg(long)]
+        skip_bad: bool,
+    },
     /// The old portal's addresses: import where they lead now, see which still lead nowhere.
     Legacy {
         #[command(subcommand)]
@@ -360,6 +372,62 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}", quoted.join(" "));
             Ok(())
         }
+        Command::Import {
+            file,
+            dry_run,
+            skip_bad,
+        } => {
+            let archive = Archive::open(config).await?;
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let rows = aula::import::read_rows(&text)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            let base = file.parent().unwrap_or(Path::new(".")).to_path_buf();
+            let total = rows.len();
+            let (good, errors) = aula::import::check_rows(&archive, rows, &base).await;
+            for e in &errors {
+                eprintln!("{}: {e}", file.display());
+            }
+            if !errors.is_empty() && !skip_bad {
+                bail!(
+                    "{}: {} problem(s) in {total} rows; nothing imported (fix them, or --skip-bad to import the good rows)",
+                    file.display(),
+                    errors.len()
+                );
+            }
+            if dry_run {
+                for row in &good {
+                    println!(
+                        "line {}: {} {} {:?}, {} part(s), {} document(s), {} old URL(s)",
+                        row.line,
+                        row.submission.date.iso(),
+                        row.submission.body.as_str(),
+                        row.submission.title.as_str(),
+                        row.submission.parts.len(),
+                        row.submission.documents.len(),
+                        row.old_urls.len()
+                    );
+                }
+                println!(
+                    "{} of {total} rows would be imported (dry run: nothing changed)",
+                    good.len()
+                );
+                return Ok(());
+            }
+            let done = aula::import::import_rows(&archive, &good)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            let created = done
+                .iter()
+                .filter(|(_, o)| matches!(o, aula::import::RowOutcome::Created { .. }))
+                .count();
+            println!(
+                "{created} sessions created (transcodes queued for `aula serve` or `aula worker`), {} already in the archive, {} rows skipped",
+                done.len() - created,
+                total - good.len()
+            );
+            Ok(())
+        }
         Command::Legacy { action } => {
             let archive = Archive::open(config).await?;
             match action {
@@ -547,8 +615,19 @@ async fn ingest_one(
             }
         }
         Ok(Submitted::AlreadyArchived { session_id }) => {
-            eprintln!("{shown}: already in the archive as session {session_id}; nothing to do");
-            return FileResult::AlreadyArchived { session_id };
+            // Its transcode may have been interrupted (Ctrl-C, no worker running): finish it.
+            match archive.catalog.job_for_session(session_id).await {
+                Ok(Some(job)) if !no_wait && (job.state == "queued" || job.state == "running") => {
+                    eprintln!("{shown}: already in the archive as session {session_id}; finishing its transcode");
+                    (session_id, job.id)
+                }
+                _ => {
+                    eprintln!(
+                        "{shown}: already in the archive as session {session_id}; nothing to do"
+                    );
+                    return FileResult::AlreadyArchived { session_id };
+                }
+            }
         }
         Ok(Submitted::Queued {
             session_id,
@@ -643,7 +722,12 @@ async fn ingest_directory(
     ));
     let mut tasks = tokio::task::JoinSet::new();
     for (index, file) in files.into_iter().enumerate() {
-        let date = match (options.date, batch::date_in_name(&file.to_string_lossy())) {
+        // The file's own name first, then the folders it is in.
+        let named = file
+            .file_name()
+            .and_then(|n| batch::date_in_name(&n.to_string_lossy()))
+            .or_else(|| batch::date_in_name(&file.to_string_lossy()));
+        let date = match (options.date, named) {
             (Some(d), _) => Ok(d),
             (None, Some(d)) => SessionDate::parse(&d).map_err(anyhow::Error::from),
             (None, None) => file_date(&file),

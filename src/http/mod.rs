@@ -4,6 +4,7 @@
 
 mod admin;
 mod api;
+pub use api::page_url;
 mod conditional;
 mod media;
 mod pages;

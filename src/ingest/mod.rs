@@ -46,7 +46,7 @@ pub enum IngestError {
 }
 
 /// A recording offered to the archive, with what the clerk says about it.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Submission {
     /// The recording: one file, or the parts of a session recorded in several, in order.
     pub parts: Vec<PathBuf>,

@@ -5,6 +5,7 @@ mod browser;
 mod documents;
 mod formats;
 mod helpers;
+mod import;
 mod ingest_and_serve;
 mod jobs;
 mod legacy;
