@@ -109,20 +109,7 @@ pub fn read_rows(text: &str) -> Result<Vec<(usize, RawRow)>, String> {
     Ok(rows)
 }
 
-const MONTHS: [&str; 12] = [
-    "gennaio",
-    "febbraio",
-    "marzo",
-    "aprile",
-    "maggio",
-    "giugno",
-    "luglio",
-    "agosto",
-    "settembre",
-    "ottobre",
-    "novembre",
-    "dicembre",
-];
+use crate::catalog::ITALIAN_MONTHS as MONTHS;
 
 /// The dates Italian archives write: `12/03/2009`, `12-03-2009`, `12.03.2009`,
 /// `2009-03-12`, `12 marzo 2009` (also `1° marzo 2009`, `12 Mar 2009`).

@@ -88,6 +88,22 @@ impl SessionTitle {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct SessionDate(NaiveDate);
 
+/// Month names as Italian dates write them ("12 marzo 2009").
+pub const ITALIAN_MONTHS: [&str; 12] = [
+    "gennaio",
+    "febbraio",
+    "marzo",
+    "aprile",
+    "maggio",
+    "giugno",
+    "luglio",
+    "agosto",
+    "settembre",
+    "ottobre",
+    "novembre",
+    "dicembre",
+];
+
 impl SessionDate {
     pub fn parse(text: &str) -> Result<SessionDate, InvalidInput> {
         NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")

@@ -320,20 +320,7 @@ fn clock(ms: i64) -> String {
 
 /// "2009-03-12" → "12 marzo 2009".
 fn italian_date(iso: &str) -> String {
-    const MONTHS: [&str; 12] = [
-        "gennaio",
-        "febbraio",
-        "marzo",
-        "aprile",
-        "maggio",
-        "giugno",
-        "luglio",
-        "agosto",
-        "settembre",
-        "ottobre",
-        "novembre",
-        "dicembre",
-    ];
+    const MONTHS: [&str; 12] = crate::catalog::ITALIAN_MONTHS;
     let mut parts = iso.split('-');
     let (Some(y), Some(m), Some(d)) = (parts.next(), parts.next(), parts.next()) else {
         return iso.to_string();
