@@ -1,8 +1,6 @@
 //! Files that are not recordings are refused with a message naming the file and the
 //! problem, and leave nothing behind: no session, no job, no stored file.
 
-use aula::catalog::Catalog;
-
 use crate::helpers::{files_under, ingest, scratch};
 
 #[tokio::test]
@@ -28,9 +26,7 @@ async fn empty_and_random_files_are_refused_and_change_nothing() {
         );
     }
 
-    let catalog = Catalog::open(&format!("sqlite://{}", data_dir.join("aula.db").display()))
-        .await
-        .unwrap();
+    let catalog = crate::helpers::open_catalog(&data_dir).await;
     for table in ["sessions", "recordings", "jobs", "documents", "bodies"] {
         let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
             .fetch_one(catalog.pool())

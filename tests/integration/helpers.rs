@@ -201,6 +201,13 @@ pub async fn spawn_app(data_dir: &Path) -> TestApp {
     }
 }
 
+/// The catalog of an archive's data directory, opened as the server would.
+pub async fn open_catalog(data_dir: &Path) -> aula::catalog::Catalog {
+    aula::catalog::Catalog::open(&format!("sqlite://{}", data_dir.join("aula.db").display()))
+        .await
+        .expect("open the catalog")
+}
+
 /// Every regular file under `dir`, recursively.
 pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();

@@ -2,8 +2,6 @@
 //! dates, bodies matched without regard to case or accents, old URLs redirecting to the
 //! new sessions, and a second run that changes nothing.
 
-use aula::catalog::Catalog;
-
 use crate::helpers::{aula, make_flv, scratch, spawn_app};
 
 #[tokio::test]
@@ -61,9 +59,7 @@ async fn the_old_catalog_is_checked_whole_then_imported_once() {
         "{stderr}"
     );
     assert!(stderr.contains("nothing imported"), "{stderr}");
-    let catalog = Catalog::open(&format!("sqlite://{}", data_dir.join("aula.db").display()))
-        .await
-        .unwrap();
+    let catalog = crate::helpers::open_catalog(&data_dir).await;
     assert!(catalog.all_session_ids().await.unwrap().is_empty());
 
     // A dry run says what would happen and changes nothing.

@@ -139,16 +139,20 @@ impl Drop for Killed {
     }
 }
 
-#[tokio::test]
-async fn a_worker_killed_mid_transcode_has_its_job_finished_by_another() {
-    let root = scratch("kill-worker");
+/// A scratch archive with one 20-second transcode job queued.
+async fn queued_job(name: &str) -> (std::path::PathBuf, Catalog) {
+    let root = scratch(name);
     let source = root.join("seduta lunga.vob");
     long_source(&source);
     let data_dir = root.join("data");
     queue(&data_dir, &source);
-    let catalog = Catalog::open(&format!("sqlite://{}", data_dir.join("aula.db").display()))
-        .await
-        .unwrap();
+    let catalog = crate::helpers::open_catalog(&data_dir).await;
+    (data_dir, catalog)
+}
+
+#[tokio::test]
+async fn a_worker_killed_mid_transcode_has_its_job_finished_by_another() {
+    let (data_dir, catalog) = queued_job("kill-worker").await;
 
     let mut first = Killed(
         aula(&data_dir)
@@ -223,14 +227,7 @@ async fn a_worker_killed_mid_transcode_has_its_job_finished_by_another() {
 
 #[tokio::test]
 async fn a_hung_ffmpeg_is_killed_after_the_scaled_timeout_and_the_job_retried() {
-    let root = scratch("hung-ffmpeg");
-    let source = root.join("seduta.vob");
-    long_source(&source);
-    let data_dir = root.join("data");
-    queue(&data_dir, &source);
-    let catalog = Catalog::open(&format!("sqlite://{}", data_dir.join("aula.db").display()))
-        .await
-        .unwrap();
+    let (data_dir, catalog) = queued_job("hung-ffmpeg").await;
     // 20 s of source: the transcode may run 4 + 0.5 × 20 = 14 s.
     let worker = Killed(
         aula(&data_dir)

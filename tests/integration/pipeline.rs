@@ -6,8 +6,6 @@
 use std::path::Path;
 use std::process::Command;
 
-use aula::catalog::Catalog;
-
 use crate::formats::{generate, LEGACY_FORMATS};
 use crate::helpers::{aula, ffmpeg, scratch};
 
@@ -46,12 +44,6 @@ fn stream<'a>(p: &'a serde_json::Value, kind: &str) -> Option<&'a serde_json::Va
         .find(|s| s["codec_type"] == kind && s["disposition"]["attached_pic"] != 1)
 }
 
-async fn catalog(data_dir: &Path) -> Catalog {
-    Catalog::open(&format!("sqlite://{}", data_dir.join("aula.db").display()))
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn every_legacy_format_ingests_and_plays() {
     let root = scratch("formats");
@@ -87,7 +79,7 @@ async fn every_legacy_format_ingests_and_plays() {
         "progress shown: {stderr}"
     );
 
-    let catalog = catalog(&data_dir).await;
+    let catalog = crate::helpers::open_catalog(&data_dir).await;
     for f in LEGACY_FORMATS {
         let file = sources.join(f.file_name);
         let report = summary["files"]
@@ -332,7 +324,7 @@ async fn a_session_in_parts_plays_as_one_timeline() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let catalog = catalog(&data_dir).await;
+    let catalog = crate::helpers::open_catalog(&data_dir).await;
     let session = catalog.session(1).await.unwrap().unwrap();
     assert_eq!(catalog.recording_parts(1).await.unwrap().len(), 2);
     let media = data_dir.join("media").join(session.media_dir.unwrap());
@@ -402,7 +394,12 @@ async fn truncated_recording_is_salvaged_with_a_warning_and_its_true_length() {
         assert!(out.status.success(), "{stderr}");
         assert!(stderr.contains("warning: truncated:"), "{stderr}");
         assert!(stderr.contains(said), "{stderr}");
-        let session = catalog(&data_dir).await.session(id).await.unwrap().unwrap();
+        let session = crate::helpers::open_catalog(&data_dir)
+            .await
+            .session(id)
+            .await
+            .unwrap()
+            .unwrap();
         let kept = session.duration_ms.unwrap() as f64 / 1000.0;
         assert!(
             kept > 3.0 && kept < 6.5,
@@ -458,7 +455,12 @@ async fn damaged_middle_is_published_with_the_damaged_time_named() {
     let out = crate::helpers::ingest(&data_dir, &source, "Seduta danneggiata", None);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
-    let session = catalog(&data_dir).await.session(1).await.unwrap().unwrap();
+    let session = crate::helpers::open_catalog(&data_dir)
+        .await
+        .session(1)
+        .await
+        .unwrap()
+        .unwrap();
     let warnings = session.warnings.unwrap_or_default();
     assert!(warnings.contains("damaged between 00:00:0"), "{warnings}");
     let kept = session.duration_ms.unwrap() as f64 / 1000.0;
@@ -528,7 +530,7 @@ async fn unreadable_inputs_are_refused_with_the_reason() {
             file.display()
         );
     }
-    assert!(catalog(&data_dir)
+    assert!(crate::helpers::open_catalog(&data_dir)
         .await
         .all_session_ids()
         .await
@@ -549,7 +551,7 @@ async fn the_same_recording_twice_creates_nothing_new() {
     let again = crate::helpers::ingest(&data_dir, &copy, "Seduta di nuovo", None);
     assert!(again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("already in the archive as session 1"));
-    let catalog = catalog(&data_dir).await;
+    let catalog = crate::helpers::open_catalog(&data_dir).await;
     assert_eq!(catalog.all_session_ids().await.unwrap(), vec![1]);
     assert_eq!(
         crate::helpers::files_under(&data_dir.join("originals")).len(),
