@@ -112,6 +112,7 @@ async fn main() -> anyhow::Result<()> {
                 audio_playlist: None,
                 audio_file: None,
                 thumbnails_vtt: None,
+                job: None,
                 poster_file: None,
                 duration_ms: 240_000,
                 warnings: None,

@@ -20,6 +20,8 @@ pub enum CatalogError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("catalog error: {0}")]
     Db(#[from] sqlx::Error),
+    #[error("the job's lease was taken over by another worker")]
+    LeaseLost,
 }
 
 type Result<T> = std::result::Result<T, CatalogError>;
@@ -86,6 +88,9 @@ pub struct NewMediaVersion<'a> {
     pub thumbnails_vtt: Option<&'a str>,
     pub duration_ms: i64,
     pub warnings: Option<&'a str>,
+    /// The transcode job publishing it and that job's lease holder: nothing is published
+    /// unless the holder still holds it.
+    pub job: Option<(i64, &'a str)>,
 }
 
 #[derive(Debug)]
@@ -453,6 +458,18 @@ impl Catalog {
         renditions: &[NewRendition<'_>],
     ) -> Result<i64> {
         let mut tx = self.write().await?;
+        if let Some((job_id, owner)) = media.job {
+            let held: Option<i64> = sqlx::query_scalar(
+                "SELECT 1 FROM jobs WHERE id = ? AND state = 'running' AND lease_owner = ?",
+            )
+            .bind(job_id)
+            .bind(owner)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if held.is_none() {
+                return Err(CatalogError::LeaseLost);
+            }
+        }
         let version = media.version;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO media_versions (session_id, version, dir, profile, master_playlist, mp4_file, \

@@ -349,6 +349,7 @@ async fn transcode_and_publish(
                 thumbnails_vtt: thumbnails_vtt.as_deref(),
                 duration_ms: (checked.duration_s * 1000.0).round() as i64,
                 warnings: (!warnings.is_empty()).then_some(joined.as_str()),
+                job: Some((job_id, &runner.owner)),
             },
             &renditions,
         )
@@ -356,7 +357,10 @@ async fn transcode_and_publish(
     if let Err(e) = published {
         // The catalog never pointed at it: take it back out of the media area.
         let _ = tokio::fs::remove_dir_all(&target).await;
-        return Err(e.into());
+        return Err(match e {
+            CatalogError::LeaseLost => JobError::LeaseLost,
+            other => other.into(),
+        });
     }
     tracing::info!(
         "job {job_id}: {:.1} s of source in {:.2} s: planning {:.2} s, transcode {:.2} s, \

@@ -279,6 +279,7 @@ pub async fn published_files(name: &str, files: &[(&str, &[u8])]) -> PathBuf {
                 audio_playlist: None,
                 audio_file: None,
                 thumbnails_vtt: None,
+                job: None,
                 poster_file: None,
                 duration_ms: 1000,
                 warnings: None,
