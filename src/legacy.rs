@@ -22,7 +22,7 @@ pub fn key(url: &str) -> Option<String> {
     if !path.starts_with('/') {
         return None;
     }
-    let path = decode(path)?.to_lowercase();
+    let path = decode(path).to_lowercase();
     let path = match path.trim_end_matches('/') {
         "" => "/".to_string(),
         trimmed => trimmed.to_string(),
@@ -33,9 +33,9 @@ pub fn key(url: &str) -> Option<String> {
         .map(|p| {
             let (name, value) = p.split_once('=').unwrap_or((p, ""));
             let plus = |s: &str| s.replace('+', " ");
-            Some((decode(&plus(name))?.to_lowercase(), decode(&plus(value))?))
+            (decode(&plus(name)).to_lowercase(), decode(&plus(value)))
         })
-        .collect::<Option<_>>()?;
+        .collect();
     params.sort();
     if params.is_empty() {
         return Some(path);
@@ -53,13 +53,10 @@ pub fn key(url: &str) -> Option<String> {
     Some(format!("{path}?{}", query.join("&")))
 }
 
-fn decode(text: &str) -> Option<String> {
+fn decode(text: &str) -> String {
     // Invalid UTF-8 after decoding (Latin-1 escapes from old servers) is read as Latin-1.
-    let bytes = urlencoding::decode_binary(text.as_bytes());
-    Some(match String::from_utf8(bytes.into_owned()) {
-        Ok(s) => s,
-        Err(e) => e.into_bytes().iter().map(|&b| b as char).collect(),
-    })
+    let bytes = urlencoding::decode_binary(text.as_bytes()).into_owned();
+    String::from_utf8(bytes).unwrap_or_else(|e| e.into_bytes().iter().map(|&b| b as char).collect())
 }
 
 /// One line of a redirect list.

@@ -320,13 +320,12 @@ fn clock(ms: i64) -> String {
 
 /// "2009-03-12" → "12 marzo 2009".
 fn italian_date(iso: &str) -> String {
-    const MONTHS: [&str; 12] = crate::catalog::ITALIAN_MONTHS;
     let mut parts = iso.split('-');
     let (Some(y), Some(m), Some(d)) = (parts.next(), parts.next(), parts.next()) else {
         return iso.to_string();
     };
     match (m.parse::<usize>(), d.parse::<u32>()) {
-        (Ok(m @ 1..=12), Ok(d)) => format!("{d} {} {y}", MONTHS[m - 1]),
+        (Ok(m @ 1..=12), Ok(d)) => format!("{d} {} {y}", crate::catalog::ITALIAN_MONTHS[m - 1]),
         _ => iso.to_string(),
     }
 }

@@ -505,7 +505,7 @@ async fn check_output(dir: &Path, plan: &Plan) -> Result<Checked, JobError> {
             variants.len()
         )));
     }
-    let mut duration_s = f64::MAX;
+    let mut duration_s = 0.0_f64;
     let mut all_segments = Vec::new();
     for v in &variants {
         let path = dir.join(&v.uri);
@@ -527,11 +527,7 @@ async fn check_output(dir: &Path, plan: &Plan) -> Result<Checked, JobError> {
         // Variants with video are timed by their video, the audio rung by its audio:
         // the longest is what plays.
         let d: f64 = segments.iter().map(|s| s.1).sum();
-        duration_s = if duration_s == f64::MAX {
-            d
-        } else {
-            duration_s.max(d)
-        };
+        duration_s = duration_s.max(d);
         all_segments.push(segments);
     }
     Ok(Checked {

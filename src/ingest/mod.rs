@@ -216,6 +216,7 @@ async fn probe_part(
             &archive.config.ffmpeg,
             file,
             &streams,
+            // Its length is what we are finding out: allow as much as for an hour's source.
             archive.config.transcode_timeout(3600.0),
         )
         .await
