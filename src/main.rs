@@ -339,7 +339,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     .with_context(|| file.display().to_string())?;
                 probes.push(probe);
             }
-            let plan = ingest::job::plan_for(&config, &files, &probes).await?;
+            let plan = ingest::job::plan_for(&config, &files, &probes, true).await?;
             eprintln!(
                 "profile {}: {:.1} s, {} part(s)",
                 plan.profile,

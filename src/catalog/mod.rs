@@ -88,6 +88,8 @@ pub struct NewMediaVersion<'a> {
     pub thumbnails_vtt: Option<&'a str>,
     pub duration_ms: i64,
     pub warnings: Option<&'a str>,
+    /// The ranges cut from it (`Cuts::to_json`), if any.
+    pub cuts: Option<&'a str>,
     /// The transcode job publishing it and that job's lease holder: nothing is published
     /// unless the holder still holds it.
     pub job: Option<(i64, &'a str)>,
@@ -126,12 +128,41 @@ pub struct JobProgress {
     pub eta_seconds: Option<i64>,
 }
 
-const SESSION_COLUMNS: &str = "s.id, s.body_id, b.name AS body_name, b.slug AS body_slug, s.date, \
-     s.title, s.kind, s.number, s.state, s.state_reason, m.dir AS media_dir, m.master_playlist, \
-     m.mp4_file, m.poster_file, m.duration_ms, m.warnings, m.audio_playlist, m.audio_file, m.thumbnails_vtt \
+/// SQL: whether the session `s` is outside its publication window now.
+macro_rules! out_of_window {
+    () => {
+        "(COALESCE(s.publish_from, 0) > CAST(strftime('%s', 'now') AS INTEGER) \
+         OR COALESCE(s.publish_until, 9223372036854775807) <= CAST(strftime('%s', 'now') AS INTEGER))"
+    };
+}
+
+/// SQL: the state citizens see: `withheld` also outside the publication window.
+macro_rules! public_state {
+    () => {
+        concat!("CASE WHEN ", out_of_window!(), " THEN 'withheld' ELSE s.state END")
+    };
+}
+
+const SESSION_COLUMNS: &str = concat!(
+    "s.id, s.body_id, b.name AS body_name, b.slug AS body_slug, s.date, \
+     s.title, s.kind, s.number, ",
+    public_state!(),
+    " AS state, CASE WHEN s.state != 'withheld' AND ",
+    out_of_window!(),
+    " THEN 'outside its publication window' ELSE s.state_reason END AS state_reason, \
+     m.dir AS media_dir, m.master_playlist, \
+     m.mp4_file, m.poster_file, m.duration_ms, m.warnings, m.audio_playlist, m.audio_file, \
+     m.thumbnails_vtt, s.state AS stored_state, s.publish_from, s.publish_until, m.cuts \
      FROM sessions s JOIN bodies b ON b.id = s.body_id \
      LEFT JOIN media_versions m ON m.id = (SELECT id FROM media_versions \
-        WHERE session_id = s.id ORDER BY version DESC LIMIT 1)";
+        WHERE session_id = s.id ORDER BY version DESC LIMIT 1)"
+);
+
+/// SQL condition: the session `s` is public (see `SessionRow::is_public`).
+const PUBLIC: &str = concat!("(", public_state!(), ") != 'withheld'");
+
+mod admin;
+pub use admin::*;
 
 #[derive(Clone, Debug)]
 pub struct Catalog {
@@ -390,9 +421,12 @@ impl Catalog {
     /// A stored document for download: (stored path, original name, media type), if its
     /// session is not withheld.
     pub async fn document_file(&self, id: i64) -> Result<Option<(String, String, String)>> {
-        Ok(sqlx::query_as(
+        Ok(sqlx::query_as(concat!(
             "SELECT d.stored_path, d.original_name, d.media_type FROM documents d \
-             JOIN sessions s ON s.id = d.session_id WHERE d.id = ? AND s.state != 'withheld'",
+             JOIN sessions s ON s.id = d.session_id WHERE d.id = ? AND ",
+            public_state!(),
+            " != 'withheld'"
+        ),
         )
         .bind(id)
         .fetch_optional(&self.pool)
@@ -474,7 +508,7 @@ impl Catalog {
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO media_versions (session_id, version, dir, profile, master_playlist, mp4_file, \
              audio_playlist, audio_file, poster_file, thumbnails_vtt, duration_ms, warnings, \
-             published_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+             cuts, published_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(session_id)
         .bind(version)
@@ -488,6 +522,7 @@ impl Catalog {
         .bind(media.thumbnails_vtt)
         .bind(media.duration_ms)
         .bind(media.warnings)
+        .bind(media.cuts)
         .bind(now())
         .fetch_one(&mut *tx)
         .await?;
@@ -507,8 +542,10 @@ impl Catalog {
             .execute(&mut *tx)
             .await?;
         }
+        // An editor's withholding outlasts a new version.
         sqlx::query(
-            "UPDATE sessions SET state = 'published', state_reason = NULL, updated_at = ? WHERE id = ?",
+            "UPDATE sessions SET state = 'published', state_reason = NULL, updated_at = ? \
+             WHERE id = ? AND state != 'withheld'",
         )
         .bind(now())
         .bind(session_id)
@@ -548,9 +585,9 @@ impl Catalog {
     /// is served (older versions may hold what an editor has since withheld).
     pub async fn is_public_media_dir(&self, dir: &str) -> Result<bool> {
         let found: Option<i64> = sqlx::query_scalar(
-            "SELECT 1 FROM media_versions m JOIN sessions s ON s.id = m.session_id \
-             WHERE m.dir = ? AND s.state = 'published' \
-             AND m.version = (SELECT MAX(version) FROM media_versions WHERE session_id = m.session_id)",
+            concat!("SELECT 1 FROM media_versions m JOIN sessions s ON s.id = m.session_id \
+             WHERE m.dir = ? AND s.state = 'published' AND NOT ", out_of_window!(), " \
+             AND m.version = (SELECT MAX(version) FROM media_versions WHERE session_id = m.session_id)"),
         )
         .bind(dir)
         .fetch_optional(&self.pool)
@@ -573,10 +610,10 @@ impl Catalog {
         Ok(())
     }
 
-    /// Published sessions, newest first.
+    /// Public sessions (any state but withheld), newest first.
     pub async fn list_sessions(&self, limit: i64, offset: i64) -> Result<Vec<SessionRow>> {
         let sql =
-            format!("SELECT {SESSION_COLUMNS} ORDER BY s.date DESC, s.id DESC LIMIT ? OFFSET ?");
+            format!("SELECT {SESSION_COLUMNS} WHERE {PUBLIC} ORDER BY s.date DESC, s.id DESC LIMIT ? OFFSET ?");
         Ok(sqlx::query_as(&sql)
             .bind(limit)
             .bind(offset)
@@ -585,7 +622,7 @@ impl Catalog {
     }
 
     pub async fn count_sessions(&self) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM sessions")
+        Ok(sqlx::query_scalar(&format!("SELECT COUNT(*) FROM sessions s WHERE {PUBLIC}"))
             .fetch_one(&self.pool)
             .await?)
     }
@@ -598,7 +635,20 @@ impl Catalog {
             .await?)
     }
 
+    /// The agenda, with start times as the public media plays them (moved by its cuts).
     pub async fn agenda(&self, session_id: i64) -> Result<Vec<AgendaItem>> {
+        let mut items = self.original_agenda(session_id).await?;
+        let cuts = self.current_cuts(session_id).await?;
+        if !cuts.is_empty() {
+            for item in &mut items {
+                item.start_ms = item.start_ms.map(|ms| cuts.public_time_clamped(ms));
+            }
+        }
+        Ok(items)
+    }
+
+    /// The agenda with start times in the original recording's timeline.
+    pub async fn original_agenda(&self, session_id: i64) -> Result<Vec<AgendaItem>> {
         Ok(sqlx::query_as(
             "SELECT id, position, number, title, start_ms FROM agenda_items \
              WHERE session_id = ? ORDER BY position",
@@ -618,15 +668,37 @@ impl Catalog {
         .await?)
     }
 
-    /// The session's transcript cues in time order.
+    /// The session's transcript cues in time order, as the public media plays them: what
+    /// was said in a cut range is left out, later cues move back by the cut's length.
     pub async fn cues(&self, session_id: i64) -> Result<Vec<CueRow>> {
-        Ok(sqlx::query_as(
+        let rows: Vec<CueRow> = sqlx::query_as(
             "SELECT start_ms, end_ms, speaker, text FROM transcript_cues \
              WHERE session_id = ? ORDER BY start_ms, id",
         )
         .bind(session_id)
         .fetch_all(&self.pool)
-        .await?)
+        .await?;
+        let cuts = self.current_cuts(session_id).await?;
+        if cuts.is_empty() {
+            return Ok(rows);
+        }
+        Ok(rows
+            .into_iter()
+            .filter_map(|mut cue| {
+                // A cue touching a cut is dropped whole: its words may be the withheld ones.
+                let length = (cue.end_ms - cue.start_ms).max(0);
+                let start = cuts.public_time(cue.start_ms)?;
+                // The last instant the cue shows, so one ending where a cut begins stays.
+                let last = cuts.public_time(cue.start_ms + (length - 1).max(0))?;
+                let end = last + length.min(1);
+                if end - start != length {
+                    return None;
+                }
+                cue.start_ms = start;
+                cue.end_ms = end;
+                Some(cue)
+            })
+            .collect())
     }
 
     /// Every body, by name.

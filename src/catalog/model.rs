@@ -180,6 +180,96 @@ pub struct SessionRow {
     pub audio_playlist: Option<String>,
     pub audio_file: Option<String>,
     pub thumbnails_vtt: Option<String>,
+    /// The state as stored: `state` says `withheld` also while the session is outside its
+    /// publication window.
+    pub stored_state: String,
+    /// Unix seconds; the session is public only from / until then.
+    pub publish_from: Option<i64>,
+    pub publish_until: Option<i64>,
+    /// The ranges the current media version was made without (JSON, see `Cuts`).
+    pub cuts: Option<String>,
+}
+
+impl SessionRow {
+    /// Whether citizens may see it at all: withheld sessions (by an editor, or outside
+    /// their publication window) are not listed, shown, searched or served.
+    pub fn is_public(&self) -> bool {
+        self.state != "withheld"
+    }
+}
+
+/// Time ranges cut from a media version, in the original recording's timeline
+/// (milliseconds): sorted, disjoint, each at least 1 ms long.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Cuts(Vec<(i64, i64)>);
+
+impl Cuts {
+    /// Sorts the ranges and merges those that overlap or touch; empty ones are dropped.
+    pub fn new(mut ranges: Vec<(i64, i64)>) -> Cuts {
+        ranges.retain(|(a, b)| b > a);
+        for r in &mut ranges {
+            r.0 = r.0.max(0);
+        }
+        ranges.retain(|(a, b)| b > a);
+        ranges.sort_unstable();
+        let mut merged: Vec<(i64, i64)> = Vec::with_capacity(ranges.len());
+        for (a, b) in ranges {
+            match merged.last_mut() {
+                Some(last) if a <= last.1 => last.1 = last.1.max(b),
+                _ => merged.push((a, b)),
+            }
+        }
+        Cuts(merged)
+    }
+
+    /// Reads what `to_json` wrote; anything unreadable is no cut at all.
+    pub fn from_json(text: Option<&str>) -> Cuts {
+        text.and_then(|t| serde_json::from_str::<Vec<(i64, i64)>>(t).ok())
+            .map(Cuts::new)
+            .unwrap_or_default()
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(&self.0).unwrap_or_else(|_| "[]".into())
+    }
+
+    pub fn ranges(&self) -> &[(i64, i64)] {
+        &self.0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Where an instant of the original plays in the cut media; None inside a cut.
+    pub fn public_time(&self, ms: i64) -> Option<i64> {
+        let mut removed = 0;
+        for &(a, b) in &self.0 {
+            if ms < a {
+                break;
+            }
+            if ms < b {
+                return None;
+            }
+            removed += b - a;
+        }
+        Some(ms - removed)
+    }
+
+    /// Like `public_time`, but an instant inside a cut goes to where the cut is.
+    pub fn public_time_clamped(&self, ms: i64) -> i64 {
+        let mut removed = 0;
+        for &(a, b) in &self.0 {
+            if ms < a {
+                break;
+            }
+            if ms < b {
+                return a - removed;
+            }
+            removed += b - a;
+        }
+        ms - removed
+    }
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -257,6 +347,20 @@ mod tests {
         );
         assert!(SessionDate::parse("12/03/2009").is_err());
         assert!(SessionDate::parse("2009-02-30").is_err());
+    }
+
+    #[test]
+    fn cuts_move_later_times_back() {
+        let cuts = Cuts::new(vec![(20_000, 30_000), (5_000, 10_000), (8_000, 12_000), (40, 40)]);
+        assert_eq!(cuts.ranges(), &[(5_000, 12_000), (20_000, 30_000)]);
+        assert_eq!(cuts.public_time(1_000), Some(1_000));
+        assert_eq!(cuts.public_time(6_000), None);
+        assert_eq!(cuts.public_time(12_000), Some(5_000));
+        assert_eq!(cuts.public_time(35_000), Some(35_000 - 7_000 - 10_000));
+        assert_eq!(cuts.public_time_clamped(25_000), 20_000 - 7_000);
+        assert_eq!(Cuts::from_json(Some(&cuts.to_json())), cuts);
+        assert!(Cuts::from_json(Some("not json")).is_empty());
+        assert_eq!(Cuts::new(vec![(-5, 10)]).ranges(), &[(0, 10)]);
     }
 
     #[test]

@@ -75,6 +75,7 @@ pub struct Decoded {
 pub async fn decode_check(
     ffmpeg: &Path,
     input: &Path,
+    trim: Option<(f64, f64)>,
     streams: &[u32],
     timeout: Duration,
 ) -> Result<Decoded, ProcessError> {
@@ -82,7 +83,9 @@ pub async fn decode_check(
         .iter()
         .map(Into::into)
         .collect();
-    args.extend(["-fflags".into(), "+genpts".into(), "-i".into()]);
+    args.extend(["-fflags".into(), "+genpts".into()]);
+    args.extend(super::plan::trim_args(trim).into_iter().map(Into::into));
+    args.push("-i".into());
     args.push(input.as_os_str().to_owned());
     for s in streams {
         args.extend(["-map".into(), format!("0:{s}").into()]);

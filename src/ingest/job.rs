@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::archive::Archive;
-use crate::catalog::{CatalogError, JobProgress, NewMediaVersion, NewRendition};
+use crate::catalog::{CatalogError, Cuts, JobProgress, NewMediaVersion, NewRendition};
 use crate::process::{self, ProcessError};
 
 use super::analyse::{self, clock, Decoded};
@@ -215,8 +215,48 @@ async fn transcode_and_publish(
         probes.push(probe);
         sources.push(source);
     }
+    // Ranges withheld by an editor are left out: each remaining span of a part becomes an
+    // input of its own, read from its start to its end.
+    let cuts = Cuts::new(
+        archive
+            .catalog
+            .withheld_ranges(session_id)
+            .await?
+            .iter()
+            .map(|r| (r.start_ms, r.end_ms))
+            .collect(),
+    );
+    let mut trims = vec![None; sources.len()];
+    if !cuts.is_empty() {
+        let durations: Vec<f64> = probes.iter().map(|p| p.duration_s).collect();
+        let ranges: Vec<(f64, f64)> = cuts
+            .ranges()
+            .iter()
+            .map(|&(a, b)| (a as f64 / 1000.0, b as f64 / 1000.0))
+            .collect();
+        let kept = plan::keep_segments(&durations, &ranges);
+        if kept.is_empty() {
+            return Err(JobError::Unsalvageable(
+                "every second of the recording is withheld: there is nothing to publish".into(),
+            ));
+        }
+        let (mut kept_sources, mut kept_probes) = (Vec::new(), Vec::new());
+        trims.clear();
+        for (part, start, end) in kept {
+            kept_sources.push(sources[part].clone());
+            let mut probe = probes[part].clone();
+            probe.duration_s = end - start;
+            kept_probes.push(probe);
+            trims.push(Some((start, end)));
+        }
+        sources = kept_sources;
+        probes = kept_probes;
+    }
     let started = std::time::Instant::now();
-    let plan = plan_for(config, &sources, &probes).await?;
+    let mut plan = plan_for(config, &sources, &probes, cuts.is_empty()).await?;
+    for (part, trim) in plan.parts.iter_mut().zip(&trims) {
+        part.trim = *trim;
+    }
     let planned = started.elapsed();
     let timeout = config.transcode_timeout(plan.source_duration_s);
 
@@ -333,6 +373,7 @@ async fn transcode_and_publish(
         .min_by_key(|r| r.bitrate_kbps)
         .map(|r| format!("{}/index.m3u8", r.name));
     let joined = warnings.join("\n");
+    let cut_list = (!cuts.is_empty()).then(|| cuts.to_json());
     let published = archive
         .catalog
         .publish_media(
@@ -349,6 +390,7 @@ async fn transcode_and_publish(
                 thumbnails_vtt: thumbnails_vtt.as_deref(),
                 duration_ms: (checked.duration_s * 1000.0).round() as i64,
                 warnings: (!warnings.is_empty()).then_some(joined.as_str()),
+                cuts: cut_list.as_deref(),
                 job: Some((job_id, &runner.owner)),
             },
             &renditions,
@@ -381,10 +423,12 @@ async fn transcode_and_publish(
 
 /// The plan for a session's parts: the profile that fits, whether the video can be
 /// copied (from its key frames), and the loudness gain (from a measurement of the audio).
+/// `may_copy` is false when the parts are spans of their files: those are re-encoded.
 pub async fn plan_for(
     config: &crate::config::Config,
     sources: &[PathBuf],
     probes: &[Probe],
+    may_copy: bool,
 ) -> Result<Plan, JobError> {
     let profiles = Profile::load_dir(&config.profiles_dir)?;
     let profile =
@@ -400,7 +444,7 @@ pub async fn plan_for(
     // The two measurements read the source independently: side by side.
     let keyframes = async {
         match (probes, sources) {
-            ([p], [source]) if p.video.as_ref().is_some_and(|v| v.codec == "h264") => {
+            ([p], [source]) if may_copy && p.video.as_ref().is_some_and(|v| v.codec == "h264") => {
                 let v = p.video.as_ref().map_or(0, |v| v.index);
                 // Only needed to decide whether the video can be copied: if the scan
                 // fails, the video is re-encoded.
@@ -437,6 +481,7 @@ pub async fn plan_for(
     };
     let (keyframes, lufs) = tokio::join!(keyframes, loudness);
     let mut plan = plan::plan(probes, &keyframes, profile);
+    plan.audio_copyable &= may_copy;
     plan.apply_loudness(lufs?);
     Ok(plan)
 }
@@ -568,6 +613,7 @@ async fn judge_duration(
         let d = analyse::decode_check(
             &config.ffmpeg,
             source,
+            part.trim,
             &streams,
             config.transcode_timeout(part.duration_s),
         )
@@ -766,8 +812,10 @@ async fn make_poster(
     match (plan.rungs.first(), plan.parts[0].video_stream) {
         (Some(top), Some(video)) => {
             // Seeking after decoding (not in the input) finds a frame even when the
-            // source's key frames are far apart; at most 5 s are decoded.
-            let at = (duration_s / 3.0).min(5.0);
+            // source's key frames are far apart; at most 5 s are decoded. A part that is a
+            // span of its file (the rest withheld) gives a frame from inside the span.
+            let (from, to) = plan.parts[0].trim.unwrap_or((0.0, duration_s));
+            let at = from + (duration_s / 3.0).min(5.0).min((to - from) / 2.0);
             args.extend([
                 "-i".into(),
                 source.display().to_string(),

@@ -215,6 +215,7 @@ async fn probe_part(
         let decoded = analyse::decode_check(
             &archive.config.ffmpeg,
             file,
+            None,
             &streams,
             // Its length is what we are finding out: allow as much as for an hour's source.
             archive.config.transcode_timeout(3600.0),

@@ -218,6 +218,8 @@ pub struct PartPlan {
     pub audio_stream: Option<u32>,
     pub deinterlace: bool,
     pub duration_s: f64,
+    /// Only this span of the file (start, end in seconds) is used: the rest is withheld.
+    pub trim: Option<(f64, f64)>,
 }
 
 /// Seek thumbnails: `count` frames every `interval_s`, tiled `columns`×`rows` per sprite.
@@ -436,6 +438,7 @@ pub fn plan(parts: &[Probe], keyframes: &[f64], profile: &Profile) -> Plan {
                 audio_stream: p.audio.as_ref().map(|a| a.index),
                 deinterlace: p.video.as_ref().is_some_and(|v| v.interlaced),
                 duration_s: p.duration_s,
+                trim: None,
             })
             .collect(),
         source_duration_s,
@@ -468,6 +471,48 @@ pub fn loudness_gain(audio: &AudioSettings, integrated_lufs: Option<f64>) -> Opt
     (gain.abs() > 1.0).then_some(gain)
 }
 
+/// Input options that read only `trim`'s span of a file (decoding from the key frame
+/// before its start, as ffmpeg's accurate input seeking does).
+pub fn trim_args(trim: Option<(f64, f64)>) -> Vec<String> {
+    match trim {
+        Some((start, end)) => vec![
+            "-ss".into(),
+            format!("{start:.3}"),
+            "-to".into(),
+            format!("{end:.3}"),
+        ],
+        None => Vec::new(),
+    }
+}
+
+/// The spans of the parts that remain when `cuts` (seconds, in the timeline of the parts
+/// played one after the other) are taken out: (part index, start, end) within each part's
+/// file, in order. Slivers shorter than 0.1 s are dropped.
+pub fn keep_segments(durations: &[f64], cuts: &[(f64, f64)]) -> Vec<(usize, f64, f64)> {
+    let mut out = Vec::new();
+    let mut offset = 0.0;
+    for (part, &length) in durations.iter().enumerate() {
+        let mut start = 0.0;
+        let mut local: Vec<(f64, f64)> = cuts
+            .iter()
+            .map(|(a, b)| ((a - offset).max(0.0), (b - offset).min(length)))
+            .filter(|(a, b)| b > a)
+            .collect();
+        local.sort_by(|x, y| x.0.total_cmp(&y.0));
+        for (a, b) in local {
+            if a - start >= 0.1 {
+                out.push((part, start, a));
+            }
+            start = start.max(b);
+        }
+        if length - start >= 0.1 {
+            out.push((part, start, length));
+        }
+        offset += length;
+    }
+    out
+}
+
 /// Nearest even number, at least 2 (H.264 4:2:0 needs even sizes).
 fn even(x: f64) -> u32 {
     let n = (x / 2.0).round() as u32 * 2;
@@ -485,8 +530,9 @@ pub const THUMBNAIL_DIR: &str = "thumbs";
 /// the same instants, one audio chain split into every variant, and the thumbnail sprites.
 pub fn ffmpeg_args(plan: &Plan, inputs: &[&Path], out_dir: &Path) -> Vec<String> {
     let mut args: Vec<String> = vec!["-hide_banner".into(), "-nostdin".into(), "-y".into()];
-    for input in inputs {
+    for (input, part) in inputs.iter().zip(&plan.parts) {
         args.extend(["-fflags".into(), "+genpts".into()]);
+        args.extend(trim_args(part.trim));
         args.extend(["-i".into(), input.display().to_string()]);
     }
     let single = plan.parts.len() == 1;
@@ -1150,6 +1196,32 @@ mod tests {
             "the smaller part is fitted in: {graph}"
         );
         assert_eq!(args.iter().filter(|a| *a == "-i").count(), 2);
+    }
+
+    #[test]
+    fn withheld_ranges_leave_spans_of_the_parts() {
+        // Two parts of 10 s and 20 s; cuts at 2–4 s, 8–12 s (across the join) and 29.95–31 s.
+        let kept = keep_segments(&[10.0, 20.0], &[(2.0, 4.0), (8.0, 12.0), (29.95, 31.0)]);
+        assert_eq!(
+            kept,
+            vec![(0, 0.0, 2.0), (0, 4.0, 8.0), (1, 2.0, 19.95)]
+        );
+        assert_eq!(keep_segments(&[5.0], &[]), vec![(0, 0.0, 5.0)]);
+        assert!(keep_segments(&[5.0], &[(0.0, 5.0)]).is_empty());
+
+        // Each span is an input read from its start to its end, joined like parts.
+        let source = fixture("mpeg2_pal_interlaced.json");
+        let mut p = plan(&[source.clone(), source], &[], &profile("sd"));
+        p.parts[0].trim = Some((0.0, 2.0));
+        p.parts[1].trim = Some((4.0, 8.0));
+        let args = ffmpeg_args(&p, &[Path::new("a.mpg"), Path::new("a.mpg")], Path::new("/o"));
+        let joined = args.join(" ");
+        assert!(
+            joined.contains("-ss 0.000 -to 2.000 -i a.mpg")
+                && joined.contains("-ss 4.000 -to 8.000 -i a.mpg"),
+            "{joined}"
+        );
+        assert!(arg_after(&args, "-filter_complex").contains("concat=n=2"));
     }
 
     #[test]

@@ -1,0 +1,497 @@
+//! What editors change through the admin API: bodies, sessions, agendas, publication,
+//! ranges withheld from the public media, more recording parts, and the import reports.
+
+use sqlx::Row;
+
+use super::{note_change, now, Body, BodyName, Catalog, Cuts, NewRecording, Result, PUBLIC};
+
+/// A body with how many public sessions it holds.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct BodyCount {
+    #[serde(flatten)]
+    pub body: Body,
+    pub sessions: i64,
+}
+
+/// How a change to a body went.
+#[derive(Debug)]
+pub enum BodyChange {
+    Done(Body),
+    NotFound,
+    /// Another body already has that name (case and accents aside).
+    NameTaken,
+}
+
+/// The fields of a session an editor may change; `None` leaves one as it is.
+#[derive(Debug, Default)]
+pub struct SessionPatch {
+    pub body_id: Option<i64>,
+    pub date: Option<String>,
+    pub title: Option<String>,
+    pub kind: Option<String>,
+    pub number: Option<Option<i64>>,
+    pub publish_from: Option<Option<i64>>,
+    pub publish_until: Option<Option<i64>>,
+}
+
+/// A range withheld from the public media, in the original recording's timeline.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct WithheldRange {
+    pub start_ms: i64,
+    pub end_ms: i64,
+    pub reason: Option<String>,
+}
+
+/// A stored `aula import` report.
+#[derive(Debug, Clone)]
+pub struct ImportReport {
+    pub created_at: i64,
+    pub file: String,
+    pub dry_run: bool,
+    /// JSON, as `aula import` wrote it.
+    pub report: String,
+}
+
+impl Catalog {
+    /// Every body with its number of public sessions, by name.
+    pub async fn bodies_with_counts(&self) -> Result<Vec<BodyCount>> {
+        let sql = format!(
+            "SELECT b.id, b.slug, b.name, b.kind, \
+             (SELECT COUNT(*) FROM sessions s WHERE s.body_id = b.id AND {PUBLIC}) AS n \
+             FROM bodies b ORDER BY b.name"
+        );
+        let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| BodyCount {
+                body: Body {
+                    id: r.get(0),
+                    slug: r.get(1),
+                    name: r.get(2),
+                    kind: r.get(3),
+                },
+                sessions: r.get(4),
+            })
+            .collect())
+    }
+
+    /// The body with this slug, or whose name folds to the same as `name_or_slug`.
+    pub async fn find_body(&self, name_or_slug: &str) -> Result<Option<Body>> {
+        let key = BodyName::parse(name_or_slug)
+            .map(|n| n.match_key())
+            .unwrap_or_default();
+        Ok(sqlx::query_as(
+            "SELECT id, slug, name, kind FROM bodies WHERE slug = ? OR match_key = ? LIMIT 1",
+        )
+        .bind(name_or_slug.trim())
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    pub async fn body(&self, id: i64) -> Result<Option<Body>> {
+        Ok(
+            sqlx::query_as("SELECT id, slug, name, kind FROM bodies WHERE id = ?")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    /// A new body; `kind` defaults to what its name suggests.
+    pub async fn create_body(&self, name: &BodyName, kind: Option<&str>) -> Result<BodyChange> {
+        let mut tx = self.write().await?;
+        let taken: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM bodies WHERE match_key = ? OR slug = ?")
+                .bind(name.match_key())
+                .bind(name.slug())
+                .fetch_optional(&mut *tx)
+                .await?;
+        if taken.is_some() {
+            return Ok(BodyChange::NameTaken);
+        }
+        let body: Body = sqlx::query_as(
+            "INSERT INTO bodies (slug, name, match_key, kind, created_at) VALUES (?, ?, ?, ?, ?) \
+             RETURNING id, slug, name, kind",
+        )
+        .bind(name.slug())
+        .bind(name.as_str())
+        .bind(name.match_key())
+        .bind(kind.unwrap_or(name.kind()))
+        .bind(now())
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(BodyChange::Done(body))
+    }
+
+    /// Renames a body (its slug follows the name) or changes its kind. Its sessions are
+    /// indexed again, since search shows the body's name.
+    pub async fn update_body(
+        &self,
+        id: i64,
+        name: Option<&BodyName>,
+        kind: Option<&str>,
+    ) -> Result<BodyChange> {
+        let mut tx = self.write().await?;
+        if let Some(name) = name {
+            let taken: Option<i64> = sqlx::query_scalar(
+                "SELECT id FROM bodies WHERE (match_key = ? OR slug = ?) AND id != ?",
+            )
+            .bind(name.match_key())
+            .bind(name.slug())
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if taken.is_some() {
+                return Ok(BodyChange::NameTaken);
+            }
+        }
+        let body: Option<Body> = sqlx::query_as(
+            "UPDATE bodies SET name = COALESCE(?, name), slug = COALESCE(?, slug), \
+             match_key = COALESCE(?, match_key), kind = COALESCE(?, kind) WHERE id = ? \
+             RETURNING id, slug, name, kind",
+        )
+        .bind(name.map(BodyName::as_str))
+        .bind(name.map(BodyName::slug))
+        .bind(name.map(BodyName::match_key))
+        .bind(kind)
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(body) = body else {
+            return Ok(BodyChange::NotFound);
+        };
+        sqlx::query(
+            "INSERT INTO search_changes (session_id, changed_at) \
+             SELECT id, ? FROM sessions WHERE body_id = ?",
+        )
+        .bind(now())
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(BodyChange::Done(body))
+    }
+
+    /// A session announced before its recording arrives: `pending` until one is uploaded.
+    pub async fn create_pending_session(
+        &self,
+        body_id: i64,
+        date: &str,
+        title: &str,
+        kind: &str,
+        number: Option<i64>,
+    ) -> Result<i64> {
+        let mut tx = self.write().await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO sessions (body_id, date, title, kind, number, state, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, 'pending', ?, ?) RETURNING id",
+        )
+        .bind(body_id)
+        .bind(date)
+        .bind(title)
+        .bind(kind)
+        .bind(number)
+        .bind(now())
+        .bind(now())
+        .fetch_one(&mut *tx)
+        .await?;
+        note_change(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Applies an editor's changes; false if there is no such session.
+    pub async fn update_session(&self, id: i64, patch: &SessionPatch) -> Result<bool> {
+        let mut tx = self.write().await?;
+        let done = sqlx::query(
+            "UPDATE sessions SET body_id = COALESCE(?, body_id), date = COALESCE(?, date), \
+             title = COALESCE(?, title), kind = COALESCE(?, kind), \
+             number = CASE WHEN ? THEN ? ELSE number END, \
+             publish_from = CASE WHEN ? THEN ? ELSE publish_from END, \
+             publish_until = CASE WHEN ? THEN ? ELSE publish_until END, \
+             updated_at = ? WHERE id = ?",
+        )
+        .bind(patch.body_id)
+        .bind(&patch.date)
+        .bind(&patch.title)
+        .bind(&patch.kind)
+        .bind(patch.number.is_some())
+        .bind(patch.number.flatten())
+        .bind(patch.publish_from.is_some())
+        .bind(patch.publish_from.flatten())
+        .bind(patch.publish_until.is_some())
+        .bind(patch.publish_until.flatten())
+        .bind(now())
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if done == 0 {
+            return Ok(false);
+        }
+        note_change(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Replaces a session's agenda: (number, title, start in the original, ms).
+    pub async fn replace_agenda(
+        &self,
+        session_id: i64,
+        items: &[(Option<String>, String, Option<i64>)],
+    ) -> Result<()> {
+        let mut tx = self.write().await?;
+        sqlx::query("DELETE FROM agenda_items WHERE session_id = ?")
+            .bind(session_id)
+            .execute(&mut *tx)
+            .await?;
+        for (i, (number, title, start_ms)) in items.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO agenda_items (session_id, position, number, title, start_ms) \
+                 VALUES (?, ?, ?, ?, ?)",
+            )
+            .bind(session_id)
+            .bind(i as i64 + 1)
+            .bind(number)
+            .bind(title)
+            .bind(start_ms)
+            .execute(&mut *tx)
+            .await?;
+        }
+        note_change(&mut tx, session_id).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Withholds a session from the public (`reason` given) or publishes it again (`None`):
+    /// then it shows its media if it has some, and otherwise waits for them. False if
+    /// there is no such session.
+    pub async fn set_withheld(&self, id: i64, reason: Option<&str>) -> Result<bool> {
+        let mut tx = self.write().await?;
+        let sql = match reason {
+            Some(_) => "UPDATE sessions SET state = 'withheld', state_reason = ?, updated_at = ? \
+                        WHERE id = ?",
+            None => {
+                "UPDATE sessions SET state = CASE WHEN state != 'withheld' THEN state \
+                 WHEN EXISTS (SELECT 1 FROM jobs j WHERE j.session_id = sessions.id \
+                              AND j.state IN ('queued', 'running')) THEN 'processing' \
+                 WHEN EXISTS (SELECT 1 FROM media_versions m WHERE m.session_id = sessions.id) \
+                      THEN 'published' \
+                 WHEN EXISTS (SELECT 1 FROM jobs j WHERE j.session_id = sessions.id \
+                              AND j.state = 'failed') THEN 'failed' \
+                 ELSE 'pending' END, \
+                 state_reason = CASE WHEN state != 'withheld' THEN state_reason ELSE ? END, \
+                 updated_at = ? WHERE id = ?"
+            }
+        };
+        let done = sqlx::query(sql)
+            .bind(reason)
+            .bind(now())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if done == 0 {
+            return Ok(false);
+        }
+        note_change(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Adds a recording as the session's next part and makes sure a transcode is queued.
+    /// Returns (part number, job id).
+    pub async fn add_recording_part(
+        &self,
+        session_id: i64,
+        recording: &NewRecording<'_>,
+    ) -> Result<(i64, i64)> {
+        let mut tx = self.write().await?;
+        let part: i64 = sqlx::query_scalar(
+            "SELECT COALESCE(MAX(part), 0) + 1 FROM recordings WHERE session_id = ?",
+        )
+        .bind(session_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO recordings (session_id, part, sha256, original_name, size_bytes, \
+             stored_path, duration_ms, probe_json, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(session_id)
+        .bind(part)
+        .bind(recording.sha256)
+        .bind(recording.original_name)
+        .bind(recording.size_bytes)
+        .bind(recording.stored_path)
+        .bind(recording.duration_ms)
+        .bind(recording.probe_json)
+        .bind(now())
+        .execute(&mut *tx)
+        .await?;
+        let job_id = queue_transcode(&mut tx, session_id, false).await?;
+        tx.commit().await?;
+        Ok((part, job_id))
+    }
+
+    /// Queues a new transcode of the session's recording (a new media version); None if
+    /// it has no recording yet.
+    pub async fn queue_reprocess(&self, session_id: i64) -> Result<Option<i64>> {
+        let mut tx = self.write().await?;
+        if !has_recording(&mut tx, session_id).await? {
+            return Ok(None);
+        }
+        let job_id = queue_transcode(&mut tx, session_id, false).await?;
+        tx.commit().await?;
+        Ok(Some(job_id))
+    }
+
+    /// The ranges an editor withheld from the public media, in time order.
+    pub async fn withheld_ranges(&self, session_id: i64) -> Result<Vec<WithheldRange>> {
+        let rows = sqlx::query(
+            "SELECT start_ms, end_ms, reason FROM withheld_ranges WHERE session_id = ? \
+             ORDER BY start_ms, id",
+        )
+        .bind(session_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| WithheldRange {
+                start_ms: r.get(0),
+                end_ms: r.get(1),
+                reason: r.get(2),
+            })
+            .collect())
+    }
+
+    /// Replaces the withheld ranges and queues the version made without them. Until it is
+    /// published the current media are not served (they still hold what is withheld now).
+    /// None if the session has no recording.
+    pub async fn set_withheld_ranges(
+        &self,
+        session_id: i64,
+        ranges: &[WithheldRange],
+    ) -> Result<Option<i64>> {
+        let mut tx = self.write().await?;
+        if !has_recording(&mut tx, session_id).await? {
+            return Ok(None);
+        }
+        sqlx::query("DELETE FROM withheld_ranges WHERE session_id = ?")
+            .bind(session_id)
+            .execute(&mut *tx)
+            .await?;
+        for r in ranges {
+            sqlx::query(
+                "INSERT INTO withheld_ranges (session_id, start_ms, end_ms, reason, created_at) \
+                 VALUES (?, ?, ?, ?, ?)",
+            )
+            .bind(session_id)
+            .bind(r.start_ms)
+            .bind(r.end_ms)
+            .bind(&r.reason)
+            .bind(now())
+            .execute(&mut *tx)
+            .await?;
+        }
+        let job_id = queue_transcode(&mut tx, session_id, true).await?;
+        tx.commit().await?;
+        Ok(Some(job_id))
+    }
+
+    /// The cuts of the session's current media version.
+    pub async fn current_cuts(&self, session_id: i64) -> Result<Cuts> {
+        let cuts: Option<Option<String>> = sqlx::query_scalar(
+            "SELECT cuts FROM media_versions WHERE session_id = ? ORDER BY version DESC LIMIT 1",
+        )
+        .bind(session_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(Cuts::from_json(cuts.flatten().as_deref()))
+    }
+
+    pub async fn add_import_report(&self, file: &str, dry_run: bool, report: &str) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO import_reports (created_at, file, dry_run, report) VALUES (?, ?, ?, ?)",
+        )
+        .bind(now())
+        .bind(file)
+        .bind(dry_run)
+        .bind(report)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn last_import_report(&self) -> Result<Option<ImportReport>> {
+        let row = sqlx::query(
+            "SELECT created_at, file, dry_run, report FROM import_reports ORDER BY id DESC LIMIT 1",
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| ImportReport {
+            created_at: r.get(0),
+            file: r.get(1),
+            dry_run: r.get(2),
+            report: r.get(3),
+        }))
+    }
+}
+
+async fn has_recording(tx: &mut sqlx::SqliteConnection, session_id: i64) -> Result<bool> {
+    let found: Option<i64> =
+        sqlx::query_scalar("SELECT 1 FROM recordings WHERE session_id = ? LIMIT 1")
+            .bind(session_id)
+            .fetch_optional(tx)
+            .await?;
+    Ok(found.is_some())
+}
+
+/// The session's queued transcode job, or a new one. A job already queued reads the
+/// recording and the withheld ranges when it starts, so it serves for this change too;
+/// a running one does not. `hide_current` stops serving the current media meanwhile.
+async fn queue_transcode(
+    tx: &mut sqlx::SqliteConnection,
+    session_id: i64,
+    hide_current: bool,
+) -> Result<i64> {
+    let now = now();
+    let queued: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM jobs WHERE session_id = ? AND kind = 'transcode' AND state = 'queued' \
+         ORDER BY id LIMIT 1",
+    )
+    .bind(session_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let job_id = match queued {
+        Some(id) => id,
+        None => {
+            sqlx::query_scalar(
+                "INSERT INTO jobs (kind, session_id, payload, state, run_after, created_at, updated_at) \
+                 VALUES ('transcode', ?, '{}', 'queued', ?, ?, ?) RETURNING id",
+            )
+            .bind(session_id)
+            .bind(now)
+            .bind(now)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?
+        }
+    };
+    let states = if hide_current {
+        "('pending', 'failed', 'published')"
+    } else {
+        "('pending', 'failed')"
+    };
+    sqlx::query(&format!(
+        "UPDATE sessions SET state = 'processing', state_reason = NULL, updated_at = ? \
+         WHERE id = ? AND state IN {states}"
+    ))
+    .bind(now)
+    .bind(session_id)
+    .execute(&mut *tx)
+    .await?;
+    note_change(&mut *tx, session_id).await?;
+    Ok(job_id)
+}
