@@ -6,6 +6,7 @@ mod admin;
 mod api;
 pub use api::page_url;
 mod conditional;
+mod feeds;
 mod media;
 mod pages;
 mod ranges;
