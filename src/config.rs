@@ -25,6 +25,8 @@ use serde::Deserialize;
 /// | `job_retry_seconds` | 30 (doubled at each retry) | `AULA_JOB_RETRY_SECONDS` |
 /// | `transcode_timeout_base` | 120 s | `AULA_TRANSCODE_TIMEOUT_BASE` |
 /// | `transcode_timeout_factor` | 10 × the source's duration | `AULA_TRANSCODE_TIMEOUT_FACTOR` |
+/// | `upload_limit` | 8 GiB (bytes) | `AULA_UPLOAD_LIMIT` |
+/// | `public_url` | taken from each request's Host | `AULA_PUBLIC_URL` |
 ///
 /// Relative paths are taken from the working directory of the process.
 #[derive(Debug, Clone)]
@@ -57,6 +59,11 @@ pub struct Config {
     /// presumed hung and killed.
     pub transcode_timeout_base: f64,
     pub transcode_timeout_factor: f64,
+    /// Largest file the admin API accepts as one upload, in bytes.
+    pub upload_limit: u64,
+    /// The archive's public address (e.g. `https://video.comune.example.it`), for feeds and
+    /// the sitemap; `None`: from the request's Host header.
+    pub public_url: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -95,6 +102,8 @@ struct FileLayer {
     job_retry_seconds: Option<i64>,
     transcode_timeout_base: Option<f64>,
     transcode_timeout_factor: Option<f64>,
+    upload_limit: Option<u64>,
+    public_url: Option<String>,
 }
 
 impl Default for Config {
@@ -115,6 +124,8 @@ impl Default for Config {
             job_retry_seconds: 30,
             transcode_timeout_base: 120.0,
             transcode_timeout_factor: 10.0,
+            upload_limit: 8 << 30,
+            public_url: None,
         }
     }
 }
@@ -184,6 +195,12 @@ impl Config {
         if let Some(v) = layer.transcode_timeout_factor {
             self.transcode_timeout_factor = v.max(0.0);
         }
+        if let Some(v) = layer.upload_limit {
+            self.upload_limit = v;
+        }
+        if let Some(v) = layer.public_url {
+            self.public_url = Some(v.trim_end_matches('/').to_string());
+        }
         Ok(())
     }
 
@@ -246,6 +263,12 @@ impl Config {
         }
         if let Some(v) = get("AULA_TRANSCODE_TIMEOUT_FACTOR") {
             self.transcode_timeout_factor = number(&v, "AULA_TRANSCODE_TIMEOUT_FACTOR", 0.0)?;
+        }
+        if let Some(v) = get("AULA_UPLOAD_LIMIT") {
+            self.upload_limit = number(&v, "AULA_UPLOAD_LIMIT", 1.0)?;
+        }
+        if let Some(v) = get("AULA_PUBLIC_URL").filter(|v| !v.trim().is_empty()) {
+            self.public_url = Some(v.trim().trim_end_matches('/').to_string());
         }
         Ok(())
     }

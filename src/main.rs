@@ -388,7 +388,36 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             for e in &errors {
                 eprintln!("{}: {e}", file.display());
             }
+            // What the admin pages show as the last import, whatever its outcome.
+            let record = |imported: usize, unchanged: usize, note: &str| {
+                let problems: Vec<serde_json::Value> = errors
+                    .iter()
+                    .map(|e| {
+                        let (line, reason) = e
+                            .strip_prefix("line ")
+                            .and_then(|r| r.split_once(": "))
+                            .and_then(|(n, r)| Some((n.parse::<i64>().ok()?, r)))
+                            .unwrap_or((0, e.as_str()));
+                        serde_json::json!({ "line": line, "reason": reason })
+                    })
+                    .collect();
+                let report = serde_json::json!({
+                    "rows": total, "imported": imported, "unchanged": unchanged,
+                    "skipped": errors.len(), "outcome": note, "problems": problems,
+                });
+                let (archive, file) = (&archive, file.display().to_string());
+                async move {
+                    if let Err(e) = archive
+                        .catalog
+                        .add_import_report(&file, dry_run, &report.to_string())
+                        .await
+                    {
+                        eprintln!("the import report could not be stored: {e}");
+                    }
+                }
+            };
             if !errors.is_empty() && !skip_bad {
+                record(0, 0, "refused: nothing imported").await;
                 bail!(
                     "{}: {} problem(s) in {total} rows; nothing imported (fix them, or --skip-bad to import the good rows)",
                     file.display(),
@@ -412,6 +441,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     "{} of {total} rows would be imported (dry run: nothing changed)",
                     good.len()
                 );
+                record(0, 0, "dry run: nothing changed").await;
                 return Ok(());
             }
             let done = aula::import::import_rows(&archive, &good)
@@ -426,6 +456,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 done.len() - created,
                 total - good.len()
             );
+            record(created, done.len() - created, "imported").await;
             Ok(())
         }
         Command::Legacy { action } => {

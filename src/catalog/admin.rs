@@ -271,8 +271,10 @@ impl Catalog {
     pub async fn set_withheld(&self, id: i64, reason: Option<&str>) -> Result<bool> {
         let mut tx = self.write().await?;
         let sql = match reason {
-            Some(_) => "UPDATE sessions SET state = 'withheld', state_reason = ?, updated_at = ? \
-                        WHERE id = ?",
+            Some(_) => {
+                "UPDATE sessions SET state = 'withheld', state_reason = ?, updated_at = ? \
+                        WHERE id = ?"
+            }
             None => {
                 "UPDATE sessions SET state = CASE WHEN state != 'withheld' THEN state \
                  WHEN EXISTS (SELECT 1 FROM jobs j WHERE j.session_id = sessions.id \
@@ -398,6 +400,20 @@ impl Catalog {
         let job_id = queue_transcode(&mut tx, session_id, true).await?;
         tx.commit().await?;
         Ok(Some(job_id))
+    }
+
+    /// Sessions whose publication window opens or closes in `(after, until]`.
+    pub async fn window_boundaries_between(&self, after: i64, until: i64) -> Result<Vec<i64>> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM sessions WHERE (publish_from > ? AND publish_from <= ?) \
+             OR (publish_until > ? AND publish_until <= ?) ORDER BY id",
+        )
+        .bind(after)
+        .bind(until)
+        .bind(after)
+        .bind(until)
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     /// The cuts of the session's current media version.

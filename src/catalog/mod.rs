@@ -139,7 +139,11 @@ macro_rules! out_of_window {
 /// SQL: the state citizens see: `withheld` also outside the publication window.
 macro_rules! public_state {
     () => {
-        concat!("CASE WHEN ", out_of_window!(), " THEN 'withheld' ELSE s.state END")
+        concat!(
+            "CASE WHEN ",
+            out_of_window!(),
+            " THEN 'withheld' ELSE s.state END"
+        )
     };
 }
 
@@ -426,8 +430,7 @@ impl Catalog {
              JOIN sessions s ON s.id = d.session_id WHERE d.id = ? AND ",
             public_state!(),
             " != 'withheld'"
-        ),
-        )
+        ))
         .bind(id)
         .fetch_optional(&self.pool)
         .await?)
@@ -621,10 +624,34 @@ impl Catalog {
             .await?)
     }
 
-    pub async fn count_sessions(&self) -> Result<i64> {
-        Ok(sqlx::query_scalar(&format!("SELECT COUNT(*) FROM sessions s WHERE {PUBLIC}"))
-            .fetch_one(&self.pool)
+    /// Public sessions of one body, newest first.
+    pub async fn list_body_sessions(&self, body_id: i64, limit: i64) -> Result<Vec<SessionRow>> {
+        let sql = format!(
+            "SELECT {SESSION_COLUMNS} WHERE s.body_id = ? AND {PUBLIC} \
+             ORDER BY s.date DESC, s.id DESC LIMIT ?"
+        );
+        Ok(sqlx::query_as(&sql)
+            .bind(body_id)
+            .bind(limit)
+            .fetch_all(&self.pool)
             .await?)
+    }
+
+    /// When a session last changed (Unix seconds; 0 for an empty archive).
+    pub async fn last_session_change(&self) -> Result<i64> {
+        Ok(
+            sqlx::query_scalar("SELECT COALESCE(MAX(updated_at), 0) FROM sessions")
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
+    pub async fn count_sessions(&self) -> Result<i64> {
+        Ok(
+            sqlx::query_scalar(&format!("SELECT COUNT(*) FROM sessions s WHERE {PUBLIC}"))
+                .fetch_one(&self.pool)
+                .await?,
+        )
     }
 
     pub async fn session(&self, id: i64) -> Result<Option<SessionRow>> {

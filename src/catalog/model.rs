@@ -351,7 +351,12 @@ mod tests {
 
     #[test]
     fn cuts_move_later_times_back() {
-        let cuts = Cuts::new(vec![(20_000, 30_000), (5_000, 10_000), (8_000, 12_000), (40, 40)]);
+        let cuts = Cuts::new(vec![
+            (20_000, 30_000),
+            (5_000, 10_000),
+            (8_000, 12_000),
+            (40, 40),
+        ]);
         assert_eq!(cuts.ranges(), &[(5_000, 12_000), (20_000, 30_000)]);
         assert_eq!(cuts.public_time(1_000), Some(1_000));
         assert_eq!(cuts.public_time(6_000), None);

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::AppState;
 use chrono::NaiveDate;
 
-use crate::catalog::{Body, SessionRow};
+use crate::catalog::{Body, DocumentRow, SessionRow};
 use crate::search::{SearchRequest, SearchResults, Sort};
 
 #[derive(Debug, Serialize)]
@@ -47,6 +47,35 @@ pub struct SessionJson {
     pub state_reason: Option<String>,
     pub page_url: String,
     pub media: MediaJson,
+}
+
+/// A session's document as the API lists it.
+#[derive(Debug, Serialize)]
+pub struct DocumentJson {
+    pub id: i64,
+    pub kind: String,
+    pub name: String,
+    pub media_type: String,
+    pub size_bytes: i64,
+    pub url: String,
+    /// ok, empty (no text found) or failed (unreadable), with the reason in `text_note`
+    pub text_state: String,
+    pub text_note: Option<String>,
+}
+
+impl From<DocumentRow> for DocumentJson {
+    fn from(d: DocumentRow) -> Self {
+        DocumentJson {
+            url: format!("/documenti/{}", d.id),
+            id: d.id,
+            kind: d.kind,
+            name: d.original_name,
+            media_type: d.media_type,
+            size_bytes: d.size_bytes,
+            text_state: d.extraction_state,
+            text_note: d.extraction_note,
+        }
+    }
 }
 
 pub fn page_url(session_id: i64) -> String {
@@ -168,21 +197,86 @@ pub async fn session(state: web::Data<AppState>, id: web::Path<String>) -> HttpR
         );
     };
     let catalog = &state.archive.catalog;
-    match tokio::try_join!(catalog.session(id), catalog.agenda(id)) {
-        Ok((Some(row), agenda)) => {
+    let no_session = || {
+        problem(
+            StatusCode::NOT_FOUND,
+            "No such session",
+            &format!("there is no session {id}"),
+        )
+    };
+    match tokio::try_join!(
+        catalog.session(id),
+        catalog.agenda(id),
+        catalog.documents(id),
+        catalog.cues(id)
+    ) {
+        Ok((Some(row), agenda, documents, cues)) if row.is_public() => {
+            let page = page_url(row.id);
+            let has_chapters = agenda.iter().any(|a| a.start_ms.is_some());
             let mut json = serde_json::to_value(SessionJson::from(row)).unwrap_or_default();
             json["agenda"] = serde_json::to_value(agenda).unwrap_or_default();
+            json["documents"] = serde_json::to_value(
+                documents
+                    .into_iter()
+                    .map(DocumentJson::from)
+                    .collect::<Vec<_>>(),
+            )
+            .unwrap_or_default();
+            json["transcript"] = if cues.is_empty() {
+                serde_json::Value::Null
+            } else {
+                serde_json::json!({
+                    "vtt": format!("{page}/trascrizione.vtt"),
+                    "srt": format!("{page}/trascrizione.srt"),
+                })
+            };
+            json["chapters"] = if has_chapters {
+                format!("{page}/capitoli.vtt").into()
+            } else {
+                serde_json::Value::Null
+            };
             HttpResponse::Ok()
                 .insert_header(("Cache-Control", "public, max-age=10"))
                 .json(json)
         }
-        Ok((None, _)) => problem(
-            StatusCode::NOT_FOUND,
-            "No such session",
-            &format!("there is no session {id}"),
-        ),
+        Ok(_) => no_session(),
         Err(e) => internal(e),
     }
+}
+
+/// `GET /api/v1/bodies`: every body with its number of public sessions.
+pub async fn bodies(state: web::Data<AppState>) -> HttpResponse {
+    match state.archive.catalog.bodies_with_counts().await {
+        Ok(bodies) => HttpResponse::Ok()
+            .insert_header(("Cache-Control", "public, max-age=10"))
+            .json(serde_json::json!({ "bodies": bodies })),
+        Err(e) => internal(e),
+    }
+}
+
+/// At most this many sessions go into one export, feed or sitemap (a sitemap file holds
+/// 50,000 addresses).
+pub const EXPORT_LIMIT: i64 = 45_000;
+
+/// `GET /api/v1/sessions.csv`: the public catalog as open data.
+pub async fn sessions_csv(state: web::Data<AppState>) -> HttpResponse {
+    match state.archive.catalog.list_sessions(EXPORT_LIMIT, 0).await {
+        Ok(rows) => HttpResponse::Ok()
+            .content_type("text/csv; charset=utf-8")
+            .insert_header(("Cache-Control", "public, max-age=60"))
+            .insert_header(("Content-Disposition", "attachment; filename=\"sedute.csv\""))
+            .body(super::feeds::sessions_csv(&rows)),
+        Err(e) => internal(e),
+    }
+}
+
+/// `GET /api/v1/openapi.json`: this API, described.
+pub async fn openapi() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .insert_header(("Cache-Control", "public, max-age=3600"))
+        .insert_header(("Access-Control-Allow-Origin", "*"))
+        .body(include_str!("../../docs/openapi.json"))
 }
 
 /// Search parameters, shared by the API and the search page.

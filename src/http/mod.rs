@@ -3,6 +3,7 @@
 //! decides what the archive contains.
 
 mod admin;
+mod admin_pages;
 mod api;
 pub use api::page_url;
 mod conditional;
@@ -122,14 +123,44 @@ fn routes(state: &web::Data<AppState>) -> impl FnOnce(&mut web::ServiceConfig) +
         let web_dir = state.archive.config.web_dir.clone();
         cfg.service(
             web::scope("/api/v1/admin")
+                .route("/bodies", web::post().to(admin::create_body))
+                .route("/bodies/{id}", web::patch().to(admin::update_body))
+                .route("/sessions", web::post().to(admin::create_session))
+                .route("/sessions/{id}", web::patch().to(admin::update_session))
+                .route(
+                    "/sessions/{id}/agenda",
+                    web::put().to(admin::replace_agenda),
+                )
                 .route(
                     "/sessions/{id}/agenda/{position}/start",
                     web::put().to(admin::set_agenda_start),
                 )
+                .route(
+                    "/sessions/{id}/recordings",
+                    web::post().to(admin::upload_recording),
+                )
+                .route(
+                    "/sessions/{id}/documents",
+                    web::post().to(admin::upload_document),
+                )
+                .route("/sessions/{id}/reprocess", web::post().to(admin::reprocess))
+                .route("/sessions/{id}/publish", web::post().to(admin::publish))
+                .route("/sessions/{id}/withhold", web::post().to(admin::withhold))
+                .route(
+                    "/sessions/{id}/withheld-ranges",
+                    web::put().to(admin::set_withheld_ranges),
+                )
+                .route("/jobs", web::get().to(admin::list_jobs))
+                .route("/jobs/{id}/retry", web::post().to(admin::retry_job))
+                .route("/unmapped", web::get().to(admin::unmapped))
+                .route("/import-report", web::get().to(admin::import_report))
                 .default_service(web::to(api::not_found)),
         )
         .service(
             web::scope("/api/v1")
+                .route("/bodies", web::get().to(api::bodies))
+                .route("/openapi.json", web::get().to(api::openapi))
+                .route("/sessions.csv", web::get().to(api::sessions_csv))
                 .route("/sessions", web::get().to(api::list_sessions))
                 .route("/sessions/{id}", web::get().to(api::session))
                 .route("/search", web::get().to(api::search))
@@ -149,6 +180,16 @@ fn routes(state: &web::Data<AppState>) -> impl FnOnce(&mut web::ServiceConfig) +
             "/vendor/video.js",
             web_dir.join("node_modules/video.js/dist"),
         ))
+        .route("/admin", web::get().to(admin_pages::home))
+        .route("/admin/accedi", web::post().to(admin_pages::sign_in))
+        .route("/admin/esci", web::post().to(admin_pages::sign_out))
+        .route("/admin/lavori", web::get().to(admin_pages::jobs))
+        .route(
+            "/admin/lavori/{id}/riprova",
+            web::post().to(admin_pages::retry),
+        )
+        .route("/admin/importazione", web::get().to(admin_pages::import))
+        .route("/admin/indirizzi", web::get().to(admin_pages::unmapped))
         .route("/", web::get().to(pages::home))
         .route("/sedute/{id}", web::get().to(pages::session))
         .route(
@@ -156,6 +197,14 @@ fn routes(state: &web::Data<AppState>) -> impl FnOnce(&mut web::ServiceConfig) +
             web::get().to(pages::captions),
         )
         .route("/sedute/{id}/capitoli.vtt", web::get().to(pages::chapters))
+        .route(
+            "/sedute/{id}/trascrizione.{format}",
+            web::get().to(pages::transcript_download),
+        )
+        .route("/feed.atom", web::get().to(pages::feed))
+        .route("/organi/{slug}/feed.atom", web::get().to(pages::body_feed))
+        .route("/sitemap.xml", web::get().to(pages::sitemap))
+        .route("/robots.txt", web::get().to(pages::robots))
         .route("/documenti/{id}", web::get().to(pages::document))
         .route("/cerca", web::get().to(pages::search))
         .default_service(web::to(pages::fallback));
@@ -169,10 +218,23 @@ fn spawn_index_follower(archive: Archive, search: Arc<SearchIndex>) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // Windows that opened or closed before this process started were applied when
+        // their sessions were last indexed, unless that was before the boundary: take
+        // every past boundary once.
+        let mut windows_checked = 0;
         loop {
             tick.tick().await;
             if let Err(e) = search.catch_up(&archive.catalog).await {
                 tracing::warn!(error = %e, "search index could not catch up; will retry");
+                continue;
+            }
+            let now = crate::catalog::now();
+            match search
+                .apply_windows(&archive.catalog, windows_checked, now)
+                .await
+            {
+                Ok(_) => windows_checked = now,
+                Err(e) => tracing::warn!(error = %e, "publication windows not applied; will retry"),
             }
         }
     });

@@ -2,11 +2,12 @@
 //! player works without JavaScript; scripts only enhance.
 
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::api::{page_url, published_media_url, run_search, SearchParams};
+use super::api::{page_url, published_media_url, run_search, SearchParams, EXPORT_LIMIT};
+use super::feeds::{self, FeedInfo};
 use super::AppState;
 use crate::catalog::{AgendaItem, DocumentRow, SessionRow};
 use crate::documents::{timed_agenda, transcript};
@@ -137,8 +138,10 @@ pub async fn session(
         catalog.documents(id),
         catalog.cues(id)
     ) {
-        Ok((Some(row), agenda, documents, cues)) => (row, agenda, documents, cues),
-        Ok((None, _, _, _)) => return not_found().await,
+        Ok((Some(row), agenda, documents, cues)) if row.is_public() => {
+            (row, agenda, documents, cues)
+        }
+        Ok(_) => return not_found().await,
         Err(e) => return error_page(e),
     };
     let start_at = params.t.as_deref().and_then(parse_start).unwrap_or(0);
@@ -190,27 +193,60 @@ fn vtt(body: String) -> HttpResponse {
         .body(body)
 }
 
+/// The transcript cues of a public session; None if it is not public or has none.
+async fn public_cues(
+    state: &AppState,
+    id: &str,
+) -> Result<Option<Vec<transcript::Cue>>, crate::catalog::CatalogError> {
+    let Ok(id) = id.parse::<i64>() else {
+        return Ok(None);
+    };
+    let catalog = &state.archive.catalog;
+    let (session, rows) = tokio::try_join!(catalog.session(id), catalog.cues(id))?;
+    if !session.is_some_and(|s| s.is_public()) || rows.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(
+        rows.into_iter()
+            .map(|c| transcript::Cue {
+                start_ms: c.start_ms.max(0) as u64,
+                end_ms: c.end_ms.max(0) as u64,
+                speaker: c.speaker,
+                text: c.text,
+            })
+            .collect(),
+    ))
+}
+
 /// The session's transcript as its Italian captions track.
 pub async fn captions(state: web::Data<AppState>, id: web::Path<String>) -> HttpResponse {
-    let Ok(id) = id.parse::<i64>() else {
-        return not_found().await;
-    };
-    match state.archive.catalog.cues(id).await {
-        Ok(rows) if !rows.is_empty() => {
-            let cues: Vec<transcript::Cue> = rows
-                .into_iter()
-                .map(|c| transcript::Cue {
-                    start_ms: c.start_ms.max(0) as u64,
-                    end_ms: c.end_ms.max(0) as u64,
-                    speaker: c.speaker,
-                    text: c.text,
-                })
-                .collect();
-            vtt(transcript::to_webvtt(&cues))
-        }
-        Ok(_) => not_found().await,
+    match public_cues(&state, &id).await {
+        Ok(Some(cues)) => vtt(transcript::to_webvtt(&cues)),
+        Ok(None) => not_found().await,
         Err(e) => error_page(e),
     }
+}
+
+/// `/sedute/{id}/trascrizione.{vtt,srt}`: the transcript as a file to download.
+pub async fn transcript_download(
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> HttpResponse {
+    let (id, format) = path.into_inner();
+    let (body, media_type) = match public_cues(&state, &id).await {
+        Ok(Some(cues)) if format == "vtt" => (transcript::to_webvtt(&cues), "text/vtt"),
+        Ok(Some(cues)) if format == "srt" => (transcript::to_srt(&cues), "application/x-subrip"),
+        Ok(_) => return not_found().await,
+        Err(e) => return error_page(e),
+    };
+    HttpResponse::Ok()
+        .content_type(format!("{media_type}; charset=utf-8"))
+        .insert_header(("Cache-Control", "public, max-age=60"))
+        .insert_header((
+            "Content-Disposition",
+            format!("attachment; filename=\"seduta-{id}-trascrizione.{format}\""),
+        ))
+        .body(body)
 }
 
 /// Timed agenda items as a chapters track.
@@ -220,8 +256,8 @@ pub async fn chapters(state: web::Data<AppState>, id: web::Path<String>) -> Http
     };
     let catalog = &state.archive.catalog;
     let (session, agenda) = match tokio::try_join!(catalog.session(id), catalog.agenda(id)) {
-        Ok((Some(s), agenda)) => (s, agenda),
-        Ok((None, _)) => return not_found().await,
+        Ok((Some(s), agenda)) if s.is_public() => (s, agenda),
+        Ok(_) => return not_found().await,
         Err(e) => return error_page(e),
     };
     let items: Vec<timed_agenda::TimedItem> = agenda
@@ -268,6 +304,103 @@ pub async fn document(state: web::Data<AppState>, id: web::Path<String>) -> Http
             .body(bytes),
         Err(e) => error_page(format!("document {id} is missing from storage: {e}")),
     }
+}
+
+/// The archive's public address: `AULA_PUBLIC_URL`, or what the request was sent to.
+fn base_url(req: &HttpRequest, state: &AppState) -> String {
+    match &state.archive.config.public_url {
+        Some(url) => url.clone(),
+        None => {
+            let info = req.connection_info();
+            format!("{}://{}", info.scheme(), info.host())
+        }
+    }
+}
+
+fn xml(media_type: &str, body: String) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(format!("{media_type}; charset=utf-8"))
+        .insert_header(("Cache-Control", "public, max-age=300"))
+        .body(body)
+}
+
+/// Newest sessions in one feed.
+const FEED_ENTRIES: i64 = 50;
+
+/// `/feed.atom`: the newest sessions of every body.
+pub async fn feed(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let catalog = &state.archive.catalog;
+    let (rows, updated) = match tokio::try_join!(
+        catalog.list_sessions(FEED_ENTRIES, 0),
+        catalog.last_session_change()
+    ) {
+        Ok(v) => v,
+        Err(e) => return error_page(e),
+    };
+    let info = FeedInfo {
+        title: "Sedute del Comune".into(),
+        self_path: "/feed.atom".into(),
+        alternate_path: "/".into(),
+        id_path: "/feed.atom".into(),
+    };
+    let base = base_url(&req, &state);
+    xml(
+        "application/atom+xml",
+        feeds::atom_feed(&base, &info, &rows, updated),
+    )
+}
+
+/// `/organi/{slug}/feed.atom`: the newest sessions of one body.
+pub async fn body_feed(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    slug: web::Path<String>,
+) -> HttpResponse {
+    let catalog = &state.archive.catalog;
+    let body = match catalog.bodies().await {
+        Ok(bodies) => bodies.into_iter().find(|b| b.slug == *slug),
+        Err(e) => return error_page(e),
+    };
+    let Some(body) = body else {
+        return not_found().await;
+    };
+    let (rows, updated) = match tokio::try_join!(
+        catalog.list_body_sessions(body.id, FEED_ENTRIES),
+        catalog.last_session_change()
+    ) {
+        Ok(v) => v,
+        Err(e) => return error_page(e),
+    };
+    let path = format!("/organi/{}/feed.atom", body.slug);
+    let info = FeedInfo {
+        title: format!("Sedute: {}", body.name),
+        self_path: path.clone(),
+        alternate_path: "/".into(),
+        id_path: path,
+    };
+    let base = base_url(&req, &state);
+    xml(
+        "application/atom+xml",
+        feeds::atom_feed(&base, &info, &rows, updated),
+    )
+}
+
+/// `/sitemap.xml`: every public session page, with its video.
+pub async fn sitemap(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    match state.archive.catalog.list_sessions(EXPORT_LIMIT, 0).await {
+        Ok(rows) => {
+            let base = base_url(&req, &state);
+            xml("application/xml", feeds::sitemap(&base, &rows, &["/"]))
+        }
+        Err(e) => error_page(e),
+    }
+}
+
+pub async fn robots(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .insert_header(("Cache-Control", "public, max-age=3600"))
+        .body(feeds::robots_txt(&base_url(&req, &state)))
 }
 
 pub async fn not_found() -> HttpResponse {

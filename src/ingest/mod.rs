@@ -185,6 +185,58 @@ pub async fn submit(archive: &Archive, sub: &Submission) -> Result<Submitted, In
     })
 }
 
+/// Adds `file` as the next part of an existing session's recording (an upload through the
+/// admin API) and queues its transcode. Returns (part number, job id). Nothing is kept
+/// unless ffprobe reads it and no session holds it already.
+pub async fn add_recording(
+    archive: &Archive,
+    session_id: i64,
+    file: &PathBuf,
+    original_name: &str,
+) -> Result<(i64, i64), IngestError> {
+    let (probe, json) = probe_part(archive, file).await?;
+    let stored = store::store_original_async(file, archive.data_dir())
+        .await
+        .map_err(|source| IngestError::Store {
+            file: file.clone(),
+            source,
+        })?;
+    let forget = || {
+        if stored.newly_written {
+            let _ = std::fs::remove_file(archive.data_path(&stored.relative_path));
+        }
+    };
+    if let Some(holder) = archive
+        .catalog
+        .session_with_recording(&stored.sha256)
+        .await?
+    {
+        forget();
+        return Err(IngestError::PartOfAnother {
+            file: PathBuf::from(original_name),
+            session_id: holder,
+        });
+    }
+    let added = archive
+        .catalog
+        .add_recording_part(
+            session_id,
+            &NewRecording {
+                sha256: &stored.sha256,
+                original_name,
+                size_bytes: stored.size as i64,
+                stored_path: &stored.relative_path,
+                duration_ms: Some((probe.duration_s * 1000.0).round() as i64),
+                probe_json: &json,
+            },
+        )
+        .await;
+    added.map_err(|e| {
+        forget();
+        e.into()
+    })
+}
+
 /// Probes one part: it must be a regular, non-empty file ffprobe reads as a recording.
 async fn probe_part(
     archive: &Archive,

@@ -1202,10 +1202,7 @@ mod tests {
     fn withheld_ranges_leave_spans_of_the_parts() {
         // Two parts of 10 s and 20 s; cuts at 2–4 s, 8–12 s (across the join) and 29.95–31 s.
         let kept = keep_segments(&[10.0, 20.0], &[(2.0, 4.0), (8.0, 12.0), (29.95, 31.0)]);
-        assert_eq!(
-            kept,
-            vec![(0, 0.0, 2.0), (0, 4.0, 8.0), (1, 2.0, 19.95)]
-        );
+        assert_eq!(kept, vec![(0, 0.0, 2.0), (0, 4.0, 8.0), (1, 2.0, 19.95)]);
         assert_eq!(keep_segments(&[5.0], &[]), vec![(0, 0.0, 5.0)]);
         assert!(keep_segments(&[5.0], &[(0.0, 5.0)]).is_empty());
 
@@ -1214,7 +1211,11 @@ mod tests {
         let mut p = plan(&[source.clone(), source], &[], &profile("sd"));
         p.parts[0].trim = Some((0.0, 2.0));
         p.parts[1].trim = Some((4.0, 8.0));
-        let args = ffmpeg_args(&p, &[Path::new("a.mpg"), Path::new("a.mpg")], Path::new("/o"));
+        let args = ffmpeg_args(
+            &p,
+            &[Path::new("a.mpg"), Path::new("a.mpg")],
+            Path::new("/o"),
+        );
         let joined = args.join(" ");
         assert!(
             joined.contains("-ss 0.000 -to 2.000 -i a.mpg")

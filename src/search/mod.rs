@@ -312,6 +312,26 @@ impl SearchIndex {
         Ok(total)
     }
 
+    /// Re-indexes the sessions whose publication window opened or closed in `(after,
+    /// until]` (Unix seconds): nothing in the catalog changes at that moment, so no change
+    /// entry tells the index. Returns how many were re-indexed.
+    pub async fn apply_windows(
+        &self,
+        catalog: &Catalog,
+        after: i64,
+        until: i64,
+    ) -> Result<usize, SearchError> {
+        let ids = catalog.window_boundaries_between(after, until).await?;
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let live = self.live()?;
+        let sources = load_sources(catalog, &ids).await?;
+        let seq = self.applied_seq()?;
+        self.apply(&live, &sources, seq)?;
+        Ok(ids.len())
+    }
+
     /// Rebuilds the whole index from the catalog into a new generation directory, then
     /// swaps it in: searches are answered by the old index until the moment of the swap.
     /// Returns the number of sessions indexed.

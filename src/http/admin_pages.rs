@@ -1,0 +1,254 @@
+//! The admin pages (`/admin/…`): sign-in with an admin token, the job list with a retry
+//! button, the last import report and the old addresses still answering 404. The token is
+//! kept in an HttpOnly, SameSite=Strict cookie, which other sites cannot make a browser
+//! send with a form, so the buttons need no further CSRF token.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use super::admin::{authorize, TOKEN_COOKIE};
+use super::AppState;
+use crate::auth;
+use crate::catalog::{JobRow, UnmappedRow};
+
+pub struct ImportView {
+    pub file: String,
+    pub when: String,
+    pub dry_run: bool,
+    pub summary: String,
+    pub problems: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "admin.html")]
+struct AdminPage {
+    signed_in: bool,
+    section: &'static str,
+    message: String,
+    jobs: Vec<JobRow>,
+    import: Option<ImportView>,
+    unmapped: Vec<UnmappedRow>,
+}
+
+impl AdminPage {
+    fn new(signed_in: bool, section: &'static str) -> AdminPage {
+        AdminPage {
+            signed_in,
+            section,
+            message: String::new(),
+            jobs: Vec::new(),
+            import: None,
+            unmapped: Vec::new(),
+        }
+    }
+}
+
+fn page(status: StatusCode, page: AdminPage) -> HttpResponse {
+    match page.render() {
+        Ok(body) => HttpResponse::build(status)
+            .content_type("text/html; charset=utf-8")
+            .insert_header(("Cache-Control", "no-store"))
+            .insert_header(("X-Frame-Options", "DENY"))
+            .body(body),
+        Err(e) => failed(e),
+    }
+}
+
+fn failed(error: impl std::fmt::Display) -> HttpResponse {
+    tracing::error!(%error, "admin page failed");
+    HttpResponse::InternalServerError()
+        .content_type("text/plain; charset=utf-8")
+        .body("Errore interno: il dettaglio è nel registro del server.")
+}
+
+fn see_other(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header(("Location", to))
+        .insert_header(("Cache-Control", "no-store"))
+        .finish()
+}
+
+fn cookie(req: &HttpRequest, value: &str, max_age: i64) -> String {
+    let secure = if req.connection_info().scheme() == "https" {
+        "; Secure"
+    } else {
+        ""
+    };
+    format!("{TOKEN_COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}")
+}
+
+/// `GET /admin`: the sign-in form, or the job list once signed in.
+pub async fn home(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    if authorize(&req, &state).await.is_ok() {
+        return see_other("/admin/lavori");
+    }
+    page(StatusCode::OK, AdminPage::new(false, "signin"))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SignIn {
+    token: String,
+}
+
+/// `POST /admin/accedi`: checks the token and keeps it in the cookie.
+pub async fn sign_in(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: Result<web::Form<SignIn>, actix_web::Error>,
+) -> HttpResponse {
+    let token = form.map(|f| f.token.trim().to_string()).unwrap_or_default();
+    let valid = !token.is_empty()
+        && token.len() <= 200
+        && token.chars().all(|c| c.is_ascii_graphic())
+        && matches!(
+            state
+                .archive
+                .catalog
+                .use_token(&auth::token_hash(&token))
+                .await,
+            Ok(Some(_))
+        );
+    if !valid {
+        let mut p = AdminPage::new(false, "signin");
+        p.message = "Token non valido.".into();
+        return page(StatusCode::UNAUTHORIZED, p);
+    }
+    let mut response = see_other("/admin/lavori");
+    if let Ok(value) = cookie(&req, &token, 8 * 3600).parse() {
+        response
+            .headers_mut()
+            .insert(actix_web::http::header::SET_COOKIE, value);
+    }
+    response
+}
+
+/// `POST /admin/esci`
+pub async fn sign_out(req: HttpRequest) -> HttpResponse {
+    let mut response = see_other("/admin");
+    if let Ok(value) = cookie(&req, "", 0).parse() {
+        response
+            .headers_mut()
+            .insert(actix_web::http::header::SET_COOKIE, value);
+    }
+    response
+}
+
+/// Signed in, or the sign-in form with a 401.
+async fn signed_in(req: &HttpRequest, state: &AppState) -> Result<(), HttpResponse> {
+    match authorize(req, state).await {
+        Ok(_) => Ok(()),
+        Err(_) => {
+            let mut p = AdminPage::new(false, "signin");
+            p.message = "Accedete per continuare.".into();
+            Err(page(StatusCode::UNAUTHORIZED, p))
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Notice {
+    fatto: Option<String>,
+}
+
+/// `GET /admin/lavori`
+pub async fn jobs(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    notice: web::Query<Notice>,
+) -> HttpResponse {
+    if let Err(r) = signed_in(&req, &state).await {
+        return r;
+    }
+    let mut p = AdminPage::new(true, "jobs");
+    p.jobs = match state.archive.catalog.jobs(None, 200).await {
+        Ok(jobs) => jobs,
+        Err(e) => return failed(e),
+    };
+    if let Some(id) = notice.fatto.as_deref().and_then(|v| v.parse::<i64>().ok()) {
+        p.message = format!("Il lavoro {id} è di nuovo in coda.");
+    }
+    page(StatusCode::OK, p)
+}
+
+/// `POST /admin/lavori/{id}/riprova`
+pub async fn retry(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> HttpResponse {
+    if let Err(r) = signed_in(&req, &state).await {
+        return r;
+    }
+    let Ok(id) = id.parse::<i64>() else {
+        return see_other("/admin/lavori");
+    };
+    match state.archive.catalog.requeue_job(id).await {
+        Ok(true) => {
+            tracing::info!(id, "job retried from the admin pages");
+            see_other(&format!("/admin/lavori?fatto={id}"))
+        }
+        Ok(false) => see_other("/admin/lavori"),
+        Err(e) => failed(e),
+    }
+}
+
+/// `GET /admin/importazione`
+pub async fn import(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    if let Err(r) = signed_in(&req, &state).await {
+        return r;
+    }
+    let mut p = AdminPage::new(true, "import");
+    let report = match state.archive.catalog.last_import_report().await {
+        Ok(r) => r,
+        Err(e) => return failed(e),
+    };
+    p.import = report.map(|r| {
+        let v: serde_json::Value = serde_json::from_str(&r.report).unwrap_or_default();
+        let n = |key: &str| v[key].as_i64().unwrap_or(0);
+        ImportView {
+            file: r.file,
+            when: chrono::DateTime::from_timestamp(r.created_at, 0)
+                .map(|d| d.format("%Y-%m-%d %H:%M UTC").to_string())
+                .unwrap_or_default(),
+            dry_run: r.dry_run,
+            summary: format!(
+                "{} righe: {} sedute importate, {} già presenti, {} righe con problemi ({}).",
+                n("rows"),
+                n("imported"),
+                n("unchanged"),
+                n("skipped"),
+                v["outcome"].as_str().unwrap_or("")
+            ),
+            problems: v["problems"]
+                .as_array()
+                .map(|list| {
+                    list.iter()
+                        .map(|p| {
+                            format!(
+                                "riga {}: {}",
+                                p["line"].as_i64().unwrap_or(0),
+                                p["reason"].as_str().unwrap_or("")
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+        }
+    });
+    page(StatusCode::OK, p)
+}
+
+/// `GET /admin/indirizzi`
+pub async fn unmapped(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    if let Err(r) = signed_in(&req, &state).await {
+        return r;
+    }
+    let mut p = AdminPage::new(true, "unmapped");
+    p.unmapped = match state.archive.catalog.unmapped_report(200).await {
+        Ok(rows) => rows,
+        Err(e) => return failed(e),
+    };
+    page(StatusCode::OK, p)
+}
