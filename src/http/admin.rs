@@ -221,7 +221,9 @@ async fn admin_session(state: &AppState, id: i64) -> Result<Option<Value>, HttpR
     Ok(Some(value))
 }
 
+/// The session as it is now, after a change that may have changed what is public.
 async fn answer_session(state: &AppState, id: i64, status: StatusCode) -> HttpResponse {
+    state.media.forget_publication();
     match admin_session(state, id).await {
         Ok(Some(value)) => HttpResponse::build(status).json(value),
         Ok(None) => no_session(&id.to_string()),
@@ -975,6 +977,7 @@ pub async fn set_withheld_ranges(
     }
     match catalog.set_withheld_ranges(id, &ranges).await {
         Ok(Some(job_id)) => {
+            state.media.forget_publication();
             tracing::info!(token = %who, id, job_id, ranges = ranges.len(), state = %session.state, "withheld ranges set");
             let listed: Vec<Value> = ranges
                 .iter()

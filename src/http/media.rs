@@ -113,6 +113,14 @@ impl MediaFiles {
         }
     }
 
+    /// Forgets what is known about which media are public: an editor changed it through
+    /// this server, which should not wait for the answers to age (other replicas do).
+    pub fn forget_publication(&self) {
+        if let Ok(mut known) = self.public_dirs.write() {
+            known.clear();
+        }
+    }
+
     /// Whether `dir` (`session/version`) is the current version of a published session.
     async fn is_public(&self, dir: &str, catalog: &Catalog) -> bool {
         if let Ok(known) = self.public_dirs.read() {

@@ -472,17 +472,18 @@ pub fn loudness_gain(audio: &AudioSettings, integrated_lufs: Option<f64>) -> Opt
 }
 
 /// Input options that read only `trim`'s span of a file (decoding from the key frame
-/// before its start, as ffmpeg's accurate input seeking does).
+/// before its start, as ffmpeg's accurate input seeking does). A span from the start is
+/// not sought at all: `-ss 0` on an FLV without an index skips audio and stretches video.
 pub fn trim_args(trim: Option<(f64, f64)>) -> Vec<String> {
-    match trim {
-        Some((start, end)) => vec![
-            "-ss".into(),
-            format!("{start:.3}"),
-            "-to".into(),
-            format!("{end:.3}"),
-        ],
-        None => Vec::new(),
+    let Some((start, end)) = trim else {
+        return Vec::new();
+    };
+    let mut args = Vec::new();
+    if start > 0.0005 {
+        args.extend(["-ss".into(), format!("{start:.3}")]);
     }
+    args.extend(["-t".into(), format!("{:.3}", end - start)]);
+    args
 }
 
 /// The spans of the parts that remain when `cuts` (seconds, in the timeline of the parts
@@ -1218,8 +1219,8 @@ mod tests {
         );
         let joined = args.join(" ");
         assert!(
-            joined.contains("-ss 0.000 -to 2.000 -i a.mpg")
-                && joined.contains("-ss 4.000 -to 8.000 -i a.mpg"),
+            joined.contains("+genpts -t 2.000 -i a.mpg")
+                && joined.contains("-ss 4.000 -t 4.000 -i a.mpg"),
             "{joined}"
         );
         assert!(arg_after(&args, "-filter_complex").contains("concat=n=2"));

@@ -177,15 +177,28 @@ impl TestApp {
 /// Starts the real server on a free port over `data_dir`, with its own search index
 /// (so several tests can serve the same archive at once).
 pub async fn spawn_app(data_dir: &Path) -> TestApp {
-    let index_dir = tempfile::tempdir().unwrap().keep();
-    let mut config = Config {
+    spawn_app_with(data_dir, |_| {}).await
+}
+
+/// The configuration the tests run with, over `data_dir`.
+pub fn test_config(data_dir: &Path) -> Config {
+    Config {
         data_dir: data_dir.to_owned(),
-        index_dir: Some(index_dir.clone()),
         web_dir: Path::new(MANIFEST_DIR).join("web"),
         profiles_dir: Path::new(MANIFEST_DIR).join("transcode-profiles"),
         index_poll_ms: 200,
         ..Config::default()
+    }
+}
+
+/// `spawn_app` with some settings changed.
+pub async fn spawn_app_with(data_dir: &Path, change: impl FnOnce(&mut Config)) -> TestApp {
+    let index_dir = tempfile::tempdir().unwrap().keep();
+    let mut config = Config {
+        index_dir: Some(index_dir.clone()),
+        ..test_config(data_dir)
     };
+    change(&mut config);
     config.set_listen("127.0.0.1:0").unwrap();
     let archive = Archive::open(config).await.expect("open archive");
     let app = Application::build(archive).await.expect("start server");
@@ -283,6 +296,7 @@ pub async fn published_files(name: &str, files: &[(&str, &[u8])]) -> PathBuf {
                 poster_file: None,
                 duration_ms: 1000,
                 warnings: None,
+                cuts: None,
             },
             &[],
         )

@@ -1,5 +1,6 @@
 //! All integration tests in one binary, so the suite links once.
 
+mod admin;
 mod bad_input;
 mod browser;
 mod documents;

@@ -1,0 +1,571 @@
+//! The admin API and pages, and the open data: bodies and sessions edited through the API,
+//! uploads streamed with a size limit, a range withheld from the public media as a new
+//! version (probed), withholding and publication windows, feeds, sitemap, robots, CSV
+//! export, transcript downloads and the OpenAPI document.
+
+use std::path::Path;
+use std::process::Command;
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::helpers::{
+    aula, ffmpeg, ffprobe_duration, files_under, flv_archive, scratch, spawn_app, spawn_app_with,
+    test_config, TestApp, MANIFEST_DIR,
+};
+
+fn token(data_dir: &Path) -> String {
+    let out = aula(data_dir)
+        .args(["token", "create", "segreteria"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// An admin request: (status, JSON body or Null).
+async fn call(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut r = app.client.request(method, app.url(path));
+    if let Some(t) = token {
+        r = r.bearer_auth(t);
+    }
+    if let Some(b) = body {
+        r = r.json(&b);
+    }
+    let response = r.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn upload(app: &TestApp, path: &str, token: &str, bytes: Vec<u8>) -> (u16, Value) {
+    let response = app
+        .client
+        .post(app.url(path))
+        .bearer_auth(token)
+        .body(bytes)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// Runs a queued job to its end in this process, as a worker would.
+async fn run_job(data_dir: &Path, job_id: i64) {
+    let archive = aula::Archive::open(test_config(data_dir)).await.unwrap();
+    let outcome = aula::ingest::worker::run_or_follow(&archive, job_id, |_| {})
+        .await
+        .unwrap();
+    assert!(
+        matches!(outcome, aula::ingest::worker::Outcome::Published(_)),
+        "{outcome:?}"
+    );
+}
+
+fn well_formed(xml: &str) {
+    let mut reader = quick_xml::Reader::from_str(xml);
+    loop {
+        match reader.read_event() {
+            Ok(quick_xml::events::Event::Eof) => break,
+            Ok(_) => {}
+            Err(e) => panic!("not well-formed XML ({e}): {xml}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn editors_build_a_session_upload_it_and_withhold_a_range() {
+    let root = scratch("admin-api");
+    let data_dir = root.join("data");
+    std::fs::create_dir_all(&data_dir).unwrap();
+    let token = token(&data_dir);
+    let app = spawn_app_with(&data_dir, |c| c.upload_limit = 2_000_000).await;
+    let t = Some(token.as_str());
+
+    // Without a token, or with a wrong one: 401, nothing created.
+    let new_body = json!({"name": "Commissione Urbanistica"});
+    let (status, _) = call(
+        &app,
+        Method::POST,
+        "/api/v1/admin/bodies",
+        None,
+        Some(new_body.clone()),
+    )
+    .await;
+    assert_eq!(status, 401);
+    let (status, _) = call(
+        &app,
+        Method::POST,
+        "/api/v1/admin/bodies",
+        Some("aula_wrong"),
+        Some(new_body.clone()),
+    )
+    .await;
+    assert_eq!(status, 401);
+    assert_eq!(app.json("/api/v1/bodies").await["bodies"], json!([]));
+
+    // Bodies: created once; the same name in other case and accents is taken.
+    let (status, body) = call(
+        &app,
+        Method::POST,
+        "/api/v1/admin/bodies",
+        t,
+        Some(new_body),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["slug"], "commissione-urbanistica");
+    assert_eq!(body["kind"], "committee");
+    let (status, _) = call(
+        &app,
+        Method::POST,
+        "/api/v1/admin/bodies",
+        t,
+        Some(json!({"name": "commissione URBANÌSTICA"})),
+    )
+    .await;
+    assert_eq!(status, 409);
+    let (status, _) = call(
+        &app,
+        Method::POST,
+        "/api/v1/admin/bodies",
+        t,
+        Some(json!({"name": "Giunta", "kind": "cabal"})),
+    )
+    .await;
+    assert_eq!(status, 400);
+
+    // A session announced before its recording, then edited.
+    let (status, s) = call(&app, Method::POST, "/api/v1/admin/sessions", t, Some(json!({
+        "body": "commissione-urbanistica", "date": "2009-03-12", "title": "Variante al piano regolatore"
+    }))).await;
+    assert_eq!(status, 201, "{s}");
+    assert_eq!(s["state"], "pending");
+    let id = s["id"].as_i64().unwrap();
+    let session = format!("/api/v1/admin/sessions/{id}");
+    let (status, s) = call(
+        &app,
+        Method::PATCH,
+        &session,
+        t,
+        Some(json!({"title": "Variante generale al PRG", "number": 7})),
+    )
+    .await;
+    assert_eq!(status, 200, "{s}");
+    assert_eq!(
+        (s["title"].as_str(), s["number"].as_i64()),
+        (Some("Variante generale al PRG"), Some(7))
+    );
+    for bad in [
+        json!({"date": "12/03/2009"}),
+        json!({"colour": "red"}),
+        json!({"body": "Nessuno"}),
+        json!({"publish_from": "domani"}),
+    ] {
+        let (status, problem) = call(&app, Method::PATCH, &session, t, Some(bad.clone())).await;
+        assert_eq!(status, 400, "{bad}: {problem}");
+        assert!(problem["detail"].as_str().is_some_and(|d| !d.is_empty()));
+    }
+
+    // Uploads: over the limit refused with nothing kept; something ffprobe cannot read
+    // refused with nothing kept.
+    let recordings = format!("{session}/recordings?name=seduta%202009.flv");
+    let (status, _) = upload(&app, &recordings, &token, vec![7u8; 2_500_000]).await;
+    assert_eq!(status, 413);
+    let (status, p) = upload(
+        &app,
+        &recordings,
+        &token,
+        b"not a video at all".repeat(1000),
+    )
+    .await;
+    assert_eq!(status, 422, "{p}");
+    let kept = |dir: &str| files_under(&data_dir.join(dir));
+    assert!(kept("originals").is_empty(), "{:?}", kept("originals"));
+    assert!(kept("staging").is_empty(), "{:?}", kept("staging"));
+
+    // A real recording: 8 s of picture and tone.
+    let source = root.join("seduta.flv");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=320x240:rate=25",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=440:sample_rate=44100",
+        "-t",
+        "8",
+        "-c:v",
+        "flv",
+        "-q:v",
+        "8",
+        "-c:a",
+        "libmp3lame",
+        "-b:a",
+        "64k",
+        source.to_str().unwrap(),
+    ]);
+    let (status, up) = upload(&app, &recordings, &token, std::fs::read(&source).unwrap()).await;
+    assert_eq!(status, 202, "{up}");
+    assert_eq!(up["part"], 1);
+    run_job(&data_dir, up["job_id"].as_i64().unwrap()).await;
+    let public = app.json(&format!("/api/v1/sessions/{id}")).await;
+    assert_eq!(public["state"], "published");
+    let first_mp4 = public["media"]["mp4"].as_str().unwrap().to_string();
+
+    // Agenda with times, and a transcript with a cue inside the range to withhold.
+    let (status, agenda) = call(
+        &app,
+        Method::PUT,
+        &format!("{session}/agenda"),
+        t,
+        Some(json!({"items": [
+            {"number": "1", "title": "Apertura", "start_seconds": 0},
+            {"number": "2", "title": "Punto riservato", "start_seconds": 3},
+            {"number": "3", "title": "Variante", "start_seconds": 6}
+        ]})),
+    )
+    .await;
+    assert_eq!(status, 200, "{agenda}");
+    let srt = "1\n00:00:00,500 --> 00:00:01,500\nCONS. ROSSI: apriamo la seduta\n\n\
+               2\n00:00:03,200 --> 00:00:04,000\nCONS. BIANCHI: dato personale riservato\n\n\
+               3\n00:00:06,000 --> 00:00:07,000\nCONS. ROSSI: passiamo alla variante\n";
+    let (status, doc) = upload(
+        &app,
+        &format!("{session}/documents?kind=transcript&name=trascrizione.srt"),
+        &token,
+        srt.into(),
+    )
+    .await;
+    assert_eq!(status, 201, "{doc}");
+    assert_eq!(doc["document"]["kind"], "transcript");
+
+    // Withhold 2.5–5.5 s: a new version without it; the current one is hidden meanwhile.
+    let (status, cut) = call(
+        &app,
+        Method::PUT,
+        &format!("{session}/withheld-ranges"),
+        t,
+        Some(json!({"ranges": [
+            {"from_seconds": 2.5, "to_seconds": 5.5, "reason": "dati personali (art. 10)"}
+        ]})),
+    )
+    .await;
+    assert_eq!(status, 202, "{cut}");
+    assert_eq!(
+        app.get(&first_mp4).await.status(),
+        404,
+        "the uncut media stay public"
+    );
+    run_job(&data_dir, cut["job_id"].as_i64().unwrap()).await;
+    let public = app.json(&format!("/api/v1/sessions/{id}")).await;
+    assert_eq!(public["state"], "published");
+    let mp4 = public["media"]["mp4"].as_str().unwrap();
+    assert_ne!(mp4, first_mp4);
+    let dir = mp4
+        .trim_start_matches("/media/")
+        .rsplit_once('/')
+        .unwrap()
+        .0;
+    let cut_duration = ffprobe_duration(
+        data_dir
+            .join("media")
+            .join(dir)
+            .join("download.mp4")
+            .to_str()
+            .unwrap(),
+    );
+    assert!(
+        (cut_duration - 5.0).abs() < 0.5,
+        "the cut version lasts {cut_duration} s, not 5"
+    );
+    let hls = ffprobe_duration(
+        data_dir
+            .join("media")
+            .join(dir)
+            .join("master.m3u8")
+            .to_str()
+            .unwrap(),
+    );
+    assert!((hls - 5.0).abs() < 0.5, "HLS lasts {hls} s");
+    // The original is untouched: same bytes as uploaded.
+    let recording = std::fs::read(&source).unwrap();
+    let originals = kept("originals");
+    assert_eq!(
+        originals.len(),
+        2,
+        "the recording and the transcript: {originals:?}"
+    );
+    assert!(originals
+        .iter()
+        .any(|f| std::fs::read(f).unwrap() == recording));
+    // Public times follow the cut: the item inside it starts where the cut is, the later
+    // one 3 s earlier; the cue inside it is gone, the later one moved.
+    let starts: Vec<Value> = public["agenda"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["start_ms"].clone())
+        .collect();
+    assert_eq!(starts, vec![json!(0), json!(2500), json!(3000)]);
+    let vtt = app
+        .get(&format!("/sedute/{id}/trascrizione.vtt"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!vtt.contains("riservato"), "{vtt}");
+    assert!(
+        vtt.contains("00:00:03.000 --> 00:00:04.000") && vtt.contains("variante"),
+        "{vtt}"
+    );
+    let srt_out = app.get(&format!("/sedute/{id}/trascrizione.srt")).await;
+    assert_eq!(srt_out.status(), 200);
+    assert!(srt_out.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .starts_with("attachment"));
+    assert!(srt_out
+        .text()
+        .await
+        .unwrap()
+        .contains("00:00:00,500 --> 00:00:01,500"));
+    let (_, admin_view) = call(&app, Method::PATCH, &session, t, Some(json!({}))).await;
+    assert_eq!(
+        admin_view["withheld_ranges"][0]["reason"],
+        "dati personali (art. 10)"
+    );
+
+    // Withheld: gone from every public place; published again: back.
+    let (status, s) = call(
+        &app,
+        Method::POST,
+        &format!("{session}/withhold"),
+        t,
+        Some(json!({"reason": "ricorso in corso"})),
+    )
+    .await;
+    assert_eq!((status, s["state"].as_str()), (200, Some("withheld")));
+    for path in [
+        format!("/api/v1/sessions/{id}"),
+        format!("/sedute/{id}"),
+        mp4.to_string(),
+        format!("/sedute/{id}/trascrizione.vtt"),
+    ] {
+        assert_eq!(app.get(&path).await.status(), 404, "{path}");
+    }
+    assert_eq!(app.json("/api/v1/sessions").await["total"], 0);
+    let (status, s) = call(&app, Method::POST, &format!("{session}/publish"), t, None).await;
+    assert_eq!((status, s["state"].as_str()), (200, Some("published")));
+    assert_eq!(app.get(mp4).await.status(), 200);
+
+    // A publication window that has not opened yet hides it; clearing it shows it again.
+    let (status, s) = call(
+        &app,
+        Method::PATCH,
+        &session,
+        t,
+        Some(json!({"publish_from": "2999-01-01T00:00:00Z"})),
+    )
+    .await;
+    assert_eq!(
+        (status, s["state"].as_str()),
+        (200, Some("withheld")),
+        "{s}"
+    );
+    assert_eq!(s["publish_from"], "2999-01-01T00:00:00+00:00");
+    assert_eq!(app.get(&format!("/sedute/{id}")).await.status(), 404);
+    assert_eq!(app.get(mp4).await.status(), 404);
+    let (_, s) = call(
+        &app,
+        Method::PATCH,
+        &session,
+        t,
+        Some(json!({"publish_from": null})),
+    )
+    .await;
+    assert_eq!(s["state"], "published");
+
+    // Reprocess queues a job; only failed jobs are retried.
+    let (status, r) = call(&app, Method::POST, &format!("{session}/reprocess"), t, None).await;
+    assert_eq!(status, 202, "{r}");
+    let job = r["job_id"].as_i64().unwrap();
+    let (status, jobs) = call(
+        &app,
+        Method::GET,
+        "/api/v1/admin/jobs?state=queued",
+        t,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(jobs["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|j| j["id"] == job));
+    let (status, _) = call(
+        &app,
+        Method::POST,
+        &format!("/api/v1/admin/jobs/{job}/retry"),
+        t,
+        None,
+    )
+    .await;
+    assert_eq!(status, 409);
+    let (status, _) = call(&app, Method::GET, "/api/v1/admin/jobs?state=lost", t, None).await;
+    assert_eq!(status, 400);
+
+    // The bodies list counts public sessions; unknown ids are 404 problems.
+    let bodies = app.json("/api/v1/bodies").await;
+    assert_eq!(bodies["bodies"][0]["sessions"], 1);
+    let (status, _) = call(
+        &app,
+        Method::POST,
+        "/api/v1/admin/sessions/999/publish",
+        t,
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn open_data_feeds_and_admin_pages() {
+    let archive = flv_archive();
+    let token = token(&archive.data_dir);
+    let app = spawn_app(&archive.data_dir).await;
+
+    // Feeds, sitemap and robots: well-formed, and naming the session.
+    let session = &app.json("/api/v1/sessions").await["sessions"][0];
+    let page = session["page_url"].as_str().unwrap();
+    let slug = session["body"]["slug"].as_str().unwrap();
+    for path in [
+        "/feed.atom".to_string(),
+        format!("/organi/{slug}/feed.atom"),
+    ] {
+        let r = app.get(&path).await;
+        assert_eq!(r.status(), 200, "{path}");
+        assert!(r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/atom+xml"));
+        let xml = r.text().await.unwrap();
+        well_formed(&xml);
+        assert!(xml.contains(page) && xml.contains(archive.title), "{xml}");
+    }
+    assert_eq!(app.get("/organi/nessuno/feed.atom").await.status(), 404);
+    let sitemap = app.get("/sitemap.xml").await.text().await.unwrap();
+    well_formed(&sitemap);
+    assert!(
+        sitemap.contains("<video:content_loc>") && sitemap.contains(page),
+        "{sitemap}"
+    );
+    let robots = app.get("/robots.txt").await.text().await.unwrap();
+    assert!(
+        robots.contains("Sitemap: http://127.0.0.1:")
+            && robots.contains("Disallow: /api/v1/admin/"),
+        "{robots}"
+    );
+
+    // CSV export: a header and the session, read back by a CSV reader.
+    let csv_text = app.get("/api/v1/sessions.csv").await.text().await.unwrap();
+    let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
+    assert_eq!(reader.headers().unwrap().get(4), Some("title"));
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert!(
+        rows.iter().any(|r| r.get(4) == Some(archive.title)),
+        "{csv_text}"
+    );
+
+    // The OpenAPI document served is valid (checked by swagger-parser in node).
+    let doc = app.get("/api/v1/openapi.json").await.text().await.unwrap();
+    let file = scratch("openapi").join("openapi.json");
+    std::fs::write(&file, doc).unwrap();
+    let out = Command::new("node")
+        .arg(Path::new(MANIFEST_DIR).join("web/tests/openapi.mjs"))
+        .arg(&file)
+        .output()
+        .expect("node must be installed (the README's test command installs it)");
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // A refused import leaves its report for the admin pages.
+    let csv_file = scratch("admin-import").join("catalogo.csv");
+    std::fs::write(
+        &csv_file,
+        "old_url;date;body;title;recordings\n/vecchio?id=1;31/02/2011;Giunta;Seduta;manca.flv\n",
+    )
+    .unwrap();
+    let out = aula(&archive.data_dir)
+        .arg("import")
+        .arg(&csv_file)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let (status, report) = call(
+        &app,
+        Method::GET,
+        "/api/v1/admin/import-report",
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["problems"][0]["line"], 2, "{report}");
+    assert_eq!(report["imported"], 0);
+
+    // Admin pages: the sign-in form; a wrong token refused; a right one kept in a cookie
+    // that opens the job list, the import report and the unmapped addresses.
+    assert_eq!(app.get("/admin/lavori").await.status(), 401);
+    let form = app.get("/admin").await.text().await.unwrap();
+    assert!(form.contains("name=\"token\""));
+    let sign_in = |t: &str| {
+        app.client
+            .post(app.url("/admin/accedi"))
+            .form(&[("token", t)])
+            .send()
+    };
+    assert_eq!(sign_in("aula_wrong").await.unwrap().status(), 401);
+    let r = sign_in(&token).await.unwrap();
+    assert_eq!(r.status(), 303);
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    let cookie = cookie.split(';').next().unwrap().to_string();
+    let page = |path: &'static str| {
+        app.client
+            .get(app.url(path))
+            .header("Cookie", cookie.clone())
+            .send()
+    };
+    let jobs = page("/admin/lavori").await.unwrap();
+    assert_eq!(jobs.status(), 200);
+    assert!(jobs.text().await.unwrap().contains("completato"));
+    let import = page("/admin/importazione")
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(import.contains("riga 2: unknown date format"), "{import}");
+    assert_eq!(page("/admin/indirizzi").await.unwrap().status(), 200);
+}
