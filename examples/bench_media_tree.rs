@@ -116,6 +116,7 @@ async fn main() -> anyhow::Result<()> {
                 poster_file: None,
                 duration_ms: 240_000,
                 warnings: None,
+                cuts: None,
             },
             &[],
         )

@@ -3,6 +3,10 @@
 //! Editors create and edit bodies, sessions and agendas, upload recordings and documents,
 //! reprocess, publish and withhold, and cut ranges out of the public media.
 
+// The helpers here fail with the response to send; a large error on the cold path of an
+// admin request costs nothing worth boxing for.
+#![allow(clippy::result_large_err)]
+
 use std::io::Write;
 
 use actix_web::http::StatusCode;
