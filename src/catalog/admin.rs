@@ -3,7 +3,9 @@
 
 use sqlx::Row;
 
-use super::{note_change, now, Body, BodyName, Catalog, Cuts, NewRecording, Result, PUBLIC};
+use super::{
+    insert_recording, note_change, now, Body, BodyName, Catalog, Cuts, NewRecording, Result, PUBLIC,
+};
 
 /// A body with how many public sessions it holds.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -317,21 +319,7 @@ impl Catalog {
         .bind(session_id)
         .fetch_one(&mut *tx)
         .await?;
-        sqlx::query(
-            "INSERT INTO recordings (session_id, part, sha256, original_name, size_bytes, \
-             stored_path, duration_ms, probe_json, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(session_id)
-        .bind(part)
-        .bind(recording.sha256)
-        .bind(recording.original_name)
-        .bind(recording.size_bytes)
-        .bind(recording.stored_path)
-        .bind(recording.duration_ms)
-        .bind(recording.probe_json)
-        .bind(now())
-        .execute(&mut *tx)
-        .await?;
+        insert_recording(&mut tx, session_id, part, recording).await?;
         let job_id = queue_transcode(&mut tx, session_id, false).await?;
         tx.commit().await?;
         Ok((part, job_id))

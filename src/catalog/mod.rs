@@ -262,21 +262,7 @@ impl Catalog {
         .fetch_one(&mut *tx)
         .await?;
         for (part, recording) in parts.iter().enumerate() {
-            sqlx::query(
-                "INSERT INTO recordings (session_id, part, sha256, original_name, size_bytes, \
-                 stored_path, duration_ms, probe_json, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(session_id)
-            .bind(part as i64 + 1)
-            .bind(recording.sha256)
-            .bind(recording.original_name)
-            .bind(recording.size_bytes)
-            .bind(recording.stored_path)
-            .bind(recording.duration_ms)
-            .bind(recording.probe_json)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+            insert_recording(&mut tx, session_id, part as i64 + 1, recording).await?;
         }
         let job_id: i64 = sqlx::query_scalar(
             "INSERT INTO jobs (kind, session_id, payload, state, run_after, created_at, updated_at) \
@@ -1152,6 +1138,31 @@ impl Catalog {
         .fetch_all(&self.pool)
         .await?)
     }
+}
+
+/// One part of a session's recording.
+async fn insert_recording(
+    tx: &mut sqlx::SqliteConnection,
+    session_id: i64,
+    part: i64,
+    recording: &NewRecording<'_>,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO recordings (session_id, part, sha256, original_name, size_bytes, \
+         stored_path, duration_ms, probe_json, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(session_id)
+    .bind(part)
+    .bind(recording.sha256)
+    .bind(recording.original_name)
+    .bind(recording.size_bytes)
+    .bind(recording.stored_path)
+    .bind(recording.duration_ms)
+    .bind(recording.probe_json)
+    .bind(now())
+    .execute(tx)
+    .await?;
+    Ok(())
 }
 
 async fn note_change(tx: &mut sqlx::SqliteConnection, session_id: i64) -> Result<()> {

@@ -235,6 +235,15 @@ async fn answer_session(state: &AppState, id: i64, status: StatusCode) -> HttpRe
     }
 }
 
+/// The session, or the 404 (or 500) to answer.
+async fn existing_session(state: &AppState, id: i64) -> Result<SessionRow, HttpResponse> {
+    match state.archive.catalog.session(id).await {
+        Ok(Some(row)) => Ok(row),
+        Ok(None) => Err(no_session(&id.to_string())),
+        Err(e) => Err(internal(e)),
+    }
+}
+
 fn parse_id(text: &str) -> Option<i64> {
     text.parse::<i64>().ok().filter(|id| *id > 0)
 }
@@ -629,10 +638,8 @@ pub async fn replace_agenda(
         items.push((number, title, start));
     }
     let catalog = &state.archive.catalog;
-    match catalog.session(id).await {
-        Ok(Some(_)) => {}
-        Ok(None) => return no_session(&id.to_string()),
-        Err(e) => return internal(e),
+    if let Err(r) = existing_session(&state, id).await {
+        return r;
     }
     if let Err(e) = catalog.replace_agenda(id, &items).await {
         return internal(e);
@@ -729,10 +736,8 @@ pub async fn upload_recording(
     let Some(name) = upload_name(params.name.as_deref()) else {
         return bad_request("Bad name", "give the file's name: ?name=seduta.wmv");
     };
-    match state.archive.catalog.session(id).await {
-        Ok(Some(_)) => {}
-        Ok(None) => return no_session(&id.to_string()),
-        Err(e) => return internal(e),
+    if let Err(r) = existing_session(&state, id).await {
+        return r;
     }
     let (_dir, path) = match receive_upload(&req, &state, payload, &name).await {
         Ok(v) => v,
@@ -788,10 +793,8 @@ pub async fn upload_document(
             )
         }
     };
-    match state.archive.catalog.session(id).await {
-        Ok(Some(_)) => {}
-        Ok(None) => return no_session(&id.to_string()),
-        Err(e) => return internal(e),
+    if let Err(r) = existing_session(&state, id).await {
+        return r;
     }
     let (_dir, path) = match receive_upload(&req, &state, payload, &name).await {
         Ok(v) => v,
@@ -824,10 +827,8 @@ pub async fn reprocess(
         return no_session(&id);
     };
     let catalog = &state.archive.catalog;
-    match catalog.session(id).await {
-        Ok(Some(_)) => {}
-        Ok(None) => return no_session(&id.to_string()),
-        Err(e) => return internal(e),
+    if let Err(r) = existing_session(&state, id).await {
+        return r;
     }
     match catalog.queue_reprocess(id).await {
         Ok(Some(job_id)) => {
@@ -955,12 +956,9 @@ pub async fn set_withheld_ranges(
         });
     }
     let catalog = &state.archive.catalog;
-    let session: Option<SessionRow> = match catalog.session(id).await {
+    let session = match existing_session(&state, id).await {
         Ok(s) => s,
-        Err(e) => return internal(e),
-    };
-    let Some(session) = session else {
-        return no_session(&id.to_string());
+        Err(r) => return r,
     };
     // A cut must leave something: compare with the recording's length where it is known.
     let total_ms: i64 = match catalog.recording_parts(id).await {
