@@ -444,9 +444,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 record(0, 0, "dry run: nothing changed").await;
                 return Ok(());
             }
-            let done = aula::import::import_rows(&archive, &good)
-                .await
-                .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            let done = match aula::import::import_rows(&archive, &good).await {
+                Ok(done) => done,
+                Err(e) => {
+                    record(0, 0, &format!("failed: {e}")).await;
+                    bail!("{}: {e}", file.display());
+                }
+            };
             let created = done
                 .iter()
                 .filter(|(_, o)| matches!(o, aula::import::RowOutcome::Created { .. }))
@@ -716,6 +720,11 @@ async fn ingest_one(
             session_id,
             job_id,
             note: Some("another worker is finishing it".into()),
+        },
+        Ok(Outcome::Superseded) => FileResult::Queued {
+            session_id,
+            job_id,
+            note: Some("its withheld ranges changed meanwhile; a newer job makes the version".into()),
         },
         Err(e) => FileResult::Failed { reason: format!("{shown}: {e}") },
     }

@@ -184,17 +184,20 @@ impl Catalog {
         title: &str,
         kind: &str,
         number: Option<i64>,
+        window: (Option<i64>, Option<i64>),
     ) -> Result<i64> {
         let mut tx = self.write().await?;
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO sessions (body_id, date, title, kind, number, state, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, 'pending', ?, ?) RETURNING id",
+            "INSERT INTO sessions (body_id, date, title, kind, number, publish_from, publish_until, \
+             state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?) RETURNING id",
         )
         .bind(body_id)
         .bind(date)
         .bind(title)
         .bind(kind)
         .bind(number)
+        .bind(window.0)
+        .bind(window.1)
         .bind(now())
         .bind(now())
         .fetch_one(&mut *tx)
@@ -272,37 +275,81 @@ impl Catalog {
     /// there is no such session.
     pub async fn set_withheld(&self, id: i64, reason: Option<&str>) -> Result<bool> {
         let mut tx = self.write().await?;
-        let sql = match reason {
-            Some(_) => {
-                "UPDATE sessions SET state = 'withheld', state_reason = ?, updated_at = ? \
-                        WHERE id = ?"
-            }
-            None => {
-                "UPDATE sessions SET state = CASE WHEN state != 'withheld' THEN state \
-                 WHEN EXISTS (SELECT 1 FROM jobs j WHERE j.session_id = sessions.id \
-                              AND j.state IN ('queued', 'running')) THEN 'processing' \
-                 WHEN EXISTS (SELECT 1 FROM media_versions m WHERE m.session_id = sessions.id) \
-                      THEN 'published' \
-                 WHEN EXISTS (SELECT 1 FROM jobs j WHERE j.session_id = sessions.id \
-                              AND j.state = 'failed') THEN 'failed' \
-                 ELSE 'pending' END, \
-                 state_reason = CASE WHEN state != 'withheld' THEN state_reason ELSE ? END, \
-                 updated_at = ? WHERE id = ?"
-            }
+        let stored: Option<String> = sqlx::query_scalar("SELECT state FROM sessions WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(stored) = stored else {
+            return Ok(false);
         };
-        let done = sqlx::query(sql)
-            .bind(reason)
+        let (state, why) = match reason {
+            Some(reason) => ("withheld", Some(reason.to_string())),
+            None if stored != "withheld" => return Ok(true),
+            None => self.state_when_published(&mut tx, id).await?,
+        };
+        sqlx::query("UPDATE sessions SET state = ?, state_reason = ?, updated_at = ? WHERE id = ?")
+            .bind(state)
+            .bind(why)
             .bind(now())
             .bind(id)
             .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if done == 0 {
-            return Ok(false);
-        }
+            .await?;
         note_change(&mut tx, id).await?;
         tx.commit().await?;
         Ok(true)
+    }
+
+    /// What a withheld session becomes when it is published again: its media only if
+    /// they were made without every range withheld now.
+    async fn state_when_published(
+        &self,
+        tx: &mut sqlx::SqliteConnection,
+        id: i64,
+    ) -> Result<(&'static str, Option<String>)> {
+        let active: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM jobs WHERE session_id = ? AND state IN ('queued', 'running') LIMIT 1",
+        )
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if active.is_some() {
+            return Ok(("processing", None));
+        }
+        let latest: Option<Option<String>> = sqlx::query_scalar(
+            "SELECT cuts FROM media_versions WHERE session_id = ? ORDER BY version DESC LIMIT 1",
+        )
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let wanted = Cuts::new(
+            withheld_rows(&mut *tx, id)
+                .await?
+                .iter()
+                .map(|r| (r.start_ms, r.end_ms))
+                .collect(),
+        );
+        match latest {
+            Some(cuts) if Cuts::from_json(cuts.as_deref()) == wanted => Ok(("published", None)),
+            Some(_) => Ok((
+                "failed",
+                Some(
+                    "no version without the withheld ranges has been made yet: reprocess it".into(),
+                ),
+            )),
+            None => {
+                let failed: Option<Option<String>> = sqlx::query_scalar(
+                    "SELECT error FROM jobs WHERE session_id = ? AND state = 'failed' \
+                     ORDER BY id DESC LIMIT 1",
+                )
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                Ok(match failed {
+                    Some(error) => ("failed", error),
+                    None => ("pending", None),
+                })
+            }
+        }
     }
 
     /// Adds a recording as the session's next part and makes sure a transcode is queued.
@@ -339,21 +386,8 @@ impl Catalog {
 
     /// The ranges an editor withheld from the public media, in time order.
     pub async fn withheld_ranges(&self, session_id: i64) -> Result<Vec<WithheldRange>> {
-        let rows = sqlx::query(
-            "SELECT start_ms, end_ms, reason FROM withheld_ranges WHERE session_id = ? \
-             ORDER BY start_ms, id",
-        )
-        .bind(session_id)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| WithheldRange {
-                start_ms: r.get(0),
-                end_ms: r.get(1),
-                reason: r.get(2),
-            })
-            .collect())
+        let mut conn = self.pool.acquire().await?;
+        withheld_rows(&mut conn, session_id).await
     }
 
     /// Replaces the withheld ranges and queues the version made without them. Until it is
@@ -404,6 +438,29 @@ impl Catalog {
         .await?)
     }
 
+    /// Whether the session has a document with this content already.
+    pub async fn has_document(&self, session_id: i64, sha256: &str) -> Result<bool> {
+        let found: Option<i64> =
+            sqlx::query_scalar("SELECT 1 FROM documents WHERE session_id = ? AND sha256 = ?")
+                .bind(session_id)
+                .bind(sha256)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(found.is_some())
+    }
+
+    /// Whether a recording or document points at this stored original.
+    pub async fn is_stored_path_used(&self, path: &str) -> Result<bool> {
+        let used: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM recordings WHERE stored_path = ?1 \
+             UNION ALL SELECT 1 FROM documents WHERE stored_path = ?1 LIMIT 1",
+        )
+        .bind(path)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(used.is_some())
+    }
+
     /// The cuts of the session's current media version.
     pub async fn current_cuts(&self, session_id: i64) -> Result<Cuts> {
         let cuts: Option<Option<String>> = sqlx::query_scalar(
@@ -443,6 +500,27 @@ impl Catalog {
     }
 }
 
+pub(super) async fn withheld_rows(
+    conn: &mut sqlx::SqliteConnection,
+    session_id: i64,
+) -> Result<Vec<WithheldRange>> {
+    let rows = sqlx::query(
+        "SELECT start_ms, end_ms, reason FROM withheld_ranges WHERE session_id = ? \
+         ORDER BY start_ms, id",
+    )
+    .bind(session_id)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| WithheldRange {
+            start_ms: r.get(0),
+            end_ms: r.get(1),
+            reason: r.get(2),
+        })
+        .collect())
+}
+
 async fn has_recording(tx: &mut sqlx::SqliteConnection, session_id: i64) -> Result<bool> {
     let found: Option<i64> =
         sqlx::query_scalar("SELECT 1 FROM recordings WHERE session_id = ? LIMIT 1")
@@ -469,7 +547,19 @@ async fn queue_transcode(
     .fetch_optional(&mut *tx)
     .await?;
     let job_id = match queued {
-        Some(id) => id,
+        Some(id) => {
+            // Whatever it waited for before, this change is new work: run it now, afresh.
+            sqlx::query(
+                "UPDATE jobs SET attempts = 0, run_after = ?, error = NULL, updated_at = ? \
+                 WHERE id = ?",
+            )
+            .bind(now)
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+            id
+        }
         None => {
             sqlx::query_scalar(
                 "INSERT INTO jobs (kind, session_id, payload, state, run_after, created_at, updated_at) \

@@ -22,6 +22,8 @@ pub enum CatalogError {
     Db(#[from] sqlx::Error),
     #[error("the job's lease was taken over by another worker")]
     LeaseLost,
+    #[error("the withheld ranges changed while the version was made; a newer job makes it")]
+    Superseded,
 }
 
 type Result<T> = std::result::Result<T, CatalogError>;
@@ -409,11 +411,12 @@ impl Catalog {
     }
 
     /// A stored document for download: (stored path, original name, media type), if its
-    /// session is not withheld.
+    /// session is public (and, for a transcript, has no withheld range).
     pub async fn document_file(&self, id: i64) -> Result<Option<(String, String, String)>> {
         Ok(sqlx::query_as(concat!(
             "SELECT d.stored_path, d.original_name, d.media_type FROM documents d \
-             JOIN sessions s ON s.id = d.session_id WHERE d.id = ? AND ",
+             JOIN sessions s ON s.id = d.session_id WHERE d.id = ? AND NOT (d.kind = 'transcript' \
+             AND EXISTS (SELECT 1 FROM withheld_ranges w WHERE w.session_id = s.id)) AND ",
             public_state!(),
             " != 'withheld'"
         ))
@@ -492,6 +495,17 @@ impl Catalog {
             if held.is_none() {
                 return Err(CatalogError::LeaseLost);
             }
+        }
+        // Ranges withheld while this version was being made: it must not be served.
+        let wanted = Cuts::new(
+            admin::withheld_rows(&mut tx, session_id)
+                .await?
+                .iter()
+                .map(|r| (r.start_ms, r.end_ms))
+                .collect(),
+        );
+        if wanted != Cuts::from_json(media.cuts) {
+            return Err(CatalogError::Superseded);
         }
         let version = media.version;
         let id: i64 = sqlx::query_scalar(
@@ -587,7 +601,8 @@ impl Catalog {
     pub async fn set_session_failed(&self, session_id: i64, reason: &str) -> Result<()> {
         let mut tx = self.write().await?;
         sqlx::query(
-            "UPDATE sessions SET state = 'failed', state_reason = ?, updated_at = ? WHERE id = ?",
+            "UPDATE sessions SET state = 'failed', state_reason = ?, updated_at = ? \
+             WHERE id = ? AND state != 'withheld'",
         )
         .bind(reason)
         .bind(now())
@@ -623,13 +638,13 @@ impl Catalog {
             .await?)
     }
 
-    /// When a session last changed (Unix seconds; 0 for an empty archive).
+    /// When a public session last changed (Unix seconds; 0 if there is none).
     pub async fn last_session_change(&self) -> Result<i64> {
-        Ok(
-            sqlx::query_scalar("SELECT COALESCE(MAX(updated_at), 0) FROM sessions")
-                .fetch_one(&self.pool)
-                .await?,
-        )
+        Ok(sqlx::query_scalar(&format!(
+            "SELECT COALESCE(MAX(s.updated_at), 0) FROM sessions s WHERE {PUBLIC}"
+        ))
+        .fetch_one(&self.pool)
+        .await?)
     }
 
     pub async fn count_sessions(&self) -> Result<i64> {
@@ -671,10 +686,14 @@ impl Catalog {
         .await?)
     }
 
+    /// The session's documents, but not a transcript while ranges are withheld: its
+    /// original holds every word.
     pub async fn documents(&self, session_id: i64) -> Result<Vec<DocumentRow>> {
         Ok(sqlx::query_as(
             "SELECT id, kind, original_name, media_type, size_bytes, extraction_state, \
-             extraction_note FROM documents WHERE session_id = ? ORDER BY id",
+             extraction_note FROM documents d WHERE session_id = ? AND NOT (kind = 'transcript' \
+             AND EXISTS (SELECT 1 FROM withheld_ranges w WHERE w.session_id = d.session_id)) \
+             ORDER BY id",
         )
         .bind(session_id)
         .fetch_all(&self.pool)
@@ -691,12 +710,20 @@ impl Catalog {
         .bind(session_id)
         .fetch_all(&self.pool)
         .await?;
+        // What was said in a withheld range is never shown, even before the version
+        // without it is published (or if making it failed).
+        let withheld = self.withheld_ranges(session_id).await?;
         let cuts = self.current_cuts(session_id).await?;
-        if cuts.is_empty() {
+        if withheld.is_empty() && cuts.is_empty() {
             return Ok(rows);
         }
         Ok(rows
             .into_iter()
+            .filter(|cue| {
+                !withheld.iter().any(|w| {
+                    cue.start_ms < w.end_ms && cue.end_ms.max(cue.start_ms + 1) > w.start_ms
+                })
+            })
             .filter_map(|mut cue| {
                 // A cue touching a cut is dropped whole: its words may be the withheld ones.
                 let length = (cue.end_ms - cue.start_ms).max(0);
@@ -754,7 +781,9 @@ impl Catalog {
         };
         let agenda = self.agenda(session_id).await?;
         let documents = sqlx::query(
-            "SELECT kind, text FROM documents WHERE session_id = ? AND text IS NOT NULL ORDER BY id",
+            "SELECT kind, text FROM documents d WHERE session_id = ? AND text IS NOT NULL \
+             AND NOT (kind = 'transcript' AND EXISTS (SELECT 1 FROM withheld_ranges w \
+             WHERE w.session_id = d.session_id)) ORDER BY id",
         )
         .bind(session_id)
         .fetch_all(&self.pool)
@@ -839,13 +868,16 @@ impl Catalog {
              heartbeat_at = ?, attempts = attempts + 1, progress = 0, speed = NULL, \
              eta_seconds = NULL, updated_at = ? \
              WHERE id = ? AND attempts < max_attempts AND \
-             ((state = 'queued' AND run_after <= ?) OR (state = 'running' AND lease_expires_at < ?))",
+             ((state = 'queued' AND run_after <= ?) OR (state = 'running' AND lease_expires_at < ?)) \
+             AND NOT EXISTS (SELECT 1 FROM jobs o WHERE o.session_id = jobs.session_id \
+                 AND o.id != jobs.id AND o.state = 'running' AND o.lease_expires_at >= ?)",
         )
         .bind(owner)
         .bind(now + lease_seconds)
         .bind(now)
         .bind(now)
         .bind(id)
+        .bind(now)
         .bind(now)
         .bind(now)
         .execute(&self.pool)
@@ -881,8 +913,11 @@ impl Catalog {
         let candidate: Option<i64> = sqlx::query_scalar(
             "SELECT id FROM jobs WHERE attempts < max_attempts AND \
              ((state = 'queued' AND run_after <= ?) OR (state = 'running' AND lease_expires_at < ?)) \
+             AND NOT EXISTS (SELECT 1 FROM jobs o WHERE o.session_id = jobs.session_id \
+                 AND o.id != jobs.id AND o.state = 'running' AND o.lease_expires_at >= ?) \
              ORDER BY run_after, id LIMIT 1",
         )
+        .bind(now)
         .bind(now)
         .bind(now)
         .fetch_optional(&self.pool)

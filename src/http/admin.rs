@@ -7,7 +7,7 @@
 // admin request costs nothing worth boxing for.
 #![allow(clippy::result_large_err)]
 
-use std::io::Write;
+use tokio::io::AsyncWriteExt;
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -208,8 +208,14 @@ async fn admin_session(state: &AppState, id: i64) -> Result<Option<Value>, HttpR
     let (row, ranges) =
         tokio::try_join!(catalog.session(id), catalog.withheld_ranges(id)).map_err(internal)?;
     let Some(row) = row else { return Ok(None) };
-    let (from, until) = (row.publish_from, row.publish_until);
+    let (from, until, stored) = (
+        row.publish_from,
+        row.publish_until,
+        row.stored_state.clone(),
+    );
     let mut value = serde_json::to_value(SessionJson::from(row)).map_err(internal)?;
+    // What an editor set, beside what citizens see (`state`, which a window may hide).
+    value["stored_state"] = stored.into();
     value["publish_from"] = rfc3339(from);
     value["publish_until"] = rfc3339(until);
     value["withheld_ranges"] = ranges
@@ -507,20 +513,13 @@ pub async fn create_session(
             patch.title.as_deref().unwrap_or_default(),
             patch.kind.as_deref().unwrap_or("ordinary"),
             patch.number.flatten(),
+            (patch.publish_from.flatten(), patch.publish_until.flatten()),
         )
         .await;
     let id = match created {
         Ok(id) => id,
         Err(e) => return internal(e),
     };
-    let window = SessionPatch {
-        publish_from: patch.publish_from,
-        publish_until: patch.publish_until,
-        ..SessionPatch::default()
-    };
-    if let Err(e) = catalog.update_session(id, &window).await {
-        return internal(e);
-    }
     tracing::info!(token = %who, id, "session created");
     answer_session(&state, id, StatusCode::CREATED).await
 }
@@ -699,7 +698,7 @@ async fn receive_upload(
         .tempdir_in(&staging)
         .map_err(internal)?;
     let path = dir.path().join(name);
-    let mut file = std::fs::File::create(&path).map_err(internal)?;
+    let mut file = tokio::fs::File::create(&path).await.map_err(internal)?;
     let mut received: u64 = 0;
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| bad_request("Upload interrupted", &e.to_string()))?;
@@ -707,8 +706,7 @@ async fn receive_upload(
         if received > limit {
             return Err(too_large());
         }
-        // Small synchronous writes: the chunks are at most a few tens of KiB.
-        file.write_all(&chunk).map_err(internal)?;
+        file.write_all(&chunk).await.map_err(internal)?;
     }
     if received == 0 {
         return Err(bad_request(
@@ -716,7 +714,7 @@ async fn receive_upload(
             "the request body is the file: it was empty",
         ));
     }
-    file.sync_all().map_err(internal)?;
+    file.sync_all().await.map_err(internal)?;
     Ok((dir, path))
 }
 
@@ -800,6 +798,24 @@ pub async fn upload_document(
         Ok(v) => v,
         Err(r) => return r,
     };
+    let hashed = path.clone();
+    let sha256 = match tokio::task::spawn_blocking(move || ingest::store::sha256_of(&hashed)).await
+    {
+        Ok(Ok(sha)) => sha,
+        Ok(Err(e)) => return internal(e),
+        Err(e) => return internal(e),
+    };
+    match state.archive.catalog.has_document(id, &sha256).await {
+        Ok(false) => {}
+        Ok(true) => {
+            return problem(
+                StatusCode::CONFLICT,
+                "Already attached",
+                &format!("session {id} already has a document with the content of {name}"),
+            )
+        }
+        Err(e) => return internal(e),
+    }
     let attached = match attach::attach(&state.archive, id, kind, &path).await {
         Ok(a) => a,
         Err(e) => return internal(e),

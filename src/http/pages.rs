@@ -317,10 +317,20 @@ fn base_url(req: &HttpRequest, state: &AppState) -> String {
     }
 }
 
-fn xml(media_type: &str, body: String) -> HttpResponse {
+/// How long shared caches may keep what names the archive's address: only when that
+/// address is configured. Taken from the request, it is whatever the client said (a Host
+/// or X-Forwarded-Host header), which must not be cached for everyone else.
+fn address_cache(state: &AppState, max_age: u32) -> String {
+    match state.archive.config.public_url {
+        Some(_) => format!("public, max-age={max_age}"),
+        None => "private, no-cache".into(),
+    }
+}
+
+fn xml(state: &AppState, media_type: &str, body: String) -> HttpResponse {
     HttpResponse::Ok()
         .content_type(format!("{media_type}; charset=utf-8"))
-        .insert_header(("Cache-Control", "public, max-age=300"))
+        .insert_header(("Cache-Control", address_cache(state, 300)))
         .body(body)
 }
 
@@ -345,6 +355,7 @@ pub async fn feed(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
     };
     let base = base_url(&req, &state);
     xml(
+        &state,
         "application/atom+xml",
         feeds::atom_feed(&base, &info, &rows, updated),
     )
@@ -380,6 +391,7 @@ pub async fn body_feed(
     };
     let base = base_url(&req, &state);
     xml(
+        &state,
         "application/atom+xml",
         feeds::atom_feed(&base, &info, &rows, updated),
     )
@@ -390,7 +402,11 @@ pub async fn sitemap(req: HttpRequest, state: web::Data<AppState>) -> HttpRespon
     match state.archive.catalog.list_sessions(EXPORT_LIMIT, 0).await {
         Ok(rows) => {
             let base = base_url(&req, &state);
-            xml("application/xml", feeds::sitemap(&base, &rows, &["/"]))
+            xml(
+                &state,
+                "application/xml",
+                feeds::sitemap(&base, &rows, &["/"]),
+            )
         }
         Err(e) => error_page(e),
     }
@@ -399,7 +415,7 @@ pub async fn sitemap(req: HttpRequest, state: web::Data<AppState>) -> HttpRespon
 pub async fn robots(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/plain; charset=utf-8")
-        .insert_header(("Cache-Control", "public, max-age=3600"))
+        .insert_header(("Cache-Control", address_cache(&state, 3600)))
         .body(feeds::robots_txt(&base_url(&req, &state)))
 }
 

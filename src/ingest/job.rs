@@ -55,6 +55,8 @@ pub enum JobError {
     LeaseLost,
     #[error("the worker is shutting down")]
     Cancelled,
+    #[error("the withheld ranges changed while this version was made; it was not published")]
+    Superseded,
     #[error(transparent)]
     Catalog(#[from] CatalogError),
 }
@@ -401,6 +403,7 @@ async fn transcode_and_publish(
         let _ = tokio::fs::remove_dir_all(&target).await;
         return Err(match e {
             CatalogError::LeaseLost => JobError::LeaseLost,
+            CatalogError::Superseded => JobError::Superseded,
             other => other.into(),
         });
     }

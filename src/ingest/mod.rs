@@ -95,15 +95,14 @@ pub async fn submit(archive: &Archive, sub: &Submission) -> Result<Submitted, In
 
     let mut stored = Vec::with_capacity(sub.parts.len());
     let forget = |stored: &[store::Stored]| {
-        for s in stored.iter().filter(|s| s.newly_written) {
-            let _ = std::fs::remove_file(archive.data_path(&s.relative_path));
-        }
+        let stored = stored.to_vec();
+        async move { discard_unreferenced(archive, &stored).await }
     };
     for file in &sub.parts {
         match store::store_original_async(file, archive.data_dir()).await {
             Ok(s) => stored.push(s),
             Err(source) => {
-                forget(&stored);
+                forget(&stored).await;
                 return Err(IngestError::Store {
                     file: file.clone(),
                     source,
@@ -120,7 +119,7 @@ pub async fn submit(archive: &Archive, sub: &Submission) -> Result<Submitted, In
         }
     }
     if let Some((session_id, file)) = known.first() {
-        forget(&stored);
+        forget(&stored).await;
         if known.len() == stored.len() && known.iter().all(|(id, _)| id == session_id) {
             return Ok(Submitted::AlreadyArchived {
                 session_id: *session_id,
@@ -170,7 +169,7 @@ pub async fn submit(archive: &Archive, sub: &Submission) -> Result<Submitted, In
     let (session_id, job_id) = match created {
         Ok(ids) => ids,
         Err(e) => {
-            forget(&stored);
+            forget(&stored).await;
             return Err(e.into());
         }
     };
@@ -201,17 +200,13 @@ pub async fn add_recording(
             file: file.clone(),
             source,
         })?;
-    let forget = || {
-        if stored.newly_written {
-            let _ = std::fs::remove_file(archive.data_path(&stored.relative_path));
-        }
-    };
+    let forget = || discard_unreferenced(archive, std::slice::from_ref(&stored));
     if let Some(holder) = archive
         .catalog
         .session_with_recording(&stored.sha256)
         .await?
     {
-        forget();
+        forget().await;
         return Err(IngestError::PartOfAnother {
             file: PathBuf::from(original_name),
             session_id: holder,
@@ -231,10 +226,28 @@ pub async fn add_recording(
             },
         )
         .await;
-    added.map_err(|e| {
-        forget();
-        e.into()
-    })
+    if added.is_err() {
+        forget().await;
+    }
+    Ok(added?)
+}
+
+/// Removes originals this attempt wrote that no catalog row points at. Content-addressed
+/// files are shared: a concurrent upload of the same file may have claimed one already,
+/// and then it stays.
+async fn discard_unreferenced(archive: &Archive, stored: &[store::Stored]) {
+    for s in stored.iter().filter(|s| s.newly_written) {
+        match archive.catalog.is_stored_path_used(&s.relative_path).await {
+            Ok(false) => {
+                let _ = tokio::fs::remove_file(archive.data_path(&s.relative_path)).await;
+            }
+            Ok(true) => {}
+            Err(e) => tracing::warn!(
+                "{}: kept, since the catalog could not say whether it is used: {e}",
+                s.relative_path
+            ),
+        }
+    }
 }
 
 /// Probes one part: it must be a regular, non-empty file ffprobe reads as a recording.

@@ -34,6 +34,9 @@ pub enum Outcome {
     Released,
     /// Another worker took it over after this one's lease expired.
     Lost,
+    /// Its version was not published: the withheld ranges changed while it was made, and
+    /// the job queued by that change makes the version that counts.
+    Superseded,
 }
 
 /// A name for a worker that tells the job list where it runs: host, process, slot.
@@ -78,6 +81,12 @@ pub async fn execute(
             Ok(Outcome::Published(published))
         }
         Err(JobError::LeaseLost) => Ok(Outcome::Lost),
+        Err(JobError::Superseded) => {
+            if !catalog.finish_job(job.id, owner, None).await? {
+                return Ok(Outcome::Lost);
+            }
+            Ok(Outcome::Superseded)
+        }
         Err(JobError::Cancelled) => {
             catalog.release_job(job.id, owner).await?;
             Ok(Outcome::Released)

@@ -60,6 +60,52 @@ async fn upload(app: &TestApp, path: &str, token: &str, bytes: Vec<u8>) -> (u16,
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
+/// An upload sent in chunks, with no Content-Length: only counting can stop it. Returns
+/// the status the server answered.
+async fn chunked_upload(app: &TestApp, path: &str, token: &str, total: usize) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let host = app.address.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(host).await.unwrap();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n\
+         Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let chunk = vec![7u8; 64 * 1024];
+    let mut sent = 0;
+    // The server may answer and stop reading before all of it is sent.
+    while sent < total {
+        let frame = [format!("{:x}\r\n", chunk.len()).as_bytes(), &chunk, b"\r\n"].concat();
+        if stream.write_all(&frame).await.is_err() {
+            break;
+        }
+        sent += chunk.len();
+    }
+    let _ = stream.write_all(b"0\r\n\r\n").await;
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer).await;
+    let answer = String::from_utf8_lossy(&answer);
+    answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("no HTTP answer: {answer:?}"))
+}
+
+/// Waits (up to 5 s: the index follows the catalog every 200 ms) for a search to find
+/// `expected` sessions.
+async fn search_total(app: &TestApp, query: &str, expected: u64) {
+    let mut found = Value::Null;
+    for _ in 0..50 {
+        found = app.json(&format!("/api/v1/search?q={query}")).await;
+        if found["total"].as_u64() == Some(expected) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("a search for {query:?} finds, not {expected} sessions: {found}");
+}
+
 /// Runs a queued job to its end in this process, as a worker would.
 async fn run_job(data_dir: &Path, job_id: i64) {
     let archive = aula::Archive::open(test_config(data_dir)).await.unwrap();
@@ -181,7 +227,9 @@ async fn editors_build_a_session_upload_it_and_withhold_a_range() {
     // refused with nothing kept.
     let recordings = format!("{session}/recordings?name=seduta%202009.flv");
     let (status, _) = upload(&app, &recordings, &token, vec![7u8; 2_500_000]).await;
-    assert_eq!(status, 413);
+    assert_eq!(status, 413, "refused by its Content-Length");
+    let status = chunked_upload(&app, &recordings, &token, 3_000_000).await;
+    assert_eq!(status, 413, "refused while counting");
     let (status, p) = upload(
         &app,
         &recordings,
@@ -233,7 +281,7 @@ async fn editors_build_a_session_upload_it_and_withhold_a_range() {
         t,
         Some(json!({"items": [
             {"number": "1", "title": "Apertura", "start_seconds": 0},
-            {"number": "2", "title": "Punto riservato", "start_seconds": 3},
+            {"number": "2", "title": "Punto a porte chiuse", "start_seconds": 3},
             {"number": "3", "title": "Variante", "start_seconds": 6}
         ]})),
     )
@@ -251,6 +299,9 @@ async fn editors_build_a_session_upload_it_and_withhold_a_range() {
     .await;
     assert_eq!(status, 201, "{doc}");
     assert_eq!(doc["document"]["kind"], "transcript");
+    let transcript_doc = format!("/documenti/{}", doc["document"]["id"]);
+    assert_eq!(app.get(&transcript_doc).await.status(), 200);
+    search_total(&app, "riservato", 1).await;
 
     // Withhold 2.5–5.5 s: a new version without it; the current one is hidden meanwhile.
     let (status, cut) = call(
@@ -264,11 +315,25 @@ async fn editors_build_a_session_upload_it_and_withhold_a_range() {
     )
     .await;
     assert_eq!(status, 202, "{cut}");
+    // At once, before the new version exists: neither the uncut media, nor the words said
+    // in the range (captions, transcript file, search), are public any more.
     assert_eq!(
         app.get(&first_mp4).await.status(),
         404,
-        "the uncut media stay public"
+        "the uncut media must stop being served"
     );
+    let vtt = app
+        .get(&format!("/sedute/{id}/sottotitoli.vtt"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !vtt.contains("riservato") && vtt.contains("apriamo"),
+        "{vtt}"
+    );
+    assert_eq!(app.get(&transcript_doc).await.status(), 404);
+    search_total(&app, "riservato", 0).await;
     run_job(&data_dir, cut["job_id"].as_i64().unwrap()).await;
     let public = app.json(&format!("/api/v1/sessions/{id}")).await;
     assert_eq!(public["state"], "published");
@@ -440,6 +505,26 @@ async fn editors_build_a_session_upload_it_and_withhold_a_range() {
     )
     .await;
     assert_eq!(status, 404);
+
+    // A window that closes by itself: nothing is written then, yet search drops it.
+    search_total(&app, "variante", 1).await;
+    let until = chrono::Utc::now() + chrono::Duration::seconds(2);
+    let (status, s) = call(
+        &app,
+        Method::PATCH,
+        &session,
+        t,
+        Some(json!({"publish_until": until.to_rfc3339()})),
+    )
+    .await;
+    assert_eq!(
+        (status, s["state"].as_str()),
+        (200, Some("published")),
+        "{s}"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    assert_eq!(app.get(&format!("/sedute/{id}")).await.status(), 404);
+    search_total(&app, "variante", 0).await;
 }
 
 #[tokio::test]
@@ -568,4 +653,117 @@ async fn open_data_feeds_and_admin_pages() {
         .unwrap();
     assert!(import.contains("riga 2: unknown date format"), "{import}");
     assert_eq!(page("/admin/indirizzi").await.unwrap().status(), 200);
+}
+
+#[tokio::test]
+async fn media_made_without_the_latest_withheld_ranges_never_become_public() {
+    use aula::catalog::{CatalogError, Cuts, NewMediaVersion, WithheldRange};
+    let data_dir = scratch("admin-superseded").join("data");
+    let archive = aula::Archive::open(test_config(&data_dir)).await.unwrap();
+    let catalog = &archive.catalog;
+    // One session with a published version made before any range was withheld.
+    let body = catalog
+        .create_body(&aula::catalog::BodyName::parse("Giunta").unwrap(), None)
+        .await
+        .unwrap();
+    let aula::catalog::BodyChange::Done(body) = body else {
+        panic!("no body")
+    };
+    let id = catalog
+        .create_pending_session(
+            body.id,
+            "2010-01-01",
+            "Seduta",
+            "ordinary",
+            None,
+            (None, None),
+        )
+        .await
+        .unwrap();
+    let recording = aula::catalog::NewRecording {
+        sha256: &"a".repeat(64),
+        original_name: "a.flv",
+        size_bytes: 1,
+        stored_path: "originals/a.flv",
+        duration_ms: Some(60_000),
+        probe_json: "{}",
+    };
+    catalog.add_recording_part(id, &recording).await.unwrap();
+    let version = |n: i64, cuts: Option<&'static str>| NewMediaVersion {
+        version: n,
+        dir: if n == 1 { "x/1" } else { "x/2" },
+        profile: "test",
+        master_playlist: "master.m3u8",
+        mp4_file: None,
+        audio_playlist: None,
+        audio_file: None,
+        poster_file: None,
+        thumbnails_vtt: None,
+        duration_ms: 60_000,
+        warnings: None,
+        cuts,
+        job: None,
+    };
+    catalog
+        .publish_media(id, &version(1, None), &[])
+        .await
+        .unwrap();
+
+    // Ranges set while a job was making version 2 without them: it is refused.
+    let range = WithheldRange {
+        start_ms: 10_000,
+        end_ms: 20_000,
+        reason: None,
+    };
+    catalog
+        .set_withheld_ranges(id, std::slice::from_ref(&range))
+        .await
+        .unwrap();
+    let refused = catalog.publish_media(id, &version(2, None), &[]).await;
+    assert!(
+        matches!(refused, Err(CatalogError::Superseded)),
+        "{refused:?}"
+    );
+    assert_eq!(
+        catalog.session(id).await.unwrap().unwrap().state,
+        "processing"
+    );
+
+    // Withheld by an editor, then its job fails: it stays withheld, not "failed" (public).
+    catalog.set_withheld(id, Some("ricorso")).await.unwrap();
+    catalog
+        .set_session_failed(id, "ffmpeg failed")
+        .await
+        .unwrap();
+    assert_eq!(
+        catalog.session(id).await.unwrap().unwrap().state,
+        "withheld"
+    );
+    // Published again with no version lacking the range: not served (failed, with why).
+    let jobs = catalog.jobs(Some("queued"), 10).await.unwrap();
+    for job in jobs {
+        assert!(catalog.claim_job(job.id, "t", 60).await.unwrap());
+        assert!(catalog
+            .finish_job(job.id, "t", Some("ffmpeg failed"))
+            .await
+            .unwrap());
+    }
+    catalog.set_withheld(id, None).await.unwrap();
+    let row = catalog.session(id).await.unwrap().unwrap();
+    assert_eq!(row.state, "failed", "{row:?}");
+    assert!(!catalog.is_public_media_dir("x/1").await.unwrap());
+
+    // The version made without the range is accepted and served.
+    let cuts = Cuts::new(vec![(10_000, 20_000)]).to_json();
+    let cuts: &'static str = Box::leak(cuts.into_boxed_str());
+    catalog.set_withheld_ranges(id, &[range]).await.unwrap();
+    catalog
+        .publish_media(id, &version(2, Some(cuts)), &[])
+        .await
+        .unwrap();
+    assert_eq!(
+        catalog.session(id).await.unwrap().unwrap().state,
+        "published"
+    );
+    assert!(catalog.is_public_media_dir("x/2").await.unwrap());
 }
