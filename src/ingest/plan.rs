@@ -74,6 +74,10 @@ fn default_peak_db() -> f64 {
 #[serde(deny_unknown_fields)]
 pub struct AudioRungSpec {
     pub bitrate_kbps: u32,
+    /// 1 for a mono rung (speech on a slow link: better sound per bit, half the
+    /// encoding); the profile's channels if left out.
+    #[serde(default)]
+    pub channels: Option<u32>,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -158,6 +162,13 @@ impl Profile {
                     .into(),
             );
         }
+        if profile
+            .audio_rungs
+            .iter()
+            .any(|r| !matches!(r.channels, None | Some(1 | 2)))
+        {
+            return Err("an [[audio_rung]] has 1 or 2 channels".into());
+        }
         if let Some(t) = &profile.thumbnails {
             if t.width < 16 || t.interval_seconds == 0 || t.columns == 0 || t.rows == 0 {
                 return Err("thumbnails need a width ≥ 16 and a positive interval and grid".into());
@@ -209,6 +220,7 @@ pub struct AudioRung {
     /// Variant name, also its directory: "audio-64k".
     pub name: String,
     pub bitrate_kbps: u32,
+    pub channels: u32,
 }
 
 /// One input file of a session (a session may be recorded in several parts).
@@ -408,6 +420,7 @@ pub fn plan(parts: &[Probe], keyframes: &[f64], profile: &Profile) -> Plan {
             .map(|a| AudioRung {
                 name: format!("audio-{}k", a.bitrate_kbps),
                 bitrate_kbps: a.bitrate_kbps,
+                channels: a.channels.unwrap_or(profile.audio.channels),
             })
             .collect()
     } else {
@@ -673,6 +686,13 @@ pub fn ffmpeg_args(plan: &Plan, inputs: &[&Path], out_dir: &Path) -> Vec<String>
             chain.push_str(&format!("[a{i}]"));
         }
         graph.push(chain);
+        // A mono rung gets its own downmix from the stereo chain. `pan` converts; an
+        // `aformat` here would make the filter negotiation turn the whole chain mono.
+        for (k, r) in (muxed_from_filter..).zip(&plan.audio_rungs) {
+            if r.channels == 1 && a.channels == 2 {
+                graph.push(format!("[a{k}]pan=mono|c0=0.5*c0+0.5*c1[a{k}m]"));
+            }
+        }
     }
     if !graph.is_empty() {
         args.extend(["-filter_complex".into(), graph.join(";")]);
@@ -737,7 +757,12 @@ pub fn ffmpeg_args(plan: &Plan, inputs: &[&Path], out_dir: &Path) -> Vec<String>
     if audio_outputs > 0 {
         // Output audio streams are numbered in map order: after one per video rung.
         for (out_index, r) in (plan.rungs.len()..).zip(&plan.audio_rungs) {
-            args.extend(["-map".into(), format!("[a{audio_index}]")]);
+            let mono = if r.channels == 1 && a.channels == 2 {
+                "m"
+            } else {
+                ""
+            };
+            args.extend(["-map".into(), format!("[a{audio_index}{mono}]")]);
             audio_codec(&mut args, out_index, r.bitrate_kbps);
             stream_map.push(format!("a:{out_index},name:{}", r.name));
             audio_index += 1;
@@ -1197,6 +1222,33 @@ mod tests {
             "the smaller part is fitted in: {graph}"
         );
         assert_eq!(args.iter().filter(|a| *a == "-i").count(), 2);
+    }
+
+    #[test]
+    fn the_slow_link_rung_is_a_mono_downmix_of_the_stereo_chain() {
+        let p = plan(&[fixture("mpeg2_pal_interlaced.json")], &[], &profile("sd"));
+        let rung = p
+            .audio_rungs
+            .iter()
+            .find(|r| r.name == "audio-64k")
+            .unwrap();
+        assert_eq!(rung.channels, 1);
+        let args = ffmpeg_args(&p, &[Path::new("a.mpg")], Path::new("/o"));
+        let graph = arg_after(&args, "-filter_complex");
+        let k = p.rungs.len();
+        assert!(
+            graph.contains("channel_layouts=stereo")
+                && graph.contains(&format!("[a{k}]pan=mono|c0=0.5*c0+0.5*c1[a{k}m]")),
+            "{graph}"
+        );
+        assert!(args.contains(&format!("[a{k}m]")));
+        assert!(Profile::parse(
+            "name = \"x\"\ndescription = \"x\"\nsource = \"audio\"\nsegment_seconds = 4\n\
+             keyframe_seconds = 2\npreset = \"veryfast\"\n\
+             [audio]\nbitrate_kbps = 128\nsample_rate = 48000\nchannels = 2\n\
+             normalize_loudness = true\n[[audio_rung]]\nbitrate_kbps = 64\nchannels = 6\n"
+        )
+        .is_err_and(|e| e.contains("1 or 2 channels")));
     }
 
     #[test]
