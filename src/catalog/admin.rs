@@ -55,6 +55,12 @@ pub struct ImportReport {
 }
 
 impl Catalog {
+    /// Whether the database answers.
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
     /// Every body with its number of public sessions, by name.
     pub async fn bodies_with_counts(&self) -> Result<Vec<BodyCount>> {
         let sql = format!(

@@ -413,7 +413,10 @@ pub async fn run_search(
         .await
         .map_err(|e| Err(e.to_string()))?;
     let request = params.to_request(&bodies).map_err(|e| Ok(e.to_string()))?;
-    match state.search.search(&request) {
+    let started = std::time::Instant::now();
+    let found = state.search.search(&request);
+    super::ops::METRICS.observe_search(started.elapsed());
+    match found {
         Ok(results) => Ok((results, bodies)),
         Err(e) if e.is_bad_query() => Err(Ok(e.to_string())),
         Err(e) => Err(Err(e.to_string())),

@@ -9,6 +9,7 @@ pub use api::page_url;
 mod conditional;
 mod feeds;
 mod media;
+mod ops;
 mod pages;
 mod ranges;
 
@@ -77,26 +78,30 @@ impl Application {
             search,
             media,
         });
-        let server =
-            HttpServer::new(move || App::new().app_data(state.clone()).configure(routes(&state)))
-                .on_connect(|conn, _| {
-                    // Headers and body leave in separate writes; without this, Nagle's algorithm
-                    // and delayed ACKs add ~40 ms to small responses.
-                    if let Some(tcp) = conn.downcast_ref::<actix_web::rt::net::TcpStream>() {
-                        let _ = tcp.set_nodelay(true);
-                    }
-                })
-                .listen(listener)
-                .map_err(|source| StartError::Bind {
-                    addr: addr.to_string(),
-                    source,
-                })?
-                .workers(workers)
-                // Room for one body chunk: actix copies chunks into this buffer, and one that grows
-                // past 128 KiB is reallocated after every write.
-                .h1_write_buffer_size(64 * 1024)
-                .shutdown_timeout(10)
-                .run();
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .wrap(actix_web::middleware::from_fn(ops::count))
+                .configure(routes(&state))
+        })
+        .on_connect(|conn, _| {
+            // Headers and body leave in separate writes; without this, Nagle's algorithm
+            // and delayed ACKs add ~40 ms to small responses.
+            if let Some(tcp) = conn.downcast_ref::<actix_web::rt::net::TcpStream>() {
+                let _ = tcp.set_nodelay(true);
+            }
+        })
+        .listen(listener)
+        .map_err(|source| StartError::Bind {
+            addr: addr.to_string(),
+            source,
+        })?
+        .workers(workers)
+        // Room for one body chunk: actix copies chunks into this buffer, and one that grows
+        // past 128 KiB is reallocated after every write.
+        .h1_write_buffer_size(64 * 1024)
+        .shutdown_timeout(10)
+        .run();
         Ok(Application {
             server,
             port: bound.port(),
@@ -180,6 +185,9 @@ fn routes(state: &web::Data<AppState>) -> impl FnOnce(&mut web::ServiceConfig) +
             "/vendor/video.js",
             web_dir.join("node_modules/video.js/dist"),
         ))
+        .route("/healthz", web::get().to(ops::healthz))
+        .route("/readyz", web::get().to(ops::readyz))
+        .route("/metrics", web::get().to(ops::metrics))
         .route("/admin", web::get().to(admin_pages::home))
         .route("/admin/accedi", web::post().to(admin_pages::sign_in))
         .route("/admin/esci", web::post().to(admin_pages::sign_out))

@@ -10,6 +10,7 @@ mod import;
 mod ingest_and_serve;
 mod jobs;
 mod legacy;
+mod ops;
 mod pipeline;
 mod search;
 mod serving;

@@ -1,0 +1,341 @@
+//! What operators and their tools ask of a running server: `/healthz` (the process
+//! answers), `/readyz` (it can do its work: catalog, ffmpeg, storage, search index) and
+//! `/metrics` (Prometheus text: requests by route and status, bytes sent, open response
+//! bodies, job queue by state, transcode speed, search latency).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{LazyLock, RwLock};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use actix_web::body::{BodySize, BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::web::Bytes;
+use actix_web::{web, HttpResponse};
+use serde_json::json;
+
+use super::AppState;
+
+/// Upper bounds (seconds) of the search latency histogram.
+const SEARCH_BUCKETS: [f64; 10] = [0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0];
+
+/// Counters shared by every worker thread of the process.
+pub struct Metrics {
+    /// (route pattern, status) → requests
+    requests: RwLock<HashMap<(String, u16), AtomicU64>>,
+    bytes_sent: AtomicU64,
+    open_bodies: AtomicU64,
+    search_buckets: [AtomicU64; SEARCH_BUCKETS.len()],
+    search_count: AtomicU64,
+    /// Sum of search durations in microseconds.
+    search_micros: AtomicU64,
+}
+
+pub static METRICS: LazyLock<Metrics> = LazyLock::new(|| Metrics {
+    requests: RwLock::new(HashMap::new()),
+    bytes_sent: AtomicU64::new(0),
+    open_bodies: AtomicU64::new(0),
+    search_buckets: Default::default(),
+    search_count: AtomicU64::new(0),
+    search_micros: AtomicU64::new(0),
+});
+
+/// Distinct (route, status) pairs kept; unknown paths all share the route "unmatched".
+const MAX_SERIES: usize = 2_000;
+
+impl Metrics {
+    fn count_request(&self, route: &str, status: u16) {
+        if let Ok(known) = self.requests.read() {
+            if let Some(n) = known.get(&(route.to_string(), status)) {
+                n.fetch_add(1, Ordering::Relaxed);
+                return;
+            }
+        }
+        if let Ok(mut known) = self.requests.write() {
+            if known.len() < MAX_SERIES {
+                known
+                    .entry((route.to_string(), status))
+                    .or_insert_with(|| AtomicU64::new(0))
+                    .fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Records how long one search took.
+    pub fn observe_search(&self, took: Duration) {
+        let secs = took.as_secs_f64();
+        for (bucket, bound) in self.search_buckets.iter().zip(SEARCH_BUCKETS) {
+            if secs <= bound {
+                bucket.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        self.search_count.fetch_add(1, Ordering::Relaxed);
+        self.search_micros
+            .fetch_add(took.as_micros() as u64, Ordering::Relaxed);
+    }
+}
+
+/// Middleware: counts every answer by its route pattern (never the raw path, so the
+/// number of series stays small) and status, and wraps its body to count the bytes
+/// that leave and the bodies still being sent.
+pub async fn count(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let response = next.call(req).await?;
+    let route = response
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_string());
+    METRICS.count_request(&route, response.status().as_u16());
+    METRICS.open_bodies.fetch_add(1, Ordering::Relaxed);
+    Ok(response.map_body(|_, body| {
+        BoxBody::new(Counted {
+            inner: body.boxed(),
+        })
+    }))
+}
+
+/// A response body that adds what it yields to the bytes sent, and is an open body
+/// until it is dropped (sent, or the client went away).
+struct Counted {
+    inner: BoxBody,
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        METRICS.open_bodies.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+impl MessageBody for Counted {
+    type Error = Box<dyn std::error::Error>;
+
+    fn size(&self) -> BodySize {
+        self.inner.size()
+    }
+
+    fn poll_next(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Bytes, Self::Error>>> {
+        let polled = Pin::new(&mut self.get_mut().inner).poll_next(cx);
+        if let Poll::Ready(Some(Ok(chunk))) = &polled {
+            METRICS
+                .bytes_sent
+                .fetch_add(chunk.len() as u64, Ordering::Relaxed);
+        }
+        polled
+    }
+
+    fn try_into_bytes(mut self) -> Result<Bytes, Self> {
+        // Small bodies are written in one piece: keep that.
+        let inner = std::mem::replace(&mut self.inner, BoxBody::new(()));
+        match inner.try_into_bytes() {
+            Ok(bytes) => {
+                METRICS
+                    .bytes_sent
+                    .fetch_add(bytes.len() as u64, Ordering::Relaxed);
+                Ok(bytes)
+            }
+            Err(inner) => {
+                self.inner = inner;
+                Err(self)
+            }
+        }
+    }
+}
+
+/// `GET /healthz`: the process is alive and answering.
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .insert_header(("Cache-Control", "no-store"))
+        .body("ok\n")
+}
+
+/// `GET /readyz`: 200 when the catalog answers, ffmpeg and ffprobe are there, the data
+/// directory takes writes and the search index is open; otherwise 503 naming what fails.
+pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    let config = &state.archive.config;
+    let database = match state.archive.catalog.ping().await {
+        Ok(()) => Ok(()),
+        Err(e) => Err(e.to_string()),
+    };
+    let tools = [&config.ffmpeg, &config.ffprobe]
+        .into_iter()
+        .find(|tool| find_program(tool).is_none())
+        .map_or(Ok(()), |missing| {
+            Err(format!("{} not found", missing.display()))
+        });
+    let staging = config.staging_dir();
+    let storage = tokio::task::spawn_blocking(move || {
+        tempfile::NamedTempFile::new_in(&staging)
+            .map(drop)
+            .map_err(|e| format!("cannot write in {}: {e}", staging.display()))
+    })
+    .await
+    .unwrap_or_else(|e| Err(e.to_string()));
+    let index = state
+        .search
+        .applied_seq()
+        .map(drop)
+        .map_err(|e| e.to_string());
+    let checks = [
+        ("database", database),
+        ("ffmpeg", tools),
+        ("storage", storage),
+        ("search_index", index),
+    ];
+    let ready = checks.iter().all(|(_, r)| r.is_ok());
+    let report: serde_json::Map<String, serde_json::Value> = checks
+        .into_iter()
+        .map(|(name, r)| {
+            (
+                name.to_string(),
+                r.err().unwrap_or_else(|| "ok".into()).into(),
+            )
+        })
+        .collect();
+    let mut response = if ready {
+        HttpResponse::Ok()
+    } else {
+        HttpResponse::ServiceUnavailable()
+    };
+    response
+        .insert_header(("Cache-Control", "no-store"))
+        .json(json!({ "status": if ready { "ready" } else { "not ready" }, "checks": report }))
+}
+
+/// The program as a command would find it: a path as it is, a bare name in `$PATH`.
+fn find_program(program: &Path) -> Option<PathBuf> {
+    let is_file = |p: &Path| p.metadata().is_ok_and(|m| m.is_file());
+    if program.components().count() > 1 {
+        return is_file(program).then(|| program.to_owned());
+    }
+    std::env::var_os("PATH").and_then(|path| {
+        std::env::split_paths(&path)
+            .map(|dir| dir.join(program))
+            .find(|candidate| is_file(candidate))
+    })
+}
+
+/// `GET /metrics`: Prometheus text format.
+pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    use std::fmt::Write;
+    let m = &*METRICS;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "# HELP aula_http_requests_total Answers by route pattern and status.\n\
+         # TYPE aula_http_requests_total counter"
+    );
+    if let Ok(known) = m.requests.read() {
+        let mut series: Vec<_> = known.iter().collect();
+        series.sort_by(|a, b| a.0.cmp(b.0));
+        for ((route, status), n) in series {
+            let _ = writeln!(
+                out,
+                "aula_http_requests_total{{route=\"{}\",status=\"{status}\"}} {}",
+                label(route),
+                n.load(Ordering::Relaxed)
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
+        "# HELP aula_http_response_bytes_total Response body bytes handed to the network.\n\
+         # TYPE aula_http_response_bytes_total counter\n\
+         aula_http_response_bytes_total {}\n\
+         # HELP aula_http_open_bodies Response bodies being sent now (media streams among them).\n\
+         # TYPE aula_http_open_bodies gauge\n\
+         aula_http_open_bodies {}",
+        m.bytes_sent.load(Ordering::Relaxed),
+        // This scrape's own body is not open yet.
+        m.open_bodies.load(Ordering::Relaxed)
+    );
+    let _ = writeln!(
+        out,
+        "# HELP aula_search_duration_seconds Time to answer a search.\n\
+         # TYPE aula_search_duration_seconds histogram"
+    );
+    for (bucket, bound) in m.search_buckets.iter().zip(SEARCH_BUCKETS) {
+        let _ = writeln!(
+            out,
+            "aula_search_duration_seconds_bucket{{le=\"{bound}\"}} {}",
+            bucket.load(Ordering::Relaxed)
+        );
+    }
+    let count = m.search_count.load(Ordering::Relaxed);
+    let _ = writeln!(
+        out,
+        "aula_search_duration_seconds_bucket{{le=\"+Inf\"}} {count}\n\
+         aula_search_duration_seconds_sum {}\n\
+         aula_search_duration_seconds_count {count}",
+        m.search_micros.load(Ordering::Relaxed) as f64 / 1e6
+    );
+    // The queue as the catalog has it (shared by every server and worker).
+    let catalog = &state.archive.catalog;
+    match tokio::try_join!(catalog.job_counts(), catalog.jobs(Some("running"), 1000)) {
+        Ok((counts, running)) => {
+            let _ = writeln!(
+                out,
+                "# HELP aula_jobs Jobs in the queue by state.\n# TYPE aula_jobs gauge"
+            );
+            for state in ["queued", "running", "done", "failed"] {
+                let n = counts
+                    .iter()
+                    .find(|(s, _)| s == state)
+                    .map_or(0, |(_, n)| *n);
+                let _ = writeln!(out, "aula_jobs{{state=\"{state}\"}} {n}");
+            }
+            let speeds: Vec<f64> = running.iter().filter_map(|j| j.speed).collect();
+            let _ = writeln!(
+                out,
+                "# HELP aula_transcode_speed Mean speed of the running transcodes, in multiples of real time.\n\
+                 # TYPE aula_transcode_speed gauge\n\
+                 aula_transcode_speed {}",
+                if speeds.is_empty() {
+                    0.0
+                } else {
+                    speeds.iter().sum::<f64>() / speeds.len() as f64
+                }
+            );
+        }
+        Err(e) => tracing::warn!(error = %e, "metrics: the job queue could not be read"),
+    }
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .insert_header(("Cache-Control", "no-store"))
+        .body(out)
+}
+
+/// A Prometheus label value: backslash, quote and newline escaped.
+fn label(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_are_escaped() {
+        assert_eq!(label("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+    }
+
+    #[test]
+    fn programs_are_found_like_a_shell_would() {
+        assert!(find_program(Path::new("sh")).is_some());
+        assert!(find_program(Path::new("/bin/sh")).is_some());
+        assert!(find_program(Path::new("/nonexistent/ffmpeg")).is_none());
+        assert!(find_program(Path::new("no-such-program-aula")).is_none());
+    }
+}

@@ -1,0 +1,94 @@
+//! Operations: `/healthz`, `/readyz` (and what makes it fail) and `/metrics` counting
+//! what the server did.
+
+use crate::helpers::{flv_archive, scratch, spawn_app, spawn_app_with};
+
+/// The value of one metric line (`name{labels} value`), if present.
+fn metric(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .find(|l| l.starts_with(series) && l[series.len()..].starts_with(' '))
+        .and_then(|l| l.rsplit(' ').next()?.parse().ok())
+}
+
+#[tokio::test]
+async fn health_readiness_and_metrics() {
+    let archive = flv_archive();
+    let app = spawn_app(&archive.data_dir).await;
+
+    let r = app.get("/healthz").await;
+    assert_eq!(r.status(), 200);
+    let ready = app.json("/readyz").await;
+    assert_eq!(ready["status"], "ready", "{ready}");
+    for check in ["database", "ffmpeg", "storage", "search_index"] {
+        assert_eq!(ready["checks"][check], "ok", "{ready}");
+    }
+
+    // Some traffic, then the counters that must have moved.
+    let before = app.get("/metrics").await.text().await.unwrap();
+    let sessions = app.json("/api/v1/sessions").await;
+    let mp4 = sessions["sessions"][0]["media"]["mp4"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let body = app.get(&mp4).await.bytes().await.unwrap();
+    assert_eq!(app.get("/non/esiste").await.status(), 404);
+    assert_eq!(app.json("/api/v1/search?q=bilancio").await["total"], 1);
+    let after = app.get("/metrics").await.text().await.unwrap();
+
+    let sessions_series = "aula_http_requests_total{route=\"/api/v1/sessions\",status=\"200\"}";
+    assert_eq!(
+        metric(&after, sessions_series).unwrap() - metric(&before, sessions_series).unwrap_or(0.0),
+        1.0,
+        "{after}"
+    );
+    assert!(
+        metric(
+            &after,
+            "aula_http_requests_total{route=\"/media/{path:.*}\",status=\"200\"}"
+        )
+        .is_some(),
+        "{after}"
+    );
+    assert!(
+        metric(
+            &after,
+            "aula_http_requests_total{route=\"unmatched\",status=\"404\"}"
+        )
+        .is_some(),
+        "{after}"
+    );
+    let sent = metric(&after, "aula_http_response_bytes_total").unwrap()
+        - metric(&before, "aula_http_response_bytes_total").unwrap();
+    assert!(
+        sent >= body.len() as f64,
+        "{sent} bytes counted, the MP4 alone is {}",
+        body.len()
+    );
+    assert!(metric(&after, "aula_search_duration_seconds_count").unwrap() >= 1.0);
+    assert!(metric(&after, "aula_search_duration_seconds_bucket{le=\"+Inf\"}").unwrap() >= 1.0);
+    assert_eq!(
+        metric(&after, "aula_jobs{state=\"done\"}"),
+        Some(1.0),
+        "{after}"
+    );
+    assert_eq!(metric(&after, "aula_jobs{state=\"queued\"}"), Some(0.0));
+    assert!(metric(&after, "aula_http_open_bodies").is_some());
+    assert!(metric(&after, "aula_transcode_speed").is_some());
+}
+
+#[tokio::test]
+async fn readiness_names_what_is_missing() {
+    let data_dir = scratch("ops-not-ready").join("data");
+    let app = spawn_app_with(&data_dir, |c| c.ffmpeg = "/nonexistent/ffmpeg".into()).await;
+    let r = app.get("/readyz").await;
+    assert_eq!(r.status(), 503);
+    let ready: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(ready["status"], "not ready");
+    assert_eq!(
+        ready["checks"]["ffmpeg"], "/nonexistent/ffmpeg not found",
+        "{ready}"
+    );
+    assert_eq!(ready["checks"]["database"], "ok");
+    // Alive all the same.
+    assert_eq!(app.get("/healthz").await.status(), 200);
+}
