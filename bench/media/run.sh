@@ -38,7 +38,7 @@ sed -e "s|@WORK@|$WORK|g" -e "s|@PORT@|$NGINX_PORT|g" -e "s|@MEDIA@|$MEDIA_ROOT|
   bench/media/nginx.conf.in > "$WORK/nginx.conf"
 
 AULA_WORKERS=1 AULA_LOG=warn taskset -c 0 ./target/release/aula --data-dir "$WORK/data" \
-  serve --listen "127.0.0.1:$AULA_PORT" > "$WORK/aula.log" 2>&1 &
+  serve --no-worker --listen "127.0.0.1:$AULA_PORT" > "$WORK/aula.log" 2>&1 &
 AULA_PID=$!
 pids+=("$AULA_PID")
 taskset -c 0 "$NGINX" -c "$WORK/nginx.conf" -p "$WORK" &
@@ -54,7 +54,7 @@ NGINX_WORKER=$(pgrep -P "$(cat "$WORK/nginx.pid")" | head -1)
 echo "==> warming both servers (every file once)"
 for port in "$AULA_PORT" "$NGINX_PORT"; do
   for f in $(cd "$MEDIA" && find . -type f | sed 's|^\./||'); do
-    curl -sf -o /dev/null "http://127.0.0.1:$port/media/1/1/$f"
+    curl -sf -o /dev/null "http://127.0.0.1:$port/media/1/1/$f" || { echo "warming failed: port $port, $f"; curl -si "http://127.0.0.1:$port/media/1/1/$f" | head -5; cat "$WORK/aula.log"; exit 22; }
   done
 done
 

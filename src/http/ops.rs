@@ -79,25 +79,69 @@ impl Metrics {
     }
 }
 
-/// Middleware: counts every answer by its route pattern (never the raw path, so the
-/// number of series stays small) and status, and wraps its body to count the bytes
-/// that leave and the bodies still being sent.
+/// Middleware: gives every request an id (the client's `X-Request-Id` if it is a sane
+/// one, otherwise a new one), logs within a span that carries it, returns it in the
+/// answer, counts the answer by its route pattern (never the raw path, so the number of
+/// series stays small) and status, and wraps its body to count the bytes that leave and
+/// the bodies still being sent.
 pub async fn count(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let response = next.call(req).await?;
+    use tracing::Instrument;
+    let id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+        })
+        .map_or_else(new_request_id, str::to_string);
+    let span = tracing::info_span!("request", id = %id, method = %req.method(), path = %req.path());
+    let started = std::time::Instant::now();
+    let mut response = next.call(req).instrument(span.clone()).await?;
     let route = response
         .request()
         .match_pattern()
         .unwrap_or_else(|| "unmatched".to_string());
-    METRICS.count_request(&route, response.status().as_u16());
+    let status = response.status().as_u16();
+    METRICS.count_request(&route, status);
+    span.in_scope(|| {
+        let ms = started.elapsed().as_secs_f64() * 1000.0;
+        if status >= 500 {
+            tracing::warn!(status, ms, "answered");
+        } else {
+            tracing::debug!(status, ms, "answered");
+        }
+    });
+    if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&id) {
+        response.headers_mut().insert(
+            actix_web::http::header::HeaderName::from_static("x-request-id"),
+            value,
+        );
+    }
     METRICS.open_bodies.fetch_add(1, Ordering::Relaxed);
     Ok(response.map_body(|_, body| {
         BoxBody::new(Counted {
             inner: body.boxed(),
         })
     }))
+}
+
+/// A request id unique in this process and unlikely to repeat across processes: the
+/// start time, the process id and a counter.
+fn new_request_id() -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    static START: LazyLock<u64> = LazyLock::new(|| {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        nanos ^ (u64::from(std::process::id()) << 40)
+    });
+    format!("{:x}-{:x}", *START, NEXT.fetch_add(1, Ordering::Relaxed))
 }
 
 /// A response body that adds what it yields to the bytes sent, and is an open body

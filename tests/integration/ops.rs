@@ -92,3 +92,62 @@ async fn readiness_names_what_is_missing() {
     // Alive all the same.
     assert_eq!(app.get("/healthz").await.status(), 200);
 }
+
+#[tokio::test]
+async fn every_answer_carries_a_request_id() {
+    let app = spawn_app(&flv_archive().data_dir).await;
+    let id = |r: &reqwest::Response| {
+        r.headers()
+            .get("x-request-id")
+            .map(|v| v.to_str().unwrap().to_string())
+    };
+    let a = id(&app.get("/healthz").await).expect("an id");
+    let b = id(&app.get("/healthz").await).expect("an id");
+    assert_ne!(a, b);
+    let send = |value: &'static str| {
+        app.client
+            .get(app.url("/healthz"))
+            .header("X-Request-Id", value)
+            .send()
+    };
+    // A proxy's id is kept; one that could forge log lines is replaced.
+    assert_eq!(
+        id(&send("edge-42.a").await.unwrap()).as_deref(),
+        Some("edge-42.a")
+    );
+    let replaced = id(&send("x\" injected=1").await.unwrap()).unwrap();
+    assert!(
+        !replaced.contains('"') && !replaced.contains(' '),
+        "{replaced}"
+    );
+}
+
+#[test]
+fn logs_are_json_lines_when_asked() {
+    use std::io::{BufRead, BufReader};
+    let archive = flv_archive();
+    let index = scratch("ops-json-logs").join("index");
+    let mut server = crate::helpers::aula(&archive.data_dir)
+        .args(["serve", "--no-worker", "--listen", "127.0.0.1:0"])
+        .env("AULA_INDEX_DIR", &index)
+        .env("AULA_LOG", "info")
+        .env("AULA_LOG_FORMAT", "json")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // A fresh index catches up with the catalog at start, and says so.
+    let stderr = server.stderr.take().unwrap();
+    let line = BufReader::new(stderr)
+        .lines()
+        .map_while(Result::ok)
+        .find(|l| l.contains("caught up"));
+    let _ = server.kill();
+    let _ = server.wait();
+    let line = line.expect("the catch-up line");
+    let entry: serde_json::Value = serde_json::from_str(&line).expect("a JSON object per line");
+    assert_eq!(entry["level"], "INFO", "{line}");
+    assert!(entry["fields"]["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("caught up")));
+}
