@@ -1,7 +1,7 @@
 //! Operations: `/healthz`, `/readyz` (and what makes it fail) and `/metrics` counting
 //! what the server did.
 
-use crate::helpers::{flv_archive, scratch, spawn_app, spawn_app_with};
+use crate::helpers::{files_under, flv_archive, scratch, spawn_app, spawn_app_with};
 
 /// The value of one metric line (`name{labels} value`), if present.
 fn metric(text: &str, series: &str) -> Option<f64> {
@@ -150,4 +150,91 @@ fn logs_are_json_lines_when_asked() {
     assert!(entry["fields"]["message"]
         .as_str()
         .is_some_and(|m| m.contains("caught up")));
+}
+
+/// SIGTERM: the server stops, and the transcode it was running goes back to the queue
+/// at once (not after its lease expires), with the attempt not counted.
+#[tokio::test]
+async fn a_stopped_server_gives_its_running_job_back() {
+    use std::io::{BufRead, BufReader};
+    use std::time::{Duration, Instant};
+    let root = scratch("ops-graceful");
+    let data_dir = root.join("data");
+    let source = root.join("lunga.avi");
+    crate::helpers::ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=720x576:rate=25",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=440:sample_rate=48000",
+        "-t",
+        "60",
+        "-c:v",
+        "mpeg4",
+        "-q:v",
+        "5",
+        "-c:a",
+        "libmp3lame",
+        source.to_str().unwrap(),
+    ]);
+    let out = crate::helpers::aula(&data_dir)
+        .arg("ingest")
+        .arg(&source)
+        .args(["--body", "Consiglio comunale", "--date", "2011-05-02"])
+        .args(["--title", "Seduta lunga", "--no-wait"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let catalog = crate::helpers::open_catalog(&data_dir).await;
+
+    let mut server = crate::helpers::aula(&data_dir)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.contains("serving the archive"), "{first}");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let job = &catalog.jobs(None, 10).await.unwrap()[0];
+        if job.state == "running" && job.progress.unwrap_or(0.0) > 0.0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the job never started: {job:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let stopped_at = Instant::now();
+    // SAFETY: a plain signal to the child process this test started.
+    unsafe { libc::kill(server.id() as i32, libc::SIGTERM) };
+    let status = loop {
+        if let Some(status) = server.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            stopped_at.elapsed() < Duration::from_secs(20),
+            "the server did not stop"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(status.success(), "{status:?}");
+    let job = &catalog.jobs(None, 10).await.unwrap()[0];
+    assert_eq!(job.state, "queued", "{job:?}");
+    assert_eq!(job.lease_owner, None);
+    assert_eq!(job.attempts, 0, "a stopped attempt does not count");
+    assert!(
+        files_under(&data_dir.join("media")).is_empty(),
+        "nothing published"
+    );
 }
