@@ -59,6 +59,19 @@ pub async fn authorize(req: &HttpRequest, state: &AppState) -> Result<String, Ht
         );
         response
     };
+    if let Some(wait) = state.failed_attempts.blocked_for(req) {
+        let mut response = problem(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many failed attempts",
+            "too many wrong tokens came from this address: wait and try again",
+        );
+        if let Ok(value) = wait.as_secs().max(1).to_string().parse() {
+            response
+                .headers_mut()
+                .insert(actix_web::http::header::RETRY_AFTER, value);
+        }
+        return Err(response);
+    }
     let Some(token) = request_token(req) else {
         return Err(unauthorized(
             "send Authorization: Bearer TOKEN (tokens are made with 'aula token create')",
@@ -71,7 +84,10 @@ pub async fn authorize(req: &HttpRequest, state: &AppState) -> Result<String, Ht
         .await
     {
         Ok(Some(name)) => Ok(name),
-        Ok(None) => Err(unauthorized("the token is not valid")),
+        Ok(None) => {
+            state.failed_attempts.failed(req);
+            Err(unauthorized("the token is not valid"))
+        }
         Err(e) => {
             tracing::error!(error = %e, "token check failed");
             Err(problem(

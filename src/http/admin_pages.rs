@@ -98,6 +98,12 @@ pub async fn sign_in(
     state: web::Data<AppState>,
     form: Result<web::Form<SignIn>, actix_web::Error>,
 ) -> HttpResponse {
+    if state.failed_attempts.blocked_for(&req).is_some() {
+        let mut p = AdminPage::new(false, "signin");
+        p.message =
+            "Troppi tentativi non riusciti da questo indirizzo: riprovate tra un minuto.".into();
+        return page(StatusCode::TOO_MANY_REQUESTS, p);
+    }
     let token = form.map(|f| f.token.trim().to_string()).unwrap_or_default();
     let valid = !token.is_empty()
         && token.len() <= 200
@@ -111,6 +117,7 @@ pub async fn sign_in(
             Ok(Some(_))
         );
     if !valid {
+        state.failed_attempts.failed(&req);
         let mut p = AdminPage::new(false, "signin");
         p.message = "Token non valido.".into();
         return page(StatusCode::UNAUTHORIZED, p);

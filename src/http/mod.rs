@@ -12,6 +12,7 @@ mod media;
 mod ops;
 mod pages;
 mod ranges;
+mod security;
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -28,6 +29,8 @@ pub struct AppState {
     pub archive: Archive,
     pub search: Arc<SearchIndex>,
     pub media: media::MediaFiles,
+    /// Failed admin token attempts, to bound guessing.
+    pub failed_attempts: security::FailedAttempts,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -77,6 +80,7 @@ impl Application {
             archive,
             search,
             media,
+            failed_attempts: security::FailedAttempts::default(),
         });
         let server = HttpServer::new(move || {
             App::new()

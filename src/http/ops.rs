@@ -81,7 +81,7 @@ impl Metrics {
 
 /// Middleware: gives every request an id (the client's `X-Request-Id` if it is a sane
 /// one, otherwise a new one), logs within a span that carries it, returns it in the
-/// answer, counts the answer by its route pattern (never the raw path, so the number of
+/// answer with the security headers (`security::add_headers`), counts the answer by its route pattern (never the raw path, so the number of
 /// series stays small) and status, and wraps its body to count the bytes that leave and
 /// the bodies still being sent.
 pub async fn count(
@@ -117,6 +117,8 @@ pub async fn count(
             tracing::debug!(status, ms, "answered");
         }
     });
+    let https = response.request().connection_info().scheme() == "https";
+    super::security::add_headers(response.headers_mut(), https);
     if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&id) {
         response.headers_mut().insert(
             actix_web::http::header::HeaderName::from_static("x-request-id"),

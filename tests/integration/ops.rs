@@ -238,3 +238,86 @@ async fn a_stopped_server_gives_its_running_job_back() {
         "nothing published"
     );
 }
+
+#[tokio::test]
+async fn pages_and_media_carry_the_security_headers() {
+    let app = spawn_app(&flv_archive().data_dir).await;
+    for path in [
+        "/",
+        "/cerca?q=bilancio",
+        "/api/v1/sessions",
+        "/admin",
+        "/non/esiste",
+    ] {
+        let r = app.get(path).await;
+        let h = |name: &str| {
+            r.headers()
+                .get(name)
+                .map(|v| v.to_str().unwrap().to_string())
+                .unwrap_or_default()
+        };
+        let csp = h("content-security-policy");
+        assert!(
+            csp.contains("script-src 'self';") && csp.contains("frame-ancestors 'none'"),
+            "{path}: {csp}"
+        );
+        assert_eq!(h("x-frame-options"), "DENY", "{path}");
+        assert_eq!(h("x-content-type-options"), "nosniff", "{path}");
+        assert_eq!(
+            h("referrer-policy"),
+            "strict-origin-when-cross-origin",
+            "{path}"
+        );
+        assert_eq!(h("strict-transport-security"), "", "{path}: not over TLS");
+    }
+    // Behind a TLS proxy that says so, HSTS is sent.
+    let r = app
+        .client
+        .get(app.url("/"))
+        .header("X-Forwarded-Proto", "https")
+        .send()
+        .await
+        .unwrap();
+    assert!(r.headers().contains_key("strict-transport-security"));
+}
+
+#[tokio::test]
+async fn guessing_admin_tokens_is_bounded() {
+    let data_dir = scratch("ops-guessing").join("data");
+    let out = crate::helpers::aula(&data_dir)
+        .args(["token", "create", "segreteria"])
+        .output()
+        .unwrap();
+    let token = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let app = spawn_app(&data_dir).await;
+    let jobs = |t: String| {
+        app.client
+            .get(app.url("/api/v1/admin/jobs"))
+            .bearer_auth(t)
+            .send()
+    };
+    assert_eq!(jobs(token.clone()).await.unwrap().status(), 200);
+    for n in 0..10 {
+        let r = jobs(format!("aula_guess{n}")).await.unwrap();
+        assert_eq!(r.status(), 401, "guess {n}");
+    }
+    // The eleventh attempt waits, whatever the token, and says for how long.
+    let r = jobs(format!("aula_guess{}", 11)).await.unwrap();
+    assert_eq!(r.status(), 429);
+    let wait: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    assert_eq!(jobs(token).await.unwrap().status(), 429);
+    // The sign-in page too.
+    let r = app
+        .client
+        .post(app.url("/admin/accedi"))
+        .form(&[("token", "aula_guess")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 429);
+}

@@ -16,6 +16,11 @@ try {
   const problems = [];
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
+  // The pages must work under their Content-Security-Policy: a violation fails the test.
+  const violations = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error' && m.text().includes('Content Security Policy')) violations.push(m.text());
+  });
   await page.goto(url, { waitUntil: 'load' });
   await page.waitForSelector('video');
   await page.evaluate(() => {
@@ -33,7 +38,11 @@ try {
   console.log(`currentTime=${t}`);
   if (screenshot) await page.screenshot({ path: screenshot });
   if (problems.length) console.error(problems.join('\n'));
-  code = 0;
+  if (violations.length) {
+    console.error(`Content-Security-Policy violations:\n${violations.join('\n')}`);
+  } else {
+    code = 0;
+  }
 } catch (e) {
   console.error(`playback failed: ${e.message}`);
 } finally {
