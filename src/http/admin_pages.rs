@@ -9,6 +9,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::admin::{authorize, TOKEN_COOKIE};
+use super::i18n::Ui;
 use super::AppState;
 use crate::auth;
 use crate::catalog::{JobRow, UnmappedRow};
@@ -24,6 +25,7 @@ pub struct ImportView {
 #[derive(Template)]
 #[template(path = "admin.html")]
 struct AdminPage {
+    t: Ui,
     signed_in: bool,
     section: &'static str,
     message: String,
@@ -35,6 +37,8 @@ struct AdminPage {
 impl AdminPage {
     fn new(signed_in: bool, section: &'static str) -> AdminPage {
         AdminPage {
+            // The office's own pages are in Italian.
+            t: Ui::default(),
             signed_in,
             section,
             message: String::new(),

@@ -8,6 +8,7 @@ mod api;
 pub use api::page_url;
 mod conditional;
 mod feeds;
+mod i18n;
 mod media;
 mod ops;
 mod pages;

@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use super::api::{page_url, published_media_url, run_search, SearchParams, EXPORT_LIMIT};
 use super::feeds::{self, FeedInfo};
+use super::i18n::Ui;
 use super::AppState;
 use crate::catalog::{AgendaItem, DocumentRow, SessionRow};
 use crate::documents::{timed_agenda, transcript};
@@ -19,7 +20,6 @@ pub struct SessionView {
     pub title: String,
     pub body: String,
     pub date_iso: String,
-    pub date_text: String,
     pub duration_text: String,
     pub state: String,
     pub state_reason: String,
@@ -36,7 +36,6 @@ impl From<SessionRow> for SessionView {
             mp4: url(&s.mp4_file),
             poster: url(&s.poster_file),
             url: page_url(s.id),
-            date_text: italian_date(&s.date),
             duration_text: s.duration_ms.map(clock).unwrap_or_default(),
             title: s.title,
             body: s.body_name,
@@ -56,12 +55,14 @@ pub struct AgendaView {
 #[derive(Template)]
 #[template(path = "home.html")]
 struct HomePage {
+    t: Ui,
     sessions: Vec<SessionView>,
 }
 
 #[derive(Template)]
 #[template(path = "session.html")]
 struct SessionPage {
+    t: Ui,
     s: SessionView,
     has_captions: bool,
     has_chapters: bool,
@@ -73,6 +74,7 @@ struct SessionPage {
 #[derive(Template)]
 #[template(path = "search.html")]
 struct SearchPage {
+    t: Ui,
     query: String,
     results: Vec<SessionHit>,
     error: String,
@@ -80,25 +82,46 @@ struct SearchPage {
 
 #[derive(Template)]
 #[template(path = "not_found.html")]
-struct NotFoundPage;
+struct NotFoundPage {
+    t: Ui,
+}
 
 #[derive(Template)]
 #[template(path = "error.html")]
-struct ErrorPage;
+struct ErrorPage {
+    t: Ui,
+}
 
-fn html(status: StatusCode, page: impl Template) -> HttpResponse {
+/// A page. `remember` is the language cookie to set when the reader chose one with
+/// `?lang=` (see `Ui::for_request`).
+fn html(status: StatusCode, remember: Option<String>, page: impl Template) -> HttpResponse {
     match page.render() {
-        Ok(body) => HttpResponse::build(status)
-            .content_type("text/html; charset=utf-8")
-            .insert_header(("Cache-Control", "no-cache"))
-            .body(body),
+        Ok(body) => {
+            let mut response = HttpResponse::build(status);
+            response
+                .content_type("text/html; charset=utf-8")
+                .insert_header(("Cache-Control", "no-cache"))
+                // The same address answers in the reader's language.
+                .insert_header(("Vary", "Accept-Language, Cookie"));
+            if let Some(cookie) = remember {
+                response.insert_header((actix_web::http::header::SET_COOKIE, cookie));
+            }
+            response.body(body)
+        }
         Err(e) => error_page(e),
     }
 }
 
+/// The reader's language, and the cookie to set if they just chose it.
+fn language(req: &HttpRequest) -> (Ui, Option<String>) {
+    let (ui, asked) = Ui::for_request(req);
+    let remember = asked.then(|| ui.remember());
+    (ui, remember)
+}
+
 fn error_page(error: impl std::fmt::Display) -> HttpResponse {
     tracing::error!(%error, "page failed");
-    let body = ErrorPage
+    let body = ErrorPage { t: Ui::default() }
         .render()
         .unwrap_or_else(|_| "Errore interno".to_string());
     HttpResponse::InternalServerError()
@@ -106,11 +129,14 @@ fn error_page(error: impl std::fmt::Display) -> HttpResponse {
         .body(body)
 }
 
-pub async fn home(state: web::Data<AppState>) -> HttpResponse {
+pub async fn home(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let (t, remember) = language(&req);
     match state.archive.catalog.list_sessions(50, 0).await {
         Ok(rows) => html(
             StatusCode::OK,
+            remember,
             HomePage {
+                t,
                 sessions: rows.into_iter().map(SessionView::from).collect(),
             },
         ),
@@ -124,12 +150,14 @@ pub struct SessionParams {
 }
 
 pub async fn session(
+    req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<String>,
     params: web::Query<SessionParams>,
 ) -> HttpResponse {
+    let (t, remember) = language(&req);
     let Ok(id) = id.parse::<i64>() else {
-        return not_found().await;
+        return not_found_page(&req);
     };
     let catalog = &state.archive.catalog;
     let (row, agenda, documents, cues) = match tokio::try_join!(
@@ -141,13 +169,15 @@ pub async fn session(
         Ok((Some(row), agenda, documents, cues)) if row.is_public() => {
             (row, agenda, documents, cues)
         }
-        Ok(_) => return not_found().await,
+        Ok(_) => return not_found_page(&req),
         Err(e) => return error_page(e),
     };
     let start_at = params.t.as_deref().and_then(parse_start).unwrap_or(0);
     html(
         StatusCode::OK,
+        remember,
         SessionPage {
+            t,
             has_captions: !cues.is_empty(),
             has_chapters: agenda.iter().any(|a| a.start_ms.is_some()),
             s: row.into(),
@@ -168,7 +198,12 @@ fn agenda_view(item: AgendaItem) -> AgendaView {
     }
 }
 
-pub async fn search(state: web::Data<AppState>, params: web::Query<SearchParams>) -> HttpResponse {
+pub async fn search(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    params: web::Query<SearchParams>,
+) -> HttpResponse {
+    let (t, remember) = language(&req);
     let query = params.q.clone().unwrap_or_default();
     let (results, status, error) = match run_search(&state, &params).await {
         Ok((found, _)) => (found.hits, StatusCode::OK, String::new()),
@@ -177,7 +212,9 @@ pub async fn search(state: web::Data<AppState>, params: web::Query<SearchParams>
     };
     html(
         status,
+        remember,
         SearchPage {
+            t,
             query,
             results,
             error,
@@ -419,8 +456,19 @@ pub async fn robots(req: HttpRequest, state: web::Data<AppState>) -> HttpRespons
         .body(feeds::robots_txt(&base_url(&req, &state)))
 }
 
+/// The friendly 404, in Italian (for resources that are not pages: tracks, files).
 pub async fn not_found() -> HttpResponse {
-    html(StatusCode::NOT_FOUND, NotFoundPage)
+    html(
+        StatusCode::NOT_FOUND,
+        None,
+        NotFoundPage { t: Ui::default() },
+    )
+}
+
+/// The friendly 404 of a page, in its reader's language.
+fn not_found_page(req: &HttpRequest) -> HttpResponse {
+    let (t, remember) = language(req);
+    html(StatusCode::NOT_FOUND, remember, NotFoundPage { t })
 }
 
 /// `?t=` as seconds (`95`), or `1:35`, or `1h2m3s`.
@@ -467,18 +515,6 @@ fn clock(ms: i64) -> String {
     }
 }
 
-/// "2009-03-12" → "12 marzo 2009".
-fn italian_date(iso: &str) -> String {
-    let mut parts = iso.split('-');
-    let (Some(y), Some(m), Some(d)) = (parts.next(), parts.next(), parts.next()) else {
-        return iso.to_string();
-    };
-    match (m.parse::<usize>(), d.parse::<u32>()) {
-        (Ok(m @ 1..=12), Ok(d)) => format!("{d} {} {y}", crate::catalog::ITALIAN_MONTHS[m - 1]),
-        _ => iso.to_string(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -496,7 +532,6 @@ mod tests {
     fn formatting() {
         assert_eq!(clock(3_723_000), "1:02:03");
         assert_eq!(clock(95_000), "1:35");
-        assert_eq!(italian_date("2009-03-12"), "12 marzo 2009");
     }
 }
 
@@ -506,7 +541,7 @@ mod tests {
 pub async fn fallback(req: actix_web::HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let method = req.method();
     if method != actix_web::http::Method::GET && method != actix_web::http::Method::HEAD {
-        return not_found().await;
+        return not_found_page(&req);
     }
     let uri = req.uri();
     let address = uri
@@ -515,7 +550,7 @@ pub async fn fallback(req: actix_web::HttpRequest, state: web::Data<AppState>) -
         .unwrap_or_else(|| uri.path());
     // Over-long addresses are not worth remembering (nor a way to fill the catalog).
     let Some(key) = crate::legacy::key(address).filter(|k| k.len() <= 1024) else {
-        return not_found().await;
+        return not_found_page(&req);
     };
     let catalog = &state.archive.catalog;
     match catalog.legacy_target(&key).await {
@@ -526,20 +561,25 @@ pub async fn fallback(req: actix_web::HttpRequest, state: web::Data<AppState>) -
                 "public, max-age=86400",
             ))
             .finish(),
-        Ok(Some(crate::catalog::LegacyTarget::Gone)) => html(StatusCode::GONE, GonePage),
+        Ok(Some(crate::catalog::LegacyTarget::Gone)) => {
+            let (t, remember) = language(&req);
+            html(StatusCode::GONE, remember, GonePage { t })
+        }
         Ok(None) => {
             if let Err(e) = catalog.count_unmapped(&key).await {
                 tracing::warn!("cannot count the unknown address {key}: {e}");
             }
-            not_found().await
+            not_found_page(&req)
         }
         Err(e) => {
             tracing::error!("legacy lookup of {key}: {e}");
-            not_found().await
+            not_found_page(&req)
         }
     }
 }
 
 #[derive(Template)]
 #[template(path = "gone.html")]
-struct GonePage;
+struct GonePage {
+    t: Ui,
+}

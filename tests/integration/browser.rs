@@ -42,3 +42,26 @@ async fn the_session_page_plays_in_chromium() {
         .unwrap_or_else(|| panic!("no currentTime in output: {stdout}"));
     assert!(played > 2.0, "the video only reached {played} s");
 }
+
+#[tokio::test]
+async fn the_english_switch_works_in_chromium() {
+    let app = spawn_app(&flv_archive().data_dir).await;
+    let script = Path::new(MANIFEST_DIR).join("web/tests/lang.mjs");
+    let url = app.url("/");
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("node")
+            .arg(script)
+            .arg(url)
+            .output()
+            .expect("node must be installed (the README's test command installs it)")
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "stdout: {stdout}\nstderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("heading=Sessions"), "{stdout}");
+}

@@ -9,6 +9,7 @@ mod helpers;
 mod import;
 mod ingest_and_serve;
 mod jobs;
+mod languages;
 mod legacy;
 mod ops;
 mod pipeline;

@@ -1,0 +1,80 @@
+//! The pages speak Italian by default and English on request: `?lang=`, remembered in a
+//! cookie, or the browser's Accept-Language.
+
+use crate::helpers::{flv_archive, spawn_app};
+
+#[tokio::test]
+async fn pages_follow_the_readers_language() {
+    let archive = flv_archive();
+    let app = spawn_app(&archive.data_dir).await;
+    let page = |path: &'static str, headers: &'static [(&'static str, &'static str)]| {
+        let mut r = app.client.get(app.url(path));
+        for (k, v) in headers {
+            r = r.header(*k, *v);
+        }
+        r.send()
+    };
+    let session = app.json("/api/v1/sessions").await["sessions"][0]["page_url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // Italian by default, with a link to the same page in English.
+    let it = page("/", &[]).await.unwrap().text().await.unwrap();
+    assert!(
+        it.contains("<html lang=\"it\">") && it.contains("<h1>Sedute</h1>"),
+        "{it}"
+    );
+    assert!(it.contains("href=\"/?lang=en\"") && it.contains(">English</a>"));
+    assert!(it.contains("12 marzo 2009"), "dates in Italian");
+
+    // The browser's preference.
+    let en = page("/", &[("Accept-Language", "en-GB,en;q=0.9,it;q=0.5")])
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        en.contains("<html lang=\"en\">") && en.contains("<h1>Sessions</h1>"),
+        "{en}"
+    );
+    assert!(en.contains("March 12, 2009"));
+    assert!(en.contains(">Italiano</a>"));
+
+    // A choice made with the switch is remembered, and beats the browser's preference.
+    let chosen = page("/cerca?q=bilancio&lang=en", &[("Accept-Language", "it")])
+        .await
+        .unwrap();
+    let cookie = chosen.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(cookie.starts_with("aula_lang=en;"), "{cookie}");
+    let body = chosen.text().await.unwrap();
+    assert!(
+        body.contains("href=\"/cerca?q=bilancio&#38;lang=it\""),
+        "{body}"
+    );
+    assert!(body.contains("1 session found for «bilancio»."), "{body}");
+    let again = app
+        .client
+        .get(app.url(&session))
+        .header("Cookie", "aula_lang=en")
+        .header("Accept-Language", "it")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        again.contains("<html lang=\"en\">") && again.contains(">Agenda</h2>"),
+        "{again}"
+    );
+
+    // The friendly 404 too; an unknown language is ignored.
+    let missing = page("/non/esiste?lang=en", &[]).await.unwrap();
+    assert_eq!(missing.status(), 404);
+    assert!(missing.text().await.unwrap().contains("Page not found"));
+    let unknown = page("/?lang=fr", &[]).await.unwrap();
+    assert!(!unknown.headers().contains_key("set-cookie"));
+    assert!(unknown.text().await.unwrap().contains("<html lang=\"it\">"));
+}
