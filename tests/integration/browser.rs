@@ -65,3 +65,44 @@ async fn the_english_switch_works_in_chromium() {
     );
     assert!(stdout.contains("heading=Sessions"), "{stdout}");
 }
+
+#[tokio::test]
+async fn axe_finds_no_serious_violations() {
+    let app = spawn_app(&flv_archive().data_dir).await;
+    let session = app.json("/api/v1/sessions").await["sessions"][0]["page_url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let urls: Vec<String> = [
+        "/".to_string(),
+        session,
+        "/cerca?q=bilancio".to_string(),
+        "/cerca".to_string(),
+        "/non/esiste".to_string(),
+        "/?lang=en".to_string(),
+    ]
+    .iter()
+    .map(|p| app.url(p))
+    .collect();
+    let script = Path::new(MANIFEST_DIR).join("web/tests/axe.mjs");
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("node")
+            .arg(script)
+            .args(urls)
+            .output()
+            .expect("node must be installed (the README's test command installs it)")
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        stdout.matches(" 0 serious or critical").count(),
+        12,
+        "{stdout}"
+    );
+}
