@@ -36,6 +36,13 @@ pub fn now() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
+/// Which part of the public archive a page lists.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ArchiveFilter {
+    pub body_id: Option<i64>,
+    pub year: Option<i32>,
+}
+
 /// What `ingest` records for a new session with its first recording, all in one transaction.
 #[derive(Debug)]
 pub struct NewSession<'a> {
@@ -627,15 +634,61 @@ impl Catalog {
 
     /// Public sessions of one body, newest first.
     pub async fn list_body_sessions(&self, body_id: i64, limit: i64) -> Result<Vec<SessionRow>> {
-        let sql = format!(
-            "SELECT {SESSION_COLUMNS} WHERE s.body_id = ? AND {PUBLIC} \
-             ORDER BY s.date DESC, s.id DESC LIMIT ?"
-        );
-        Ok(sqlx::query_as(&sql)
-            .bind(body_id)
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?)
+        Ok(self
+            .archive_page(
+                &ArchiveFilter {
+                    body_id: Some(body_id),
+                    year: None,
+                },
+                limit,
+                0,
+            )
+            .await?
+            .0)
+    }
+
+    /// One page of the public archive, newest first, with how many sessions match in all.
+    pub async fn archive_page(
+        &self,
+        filter: &ArchiveFilter,
+        limit: i64,
+        offset: i64,
+    ) -> Result<(Vec<SessionRow>, i64)> {
+        let condition =
+            "(?1 IS NULL OR s.body_id = ?1) AND (?2 IS NULL OR substr(s.date, 1, 4) = ?2)";
+        let rows = sqlx::query_as(&format!(
+            "SELECT {SESSION_COLUMNS} WHERE {condition} AND {PUBLIC} \
+             ORDER BY s.date DESC, s.id DESC LIMIT ?3 OFFSET ?4"
+        ))
+        .bind(filter.body_id)
+        .bind(filter.year.map(|y| format!("{y:04}")))
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(&self.pool)
+        .await?;
+        let total: i64 = sqlx::query_scalar(&format!(
+            "SELECT COUNT(*) FROM sessions s WHERE {condition} AND {PUBLIC}"
+        ))
+        .bind(filter.body_id)
+        .bind(filter.year.map(|y| format!("{y:04}")))
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((rows, total))
+    }
+
+    /// Years with public sessions (of one body, or all), newest first, with their counts.
+    pub async fn archive_years(&self, body_id: Option<i64>) -> Result<Vec<(i32, i64)>> {
+        let rows = sqlx::query(&format!(
+            "SELECT CAST(substr(s.date, 1, 4) AS INTEGER) AS year, COUNT(*) FROM sessions s \
+             WHERE (?1 IS NULL OR s.body_id = ?1) AND {PUBLIC} GROUP BY year ORDER BY year DESC"
+        ))
+        .bind(body_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| (r.get::<i64, _>(0) as i32, r.get::<i64, _>(1)))
+            .collect())
     }
 
     /// When a public session last changed (Unix seconds; 0 if there is none).

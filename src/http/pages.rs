@@ -144,6 +144,146 @@ pub async fn home(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
     }
 }
 
+#[derive(Template)]
+#[template(path = "archive.html")]
+struct ArchivePage {
+    t: Ui,
+    heading: String,
+    /// The breadcrumb's last step ("" on the archive's own first page).
+    crumb: String,
+    /// Where this listing lives, without a year: `/archivio` or `/organi/{slug}`.
+    base: String,
+    feed: Option<String>,
+    year: Option<i32>,
+    years: Vec<(i32, i64)>,
+    bodies: Vec<crate::catalog::BodyCount>,
+    sessions: Vec<SessionView>,
+    total: i64,
+    page: i64,
+    pages: i64,
+}
+
+#[derive(Template)]
+#[template(path = "accessibility.html")]
+struct AccessibilityPage {
+    t: Ui,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ArchiveParams {
+    pagina: Option<String>,
+}
+
+/// Sessions on one archive page.
+const ARCHIVE_PAGE: i64 = 20;
+
+/// `/archivio`, `/archivio/{year}`, `/organi/{slug}`, `/organi/{slug}/{year}`: public
+/// sessions newest first, twenty a page, with links by year (and, on the archive, by body).
+pub async fn archive(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    params: web::Query<ArchiveParams>,
+) -> HttpResponse {
+    let (t, remember) = language(&req);
+    let info = req.match_info();
+    let year = match info.get("year") {
+        None => None,
+        Some(y) => match y.parse::<i32>() {
+            Ok(y) if (1900..=2999).contains(&y) => Some(y),
+            _ => return not_found_page(&req),
+        },
+    };
+    let page = match params.pagina.as_deref() {
+        None => 1,
+        Some(p) => match p.parse::<i64>() {
+            Ok(p) if p >= 1 => p,
+            _ => return not_found_page(&req),
+        },
+    };
+    let catalog = &state.archive.catalog;
+    let body = match info.get("slug") {
+        None => None,
+        Some(slug) => match catalog.bodies().await {
+            Ok(bodies) => match bodies.into_iter().find(|b| b.slug == slug) {
+                Some(b) => Some(b),
+                None => return not_found_page(&req),
+            },
+            Err(e) => return error_page(e),
+        },
+    };
+    let filter = crate::catalog::ArchiveFilter {
+        body_id: body.as_ref().map(|b| b.id),
+        year,
+    };
+    let listed = tokio::try_join!(
+        catalog.archive_page(&filter, ARCHIVE_PAGE, (page - 1) * ARCHIVE_PAGE),
+        catalog.archive_years(filter.body_id),
+        catalog.bodies_with_counts()
+    );
+    let ((rows, total), years, bodies) = match listed {
+        Ok(v) => v,
+        Err(e) => return error_page(e),
+    };
+    let pages = ((total + ARCHIVE_PAGE - 1) / ARCHIVE_PAGE).max(1);
+    if page > pages {
+        return not_found_page(&req);
+    }
+    let (heading, crumb, base, feed) = match &body {
+        Some(b) => {
+            let heading = match year {
+                Some(y) => format!("{} · {y}", b.name),
+                None => b.name.clone(),
+            };
+            let base = format!("/organi/{}", b.slug);
+            let feed = Some(format!("{base}/feed.atom"));
+            (heading.clone(), heading, base, feed)
+        }
+        None => match year {
+            Some(y) => (
+                t.f("archive.year", y),
+                y.to_string(),
+                "/archivio".to_string(),
+                Some("/feed.atom".to_string()),
+            ),
+            None => (
+                t.s("archive.title").to_string(),
+                String::new(),
+                "/archivio".to_string(),
+                Some("/feed.atom".to_string()),
+            ),
+        },
+    };
+    html(
+        StatusCode::OK,
+        remember,
+        ArchivePage {
+            t,
+            heading,
+            crumb,
+            base,
+            feed,
+            year,
+            years,
+            // The body page lists its own sessions only.
+            bodies: if body.is_some() {
+                Vec::new()
+            } else {
+                bodies.into_iter().filter(|b| b.sessions > 0).collect()
+            },
+            sessions: rows.into_iter().map(SessionView::from).collect(),
+            total,
+            page,
+            pages,
+        },
+    )
+}
+
+/// `/accessibilita`: the accessibility statement AgID requires, linked from every footer.
+pub async fn accessibility(req: HttpRequest) -> HttpResponse {
+    let (t, remember) = language(&req);
+    html(StatusCode::OK, remember, AccessibilityPage { t })
+}
+
 #[derive(Debug, Deserialize)]
 pub struct SessionParams {
     t: Option<String>,

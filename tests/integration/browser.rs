@@ -80,6 +80,9 @@ async fn axe_finds_no_serious_violations() {
         "/cerca".to_string(),
         "/non/esiste".to_string(),
         "/?lang=en".to_string(),
+        "/archivio".to_string(),
+        "/organi/consiglio-comunale".to_string(),
+        "/accessibilita".to_string(),
     ]
     .iter()
     .map(|p| app.url(p))
@@ -102,7 +105,7 @@ async fn axe_finds_no_serious_violations() {
     );
     assert_eq!(
         stdout.matches(" 0 serious or critical").count(),
-        12,
+        18,
         "{stdout}"
     );
 }

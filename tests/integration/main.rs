@@ -15,3 +15,4 @@ mod ops;
 mod pipeline;
 mod search;
 mod serving;
+mod site;
