@@ -221,6 +221,7 @@ fn routes(state: &web::Data<AppState>) -> impl FnOnce(&mut web::ServiceConfig) +
         .route("/organi/{slug}", web::get().to(pages::archive))
         .route("/organi/{slug}/{year}", web::get().to(pages::archive))
         .route("/accessibilita", web::get().to(pages::accessibility))
+        .route("/embed/{id}", web::get().to(pages::embed))
         .route("/sitemap.xml", web::get().to(pages::sitemap))
         .route("/robots.txt", web::get().to(pages::robots))
         .route("/documenti/{id}", web::get().to(pages::document))

@@ -16,6 +16,7 @@ use crate::search::SessionHit;
 
 /// A session as the templates show it, with its text already formatted.
 pub struct SessionView {
+    pub id: i64,
     pub url: String,
     pub title: String,
     pub body: String,
@@ -26,6 +27,8 @@ pub struct SessionView {
     pub master: Option<String>,
     pub mp4: Option<String>,
     pub poster: Option<String>,
+    /// The sound alone (M4A), once published.
+    pub audio: Option<String>,
 }
 
 impl From<SessionRow> for SessionView {
@@ -35,6 +38,8 @@ impl From<SessionRow> for SessionView {
             master: url(&s.master_playlist),
             mp4: url(&s.mp4_file),
             poster: url(&s.poster_file),
+            audio: url(&s.audio_file),
+            id: s.id,
             url: page_url(s.id),
             duration_text: s.duration_ms.map(clock).unwrap_or_default(),
             title: s.title,
@@ -68,7 +73,73 @@ struct SessionPage {
     has_chapters: bool,
     agenda: Vec<AgendaView>,
     documents: Vec<DocumentRow>,
+    cues: Vec<CueView>,
     start_at: u64,
+    /// The archive's address (`https://…`), for absolute links in metadata.
+    origin: String,
+    canonical: String,
+    description: String,
+    /// schema.org VideoObject, made safe to sit inside a script element.
+    json_ld: String,
+    share_url: String,
+    embed_code: String,
+}
+
+/// A transcript line beside the video.
+pub struct CueView {
+    pub start_ms: i64,
+    pub end_ms: i64,
+    pub secs: i64,
+    pub clock: String,
+    pub speaker: String,
+    pub text: String,
+}
+
+#[derive(Template)]
+#[template(path = "embed.html")]
+struct EmbedPage {
+    t: Ui,
+    s: SessionView,
+    has_captions: bool,
+    start_at: u64,
+    canonical: String,
+}
+
+/// JSON for a `<script type="application/ld+json">`: no `<` can close the element.
+fn script_json(value: &serde_json::Value) -> String {
+    value.to_string().replace('<', "\\u003c")
+}
+
+/// schema.org metadata of a session's recording, for search engines.
+fn video_object(
+    s: &SessionView,
+    origin: &str,
+    canonical: &str,
+    description: &str,
+    duration_ms: Option<i64>,
+) -> serde_json::Value {
+    let mut v = serde_json::json!({
+        "@context": "https://schema.org",
+        "@type": "VideoObject",
+        "name": s.title,
+        "description": description,
+        "uploadDate": s.date_iso,
+        "url": canonical,
+        "inLanguage": "it",
+        "publisher": { "@type": "GovernmentOrganization", "name": s.body },
+    });
+    if let Some(poster) = &s.poster {
+        v["thumbnailUrl"] = format!("{origin}{poster}").into();
+    }
+    if let Some(mp4) = &s.mp4 {
+        v["contentUrl"] = format!("{origin}{mp4}").into();
+        v["embedUrl"] = format!("{origin}/embed/{}", s.id).into();
+    }
+    if let Some(ms) = duration_ms {
+        let secs = ms.max(0) / 1000;
+        v["duration"] = format!("PT{}H{}M{}S", secs / 3600, (secs / 60) % 60, secs % 60).into();
+    }
+    v
 }
 
 #[derive(Template)]
@@ -313,6 +384,32 @@ pub async fn session(
         Err(e) => return error_page(e),
     };
     let start_at = params.t.as_deref().and_then(parse_start).unwrap_or(0);
+    let origin = base_url(&req, &state);
+    let duration_ms = row.duration_ms;
+    let s: SessionView = row.into();
+    let canonical = format!("{origin}{}", s.url);
+    let description = format!(
+        "{} · {}",
+        t.f("session.description", &s.body),
+        t.date(&s.date_iso)
+    );
+    let json_ld = script_json(&video_object(
+        &s,
+        &origin,
+        &canonical,
+        &description,
+        duration_ms,
+    ));
+    let share_url = if start_at > 0 {
+        format!("{canonical}?t={start_at}")
+    } else {
+        canonical.clone()
+    };
+    let embed_code = format!(
+        "<iframe src=\"{origin}/embed/{}\" title=\"{}\" width=\"640\" height=\"400\" allow=\"fullscreen\"></iframe>",
+        s.id,
+        s.title.replace('"', "&quot;")
+    );
     html(
         StatusCode::OK,
         remember,
@@ -320,12 +417,71 @@ pub async fn session(
             t,
             has_captions: !cues.is_empty(),
             has_chapters: agenda.iter().any(|a| a.start_ms.is_some()),
-            s: row.into(),
+            s,
             agenda: agenda.into_iter().map(agenda_view).collect(),
             documents,
+            cues: cues
+                .into_iter()
+                .map(|c| CueView {
+                    secs: c.start_ms.max(0) / 1000,
+                    clock: clock(c.start_ms),
+                    start_ms: c.start_ms,
+                    end_ms: c.end_ms,
+                    speaker: c.speaker.unwrap_or_default(),
+                    text: c.text,
+                })
+                .collect(),
             start_at,
+            origin,
+            canonical,
+            description,
+            json_ld,
+            share_url,
+            embed_code,
         },
     )
+}
+
+/// `/embed/{id}`: the player alone, for other sites' pages. The only page that may be
+/// framed: it sends its own policy, which allows any site to frame it.
+pub async fn embed(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    params: web::Query<SessionParams>,
+) -> HttpResponse {
+    let (t, remember) = language(&req);
+    let Ok(id) = id.parse::<i64>() else {
+        return not_found_page(&req);
+    };
+    let catalog = &state.archive.catalog;
+    let (row, cues) = match tokio::try_join!(catalog.session(id), catalog.cues(id)) {
+        Ok((Some(row), cues)) if row.is_public() => (row, cues),
+        Ok(_) => return not_found_page(&req),
+        Err(e) => return error_page(e),
+    };
+    let s: SessionView = row.into();
+    let canonical = format!("{}{}", base_url(&req, &state), s.url);
+    let mut response = html(
+        StatusCode::OK,
+        remember,
+        EmbedPage {
+            t,
+            has_captions: !cues.is_empty(),
+            start_at: params.t.as_deref().and_then(parse_start).unwrap_or(0),
+            s,
+            canonical,
+        },
+    );
+    if let Ok(policy) = super::security::CONTENT_SECURITY_POLICY
+        .replace("frame-ancestors 'none'", "frame-ancestors *")
+        .parse()
+    {
+        response
+            .headers_mut()
+            .insert(actix_web::http::header::CONTENT_SECURITY_POLICY, policy);
+    }
+    response
 }
 
 fn agenda_view(item: AgendaItem) -> AgendaView {

@@ -20,14 +20,18 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
 /// Adds the security headers to an answer. `https` says whether the client reached us
 /// over TLS (directly or through a proxy that says so): only then is HSTS sent.
 pub fn add_headers(headers: &mut actix_web::http::header::HeaderMap, https: bool) {
+    // A handler that set its own policy (the embeddable player) decides about framing.
+    let own_policy = headers.contains_key("content-security-policy");
     let mut set = |name: &'static str, value: &'static str| {
         let name = HeaderName::from_static(name);
         if !headers.contains_key(&name) {
             headers.insert(name, HeaderValue::from_static(value));
         }
     };
+    if !own_policy {
+        set("x-frame-options", "DENY");
+    }
     set("content-security-policy", CONTENT_SECURITY_POLICY);
-    set("x-frame-options", "DENY");
     set("x-content-type-options", "nosniff");
     set("referrer-policy", "strict-origin-when-cross-origin");
     if https {

@@ -83,6 +83,7 @@ async fn axe_finds_no_serious_violations() {
         "/archivio".to_string(),
         "/organi/consiglio-comunale".to_string(),
         "/accessibilita".to_string(),
+        "/embed/1".to_string(),
     ]
     .iter()
     .map(|p| app.url(p))
@@ -105,7 +106,48 @@ async fn axe_finds_no_serious_violations() {
     );
     assert_eq!(
         stdout.matches(" 0 serious or critical").count(),
-        18,
+        20,
         "{stdout}"
     );
+}
+
+/// Runs play.mjs on `url`; returns (where playback began, where it got to).
+async fn play(url: String, until: f64) -> (f64, f64) {
+    let script = Path::new(MANIFEST_DIR).join("web/tests/play.mjs");
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("node")
+            .arg(script)
+            .arg(url)
+            .env("PLAY_UNTIL", until.to_string())
+            .output()
+            .expect("node must be installed (the README's test command installs it)")
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "stdout: {stdout}\nstderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let value = |key: &str| -> f64 {
+        stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(key))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no {key} in {stdout}"))
+    };
+    (value("began="), value("currentTime="))
+}
+
+#[tokio::test]
+async fn a_moment_link_starts_there_and_the_embed_plays() {
+    let app = spawn_app(&flv_archive().data_dir).await;
+    let session = &app.json("/api/v1/sessions").await["sessions"][0];
+    let page = session["page_url"].as_str().unwrap().to_string();
+    let id = session["id"].as_i64().unwrap();
+    let (began, _) = play(app.url(&format!("{page}?t=2")), 2.5).await;
+    assert!((2.0..2.5).contains(&began), "?t=2 began at {began} s");
+    let (_, reached) = play(app.url(&format!("/embed/{id}")), 1.0).await;
+    assert!(reached > 1.0);
 }

@@ -67,3 +67,61 @@ async fn the_archive_by_year_and_by_body() {
     let (_, a11y_en) = text("/accessibilita?lang=en".into()).await;
     assert!(a11y_en.contains("<h1>Accessibility statement</h1>"));
 }
+
+#[tokio::test]
+async fn the_session_page_shares_embeds_and_describes_itself() {
+    let archive = flv_archive();
+    let app = spawn_app(&archive.data_dir).await;
+    let session = &app.json("/api/v1/sessions").await["sessions"][0];
+    let id = session["id"].as_i64().unwrap();
+    let page_url = session["page_url"].as_str().unwrap();
+    let r = app.get(&format!("{page_url}?t=2")).await;
+    assert_eq!(r.headers()["x-frame-options"], "DENY");
+    let html = r.text().await.unwrap();
+    let canonical = app.url(page_url);
+    assert!(
+        html.contains(&format!("<link rel=\"canonical\" href=\"{canonical}\">")),
+        "{html}"
+    );
+    assert!(html.contains("<meta property=\"og:type\" content=\"video.other\">"));
+    assert!(html.contains("<meta property=\"og:video\" content=\"http://127.0.0.1:"));
+    // Downloads: the MP4 and the sound alone.
+    let mp4 = session["media"]["mp4"].as_str().unwrap();
+    let audio = session["media"]["audio"].as_str().unwrap();
+    assert!(
+        html.contains(&format!("href=\"{mp4}\" download"))
+            && html.contains(&format!("href=\"{audio}\" download"))
+    );
+    // Share from this moment, and the embed code.
+    assert!(
+        html.contains(&format!("value=\"{canonical}?t=2\"")),
+        "{html}"
+    );
+    assert!(html.contains(&format!("/embed/{id}")));
+    // schema.org metadata that parses as JSON and names the video.
+    let ld = html
+        .split("<script type=\"application/ld+json\">")
+        .nth(1)
+        .and_then(|rest| rest.split("</script>").next())
+        .unwrap();
+    let ld: serde_json::Value = serde_json::from_str(ld).unwrap();
+    assert_eq!(ld["@type"], "VideoObject");
+    assert_eq!(ld["name"], archive.title);
+    assert!(ld["contentUrl"].as_str().unwrap().ends_with(mp4));
+    assert!(ld["duration"].as_str().unwrap().starts_with("PT0H0M"));
+
+    // The embeddable player may be framed by any site; nothing else may.
+    let embed = app.get(&format!("/embed/{id}")).await;
+    assert_eq!(embed.status(), 200);
+    assert!(!embed.headers().contains_key("x-frame-options"));
+    let csp = embed.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        csp.contains("frame-ancestors *") && csp.contains("script-src 'self';"),
+        "{csp}"
+    );
+    assert!(embed.text().await.unwrap().contains("<video id=\"player\""));
+    assert_eq!(app.get("/embed/9999").await.status(), 404);
+}

@@ -22,4 +22,40 @@
       player.play();
     });
   });
+
+  // The transcript follows playback: the cue being spoken is marked (aria-current) and
+  // scrolled into view inside its box, unless the reader is scrolling it.
+  var list = document.querySelector('.transcript');
+  var cues = list ? Array.prototype.slice.call(list.querySelectorAll('li[data-start]')) : [];
+  var current = null;
+  var readerScrolled = 0;
+  if (list) {
+    list.addEventListener('wheel', function () { readerScrolled = Date.now(); }, { passive: true });
+    list.addEventListener('touchmove', function () { readerScrolled = Date.now(); }, { passive: true });
+  }
+  // The share link starts where the video is.
+  var share = document.getElementById('share-url');
+  player.on('timeupdate', function () {
+    var ms = player.currentTime() * 1000;
+    var found = null;
+    for (var i = 0; i < cues.length; i++) {
+      var c = cues[i];
+      if (ms >= +c.getAttribute('data-start') && ms < +c.getAttribute('data-end')) { found = c; break; }
+    }
+    if (found !== current) {
+      if (current) current.removeAttribute('aria-current');
+      if (found) {
+        found.setAttribute('aria-current', 'true');
+        if (Date.now() - readerScrolled > 5000) {
+          list.scrollTop = found.offsetTop - list.offsetTop - list.clientHeight / 3;
+        }
+      }
+      current = found;
+    }
+    if (share) {
+      var secs = Math.floor(player.currentTime());
+      var base = share.getAttribute('data-base');
+      share.value = secs > 0 ? base + '?t=' + secs : base;
+    }
+  });
 })();

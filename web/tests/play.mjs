@@ -28,7 +28,15 @@ try {
     v.muted = true;
     return v.play();
   });
-  await page.waitForFunction(() => document.querySelector('video').currentTime > 2, null, {
+  // Where playback began (a ?t= link starts there).
+  await page.waitForFunction(() => document.querySelector('video').currentTime > 0, null, {
+    timeout: 30000,
+    polling: 50,
+  });
+  const began = await page.evaluate(() => document.querySelector('video').currentTime);
+  console.log(`began=${began}`);
+  const goal = Number(process.env.PLAY_UNTIL || 2);
+  await page.waitForFunction((g) => document.querySelector('video').currentTime > g, goal, {
     timeout: 30000,
     polling: 100,
   });
