@@ -151,3 +151,77 @@ async fn a_moment_link_starts_there_and_the_embed_plays() {
     let (_, reached) = play(app.url(&format!("/embed/{id}")), 1.0).await;
     assert!(reached > 1.0);
 }
+
+#[tokio::test]
+async fn chapters_transcript_captions_and_search_hits_seek_in_chromium() {
+    // A session with a timed agenda and a transcript.
+    let root = scratch("browser-timed");
+    let source = root.join("seduta.flv");
+    crate::helpers::make_flv(&source);
+    let tempi = root.join("tempi.csv");
+    std::fs::write(
+        &tempi,
+        "0:00;Apertura della seduta\n0:03;Variante urbanistica\n",
+    )
+    .unwrap();
+    let srt = root.join("seduta.srt");
+    std::fs::write(
+        &srt,
+        "1\n00:00:01,000 --> 00:00:02,500\nPRESIDENTE: dichiaro aperta la seduta, apertura dei lavori\n\n\
+         2\n00:00:04,000 --> 00:00:05,500\nCONS. ROSSI: parliamo della lottizzazione Fornace\n",
+    )
+    .unwrap();
+    let data_dir = root.join("data");
+    let out = crate::helpers::aula(&data_dir)
+        .arg("ingest")
+        .arg(&source)
+        .args(["--body", "Consiglio comunale", "--date", "2012-06-01"])
+        .args(["--title", "Seduta con trascrizione"])
+        .arg("--timed-agenda")
+        .arg(&tempi)
+        .arg("--transcript")
+        .arg(&srt)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let app = spawn_app(&data_dir).await;
+    // Wait for the server's index to hold the transcript.
+    for _ in 0..50 {
+        if app.json("/api/v1/search?q=fornace").await["total"] == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let script = Path::new(MANIFEST_DIR).join("web/tests/interact.mjs");
+    let (session, search) = (app.url("/sedute/1"), app.url("/cerca?q=fornace"));
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("node")
+            .arg(script)
+            .arg(session)
+            .arg(search)
+            .output()
+            .expect("node must be installed (the README's test command installs it)")
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for check in [
+        "captions",
+        "chapter",
+        "transcript",
+        "following",
+        "search-hit",
+        "no-javascript",
+    ] {
+        assert!(stdout.contains(&format!("{check}=ok")), "{stdout}");
+    }
+}

@@ -1,0 +1,76 @@
+// Drives a session page with a timed agenda and a transcript in headless Chromium:
+// switches the Italian captions on from the player's menu, clicks a chapter and a
+// transcript line (each must seek there), then follows a search hit to its moment.
+// Usage: node web/tests/interact.mjs SESSION_URL SEARCH_URL
+// Prints one "name=value" line per check; exits 0 if all pass.
+import { launchBrowser } from './browser.mjs';
+
+const [sessionUrl, searchUrl] = process.argv.slice(2);
+const browser = await launchBrowser();
+const checks = [];
+const check = (name, ok, detail) => {
+  checks.push(ok);
+  console.log(`${name}=${ok ? 'ok' : 'FAIL'} ${detail}`);
+};
+const time = (page) => page.evaluate(() => document.querySelector('video').currentTime);
+try {
+  const page = await browser.newPage();
+  await page.goto(sessionUrl, { waitUntil: 'load' });
+  await page.waitForFunction(() => window.aulaPlayer && window.aulaPlayer.readyState() > 0, null, { timeout: 30000 });
+  await page.evaluate(() => { window.aulaPlayer.muted(true); return window.aulaPlayer.play(); });
+
+  // Captions: the player's own menu, as a reader would.
+  await page.click('.vjs-subs-caps-button');
+  await page.click('.vjs-subs-caps-button .vjs-captions-menu-item');
+  const showing = await page.evaluate(() => {
+    const tracks = window.aulaPlayer.textTracks();
+    for (let i = 0; i < tracks.length; i++) if (tracks[i].kind === 'captions') return tracks[i].mode;
+    return 'none';
+  });
+  check('captions', showing === 'showing', showing);
+
+  // A chapter link seeks to its item.
+  await page.click('.agenda-time[data-seek="3"]');
+  await page.waitForTimeout(500);
+  let t = await time(page);
+  check('chapter', t >= 3 && t < 4.5, `t=${t}`);
+
+  // A transcript line seeks to what was said.
+  await page.click('.transcript .cue-time[data-seek="1"]');
+  await page.waitForTimeout(500);
+  t = await time(page);
+  check('transcript', t >= 1 && t < 2.5, `t=${t}`);
+  const marked = await page.evaluate(() => document.querySelector('.transcript li[aria-current="true"]')?.textContent || '');
+  check('following', marked.includes('apertura'), JSON.stringify(marked.trim()));
+
+  // A search hit with a time opens the session at that second.
+  await page.goto(searchUrl, { waitUntil: 'load' });
+  const link = page.locator('.snippet a').first();
+  const href = await link.getAttribute('href');
+  await Promise.all([page.waitForURL(/\?t=/), link.click()]);
+  await page.waitForFunction(() => window.aulaPlayer && window.aulaPlayer.readyState() > 0, null, { timeout: 30000 });
+  await page.evaluate(() => { window.aulaPlayer.muted(true); return window.aulaPlayer.play(); });
+  await page.waitForFunction(() => document.querySelector('video').currentTime > 0, null, { timeout: 30000 });
+  t = await time(page);
+  check('search-hit', t >= 4 && t < 5.5, `href=${href} t=${t}`);
+
+  // With JavaScript off, the page still plays: the browser takes the MP4 source itself.
+  const noJs = await browser.newContext({ javaScriptEnabled: false });
+  const plain = await noJs.newPage();
+  await plain.goto(sessionUrl, { waitUntil: 'load' });
+  await plain.evaluate(() => { const v = document.querySelector('video'); v.muted = true; return v.play(); });
+  // Polled from here: page-side waiting needs the page's JavaScript.
+  let played = 0;
+  for (let i = 0; i < 300 && played <= 1; i++) {
+    await plain.waitForTimeout(100);
+    played = await plain.evaluate(() => document.querySelector('video').currentTime);
+  }
+  const src = await plain.evaluate(() => document.querySelector('video').currentSrc);
+  check('no-javascript', played > 1, `played to ${played} s from ${src}`);
+} catch (e) {
+  console.error(`interaction failed: ${e.message}`);
+  checks.push(false);
+} finally {
+  await browser.close();
+}
+process.exit(checks.length && checks.every(Boolean) ? 0 : 1);
