@@ -149,6 +149,20 @@ struct SearchPage {
     query: String,
     results: Vec<SessionHit>,
     error: String,
+    /// Sessions matching, over all pages.
+    total: usize,
+    /// (name, sessions, link that filters on it)
+    facet_bodies: Vec<(String, usize, String)>,
+    facet_years: Vec<(u64, usize, String)>,
+    /// Every body, for the filter's list.
+    bodies: Vec<crate::catalog::Body>,
+    body: String,
+    kind: String,
+    from: String,
+    to: String,
+    sort: String,
+    prev: Option<String>,
+    next: Option<String>,
 }
 
 #[derive(Template)]
@@ -501,21 +515,92 @@ pub async fn search(
 ) -> HttpResponse {
     let (t, remember) = language(&req);
     let query = params.q.clone().unwrap_or_default();
-    let (results, status, error) = match run_search(&state, &params).await {
-        Ok((found, _)) => (found.hits, StatusCode::OK, String::new()),
-        Err(Ok(message)) => (Vec::new(), StatusCode::BAD_REQUEST, message),
+    let mut page = SearchPage {
+        t,
+        query,
+        results: Vec::new(),
+        error: String::new(),
+        total: 0,
+        facet_bodies: Vec::new(),
+        facet_years: Vec::new(),
+        bodies: Vec::new(),
+        body: params.body.clone().unwrap_or_default(),
+        kind: params.kind.clone().unwrap_or_default(),
+        from: params.from.clone().unwrap_or_default(),
+        to: params.to.clone().unwrap_or_default(),
+        sort: params.sort.clone().unwrap_or_default(),
+        prev: None,
+        next: None,
+    };
+    let status = match run_search(&state, &params).await {
+        Ok((found, bodies)) => {
+            let slug_of = |id: u64| bodies.iter().find(|b| b.id as u64 == id);
+            page.facet_bodies = found
+                .bodies
+                .iter()
+                .filter_map(|(id, n)| {
+                    let b = slug_of(*id)?;
+                    let url = search_url(&params, &[("body", Some(&b.slug)), ("page", None)]);
+                    Some((b.name.clone(), *n, url))
+                })
+                .collect();
+            page.facet_years = found
+                .years
+                .iter()
+                .map(|(year, n)| {
+                    let y = year.to_string();
+                    let url = search_url(
+                        &params,
+                        &[("from", Some(&y)), ("to", Some(&y)), ("page", None)],
+                    );
+                    (*year, *n, url)
+                })
+                .collect();
+            let shown_to = found.page * found.per_page;
+            if found.page > 1 {
+                let p = (found.page - 1).to_string();
+                page.prev = Some(search_url(&params, &[("page", Some(&p))]));
+            }
+            if shown_to < found.total {
+                let p = (found.page + 1).to_string();
+                page.next = Some(search_url(&params, &[("page", Some(&p))]));
+            }
+            page.total = found.total;
+            page.results = found.hits;
+            page.bodies = bodies;
+            StatusCode::OK
+        }
+        Err(Ok(message)) => {
+            page.error = message;
+            StatusCode::BAD_REQUEST
+        }
         Err(Err(e)) => return error_page(e),
     };
-    html(
-        status,
-        remember,
-        SearchPage {
-            t,
-            query,
-            results,
-            error,
-        },
-    )
+    html(status, remember, page)
+}
+
+/// `/cerca` with the same parameters as `params`, some replaced (or removed, with None).
+fn search_url(params: &SearchParams, changes: &[(&str, Option<&String>)]) -> String {
+    let current = [
+        ("q", &params.q),
+        ("body", &params.body),
+        ("kind", &params.kind),
+        ("from", &params.from),
+        ("to", &params.to),
+        ("sort", &params.sort),
+        ("page", &params.page),
+    ];
+    let mut pairs: Vec<String> = Vec::new();
+    for (name, value) in current {
+        let value = match changes.iter().find(|(n, _)| *n == name) {
+            Some((_, changed)) => changed.cloned(),
+            None => value.clone(),
+        };
+        if let Some(v) = value.filter(|v| !v.is_empty()) {
+            pairs.push(format!("{name}={}", urlencoding::encode(&v)));
+        }
+    }
+    format!("/cerca?{}", pairs.join("&"))
 }
 
 fn vtt(body: String) -> HttpResponse {

@@ -125,3 +125,35 @@ async fn the_session_page_shares_embeds_and_describes_itself() {
     assert!(embed.text().await.unwrap().contains("<video id=\"player\""));
     assert_eq!(app.get("/embed/9999").await.status(), 404);
 }
+
+#[tokio::test]
+async fn search_results_have_facets_and_filters() {
+    let app = spawn_app(&flv_archive().data_dir).await;
+    let text = |path: &'static str| {
+        let app = &app;
+        async move {
+            let r = app.get(path).await;
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    let (status, page) = text("/cerca?q=bilancio").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("1 seduta trovata per «bilancio»."), "{page}");
+    // Facets link to the same search narrowed down.
+    assert!(
+        page.contains("href=\"/cerca?q=bilancio&#38;body=consiglio-comunale\""),
+        "{page}"
+    );
+    assert!(page.contains("href=\"/cerca?q=bilancio&#38;from=2009&#38;to=2009\""));
+    // The filters show the bodies and keep what was chosen.
+    let (_, filtered) = text("/cerca?q=bilancio&body=consiglio-comunale&sort=newest").await;
+    assert!(filtered.contains("<option value=\"consiglio-comunale\" selected>"));
+    assert!(filtered.contains("<option value=\"newest\" selected>"));
+    assert!(filtered.contains("1 seduta trovata"));
+    let (_, none) = text("/cerca?q=bilancio&from=2010").await;
+    assert!(none.contains("Nessuna seduta corrisponde"), "{none}");
+    // A filter the archive cannot read says so, with a 400.
+    let (status, bad) = text("/cerca?q=bilancio&from=ieri").await;
+    assert_eq!(status, 400);
+    assert!(bad.contains("from=&#34;ieri&#34; is not a date"), "{bad}");
+}
