@@ -177,19 +177,29 @@ fn routes(state: &web::Data<AppState>) -> impl FnOnce(&mut web::ServiceConfig) +
                 .default_service(web::to(api::not_found)),
         )
         .route("/media/{path:.*}", web::route().to(media::serve))
+        // Styles, scripts and fonts go compressed (video.js is 0.7 MB as it is); media
+        // never are: their byte ranges must mean the file's bytes.
         .service(
-            actix_files::Files::new("/static", web_dir.join("static"))
-                .use_etag(true)
-                .prefer_utf8(true),
+            web::scope("/static")
+                .wrap(actix_web::middleware::Compress::default())
+                .service(
+                    actix_files::Files::new("", web_dir.join("static"))
+                        .use_etag(true)
+                        .prefer_utf8(true),
+                ),
         )
-        .service(actix_files::Files::new(
-            "/vendor/bootstrap-italia",
-            web_dir.join("node_modules/bootstrap-italia/dist"),
-        ))
-        .service(actix_files::Files::new(
-            "/vendor/video.js",
-            web_dir.join("node_modules/video.js/dist"),
-        ))
+        .service(
+            web::scope("/vendor")
+                .wrap(actix_web::middleware::Compress::default())
+                .service(actix_files::Files::new(
+                    "/bootstrap-italia",
+                    web_dir.join("node_modules/bootstrap-italia/dist"),
+                ))
+                .service(actix_files::Files::new(
+                    "/video.js",
+                    web_dir.join("node_modules/video.js/dist"),
+                )),
+        )
         .route("/healthz", web::get().to(ops::healthz))
         .route("/readyz", web::get().to(ops::readyz))
         .route("/metrics", web::get().to(ops::metrics))

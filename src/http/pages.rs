@@ -62,6 +62,8 @@ pub struct AgendaView {
 struct HomePage {
     t: Ui,
     sessions: Vec<SessionView>,
+    /// Bodies with public sessions.
+    bodies: Vec<crate::catalog::BodyCount>,
 }
 
 #[derive(Template)]
@@ -216,13 +218,15 @@ fn error_page(error: impl std::fmt::Display) -> HttpResponse {
 
 pub async fn home(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let (t, remember) = language(&req);
-    match state.archive.catalog.list_sessions(50, 0).await {
-        Ok(rows) => html(
+    let catalog = &state.archive.catalog;
+    match tokio::try_join!(catalog.list_sessions(20, 0), catalog.bodies_with_counts()) {
+        Ok((rows, bodies)) => html(
             StatusCode::OK,
             remember,
             HomePage {
                 t,
                 sessions: rows.into_iter().map(SessionView::from).collect(),
+                bodies: bodies.into_iter().filter(|b| b.sessions > 0).collect(),
             },
         ),
         Err(e) => error_page(e),

@@ -19,6 +19,10 @@ async fn the_archive_by_year_and_by_body() {
         }
     };
 
+    // The home names the bodies, each linking to its page.
+    let (_, home) = text("/".into()).await;
+    assert!(home.contains(&format!("href=\"/organi/{slug}\"")), "{home}");
+
     let (status, all) = text("/archivio".into()).await;
     assert_eq!(status, 200);
     assert!(all.contains(&format!("href=\"{page_url}\"")), "{all}");
