@@ -279,7 +279,8 @@ pub async fn archive(
         None => None,
         Some(y) => match y.parse::<i32>() {
             Ok(y) if (1900..=2999).contains(&y) => Some(y),
-            _ => return not_found_page(&req),
+            // Not a year: perhaps an old portal address under the same prefix.
+            _ => return fallback(req.clone(), state.clone()).await,
         },
     };
     let page = match params.pagina.as_deref() {
@@ -295,7 +296,7 @@ pub async fn archive(
         Some(slug) => match catalog.bodies().await {
             Ok(bodies) => match bodies.into_iter().find(|b| b.slug == slug) {
                 Some(b) => Some(b),
-                None => return not_found_page(&req),
+                None => return fallback(req.clone(), state.clone()).await,
             },
             Err(e) => return error_page(e),
         },
@@ -386,7 +387,8 @@ pub async fn session(
 ) -> HttpResponse {
     let (t, remember) = language(&req);
     let Ok(id) = id.parse::<i64>() else {
-        return not_found_page(&req);
+        // Not one of ours: perhaps an old portal address under the same prefix.
+        return fallback(req.clone(), state.clone()).await;
     };
     let catalog = &state.archive.catalog;
     let (row, agenda, documents, cues) = match tokio::try_join!(
