@@ -29,6 +29,8 @@ pub struct SessionView {
     pub poster: Option<String>,
     /// The sound alone (M4A), once published.
     pub audio: Option<String>,
+    /// The audio-only HLS rung, for a slow link.
+    pub audio_playlist: Option<String>,
 }
 
 impl From<SessionRow> for SessionView {
@@ -39,6 +41,7 @@ impl From<SessionRow> for SessionView {
             mp4: url(&s.mp4_file),
             poster: url(&s.poster_file),
             audio: url(&s.audio_file),
+            audio_playlist: url(&s.audio_playlist),
             id: s.id,
             url: page_url(s.id),
             duration_text: s.duration_ms.map(clock).unwrap_or_default(),

@@ -219,6 +219,7 @@ async fn chapters_transcript_captions_and_search_hits_seek_in_chromium() {
         "chapter",
         "transcript",
         "following",
+        "audio-only",
         "search-hit",
         "no-javascript",
     ] {

@@ -23,6 +23,26 @@
     });
   });
 
+  // Sound only: the audio-only rung for a slow link, and back to the video; the button
+  // exists only where this script runs.
+  var audioButton = document.getElementById('audio-only');
+  var audioSrc = el.getAttribute('data-audio');
+  var masterSrc = el.getAttribute('data-master');
+  if (audioButton && audioSrc && masterSrc) {
+    audioButton.parentNode.hidden = false;
+    audioButton.addEventListener('click', function () {
+      var on = audioButton.getAttribute('aria-pressed') !== 'true';
+      var at = player.currentTime();
+      var playing = !player.paused();
+      player.src({ src: on ? audioSrc : masterSrc, type: 'application/x-mpegURL' });
+      player.one('loadedmetadata', function () {
+        player.currentTime(at);
+        if (playing) player.play();
+      });
+      audioButton.setAttribute('aria-pressed', on ? 'true' : 'false');
+    });
+  }
+
   // The transcript follows playback: the cue being spoken is marked (aria-current) and
   // scrolled into view inside its box, unless the reader is scrolling it.
   var list = document.querySelector('.transcript');

@@ -43,6 +43,16 @@ try {
   const marked = await page.evaluate(() => document.querySelector('.transcript li[aria-current="true"]')?.textContent || '');
   check('following', marked.includes('apertura'), JSON.stringify(marked.trim()));
 
+  // Sound only: the button switches the player to the audio-only rung, at the same time.
+  const before = await time(page);
+  await page.click('#audio-only');
+  await page.waitForFunction(() => window.aulaPlayer.currentSource().src.includes('audio-64k'), null, { timeout: 10000 });
+  const pressed = await page.getAttribute('#audio-only', 'aria-pressed');
+  await page.waitForFunction(() => window.aulaPlayer.readyState() > 0, null, { timeout: 10000 });
+  await page.waitForTimeout(500);
+  const after = await time(page);
+  check('audio-only', pressed === 'true' && Math.abs(after - before) < 2, `pressed=${pressed} ${before}→${after}`);
+
   // A search hit with a time opens the session at that second.
   await page.goto(searchUrl, { waitUntil: 'load' });
   const link = page.locator('.snippet a').first();
