@@ -35,10 +35,9 @@ struct AdminPage {
 }
 
 impl AdminPage {
-    fn new(signed_in: bool, section: &'static str) -> AdminPage {
+    fn new(req: &HttpRequest, signed_in: bool, section: &'static str) -> AdminPage {
         AdminPage {
-            // The office's own pages are in Italian.
-            t: Ui::default(),
+            t: Ui::for_request(req).0,
             signed_in,
             section,
             message: String::new(),
@@ -88,7 +87,7 @@ pub async fn home(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
     if authorize(&req, &state).await.is_ok() {
         return see_other("/admin/lavori");
     }
-    page(StatusCode::OK, AdminPage::new(false, "signin"))
+    page(StatusCode::OK, AdminPage::new(&req, false, "signin"))
 }
 
 #[derive(Debug, Deserialize)]
@@ -103,9 +102,8 @@ pub async fn sign_in(
     form: Result<web::Form<SignIn>, actix_web::Error>,
 ) -> HttpResponse {
     if state.failed_attempts.blocked_for(&req).is_some() {
-        let mut p = AdminPage::new(false, "signin");
-        p.message =
-            "Troppi tentativi non riusciti da questo indirizzo: riprovate tra un minuto.".into();
+        let mut p = AdminPage::new(&req, false, "signin");
+        p.message = p.t.s("admin.blocked").into();
         return page(StatusCode::TOO_MANY_REQUESTS, p);
     }
     let token = form.map(|f| f.token.trim().to_string()).unwrap_or_default();
@@ -122,8 +120,8 @@ pub async fn sign_in(
         );
     if !valid {
         state.failed_attempts.failed(&req);
-        let mut p = AdminPage::new(false, "signin");
-        p.message = "Token non valido.".into();
+        let mut p = AdminPage::new(&req, false, "signin");
+        p.message = p.t.s("admin.bad_token").into();
         return page(StatusCode::UNAUTHORIZED, p);
     }
     let mut response = see_other("/admin/lavori");
@@ -151,8 +149,8 @@ async fn signed_in(req: &HttpRequest, state: &AppState) -> Result<(), HttpRespon
     match authorize(req, state).await {
         Ok(_) => Ok(()),
         Err(_) => {
-            let mut p = AdminPage::new(false, "signin");
-            p.message = "Accedete per continuare.".into();
+            let mut p = AdminPage::new(req, false, "signin");
+            p.message = p.t.s("admin.sign_in_first").into();
             Err(page(StatusCode::UNAUTHORIZED, p))
         }
     }
@@ -172,13 +170,13 @@ pub async fn jobs(
     if let Err(r) = signed_in(&req, &state).await {
         return r;
     }
-    let mut p = AdminPage::new(true, "jobs");
+    let mut p = AdminPage::new(&req, true, "jobs");
     p.jobs = match state.archive.catalog.jobs(None, 200).await {
         Ok(jobs) => jobs,
         Err(e) => return failed(e),
     };
     if let Some(id) = notice.fatto.as_deref().and_then(|v| v.parse::<i64>().ok()) {
-        p.message = format!("Il lavoro {id} è di nuovo in coda.");
+        p.message = p.t.f("admin.requeued", id);
     }
     page(StatusCode::OK, p)
 }
@@ -210,11 +208,12 @@ pub async fn import(req: HttpRequest, state: web::Data<AppState>) -> HttpRespons
     if let Err(r) = signed_in(&req, &state).await {
         return r;
     }
-    let mut p = AdminPage::new(true, "import");
+    let mut p = AdminPage::new(&req, true, "import");
     let report = match state.archive.catalog.last_import_report().await {
         Ok(r) => r,
         Err(e) => return failed(e),
     };
+    let t = p.t.clone();
     p.import = report.map(|r| {
         let v: serde_json::Value = serde_json::from_str(&r.report).unwrap_or_default();
         let n = |key: &str| v[key].as_i64().unwrap_or(0);
@@ -224,23 +223,27 @@ pub async fn import(req: HttpRequest, state: web::Data<AppState>) -> HttpRespons
                 .map(|d| d.format("%Y-%m-%d %H:%M UTC").to_string())
                 .unwrap_or_default(),
             dry_run: r.dry_run,
-            summary: format!(
-                "{} righe: {} sedute importate, {} già presenti, {} righe con problemi ({}).",
-                n("rows"),
-                n("imported"),
-                n("unchanged"),
-                n("skipped"),
-                v["outcome"].as_str().unwrap_or("")
+            summary: t.fill(
+                "admin.import_summary",
+                &[
+                    &n("rows"),
+                    &n("imported"),
+                    &n("unchanged"),
+                    &n("skipped"),
+                    &v["outcome"].as_str().unwrap_or(""),
+                ],
             ),
             problems: v["problems"]
                 .as_array()
                 .map(|list| {
                     list.iter()
                         .map(|p| {
-                            format!(
-                                "riga {}: {}",
-                                p["line"].as_i64().unwrap_or(0),
-                                p["reason"].as_str().unwrap_or("")
+                            t.fill(
+                                "admin.row_problem",
+                                &[
+                                    &p["line"].as_i64().unwrap_or(0),
+                                    &p["reason"].as_str().unwrap_or(""),
+                                ],
                             )
                         })
                         .collect()
@@ -256,7 +259,7 @@ pub async fn unmapped(req: HttpRequest, state: web::Data<AppState>) -> HttpRespo
     if let Err(r) = signed_in(&req, &state).await {
         return r;
     }
-    let mut p = AdminPage::new(true, "unmapped");
+    let mut p = AdminPage::new(&req, true, "unmapped");
     p.unmapped = match state.archive.catalog.unmapped_report(200).await {
         Ok(rows) => rows,
         Err(e) => return failed(e),

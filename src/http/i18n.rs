@@ -130,6 +130,15 @@ impl Ui {
         self.f(key, first).replacen("{}", &second.to_string(), 1)
     }
 
+    /// A string with each `{}` replaced by the next value.
+    pub fn fill(&self, key: &str, values: &[&dyn std::fmt::Display]) -> String {
+        let mut out = self.s(key).to_string();
+        for value in values {
+            out = out.replacen("{}", &value.to_string(), 1);
+        }
+        out
+    }
+
     pub fn code(&self) -> &'static str {
         self.lang.code()
     }
