@@ -4,14 +4,13 @@
 //! export, transcript downloads and the OpenAPI document.
 
 use std::path::Path;
-use std::process::Command;
 
 use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::helpers::{
-    aula, ffmpeg, ffprobe_duration, files_under, flv_archive, scratch, spawn_app, spawn_app_with,
-    test_config, TestApp, MANIFEST_DIR,
+    aula, ffprobe_duration, files_under, flv_archive, make_flv_lasting, node_script, scratch,
+    spawn_app, spawn_app_with, test_config, TestApp,
 };
 
 fn token(data_dir: &Path) -> String {
@@ -244,27 +243,7 @@ async fn editors_build_a_session_upload_it_and_withhold_a_range() {
 
     // A real recording: 8 s of picture and tone.
     let source = root.join("seduta.flv");
-    ffmpeg(&[
-        "-f",
-        "lavfi",
-        "-i",
-        "testsrc2=size=320x240:rate=25",
-        "-f",
-        "lavfi",
-        "-i",
-        "sine=frequency=440:sample_rate=44100",
-        "-t",
-        "8",
-        "-c:v",
-        "flv",
-        "-q:v",
-        "8",
-        "-c:a",
-        "libmp3lame",
-        "-b:a",
-        "64k",
-        source.to_str().unwrap(),
-    ]);
+    make_flv_lasting(&source, 8);
     let (status, up) = upload(&app, &recordings, &token, std::fs::read(&source).unwrap()).await;
     assert_eq!(status, 202, "{up}");
     assert_eq!(up["part"], 1);
@@ -579,17 +558,7 @@ async fn open_data_feeds_and_admin_pages() {
     let doc = app.get("/api/v1/openapi.json").await.text().await.unwrap();
     let file = scratch("openapi").join("openapi.json");
     std::fs::write(&file, doc).unwrap();
-    let out = Command::new("node")
-        .arg(Path::new(MANIFEST_DIR).join("web/tests/openapi.mjs"))
-        .arg(&file)
-        .output()
-        .expect("node must be installed (the README's test command installs it)");
-    assert!(
-        out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    node_script("openapi.mjs", vec![file.display().to_string()], Vec::new()).await;
 
     // A refused import leaves its report for the admin pages.
     let csv_file = scratch("admin-import").join("catalogo.csv");

@@ -1,68 +1,23 @@
 //! A real browser: headless Debian Chromium, driven by playwright-core from web/, opens the
 //! session page and plays the converted recording.
 
-use std::path::Path;
-use std::process::Command;
-
-use crate::helpers::{flv_archive, scratch, spawn_app, MANIFEST_DIR};
+use crate::helpers::{flv_archive, node_script, scratch, spawn_app};
 
 #[tokio::test]
 async fn the_session_page_plays_in_chromium() {
     let archive = flv_archive();
     let app = spawn_app(&archive.data_dir).await;
     let list = app.json("/api/v1/sessions").await;
-    let page = list["sessions"][0]["page_url"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let artifacts = scratch("browser-artifacts");
-    let script = Path::new(MANIFEST_DIR).join("web/tests/play.mjs");
-    let url = app.url(&page);
-    // The browser runs in its own process; this test's runtime keeps serving meanwhile.
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new("node")
-            .arg(script)
-            .arg(url)
-            .arg(artifacts.join("session-page.png"))
-            .output()
-            .expect("node must be installed (the README's test command installs it)")
-    })
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "playback failed\nstdout: {stdout}\nstderr: {stderr}"
-    );
-    let played: f64 = stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("currentTime="))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no currentTime in output: {stdout}"));
+    let page = list["sessions"][0]["page_url"].as_str().unwrap();
+    let screenshot = scratch("browser-artifacts").join("session-page.png");
+    let (_, played) = play(vec![app.url(page), screenshot.display().to_string()], 2.0).await;
     assert!(played > 2.0, "the video only reached {played} s");
 }
 
 #[tokio::test]
 async fn the_english_switch_works_in_chromium() {
     let app = spawn_app(&flv_archive().data_dir).await;
-    let script = Path::new(MANIFEST_DIR).join("web/tests/lang.mjs");
-    let url = app.url("/");
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new("node")
-            .arg(script)
-            .arg(url)
-            .output()
-            .expect("node must be installed (the README's test command installs it)")
-    })
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "stdout: {stdout}\nstderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = node_script("lang.mjs", vec![app.url("/")], Vec::new()).await;
     assert!(stdout.contains("heading=Sessions"), "{stdout}");
 }
 
@@ -88,22 +43,7 @@ async fn axe_finds_no_serious_violations() {
     .iter()
     .map(|p| app.url(p))
     .collect();
-    let script = Path::new(MANIFEST_DIR).join("web/tests/axe.mjs");
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new("node")
-            .arg(script)
-            .args(urls)
-            .output()
-            .expect("node must be installed (the README's test command installs it)")
-    })
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = node_script("axe.mjs", urls, Vec::new()).await;
     assert_eq!(
         stdout.matches(" 0 serious or critical").count(),
         20,
@@ -111,25 +51,10 @@ async fn axe_finds_no_serious_violations() {
     );
 }
 
-/// Runs play.mjs on `url`; returns (where playback began, where it got to).
-async fn play(url: String, until: f64) -> (f64, f64) {
-    let script = Path::new(MANIFEST_DIR).join("web/tests/play.mjs");
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new("node")
-            .arg(script)
-            .arg(url)
-            .env("PLAY_UNTIL", until.to_string())
-            .output()
-            .expect("node must be installed (the README's test command installs it)")
-    })
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    assert!(
-        out.status.success(),
-        "stdout: {stdout}\nstderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+/// Runs play.mjs with `args` (the page, and optionally a screenshot path) until the
+/// video passes `until` seconds; returns (where playback began, where it got to).
+async fn play(args: Vec<String>, until: f64) -> (f64, f64) {
+    let stdout = node_script("play.mjs", args, vec![("PLAY_UNTIL", until.to_string())]).await;
     let value = |key: &str| -> f64 {
         stdout
             .lines()
@@ -146,9 +71,9 @@ async fn a_moment_link_starts_there_and_the_embed_plays() {
     let session = &app.json("/api/v1/sessions").await["sessions"][0];
     let page = session["page_url"].as_str().unwrap().to_string();
     let id = session["id"].as_i64().unwrap();
-    let (began, _) = play(app.url(&format!("{page}?t=2")), 2.5).await;
+    let (began, _) = play(vec![app.url(&format!("{page}?t=2"))], 2.5).await;
     assert!((2.0..2.5).contains(&began), "?t=2 began at {began} s");
-    let (_, reached) = play(app.url(&format!("/embed/{id}")), 1.0).await;
+    let (_, reached) = play(vec![app.url(&format!("/embed/{id}"))], 1.0).await;
     assert!(reached > 1.0);
 }
 
@@ -196,24 +121,12 @@ async fn chapters_transcript_captions_and_search_hits_seek_in_chromium() {
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    let script = Path::new(MANIFEST_DIR).join("web/tests/interact.mjs");
-    let (session, search) = (app.url("/sedute/1"), app.url("/cerca?q=fornace"));
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new("node")
-            .arg(script)
-            .arg(session)
-            .arg(search)
-            .output()
-            .expect("node must be installed (the README's test command installs it)")
-    })
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = node_script(
+        "interact.mjs",
+        vec![app.url("/sedute/1"), app.url("/cerca?q=fornace")],
+        Vec::new(),
+    )
+    .await;
     for check in [
         "captions",
         "chapter",

@@ -59,6 +59,12 @@ pub fn ffprobe_duration(input: &str) -> f64 {
 
 /// A 6-second Flash video as 2000s council portals published them: Sorenson Spark + MP3.
 pub fn make_flv(path: &Path) {
+    make_flv_lasting(path, 6);
+}
+
+/// A Flash video (Sorenson Spark and MP3) of test pattern and tone, `seconds` long.
+pub fn make_flv_lasting(path: &Path, seconds: u32) {
+    let seconds = seconds.to_string();
     ffmpeg(&[
         "-f",
         "lavfi",
@@ -69,7 +75,7 @@ pub fn make_flv(path: &Path) {
         "-i",
         "sine=frequency=440:sample_rate=44100",
         "-t",
-        "6",
+        &seconds,
         "-c:v",
         "flv",
         "-q:v",
@@ -314,4 +320,32 @@ pub fn pattern(len: usize) -> Vec<u8> {
             (x >> 16) as u8
         })
         .collect()
+}
+
+/// Runs `node web/tests/SCRIPT ARGS…` with `env` set, on a blocking thread so the server
+/// under test keeps answering meanwhile; fails the test unless the script succeeds, and
+/// returns what it printed.
+pub async fn node_script(
+    script: &str,
+    args: Vec<String>,
+    env: Vec<(&'static str, String)>,
+) -> String {
+    let script = Path::new(MANIFEST_DIR).join("web/tests").join(script);
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("node")
+            .arg(&script)
+            .args(args)
+            .envs(env)
+            .output()
+            .expect("node must be installed (the README's test command installs it)")
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "stdout: {stdout}\nstderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
 }
