@@ -402,23 +402,43 @@ pub fn page_url_at(session_id: i64, seconds: Option<u64>) -> String {
 }
 
 /// Runs a search for the API or a page: the results, or a message for the searcher.
+/// What the searcher got wrong: the API says it in English (`Display`), the search page in
+/// the reader's language (`pages::bad_search_text`).
+#[derive(Debug)]
+pub enum BadSearch {
+    Param(ParamError),
+    Query(crate::search::SearchError),
+}
+
+impl std::fmt::Display for BadSearch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BadSearch::Param(e) => e.fmt(f),
+            BadSearch::Query(e) => e.fmt(f),
+        }
+    }
+}
+
+/// Runs a search: `Err(Ok(_))` is the searcher's mistake (400), `Err(Err(_))` the archive's.
 pub async fn run_search(
     state: &AppState,
     params: &SearchParams,
-) -> Result<(SearchResults, Vec<Body>), Result<String, String>> {
+) -> Result<(SearchResults, Vec<Body>), Result<BadSearch, String>> {
     let bodies = state
         .archive
         .catalog
         .bodies()
         .await
         .map_err(|e| Err(e.to_string()))?;
-    let request = params.to_request(&bodies).map_err(|e| Ok(e.to_string()))?;
+    let request = params
+        .to_request(&bodies)
+        .map_err(|e| Ok(BadSearch::Param(e)))?;
     let started = std::time::Instant::now();
     let found = state.search.search(&request);
     super::ops::METRICS.observe_search(started.elapsed());
     match found {
         Ok(results) => Ok((results, bodies)),
-        Err(e) if e.is_bad_query() => Err(Ok(e.to_string())),
+        Err(e) if e.is_bad_query() => Err(Ok(BadSearch::Query(e))),
         Err(e) => Err(Err(e.to_string())),
     }
 }
@@ -426,8 +446,12 @@ pub async fn run_search(
 pub async fn search(state: web::Data<AppState>, params: web::Query<SearchParams>) -> HttpResponse {
     let (results, bodies) = match run_search(&state, &params).await {
         Ok(found) => found,
-        Err(Ok(message)) => {
-            return problem(StatusCode::BAD_REQUEST, "Search not accepted", &message)
+        Err(Ok(bad)) => {
+            return problem(
+                StatusCode::BAD_REQUEST,
+                "Search not accepted",
+                &bad.to_string(),
+            )
         }
         Err(Err(e)) => return internal(e),
     };

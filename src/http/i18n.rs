@@ -156,6 +156,14 @@ impl Ui {
         other.catalog().get("lang.name").map_or("", String::as_str)
     }
 
+    /// The days of the week from Monday: (short, full) names.
+    pub fn weekdays(&self) -> Vec<(&'static str, &'static str)> {
+        self.s("calendar.weekdays")
+            .split_whitespace()
+            .zip(self.s("calendar.weekdays_full").split_whitespace())
+            .collect()
+    }
+
     /// "2009-03-12" as the language writes dates: "12 marzo 2009", "March 12, 2009".
     pub fn date(&self, iso: &str) -> String {
         let mut parts = iso.split('-');
@@ -218,7 +226,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn both_catalogs_have_the_same_keys_and_every_key_the_templates_use() {
+    fn both_catalogs_have_the_same_keys_and_every_key_the_templates_and_handlers_use() {
         let it: Catalog = toml::from_str(include_str!("../../web/i18n/it.toml")).unwrap();
         let en: Catalog = toml::from_str(include_str!("../../web/i18n/en.toml")).unwrap();
         let mut a: Vec<_> = it.keys().collect();
@@ -226,9 +234,12 @@ mod tests {
         a.sort();
         b.sort();
         assert_eq!(a, b);
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("web/templates");
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let files = ["web/templates", "src/http"]
+            .iter()
+            .flat_map(|dir| std::fs::read_dir(root.join(dir)).unwrap())
+            .map(|entry| entry.unwrap().path());
+        for path in files {
             let text = std::fs::read_to_string(&path).unwrap();
             for call in ["t.s(\"", "t.f(\"", "t.f2(\""] {
                 for piece in text.split(call).skip(1) {

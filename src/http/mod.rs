@@ -6,13 +6,15 @@ mod admin;
 mod admin_pages;
 mod api;
 pub use api::page_url;
-mod conditional;
+#[doc(hidden)]
+pub mod conditional;
 mod feeds;
 mod i18n;
 mod media;
 mod ops;
 mod pages;
-mod ranges;
+#[doc(hidden)]
+pub mod ranges;
 mod security;
 
 use std::net::TcpListener;

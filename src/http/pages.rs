@@ -6,7 +6,9 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::api::{page_url, published_media_url, run_search, SearchParams, EXPORT_LIMIT};
+use super::api::{
+    page_url, published_media_url, run_search, BadSearch, ParamError, SearchParams, EXPORT_LIMIT,
+};
 use super::feeds::{self, FeedInfo};
 use super::i18n::Ui;
 use super::AppState;
@@ -253,6 +255,92 @@ struct ArchivePage {
     total: i64,
     page: i64,
     pages: i64,
+    /// The year as a calendar (`?vista=calendario`), instead of the list.
+    calendar: Option<Vec<CalendarMonth>>,
+    /// The other view of the same listing.
+    list_url: String,
+    calendar_url: Option<String>,
+    /// Appended to year links so they keep the view ("" or "?vista=calendario").
+    view_query: &'static str,
+}
+
+/// A month of the archive's calendar: weeks from Monday, with `None` outside the month.
+pub struct CalendarMonth {
+    pub name: String,
+    pub weeks: Vec<Vec<Option<CalendarDay>>>,
+}
+
+pub struct CalendarDay {
+    pub day: u32,
+    /// "giovedì 12 marzo 2009": shown on narrow screens, where the grid becomes a list.
+    pub label: String,
+    /// (page, link text) of each session held that day.
+    pub sessions: Vec<(String, String)>,
+}
+
+/// The months of `year` that have sessions, each as a grid of weeks.
+fn calendar(t: &Ui, year: i32, sessions: &[SessionView], by_title: bool) -> Vec<CalendarMonth> {
+    use chrono::{Datelike, NaiveDate};
+    let weekdays: Vec<&str> = t.s("calendar.weekdays_full").split_whitespace().collect();
+    let months: Vec<&str> = t.s("months").split_whitespace().collect();
+    let mut out = Vec::new();
+    for month in 1..=12u32 {
+        let held: Vec<(u32, &SessionView)> = sessions
+            .iter()
+            .filter_map(|s| {
+                let date = NaiveDate::parse_from_str(&s.date_iso, "%Y-%m-%d").ok()?;
+                (date.year() == year && date.month() == month).then_some((date.day(), s))
+            })
+            .collect();
+        if held.is_empty() {
+            continue;
+        }
+        let Some(first) = NaiveDate::from_ymd_opt(year, month, 1) else {
+            continue;
+        };
+        let next = if month == 12 {
+            NaiveDate::from_ymd_opt(year + 1, 1, 1)
+        } else {
+            NaiveDate::from_ymd_opt(year, month + 1, 1)
+        };
+        let length = next.map_or(31, |n| (n - first).num_days() as u32);
+        let lead = first.weekday().num_days_from_monday() as usize;
+        let mut cells: Vec<Option<CalendarDay>> = (0..lead).map(|_| None).collect();
+        for day in 1..=length {
+            let date = first + chrono::Days::new(u64::from(day - 1));
+            let weekday = weekdays
+                .get(date.weekday().num_days_from_monday() as usize)
+                .copied()
+                .unwrap_or("");
+            let mut sessions: Vec<(String, String)> = held
+                .iter()
+                .filter(|(d, _)| *d == day)
+                .map(|(_, s)| {
+                    let text = if by_title { &s.title } else { &s.body };
+                    (s.url.clone(), text.clone())
+                })
+                .collect();
+            sessions.reverse(); // the listing is newest first; a day reads in order
+            cells.push(Some(CalendarDay {
+                day,
+                label: format!("{weekday} {}", t.date(&date.format("%Y-%m-%d").to_string())),
+                sessions,
+            }));
+        }
+        while cells.len() % 7 != 0 {
+            cells.push(None);
+        }
+        let mut weeks = Vec::new();
+        let mut cells = cells.into_iter().peekable();
+        while cells.peek().is_some() {
+            weeks.push(cells.by_ref().take(7).collect());
+        }
+        out.push(CalendarMonth {
+            name: format!("{} {year}", months.get(month as usize - 1).unwrap_or(&"")),
+            weeks,
+        });
+    }
+    out
 }
 
 #[derive(Template)]
@@ -264,7 +352,12 @@ struct AccessibilityPage {
 #[derive(Debug, Deserialize)]
 pub struct ArchiveParams {
     pagina: Option<String>,
+    /// `calendario` for the calendar view; `elenco` (or nothing) for the list.
+    vista: Option<String>,
 }
+
+/// Most sessions one calendar year shows (twelve bodies meeting weekly is about 600).
+const CALENDAR_LIMIT: i64 = 2000;
 
 /// Sessions on one archive page.
 const ARCHIVE_PAGE: i64 = 20;
@@ -293,6 +386,11 @@ pub async fn archive(
             _ => return not_found_page(&req),
         },
     };
+    let as_calendar = match params.vista.as_deref() {
+        None | Some("elenco") => false,
+        Some("calendario") => true,
+        Some(_) => return not_found_page(&req),
+    };
     let catalog = &state.archive.catalog;
     let body = match info.get("slug") {
         None => None,
@@ -308,8 +406,13 @@ pub async fn archive(
         body_id: body.as_ref().map(|b| b.id),
         year,
     };
+    let (limit, offset) = if as_calendar {
+        (CALENDAR_LIMIT, 0)
+    } else {
+        (ARCHIVE_PAGE, (page - 1) * ARCHIVE_PAGE)
+    };
     let listed = tokio::try_join!(
-        catalog.archive_page(&filter, ARCHIVE_PAGE, (page - 1) * ARCHIVE_PAGE),
+        catalog.archive_page(&filter, limit, offset),
         catalog.archive_years(filter.body_id),
         catalog.bodies_with_counts()
     );
@@ -318,8 +421,30 @@ pub async fn archive(
         Err(e) => return error_page(e),
     };
     let pages = ((total + ARCHIVE_PAGE - 1) / ARCHIVE_PAGE).max(1);
-    if page > pages {
+    if page > pages || (as_calendar && params.pagina.is_some()) {
         return not_found_page(&req);
+    }
+    let here = match (info.get("slug"), year) {
+        (Some(slug), Some(y)) => format!("/organi/{slug}/{y}"),
+        (Some(slug), None) => format!("/organi/{slug}"),
+        (None, Some(y)) => format!("/archivio/{y}"),
+        (None, None) => "/archivio".to_string(),
+    };
+    // The calendar shows one year: the newest, unless one is chosen.
+    let base_of = |slug: Option<&str>| match slug {
+        Some(slug) => format!("/organi/{slug}"),
+        None => "/archivio".to_string(),
+    };
+    let calendar_year = year.or_else(|| years.iter().map(|(y, _)| *y).max());
+    let calendar_url =
+        calendar_year.map(|y| format!("{}/{y}?vista=calendario", base_of(info.get("slug"))));
+    if as_calendar && year.is_none() {
+        return match &calendar_url {
+            Some(url) => HttpResponse::Found()
+                .insert_header(("Location", url.as_str()))
+                .finish(),
+            None => not_found_page(&req),
+        };
     }
     let (heading, crumb, base, feed) = match &body {
         Some(b) => {
@@ -346,11 +471,11 @@ pub async fn archive(
             ),
         },
     };
+    let sessions: Vec<SessionView> = rows.into_iter().map(SessionView::from).collect();
     html(
         StatusCode::OK,
         remember,
         ArchivePage {
-            t,
             heading,
             crumb,
             base,
@@ -363,10 +488,18 @@ pub async fn archive(
             } else {
                 bodies.into_iter().filter(|b| b.sessions > 0).collect()
             },
-            sessions: rows.into_iter().map(SessionView::from).collect(),
+            calendar: match (as_calendar, year) {
+                (true, Some(y)) => Some(calendar(&t, y, &sessions, body.is_some())),
+                _ => None,
+            },
+            sessions,
             total,
             page,
             pages,
+            list_url: here,
+            calendar_url,
+            view_query: if as_calendar { "?vista=calendario" } else { "" },
+            t,
         },
     )
 }
@@ -579,13 +712,32 @@ pub async fn search(
             page.bodies = bodies;
             StatusCode::OK
         }
-        Err(Ok(message)) => {
-            page.error = message;
+        Err(Ok(bad)) => {
+            page.error = bad_search_text(&page.t, &bad);
             StatusCode::BAD_REQUEST
         }
         Err(Err(e)) => return error_page(e),
     };
     html(status, remember, page)
+}
+
+/// The searcher's mistake in the reader's language.
+fn bad_search_text(t: &Ui, bad: &BadSearch) -> String {
+    use crate::search::{QueryError, SearchError};
+    match bad {
+        BadSearch::Param(ParamError::Date { value, .. }) => t.f("search.error.date", value),
+        BadSearch::Param(ParamError::Number { value, .. }) => t.f("search.error.number", value),
+        BadSearch::Param(ParamError::Sort(value)) => t.f("search.error.sort", value),
+        BadSearch::Param(ParamError::Body(value)) => t.f("search.error.body", value),
+        BadSearch::Param(ParamError::Kind(value)) => t.f("search.error.kind", value),
+        BadSearch::Query(SearchError::QueryTooLong(n)) => t.f("search.error.too_long", n),
+        BadSearch::Query(SearchError::Query(QueryError::TooManyClauses(n))) => t.f2(
+            "search.error.too_many",
+            n,
+            crate::search::query::MAX_CLAUSES,
+        ),
+        BadSearch::Query(other) => other.to_string(),
+    }
 }
 
 /// `/cerca` with the same parameters as `params`, some replaced (or removed, with None).

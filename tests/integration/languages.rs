@@ -78,3 +78,31 @@ async fn pages_follow_the_readers_language() {
     assert!(!unknown.headers().contains_key("set-cookie"));
     assert!(unknown.text().await.unwrap().contains("<html lang=\"it\">"));
 }
+
+/// A recording that could not be processed: the citizen reads why in their language, and
+/// the technical reason (English, from ffmpeg) sits in a marked-up aside.
+#[tokio::test]
+async fn a_failed_recording_is_explained_in_the_readers_language() {
+    let data_dir = crate::helpers::published_files("failed-page", &[("master.m3u8", b"x")]).await;
+    let catalog = crate::helpers::open_catalog(&data_dir).await;
+    catalog
+        .set_session_failed(
+            1,
+            "ffmpeg exited with 1: Invalid data found when processing input",
+        )
+        .await
+        .unwrap();
+    let app = spawn_app(&data_dir).await;
+    let it = app.get("/sedute/1").await.text().await.unwrap();
+    assert!(
+        it.contains("La registrazione di questa seduta per ora non può essere riprodotta."),
+        "{it}"
+    );
+    assert!(it.contains("<summary>Dettagli tecnici (in inglese)</summary>"));
+    assert!(it.contains("<p class=\"mb-0 small\" lang=\"en\">ffmpeg exited with 1: Invalid data"));
+    let en = app.get("/sedute/1?lang=en").await.text().await.unwrap();
+    assert!(
+        en.contains("The recording of this session cannot be played for now."),
+        "{en}"
+    );
+}

@@ -331,9 +331,27 @@ async fn bad_searches_get_readable_400s_never_500s() {
             .await;
         assert_eq!(r.status(), 200, "{q}");
     }
+    // The page says it in the reader's language, the API in English.
     let page = app.get("/cerca?q=piano&from=ieri").await;
     assert_eq!(page.status(), 400);
-    assert!(page.text().await.unwrap().contains("not a date"));
+    assert!(page.text().await.unwrap().contains("«ieri» non è una data"));
+    let page = app.get("/cerca?q=piano&from=ieri&lang=en").await;
+    assert_eq!(page.status(), 400);
+    assert!(page.text().await.unwrap().contains("“ieri” is not a date"));
+    let many = vec!["parola"; 40].join(" ");
+    let page = app
+        .get(&format!("/cerca?q={}", urlencoding::encode(&many)))
+        .await;
+    assert_eq!(page.status(), 400);
+    let text = page.text().await.unwrap();
+    assert!(text.contains("40 parole o frasi"), "{text}");
+    let api = app.get("/api/v1/search?q=piano&sort=caso").await;
+    assert_eq!(api.status(), 400);
+    assert!(api
+        .text()
+        .await
+        .unwrap()
+        .contains(r#"sort=\"caso\" is unknown"#));
 }
 
 #[tokio::test]

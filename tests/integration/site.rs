@@ -51,8 +51,39 @@ async fn the_archive_by_year_and_by_body() {
     assert_eq!(status, 200);
     assert!(body_year.contains(&page_url));
 
+    // The calendar view: a year as months of weeks from Monday, each session under its
+    // day; the year links keep the view, and the archive's calendar opens the newest year.
+    assert!(by_year.contains(&format!("href=\"/archivio/{year}?vista=calendario\"")));
+    let (status, cal) = text(format!("/archivio/{year}?vista=calendario")).await;
+    assert_eq!(status, 200);
+    assert!(cal.contains("<caption>marzo 2009</caption>"), "{cal}");
+    assert!(cal.contains(
+        "<tr><td class=\"aula-day\">9</td><td class=\"aula-day\">10</td><td class=\"aula-day\">11</td>\
+         <td class=\"aula-day has-sessions\" data-label=\"giovedì 12 marzo 2009\">\
+         <span class=\"aula-day-number\">12</span><ul class=\"list-unstyled mb-0\">\
+         <li><a href=\"/sedute/1\">Consiglio comunale</a></li>"
+    ), "{cal}");
+    assert!(
+        !cal.contains("<caption>aprile 2009</caption>"),
+        "months without sessions are left out"
+    );
+    assert!(cal.contains(&format!("href=\"/archivio/{year}?vista=calendario\"")));
+    assert!(cal.contains(&format!("<a href=\"/archivio/{year}\">Elenco</a>")));
+    let newest = app.get("/archivio?vista=calendario").await;
+    assert_eq!(newest.status(), 302);
+    assert_eq!(
+        newest.headers()["location"],
+        format!("/archivio/{year}?vista=calendario").as_str()
+    );
+    let (_, cal_en) = text(format!("/organi/{slug}/{year}?vista=calendario&lang=en")).await;
+    assert!(cal_en.contains("<caption>March 2009</caption>"), "{cal_en}");
+    assert!(cal_en.contains("<abbr title=\"Thursday\">Thu</abbr>"));
+    assert!(cal_en.contains("data-label=\"Thursday March 12, 2009\""));
+
     // Addresses that name nothing are 404, never a 500 or an empty page.
     for path in [
+        "/archivio?vista=mappa".to_string(),
+        format!("/archivio/{year}?vista=calendario&pagina=2"),
         "/organi/nessuno".to_string(),
         "/archivio/duemila".to_string(),
         "/archivio/99999".to_string(),
@@ -159,5 +190,11 @@ async fn search_results_have_facets_and_filters() {
     // A filter the archive cannot read says so, with a 400.
     let (status, bad) = text("/cerca?q=bilancio&from=ieri").await;
     assert_eq!(status, 400);
-    assert!(bad.contains("from=&#34;ieri&#34; is not a date"), "{bad}");
+    assert!(bad.contains("«ieri» non è una data"), "{bad}");
+    let (status, bad) = text("/cerca?q=bilancio&body=giunta-ombra").await;
+    assert_eq!(status, 400);
+    assert!(
+        bad.contains("Non esiste un organo «giunta-ombra»."),
+        "{bad}"
+    );
 }
