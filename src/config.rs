@@ -27,6 +27,8 @@ use serde::Deserialize;
 /// | `transcode_timeout_factor` | 10 × the source's duration | `AULA_TRANSCODE_TIMEOUT_FACTOR` |
 /// | `upload_limit` | 8 GiB (bytes) | `AULA_UPLOAD_LIMIT` |
 /// | `public_url` | taken from each request's Host | `AULA_PUBLIC_URL` |
+/// | `owner_name` | none | `AULA_OWNER_NAME` |
+/// | `owner_url` | none | `AULA_OWNER_URL` |
 ///
 /// Relative paths are taken from the working directory of the process.
 #[derive(Debug, Clone)]
@@ -64,6 +66,10 @@ pub struct Config {
     /// The archive's public address (e.g. `https://video.comune.example.it`), for feeds and
     /// the sitemap; `None`: from the request's Host header.
     pub public_url: Option<String>,
+    /// The administration the archive belongs to ("Comune di Esempio"), named in every
+    /// page's top bar as Designers Italia's Modello Comuni has it, linking to `owner_url`.
+    pub owner_name: Option<String>,
+    pub owner_url: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -104,6 +110,8 @@ struct FileLayer {
     transcode_timeout_factor: Option<f64>,
     upload_limit: Option<u64>,
     public_url: Option<String>,
+    owner_name: Option<String>,
+    owner_url: Option<String>,
 }
 
 impl Default for Config {
@@ -126,6 +134,8 @@ impl Default for Config {
             transcode_timeout_factor: 10.0,
             upload_limit: 8 << 30,
             public_url: None,
+            owner_name: None,
+            owner_url: None,
         }
     }
 }
@@ -201,6 +211,12 @@ impl Config {
         if let Some(v) = layer.public_url {
             self.public_url = Some(v.trim_end_matches('/').to_string());
         }
+        if let Some(v) = layer.owner_name {
+            self.owner_name = Some(v);
+        }
+        if let Some(v) = layer.owner_url {
+            self.owner_url = Some(checked_url("owner_url", &v)?);
+        }
         Ok(())
     }
 
@@ -269,6 +285,12 @@ impl Config {
         }
         if let Some(v) = get("AULA_PUBLIC_URL").filter(|v| !v.trim().is_empty()) {
             self.public_url = Some(v.trim().trim_end_matches('/').to_string());
+        }
+        if let Some(v) = get("AULA_OWNER_NAME").filter(|v| !v.trim().is_empty()) {
+            self.owner_name = Some(v.trim().to_string());
+        }
+        if let Some(v) = get("AULA_OWNER_URL").filter(|v| !v.trim().is_empty()) {
+            self.owner_url = Some(checked_url("AULA_OWNER_URL", v.trim())?);
         }
         Ok(())
     }
@@ -341,6 +363,19 @@ fn parse_listen(name: &str, text: &str) -> Result<SocketAddr, ConfigError> {
     })
 }
 
+/// A link target for pages: only http(s), so a setting cannot smuggle `javascript:` in.
+fn checked_url(name: &str, value: &str) -> Result<String, ConfigError> {
+    if value.starts_with("https://") || value.starts_with("http://") {
+        Ok(value.to_string())
+    } else {
+        Err(ConfigError::Value {
+            name: name.into(),
+            value: value.into(),
+            reason: "expected an http:// or https:// address".into(),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -375,5 +410,20 @@ mod tests {
             .apply_file(Path::new("x.toml"), "colour = 1")
             .unwrap_err();
         assert!(err.to_string().contains("x.toml"), "{err}");
+        let err = config
+            .apply_env(|name| (name == "AULA_OWNER_URL").then(|| "javascript:alert(1)".into()))
+            .unwrap_err();
+        assert!(err.to_string().contains("AULA_OWNER_URL"), "{err}");
+        config
+            .apply_file(
+                Path::new("aula.toml"),
+                "owner_name = \"Comune di Esempio\"\nowner_url = \"https://comune.example.it\"\n",
+            )
+            .unwrap();
+        assert_eq!(config.owner_name.as_deref(), Some("Comune di Esempio"));
+        assert_eq!(
+            config.owner_url.as_deref(),
+            Some("https://comune.example.it")
+        );
     }
 }

@@ -60,6 +60,10 @@ pub struct Ui {
     pub lang: Lang,
     /// This page with `lang=` set to the other language.
     pub switch_url: String,
+    /// The administration the archive belongs to, and its site (the top bar's link).
+    pub owner: Option<(String, Option<String>)>,
+    /// The request's path, for the menu to mark where the reader is.
+    pub path: String,
 }
 
 impl Ui {
@@ -85,9 +89,18 @@ impl Ui {
                 accept_language(header.to_str().ok()?)
             })
             .unwrap_or_default();
+        let owner = req
+            .app_data::<actix_web::web::Data<super::AppState>>()
+            .and_then(|state| {
+                let config = &state.archive.config;
+                let name = config.owner_name.clone()?;
+                Some((name, config.owner_url.clone()))
+            });
         let ui = Ui {
             lang,
             switch_url: switch_url(req.path(), req.query_string(), lang.other()),
+            owner,
+            path: req.path().to_string(),
         };
         (ui, asked.is_some())
     }
@@ -151,9 +164,18 @@ impl Ui {
     pub fn other_name(&self) -> &'static str {
         let other = Ui {
             lang: self.lang.other(),
-            switch_url: String::new(),
+            ..Ui::default()
         };
         other.catalog().get("lang.name").map_or("", String::as_str)
+    }
+
+    /// Whether the menu entry for `prefix` is where the reader is.
+    pub fn is_in(&self, prefix: &str) -> bool {
+        if prefix == "/" {
+            self.path == "/"
+        } else {
+            self.path == prefix || self.path.starts_with(&format!("{prefix}/"))
+        }
     }
 
     /// The days of the week from Monday: (short, full) names.
@@ -268,7 +290,7 @@ mod tests {
         let it = Ui::default();
         let en = Ui {
             lang: Lang::En,
-            switch_url: String::new(),
+            ..Ui::default()
         };
         assert_eq!(it.date("2009-03-12"), "12 marzo 2009");
         assert_eq!(en.date("2009-03-12"), "March 12, 2009");

@@ -33,6 +33,8 @@ pub struct SessionView {
     pub audio: Option<String>,
     /// The audio-only HLS rung, for a slow link.
     pub audio_playlist: Option<String>,
+    /// The WebVTT map of the seek thumbnails.
+    pub thumbnails: Option<String>,
 }
 
 impl From<SessionRow> for SessionView {
@@ -44,6 +46,7 @@ impl From<SessionRow> for SessionView {
             poster: url(&s.poster_file),
             audio: url(&s.audio_file),
             audio_playlist: url(&s.audio_playlist),
+            thumbnails: url(&s.thumbnails_vtt),
             id: s.id,
             url: page_url(s.id),
             duration_text: s.duration_ms.map(clock).unwrap_or_default(),

@@ -136,6 +136,27 @@ async fn chapters_transcript_captions_and_search_hits_seek_in_chromium() {
         "audio-only",
         "search-hit",
         "no-javascript",
+        "thumbnail",
+    ] {
+        assert!(stdout.contains(&format!("{check}=ok")), "{stdout}");
+    }
+
+    // The same page and the search with the keyboard alone.
+    let stdout = node_script(
+        "keyboard.mjs",
+        vec![app.url("/sedute/1"), app.url("/cerca?q=fornace")],
+        Vec::new(),
+    )
+    .await;
+    for check in [
+        "skip-link",
+        "skip-target",
+        "play",
+        "seek-bar",
+        "captions",
+        "chapter",
+        "transcript",
+        "filter",
     ] {
         assert!(stdout.contains(&format!("{check}=ok")), "{stdout}");
     }

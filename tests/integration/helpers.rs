@@ -335,6 +335,11 @@ pub async fn node_script(
         Command::new("node")
             .arg(&script)
             .args(args)
+            // Screenshots, as test artifacts (git ignores the directory).
+            .env(
+                "AULA_ARTIFACTS",
+                Path::new(MANIFEST_DIR).join("test-artifacts/browser"),
+            )
             .envs(env)
             .output()
             .expect("node must be installed (the README's test command installs it)")

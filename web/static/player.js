@@ -23,6 +23,8 @@
     });
   });
 
+  seekThumbnails(player, el.getAttribute('data-thumbnails'));
+
   // Sound only: the audio-only rung for a slow link, and back to the video; the button
   // exists only where this script runs.
   var audioButton = document.getElementById('audio-only');
@@ -78,4 +80,81 @@
       share.value = secs > 0 ? base + '?t=' + secs : base;
     }
   });
+
+  // Seek thumbnails: pointing along the progress bar, or moving it with the arrow keys,
+  // shows the frame of that moment, cut from the sprites the ingest made (a WebVTT map of
+  // "sprite.jpg#xywh=x,y,w,h" cues). Decorative: the time itself is announced by video.js.
+  function seekThumbnails(player, mapUrl) {
+    if (!mapUrl || !window.fetch) return;
+    var base = new URL(mapUrl, window.location.href);
+    fetch(base).then(function (r) { return r.ok ? r.text() : ''; }).then(function (text) {
+      var thumbs = parseMap(text, base);
+      if (!thumbs.length) return;
+      var progress = player.controlBar && player.controlBar.progressControl;
+      if (!progress) return;
+      var box = document.createElement('div');
+      box.className = 'aula-thumb';
+      box.setAttribute('aria-hidden', 'true');
+      box.hidden = true;
+      progress.el().appendChild(box);
+      var show = function (seconds, x) {
+        // The last thumbnail starting at or before that moment (the end shows the last).
+        var t = null;
+        for (var i = 0; i < thumbs.length && thumbs[i].start <= seconds; i++) t = thumbs[i];
+        if (!t) { box.hidden = true; return; }
+        box.style.width = t.w + 'px';
+        box.style.height = t.h + 'px';
+        box.style.backgroundImage = 'url("' + t.src + '")';
+        box.style.backgroundPosition = (-t.x) + 'px ' + (-t.y) + 'px';
+        var width = progress.el().clientWidth;
+        box.style.left = Math.max(0, Math.min(width - t.w, x - t.w / 2)) + 'px';
+        box.hidden = false;
+      };
+      var bar = progress.seekBar.el();
+      var at = function (fraction) {
+        var rect = bar.getBoundingClientRect();
+        var offset = rect.left - progress.el().getBoundingClientRect().left;
+        show(fraction * (player.duration() || 0), offset + fraction * rect.width);
+      };
+      progress.el().addEventListener('mousemove', function (ev) {
+        var rect = bar.getBoundingClientRect();
+        at(Math.max(0, Math.min(1, (ev.clientX - rect.left) / rect.width)));
+      });
+      progress.el().addEventListener('mouseleave', function () { box.hidden = true; });
+      bar.addEventListener('keyup', function () {
+        var d = player.duration();
+        if (d) at(player.currentTime() / d);
+      });
+      bar.addEventListener('blur', function () { box.hidden = true; });
+    });
+  }
+
+  function parseMap(text, base) {
+    var out = [];
+    var blocks = text.replace(/\r/g, '').split(/\n\n+/);
+    for (var i = 0; i < blocks.length; i++) {
+      var lines = blocks[i].split('\n');
+      for (var j = 0; j + 1 < lines.length; j++) {
+        var times = lines[j].split('-->');
+        if (times.length !== 2) continue;
+        var target = lines[j + 1].trim().split('#xywh=');
+        var xywh = (target[1] || '').split(',').map(Number);
+        if (xywh.length !== 4 || xywh.some(isNaN)) break;
+        out.push({
+          start: seconds(times[0]), end: seconds(times[1]),
+          src: new URL(target[0], base).href,
+          x: xywh[0], y: xywh[1], w: xywh[2], h: xywh[3]
+        });
+        break;
+      }
+    }
+    return out;
+  }
+
+  function seconds(stamp) {
+    var parts = stamp.trim().split(':').map(Number);
+    var s = 0;
+    for (var i = 0; i < parts.length; i++) s = s * 60 + parts[i];
+    return s;
+  }
 })();

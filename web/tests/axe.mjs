@@ -4,7 +4,7 @@
 // Usage: node web/tests/axe.mjs URL...
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { launchBrowser } from './browser.mjs';
+import { launchBrowser, shot } from './browser.mjs';
 
 const urls = process.argv.slice(2);
 if (!urls.length) {
@@ -27,6 +27,8 @@ try {
       const result = await page.evaluate(() =>
         window.axe.run(document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }),
       );
+      const u = new URL(url);
+      await shot(page, `axe-${width}-${u.pathname}${u.search}`);
       const bad = result.violations.filter((v) => ['serious', 'critical'].includes(v.impact));
       console.log(`${width}px ${url}: ${result.violations.length} violations, ${bad.length} serious or critical`);
       for (const v of bad) {

@@ -18,3 +18,13 @@ export function launchBrowser() {
     ],
   });
 }
+
+// Writes a full-page screenshot named `name` into $AULA_ARTIFACTS (set by the Rust test
+// helper to test-artifacts/browser/, which git ignores); does nothing when it is unset.
+export async function shot(page, name) {
+  const dir = process.env.AULA_ARTIFACTS;
+  if (!dir) return;
+  const { mkdir } = await import('node:fs/promises');
+  await mkdir(dir, { recursive: true });
+  await page.screenshot({ path: `${dir}/${name.replace(/[^a-z0-9-]+/gi, '_')}.png`, fullPage: true });
+}

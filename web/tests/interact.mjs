@@ -3,7 +3,7 @@
 // transcript line (each must seek there), then follows a search hit to its moment.
 // Usage: node web/tests/interact.mjs SESSION_URL SEARCH_URL
 // Prints one "name=value" line per check; exits 0 if all pass.
-import { launchBrowser } from './browser.mjs';
+import { launchBrowser, shot } from './browser.mjs';
 
 const [sessionUrl, searchUrl] = process.argv.slice(2);
 const browser = await launchBrowser();
@@ -28,6 +28,26 @@ try {
     return 'none';
   });
   check('captions', showing === 'showing', showing);
+  await shot(page, 'interact-captions-on');
+
+  // Seek thumbnails: pointing halfway along the progress bar shows that moment's frame,
+  // a tile of a sprite that the server really serves.
+  await page.evaluate(() => window.aulaPlayer.pause());
+  await page.hover('#player');
+  await page.waitForSelector('.aula-thumb', { state: 'attached', timeout: 10000 });
+  const holder = await page.locator('.vjs-progress-holder').boundingBox();
+  await page.mouse.move(holder.x + holder.width * 0.5, holder.y + holder.height / 2);
+  await page.waitForTimeout(200);
+  const thumb = await page.evaluate(async () => {
+    const box = document.querySelector('.aula-thumb');
+    const m = /url\("?([^")]+)"?\)/.exec(box.style.backgroundImage || '');
+    const r = m ? await fetch(m[1]) : null;
+    return { hidden: box.hidden, src: m ? m[1] : '', status: r ? r.status : 0, type: r ? r.headers.get('content-type') : '', pos: box.style.backgroundPosition };
+  });
+  check('thumbnail', !thumb.hidden && /sprite_\d+\.jpg$/.test(thumb.src) && thumb.status === 200 && thumb.type === 'image/jpeg', JSON.stringify(thumb));
+  await shot(page, 'interact-seek-thumbnail');
+  await page.mouse.move(0, 0);
+  await page.evaluate(() => window.aulaPlayer.play());
 
   // A chapter link seeks to its item.
   await page.click('.agenda-time[data-seek="3"]');
@@ -42,6 +62,7 @@ try {
   check('transcript', t >= 1 && t < 2.5, `t=${t}`);
   const marked = await page.evaluate(() => document.querySelector('.transcript li[aria-current="true"]')?.textContent || '');
   check('following', marked.includes('apertura'), JSON.stringify(marked.trim()));
+  await shot(page, 'interact-transcript-following');
 
   // Sound only: the button switches the player to the audio-only rung, at the same time.
   const before = await time(page);
@@ -55,6 +76,7 @@ try {
 
   // A search hit with a time opens the session at that second.
   await page.goto(searchUrl, { waitUntil: 'load' });
+  await shot(page, 'interact-search-results');
   const link = page.locator('.snippet a').first();
   const href = await link.getAttribute('href');
   await Promise.all([page.waitForURL(/\?t=/), link.click()]);
@@ -63,6 +85,7 @@ try {
   await page.waitForFunction(() => document.querySelector('video').currentTime > 0, null, { timeout: 30000 });
   t = await time(page);
   check('search-hit', t >= 4 && t < 5.5, `href=${href} t=${t}`);
+  await shot(page, 'interact-search-hit-opened');
 
   // With JavaScript off, the page still plays: the browser takes the MP4 source itself.
   const noJs = await browser.newContext({ javaScriptEnabled: false });
@@ -77,6 +100,7 @@ try {
   }
   const src = await plain.evaluate(() => document.querySelector('video').currentSrc);
   check('no-javascript', played > 1, `played to ${played} s from ${src}`);
+  await shot(plain, 'interact-no-javascript');
 } catch (e) {
   console.error(`interaction failed: ${e.message}`);
   checks.push(false);

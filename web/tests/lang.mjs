@@ -2,7 +2,7 @@
 // checks the page came back in English, then that the choice is remembered on the next
 // page. Prints "lang=… heading=…" lines; exits 0 on success, 1 otherwise.
 // Usage: node web/tests/lang.mjs URL
-import { launchBrowser } from './browser.mjs';
+import { launchBrowser, shot } from './browser.mjs';
 
 const [url] = process.argv.slice(2);
 if (!url) {
@@ -22,6 +22,7 @@ try {
   await page.waitForLoadState('load');
   const after = await page.evaluate(() => document.documentElement.lang);
   const heading = await page.evaluate(() => document.querySelector('h1').textContent.trim());
+  await shot(page, 'lang-switched-to-english');
   await page.goto(new URL('/cerca', url).href, { waitUntil: 'load' });
   const remembered = await page.evaluate(() => document.documentElement.lang);
   console.log(`lang=${before} then ${after}, remembered ${remembered}`);

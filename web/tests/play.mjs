@@ -1,7 +1,7 @@
 // Opens a session page in headless Debian Chromium and plays the video until its
 // currentTime passes 2 s. Prints "currentTime=N" and exits 0 on success, 1 otherwise.
 // Usage: node web/tests/play.mjs URL [SCREENSHOT.png]
-import { launchBrowser } from './browser.mjs';
+import { launchBrowser, shot } from './browser.mjs';
 
 const [url, screenshot] = process.argv.slice(2);
 if (!url) {
@@ -45,6 +45,8 @@ try {
   console.log(`player=${engine}`);
   console.log(`currentTime=${t}`);
   if (screenshot) await page.screenshot({ path: screenshot });
+  const u = new URL(url);
+  await shot(page, `play-${u.pathname}${u.search}`);
   if (problems.length) console.error(problems.join('\n'));
   if (violations.length) {
     console.error(`Content-Security-Policy violations:\n${violations.join('\n')}`);

@@ -1,7 +1,7 @@
 // Measures a page's weight on a first visit (empty cache) in headless Chromium: the
 // HTML document's bytes and every response's transferred bytes until the load event.
 // Usage: node web/tests/weight.mjs URL   → "html=N total=N requests=N"
-import { launchBrowser } from './browser.mjs';
+import { launchBrowser, shot } from './browser.mjs';
 
 const [url] = process.argv.slice(2);
 const browser = await launchBrowser();
@@ -18,4 +18,5 @@ page.on('response', async (r) => {
 await page.goto(url, { waitUntil: 'load' });
 await page.waitForTimeout(1000);
 console.log(`html=${html} total=${total} requests=${requests}`);
+await shot(page, 'weight-session-page');
 await browser.close();
