@@ -89,7 +89,7 @@ impl Catalog {
             .map(|n| n.match_key())
             .unwrap_or_default();
         Ok(sqlx::query_as(
-            "SELECT id, slug, name, kind FROM bodies WHERE slug = ? OR match_key = ? LIMIT 1",
+            "SELECT id, slug, name, kind FROM bodies WHERE slug = $1 OR match_key = $2 LIMIT 1",
         )
         .bind(name_or_slug.trim())
         .bind(key)
@@ -99,7 +99,7 @@ impl Catalog {
 
     pub async fn body(&self, id: i64) -> Result<Option<Body>> {
         Ok(
-            sqlx::query_as("SELECT id, slug, name, kind FROM bodies WHERE id = ?")
+            sqlx::query_as("SELECT id, slug, name, kind FROM bodies WHERE id = $1")
                 .bind(id)
                 .fetch_optional(&self.pool)
                 .await?,
@@ -110,7 +110,7 @@ impl Catalog {
     pub async fn create_body(&self, name: &BodyName, kind: Option<&str>) -> Result<BodyChange> {
         let mut tx = self.write().await?;
         let taken: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM bodies WHERE match_key = ? OR slug = ?")
+            sqlx::query_scalar("SELECT id FROM bodies WHERE match_key = $1 OR slug = $2")
                 .bind(name.match_key())
                 .bind(name.slug())
                 .fetch_optional(&mut *tx)
@@ -119,7 +119,7 @@ impl Catalog {
             return Ok(BodyChange::NameTaken);
         }
         let body: Body = sqlx::query_as(
-            "INSERT INTO bodies (slug, name, match_key, kind, created_at) VALUES (?, ?, ?, ?, ?) \
+            "INSERT INTO bodies (slug, name, match_key, kind, created_at) VALUES ($1, $2, $3, $4, $5) \
              RETURNING id, slug, name, kind",
         )
         .bind(name.slug())
@@ -144,7 +144,7 @@ impl Catalog {
         let mut tx = self.write().await?;
         if let Some(name) = name {
             let taken: Option<i64> = sqlx::query_scalar(
-                "SELECT id FROM bodies WHERE (match_key = ? OR slug = ?) AND id != ?",
+                "SELECT id FROM bodies WHERE (match_key = $1 OR slug = $2) AND id != $3",
             )
             .bind(name.match_key())
             .bind(name.slug())
@@ -156,8 +156,8 @@ impl Catalog {
             }
         }
         let body: Option<Body> = sqlx::query_as(
-            "UPDATE bodies SET name = COALESCE(?, name), slug = COALESCE(?, slug), \
-             match_key = COALESCE(?, match_key), kind = COALESCE(?, kind) WHERE id = ? \
+            "UPDATE bodies SET name = COALESCE($1, name), slug = COALESCE($2, slug), \
+             match_key = COALESCE($3, match_key), kind = COALESCE($4, kind) WHERE id = $5 \
              RETURNING id, slug, name, kind",
         )
         .bind(name.map(BodyName::as_str))
@@ -172,7 +172,7 @@ impl Catalog {
         };
         sqlx::query(
             "INSERT INTO search_changes (session_id, changed_at) \
-             SELECT id, ? FROM sessions WHERE body_id = ?",
+             SELECT id, $1 FROM sessions WHERE body_id = $2",
         )
         .bind(now())
         .bind(id)
@@ -195,7 +195,7 @@ impl Catalog {
         let mut tx = self.write().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO sessions (body_id, date, title, kind, number, publish_from, publish_until, \
-             state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?) RETURNING id",
+             state, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $9) RETURNING id",
         )
         .bind(body_id)
         .bind(date)
@@ -217,12 +217,12 @@ impl Catalog {
     pub async fn update_session(&self, id: i64, patch: &SessionPatch) -> Result<bool> {
         let mut tx = self.write().await?;
         let done = sqlx::query(
-            "UPDATE sessions SET body_id = COALESCE(?, body_id), date = COALESCE(?, date), \
-             title = COALESCE(?, title), kind = COALESCE(?, kind), \
-             number = CASE WHEN ? THEN ? ELSE number END, \
-             publish_from = CASE WHEN ? THEN ? ELSE publish_from END, \
-             publish_until = CASE WHEN ? THEN ? ELSE publish_until END, \
-             updated_at = ? WHERE id = ?",
+            "UPDATE sessions SET body_id = COALESCE($1, body_id), date = COALESCE($2, date), \
+             title = COALESCE($3, title), kind = COALESCE($4, kind), \
+             number = CASE WHEN $5 THEN $6 ELSE number END, \
+             publish_from = CASE WHEN $7 THEN $8 ELSE publish_from END, \
+             publish_until = CASE WHEN $9 THEN $10 ELSE publish_until END, \
+             updated_at = $11 WHERE id = $12",
         )
         .bind(patch.body_id)
         .bind(&patch.date)
@@ -254,14 +254,14 @@ impl Catalog {
         items: &[(Option<String>, String, Option<i64>)],
     ) -> Result<()> {
         let mut tx = self.write().await?;
-        sqlx::query("DELETE FROM agenda_items WHERE session_id = ?")
+        sqlx::query("DELETE FROM agenda_items WHERE session_id = $1")
             .bind(session_id)
             .execute(&mut *tx)
             .await?;
         for (i, (number, title, start_ms)) in items.iter().enumerate() {
             sqlx::query(
                 "INSERT INTO agenda_items (session_id, position, number, title, start_ms) \
-                 VALUES (?, ?, ?, ?, ?)",
+                 VALUES ($1, $2, $3, $4, $5)",
             )
             .bind(session_id)
             .bind(i as i64 + 1)
@@ -281,7 +281,7 @@ impl Catalog {
     /// there is no such session.
     pub async fn set_withheld(&self, id: i64, reason: Option<&str>) -> Result<bool> {
         let mut tx = self.write().await?;
-        let stored: Option<String> = sqlx::query_scalar("SELECT state FROM sessions WHERE id = ?")
+        let stored: Option<String> = sqlx::query_scalar("SELECT state FROM sessions WHERE id = $1")
             .bind(id)
             .fetch_optional(&mut *tx)
             .await?;
@@ -293,7 +293,7 @@ impl Catalog {
             None if stored != "withheld" => return Ok(true),
             None => self.state_when_published(&mut tx, id).await?,
         };
-        sqlx::query("UPDATE sessions SET state = ?, state_reason = ?, updated_at = ? WHERE id = ?")
+        sqlx::query("UPDATE sessions SET state = $1, state_reason = $2, updated_at = $3 WHERE id = $4")
             .bind(state)
             .bind(why)
             .bind(now())
@@ -309,11 +309,11 @@ impl Catalog {
     /// they were made without every range withheld now.
     async fn state_when_published(
         &self,
-        tx: &mut sqlx::SqliteConnection,
+        tx: &mut sqlx::AnyConnection,
         id: i64,
     ) -> Result<(&'static str, Option<String>)> {
         let active: Option<i64> = sqlx::query_scalar(
-            "SELECT 1 FROM jobs WHERE session_id = ? AND state IN ('queued', 'running') LIMIT 1",
+            "SELECT 1 FROM jobs WHERE session_id = $1 AND state IN ('queued', 'running') LIMIT 1",
         )
         .bind(id)
         .fetch_optional(&mut *tx)
@@ -322,7 +322,7 @@ impl Catalog {
             return Ok(("processing", None));
         }
         let latest: Option<Option<String>> = sqlx::query_scalar(
-            "SELECT cuts FROM media_versions WHERE session_id = ? ORDER BY version DESC LIMIT 1",
+            "SELECT cuts FROM media_versions WHERE session_id = $1 ORDER BY version DESC LIMIT 1",
         )
         .bind(id)
         .fetch_optional(&mut *tx)
@@ -344,7 +344,7 @@ impl Catalog {
             )),
             None => {
                 let failed: Option<Option<String>> = sqlx::query_scalar(
-                    "SELECT error FROM jobs WHERE session_id = ? AND state = 'failed' \
+                    "SELECT error FROM jobs WHERE session_id = $1 AND state = 'failed' \
                      ORDER BY id DESC LIMIT 1",
                 )
                 .bind(id)
@@ -367,7 +367,7 @@ impl Catalog {
     ) -> Result<(i64, i64)> {
         let mut tx = self.write().await?;
         let part: i64 = sqlx::query_scalar(
-            "SELECT COALESCE(MAX(part), 0) + 1 FROM recordings WHERE session_id = ?",
+            "SELECT COALESCE(MAX(part), 0) + 1 FROM recordings WHERE session_id = $1",
         )
         .bind(session_id)
         .fetch_one(&mut *tx)
@@ -408,14 +408,14 @@ impl Catalog {
         if !has_recording(&mut tx, session_id).await? {
             return Ok(None);
         }
-        sqlx::query("DELETE FROM withheld_ranges WHERE session_id = ?")
+        sqlx::query("DELETE FROM withheld_ranges WHERE session_id = $1")
             .bind(session_id)
             .execute(&mut *tx)
             .await?;
         for r in ranges {
             sqlx::query(
                 "INSERT INTO withheld_ranges (session_id, start_ms, end_ms, reason, created_at) \
-                 VALUES (?, ?, ?, ?, ?)",
+                 VALUES ($1, $2, $3, $4, $5)",
             )
             .bind(session_id)
             .bind(r.start_ms)
@@ -433,8 +433,8 @@ impl Catalog {
     /// Sessions whose publication window opens or closes in `(after, until]`.
     pub async fn window_boundaries_between(&self, after: i64, until: i64) -> Result<Vec<i64>> {
         Ok(sqlx::query_scalar(
-            "SELECT id FROM sessions WHERE (publish_from > ? AND publish_from <= ?) \
-             OR (publish_until > ? AND publish_until <= ?) ORDER BY id",
+            "SELECT id FROM sessions WHERE (publish_from > $1 AND publish_from <= $2) \
+             OR (publish_until > $3 AND publish_until <= $4) ORDER BY id",
         )
         .bind(after)
         .bind(until)
@@ -447,7 +447,7 @@ impl Catalog {
     /// Whether the session has a document with this content already.
     pub async fn has_document(&self, session_id: i64, sha256: &str) -> Result<bool> {
         let found: Option<i64> =
-            sqlx::query_scalar("SELECT 1 FROM documents WHERE session_id = ? AND sha256 = ?")
+            sqlx::query_scalar("SELECT 1 FROM documents WHERE session_id = $1 AND sha256 = $2")
                 .bind(session_id)
                 .bind(sha256)
                 .fetch_optional(&self.pool)
@@ -458,8 +458,8 @@ impl Catalog {
     /// Whether a recording or document points at this stored original.
     pub async fn is_stored_path_used(&self, path: &str) -> Result<bool> {
         let used: Option<i64> = sqlx::query_scalar(
-            "SELECT 1 FROM recordings WHERE stored_path = ?1 \
-             UNION ALL SELECT 1 FROM documents WHERE stored_path = ?1 LIMIT 1",
+            "SELECT 1 FROM recordings WHERE stored_path = $1 \
+             UNION ALL SELECT 1 FROM documents WHERE stored_path = $1 LIMIT 1",
         )
         .bind(path)
         .fetch_optional(&self.pool)
@@ -470,7 +470,7 @@ impl Catalog {
     /// The cuts of the session's current media version.
     pub async fn current_cuts(&self, session_id: i64) -> Result<Cuts> {
         let cuts: Option<Option<String>> = sqlx::query_scalar(
-            "SELECT cuts FROM media_versions WHERE session_id = ? ORDER BY version DESC LIMIT 1",
+            "SELECT cuts FROM media_versions WHERE session_id = $1 ORDER BY version DESC LIMIT 1",
         )
         .bind(session_id)
         .fetch_optional(&self.pool)
@@ -480,11 +480,11 @@ impl Catalog {
 
     pub async fn add_import_report(&self, file: &str, dry_run: bool, report: &str) -> Result<()> {
         sqlx::query(
-            "INSERT INTO import_reports (created_at, file, dry_run, report) VALUES (?, ?, ?, ?)",
+            "INSERT INTO import_reports (created_at, file, dry_run, report) VALUES ($1, $2, $3, $4)",
         )
         .bind(now())
         .bind(file)
-        .bind(dry_run)
+        .bind(i64::from(dry_run))
         .bind(report)
         .execute(&self.pool)
         .await?;
@@ -500,18 +500,18 @@ impl Catalog {
         Ok(row.map(|r| ImportReport {
             created_at: r.get(0),
             file: r.get(1),
-            dry_run: r.get(2),
+            dry_run: r.get::<i64, _>(2) != 0,
             report: r.get(3),
         }))
     }
 }
 
 pub(super) async fn withheld_rows(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut sqlx::AnyConnection,
     session_id: i64,
 ) -> Result<Vec<WithheldRange>> {
     let rows = sqlx::query(
-        "SELECT start_ms, end_ms, reason FROM withheld_ranges WHERE session_id = ? \
+        "SELECT start_ms, end_ms, reason FROM withheld_ranges WHERE session_id = $1 \
          ORDER BY start_ms, id",
     )
     .bind(session_id)
@@ -527,9 +527,9 @@ pub(super) async fn withheld_rows(
         .collect())
 }
 
-async fn has_recording(tx: &mut sqlx::SqliteConnection, session_id: i64) -> Result<bool> {
+async fn has_recording(tx: &mut sqlx::AnyConnection, session_id: i64) -> Result<bool> {
     let found: Option<i64> =
-        sqlx::query_scalar("SELECT 1 FROM recordings WHERE session_id = ? LIMIT 1")
+        sqlx::query_scalar("SELECT 1 FROM recordings WHERE session_id = $1 LIMIT 1")
             .bind(session_id)
             .fetch_optional(tx)
             .await?;
@@ -540,13 +540,13 @@ async fn has_recording(tx: &mut sqlx::SqliteConnection, session_id: i64) -> Resu
 /// recording and the withheld ranges when it starts, so it serves for this change too;
 /// a running one does not. `hide_current` stops serving the current media meanwhile.
 async fn queue_transcode(
-    tx: &mut sqlx::SqliteConnection,
+    tx: &mut sqlx::AnyConnection,
     session_id: i64,
     hide_current: bool,
 ) -> Result<i64> {
     let now = now();
     let queued: Option<i64> = sqlx::query_scalar(
-        "SELECT id FROM jobs WHERE session_id = ? AND kind = 'transcode' AND state = 'queued' \
+        "SELECT id FROM jobs WHERE session_id = $1 AND kind = 'transcode' AND state = 'queued' \
          ORDER BY id LIMIT 1",
     )
     .bind(session_id)
@@ -556,8 +556,8 @@ async fn queue_transcode(
         Some(id) => {
             // Whatever it waited for before, this change is new work: run it now, afresh.
             sqlx::query(
-                "UPDATE jobs SET attempts = 0, run_after = ?, error = NULL, updated_at = ? \
-                 WHERE id = ?",
+                "UPDATE jobs SET attempts = 0, run_after = $1, error = NULL, updated_at = $2 \
+                 WHERE id = $3",
             )
             .bind(now)
             .bind(now)
@@ -569,7 +569,7 @@ async fn queue_transcode(
         None => {
             sqlx::query_scalar(
                 "INSERT INTO jobs (kind, session_id, payload, state, run_after, created_at, updated_at) \
-                 VALUES ('transcode', ?, '{}', 'queued', ?, ?, ?) RETURNING id",
+                 VALUES ('transcode', $1, '{}', 'queued', $2, $3, $4) RETURNING id",
             )
             .bind(session_id)
             .bind(now)
@@ -585,8 +585,8 @@ async fn queue_transcode(
         "('pending', 'failed')"
     };
     sqlx::query(&format!(
-        "UPDATE sessions SET state = 'processing', state_reason = NULL, updated_at = ? \
-         WHERE id = ? AND state IN {states}"
+        "UPDATE sessions SET state = 'processing', state_reason = NULL, updated_at = $1 \
+         WHERE id = $2 AND state IN {states}"
     ))
     .bind(now)
     .bind(session_id)

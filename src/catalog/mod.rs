@@ -1,5 +1,7 @@
-//! The catalog: the archive's source of truth, stored through sqlx (embedded SQLite by
-//! default). It knows rows and transactions; it never touches media files or HTTP.
+//! The catalog: the archive's source of truth, stored through sqlx: embedded SQLite by
+//! default, PostgreSQL when `AULA_DATABASE_URL` names one. One body of SQL serves both
+//! (sqlx's `Any` driver, `$N` parameters, functions both have); each has its own
+//! migrations. It knows rows and transactions; it never touches media files or HTTP.
 
 mod model;
 
@@ -7,8 +9,10 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use serde::Serialize;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row, SqlitePool};
+use sqlx::any::AnyPoolOptions;
+use sqlx::{AnyConnection, AnyPool};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
+use sqlx::{ConnectOptions, Connection, Executor, Row};
 
 pub use model::*;
 
@@ -140,8 +144,8 @@ pub struct JobProgress {
 /// SQL: whether the session `s` is outside its publication window now.
 macro_rules! out_of_window {
     () => {
-        "(COALESCE(s.publish_from, 0) > CAST(strftime('%s', 'now') AS INTEGER) \
-         OR COALESCE(s.publish_until, 9223372036854775807) <= CAST(strftime('%s', 'now') AS INTEGER))"
+        "(COALESCE(s.publish_from, 0) > unixepoch() \
+         OR COALESCE(s.publish_until, 9223372036854775807) <= unixepoch())"
     };
 }
 
@@ -177,49 +181,127 @@ const PUBLIC: &str = concat!("(", public_state!(), ") != 'withheld'");
 mod admin;
 pub use admin::*;
 
+/// The database engine behind the catalog.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A key of PostgreSQL's advisory locks, taken by every writing transaction (see `write`).
+const WRITE_LOCK: i64 = 0x6175_6c61; // "aula"
+
 #[derive(Clone, Debug)]
 pub struct Catalog {
-    pool: SqlitePool,
+    pool: AnyPool,
+    backend: Backend,
+}
+
+/// A transaction on whichever engine the catalog uses.
+pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
+
+/// `url` without its password, for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
 }
 
 impl Catalog {
-    /// Opens (creating if needed) the catalog and runs pending migrations.
+    /// Opens (creating if needed) the catalog and runs pending migrations: SQLite for a
+    /// `sqlite:` URL, PostgreSQL for `postgres://` or `postgresql://`.
     pub async fn open(url: &str) -> Result<Catalog> {
+        sqlx::any::install_default_drivers();
+        let shown = redact_url(url);
         let open_err = |source| CatalogError::Open {
-            url: url.to_string(),
+            url: shown.clone(),
             source,
         };
-        let options = SqliteConnectOptions::from_str(url)
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let pool = AnyPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(url)
+                .await
+                .map_err(open_err)?;
+            sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+            return Ok(Catalog {
+                pool,
+                backend: Backend::Postgres,
+            });
+        }
+        // The file is created, and put in WAL mode (which it keeps), by a first native
+        // connection; the pool's own connections then set what lasts one connection.
+        let native = SqliteConnectOptions::from_str(url)
             .map_err(open_err)?
             .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new()
+            .journal_mode(SqliteJournalMode::Wal);
+        native
+            .connect()
+            .await
+            .map_err(open_err)?
+            .close()
+            .await
+            .map_err(open_err)?;
+        let pool = AnyPoolOptions::new()
             .max_connections(8)
-            .connect_with(options)
+            .after_connect(|conn: &mut AnyConnection, _| {
+                Box::pin(async move {
+                    conn.execute(
+                        "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
+                         PRAGMA synchronous = NORMAL;",
+                    )
+                    .await?;
+                    Ok(())
+                })
+            })
+            .connect(url)
             .await
             .map_err(open_err)?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        Ok(Catalog { pool })
+        Ok(Catalog {
+            pool,
+            backend: Backend::Sqlite,
+        })
     }
 
-    pub fn pool(&self) -> &SqlitePool {
+    pub fn pool(&self) -> &AnyPool {
         &self.pool
     }
 
-    /// A transaction that will write: it takes SQLite's write lock at the start, so one
-    /// that read first cannot fail at its first write because another writer committed
-    /// meanwhile (SQLITE_BUSY_SNAPSHOT, which the busy timeout does not cover).
-    async fn write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
-        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// A transaction that will write. Writers take turns, as SQLite has them do: there it
+    /// takes the write lock at the start (so one that read first cannot fail at its first
+    /// write, SQLITE_BUSY_SNAPSHOT); on PostgreSQL an advisory lock held to the commit, so
+    /// read-then-write steps stay whole and the search change log commits in `seq` order.
+    async fn write(&self) -> Result<Tx> {
+        match self.backend {
+            Backend::Sqlite => Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?),
+            Backend::Postgres => {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(WRITE_LOCK)
+                    .execute(&mut *tx)
+                    .await?;
+                Ok(tx)
+            }
+        }
     }
 
     /// The session that already holds a recording with this content, if any.
     pub async fn session_with_recording(&self, sha256: &str) -> Result<Option<i64>> {
         Ok(
-            sqlx::query_scalar("SELECT session_id FROM recordings WHERE sha256 = ?")
+            sqlx::query_scalar("SELECT session_id FROM recordings WHERE sha256 = $1")
                 .bind(sha256)
                 .fetch_optional(&self.pool)
                 .await?,
@@ -237,7 +319,7 @@ impl Catalog {
         let now = now();
         let mut tx = self.write().await?;
         let key = session.body.match_key();
-        let body_id: Option<i64> = sqlx::query_scalar("SELECT id FROM bodies WHERE match_key = ?")
+        let body_id: Option<i64> = sqlx::query_scalar("SELECT id FROM bodies WHERE match_key = $1")
             .bind(&key)
             .fetch_optional(&mut *tx)
             .await?;
@@ -246,7 +328,7 @@ impl Catalog {
             None => {
                 sqlx::query_scalar(
                     "INSERT INTO bodies (slug, name, match_key, kind, created_at) \
-                 VALUES (?, ?, ?, ?, ?) RETURNING id",
+                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
                 )
                 .bind(session.body.slug())
                 .bind(session.body.as_str())
@@ -259,7 +341,7 @@ impl Catalog {
         };
         let session_id: i64 = sqlx::query_scalar(
             "INSERT INTO sessions (body_id, date, title, kind, number, state, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, 'processing', ?, ?) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, 'processing', $6, $7) RETURNING id",
         )
         .bind(body_id)
         .bind(session.date.iso())
@@ -275,7 +357,7 @@ impl Catalog {
         }
         let job_id: i64 = sqlx::query_scalar(
             "INSERT INTO jobs (kind, session_id, payload, state, run_after, created_at, updated_at) \
-             VALUES ('transcode', ?, ?, 'queued', ?, ?, ?) RETURNING id",
+             VALUES ('transcode', $1, $2, 'queued', $3, $4, $5) RETURNING id",
         )
         .bind(session_id)
         .bind(job_payload)
@@ -300,7 +382,7 @@ impl Catalog {
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO documents (session_id, kind, original_name, sha256, size_bytes, stored_path, \
              media_type, text, extraction_state, extraction_note, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
         )
         .bind(session_id)
         .bind(doc.kind)
@@ -316,14 +398,14 @@ impl Catalog {
         .fetch_one(&mut *tx)
         .await?;
         let first: i64 = sqlx::query_scalar(
-            "SELECT COALESCE(MAX(position), 0) + 1 FROM agenda_items WHERE session_id = ?",
+            "SELECT COALESCE(MAX(position), 0) + 1 FROM agenda_items WHERE session_id = $1",
         )
         .bind(session_id)
         .fetch_one(&mut *tx)
         .await?;
         for (offset, (number, title)) in agenda_items.iter().enumerate() {
             sqlx::query(
-                "INSERT INTO agenda_items (session_id, position, number, title) VALUES (?, ?, ?, ?)",
+                "INSERT INTO agenda_items (session_id, position, number, title) VALUES ($1, $2, $3, $4)",
             )
             .bind(session_id)
             .bind(first + offset as i64)
@@ -345,14 +427,14 @@ impl Catalog {
         cues: &[NewCue<'_>],
     ) -> Result<()> {
         let mut tx = self.write().await?;
-        sqlx::query("DELETE FROM transcript_cues WHERE document_id = ?")
+        sqlx::query("DELETE FROM transcript_cues WHERE document_id = $1")
             .bind(document_id)
             .execute(&mut *tx)
             .await?;
         for cue in cues {
             sqlx::query(
                 "INSERT INTO transcript_cues (session_id, document_id, start_ms, end_ms, speaker, text) \
-                 VALUES (?, ?, ?, ?, ?, ?)",
+                 VALUES ($1, $2, $3, $4, $5, $6)",
             )
             .bind(session_id)
             .bind(document_id)
@@ -377,12 +459,12 @@ impl Catalog {
     ) -> Result<()> {
         let mut tx = self.write().await?;
         let existing: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM agenda_items WHERE session_id = ?")
+            sqlx::query_scalar("SELECT COUNT(*) FROM agenda_items WHERE session_id = $1")
                 .bind(session_id)
                 .fetch_one(&mut *tx)
                 .await?;
         if existing != items.len() as i64 {
-            sqlx::query("DELETE FROM agenda_items WHERE session_id = ?")
+            sqlx::query("DELETE FROM agenda_items WHERE session_id = $1")
                 .bind(session_id)
                 .execute(&mut *tx)
                 .await?;
@@ -391,7 +473,7 @@ impl Catalog {
             let position = i as i64 + 1;
             if existing == items.len() as i64 {
                 sqlx::query(
-                    "UPDATE agenda_items SET start_ms = ? WHERE session_id = ? AND position = ?",
+                    "UPDATE agenda_items SET start_ms = $1 WHERE session_id = $2 AND position = $3",
                 )
                 .bind(start_ms)
                 .bind(session_id)
@@ -401,7 +483,7 @@ impl Catalog {
             } else {
                 sqlx::query(
                     "INSERT INTO agenda_items (session_id, position, number, title, start_ms) \
-                     VALUES (?, ?, ?, ?, ?)",
+                     VALUES ($1, $2, $3, $4, $5)",
                 )
                 .bind(session_id)
                 .bind(position)
@@ -422,7 +504,7 @@ impl Catalog {
     pub async fn document_file(&self, id: i64) -> Result<Option<(String, String, String)>> {
         Ok(sqlx::query_as(concat!(
             "SELECT d.stored_path, d.original_name, d.media_type FROM documents d \
-             JOIN sessions s ON s.id = d.session_id WHERE d.id = ? AND NOT (d.kind = 'transcript' \
+             JOIN sessions s ON s.id = d.session_id WHERE d.id = $1 AND NOT (d.kind = 'transcript' \
              AND EXISTS (SELECT 1 FROM withheld_ranges w WHERE w.session_id = s.id)) AND ",
             public_state!(),
             " != 'withheld'"
@@ -442,7 +524,7 @@ impl Catalog {
         let mut set = 0;
         for (position, start_ms) in times {
             set += sqlx::query(
-                "UPDATE agenda_items SET start_ms = ? WHERE session_id = ? AND position = ?",
+                "UPDATE agenda_items SET start_ms = $1 WHERE session_id = $2 AND position = $3",
             )
             .bind(start_ms)
             .bind(session_id)
@@ -461,7 +543,7 @@ impl Catalog {
     /// Stores an admin token's hash under a name.
     pub async fn add_token(&self, name: &str, token_hash: &str) -> Result<i64> {
         Ok(sqlx::query_scalar(
-            "INSERT INTO api_tokens (name, token_hash, created_at) VALUES (?, ?, ?) RETURNING id",
+            "INSERT INTO api_tokens (name, token_hash, created_at) VALUES ($1, $2, $3) RETURNING id",
         )
         .bind(name)
         .bind(token_hash)
@@ -473,7 +555,7 @@ impl Catalog {
     /// The name of the token with this hash, noting that it was used.
     pub async fn use_token(&self, token_hash: &str) -> Result<Option<String>> {
         Ok(sqlx::query_scalar(
-            "UPDATE api_tokens SET last_used_at = ? WHERE token_hash = ? RETURNING name",
+            "UPDATE api_tokens SET last_used_at = $1 WHERE token_hash = $2 RETURNING name",
         )
         .bind(now())
         .bind(token_hash)
@@ -493,7 +575,7 @@ impl Catalog {
         let mut tx = self.write().await?;
         if let Some((job_id, owner)) = media.job {
             let held: Option<i64> = sqlx::query_scalar(
-                "SELECT 1 FROM jobs WHERE id = ? AND state = 'running' AND lease_owner = ?",
+                "SELECT 1 FROM jobs WHERE id = $1 AND state = 'running' AND lease_owner = $2",
             )
             .bind(job_id)
             .bind(owner)
@@ -518,7 +600,7 @@ impl Catalog {
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO media_versions (session_id, version, dir, profile, master_playlist, mp4_file, \
              audio_playlist, audio_file, poster_file, thumbnails_vtt, duration_ms, warnings, \
-             cuts, published_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+             cuts, published_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
         )
         .bind(session_id)
         .bind(version)
@@ -539,7 +621,7 @@ impl Catalog {
         for r in renditions {
             sqlx::query(
                 "INSERT INTO renditions (media_version_id, kind, width, height, bandwidth, \
-                 average_bandwidth, codecs, playlist) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                 average_bandwidth, codecs, playlist) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             )
             .bind(id)
             .bind(r.kind)
@@ -554,8 +636,8 @@ impl Catalog {
         }
         // An editor's withholding outlasts a new version.
         sqlx::query(
-            "UPDATE sessions SET state = 'published', state_reason = NULL, updated_at = ? \
-             WHERE id = ? AND state != 'withheld'",
+            "UPDATE sessions SET state = 'published', state_reason = NULL, updated_at = $1 \
+             WHERE id = $2 AND state != 'withheld'",
         )
         .bind(now())
         .bind(session_id)
@@ -569,7 +651,7 @@ impl Catalog {
     /// The next media version number a session would get (for naming its directory).
     pub async fn next_media_version(&self, session_id: i64) -> Result<i64> {
         Ok(sqlx::query_scalar(
-            "SELECT COALESCE(MAX(version), 0) + 1 FROM media_versions WHERE session_id = ?",
+            "SELECT COALESCE(MAX(version), 0) + 1 FROM media_versions WHERE session_id = $1",
         )
         .bind(session_id)
         .fetch_one(&self.pool)
@@ -583,7 +665,7 @@ impl Catalog {
         session_id: i64,
     ) -> Result<Vec<(String, String, Option<i64>)>> {
         Ok(sqlx::query_as(
-            "SELECT stored_path, probe_json, duration_ms FROM recordings WHERE session_id = ? \
+            "SELECT stored_path, probe_json, duration_ms FROM recordings WHERE session_id = $1 \
              ORDER BY part",
         )
         .bind(session_id)
@@ -596,7 +678,7 @@ impl Catalog {
     pub async fn is_public_media_dir(&self, dir: &str) -> Result<bool> {
         let found: Option<i64> = sqlx::query_scalar(
             concat!("SELECT 1 FROM media_versions m JOIN sessions s ON s.id = m.session_id \
-             WHERE m.dir = ? AND s.state = 'published' AND NOT ", out_of_window!(), " \
+             WHERE m.dir = $1 AND s.state = 'published' AND NOT ", out_of_window!(), " \
              AND m.version = (SELECT MAX(version) FROM media_versions WHERE session_id = m.session_id)"),
         )
         .bind(dir)
@@ -608,8 +690,8 @@ impl Catalog {
     pub async fn set_session_failed(&self, session_id: i64, reason: &str) -> Result<()> {
         let mut tx = self.write().await?;
         sqlx::query(
-            "UPDATE sessions SET state = 'failed', state_reason = ?, updated_at = ? \
-             WHERE id = ? AND state != 'withheld'",
+            "UPDATE sessions SET state = 'failed', state_reason = $1, updated_at = $2 \
+             WHERE id = $3 AND state != 'withheld'",
         )
         .bind(reason)
         .bind(now())
@@ -624,7 +706,7 @@ impl Catalog {
     /// Public sessions (any state but withheld), newest first.
     pub async fn list_sessions(&self, limit: i64, offset: i64) -> Result<Vec<SessionRow>> {
         let sql =
-            format!("SELECT {SESSION_COLUMNS} WHERE {PUBLIC} ORDER BY s.date DESC, s.id DESC LIMIT ? OFFSET ?");
+            format!("SELECT {SESSION_COLUMNS} WHERE {PUBLIC} ORDER BY s.date DESC, s.id DESC LIMIT $1 OFFSET $2");
         Ok(sqlx::query_as(&sql)
             .bind(limit)
             .bind(offset)
@@ -655,10 +737,10 @@ impl Catalog {
         offset: i64,
     ) -> Result<(Vec<SessionRow>, i64)> {
         let condition =
-            "(?1 IS NULL OR s.body_id = ?1) AND (?2 IS NULL OR substr(s.date, 1, 4) = ?2)";
+            "($1 IS NULL OR s.body_id = $1) AND ($2 IS NULL OR substr(s.date, 1, 4) = $2)";
         let rows = sqlx::query_as(&format!(
             "SELECT {SESSION_COLUMNS} WHERE {condition} AND {PUBLIC} \
-             ORDER BY s.date DESC, s.id DESC LIMIT ?3 OFFSET ?4"
+             ORDER BY s.date DESC, s.id DESC LIMIT $3 OFFSET $4"
         ))
         .bind(filter.body_id)
         .bind(filter.year.map(|y| format!("{y:04}")))
@@ -679,8 +761,8 @@ impl Catalog {
     /// Years with public sessions (of one body, or all), newest first, with their counts.
     pub async fn archive_years(&self, body_id: Option<i64>) -> Result<Vec<(i32, i64)>> {
         let rows = sqlx::query(&format!(
-            "SELECT CAST(substr(s.date, 1, 4) AS INTEGER) AS year, COUNT(*) FROM sessions s \
-             WHERE (?1 IS NULL OR s.body_id = ?1) AND {PUBLIC} GROUP BY year ORDER BY year DESC"
+            "SELECT CAST(substr(s.date, 1, 4) AS BIGINT) AS year, COUNT(*) FROM sessions s \
+             WHERE ($1 IS NULL OR s.body_id = $1) AND {PUBLIC} GROUP BY year ORDER BY year DESC"
         ))
         .bind(body_id)
         .fetch_all(&self.pool)
@@ -709,7 +791,7 @@ impl Catalog {
     }
 
     pub async fn session(&self, id: i64) -> Result<Option<SessionRow>> {
-        let sql = format!("SELECT {SESSION_COLUMNS} WHERE s.id = ?");
+        let sql = format!("SELECT {SESSION_COLUMNS} WHERE s.id = $1");
         Ok(sqlx::query_as(&sql)
             .bind(id)
             .fetch_optional(&self.pool)
@@ -732,7 +814,7 @@ impl Catalog {
     pub async fn original_agenda(&self, session_id: i64) -> Result<Vec<AgendaItem>> {
         Ok(sqlx::query_as(
             "SELECT id, position, number, title, start_ms FROM agenda_items \
-             WHERE session_id = ? ORDER BY position",
+             WHERE session_id = $1 ORDER BY position",
         )
         .bind(session_id)
         .fetch_all(&self.pool)
@@ -744,7 +826,7 @@ impl Catalog {
     pub async fn documents(&self, session_id: i64) -> Result<Vec<DocumentRow>> {
         Ok(sqlx::query_as(
             "SELECT id, kind, original_name, media_type, size_bytes, extraction_state, \
-             extraction_note FROM documents d WHERE session_id = ? AND NOT (kind = 'transcript' \
+             extraction_note FROM documents d WHERE session_id = $1 AND NOT (kind = 'transcript' \
              AND EXISTS (SELECT 1 FROM withheld_ranges w WHERE w.session_id = d.session_id)) \
              ORDER BY id",
         )
@@ -758,7 +840,7 @@ impl Catalog {
     pub async fn cues(&self, session_id: i64) -> Result<Vec<CueRow>> {
         let rows: Vec<CueRow> = sqlx::query_as(
             "SELECT start_ms, end_ms, speaker, text FROM transcript_cues \
-             WHERE session_id = ? ORDER BY start_ms, id",
+             WHERE session_id = $1 ORDER BY start_ms, id",
         )
         .bind(session_id)
         .fetch_all(&self.pool)
@@ -834,7 +916,7 @@ impl Catalog {
         };
         let agenda = self.agenda(session_id).await?;
         let documents = sqlx::query(
-            "SELECT kind, text FROM documents d WHERE session_id = ? AND text IS NOT NULL \
+            "SELECT kind, text FROM documents d WHERE session_id = $1 AND text IS NOT NULL \
              AND NOT (kind = 'transcript' AND EXISTS (SELECT 1 FROM withheld_ranges w \
              WHERE w.session_id = d.session_id)) ORDER BY id",
         )
@@ -856,8 +938,8 @@ impl Catalog {
     /// Sessions changed after `seq`, oldest change first, each once, with the newest seq seen.
     pub async fn changes_since(&self, seq: i64, limit: i64) -> Result<(Vec<i64>, i64)> {
         let rows = sqlx::query(
-            "SELECT session_id, MAX(seq) FROM search_changes WHERE seq > ? \
-             GROUP BY session_id ORDER BY MAX(seq) LIMIT ?",
+            "SELECT session_id, MAX(seq) FROM search_changes WHERE seq > $1 \
+             GROUP BY session_id ORDER BY MAX(seq) LIMIT $2",
         )
         .bind(seq)
         .bind(limit)
@@ -874,7 +956,7 @@ impl Catalog {
 
     pub async fn job(&self, id: i64) -> Result<Option<JobRow>> {
         Ok(
-            sqlx::query_as(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?"))
+            sqlx::query_as(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1"))
                 .bind(id)
                 .fetch_optional(&self.pool)
                 .await?,
@@ -884,7 +966,7 @@ impl Catalog {
     /// Jobs, newest first, optionally only those in one state.
     pub async fn jobs(&self, state: Option<&str>, limit: i64) -> Result<Vec<JobRow>> {
         Ok(sqlx::query_as(&format!(
-            "SELECT {JOB_COLUMNS} FROM jobs WHERE (? IS NULL OR state = ?) ORDER BY id DESC LIMIT ?"
+            "SELECT {JOB_COLUMNS} FROM jobs WHERE ($1 IS NULL OR state = $2) ORDER BY id DESC LIMIT $3"
         ))
         .bind(state)
         .bind(state)
@@ -896,7 +978,7 @@ impl Catalog {
     /// The latest job of a session.
     pub async fn job_for_session(&self, session_id: i64) -> Result<Option<JobRow>> {
         Ok(sqlx::query_as(&format!(
-            "SELECT {JOB_COLUMNS} FROM jobs WHERE session_id = ? ORDER BY id DESC LIMIT 1"
+            "SELECT {JOB_COLUMNS} FROM jobs WHERE session_id = $1 ORDER BY id DESC LIMIT 1"
         ))
         .bind(session_id)
         .fetch_optional(&self.pool)
@@ -915,28 +997,10 @@ impl Catalog {
     /// Claims one job by id for `owner` until the lease expires: a queued one, or a running
     /// one whose worker stopped renewing its lease. False if it cannot be claimed now.
     pub async fn claim_job(&self, id: i64, owner: &str, lease_seconds: i64) -> Result<bool> {
-        let now = now();
-        let done = sqlx::query(
-            "UPDATE jobs SET state = 'running', lease_owner = ?, lease_expires_at = ?, \
-             heartbeat_at = ?, attempts = attempts + 1, progress = 0, speed = NULL, \
-             eta_seconds = NULL, updated_at = ? \
-             WHERE id = ? AND attempts < max_attempts AND \
-             ((state = 'queued' AND run_after <= ?) OR (state = 'running' AND lease_expires_at < ?)) \
-             AND NOT EXISTS (SELECT 1 FROM jobs o WHERE o.session_id = jobs.session_id \
-                 AND o.id != jobs.id AND o.state = 'running' AND o.lease_expires_at >= ?)",
-        )
-        .bind(owner)
-        .bind(now + lease_seconds)
-        .bind(now)
-        .bind(now)
-        .bind(id)
-        .bind(now)
-        .bind(now)
-        .bind(now)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        let mut conn = self.pool.acquire().await?;
+        claim(&mut conn, id, owner, lease_seconds).await
     }
+
 
     /// Claims the oldest job that is ready to run, or whose worker's lease expired.
     /// A job whose worker vanished on its last allowed attempt is failed instead, with
@@ -946,7 +1010,7 @@ impl Catalog {
         let abandoned: Vec<(i64, Option<i64>)> = sqlx::query_as(
             "UPDATE jobs SET state = 'failed', lease_owner = NULL, lease_expires_at = NULL, \
              error = 'the worker running it stopped responding on every attempt (' || attempts || ')', \
-             updated_at = ? WHERE state = 'running' AND lease_expires_at < ? \
+             updated_at = $1 WHERE state = 'running' AND lease_expires_at < $2 \
              AND attempts >= max_attempts RETURNING id, session_id",
         )
         .bind(now)
@@ -963,22 +1027,60 @@ impl Catalog {
                 self.set_session_failed(session, &reason).await?;
             }
         }
-        let candidate: Option<i64> = sqlx::query_scalar(
-            "SELECT id FROM jobs WHERE attempts < max_attempts AND \
-             ((state = 'queued' AND run_after <= ?) OR (state = 'running' AND lease_expires_at < ?)) \
+        const READY: &str = "SELECT id, session_id FROM jobs WHERE attempts < max_attempts AND \
+             ((state = 'queued' AND run_after <= $1) OR (state = 'running' AND lease_expires_at < $2)) \
              AND NOT EXISTS (SELECT 1 FROM jobs o WHERE o.session_id = jobs.session_id \
-                 AND o.id != jobs.id AND o.state = 'running' AND o.lease_expires_at >= ?) \
-             ORDER BY run_after, id LIMIT 1",
-        )
-        .bind(now)
-        .bind(now)
-        .bind(now)
-        .fetch_optional(&self.pool)
-        .await?;
-        match candidate {
+                 AND o.id != jobs.id AND o.state = 'running' AND o.lease_expires_at >= $3) \
+             ORDER BY run_after, id LIMIT 1";
+        if self.backend == Backend::Postgres {
+            return self.claim_next_job_locked(READY, owner, lease_seconds).await;
+        }
+        let candidate: Option<(i64, Option<i64>)> = sqlx::query_as(READY)
+            .bind(now)
+            .bind(now)
+            .bind(now)
+            .fetch_optional(&self.pool)
+            .await?;
+        match candidate.map(|(id, _)| id) {
             // Another worker may win the race for it: then there is nothing for us now.
             Some(id) if self.claim_job(id, owner, lease_seconds).await? => self.job(id).await,
             _ => Ok(None),
+        }
+    }
+
+    /// PostgreSQL's claim: the first ready job that no other worker is claiming right now
+    /// (`FOR UPDATE SKIP LOCKED`, so workers never queue behind each other), then its
+    /// session's row (so two jobs of one session cannot start together), then the claim.
+    async fn claim_next_job_locked(
+        &self,
+        ready: &str,
+        owner: &str,
+        lease_seconds: i64,
+    ) -> Result<Option<JobRow>> {
+        let now = now();
+        let mut tx = self.pool.begin().await?;
+        let candidate: Option<(i64, Option<i64>)> =
+            sqlx::query_as(&format!("{ready} FOR UPDATE SKIP LOCKED"))
+                .bind(now)
+                .bind(now)
+                .bind(now)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some((id, session)) = candidate else {
+            return Ok(None);
+        };
+        if let Some(session) = session {
+            sqlx::query("SELECT id FROM sessions WHERE id = $1 FOR UPDATE")
+                .bind(session)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let claimed = claim(&mut tx, id, owner, lease_seconds).await?;
+        tx.commit().await?;
+        if claimed {
+            self.job(id).await
+        } else {
+            Ok(None)
         }
     }
 
@@ -993,9 +1095,9 @@ impl Catalog {
     ) -> Result<bool> {
         let now = now();
         let done = sqlx::query(
-            "UPDATE jobs SET progress = COALESCE(?, progress), speed = COALESCE(?, speed), \
-             eta_seconds = COALESCE(?, eta_seconds), heartbeat_at = ?, lease_expires_at = ?, \
-             updated_at = ? WHERE id = ? AND state = 'running' AND lease_owner = ?",
+            "UPDATE jobs SET progress = COALESCE($1, progress), speed = COALESCE($2, speed), \
+             eta_seconds = COALESCE($3, eta_seconds), heartbeat_at = $4, lease_expires_at = $5, \
+             updated_at = $6 WHERE id = $7 AND state = 'running' AND lease_owner = $8",
         )
         .bind(progress.map(|p| p.percent))
         .bind(progress.and_then(|p| p.speed))
@@ -1015,9 +1117,9 @@ impl Catalog {
     pub async fn finish_job(&self, id: i64, owner: &str, error: Option<&str>) -> Result<bool> {
         let state = if error.is_some() { "failed" } else { "done" };
         let done = sqlx::query(
-            "UPDATE jobs SET state = ?, error = ?, progress = CASE WHEN ? = 'done' THEN 100 ELSE progress END, \
-             lease_owner = NULL, lease_expires_at = NULL, updated_at = ? \
-             WHERE id = ? AND lease_owner IS ?",
+            "UPDATE jobs SET state = $1, error = $2, progress = CASE WHEN $3 = 'done' THEN 100 ELSE progress END, \
+             lease_owner = NULL, lease_expires_at = NULL, updated_at = $4 \
+             WHERE id = $5 AND lease_owner IS NOT DISTINCT FROM $6",
         )
         .bind(state)
         .bind(error)
@@ -1042,9 +1144,9 @@ impl Catalog {
     ) -> Result<Option<bool>> {
         let now = now();
         let queued = sqlx::query(
-            "UPDATE jobs SET state = 'queued', error = ?, run_after = ?, lease_owner = NULL, \
-             lease_expires_at = NULL, updated_at = ? \
-             WHERE id = ? AND attempts < max_attempts AND lease_owner IS ?",
+            "UPDATE jobs SET state = 'queued', error = $1, run_after = $2, lease_owner = NULL, \
+             lease_expires_at = NULL, updated_at = $3 \
+             WHERE id = $4 AND attempts < max_attempts AND lease_owner IS NOT DISTINCT FROM $5",
         )
         .bind(reason)
         .bind(now + delay_seconds)
@@ -1066,9 +1168,9 @@ impl Catalog {
     /// once, and the attempt is not counted.
     pub async fn release_job(&self, id: i64, owner: &str) -> Result<()> {
         sqlx::query(
-            "UPDATE jobs SET state = 'queued', attempts = MAX(attempts - 1, 0), run_after = ?, \
-             lease_owner = NULL, lease_expires_at = NULL, updated_at = ? \
-             WHERE id = ? AND state = 'running' AND lease_owner = ?",
+            "UPDATE jobs SET state = 'queued', attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, run_after = $1, \
+             lease_owner = NULL, lease_expires_at = NULL, updated_at = $2 \
+             WHERE id = $3 AND state = 'running' AND lease_owner = $4",
         )
         .bind(now())
         .bind(now())
@@ -1083,8 +1185,8 @@ impl Catalog {
     pub async fn requeue_job(&self, id: i64) -> Result<bool> {
         let mut tx = self.write().await?;
         let session: Option<Option<i64>> = sqlx::query_scalar(
-            "UPDATE jobs SET state = 'queued', attempts = 0, run_after = ?, error = NULL, \
-             updated_at = ? WHERE id = ? AND state = 'failed' RETURNING session_id",
+            "UPDATE jobs SET state = 'queued', attempts = 0, run_after = $1, error = NULL, \
+             updated_at = $2 WHERE id = $3 AND state = 'failed' RETURNING session_id",
         )
         .bind(now())
         .bind(now())
@@ -1096,8 +1198,8 @@ impl Catalog {
         };
         if let Some(session) = session {
             sqlx::query(
-                "UPDATE sessions SET state = 'processing', state_reason = NULL, updated_at = ? \
-                 WHERE id = ? AND state = 'failed'",
+                "UPDATE sessions SET state = 'processing', state_reason = NULL, updated_at = $1 \
+                 WHERE id = $2 AND state = 'failed'",
             )
             .bind(now())
             .bind(session)
@@ -1142,7 +1244,7 @@ impl Catalog {
         let (mut added, mut unchanged, mut conflicts) = (0, 0, Vec::new());
         for (key, target) in links {
             let existing: Option<(Option<String>, i64)> =
-                sqlx::query_as("SELECT target, status FROM legacy_links WHERE old_url = ?")
+                sqlx::query_as("SELECT target, status FROM legacy_links WHERE old_url = $1")
                     .bind(key)
                     .fetch_optional(&mut *tx)
                     .await?;
@@ -1155,7 +1257,7 @@ impl Catalog {
                 None => {
                     sqlx::query(
                         "INSERT INTO legacy_links (old_url, target, status, created_at) \
-                         VALUES (?, ?, ?, ?)",
+                         VALUES ($1, $2, $3, $4)",
                     )
                     .bind(key)
                     .bind(target)
@@ -1163,7 +1265,7 @@ impl Catalog {
                     .bind(now())
                     .execute(&mut *tx)
                     .await?;
-                    sqlx::query("DELETE FROM unmapped_requests WHERE path = ?")
+                    sqlx::query("DELETE FROM unmapped_requests WHERE path = $1")
                         .bind(key)
                         .execute(&mut *tx)
                         .await?;
@@ -1181,7 +1283,7 @@ impl Catalog {
     /// Where an old address (its `legacy::key`) leads, if it is mapped.
     pub async fn legacy_target(&self, key: &str) -> Result<Option<LegacyTarget>> {
         let row: Option<(Option<String>, i64)> =
-            sqlx::query_as("SELECT target, status FROM legacy_links WHERE old_url = ?")
+            sqlx::query_as("SELECT target, status FROM legacy_links WHERE old_url = $1")
                 .bind(key)
                 .fetch_optional(&self.pool)
                 .await?;
@@ -1195,7 +1297,7 @@ impl Catalog {
     pub async fn count_unmapped(&self, key: &str) -> Result<()> {
         let now = now();
         let known = sqlx::query(
-            "UPDATE unmapped_requests SET hits = hits + 1, last_seen = ? WHERE path = ?",
+            "UPDATE unmapped_requests SET hits = hits + 1, last_seen = $1 WHERE path = $2",
         )
         .bind(now)
         .bind(key)
@@ -1204,7 +1306,7 @@ impl Catalog {
         if known.rows_affected() == 0 {
             sqlx::query(
                 "INSERT INTO unmapped_requests (path, hits, first_seen, last_seen) \
-                 SELECT ?, 1, ?, ? WHERE (SELECT COUNT(*) FROM unmapped_requests) < ? \
+                 SELECT $1, 1, $2, $3 WHERE (SELECT COUNT(*) FROM unmapped_requests) < $4 \
                  ON CONFLICT (path) DO UPDATE SET hits = hits + 1, last_seen = excluded.last_seen",
             )
             .bind(key)
@@ -1220,7 +1322,7 @@ impl Catalog {
     pub async fn unmapped_report(&self, limit: i64) -> Result<Vec<UnmappedRow>> {
         Ok(sqlx::query_as(
             "SELECT path, hits, first_seen, last_seen FROM unmapped_requests \
-             ORDER BY hits DESC, path LIMIT ?",
+             ORDER BY hits DESC, path LIMIT $1",
         )
         .bind(limit)
         .fetch_all(&self.pool)
@@ -1230,14 +1332,14 @@ impl Catalog {
 
 /// One part of a session's recording.
 async fn insert_recording(
-    tx: &mut sqlx::SqliteConnection,
+    tx: &mut AnyConnection,
     session_id: i64,
     part: i64,
     recording: &NewRecording<'_>,
 ) -> Result<()> {
     sqlx::query(
         "INSERT INTO recordings (session_id, part, sha256, original_name, size_bytes, \
-         stored_path, duration_ms, probe_json, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         stored_path, duration_ms, probe_json, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(session_id)
     .bind(part)
@@ -1253,11 +1355,37 @@ async fn insert_recording(
     Ok(())
 }
 
-async fn note_change(tx: &mut sqlx::SqliteConnection, session_id: i64) -> Result<()> {
-    sqlx::query("INSERT INTO search_changes (session_id, changed_at) VALUES (?, ?)")
+async fn note_change(tx: &mut AnyConnection, session_id: i64) -> Result<()> {
+    sqlx::query("INSERT INTO search_changes (session_id, changed_at) VALUES ($1, $2)")
         .bind(session_id)
         .bind(now())
         .execute(tx)
         .await?;
     Ok(())
+}
+
+/// Claims job `id` for `owner` if it is ready (or its worker's lease expired) and no other
+/// job of its session is running.
+async fn claim(conn: &mut AnyConnection, id: i64, owner: &str, lease_seconds: i64) -> Result<bool> {
+let now = now();
+let done = sqlx::query(
+        "UPDATE jobs SET state = 'running', lease_owner = $1, lease_expires_at = $2, \
+         heartbeat_at = $3, attempts = attempts + 1, progress = 0, speed = NULL, \
+         eta_seconds = NULL, updated_at = $4 \
+         WHERE id = $5 AND attempts < max_attempts AND \
+         ((state = 'queued' AND run_after <= $6) OR (state = 'running' AND lease_expires_at < $7)) \
+         AND NOT EXISTS (SELECT 1 FROM jobs o WHERE o.session_id = jobs.session_id \
+             AND o.id != jobs.id AND o.state = 'running' AND o.lease_expires_at >= $8)",
+    )
+    .bind(owner)
+    .bind(now + lease_seconds)
+    .bind(now)
+    .bind(now)
+    .bind(id)
+    .bind(now)
+    .bind(now)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
