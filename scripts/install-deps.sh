@@ -3,7 +3,8 @@
 # ffmpeg/ffprobe (transcoding), the document readers (poppler-utils for PDF, tesseract-ocr
 # with Italian data for scanned PDF, antiword for .doc, catdoc for RTF; qpdf only makes the
 # encrypted PDF the tests need), Chromium (browser tests), Node.js and the npm packages of
-# web/ (player, styles, test driver). Safe to run again. Usage: scripts/install-deps.sh [--browser]
+# web/ (player, styles, test driver); with --browser (the tests) also PostgreSQL 15 for the
+# suite's second run. Safe to run again. Usage: scripts/install-deps.sh [--browser]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,6 +22,11 @@ command -v catdoc >/dev/null 2>&1 || packages+=(catdoc)
 command -v qpdf >/dev/null 2>&1 || packages+=(qpdf)
 if [ "$want_browser" = yes ] && ! command -v chromium >/dev/null 2>&1; then
   packages+=(chromium)
+fi
+# The tests' second run is on a throwaway PostgreSQL (scripts/pg-throwaway.sh).
+if [ "$want_browser" = yes ]; then
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || packages+=(postgresql-15)
+  command -v psql >/dev/null 2>&1 || packages+=(postgresql-client-15)
 fi
 
 if [ ${#packages[@]} -gt 0 ]; then

@@ -293,13 +293,15 @@ impl Catalog {
             None if stored != "withheld" => return Ok(true),
             None => self.state_when_published(&mut tx, id).await?,
         };
-        sqlx::query("UPDATE sessions SET state = $1, state_reason = $2, updated_at = $3 WHERE id = $4")
-            .bind(state)
-            .bind(why)
-            .bind(now())
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE sessions SET state = $1, state_reason = $2, updated_at = $3 WHERE id = $4",
+        )
+        .bind(state)
+        .bind(why)
+        .bind(now())
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
         note_change(&mut tx, id).await?;
         tx.commit().await?;
         Ok(true)

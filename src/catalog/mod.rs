@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use serde::Serialize;
 use sqlx::any::AnyPoolOptions;
-use sqlx::{AnyConnection, AnyPool};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
+use sqlx::{AnyConnection, AnyPool};
 use sqlx::{ConnectOptions, Connection, Executor, Row};
 
 pub use model::*;
@@ -1001,7 +1001,6 @@ impl Catalog {
         claim(&mut conn, id, owner, lease_seconds).await
     }
 
-
     /// Claims the oldest job that is ready to run, or whose worker's lease expired.
     /// A job whose worker vanished on its last allowed attempt is failed instead, with
     /// its session.
@@ -1033,7 +1032,9 @@ impl Catalog {
                  AND o.id != jobs.id AND o.state = 'running' AND o.lease_expires_at >= $3) \
              ORDER BY run_after, id LIMIT 1";
         if self.backend == Backend::Postgres {
-            return self.claim_next_job_locked(READY, owner, lease_seconds).await;
+            return self
+                .claim_next_job_locked(READY, owner, lease_seconds)
+                .await;
         }
         let candidate: Option<(i64, Option<i64>)> = sqlx::query_as(READY)
             .bind(now)
@@ -1307,7 +1308,7 @@ impl Catalog {
             sqlx::query(
                 "INSERT INTO unmapped_requests (path, hits, first_seen, last_seen) \
                  SELECT $1, 1, $2, $3 WHERE (SELECT COUNT(*) FROM unmapped_requests) < $4 \
-                 ON CONFLICT (path) DO UPDATE SET hits = hits + 1, last_seen = excluded.last_seen",
+                 ON CONFLICT (path) DO UPDATE SET hits = unmapped_requests.hits + 1, last_seen = excluded.last_seen",
             )
             .bind(key)
             .bind(now)
@@ -1367,8 +1368,8 @@ async fn note_change(tx: &mut AnyConnection, session_id: i64) -> Result<()> {
 /// Claims job `id` for `owner` if it is ready (or its worker's lease expired) and no other
 /// job of its session is running.
 async fn claim(conn: &mut AnyConnection, id: i64, owner: &str, lease_seconds: i64) -> Result<bool> {
-let now = now();
-let done = sqlx::query(
+    let now = now();
+    let done = sqlx::query(
         "UPDATE jobs SET state = 'running', lease_owner = $1, lease_expires_at = $2, \
          heartbeat_at = $3, attempts = attempts + 1, progress = 0, speed = NULL, \
          eta_seconds = NULL, updated_at = $4 \

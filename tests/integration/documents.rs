@@ -123,12 +123,9 @@ async fn documents_transcripts_and_times_come_in_with_the_recording() {
 
     // Originals are kept and downloadable, byte for byte, even the broken one.
     let docs: Vec<i64> = {
-        let pool =
-            sqlx::SqlitePool::connect(&format!("sqlite://{}", data_dir.join("aula.db").display()))
-                .await
-                .unwrap();
+        let pool = crate::helpers::open_catalog(&data_dir).await;
         sqlx::query_scalar("SELECT id FROM documents WHERE original_name = 'verbale.pdf'")
-            .fetch_all(&pool)
+            .fetch_all(pool.pool())
             .await
             .unwrap()
     };

@@ -10,6 +10,49 @@ use aula::{Archive, Config};
 
 pub const MANIFEST_DIR: &str = env!("CARGO_MANIFEST_DIR");
 
+/// When the suite runs on PostgreSQL (`AULA_TEST_POSTGRES` names a server, as the README's
+/// test command sets it for its second run), each data directory gets its own database,
+/// dropped and created on first use in this process; on SQLite (unset) this is None and
+/// the catalog is the data directory's own file, as in production.
+pub fn database_url(data_dir: &Path) -> Option<String> {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    static MADE: OnceLock<Mutex<HashMap<PathBuf, String>>> = OnceLock::new();
+    let admin = std::env::var("AULA_TEST_POSTGRES").ok()?;
+    let mut made = MADE.get_or_init(Default::default).lock().unwrap();
+    if let Some(url) = made.get(data_dir) {
+        return Some(url.clone());
+    }
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(data_dir.display().to_string().as_bytes());
+    let name: String = format!("t_{digest:x}").chars().take(24).collect();
+    let out = Command::new("psql")
+        .arg(&admin)
+        .args(["-v", "ON_ERROR_STOP=1", "-q"])
+        .args([
+            "-c",
+            &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+        ])
+        .args(["-c", &format!("CREATE DATABASE {name}")])
+        .output()
+        .expect("psql must be installed to run the suite on PostgreSQL");
+    assert!(
+        out.status.success(),
+        "creating {name}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (base, _) = admin.rsplit_once('/').expect("AULA_TEST_POSTGRES is a URL");
+    let url = format!("{base}/{name}");
+    made.insert(data_dir.to_owned(), url.clone());
+    Some(url)
+}
+
+/// The catalog URL of `data_dir`: its PostgreSQL database, or its SQLite file.
+pub fn catalog_url(data_dir: &Path) -> String {
+    database_url(data_dir)
+        .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("aula.db").display()))
+}
+
 /// A scratch directory under cargo's target dir, emptied first.
 pub fn scratch(name: &str) -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
@@ -99,6 +142,9 @@ pub fn aula(data_dir: &Path) -> Command {
         )
         .env("AULA_WEB_DIR", Path::new(MANIFEST_DIR).join("web"))
         .env("AULA_LOG", "warn");
+    if let Some(url) = database_url(data_dir) {
+        cmd.env("AULA_DATABASE_URL", url);
+    }
     cmd
 }
 
@@ -193,6 +239,7 @@ pub fn test_config(data_dir: &Path) -> Config {
         web_dir: Path::new(MANIFEST_DIR).join("web"),
         profiles_dir: Path::new(MANIFEST_DIR).join("transcode-profiles"),
         index_poll_ms: 200,
+        database_url: database_url(data_dir),
         ..Config::default()
     }
 }
@@ -222,7 +269,7 @@ pub async fn spawn_app_with(data_dir: &Path, change: impl FnOnce(&mut Config)) -
 
 /// The catalog of an archive's data directory, opened as the server would.
 pub async fn open_catalog(data_dir: &Path) -> aula::catalog::Catalog {
-    aula::catalog::Catalog::open(&format!("sqlite://{}", data_dir.join("aula.db").display()))
+    aula::catalog::Catalog::open(&catalog_url(data_dir))
         .await
         .expect("open the catalog")
 }
@@ -253,6 +300,7 @@ pub async fn published_files(name: &str, files: &[(&str, &[u8])]) -> PathBuf {
     let data_dir = scratch(name).join("data");
     let config = Config {
         data_dir: data_dir.clone(),
+        database_url: database_url(&data_dir),
         ..Config::default()
     };
     let archive = Archive::open(config).await.unwrap();

@@ -69,7 +69,7 @@ async fn wait_for(
 }
 
 /// Process ids of the ffmpeg children of `parent` whose command line contains `marker`.
-fn ffmpeg_children(parent: u32, marker: &str) -> Vec<u32> {
+pub(crate) fn ffmpeg_children(parent: u32, marker: &str) -> Vec<u32> {
     let mut found = Vec::new();
     for entry in std::fs::read_dir("/proc").unwrap().flatten() {
         let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
@@ -130,7 +130,7 @@ fn queue(data_dir: &Path, source: &Path) {
     );
 }
 
-struct Killed(Child);
+pub(crate) struct Killed(pub Child);
 
 impl Drop for Killed {
     fn drop(&mut self) {

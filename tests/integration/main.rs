@@ -13,6 +13,7 @@ mod languages;
 mod legacy;
 mod ops;
 mod pipeline;
+mod scale;
 mod search;
 mod serving;
 mod site;

@@ -32,6 +32,7 @@ const C: &str = "Piste ciclabili e mobilità";
 /// Three sessions with documents and a transcript, written straight into a catalog.
 async fn build_archive(data_dir: PathBuf) {
     let archive = Archive::open(Config {
+        database_url: crate::helpers::database_url(&data_dir),
         data_dir,
         ..Config::default()
     })

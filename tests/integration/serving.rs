@@ -515,12 +515,9 @@ async fn only_the_current_version_of_a_published_session_is_served() {
     std::fs::write(data_dir.join("media/99/1/seg.m4s"), b"secret").unwrap();
     assert_eq!(app.get("/media/99/1/seg.m4s").await.status(), 404);
     // A session that is not published (still processing) is not served either.
-    let pool =
-        sqlx::SqlitePool::connect(&format!("sqlite://{}", data_dir.join("aula.db").display()))
-            .await
-            .unwrap();
+    let pool = crate::helpers::open_catalog(&data_dir).await;
     sqlx::query("UPDATE sessions SET state = 'withheld'")
-        .execute(&pool)
+        .execute(pool.pool())
         .await
         .unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await; // publication answers are trusted for 2 s

@@ -1,0 +1,152 @@
+//! Beyond one process: the catalog engine the run asked for, and several `aula worker`
+//! processes sharing one job queue (on PostgreSQL their claims use `FOR UPDATE SKIP
+//! LOCKED`), one of them killed mid-job.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use aula::catalog::Backend;
+
+use crate::helpers::{aula, ffmpeg, files_under, open_catalog, scratch};
+use crate::jobs::{ffmpeg_children, Killed};
+
+#[tokio::test]
+async fn the_catalog_runs_on_the_engine_the_suite_asked_for() {
+    let data_dir = scratch("engine").join("data");
+    std::fs::create_dir_all(&data_dir).unwrap();
+    let catalog = open_catalog(&data_dir).await;
+    catalog.ping().await.unwrap();
+    if std::env::var("AULA_TEST_POSTGRES").is_ok() {
+        assert_eq!(catalog.backend(), Backend::Postgres);
+        assert!(
+            !data_dir.join("aula.db").exists(),
+            "no SQLite file beside it"
+        );
+    } else {
+        assert_eq!(catalog.backend(), Backend::Sqlite);
+        assert!(data_dir.join("aula.db").exists());
+    }
+}
+
+/// A short FLV whose tone makes its bytes (and so its checksum) its own.
+fn tone_flv(path: &Path, hz: u32) {
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=320x240:rate=25",
+        "-f",
+        "lavfi",
+        "-i",
+        &format!("sine=frequency={hz}:sample_rate=44100"),
+        "-t",
+        "6",
+        "-c:v",
+        "flv",
+        "-q:v",
+        "5",
+        "-c:a",
+        "libmp3lame",
+        "-b:a",
+        "64k",
+        path.to_str().unwrap(),
+    ]);
+}
+
+#[tokio::test]
+async fn three_workers_run_twelve_jobs_exactly_once_and_finish_a_killed_ones_job() {
+    let root = scratch("three-workers");
+    let data_dir = root.join("data");
+    for i in 0..12u32 {
+        let source = root.join(format!("seduta-{i}.flv"));
+        tone_flv(&source, 300 + 40 * i);
+        let out = aula(&data_dir)
+            .arg("ingest")
+            .arg(&source)
+            .args(["--body", "Consiglio comunale", "--date"])
+            .arg(format!("2010-01-{:02}", i + 1))
+            .args(["--title", &format!("Seduta {i}"), "--no-wait"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let catalog = open_catalog(&data_dir).await;
+    assert_eq!(catalog.jobs(Some("queued"), 100).await.unwrap().len(), 12);
+
+    let worker = || {
+        Killed(
+            aula(&data_dir)
+                .arg("worker")
+                .env("AULA_TRANSCODES", "1")
+                .env("AULA_JOB_LEASE_SECONDS", "3")
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap(),
+        )
+    };
+    let mut workers = vec![worker(), worker(), worker()];
+    let pids: Vec<u32> = workers.iter().map(|w| w.0.id()).collect();
+    let owner_pid =
+        |owner: &str| -> Option<u32> { owner.split(':').nth(1).and_then(|p| p.parse().ok()) };
+
+    // Watch the queue: note every worker seen holding a job; kill the first worker as soon
+    // as its ffmpeg is transcoding, and remember that job.
+    let started = Instant::now();
+    let mut holders = BTreeSet::new();
+    let mut killed_job = None;
+    loop {
+        let jobs = catalog.jobs(None, 100).await.unwrap();
+        for j in jobs.iter().filter(|j| j.state == "running") {
+            if let Some(pid) = j.lease_owner.as_deref().and_then(owner_pid) {
+                holders.insert(pid);
+                if killed_job.is_none()
+                    && pid == pids[0]
+                    && !ffmpeg_children(pid, "-f hls").is_empty()
+                {
+                    workers[0].0.kill().unwrap(); // SIGKILL, mid-transcode
+                    workers[0].0.wait().unwrap();
+                    killed_job = Some(j.id);
+                }
+            }
+        }
+        if jobs
+            .iter()
+            .all(|j| j.state == "done" || j.state == "failed")
+        {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(240),
+            "the queue did not drain: {jobs:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    drop(workers);
+    let killed_job = killed_job.expect("the first worker was caught transcoding");
+    assert_eq!(holders.len(), 3, "all three workers took jobs: {holders:?}");
+
+    // Each job ran to the end once: one attempt, except the killed one's, retaken once
+    // after its lease expired; every session has exactly one published version.
+    let jobs = catalog.jobs(None, 100).await.unwrap();
+    assert_eq!(jobs.len(), 12);
+    for j in &jobs {
+        assert_eq!(j.state, "done", "{j:?}");
+        let expected = if j.id == killed_job { 2 } else { 1 };
+        assert_eq!(j.attempts, expected, "{j:?}");
+    }
+    for id in catalog.all_session_ids().await.unwrap() {
+        let s = catalog.session(id).await.unwrap().unwrap();
+        assert_eq!(s.state, "published", "{s:?}");
+        assert_eq!(s.media_dir.as_deref(), Some(format!("{id}/1").as_str()));
+        let versions = std::fs::read_dir(data_dir.join("media").join(id.to_string()))
+            .unwrap()
+            .count();
+        assert_eq!(versions, 1, "session {id}");
+    }
+    assert!(files_under(&data_dir.join("staging")).is_empty());
+}
