@@ -150,3 +150,143 @@ async fn three_workers_run_twelve_jobs_exactly_once_and_finish_a_killed_ones_job
     }
     assert!(files_under(&data_dir.join("staging")).is_empty());
 }
+
+/// A real `aula serve` process on a free port, with its own index directory.
+struct Replica {
+    process: Killed,
+    base: String,
+}
+
+fn replica(data_dir: &Path, index_dir: &Path) -> Replica {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let process = Killed(
+        aula(data_dir)
+            .args(["serve", "--no-worker", "--listen"])
+            .arg(format!("127.0.0.1:{port}"))
+            .env("AULA_INDEX_DIR", index_dir)
+            .env("AULA_INDEX_POLL_MS", "200")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    Replica {
+        process,
+        base: format!("http://127.0.0.1:{port}"),
+    }
+}
+
+/// Polls `check` every 50 ms until it holds; returns how long that took (panics after 10 s).
+async fn within<F, Fut>(what: &str, mut check: F) -> Duration
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let started = Instant::now();
+    while !check().await {
+        assert!(started.elapsed() < Duration::from_secs(10), "{what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    started.elapsed()
+}
+
+#[tokio::test]
+async fn two_replicas_on_one_catalog_agree() {
+    let segment = crate::helpers::pattern(200_000);
+    let data_dir = crate::helpers::published_files(
+        "replicas",
+        &[
+            ("master.m3u8", b"#EXTM3U\n#EXT-X-VERSION:7\n".as_slice()),
+            ("seg.m4s", &segment),
+        ],
+    )
+    .await;
+    let out = aula(&data_dir)
+        .args(["token", "create", "replica test"])
+        .output()
+        .unwrap();
+    let token = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let root = data_dir.parent().unwrap();
+    let a = replica(&data_dir, &root.join("index-a"));
+    let b = replica(&data_dir, &root.join("index-b"));
+    let client = reqwest::Client::new();
+    for r in [&a, &b] {
+        let url = format!("{}/readyz", r.base);
+        within("a replica to be ready", || {
+            let request = client.get(&url).send();
+            async move { matches!(request.await, Ok(resp) if resp.status() == 200) }
+        })
+        .await;
+    }
+    let total = |base: &str, q: &str| {
+        let request = client.get(format!("{base}/api/v1/search?q={q}")).send();
+        async move {
+            let body: serde_json::Value = request.await.unwrap().json().await.unwrap();
+            body["total"].as_i64().unwrap()
+        }
+    };
+    assert_eq!(total(&b.base, "prova").await, 1);
+
+    // The same bytes, with the same validators, from either replica.
+    let media = |base: &str| {
+        client
+            .get(format!("{base}/media/1/1/seg.m4s"))
+            .header("Range", "bytes=1000-1999")
+            .send()
+    };
+    let (ra, rb) = (media(&a.base).await.unwrap(), media(&b.base).await.unwrap());
+    assert_eq!(ra.status(), 206);
+    for h in ["etag", "last-modified", "content-range"] {
+        assert_eq!(ra.headers()[h], rb.headers()[h], "{h}");
+    }
+    assert_eq!(ra.bytes().await.unwrap(), rb.bytes().await.unwrap());
+
+    // Withheld through A: B stops finding it; published again through A: B finds it.
+    let admin = |path: &str, body: serde_json::Value| {
+        client
+            .post(format!("{}{path}", a.base))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+    };
+    let r = admin(
+        "/api/v1/admin/sessions/1/withhold",
+        serde_json::json!({"reason": "verifica"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 200);
+    let gone = within("B to drop the withheld session", || async {
+        total(&b.base, "prova").await == 0
+    })
+    .await;
+    let r = admin("/api/v1/admin/sessions/1/publish", serde_json::json!({}))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let back = within("B to find the published session", || async {
+        total(&b.base, "prova").await == 1
+    })
+    .await;
+    // A new title written through A is searchable through B.
+    let r = client
+        .patch(format!("{}/api/v1/admin/sessions/1", a.base))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"title": "Seduta sullo zibaldone"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let renamed = within("B to find the new title", || async {
+        total(&b.base, "zibaldone").await == 1
+    })
+    .await;
+    println!(
+        "replica B caught up: withheld in {gone:?}, published in {back:?}, renamed in {renamed:?}"
+    );
+    drop((a.process, b.process));
+}
