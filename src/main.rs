@@ -136,6 +136,20 @@ enum Command {
     /// Rebuild the search index from the catalog. Running servers rebuild theirs too, in
     /// the background, and swap the new index in when it is complete.
     Reindex,
+    /// Check this machine: ffmpeg and ffprobe (the decoders legacy recordings need, the
+    /// encoders the profiles need), the catalog, the storage directories and free space.
+    /// Says what to fix; exits non-zero if aula cannot work here.
+    Doctor,
+    /// Back the catalog up into a new directory while the archive runs (SQLite: a
+    /// consistent copy; PostgreSQL: pg_dump). Originals and media are files: back them up
+    /// with your file backup. The search index is rebuilt, never backed up.
+    Backup { dir: PathBuf },
+    /// Put a catalog backup back (servers and workers stopped); every search index then
+    /// rebuilds from it.
+    Restore { dir: PathBuf },
+    /// Re-hash every original recording and document and report any that changed or
+    /// vanished; exits non-zero if one did.
+    Fixity,
     /// Generate legacy-format demo recordings, ingest them and serve the archive.
     Demo {
         #[arg(long)]
@@ -217,6 +231,72 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 config.set_listen(&listen)?;
             }
             serve(Archive::open(config).await?, !no_worker).await
+        }
+        Command::Doctor => {
+            let checks = aula::maintenance::doctor(&config).await;
+            let mut failed = 0;
+            for c in &checks {
+                let mark = match c.status {
+                    aula::maintenance::Status::Ok => "ok  ",
+                    aula::maintenance::Status::Warn => "WARN",
+                    aula::maintenance::Status::Fail => {
+                        failed += 1;
+                        "FAIL"
+                    }
+                };
+                println!("{mark} {:<20} {}", c.what, c.detail);
+                if !c.fix.is_empty() {
+                    println!("     {:<20} → {}", "", c.fix);
+                }
+            }
+            if failed > 0 {
+                bail!("{failed} check(s) failed: aula cannot work fully on this machine");
+            }
+            Ok(())
+        }
+        Command::Backup { dir } => {
+            let report = aula::maintenance::backup(&config, &dir).await?;
+            println!(
+                "{} ({} bytes, sha256 {})",
+                report.catalog_file.display(),
+                report.bytes,
+                report.sha256
+            );
+            eprintln!(
+                "catalog backed up; see {}/README.txt to restore",
+                dir.display()
+            );
+            Ok(())
+        }
+        Command::Restore { dir } => {
+            let from = aula::maintenance::restore(&config, &dir).await?;
+            eprintln!(
+                "catalog restored from {}; search indexes rebuild from it when servers start",
+                from.display()
+            );
+            Ok(())
+        }
+        Command::Fixity => {
+            let archive = Archive::open(config).await?;
+            let started = std::time::Instant::now();
+            let report = aula::maintenance::fixity(&archive.config, &archive.catalog).await?;
+            for p in &report.problems {
+                println!(
+                    "{}\t{} {} of session {}\t{}",
+                    p.problem, p.file.kind, p.file.id, p.file.session_id, p.file.stored_path
+                );
+            }
+            let secs = started.elapsed().as_secs_f64();
+            eprintln!(
+                "{} files, {:.1} MB re-hashed in {secs:.1} s: {} problem(s)",
+                report.checked,
+                report.bytes as f64 / 1e6,
+                report.problems.len()
+            );
+            if !report.problems.is_empty() {
+                bail!("{} original(s) changed or vanished", report.problems.len());
+            }
+            Ok(())
         }
         Command::Worker => {
             let archive = Archive::open(config).await?;

@@ -597,3 +597,55 @@ async fn queue_transcode(
     note_change(&mut *tx, session_id).await?;
     Ok(job_id)
 }
+
+/// A file the archive keeps under its own checksum: an original recording or a document.
+#[derive(Debug, Clone)]
+pub struct StoredFile {
+    /// "recording" or "document"
+    pub kind: &'static str,
+    pub id: i64,
+    pub session_id: i64,
+    pub sha256: String,
+    pub size_bytes: i64,
+    /// relative to the data directory
+    pub stored_path: String,
+}
+
+impl Catalog {
+    /// Every original recording and document, with the checksum it was stored under.
+    pub async fn stored_files(&self) -> Result<Vec<StoredFile>> {
+        let rows = sqlx::query(
+            "SELECT 'recording', id, session_id, sha256, size_bytes, stored_path FROM recordings \
+             UNION ALL \
+             SELECT 'document', id, session_id, sha256, size_bytes, stored_path FROM documents \
+             ORDER BY 6",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| StoredFile {
+                kind: if r.get::<String, _>(0) == "recording" {
+                    "recording"
+                } else {
+                    "document"
+                },
+                id: r.get(1),
+                session_id: r.get(2),
+                sha256: r.get(3),
+                size_bytes: r.get(4),
+                stored_path: r.get(5),
+            })
+            .collect())
+    }
+
+    /// SQLite only: a consistent copy of the whole catalog at `path` (a new file), taken
+    /// while servers and workers go on (`VACUUM INTO`).
+    pub async fn snapshot_sqlite(&self, path: &std::path::Path) -> Result<()> {
+        sqlx::query("VACUUM INTO $1")
+            .bind(path.display().to_string())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}

@@ -24,6 +24,8 @@ pub struct ByteRange {
 }
 
 impl ByteRange {
+    /// How many bytes (at least one: an inclusive range is never empty).
+    #[allow(clippy::len_without_is_empty)]
     pub fn len(&self) -> u64 {
         self.last - self.first + 1
     }

@@ -11,6 +11,7 @@ mod ingest_and_serve;
 mod jobs;
 mod languages;
 mod legacy;
+mod maintenance;
 mod ops;
 mod pipeline;
 mod scale;
