@@ -37,6 +37,13 @@ if [ ${#packages[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
 fi
 
+# The object-storage tests run against s3s-fs, an S3-compatible server from crates.io
+# (Garage, which we recommend for deployments, takes too long to build on every CI run).
+if [ "$want_browser" = yes ] && ! command -v s3s-fs >/dev/null 2>&1; then
+  echo "==> installing s3s-fs (an S3-compatible test server) from crates.io"
+  cargo install s3s-fs@0.14.1 --locked --features binary --quiet
+fi
+
 # npm packages for web/, exactly as locked; never a browser download.
 if [ ! -d web/node_modules/video.js ] || [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; then
   echo "==> installing web/ packages from the npm registry"

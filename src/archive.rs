@@ -15,12 +15,16 @@ pub enum OpenError {
     },
     #[error(transparent)]
     Catalog(#[from] CatalogError),
+    #[error(transparent)]
+    Storage(#[from] crate::storage::StorageError),
 }
 
 #[derive(Clone, Debug)]
 pub struct Archive {
     pub config: Config,
     pub catalog: Catalog,
+    /// Where published media live: `media/` on disk, or an object store.
+    pub media: std::sync::Arc<crate::storage::MediaStore>,
 }
 
 impl Archive {
@@ -37,7 +41,12 @@ impl Archive {
             })?;
         }
         let catalog = Catalog::open(&config.database_url()).await?;
-        Ok(Archive { config, catalog })
+        let media = std::sync::Arc::new(crate::storage::MediaStore::from_config(&config)?);
+        Ok(Archive {
+            config,
+            catalog,
+            media,
+        })
     }
 
     /// A path stored in the catalog (relative to the data directory) made absolute.

@@ -27,6 +27,9 @@ use serde::Deserialize;
 /// | `transcode_timeout_factor` | 10 × the source's duration | `AULA_TRANSCODE_TIMEOUT_FACTOR` |
 /// | `upload_limit` | 8 GiB (bytes) | `AULA_UPLOAD_LIMIT` |
 /// | `public_url` | taken from each request's Host | `AULA_PUBLIC_URL` |
+/// | `media_store` | the data directory's `media/` | `AULA_MEDIA_STORE` (`s3://bucket/prefix`) |
+/// | `s3_endpoint` / `s3_region` | AWS | `AULA_S3_ENDPOINT` / `AULA_S3_REGION` |
+/// | `media_redirect_url` | none (media are proxied) | `AULA_MEDIA_REDIRECT_URL` |
 /// | `owner_name` | none | `AULA_OWNER_NAME` |
 /// | `owner_url` | none | `AULA_OWNER_URL` |
 ///
@@ -70,6 +73,14 @@ pub struct Config {
     /// page's top bar as Designers Italia's Modello Comuni has it, linking to `owner_url`.
     pub owner_name: Option<String>,
     pub owner_url: Option<String>,
+    /// `s3://bucket/prefix`: published media live in an S3-compatible object store
+    /// (credentials from `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`); `None`: on disk.
+    pub media_store: Option<String>,
+    pub s3_endpoint: Option<String>,
+    pub s3_region: Option<String>,
+    /// Answer media requests with a redirect to this public base (a public bucket or a
+    /// CDN) instead of proxying the bytes from the store.
+    pub media_redirect_url: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -112,6 +123,10 @@ struct FileLayer {
     public_url: Option<String>,
     owner_name: Option<String>,
     owner_url: Option<String>,
+    media_store: Option<String>,
+    s3_endpoint: Option<String>,
+    s3_region: Option<String>,
+    media_redirect_url: Option<String>,
 }
 
 impl Default for Config {
@@ -136,6 +151,10 @@ impl Default for Config {
             public_url: None,
             owner_name: None,
             owner_url: None,
+            media_store: None,
+            s3_endpoint: None,
+            s3_region: None,
+            media_redirect_url: None,
         }
     }
 }
@@ -217,6 +236,18 @@ impl Config {
         if let Some(v) = layer.owner_url {
             self.owner_url = Some(checked_url("owner_url", &v)?);
         }
+        if let Some(v) = layer.media_store {
+            self.media_store = Some(v);
+        }
+        if let Some(v) = layer.s3_endpoint {
+            self.s3_endpoint = Some(checked_url("s3_endpoint", &v)?);
+        }
+        if let Some(v) = layer.s3_region {
+            self.s3_region = Some(v);
+        }
+        if let Some(v) = layer.media_redirect_url {
+            self.media_redirect_url = Some(checked_url("media_redirect_url", &v)?);
+        }
         Ok(())
     }
 
@@ -291,6 +322,18 @@ impl Config {
         }
         if let Some(v) = get("AULA_OWNER_URL").filter(|v| !v.trim().is_empty()) {
             self.owner_url = Some(checked_url("AULA_OWNER_URL", v.trim())?);
+        }
+        if let Some(v) = get("AULA_MEDIA_STORE").filter(|v| !v.trim().is_empty()) {
+            self.media_store = Some(v.trim().to_string());
+        }
+        if let Some(v) = get("AULA_S3_ENDPOINT").filter(|v| !v.trim().is_empty()) {
+            self.s3_endpoint = Some(checked_url("AULA_S3_ENDPOINT", v.trim())?);
+        }
+        if let Some(v) = get("AULA_S3_REGION").filter(|v| !v.trim().is_empty()) {
+            self.s3_region = Some(v.trim().to_string());
+        }
+        if let Some(v) = get("AULA_MEDIA_REDIRECT_URL").filter(|v| !v.trim().is_empty()) {
+            self.media_redirect_url = Some(checked_url("AULA_MEDIA_REDIRECT_URL", v.trim())?);
         }
         Ok(())
     }

@@ -16,6 +16,7 @@ pub mod legacy;
 pub mod maintenance;
 pub mod process;
 pub mod search;
+pub mod storage;
 
 pub use archive::Archive;
 pub use config::Config;

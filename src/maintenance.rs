@@ -118,8 +118,34 @@ pub async fn doctor(config: &Config) -> Vec<Check> {
     let mut checks = Vec::new();
     checks.extend(tool_checks(config));
     checks.extend(storage_checks(config));
+    checks.push(media_check(config).await);
     checks.push(database_check(config).await);
     checks
+}
+
+/// The published media area: a probe written, read back and deleted (on disk, or in the
+/// object store when `AULA_MEDIA_STORE` names one).
+async fn media_check(config: &Config) -> Check {
+    let store = match crate::storage::MediaStore::from_config(config) {
+        Ok(store) => store,
+        Err(e) => {
+            return Check::bad(
+                Status::Fail,
+                "media store",
+                e.to_string(),
+                "fix AULA_MEDIA_STORE / AULA_S3_ENDPOINT",
+            )
+        }
+    };
+    match store.check().await {
+        Ok(detail) => Check::ok("media store", detail),
+        Err(e) => Check::bad(
+            Status::Fail,
+            "media store",
+            e.to_string(),
+            "check the endpoint, the bucket and the AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY",
+        ),
+    }
 }
 
 fn run(tool: &Path, args: &[&str]) -> Result<String, String> {

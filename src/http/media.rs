@@ -28,6 +28,7 @@ use super::conditional::{self, Conditions, Verdict};
 use super::ranges::{self, ByteRange, RangeDecision};
 use super::AppState;
 use crate::catalog::Catalog;
+use crate::storage::{MediaStore, ObjectMedia};
 
 /// Files up to this size are kept in memory whole.
 const SMALL_FILE: u64 = 256 * 1024;
@@ -38,6 +39,8 @@ const MAX_ENTRIES: usize = 8192;
 /// Bytes read per step of a large body: enough to keep syscalls few, small enough that many
 /// slow clients do not make the server hold much.
 const CHUNK: u64 = 64 * 1024;
+/// Bytes fetched from the object store per request of a large body.
+const OBJECT_BLOCK: u64 = 1 << 20;
 /// How long a "public or not" answer about a media directory is trusted.
 const PUBLIC_TTL: Duration = Duration::from_secs(2);
 
@@ -82,9 +85,16 @@ pub fn safe_relative_path(raw: &str) -> Option<PathBuf> {
     Some(path)
 }
 
+/// Where a published file's bytes come from.
+enum Source {
+    Disk(std::fs::File),
+    /// An object in the store, read by ranges as the client takes them.
+    Object(Arc<ObjectMedia>, object_store::path::Path),
+}
+
 /// What serving needs to know about one published file.
 struct MediaFile {
-    file: std::fs::File,
+    source: Source,
     len: u64,
     modified: SystemTime,
     etag: String,
@@ -95,18 +105,18 @@ struct MediaFile {
     bytes: Option<Bytes>,
 }
 
-/// The media root and what is known about the files in it.
+/// The media area and what is known about the files in it.
 pub struct MediaFiles {
-    root: PathBuf,
+    store: Arc<MediaStore>,
     files: RwLock<HashMap<String, Arc<MediaFile>>>,
     small_bytes: AtomicUsize,
     public_dirs: RwLock<HashMap<String, (bool, Instant)>>,
 }
 
 impl MediaFiles {
-    pub fn new(root: PathBuf) -> MediaFiles {
+    pub fn new(store: Arc<MediaStore>) -> MediaFiles {
         MediaFiles {
-            root,
+            store,
             files: RwLock::new(HashMap::new()),
             small_bytes: AtomicUsize::new(0),
             public_dirs: RwLock::new(HashMap::new()),
@@ -150,12 +160,17 @@ impl MediaFiles {
         if let Some(found) = self.files.read().ok()?.get(key) {
             return Some(Arc::clone(found));
         }
-        let root = self.root.clone();
         let budget_left =
             SMALL_FILES_BUDGET.saturating_sub(self.small_bytes.load(Ordering::Relaxed));
-        let file = web::block(move || load(&root, &relative, budget_left))
-            .await
-            .ok()??;
+        let file = match &*self.store {
+            MediaStore::Local(root) => {
+                let root = root.clone();
+                web::block(move || load(&root, &relative, budget_left))
+                    .await
+                    .ok()??
+            }
+            MediaStore::Object(media) => load_object(media, key, budget_left).await?,
+        };
         let file = Arc::new(file);
         if let Some(b) = &file.bytes {
             self.small_bytes.fetch_add(b.len(), Ordering::Relaxed);
@@ -214,7 +229,61 @@ fn load(root: &Path, relative: &Path, small_budget: usize) -> Option<MediaFile> 
         last_modified: HeaderValue::from_str(&httpdate::fmt_http_date(modified)).ok()?,
         content_type: HeaderValue::from_str(content_type(&name).as_ref()).ok()?,
         bytes: whole.map(BytesMut::freeze),
-        file,
+        source: Source::Disk(file),
+        len,
+        modified,
+    })
+}
+
+/// Describes an object of the store (one HEAD; a small one is fetched whole). Its ETag is
+/// the store's own, so every replica gives the same one for the same object.
+async fn load_object(
+    media: &Arc<ObjectMedia>,
+    key: &str,
+    small_budget: usize,
+) -> Option<MediaFile> {
+    let path = media.key(key);
+    let meta = match media.store.head(&path).await {
+        Ok(meta) => meta,
+        Err(object_store::Error::NotFound { .. }) => return None,
+        Err(e) => {
+            tracing::warn!(error = %e, key, "cannot read a media object's description");
+            return None;
+        }
+    };
+    let len = meta.size;
+    let modified: SystemTime = meta.last_modified.into();
+    let tag = meta
+        .e_tag
+        .as_deref()
+        .map(|t| t.trim_start_matches("W/").trim_matches('"').to_string())
+        .filter(|t| !t.is_empty() && !t.contains('"'))
+        .unwrap_or_else(|| {
+            let mut h = Sha256::new();
+            h.update(format!(
+                "{key}:{len}:{}",
+                meta.last_modified.timestamp_millis()
+            ));
+            hex::encode(h.finalize())[..32].to_string()
+        });
+    let etag = format!("\"{tag}\"");
+    let bytes = if len <= SMALL_FILE && (len as usize) <= small_budget {
+        let got = media.store.get(&path).await.ok()?.bytes().await.ok()?;
+        if got.len() as u64 != len {
+            return None;
+        }
+        Some(got)
+    } else {
+        None
+    };
+    let name = key.rsplit('/').next()?;
+    Some(MediaFile {
+        etag_header: HeaderValue::from_str(&etag).ok()?,
+        etag,
+        last_modified: HeaderValue::from_str(&httpdate::fmt_http_date(modified)).ok()?,
+        content_type: HeaderValue::from_str(content_type(name).as_ref()).ok()?,
+        bytes,
+        source: Source::Object(Arc::clone(media), path),
         len,
         modified,
     })
@@ -248,6 +317,17 @@ pub async fn serve(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse
         .await
     {
         return not_found();
+    }
+    // Behind a public bucket or a CDN: send the client there.
+    if let MediaStore::Object(objects) = &*media.store {
+        if let Some(base) = &objects.redirect_base {
+            let mut builder = HttpResponse::Found();
+            cors(&mut builder);
+            return builder
+                .insert_header((header::LOCATION, format!("{base}/{raw}")))
+                .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
+                .finish();
+        }
     }
     let Some(file) = media.get(raw, relative).await else {
         return not_found();
@@ -411,6 +491,13 @@ fn body(
     if let ([Piece::File(r)], Some(all)) = (pieces.as_slice(), &file.bytes) {
         return builder.body(all.slice(r.first as usize..=r.last as usize));
     }
+    if let (Source::Object(media, path), None) = (&file.source, &file.bytes) {
+        return builder.no_chunking(len).streaming(object_body(
+            Arc::clone(media),
+            path.clone(),
+            pieces,
+        ));
+    }
     builder.body(FileBody {
         file,
         pieces: pieces.into_iter().rev().collect(),
@@ -466,6 +553,45 @@ fn read_chunk(file: &std::fs::File, offset: u64, len: usize) -> std::io::Result<
     Ok(buf.freeze())
 }
 
+/// Bytes of an object body from the store: each range fetched a block at a time as the
+/// client takes them (a client that goes away stops the fetching).
+fn object_body(
+    media: Arc<ObjectMedia>,
+    path: object_store::path::Path,
+    pieces: Vec<Piece>,
+) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> {
+    let reversed: Vec<Piece> = pieces.into_iter().rev().collect();
+    futures_util::stream::try_unfold(reversed, move |mut pieces| {
+        let (media, path) = (Arc::clone(&media), path.clone());
+        async move {
+            let Some(piece) = pieces.pop() else {
+                return Ok(None);
+            };
+            match piece {
+                Piece::Bytes(b) => Ok(Some((b, pieces))),
+                Piece::File(r) => {
+                    let n = r.len().min(OBJECT_BLOCK);
+                    if r.len() > n {
+                        pieces.push(Piece::File(ByteRange {
+                            first: r.first + n,
+                            last: r.last,
+                        }));
+                    }
+                    let bytes = media
+                        .store
+                        .get_range(&path, r.first..r.first + n)
+                        .await
+                        .map_err(std::io::Error::other)?;
+                    if bytes.len() as u64 != n {
+                        return Err(std::io::Error::other("the object store sent a short range"));
+                    }
+                    Ok(Some((bytes, pieces)))
+                }
+            }
+        }
+    })
+}
+
 /// A response body made of literal bytes and file ranges, read a chunk at a time as the
 /// client takes them: a client that goes away stops the reading, and a slow one holds at
 /// most one chunk. Small files are served from memory without copying.
@@ -507,7 +633,13 @@ impl MessageBody for FileBody {
                 }
                 // Published media are read from the page cache almost always; like nginx
                 // without aio, the read happens on the worker thread.
-                Poll::Ready(Some(read_chunk(&this.file.file, r.first, n as usize)))
+                match &this.file.source {
+                    Source::Disk(file) => Poll::Ready(Some(read_chunk(file, r.first, n as usize))),
+                    // Not reached: object bodies stream through `object_body`.
+                    Source::Object(..) => {
+                        Poll::Ready(Some(Err(std::io::Error::other("an object read as a file"))))
+                    }
+                }
             }
         }
     }

@@ -6,6 +6,7 @@ mod admin;
 mod admin_pages;
 mod api;
 pub use api::page_url;
+pub use media::content_type as media_content_type;
 #[doc(hidden)]
 pub mod conditional;
 mod feeds;
@@ -78,7 +79,7 @@ impl Application {
             source,
         })?;
         let workers = archive.config.workers;
-        let media = media::MediaFiles::new(archive.config.media_dir());
+        let media = media::MediaFiles::new(Arc::clone(&archive.media));
         let state = web::Data::new(AppState {
             archive,
             search,

@@ -226,6 +226,12 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     })
     .await
     .unwrap_or_else(|e| Err(e.to_string()));
+    let media = state
+        .archive
+        .media
+        .reachable()
+        .await
+        .map_err(|e| e.to_string());
     let index = state
         .search
         .applied_seq()
@@ -235,6 +241,7 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
         ("database", database),
         ("ffmpeg", tools),
         ("storage", storage),
+        ("media", media),
         ("search_index", index),
     ];
     let ready = checks.iter().all(|(_, r)| r.is_ok());

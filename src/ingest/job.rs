@@ -51,6 +51,8 @@ pub enum JobError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("cannot publish the version: {0}")]
+    Publish(#[from] crate::storage::StorageError),
     #[error("another worker took the job over (this worker's lease expired)")]
     LeaseLost,
     #[error("the worker is shutting down")]
@@ -335,23 +337,8 @@ async fn transcode_and_publish(
     // Publish: one rename makes the whole version visible, then the catalog points at it.
     let version = archive.catalog.next_media_version(session_id).await?;
     let dir = format!("{session_id}/{version}");
-    let target = archive.media_path(&dir);
-    if let Some(parent) = target.parent() {
-        tokio::fs::create_dir_all(parent)
-            .await
-            .map_err(out_err(parent))?;
-    }
-    // A directory of this name can only be left by an attempt that died between the
-    // rename and the catalog update: the catalog never pointed at it.
-    if tokio::fs::metadata(&target).await.is_ok() {
-        tokio::fs::remove_dir_all(&target)
-            .await
-            .map_err(out_err(&target))?;
-    }
     ctx.still_mine()?;
-    tokio::fs::rename(staging, &target)
-        .await
-        .map_err(out_err(&target))?;
+    archive.media.publish(staging, &dir).await?;
     let renditions: Vec<NewRendition> = checked
         .variants
         .iter()
@@ -400,7 +387,7 @@ async fn transcode_and_publish(
         .await;
     if let Err(e) = published {
         // The catalog never pointed at it: take it back out of the media area.
-        let _ = tokio::fs::remove_dir_all(&target).await;
+        let _ = archive.media.remove(&dir).await;
         return Err(match e {
             CatalogError::LeaseLost => JobError::LeaseLost,
             CatalogError::Superseded => JobError::Superseded,

@@ -12,6 +12,7 @@ mod jobs;
 mod languages;
 mod legacy;
 mod maintenance;
+mod objects;
 mod ops;
 mod pipeline;
 mod scale;

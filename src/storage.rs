@@ -1,0 +1,268 @@
+//! Where published media live: the data directory's `media/` (the default), or an
+//! S3-compatible object store (`AULA_MEDIA_STORE=s3://bucket/prefix`) for archives that
+//! outgrow one machine. A version is made in local staging either way; publishing moves it
+//! in (one rename on disk; an upload of every file to the store), and only then does the
+//! catalog point at it. Originals always stay in the data directory.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use object_store::aws::AmazonS3Builder;
+use object_store::path::Path as ObjectPath;
+use object_store::{Attribute, Attributes, ObjectStore, PutPayload};
+
+use crate::config::Config;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("AULA_MEDIA_STORE={0:?} is not understood: write s3://bucket or s3://bucket/prefix")]
+    BadUrl(String),
+    #[error("cannot set up the object store: {0}")]
+    Setup(String),
+    #[error("object store: {0}")]
+    Object(#[from] object_store::Error),
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StorageError + '_ {
+    move |source| StorageError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// An S3-compatible bucket (and a key prefix in it) that holds the media versions.
+#[derive(Debug)]
+pub struct ObjectMedia {
+    pub store: Arc<dyn ObjectStore>,
+    prefix: String,
+    /// Shown in logs and by `doctor`: `s3://bucket/prefix at endpoint`.
+    pub description: String,
+    /// When set, media requests are answered with a redirect to this base (a public
+    /// bucket or a CDN in front of it) instead of being proxied.
+    pub redirect_base: Option<String>,
+}
+
+impl ObjectMedia {
+    /// The object key of `relative` (`session/version/file…`, already checked safe).
+    pub fn key(&self, relative: &str) -> ObjectPath {
+        if self.prefix.is_empty() {
+            ObjectPath::from(relative)
+        } else {
+            ObjectPath::from(format!("{}/{relative}", self.prefix))
+        }
+    }
+}
+
+/// The media area of an archive.
+#[derive(Debug)]
+pub enum MediaStore {
+    Local(PathBuf),
+    Object(Arc<ObjectMedia>),
+}
+
+/// Bytes of a file above which the upload is multipart.
+const SINGLE_PUT: u64 = 16 << 20;
+
+impl MediaStore {
+    pub fn from_config(config: &Config) -> Result<MediaStore, StorageError> {
+        let Some(url) = config.media_store.as_deref() else {
+            return Ok(MediaStore::Local(config.media_dir()));
+        };
+        let rest = url
+            .strip_prefix("s3://")
+            .ok_or_else(|| StorageError::BadUrl(url.into()))?;
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        if bucket.is_empty() || prefix.split('/').any(|s| s == "..") {
+            return Err(StorageError::BadUrl(url.into()));
+        }
+        // Credentials and any other AWS_* settings come from the environment.
+        let mut builder = AmazonS3Builder::from_env().with_bucket_name(bucket);
+        if let Some(region) = &config.s3_region {
+            builder = builder.with_region(region);
+        }
+        if let Some(endpoint) = &config.s3_endpoint {
+            builder = builder
+                .with_endpoint(endpoint)
+                .with_allow_http(endpoint.starts_with("http://"));
+        }
+        let store = builder
+            .build()
+            .map_err(|e| StorageError::Setup(e.to_string()))?;
+        let endpoint = config.s3_endpoint.as_deref().unwrap_or("AWS");
+        Ok(MediaStore::Object(Arc::new(ObjectMedia {
+            store: Arc::new(store),
+            prefix: prefix.trim_matches('/').to_string(),
+            description: format!("{url} at {endpoint}"),
+            redirect_base: config
+                .media_redirect_url
+                .as_ref()
+                .map(|b| b.trim_end_matches('/').to_string()),
+        })))
+    }
+
+    /// Makes the version built in `staged` public as `dir` (`session/version`). On disk,
+    /// one rename; in a store, every file uploaded (with its content type) and the local
+    /// copy removed. A leftover of an attempt that died before the catalog pointed at it
+    /// is replaced.
+    pub async fn publish(&self, staged: &Path, dir: &str) -> Result<(), StorageError> {
+        match self {
+            MediaStore::Local(root) => {
+                let target = root.join(dir);
+                if let Some(parent) = target.parent() {
+                    tokio::fs::create_dir_all(parent)
+                        .await
+                        .map_err(io(parent))?;
+                }
+                if tokio::fs::metadata(&target).await.is_ok() {
+                    tokio::fs::remove_dir_all(&target)
+                        .await
+                        .map_err(io(&target))?;
+                }
+                tokio::fs::rename(staged, &target)
+                    .await
+                    .map_err(io(&target))
+            }
+            MediaStore::Object(media) => {
+                remove_prefix(media, dir).await?;
+                for file in files_under(staged).map_err(io(staged))? {
+                    let relative = file
+                        .strip_prefix(staged)
+                        .map_err(|_| StorageError::Setup("a staged file outside staging".into()))?
+                        .to_string_lossy()
+                        .replace('\\', "/");
+                    upload(media, &file, &media.key(&format!("{dir}/{relative}"))).await?;
+                }
+                tokio::fs::remove_dir_all(staged).await.map_err(io(staged))
+            }
+        }
+    }
+
+    /// Takes a version back out (the catalog refused to point at it).
+    pub async fn remove(&self, dir: &str) -> Result<(), StorageError> {
+        match self {
+            MediaStore::Local(root) => {
+                let target = root.join(dir);
+                match tokio::fs::remove_dir_all(&target).await {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io(&target)(e)),
+                    _ => Ok(()),
+                }
+            }
+            MediaStore::Object(media) => remove_prefix(media, dir).await,
+        }
+    }
+
+    /// Whether the media area answers (cheap enough for every `/readyz`): the directory
+    /// exists, or the store answers a HEAD (an absent key is an answer).
+    pub async fn reachable(&self) -> Result<(), StorageError> {
+        match self {
+            MediaStore::Local(root) => tokio::fs::metadata(root).await.map(drop).map_err(io(root)),
+            MediaStore::Object(media) => {
+                match media.store.head(&media.key(".aula-readiness")).await {
+                    Ok(_) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+                    Err(e) => Err(e.into()),
+                }
+            }
+        }
+    }
+
+    /// Whether media can be written and read back: a probe object (or file) written,
+    /// read and deleted. For `/readyz` and `aula doctor`.
+    pub async fn check(&self) -> Result<String, StorageError> {
+        match self {
+            MediaStore::Local(root) => {
+                let probe = root.join(format!(".aula-probe-{}", std::process::id()));
+                tokio::fs::write(&probe, b"ok").await.map_err(io(&probe))?;
+                tokio::fs::remove_file(&probe).await.map_err(io(&probe))?;
+                Ok(format!("{} is writable", root.display()))
+            }
+            MediaStore::Object(media) => {
+                let key = media.key(&format!(".aula-probe-{}", std::process::id()));
+                media
+                    .store
+                    .put(&key, PutPayload::from_static(b"ok"))
+                    .await?;
+                let back = media.store.get(&key).await?.bytes().await?;
+                media.store.delete(&key).await?;
+                if back.as_ref() != b"ok" {
+                    return Err(StorageError::Setup("a probe object read back wrong".into()));
+                }
+                Ok(format!("{} is writable", media.description))
+            }
+        }
+    }
+}
+
+async fn remove_prefix(media: &ObjectMedia, dir: &str) -> Result<(), StorageError> {
+    use futures_util::TryStreamExt;
+    let prefix = media.key(dir);
+    let keys: Vec<ObjectPath> = media
+        .store
+        .list(Some(&prefix))
+        .map_ok(|meta| meta.location)
+        .try_collect()
+        .await?;
+    for key in keys {
+        media.store.delete(&key).await?;
+    }
+    Ok(())
+}
+
+async fn upload(media: &ObjectMedia, file: &Path, key: &ObjectPath) -> Result<(), StorageError> {
+    let name = file.file_name().unwrap_or_default().to_string_lossy();
+    let mut attributes = Attributes::new();
+    attributes.insert(
+        Attribute::ContentType,
+        crate::http::media_content_type(&name).to_string().into(),
+    );
+    attributes.insert(
+        Attribute::CacheControl,
+        "public, max-age=31536000, immutable".into(),
+    );
+    let size = tokio::fs::metadata(file).await.map_err(io(file))?.len();
+    if size <= SINGLE_PUT {
+        let bytes = tokio::fs::read(file).await.map_err(io(file))?;
+        let options = object_store::PutOptions {
+            attributes,
+            ..Default::default()
+        };
+        media
+            .store
+            .put_opts(key, PutPayload::from(Bytes::from(bytes)), options)
+            .await?;
+        return Ok(());
+    }
+    let mut writer = object_store::buffered::BufWriter::new(Arc::clone(&media.store), key.clone())
+        .with_attributes(attributes);
+    let mut source = tokio::fs::File::open(file).await.map_err(io(file))?;
+    tokio::io::copy(&mut source, &mut writer)
+        .await
+        .map_err(io(file))?;
+    tokio::io::AsyncWriteExt::shutdown(&mut writer)
+        .await
+        .map_err(io(file))?;
+    Ok(())
+}
+
+fn files_under(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for entry in std::fs::read_dir(&d)? {
+            let entry = entry?;
+            let kind = entry.file_type()?;
+            if kind.is_dir() {
+                todo.push(entry.path());
+            } else if kind.is_file() {
+                out.push(entry.path());
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
