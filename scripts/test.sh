@@ -8,6 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh --browser
+echo "==> checking the Docker files (syntax and structure; Docker cannot run here)"
+bash scripts/check-docker-files.sh >/dev/null
 echo "==> running the tests (catalog on SQLite)"
 cargo test --locked --all-targets
 
