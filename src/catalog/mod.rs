@@ -23,7 +23,7 @@ pub enum CatalogError {
     #[error("cannot bring the catalog schema up to date: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("catalog error: {0}")]
-    Db(#[from] sqlx::Error),
+    Db(sqlx::Error),
     #[error("the job's lease was taken over by another worker")]
     LeaseLost,
     #[error("the withheld ranges changed while the version was made; a newer job makes it")]
@@ -31,6 +31,54 @@ pub enum CatalogError {
 }
 
 type Result<T> = std::result::Result<T, CatalogError>;
+
+/// When (Unix ms) a catalog operation last failed because the database could not be
+/// reached; 0 if never. Answers made meanwhile say 503, not 500 (see `unavailable_now`).
+static LAST_UNAVAILABLE_MS: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+
+/// Whether the database failed to answer in the last few seconds: the archive is then
+/// "temporarily unavailable" (503, retry), not broken (500).
+pub fn unavailable_now() -> bool {
+    let last = LAST_UNAVAILABLE_MS.load(std::sync::atomic::Ordering::Relaxed);
+    last > 0 && chrono::Utc::now().timestamp_millis() - last < 3000
+}
+
+/// Whether a database error means "cannot reach it now" (down, restarting, the network,
+/// every connection busy) rather than a fault in the request or the data.
+pub fn is_unreachable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|c| {
+            // PostgreSQL: connection exceptions (08…), shutting down or starting (57P0…);
+            // SQLite: busy past the timeout (5).
+            c.starts_with("08") || c.starts_with("57P0") || c == "5"
+        }),
+        _ => false,
+    }
+}
+
+impl From<sqlx::Error> for CatalogError {
+    fn from(e: sqlx::Error) -> Self {
+        if is_unreachable(&e) {
+            LAST_UNAVAILABLE_MS.store(
+                chrono::Utc::now().timestamp_millis(),
+                std::sync::atomic::Ordering::Relaxed,
+            );
+        }
+        CatalogError::Db(e)
+    }
+}
+
+impl CatalogError {
+    /// The database could not be reached: trying again later may work.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, CatalogError::Db(e) if is_unreachable(e))
+    }
+}
 
 /// A change-log entry naming this "session" asks every server to rebuild its search index.
 pub const REINDEX_ALL: i64 = 0;
@@ -227,7 +275,8 @@ impl Catalog {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pool = AnyPoolOptions::new()
                 .max_connections(16)
-                .acquire_timeout(Duration::from_secs(10))
+                // While the server is away, answers fail fast (503) instead of hanging.
+                .acquire_timeout(Duration::from_secs(3))
                 .connect(url)
                 .await
                 .map_err(open_err)?;

@@ -188,6 +188,18 @@ fn bad_request(title: &str, detail: &str) -> HttpResponse {
 
 fn internal(error: impl std::fmt::Display) -> HttpResponse {
     tracing::error!(%error, "admin request failed");
+    if crate::catalog::unavailable_now() {
+        let mut r = problem(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Temporarily unavailable",
+            "the catalog database cannot be reached now; try again in a few seconds",
+        );
+        r.headers_mut().insert(
+            actix_web::http::header::RETRY_AFTER,
+            actix_web::http::header::HeaderValue::from_static("5"),
+        );
+        return r;
+    }
     problem(
         StatusCode::INTERNAL_SERVER_ERROR,
         "Internal error",
@@ -710,7 +722,7 @@ async fn receive_upload(
     }
     let staging = state.archive.config.staging_dir();
     let dir = tempfile::Builder::new()
-        .prefix("upload-")
+        .prefix(&upload_prefix())
         .tempdir_in(&staging)
         .map_err(internal)?;
     let path = dir.path().join(name);
@@ -732,6 +744,44 @@ async fn receive_upload(
     }
     file.sync_all().await.map_err(internal)?;
     Ok((dir, path))
+}
+
+/// The name every upload directory of this process starts with: the host and the process,
+/// so a later start on the same host can tell a dead process's leftovers from another
+/// live server's uploads in a shared data directory.
+fn upload_prefix() -> String {
+    format!("upload-{}-{}-", host_name(), std::process::id())
+}
+
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().replace(['-', '/'], "_"))
+        .unwrap_or_else(|_| "localhost".into())
+}
+
+/// Removes upload directories left in staging by a server of this host that died
+/// mid-upload (killed, or the machine stopped): nothing in them was ever archived.
+/// Returns how many were removed.
+pub fn remove_dead_uploads(staging: &std::path::Path) -> usize {
+    let host = host_name();
+    let Ok(entries) = std::fs::read_dir(staging) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(rest) = name.strip_prefix(&format!("upload-{host}-")) else {
+            continue;
+        };
+        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        let alive = std::path::Path::new(&format!("/proc/{pid}")).exists();
+        if !alive && std::fs::remove_dir_all(entry.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
 }
 
 /// `POST /api/v1/admin/sessions/{id}/recordings?name=FILE`: the raw file as the body; it

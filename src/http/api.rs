@@ -144,6 +144,18 @@ pub fn problem(status: StatusCode, title: &str, detail: &str) -> HttpResponse {
 
 fn internal(error: impl std::fmt::Display) -> HttpResponse {
     tracing::error!(%error, "request failed");
+    if crate::catalog::unavailable_now() {
+        let mut r = problem(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Temporarily unavailable",
+            "the catalog database cannot be reached now; try again in a few seconds",
+        );
+        r.headers_mut().insert(
+            actix_web::http::header::RETRY_AFTER,
+            actix_web::http::header::HeaderValue::from_static("5"),
+        );
+        return r;
+    }
     problem(
         StatusCode::INTERNAL_SERVER_ERROR,
         "Internal error",

@@ -59,6 +59,13 @@ impl Application {
     /// Opens the search index, brings it up to date with the catalog, keeps it in step from
     /// then on, and binds the listener (port 0 picks a free port).
     pub async fn build(archive: Archive) -> Result<Application, StartError> {
+        let stale = admin::remove_dead_uploads(&archive.config.staging_dir());
+        if stale > 0 {
+            tracing::info!(
+                stale,
+                "removed uploads left by a server that stopped mid-upload"
+            );
+        }
         let search = Arc::new(SearchIndex::open(&archive.config.index_dir())?);
         let applied = search.catch_up(&archive.catalog).await?;
         if applied > 0 {

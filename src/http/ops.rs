@@ -392,3 +392,15 @@ mod tests {
         assert!(find_program(Path::new("no-such-program-aula")).is_none());
     }
 }
+
+/// The status of a page that failed: 503 with `Retry-After` while the catalog database
+/// cannot be reached (it comes back by itself), otherwise 500.
+pub fn failure_status() -> actix_web::HttpResponseBuilder {
+    if crate::catalog::unavailable_now() {
+        let mut builder = HttpResponse::ServiceUnavailable();
+        builder.insert_header((actix_web::http::header::RETRY_AFTER, "5"));
+        builder
+    } else {
+        HttpResponse::InternalServerError()
+    }
+}

@@ -219,9 +219,8 @@ fn error_page(error: impl std::fmt::Display) -> HttpResponse {
     let body = ErrorPage { t: Ui::default() }
         .render()
         .unwrap_or_else(|_| "Errore interno".to_string());
-    HttpResponse::InternalServerError()
-        .content_type("text/html; charset=utf-8")
-        .body(body)
+    let mut builder = super::ops::failure_status();
+    builder.content_type("text/html; charset=utf-8").body(body)
 }
 
 pub async fn home(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {

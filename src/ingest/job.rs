@@ -186,7 +186,11 @@ async fn transcode_and_publish(
     let (job_id, session_id, staging, runner) =
         (ctx.job_id, ctx.session_id, ctx.staging, ctx.runner);
     let config = &archive.config;
-    let rows = archive.catalog.recording_parts(session_id).await?;
+    use crate::ingest::worker::until_reachable;
+    let rows = until_reachable("reading the recording", || {
+        archive.catalog.recording_parts(session_id)
+    })
+    .await?;
     if rows.is_empty() {
         return Err(JobError::NoRecording(job_id));
     }
@@ -222,13 +226,13 @@ async fn transcode_and_publish(
     // Ranges withheld by an editor are left out: each remaining span of a part becomes an
     // input of its own, read from its start to its end.
     let cuts = Cuts::new(
-        archive
-            .catalog
-            .withheld_ranges(session_id)
-            .await?
-            .iter()
-            .map(|r| (r.start_ms, r.end_ms))
-            .collect(),
+        until_reachable("reading the withheld ranges", || {
+            archive.catalog.withheld_ranges(session_id)
+        })
+        .await?
+        .iter()
+        .map(|r| (r.start_ms, r.end_ms))
+        .collect(),
     );
     let mut trims = vec![None; sources.len()];
     if !cuts.is_empty() {
@@ -335,7 +339,10 @@ async fn transcode_and_publish(
     )?;
 
     // Publish: one rename makes the whole version visible, then the catalog points at it.
-    let version = archive.catalog.next_media_version(session_id).await?;
+    let version = until_reachable("numbering the version", || {
+        archive.catalog.next_media_version(session_id)
+    })
+    .await?;
     let dir = format!("{session_id}/{version}");
     ctx.still_mine()?;
     archive.media.publish(staging, &dir).await?;
@@ -363,28 +370,27 @@ async fn transcode_and_publish(
         .map(|r| format!("{}/index.m3u8", r.name));
     let joined = warnings.join("\n");
     let cut_list = (!cuts.is_empty()).then(|| cuts.to_json());
-    let published = archive
-        .catalog
-        .publish_media(
-            session_id,
-            &NewMediaVersion {
-                version,
-                dir: &dir,
-                profile: &plan.profile,
-                master_playlist: "master.m3u8",
-                mp4_file: Some(mp4),
-                audio_playlist: audio_playlist.as_deref(),
-                audio_file,
-                poster_file: Some("poster.jpg"),
-                thumbnails_vtt: thumbnails_vtt.as_deref(),
-                duration_ms: (checked.duration_s * 1000.0).round() as i64,
-                warnings: (!warnings.is_empty()).then_some(joined.as_str()),
-                cuts: cut_list.as_deref(),
-                job: Some((job_id, &runner.owner)),
-            },
-            &renditions,
-        )
-        .await;
+    let version_row = NewMediaVersion {
+        version,
+        dir: &dir,
+        profile: &plan.profile,
+        master_playlist: "master.m3u8",
+        mp4_file: Some(mp4),
+        audio_playlist: audio_playlist.as_deref(),
+        audio_file,
+        poster_file: Some("poster.jpg"),
+        thumbnails_vtt: thumbnails_vtt.as_deref(),
+        duration_ms: (checked.duration_s * 1000.0).round() as i64,
+        warnings: (!warnings.is_empty()).then_some(joined.as_str()),
+        cuts: cut_list.as_deref(),
+        job: Some((job_id, &runner.owner)),
+    };
+    let published = crate::ingest::worker::until_reachable("publishing the version", || {
+        archive
+            .catalog
+            .publish_media(session_id, &version_row, &renditions)
+    })
+    .await;
     if let Err(e) = published {
         // The catalog never pointed at it: take it back out of the media area.
         let _ = archive.media.remove(&dir).await;

@@ -54,6 +54,26 @@ pub fn backoff_seconds(base: i64, attempt: i64) -> i64 {
     base.max(0).saturating_mul(1 << doublings).min(86_400)
 }
 
+/// Runs a catalog step again while the database cannot be reached (for up to ten
+/// minutes), so that an outage neither throws a finished transcode away nor makes another
+/// worker run the job a second time.
+pub(crate) async fn until_reachable<T, F, Fut>(what: &str, mut step: F) -> Result<T, CatalogError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, CatalogError>>,
+{
+    let started = std::time::Instant::now();
+    loop {
+        match step().await {
+            Err(e) if e.is_unavailable() && started.elapsed() < Duration::from_secs(600) => {
+                tracing::warn!("{what}: {e}; trying again in a second");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
 /// Runs a job this worker has claimed and records the outcome in the catalog.
 pub async fn execute(
     archive: &Archive,
@@ -65,7 +85,10 @@ pub async fn execute(
     let catalog = &archive.catalog;
     let Some(session_id) = job.session_id else {
         let reason = JobError::NoRecording(job.id).to_string();
-        catalog.finish_job(job.id, owner, Some(&reason)).await?;
+        until_reachable("recording the failure", || {
+            catalog.finish_job(job.id, owner, Some(&reason))
+        })
+        .await?;
         return Ok(Outcome::Failed { reason });
     };
     let runner = Runner {
@@ -75,37 +98,59 @@ pub async fn execute(
     let result = job::run(archive, job.id, session_id, &runner, on_progress).await;
     match result {
         Ok(published) => {
-            if !catalog.finish_job(job.id, owner, None).await? {
+            if !until_reachable("recording the job as done", || {
+                catalog.finish_job(job.id, owner, None)
+            })
+            .await?
+            {
                 return Ok(Outcome::Lost);
             }
             Ok(Outcome::Published(published))
         }
         Err(JobError::LeaseLost) => Ok(Outcome::Lost),
         Err(JobError::Superseded) => {
-            if !catalog.finish_job(job.id, owner, None).await? {
+            if !until_reachable("recording the job as done", || {
+                catalog.finish_job(job.id, owner, None)
+            })
+            .await?
+            {
                 return Ok(Outcome::Lost);
             }
             Ok(Outcome::Superseded)
         }
         Err(JobError::Cancelled) => {
-            catalog.release_job(job.id, owner).await?;
+            until_reachable("giving the job back", || catalog.release_job(job.id, owner)).await?;
             Ok(Outcome::Released)
         }
         Err(e) if e.is_permanent() => {
             let reason = e.to_string();
-            if !catalog.finish_job(job.id, owner, Some(&reason)).await? {
+            if !until_reachable("recording the failure", || {
+                catalog.finish_job(job.id, owner, Some(&reason))
+            })
+            .await?
+            {
                 return Ok(Outcome::Lost);
             }
-            catalog.set_session_failed(session_id, &reason).await?;
+            until_reachable("marking the session failed", || {
+                catalog.set_session_failed(session_id, &reason)
+            })
+            .await?;
             Ok(Outcome::Failed { reason })
         }
         Err(e) => {
             let reason = format!("attempt {} of {}: {e}", job.attempts, job.max_attempts);
             let after_s = backoff_seconds(archive.config.job_retry_seconds, job.attempts);
-            match catalog.retry_job(job.id, owner, &reason, after_s).await? {
+            match until_reachable("queueing the job again", || {
+                catalog.retry_job(job.id, owner, &reason, after_s)
+            })
+            .await?
+            {
                 Some(true) => Ok(Outcome::Retrying { reason, after_s }),
                 Some(false) => {
-                    catalog.set_session_failed(session_id, &reason).await?;
+                    until_reachable("marking the session failed", || {
+                        catalog.set_session_failed(session_id, &reason)
+                    })
+                    .await?;
                     Ok(Outcome::Failed { reason })
                 }
                 None => Ok(Outcome::Lost),

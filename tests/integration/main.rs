@@ -4,6 +4,7 @@ mod admin;
 mod bad_input;
 mod browser;
 mod documents;
+mod faults;
 mod formats;
 mod helpers;
 mod import;

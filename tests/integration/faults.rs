@@ -1,0 +1,306 @@
+//! Faults: the server killed mid-upload, the disk filling during a transcode, the
+//! database going away mid-run. Real processes, real ffmpeg, a real PostgreSQL.
+
+use std::io::Write;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use crate::helpers::{aula, files_under, make_flv_lasting, open_catalog, scratch};
+use crate::jobs::Killed;
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn token(data_dir: &Path) -> String {
+    let out = aula(data_dir)
+        .args(["token", "create", "faults"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// `aula serve` on a free port; returns the process and its base URL once it answers.
+async fn serve(data_dir: &Path, envs: &[(&str, &str)]) -> (Killed, String) {
+    let port = free_port();
+    let child = Killed(
+        aula(data_dir)
+            .args(["serve", "--listen"])
+            .arg(format!("127.0.0.1:{port}"))
+            .envs(envs.iter().copied())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let base = format!("http://127.0.0.1:{port}");
+    for _ in 0..400 {
+        if reqwest::get(format!("{base}/healthz")).await.is_ok() {
+            return (child, base);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the server on {base} did not start");
+}
+
+#[tokio::test]
+async fn a_server_killed_mid_upload_leaves_nothing_and_the_upload_can_be_retried() {
+    let root = scratch("kill-upload");
+    let data_dir = root.join("data");
+    let source = root.join("seduta.flv");
+    make_flv_lasting(&source, 8);
+    let bytes = std::fs::read(&source).unwrap();
+    let token = token(&data_dir);
+    let (mut server, base) = serve(&data_dir, &[("AULA_LOG", "warn")]).await;
+    let client = reqwest::Client::new();
+    let r = client
+        .post(format!("{base}/api/v1/admin/bodies"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"name": "Consiglio comunale"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let created: serde_json::Value = client
+        .post(format!("{base}/api/v1/admin/sessions"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({
+            "body": "consiglio-comunale", "date": "2008-06-05", "title": "Seduta interrotta"
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_i64().expect("session created");
+
+    // Half the file sent, then the server is killed with SIGKILL.
+    let port = base.rsplit(':').next().unwrap().to_string();
+    let mut conn = std::net::TcpStream::connect(format!("127.0.0.1:{port}")).unwrap();
+    write!(
+        conn,
+        "POST /api/v1/admin/sessions/{id}/recordings?name=seduta.flv HTTP/1.1\r\n\
+         Host: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n\
+         Content-Length: {}\r\n\r\n",
+        bytes.len()
+    )
+    .unwrap();
+    conn.write_all(&bytes[..bytes.len() / 2]).unwrap();
+    conn.flush().unwrap();
+    let staging = data_dir.join("staging");
+    let started = Instant::now();
+    while files_under(&staging).is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the upload never began"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    server.0.kill().unwrap();
+    server.0.wait().unwrap();
+    drop(conn);
+
+    // Nothing archived, nothing in the catalog; the partial bytes only in staging.
+    assert!(files_under(&data_dir.join("originals")).is_empty());
+    assert!(files_under(&data_dir.join("media")).is_empty());
+    let partial = files_under(&staging);
+    assert_eq!(partial.len(), 1, "{partial:?}");
+    let catalog = open_catalog(&data_dir).await;
+    assert!(catalog.recording_parts(id).await.unwrap().is_empty());
+    assert_eq!(catalog.session(id).await.unwrap().unwrap().state, "pending");
+
+    // A new start removes the dead upload; the same upload, retried, is archived whole.
+    let (_server, base) = serve(&data_dir, &[("AULA_LOG", "warn")]).await;
+    assert!(
+        files_under(&staging).is_empty(),
+        "the dead upload was removed"
+    );
+    let r = client
+        .post(format!(
+            "{base}/api/v1/admin/sessions/{id}/recordings?name=seduta.flv"
+        ))
+        .bearer_auth(&token)
+        .body(bytes.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202, "{}", r.text().await.unwrap());
+    let parts = catalog.recording_parts(id).await.unwrap();
+    assert_eq!(parts.len(), 1);
+    let kept = std::fs::read(data_dir.join(&parts[0].0)).unwrap();
+    assert_eq!(kept, bytes, "the archived original is the whole file");
+}
+
+/// A private PostgreSQL for one test (scripts/pg-throwaway.sh), stopped at the end.
+struct PrivatePostgres {
+    url: String,
+    dir: String,
+}
+
+impl PrivatePostgres {
+    fn start() -> PrivatePostgres {
+        let out = std::process::Command::new("bash")
+            .arg(Path::new(crate::helpers::MANIFEST_DIR).join("scripts/pg-throwaway.sh"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8_lossy(&out.stdout);
+        let value = |key: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(key))
+                .unwrap_or_else(|| panic!("{key} in {text}"))
+                .to_string()
+        };
+        PrivatePostgres {
+            url: value("AULA_TEST_POSTGRES="),
+            dir: value("AULA_PG_DIR="),
+        }
+    }
+
+    fn script(&self, action: &str) {
+        let ok = std::process::Command::new("bash")
+            .arg(Path::new(crate::helpers::MANIFEST_DIR).join("scripts/pg-throwaway.sh"))
+            .args([action, &self.dir])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "pg-throwaway.sh {action}");
+    }
+}
+
+impl Drop for PrivatePostgres {
+    fn drop(&mut self) {
+        self.script("stop");
+    }
+}
+
+#[tokio::test]
+async fn the_database_going_away_gives_503s_then_everything_recovers_with_no_job_lost_or_run_twice()
+{
+    let pg = PrivatePostgres::start();
+    let root = scratch("database-away");
+    let data_dir = root.join("data");
+    let db = [("AULA_DATABASE_URL", pg.url.as_str())];
+    for i in 0..3 {
+        let source = root.join(format!("seduta-{i}.flv"));
+        make_flv_lasting(&source, 30 + i);
+        let out = aula(&data_dir)
+            .envs(db)
+            .arg("ingest")
+            .arg(&source)
+            .args(["--body", "Consiglio comunale", "--date"])
+            .arg(format!("2007-0{}-10", i + 1))
+            .args(["--title", &format!("Seduta {i}"), "--no-wait"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let catalog = aula::catalog::Catalog::open(&pg.url).await.unwrap();
+    let (_server, base) = serve(
+        &data_dir,
+        &[
+            db[0],
+            ("AULA_TRANSCODES", "1"),
+            ("AULA_JOB_LEASE_SECONDS", "30"),
+            ("AULA_LOG", "warn"),
+        ],
+    )
+    .await;
+    let client = reqwest::Client::new();
+    let status = |path: &str| {
+        let request = client.get(format!("{base}{path}")).send();
+        async move {
+            let r = request.await.unwrap();
+            (
+                r.status().as_u16(),
+                r.headers().get("retry-after").is_some(),
+            )
+        }
+    };
+    // Wait for a transcode to be under way, then take the database away for a while.
+    let started = Instant::now();
+    loop {
+        let jobs = catalog.jobs(None, 10).await.unwrap();
+        if jobs.iter().any(|j| j.state == "running") {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no job started: {jobs:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(status("/api/v1/sessions").await.0, 200);
+    pg.script("pause");
+    let mut seen = Vec::new();
+    for path in [
+        "/api/v1/sessions",
+        "/",
+        "/sedute/1",
+        "/api/v1/search?q=seduta",
+        "/readyz",
+    ] {
+        seen.push((path, status(path).await));
+    }
+    assert_eq!(status("/healthz").await.0, 200, "alive all the same");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    pg.script("resume");
+    for (path, (code, retry_after)) in &seen {
+        match *path {
+            // Search answers from the server's own index, which needs no database.
+            "/api/v1/search?q=seduta" => assert!(*code == 200 || *code == 503, "{path} {code}"),
+            _ => assert!(
+                *code == 503 && (*retry_after || *path == "/readyz"),
+                "{path} answered {code} while the database was away"
+            ),
+        }
+    }
+
+    // Back by itself: answers, and every job finishes, each exactly once.
+    let started = Instant::now();
+    while status("/api/v1/sessions").await.0 != 200 {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "did not recover"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let started = Instant::now();
+    loop {
+        let jobs = catalog.jobs(None, 10).await.unwrap();
+        assert_eq!(jobs.len(), 3, "no job lost: {jobs:?}");
+        if jobs.iter().all(|j| j.state == "done") {
+            for j in &jobs {
+                assert_eq!(j.attempts, 1, "run once: {j:?}");
+            }
+            break;
+        }
+        assert!(
+            jobs.iter().all(|j| j.state != "failed"),
+            "a job failed: {jobs:?}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(180), "{jobs:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    for id in catalog.all_session_ids().await.unwrap() {
+        let s = catalog.session(id).await.unwrap().unwrap();
+        assert_eq!(s.state, "published", "{s:?}");
+        assert_eq!(s.media_dir, Some(format!("{id}/1")));
+    }
+    assert_eq!(status("/readyz").await.0, 200);
+}
