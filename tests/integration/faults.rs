@@ -304,3 +304,129 @@ async fn the_database_going_away_gives_503s_then_everything_recovers_with_no_job
     }
     assert_eq!(status("/readyz").await.0, 200);
 }
+
+/// A tmpfs mounted over a directory for one test (root may mount here), unmounted at the
+/// end whatever happens.
+struct SmallDisk(std::path::PathBuf);
+
+impl SmallDisk {
+    fn mount(dir: &Path, bytes: u64) -> SmallDisk {
+        std::fs::create_dir_all(dir).unwrap();
+        let out = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={bytes}"), "tmpfs"])
+            .arg(dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "this test mounts a small tmpfs, which needs root: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        SmallDisk(dir.to_owned())
+    }
+
+    fn resize(&self, bytes: u64) {
+        let ok = std::process::Command::new("mount")
+            .args(["-o", &format!("remount,size={bytes}")])
+            .arg(&self.0)
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "remount {}", self.0.display());
+    }
+
+    fn used(&self) -> u64 {
+        let (free, total) = aula::maintenance::disk_space(&self.0).unwrap();
+        total - free
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.0)
+            .status();
+    }
+}
+
+#[tokio::test]
+async fn a_full_disk_fails_the_transcode_cleanly_and_it_runs_once_space_is_back() {
+    let root = scratch("disk-full");
+    let data_dir = root.join("data");
+    let disk = SmallDisk::mount(&data_dir, 256 << 20);
+    let source = root.join("seduta.flv");
+    make_flv_lasting(&source, 20);
+    let out = aula(&data_dir)
+        .arg("ingest")
+        .arg(&source)
+        .args(["--body", "Consiglio comunale", "--date", "2006-10-11"])
+        .args(["--title", "Seduta senza spazio", "--no-wait"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let original = files_under(&data_dir.join("originals"));
+    assert_eq!(original.len(), 1);
+    let original_bytes = std::fs::read(&original[0]).unwrap();
+    // Room for what is there and a little more, far less than the transcode writes.
+    disk.resize(disk.used() + (1 << 20));
+
+    let catalog = open_catalog(&data_dir).await;
+    let worker = |_: ()| {
+        Killed(
+            aula(&data_dir)
+                .arg("worker")
+                .env("AULA_JOB_RETRY_SECONDS", "3")
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap(),
+        )
+    };
+    let mut first = worker(());
+    let started = Instant::now();
+    let failed = loop {
+        let job = catalog.jobs(None, 1).await.unwrap().pop().unwrap();
+        if job.state == "queued" && job.attempts == 1 {
+            break job;
+        }
+        assert!(job.state != "done", "the transcode fitted: make the disk smaller");
+        assert!(started.elapsed() < Duration::from_secs(60), "{job:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    first.0.kill().unwrap();
+    first.0.wait().unwrap();
+    // Failed with the reason, nothing published or left behind, the catalog intact.
+    let reason = failed.error.clone().unwrap_or_default();
+    assert!(reason.contains("No space left on device"), "{reason}");
+    let session = catalog.session(1).await.unwrap().unwrap();
+    assert_ne!(session.state, "published");
+    assert!(session.media_dir.is_none());
+    assert!(files_under(&data_dir.join("media")).is_empty());
+    assert!(files_under(&data_dir.join("staging")).is_empty(), "staging cleaned");
+    assert_eq!(std::fs::read(&original[0]).unwrap(), original_bytes);
+    if catalog.backend() == aula::catalog::Backend::Sqlite {
+        let check: String = sqlx::query_scalar("PRAGMA integrity_check")
+            .fetch_one(catalog.pool())
+            .await
+            .unwrap();
+        assert_eq!(check, "ok");
+    }
+
+    // Space is back: the job's next attempt runs and publishes.
+    disk.resize(256 << 20);
+    let _second = worker(());
+    let started = Instant::now();
+    loop {
+        let job = catalog.jobs(None, 1).await.unwrap().pop().unwrap();
+        if job.state == "done" {
+            assert_eq!(job.attempts, 2);
+            break;
+        }
+        assert!(job.state != "failed", "{job:?}");
+        assert!(started.elapsed() < Duration::from_secs(90), "{job:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let session = catalog.session(1).await.unwrap().unwrap();
+    assert_eq!(session.state, "published");
+    assert!(data_dir.join("media/1/1/master.m3u8").is_file());
+}
