@@ -29,6 +29,19 @@ use crate::archive::Archive;
 use crate::search::SearchIndex;
 
 /// Shared by every request.
+/// Static files under `root` that never leave it: actix-files refuses `..` and the like,
+/// and this filter also refuses a file that resolves outside `root` (a symlink).
+fn confined_files(mount: &str, root: std::path::PathBuf) -> actix_files::Files {
+    let real_root = root.canonicalize().unwrap_or_else(|_| root.clone());
+    actix_files::Files::new(mount, root).path_filter(move |relative, _| {
+        match real_root.join(relative).canonicalize() {
+            Ok(real) => real.starts_with(&real_root),
+            // Absent: actix-files answers 404 itself.
+            Err(_) => true,
+        }
+    })
+}
+
 pub struct AppState {
     pub archive: Archive,
     pub search: Arc<SearchIndex>,
@@ -193,7 +206,7 @@ fn routes(state: &web::Data<AppState>) -> impl FnOnce(&mut web::ServiceConfig) +
             web::scope("/static")
                 .wrap(actix_web::middleware::Compress::default())
                 .service(
-                    actix_files::Files::new("", web_dir.join("static"))
+                    confined_files("", web_dir.join("static"))
                         .use_etag(true)
                         .prefer_utf8(true),
                 ),
@@ -201,11 +214,11 @@ fn routes(state: &web::Data<AppState>) -> impl FnOnce(&mut web::ServiceConfig) +
         .service(
             web::scope("/vendor")
                 .wrap(actix_web::middleware::Compress::default())
-                .service(actix_files::Files::new(
+                .service(confined_files(
                     "/bootstrap-italia",
                     web_dir.join("node_modules/bootstrap-italia/dist"),
                 ))
-                .service(actix_files::Files::new(
+                .service(confined_files(
                     "/video.js",
                     web_dir.join("node_modules/video.js/dist"),
                 )),

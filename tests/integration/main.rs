@@ -7,6 +7,7 @@ mod documents;
 mod faults;
 mod formats;
 mod helpers;
+mod hostile;
 mod import;
 mod ingest_and_serve;
 mod jobs;
