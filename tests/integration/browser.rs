@@ -161,3 +161,83 @@ async fn chapters_transcript_captions_and_search_hits_seek_in_chromium() {
         assert!(stdout.contains(&format!("{check}=ok")), "{stdout}");
     }
 }
+
+/// Script payloads stored in every place a citizen's page shows text from the catalog: a
+/// body's name, a title, agenda items, a transcript and the minutes. Every page shows them
+/// escaped (and says so as text), the feeds carry them escaped, and in Chromium nothing
+/// runs and nothing becomes markup.
+#[tokio::test]
+async fn stored_script_payloads_are_shown_escaped_and_never_run() {
+    const SCRIPT: &str = "<script>window.__xss=1</script>";
+    const IMG: &str = "\"><img src=x onerror=\"window.__xss=2\">";
+    const SVG: &str = "</title><svg onload=window.__xss=3>";
+    const QUOTE: &str = "' onmouseover='window.__xss=4' x='";
+    let root = scratch("stored-xss");
+    let source = root.join("seduta.flv");
+    crate::helpers::make_flv(&source);
+    let agenda = root.join("odg.txt");
+    std::fs::write(&agenda, format!("1. Bilancio {SCRIPT}\n2. Piazza {IMG}\n3. Varie {QUOTE}\n")).unwrap();
+    let minutes = root.join("verbale.txt");
+    std::fs::write(&minutes, format!("Verbale della seduta. Bilancio {SCRIPT} {SVG} fine.")).unwrap();
+    let srt = root.join("seduta.srt");
+    std::fs::write(
+        &srt,
+        format!("1\n00:00:01,000 --> 00:00:02,500\nCONS. ROSSI: bilancio {SCRIPT}\n\n\
+                 2\n00:00:03,000 --> 00:00:04,000\n<v Bianchi {IMG}>bilancio {SVG}\n"),
+    )
+    .unwrap();
+    let data_dir = root.join("data");
+    let out = crate::helpers::aula(&data_dir)
+        .arg("ingest")
+        .arg(&source)
+        .args(["--body", &format!("Commissione {IMG}"), "--date", "2013-04-05"])
+        .args(["--title", &format!("Bilancio {SCRIPT} {SVG} {QUOTE}")])
+        .arg("--agenda")
+        .arg(&agenda)
+        .arg("--minutes")
+        .arg(&minutes)
+        .arg("--transcript")
+        .arg(&srt)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let app = spawn_app(&data_dir).await;
+    for _ in 0..50 {
+        if app.json("/api/v1/search?q=bilancio").await["total"] == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let slug = app.json("/api/v1/sessions").await["sessions"][0]["body"]["slug"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let pages: Vec<String> = [
+        "/sedute/1".to_string(),
+        "/".to_string(),
+        "/archivio".to_string(),
+        "/archivio/2013?vista=calendario".to_string(),
+        format!("/organi/{slug}"),
+        "/cerca?q=bilancio".to_string(),
+        "/cerca?q=%3Cscript%3Ewindow.__xss%3D1%3C%2Fscript%3E".to_string(),
+        "/embed/1".to_string(),
+        "/sedute/1?lang=en".to_string(),
+    ]
+    .iter()
+    .map(|p| app.url(p))
+    .collect();
+    let mut args = vec!["--shown".to_string(), format!("Bilancio {SCRIPT}")];
+    args.extend(pages);
+    let stdout = node_script("xss.mjs", args, Vec::new()).await;
+    assert_eq!(stdout.matches("xss=ok").count(), 9, "{stdout}");
+
+    // Feeds, sitemap and the transcript downloads carry the text escaped (or as text).
+    for path in ["/feed.atom", &format!("/organi/{slug}/feed.atom"), "/sitemap.xml"] {
+        let xml = app.get(path).await.text().await.unwrap();
+        assert!(!xml.contains("<script>") && !xml.contains("<img ") && !xml.contains("<svg"), "{path}: {xml}");
+    }
+    let feed = app.get("/feed.atom").await.text().await.unwrap();
+    assert!(feed.contains("&lt;script&gt;window.__xss=1&lt;/script&gt;"), "{feed}");
+    let vtt = app.get("/sedute/1/sottotitoli.vtt").await.text().await.unwrap();
+    assert!(!vtt.contains("<script>") && vtt.contains("&lt;script&gt;"), "{vtt}");
+}
