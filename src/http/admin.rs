@@ -219,8 +219,17 @@ fn json_body<T>(
     body: Result<web::Json<T>, actix_web::Error>,
     shape: &str,
 ) -> Result<T, HttpResponse> {
-    body.map(web::Json::into_inner)
-        .map_err(|e| bad_request("Bad body", &format!("{e}; send JSON like {shape}")))
+    body.map(web::Json::into_inner).map_err(|e| {
+        if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
+            problem(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Body too large",
+                "JSON bodies are limited to 64 KiB",
+            )
+        } else {
+            bad_request("Bad body", &format!("{e}; send JSON like {shape}"))
+        }
+    })
 }
 
 fn rfc3339(t: Option<i64>) -> Value {

@@ -109,6 +109,8 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
+                // JSON bodies (the admin API's) are small: 64 KiB is far beyond any of them.
+                .app_data(web::JsonConfig::default().limit(64 * 1024))
                 .wrap(actix_web::middleware::from_fn(ops::count))
                 .configure(routes(&state))
         })
@@ -128,6 +130,11 @@ impl Application {
         // Room for one body chunk: actix copies chunks into this buffer, and one that grows
         // past 128 KiB is reallocated after every write.
         .h1_write_buffer_size(64 * 1024)
+        // Bounds on slow or idle clients (see docs/SECURITY.md): the request head must
+        // arrive within 5 s (else 408), an idle kept-alive connection closes after 15 s.
+        .client_request_timeout(Duration::from_secs(5))
+        .client_disconnect_timeout(Duration::from_secs(1))
+        .keep_alive(Duration::from_secs(15))
         .shutdown_timeout(10)
         .run();
         Ok(Application {

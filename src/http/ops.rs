@@ -102,7 +102,23 @@ pub async fn count(
         .map_or_else(new_request_id, str::to_string);
     let span = tracing::info_span!("request", id = %id, method = %req.method(), path = %req.path());
     let started = std::time::Instant::now();
-    let mut response = next.call(req).instrument(span.clone()).await?;
+    let header_bytes: usize = req
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum();
+    let mut response = if header_bytes > super::security::MAX_HEADER_BYTES {
+        let refused = HttpResponse::build(actix_web::http::StatusCode::from_u16(431).unwrap())
+            .insert_header((actix_web::http::header::CONNECTION, "close"))
+            .content_type("text/plain; charset=utf-8")
+            .body("request header fields too large\n");
+        req.into_response(refused)
+    } else {
+        next.call(req)
+            .instrument(span.clone())
+            .await?
+            .map_into_boxed_body()
+    };
     let route = response
         .request()
         .match_pattern()

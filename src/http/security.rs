@@ -6,6 +6,10 @@ use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+/// Most bytes of request headers accepted (about what nginx allows by default); past it
+/// the answer is 431 and the connection closes.
+pub const MAX_HEADER_BYTES: usize = 32 * 1024;
+
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::HttpRequest;
 

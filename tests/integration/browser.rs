@@ -176,21 +176,36 @@ async fn stored_script_payloads_are_shown_escaped_and_never_run() {
     let source = root.join("seduta.flv");
     crate::helpers::make_flv(&source);
     let agenda = root.join("odg.txt");
-    std::fs::write(&agenda, format!("1. Bilancio {SCRIPT}\n2. Piazza {IMG}\n3. Varie {QUOTE}\n")).unwrap();
+    std::fs::write(
+        &agenda,
+        format!("1. Bilancio {SCRIPT}\n2. Piazza {IMG}\n3. Varie {QUOTE}\n"),
+    )
+    .unwrap();
     let minutes = root.join("verbale.txt");
-    std::fs::write(&minutes, format!("Verbale della seduta. Bilancio {SCRIPT} {SVG} fine.")).unwrap();
+    std::fs::write(
+        &minutes,
+        format!("Verbale della seduta. Bilancio {SCRIPT} {SVG} fine."),
+    )
+    .unwrap();
     let srt = root.join("seduta.srt");
     std::fs::write(
         &srt,
-        format!("1\n00:00:01,000 --> 00:00:02,500\nCONS. ROSSI: bilancio {SCRIPT}\n\n\
-                 2\n00:00:03,000 --> 00:00:04,000\n<v Bianchi {IMG}>bilancio {SVG}\n"),
+        format!(
+            "1\n00:00:01,000 --> 00:00:02,500\nCONS. ROSSI: bilancio {SCRIPT}\n\n\
+                 2\n00:00:03,000 --> 00:00:04,000\n<v Bianchi {IMG}>bilancio {SVG}\n"
+        ),
     )
     .unwrap();
     let data_dir = root.join("data");
     let out = crate::helpers::aula(&data_dir)
         .arg("ingest")
         .arg(&source)
-        .args(["--body", &format!("Commissione {IMG}"), "--date", "2013-04-05"])
+        .args([
+            "--body",
+            &format!("Commissione {IMG}"),
+            "--date",
+            "2013-04-05",
+        ])
         .args(["--title", &format!("Bilancio {SCRIPT} {SVG} {QUOTE}")])
         .arg("--agenda")
         .arg(&agenda)
@@ -200,7 +215,11 @@ async fn stored_script_payloads_are_shown_escaped_and_never_run() {
         .arg(&srt)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let app = spawn_app(&data_dir).await;
     for _ in 0..50 {
         if app.json("/api/v1/search?q=bilancio").await["total"] == 1 {
@@ -232,12 +251,30 @@ async fn stored_script_payloads_are_shown_escaped_and_never_run() {
     assert_eq!(stdout.matches("xss=ok").count(), 9, "{stdout}");
 
     // Feeds, sitemap and the transcript downloads carry the text escaped (or as text).
-    for path in ["/feed.atom", &format!("/organi/{slug}/feed.atom"), "/sitemap.xml"] {
+    for path in [
+        "/feed.atom",
+        &format!("/organi/{slug}/feed.atom"),
+        "/sitemap.xml",
+    ] {
         let xml = app.get(path).await.text().await.unwrap();
-        assert!(!xml.contains("<script>") && !xml.contains("<img ") && !xml.contains("<svg"), "{path}: {xml}");
+        assert!(
+            !xml.contains("<script>") && !xml.contains("<img ") && !xml.contains("<svg"),
+            "{path}: {xml}"
+        );
     }
     let feed = app.get("/feed.atom").await.text().await.unwrap();
-    assert!(feed.contains("&lt;script&gt;window.__xss=1&lt;/script&gt;"), "{feed}");
-    let vtt = app.get("/sedute/1/sottotitoli.vtt").await.text().await.unwrap();
-    assert!(!vtt.contains("<script>") && vtt.contains("&lt;script&gt;"), "{vtt}");
+    assert!(
+        feed.contains("&lt;script&gt;window.__xss=1&lt;/script&gt;"),
+        "{feed}"
+    );
+    let vtt = app
+        .get("/sedute/1/sottotitoli.vtt")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !vtt.contains("<script>") && vtt.contains("&lt;script&gt;"),
+        "{vtt}"
+    );
 }

@@ -364,7 +364,11 @@ async fn a_full_disk_fails_the_transcode_cleanly_and_it_runs_once_space_is_back(
         .args(["--title", "Seduta senza spazio", "--no-wait"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let original = files_under(&data_dir.join("originals"));
     assert_eq!(original.len(), 1);
     let original_bytes = std::fs::read(&original[0]).unwrap();
@@ -389,7 +393,10 @@ async fn a_full_disk_fails_the_transcode_cleanly_and_it_runs_once_space_is_back(
         if job.state == "queued" && job.attempts == 1 {
             break job;
         }
-        assert!(job.state != "done", "the transcode fitted: make the disk smaller");
+        assert!(
+            job.state != "done",
+            "the transcode fitted: make the disk smaller"
+        );
         assert!(started.elapsed() < Duration::from_secs(60), "{job:?}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
@@ -402,7 +409,10 @@ async fn a_full_disk_fails_the_transcode_cleanly_and_it_runs_once_space_is_back(
     assert_ne!(session.state, "published");
     assert!(session.media_dir.is_none());
     assert!(files_under(&data_dir.join("media")).is_empty());
-    assert!(files_under(&data_dir.join("staging")).is_empty(), "staging cleaned");
+    assert!(
+        files_under(&data_dir.join("staging")).is_empty(),
+        "staging cleaned"
+    );
     assert_eq!(std::fs::read(&original[0]).unwrap(), original_bytes);
     if catalog.backend() == aula::catalog::Backend::Sqlite {
         let check: String = sqlx::query_scalar("PRAGMA integrity_check")

@@ -11,12 +11,20 @@ use crate::helpers::{pattern, published_files, spawn_app_with, MANIFEST_DIR};
 fn raw(address: &str, target: &str) -> (u16, String) {
     let host = address.trim_start_matches("http://");
     let mut s = std::net::TcpStream::connect(host).unwrap();
-    s.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
-    write!(s, "GET {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        s,
+        "GET {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
     let mut out = Vec::new();
     let _ = s.read_to_end(&mut out);
     let text = String::from_utf8_lossy(&out).into_owned();
-    (text.get(9..12).and_then(|c| c.parse().ok()).unwrap_or(0), text)
+    (
+        text.get(9..12).and_then(|c| c.parse().ok()).unwrap_or(0),
+        text,
+    )
 }
 
 /// What must never be sent: the system's password file, the catalog, the sources, the
@@ -33,7 +41,10 @@ const SECRETS: &[&str] = &[
 async fn no_file_route_leaves_its_root() {
     let data_dir = published_files(
         "hostile",
-        &[("master.m3u8", b"#EXTM3U\n".as_slice()), ("seg.m4s", &pattern(4096))],
+        &[
+            ("master.m3u8", b"#EXTM3U\n".as_slice()),
+            ("seg.m4s", &pattern(4096)),
+        ],
     )
     .await;
     let root = data_dir.parent().unwrap().to_owned();
@@ -41,28 +52,61 @@ async fn no_file_route_leaves_its_root() {
     std::fs::write(data_dir.join("segreto.txt"), "SEGRETO-DI-PROVA-42").unwrap();
     // Symlinks inside the served roots, pointing out of them.
     let link = |to: &Path, at: &Path| std::os::unix::fs::symlink(to, at).unwrap();
-    link(&data_dir.join("segreto.txt"), &data_dir.join("media/1/1/link.m4s"));
+    link(
+        &data_dir.join("segreto.txt"),
+        &data_dir.join("media/1/1/link.m4s"),
+    );
     link(Path::new("/etc"), &data_dir.join("media/1/1/etc"));
     let web = root.join("web");
     std::fs::create_dir_all(&web).unwrap();
-    copy_dir(&Path::new(MANIFEST_DIR).join("web/static"), &web.join("static"));
-    link(&Path::new(MANIFEST_DIR).join("web/node_modules"), &web.join("node_modules"));
+    copy_dir(
+        &Path::new(MANIFEST_DIR).join("web/static"),
+        &web.join("static"),
+    );
+    link(
+        &Path::new(MANIFEST_DIR).join("web/node_modules"),
+        &web.join("node_modules"),
+    );
     link(&root.join("segreto.txt"), &web.join("static/link.css"));
     link(Path::new("/etc"), &web.join("static/etc"));
     let app = spawn_app_with(&data_dir, |c| c.web_dir = web.clone()).await;
 
     let climbs = [
-        "../", "..%2f", "..%2F", "%2e%2e/", "%2e%2e%2f", "%2E%2E%2F", "%252e%252e%252f",
-        "..%5c", "..\\", "%c0%ae%c0%ae/", "%c0%ae%c0%ae%c0%af", ".%2e/", "%2e./",
-        "....//", "..;/",
+        "../",
+        "..%2f",
+        "..%2F",
+        "%2e%2e/",
+        "%2e%2e%2f",
+        "%2E%2E%2F",
+        "%252e%252e%252f",
+        "..%5c",
+        "..\\",
+        "%c0%ae%c0%ae/",
+        "%c0%ae%c0%ae%c0%af",
+        ".%2e/",
+        "%2e./",
+        "....//",
+        "..;/",
     ];
     let goals = [
-        "etc/passwd", "segreto.txt", "data/segreto.txt", "aula.db", "data/aula.db",
-        "Cargo.toml", "web/templates/base.html",
+        "etc/passwd",
+        "segreto.txt",
+        "data/segreto.txt",
+        "aula.db",
+        "data/aula.db",
+        "Cargo.toml",
+        "web/templates/base.html",
     ];
     let prefixes = [
-        "/media/1/1/", "/media/", "/static/", "/vendor/video.js/", "/vendor/bootstrap-italia/",
-        "/documenti/", "/sedute/1/", "/sedute/", "/embed/",
+        "/media/1/1/",
+        "/media/",
+        "/static/",
+        "/vendor/video.js/",
+        "/vendor/bootstrap-italia/",
+        "/documenti/",
+        "/sedute/1/",
+        "/sedute/",
+        "/embed/",
     ];
     let mut targets = Vec::new();
     for prefix in prefixes {
@@ -74,9 +118,20 @@ async fn no_file_route_leaves_its_root() {
             }
         }
         for extra in [
-            "%2fetc%2fpasswd", "/etc/passwd", "etc/passwd", "link.m4s", "link.css",
-            "etc/passwd%00.css", "seg.m4s%00.jpg", "%00", "..", ".", "%2e%2e", "%ff%fe",
-            "C:\\Windows\\win.ini", "file:///etc/passwd",
+            "%2fetc%2fpasswd",
+            "/etc/passwd",
+            "etc/passwd",
+            "link.m4s",
+            "link.css",
+            "etc/passwd%00.css",
+            "seg.m4s%00.jpg",
+            "%00",
+            "..",
+            ".",
+            "%2e%2e",
+            "%ff%fe",
+            "C:\\Windows\\win.ini",
+            "file:///etc/passwd",
         ] {
             targets.push(format!("{prefix}{extra}"));
         }
@@ -96,7 +151,10 @@ async fn no_file_route_leaves_its_root() {
     let mut statuses = std::collections::BTreeMap::new();
     for (target, status, text) in &answers {
         for secret in SECRETS {
-            assert!(!text.contains(secret), "{target} answered {status} with {secret:?}");
+            assert!(
+                !text.contains(secret),
+                "{target} answered {status} with {secret:?}"
+            );
         }
         // Refused, not found, or (old portal addresses) redirected within the site.
         let redirect_inside = (300..400).contains(status)
@@ -127,4 +185,113 @@ fn copy_dir(from: &Path, to: &Path) {
             std::fs::copy(entry.path(), target).unwrap();
         }
     }
+}
+
+/// Reads what the server sends until it closes the connection (or `limit` passes).
+fn read_until_closed(s: &mut std::net::TcpStream, limit: std::time::Duration) -> (String, bool) {
+    s.set_read_timeout(Some(limit)).unwrap();
+    let mut out = Vec::new();
+    let closed = s.read_to_end(&mut out).is_ok();
+    (String::from_utf8_lossy(&out).into_owned(), closed)
+}
+
+#[tokio::test]
+async fn slow_clients_huge_headers_and_bodies_are_bounded() {
+    let data_dir = published_files("bounds", &[("master.m3u8", b"#EXTM3U\n".as_slice())]).await;
+    let app = spawn_app_with(&data_dir, |_| {}).await;
+    let address = app.address.trim_start_matches("http://").to_string();
+    let results = tokio::task::spawn_blocking(move || {
+        let connect = || std::net::TcpStream::connect(&address).unwrap();
+        // A request head that never ends (slowloris): 408 and closed within the timeout.
+        let mut slow = connect();
+        let started = std::time::Instant::now();
+        slow.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+            .unwrap();
+        for _ in 0..3 {
+            std::thread::sleep(std::time::Duration::from_millis(500));
+            let _ = slow.write_all(b"a");
+        }
+        let (answer, closed) = read_until_closed(&mut slow, std::time::Duration::from_secs(15));
+        let slow_result = (
+            answer.get(9..12).map(str::to_string),
+            closed,
+            started.elapsed(),
+        );
+
+        // A header of 64 KiB, and 200 headers: refused, not served.
+        let mut big = connect();
+        write!(
+            big,
+            "GET / HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+            "a".repeat(64 * 1024)
+        )
+        .unwrap();
+        let (big_answer, _) = read_until_closed(&mut big, std::time::Duration::from_secs(2));
+        let mut many = connect();
+        let mut head = String::from("GET / HTTP/1.1\r\nHost: x\r\n");
+        for i in 0..200 {
+            head.push_str(&format!("X-H{i}: v\r\n"));
+        }
+        head.push_str("\r\n");
+        many.write_all(head.as_bytes()).unwrap();
+        let (many_answer, _) = read_until_closed(&mut many, std::time::Duration::from_secs(2));
+
+        // An idle kept-alive connection is closed by the server.
+        let mut idle = connect();
+        idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            .unwrap();
+        let started = std::time::Instant::now();
+        let (_, idle_closed) = read_until_closed(&mut idle, std::time::Duration::from_secs(30));
+        (
+            slow_result,
+            big_answer,
+            many_answer,
+            idle_closed,
+            started.elapsed(),
+        )
+    })
+    .await
+    .unwrap();
+    let ((slow_status, slow_closed, slow_time), big, many, idle_closed, idle_time) = results;
+    assert_eq!(slow_status.as_deref(), Some("408"), "slow head");
+    assert!(
+        slow_closed && slow_time < std::time::Duration::from_secs(8),
+        "{slow_time:?}"
+    );
+    for (what, answer) in [("64 KiB header", &big), ("200 headers", &many)] {
+        let status = answer.get(9..12).unwrap_or("");
+        assert!(
+            status == "431" || status == "400",
+            "{what}: {}",
+            &answer[..answer.len().min(200)]
+        );
+    }
+    assert!(
+        idle_closed && idle_time < std::time::Duration::from_secs(20),
+        "{idle_time:?}"
+    );
+
+    // A 1 MiB JSON body to the admin API: 413 before any token check costs anything more.
+    let out = crate::helpers::aula(&data_dir)
+        .args(["token", "create", "limiti"])
+        .output()
+        .unwrap();
+    let token = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let r = app
+        .client
+        .patch(app.url("/api/v1/admin/sessions/1"))
+        .bearer_auth(&token)
+        .header("Content-Type", "application/json")
+        .body(format!("{{\"title\": \"{}\"}}", "a".repeat(1 << 20)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 413);
+    // A search query of 10,000 characters: a readable 400.
+    let r = app
+        .get(&format!("/api/v1/search?q={}", "a".repeat(10_000)))
+        .await;
+    assert_eq!(r.status(), 400);
+    // And the server is still well.
+    assert_eq!(app.get("/healthz").await.status(), 200);
 }
