@@ -29,7 +29,7 @@ use serde::Deserialize;
 /// | `public_url` | taken from each request's Host | `AULA_PUBLIC_URL` |
 /// | `media_store` | the data directory's `media/` | `AULA_MEDIA_STORE` (`s3://bucket/prefix`) |
 /// | `s3_endpoint` / `s3_region` | AWS | `AULA_S3_ENDPOINT` / `AULA_S3_REGION` |
-/// | `media_redirect_url` | none (media are proxied) | `AULA_MEDIA_REDIRECT_URL` |
+/// | `media_redirect_url` | none (media are proxied) | `AULA_MEDIA_REDIRECT_URL` (`presigned` or a public base) |
 /// | `owner_name` | none | `AULA_OWNER_NAME` |
 /// | `owner_url` | none | `AULA_OWNER_URL` |
 ///
@@ -246,7 +246,7 @@ impl Config {
             self.s3_region = Some(v);
         }
         if let Some(v) = layer.media_redirect_url {
-            self.media_redirect_url = Some(checked_url("media_redirect_url", &v)?);
+            self.media_redirect_url = Some(redirect_setting("media_redirect_url", &v)?);
         }
         Ok(())
     }
@@ -333,7 +333,7 @@ impl Config {
             self.s3_region = Some(v.trim().to_string());
         }
         if let Some(v) = get("AULA_MEDIA_REDIRECT_URL").filter(|v| !v.trim().is_empty()) {
-            self.media_redirect_url = Some(checked_url("AULA_MEDIA_REDIRECT_URL", v.trim())?);
+            self.media_redirect_url = Some(redirect_setting("AULA_MEDIA_REDIRECT_URL", v.trim())?);
         }
         Ok(())
     }
@@ -404,6 +404,15 @@ fn parse_listen(name: &str, text: &str) -> Result<SocketAddr, ConfigError> {
         reason: "expected an address and port such as 127.0.0.1:8080 (port 0 picks a free one)"
             .into(),
     })
+}
+
+/// `presigned`, or a public http(s) base.
+fn redirect_setting(name: &str, value: &str) -> Result<String, ConfigError> {
+    if value == "presigned" {
+        Ok(value.into())
+    } else {
+        checked_url(name, value)
+    }
 }
 
 /// A link target for pages: only http(s), so a setting cannot smuggle `javascript:` in.

@@ -439,10 +439,11 @@ pub async fn backup(config: &Config, dest: &Path) -> Result<BackupReport, Mainte
         }
         Backend::Postgres => {
             let file = dest.join(CATALOG_PGDUMP);
-            let out = Command::new("pg_dump")
+            let (mut cmd, url) = pg_command("pg_dump", &config.database_url());
+            let out = cmd
                 .args(["--format=custom", "--no-owner", "--file"])
                 .arg(&file)
-                .arg(config.database_url())
+                .arg(url)
                 .output()
                 .map_err(|e| io("pg_dump (install postgresql-client)", e))?;
             if !out.status.success() {
@@ -495,7 +496,8 @@ pub async fn restore(config: &Config, from: &Path) -> Result<PathBuf, Maintenanc
                 from.display()
             )));
         }
-        let out = Command::new("pg_restore")
+        let (mut cmd, shown) = pg_command("pg_restore", &url);
+        let out = cmd
             .args([
                 "--clean",
                 "--if-exists",
@@ -503,7 +505,7 @@ pub async fn restore(config: &Config, from: &Path) -> Result<PathBuf, Maintenanc
                 "--single-transaction",
                 "--dbname",
             ])
-            .arg(&url)
+            .arg(shown)
             .arg(&pgdump)
             .output()
             .map_err(|e| io("pg_restore (install postgresql-client)", e))?;
@@ -520,26 +522,70 @@ pub async fn restore(config: &Config, from: &Path) -> Result<PathBuf, Maintenanc
                 from.display()
             )));
         }
-        // Check the copy opens as a catalog before anything is replaced.
-        let probe = Catalog::open(&format!("sqlite://{}", sqlite.display())).await?;
-        probe.ping().await?;
-        drop(probe);
-        let target = config.data_dir.join("aula.db");
-        let staged = config.data_dir.join("aula.db.restoring");
+        let target = sqlite_path(&url)?;
+        let dir = target.parent().unwrap_or(Path::new("."));
+        let name = target
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        // The backup is copied first, and the copy (never the backup) is opened to check
+        // it is a catalog and bring its schema up to date.
+        let staged = dir.join(format!("{name}.restoring"));
         std::fs::copy(&sqlite, &staged).map_err(|e| io(staged.display(), e))?;
+        let probe = Catalog::open(&format!("sqlite://{}", staged.display())).await?;
+        probe.ping().await?;
+        probe.checkpoint_and_close().await?;
         if target.exists() {
-            let kept = config.data_dir.join("aula.db.before-restore");
-            std::fs::rename(&target, &kept).map_err(|e| io(kept.display(), e))?;
+            // The current catalog, complete (its WAL folded in), is kept beside it.
+            let current = Catalog::open(&url).await?;
+            current.checkpoint_and_close().await?;
+            let kept = dir.join(format!("{name}.before-restore"));
+            std::fs::copy(&target, &kept).map_err(|e| io(kept.display(), e))?;
         }
-        for stale in ["aula.db-wal", "aula.db-shm"] {
-            let _ = std::fs::remove_file(config.data_dir.join(stale));
+        for stale in ["-wal", "-shm"] {
+            let _ = std::fs::remove_file(dir.join(format!("{name}{stale}")));
+            let _ = std::fs::remove_file(dir.join(format!("{name}.restoring{stale}")));
         }
+        // One rename: there is never a moment without a catalog file.
         std::fs::rename(&staged, &target).map_err(|e| io(target.display(), e))?;
     }
     // The restored catalog is the truth now: every index rebuilds from it.
     let catalog = Catalog::open(&url).await?;
     catalog.request_reindex().await?;
     Ok(if postgres { pgdump } else { sqlite })
+}
+
+/// The file of a `sqlite:` catalog URL.
+fn sqlite_path(url: &str) -> Result<PathBuf, MaintenanceError> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .ok_or_else(|| MaintenanceError::Refused(format!("{url} is not a SQLite catalog")))?;
+    let path = rest.split('?').next().unwrap_or(rest);
+    if path.is_empty() || path == ":memory:" {
+        return Err(MaintenanceError::Refused(format!("{url} names no file")));
+    }
+    Ok(PathBuf::from(path))
+}
+
+/// A PostgreSQL client command for `url` with the password taken out of its arguments
+/// (where `ps` would show it) and given through `PGPASSWORD` instead.
+fn pg_command(program: &str, url: &str) -> (Command, String) {
+    let mut cmd = Command::new(program);
+    let mut shown = url.to_string();
+    if let (Some(scheme), Some(at)) = (url.find("://"), url.rfind('@')) {
+        if at > scheme {
+            if let Some((user, password)) = url[scheme + 3..at].split_once(':') {
+                let password = urlencoding::decode(password)
+                    .map(|p| p.into_owned())
+                    .unwrap_or_else(|_| password.to_string());
+                cmd.env("PGPASSWORD", password);
+                shown = format!("{}{user}{}", &url[..scheme + 3], &url[at..]);
+            }
+        }
+    }
+    (cmd, shown)
 }
 
 /// (size, hex SHA-256) of a file, read in 1 MiB blocks.

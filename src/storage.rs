@@ -43,9 +43,35 @@ pub struct ObjectMedia {
     prefix: String,
     /// Shown in logs and by `doctor`: `s3://bucket/prefix at endpoint`.
     pub description: String,
-    /// When set, media requests are answered with a redirect to this base (a public
-    /// bucket or a CDN in front of it) instead of being proxied.
-    pub redirect_base: Option<String>,
+    /// When set, media requests are answered with a redirect instead of being proxied.
+    pub redirect: Option<Redirect>,
+    /// Makes presigned URLs (the S3 store itself).
+    signer: Arc<dyn object_store::signer::Signer>,
+}
+
+/// Where a media request is redirected.
+#[derive(Debug, Clone)]
+pub enum Redirect {
+    /// A URL of the private bucket signed for a few minutes: withholding a session takes
+    /// effect as soon as aula stops signing its addresses.
+    Presigned,
+    /// A public base (a public bucket, or a CDN in front of it). Whatever was published
+    /// stays reachable there by its address even after a session is withheld.
+    Public(String),
+}
+
+/// How long a presigned media URL is valid.
+pub const PRESIGNED_FOR: std::time::Duration = std::time::Duration::from_secs(300);
+
+impl ObjectMedia {
+    /// A presigned GET URL for `relative`.
+    pub async fn presigned(&self, relative: &str) -> Result<String, StorageError> {
+        let url = self
+            .signer
+            .signed_url(http::Method::GET, &self.key(relative), PRESIGNED_FOR)
+            .await?;
+        Ok(url.to_string())
+    }
 }
 
 impl ObjectMedia {
@@ -91,18 +117,25 @@ impl MediaStore {
                 .with_endpoint(endpoint)
                 .with_allow_http(endpoint.starts_with("http://"));
         }
-        let store = builder
-            .build()
-            .map_err(|e| StorageError::Setup(e.to_string()))?;
+        let store = Arc::new(
+            builder
+                .build()
+                .map_err(|e| StorageError::Setup(e.to_string()))?,
+        );
         let endpoint = config.s3_endpoint.as_deref().unwrap_or("AWS");
+        let redirect = config.media_redirect_url.as_deref().map(|r| {
+            if r == "presigned" {
+                Redirect::Presigned
+            } else {
+                Redirect::Public(r.trim_end_matches('/').to_string())
+            }
+        });
         Ok(MediaStore::Object(Arc::new(ObjectMedia {
-            store: Arc::new(store),
+            store: Arc::clone(&store) as Arc<dyn ObjectStore>,
+            signer: store,
             prefix: prefix.trim_matches('/').to_string(),
             description: format!("{url} at {endpoint}"),
-            redirect_base: config
-                .media_redirect_url
-                .as_ref()
-                .map(|b| b.trim_end_matches('/').to_string()),
+            redirect,
         })))
     }
 
@@ -130,13 +163,24 @@ impl MediaStore {
             }
             MediaStore::Object(media) => {
                 remove_prefix(media, dir).await?;
-                for file in files_under(staged).map_err(io(staged))? {
-                    let relative = file
-                        .strip_prefix(staged)
-                        .map_err(|_| StorageError::Setup("a staged file outside staging".into()))?
-                        .to_string_lossy()
-                        .replace('\\', "/");
-                    upload(media, &file, &media.key(&format!("{dir}/{relative}"))).await?;
+                let uploaded = async {
+                    for file in files_under(staged).map_err(io(staged))? {
+                        let relative = file
+                            .strip_prefix(staged)
+                            .map_err(|_| {
+                                StorageError::Setup("a staged file outside staging".into())
+                            })?
+                            .to_string_lossy()
+                            .replace('\\', "/");
+                        upload(media, &file, &media.key(&format!("{dir}/{relative}"))).await?;
+                    }
+                    Ok::<(), StorageError>(())
+                }
+                .await;
+                if let Err(e) = uploaded {
+                    // Half a version is no version: what was uploaded goes (best effort).
+                    let _ = remove_prefix(media, dir).await;
+                    return Err(e);
                 }
                 tokio::fs::remove_dir_all(staged).await.map_err(io(staged))
             }
@@ -240,12 +284,16 @@ async fn upload(media: &ObjectMedia, file: &Path, key: &ObjectPath) -> Result<()
     let mut writer = object_store::buffered::BufWriter::new(Arc::clone(&media.store), key.clone())
         .with_attributes(attributes);
     let mut source = tokio::fs::File::open(file).await.map_err(io(file))?;
-    tokio::io::copy(&mut source, &mut writer)
-        .await
-        .map_err(io(file))?;
-    tokio::io::AsyncWriteExt::shutdown(&mut writer)
-        .await
-        .map_err(io(file))?;
+    let copied = async {
+        tokio::io::copy(&mut source, &mut writer).await?;
+        tokio::io::AsyncWriteExt::shutdown(&mut writer).await
+    }
+    .await;
+    if let Err(e) = copied {
+        // An unfinished multipart upload would linger (and be billed) in the bucket.
+        let _ = writer.abort().await;
+        return Err(io(file)(e));
+    }
     Ok(())
 }
 

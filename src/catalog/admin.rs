@@ -554,21 +554,28 @@ async fn queue_transcode(
     .bind(session_id)
     .fetch_optional(&mut *tx)
     .await?;
-    let job_id = match queued {
+    // Whatever it waited for before, this change is new work: run it now, afresh. Only
+    // while it is still queued: a worker may claim it meanwhile (on PostgreSQL claims do
+    // not wait for writers), and then a new job is needed.
+    let reset = match queued {
         Some(id) => {
-            // Whatever it waited for before, this change is new work: run it now, afresh.
             sqlx::query(
                 "UPDATE jobs SET attempts = 0, run_after = $1, error = NULL, updated_at = $2 \
-                 WHERE id = $3",
+             WHERE id = $3 AND state = 'queued'",
             )
             .bind(now)
             .bind(now)
             .bind(id)
             .execute(&mut *tx)
-            .await?;
-            id
+            .await?
+            .rows_affected()
+                == 1
         }
-        None => {
+        None => false,
+    };
+    let job_id = match queued {
+        Some(id) if reset => id,
+        _ => {
             sqlx::query_scalar(
                 "INSERT INTO jobs (kind, session_id, payload, state, run_after, created_at, updated_at) \
                  VALUES ('transcode', $1, '{}', 'queued', $2, $3, $4) RETURNING id",
@@ -637,6 +644,18 @@ impl Catalog {
                 stored_path: r.get(5),
             })
             .collect())
+    }
+
+    /// SQLite: folds the write-ahead log into the file, then closes every connection, so
+    /// the file alone is the whole catalog (for restore). PostgreSQL: closes the pool.
+    pub async fn checkpoint_and_close(&self) -> Result<()> {
+        if self.backend() == super::Backend::Sqlite {
+            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(&self.pool)
+                .await?;
+        }
+        self.pool.close().await;
+        Ok(())
     }
 
     /// SQLite only: a consistent copy of the whole catalog at `path` (a new file), taken

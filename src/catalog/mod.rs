@@ -32,15 +32,20 @@ pub enum CatalogError {
 
 type Result<T> = std::result::Result<T, CatalogError>;
 
-/// When (Unix ms) a catalog operation last failed because the database could not be
-/// reached; 0 if never. Answers made meanwhile say 503, not 500 (see `unavailable_now`).
-static LAST_UNAVAILABLE_MS: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
-
-/// Whether the database failed to answer in the last few seconds: the archive is then
-/// "temporarily unavailable" (503, retry), not broken (500).
-pub fn unavailable_now() -> bool {
-    let last = LAST_UNAVAILABLE_MS.load(std::sync::atomic::Ordering::Relaxed);
-    last > 0 && chrono::Utc::now().timestamp_millis() - last < 3000
+/// Whether an error (of any type a handler may hold) means the catalog database cannot be
+/// reached now: the answer is then "temporarily unavailable" (503, retry), not 500.
+pub fn is_unavailable_error(error: &dyn std::any::Any) -> bool {
+    if let Some(e) = error.downcast_ref::<CatalogError>() {
+        return e.is_unavailable();
+    }
+    if let Some(crate::search::SearchError::Catalog(e)) =
+        error.downcast_ref::<crate::search::SearchError>()
+    {
+        return e.is_unavailable();
+    }
+    error
+        .downcast_ref::<sqlx::Error>()
+        .is_some_and(is_unreachable)
 }
 
 /// Whether a database error means "cannot reach it now" (down, restarting, the network,
@@ -63,12 +68,6 @@ pub fn is_unreachable(e: &sqlx::Error) -> bool {
 
 impl From<sqlx::Error> for CatalogError {
     fn from(e: sqlx::Error) -> Self {
-        if is_unreachable(&e) {
-            LAST_UNAVAILABLE_MS.store(
-                chrono::Utc::now().timestamp_millis(),
-                std::sync::atomic::Ordering::Relaxed,
-            );
-        }
         CatalogError::Db(e)
     }
 }
@@ -277,6 +276,18 @@ impl Catalog {
                 .max_connections(16)
                 // While the server is away, answers fail fast (503) instead of hanging.
                 .acquire_timeout(Duration::from_secs(3))
+                // No writer waits forever behind a stuck one, and no stuck transaction
+                // holds the writers' lock forever.
+                .after_connect(|conn: &mut AnyConnection, _| {
+                    Box::pin(async move {
+                        conn.execute(
+                            "SET lock_timeout = '60s'; \
+                             SET idle_in_transaction_session_timeout = '120s';",
+                        )
+                        .await?;
+                        Ok(())
+                    })
+                })
                 .connect(url)
                 .await
                 .map_err(open_err)?;
@@ -623,9 +634,16 @@ impl Catalog {
     ) -> Result<i64> {
         let mut tx = self.write().await?;
         if let Some((job_id, owner)) = media.job {
-            let held: Option<i64> = sqlx::query_scalar(
-                "SELECT 1 FROM jobs WHERE id = $1 AND state = 'running' AND lease_owner = $2",
-            )
+            // On PostgreSQL the job's row stays locked to the commit, so a claim of an
+            // expired lease cannot slip in between this check and the publication.
+            let lock = if self.backend == Backend::Postgres {
+                " FOR UPDATE"
+            } else {
+                ""
+            };
+            let held: Option<i64> = sqlx::query_scalar(&format!(
+                "SELECT 1 FROM jobs WHERE id = $1 AND state = 'running' AND lease_owner = $2{lock}"
+            ))
             .bind(job_id)
             .bind(owner)
             .fetch_optional(&mut *tx)
@@ -720,6 +738,16 @@ impl Catalog {
         .bind(session_id)
         .fetch_all(&self.pool)
         .await?)
+    }
+
+    /// Whether any media version (published or not, current or old) is recorded in `dir`:
+    /// such a directory is never replaced nor removed by a job.
+    pub async fn media_dir_recorded(&self, dir: &str) -> Result<bool> {
+        let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM media_versions WHERE dir = $1")
+            .bind(dir)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(found.is_some())
     }
 
     /// Whether `dir` is the current media version of a published session: only that one
@@ -1046,6 +1074,21 @@ impl Catalog {
     /// Claims one job by id for `owner` until the lease expires: a queued one, or a running
     /// one whose worker stopped renewing its lease. False if it cannot be claimed now.
     pub async fn claim_job(&self, id: i64, owner: &str, lease_seconds: i64) -> Result<bool> {
+        if self.backend == Backend::Postgres {
+            // As in `claim_next_job_locked`: the session's row first, so two jobs of one
+            // session cannot both start.
+            let mut tx = self.pool.begin().await?;
+            sqlx::query(
+                "SELECT s.id FROM sessions s JOIN jobs j ON j.session_id = s.id \
+                 WHERE j.id = $1 FOR NO KEY UPDATE OF s",
+            )
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+            let claimed = claim(&mut tx, id, owner, lease_seconds).await?;
+            tx.commit().await?;
+            return Ok(claimed);
+        }
         let mut conn = self.pool.acquire().await?;
         claim(&mut conn, id, owner, lease_seconds).await
     }
@@ -1120,7 +1163,9 @@ impl Catalog {
             return Ok(None);
         };
         if let Some(session) = session {
-            sqlx::query("SELECT id FROM sessions WHERE id = $1 FOR UPDATE")
+            // NO KEY: writers inserting rows that refer to the session (KEY SHARE) are not
+            // blocked, so a writer waiting for this job's row cannot deadlock with us.
+            sqlx::query("SELECT id FROM sessions WHERE id = $1 FOR NO KEY UPDATE")
                 .bind(session)
                 .execute(&mut *tx)
                 .await?;

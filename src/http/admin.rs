@@ -186,9 +186,9 @@ fn bad_request(title: &str, detail: &str) -> HttpResponse {
     problem(StatusCode::BAD_REQUEST, title, detail)
 }
 
-fn internal(error: impl std::fmt::Display) -> HttpResponse {
+fn internal(error: impl std::fmt::Display + 'static) -> HttpResponse {
     tracing::error!(%error, "admin request failed");
-    if crate::catalog::unavailable_now() {
+    if crate::catalog::is_unavailable_error(&error) {
         let mut r = problem(
             StatusCode::SERVICE_UNAVAILABLE,
             "Temporarily unavailable",
@@ -712,7 +712,7 @@ async fn receive_upload(
     state: &AppState,
     mut payload: web::Payload,
     name: &str,
-) -> Result<(tempfile::TempDir, std::path::PathBuf), HttpResponse> {
+) -> Result<((tempfile::TempDir, std::fs::File), std::path::PathBuf), HttpResponse> {
     let limit = state.archive.config.upload_limit;
     let too_large = || {
         problem(
@@ -731,9 +731,10 @@ async fn receive_upload(
     }
     let staging = state.archive.config.staging_dir();
     let dir = tempfile::Builder::new()
-        .prefix(&upload_prefix())
+        .prefix("upload-")
         .tempdir_in(&staging)
         .map_err(internal)?;
+    let lock = lock_upload(dir.path()).map_err(internal)?;
     let path = dir.path().join(name);
     let mut file = tokio::fs::File::create(&path).await.map_err(internal)?;
     let mut received: u64 = 0;
@@ -752,42 +753,42 @@ async fn receive_upload(
         ));
     }
     file.sync_all().await.map_err(internal)?;
-    Ok((dir, path))
+    Ok(((dir, lock), path))
 }
 
-/// The name every upload directory of this process starts with: the host and the process,
-/// so a later start on the same host can tell a dead process's leftovers from another
-/// live server's uploads in a shared data directory.
-fn upload_prefix() -> String {
-    format!("upload-{}-{}-", host_name(), std::process::id())
+/// An upload directory's lock: held (an exclusive `flock`) for as long as its upload runs,
+/// by whichever process, container or host on this filesystem receives it. A directory
+/// whose lock can be taken has no live upload.
+const UPLOAD_LOCK: &str = ".receiving";
+
+fn lock_upload(dir: &std::path::Path) -> std::io::Result<std::fs::File> {
+    use std::os::fd::AsRawFd;
+    let file = std::fs::File::create(dir.join(UPLOAD_LOCK))?;
+    // SAFETY: flock on a file descriptor this function owns.
+    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(file)
 }
 
-fn host_name() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().replace(['-', '/'], "_"))
-        .unwrap_or_else(|_| "localhost".into())
-}
-
-/// Removes upload directories left in staging by a server of this host that died
-/// mid-upload (killed, or the machine stopped): nothing in them was ever archived.
+/// Removes upload directories left in staging by a server that died mid-upload (killed,
+/// or its machine stopped): their lock is free, and nothing in them was ever archived.
 /// Returns how many were removed.
 pub fn remove_dead_uploads(staging: &std::path::Path) -> usize {
-    let host = host_name();
     let Ok(entries) = std::fs::read_dir(staging) else {
         return 0;
     };
     let mut removed = 0;
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        let Some(rest) = name.strip_prefix(&format!("upload-{host}-")) else {
+        if !name.starts_with("upload-") || !entry.path().join(UPLOAD_LOCK).exists() {
             continue;
-        };
-        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
-            continue;
-        };
-        let alive = std::path::Path::new(&format!("/proc/{pid}")).exists();
-        if !alive && std::fs::remove_dir_all(entry.path()).is_ok() {
-            removed += 1;
+        }
+        // Taking the lock proves no one holds it; it is released when `_lock` drops.
+        if let Ok(_lock) = lock_upload(&entry.path()) {
+            if std::fs::remove_dir_all(entry.path()).is_ok() {
+                removed += 1;
+            }
         }
     }
     removed

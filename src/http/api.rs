@@ -142,9 +142,9 @@ pub fn problem(status: StatusCode, title: &str, detail: &str) -> HttpResponse {
         }))
 }
 
-fn internal(error: impl std::fmt::Display) -> HttpResponse {
+fn internal(error: impl std::fmt::Display + 'static) -> HttpResponse {
     tracing::error!(%error, "request failed");
-    if crate::catalog::unavailable_now() {
+    if crate::catalog::is_unavailable_error(&error) {
         let mut r = problem(
             StatusCode::SERVICE_UNAVAILABLE,
             "Temporarily unavailable",
@@ -435,13 +435,13 @@ impl std::fmt::Display for BadSearch {
 pub async fn run_search(
     state: &AppState,
     params: &SearchParams,
-) -> Result<(SearchResults, Vec<Body>), Result<BadSearch, String>> {
+) -> Result<(SearchResults, Vec<Body>), Result<BadSearch, crate::search::SearchError>> {
     let bodies = state
         .archive
         .catalog
         .bodies()
         .await
-        .map_err(|e| Err(e.to_string()))?;
+        .map_err(|e| Err(e.into()))?;
     let request = params
         .to_request(&bodies)
         .map_err(|e| Ok(BadSearch::Param(e)))?;
@@ -451,7 +451,7 @@ pub async fn run_search(
     match found {
         Ok(results) => Ok((results, bodies)),
         Err(e) if e.is_bad_query() => Err(Ok(BadSearch::Query(e))),
-        Err(e) => Err(Err(e.to_string())),
+        Err(e) => Err(Err(e)),
     }
 }
 

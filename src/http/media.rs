@@ -28,7 +28,7 @@ use super::conditional::{self, Conditions, Verdict};
 use super::ranges::{self, ByteRange, RangeDecision};
 use super::AppState;
 use crate::catalog::Catalog;
-use crate::storage::{MediaStore, ObjectMedia};
+use crate::storage::{MediaStore, ObjectMedia, Redirect};
 
 /// Files up to this size are kept in memory whole.
 const SMALL_FILE: u64 = 256 * 1024;
@@ -131,12 +131,13 @@ impl MediaFiles {
         }
     }
 
-    /// Whether `dir` (`session/version`) is the current version of a published session.
-    async fn is_public(&self, dir: &str, catalog: &Catalog) -> bool {
+    /// Whether `dir` (`session/version`) is the current version of a published session;
+    /// `None` when the catalog cannot be asked now.
+    async fn is_public(&self, dir: &str, catalog: &Catalog) -> Option<bool> {
         if let Ok(known) = self.public_dirs.read() {
             if let Some((public, at)) = known.get(dir) {
                 if at.elapsed() < PUBLIC_TTL {
-                    return *public;
+                    return Some(*public);
                 }
             }
         }
@@ -144,7 +145,7 @@ impl MediaFiles {
             Ok(public) => public,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot check media publication");
-                return false;
+                return None;
             }
         };
         if let Ok(mut known) = self.public_dirs.write() {
@@ -153,7 +154,7 @@ impl MediaFiles {
             }
             known.insert(dir.to_string(), (public, Instant::now()));
         }
-        public
+        Some(public)
     }
 
     async fn get(&self, key: &str, relative: PathBuf) -> Option<Arc<MediaFile>> {
@@ -312,20 +313,41 @@ pub async fn serve(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse
         return not_found();
     };
     let media = &state.media;
-    if !media
+    match media
         .is_public(&format!("{session}/{version}"), &state.archive.catalog)
         .await
     {
-        return not_found();
+        Some(true) => {}
+        Some(false) => return not_found(),
+        None => {
+            let mut builder = HttpResponse::ServiceUnavailable();
+            cors(&mut builder);
+            return builder
+                .insert_header((header::RETRY_AFTER, "5"))
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .content_type("text/plain; charset=utf-8")
+                .body("media temporarily unavailable\n");
+        }
     }
-    // Behind a public bucket or a CDN: send the client there.
+    // Redirected to the store (after the same publication check). The redirect itself is
+    // never stored by caches, so withholding a session takes effect at once here.
     if let MediaStore::Object(objects) = &*media.store {
-        if let Some(base) = &objects.redirect_base {
+        if let Some(redirect) = &objects.redirect {
+            let target = match redirect {
+                Redirect::Public(base) => format!("{base}/{raw}"),
+                Redirect::Presigned => match objects.presigned(raw).await {
+                    Ok(url) => url,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot sign a media address");
+                        return not_found();
+                    }
+                },
+            };
             let mut builder = HttpResponse::Found();
             cors(&mut builder);
             return builder
-                .insert_header((header::LOCATION, format!("{base}/{raw}")))
-                .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
+                .insert_header((header::LOCATION, target))
+                .insert_header((header::CACHE_CONTROL, "private, no-store"))
                 .finish();
         }
     }

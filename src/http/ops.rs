@@ -108,10 +108,12 @@ pub async fn count(
         .map(|(name, value)| name.as_str().len() + value.len() + 4)
         .sum();
     let mut response = if header_bytes > super::security::MAX_HEADER_BYTES {
-        let refused = HttpResponse::build(actix_web::http::StatusCode::from_u16(431).unwrap())
-            .insert_header((actix_web::http::header::CONNECTION, "close"))
+        let mut refused = HttpResponse::build(actix_web::http::StatusCode::from_u16(431).unwrap())
             .content_type("text/plain; charset=utf-8")
             .body("request header fields too large\n");
+        refused
+            .head_mut()
+            .set_connection_type(actix_web::http::ConnectionType::Close);
         req.into_response(refused)
     } else {
         next.call(req)
@@ -411,8 +413,8 @@ mod tests {
 
 /// The status of a page that failed: 503 with `Retry-After` while the catalog database
 /// cannot be reached (it comes back by itself), otherwise 500.
-pub fn failure_status() -> actix_web::HttpResponseBuilder {
-    if crate::catalog::unavailable_now() {
+pub fn failure_status(error: &dyn std::any::Any) -> actix_web::HttpResponseBuilder {
+    if crate::catalog::is_unavailable_error(error) {
         let mut builder = HttpResponse::ServiceUnavailable();
         builder.insert_header((actix_web::http::header::RETRY_AFTER, "5"));
         builder

@@ -214,12 +214,12 @@ fn language(req: &HttpRequest) -> (Ui, Option<String>) {
     (ui, remember)
 }
 
-fn error_page(error: impl std::fmt::Display) -> HttpResponse {
+fn error_page(error: impl std::fmt::Display + 'static) -> HttpResponse {
     tracing::error!(%error, "page failed");
     let body = ErrorPage { t: Ui::default() }
         .render()
         .unwrap_or_else(|_| "Errore interno".to_string());
-    let mut builder = super::ops::failure_status();
+    let mut builder = super::ops::failure_status(&error);
     builder.content_type("text/html; charset=utf-8").body(body)
 }
 

@@ -345,6 +345,15 @@ async fn transcode_and_publish(
     .await?;
     let dir = format!("{session_id}/{version}");
     ctx.still_mine()?;
+    // Another worker may have published this very version while this one was cut off
+    // from the catalog (its lease expired and the job was taken over): never replace it.
+    if until_reachable("checking the version", || {
+        archive.catalog.media_dir_recorded(&dir)
+    })
+    .await?
+    {
+        return Err(JobError::LeaseLost);
+    }
     archive.media.publish(staging, &dir).await?;
     let renditions: Vec<NewRendition> = checked
         .variants
@@ -392,8 +401,16 @@ async fn transcode_and_publish(
     })
     .await;
     if let Err(e) = published {
-        // The catalog never pointed at it: take it back out of the media area.
-        let _ = archive.media.remove(&dir).await;
+        // Take it back out of the media area, unless the catalog points at it after all
+        // (a commit whose answer was lost, then refused when tried again).
+        let recorded = until_reachable("checking the version", || {
+            archive.catalog.media_dir_recorded(&dir)
+        })
+        .await
+        .unwrap_or(true);
+        if !recorded {
+            let _ = archive.media.remove(&dir).await;
+        }
         return Err(match e {
             CatalogError::LeaseLost => JobError::LeaseLost,
             CatalogError::Superseded => JobError::Superseded,

@@ -294,6 +294,12 @@ impl SearchIndex {
         let live = self.live()?;
         let mut seq = self.applied_seq()?;
         let mut total = 0;
+        // The index has seen changes the catalog does not hold (it was restored from a
+        // backup, or replaced): nothing after `seq` can be trusted to arrive, so rebuild.
+        if seq > catalog.last_change().await? {
+            total += self.rebuild_generation(catalog).await?;
+            seq = self.applied_seq()?;
+        }
         loop {
             let (sessions, last) = catalog.changes_since(seq, 500).await?;
             if sessions.is_empty() {
@@ -600,6 +606,37 @@ impl SearchIndex {
     /// The same words and phrases handed to tantivy alone: its top `limit` documents, no
     /// filters, grouping, facets or snippets. The reference the search benchmark compares
     /// against; returns how many documents came back.
+    /// The benchmark's second reference: tantivy alone doing the job a result page asks —
+    /// the top `limit` documents and, in the same pass, counts by body and by year
+    /// (tantivy's own terms and histogram aggregations over the fast fields). Returns the
+    /// number of body buckets, so the work cannot be optimised away.
+    pub fn tantivy_top_docs_with_facets(
+        &self,
+        text: &str,
+        limit: usize,
+    ) -> Result<usize, SearchError> {
+        use tantivy::aggregation::agg_req::Aggregations;
+        use tantivy::aggregation::{AggContextParams, AggregationCollector};
+        let parsed = query::parse(text)?;
+        let live = self.live()?;
+        let Some((q, _)) = self.text_query(&live, &parsed) else {
+            return Ok(0);
+        };
+        let aggs: Aggregations = serde_json::from_value(serde_json::json!({
+            "bodies": { "terms": { "field": "body_id", "size": 100 } },
+            "years": { "histogram": { "field": "day", "interval": 10000 } }
+        }))
+        .map_err(|e| SearchError::Open {
+            path: "aggregation request".into(),
+            message: e.to_string(),
+        })?;
+        let facets = AggregationCollector::from_aggs(aggs, AggContextParams::default());
+        let searcher = live.reader.searcher();
+        let (_top, counts) =
+            searcher.search(&*q, &(TopDocs::with_limit(limit).order_by_score(), facets))?;
+        Ok(counts.0.len())
+    }
+
     pub fn tantivy_top_docs(&self, text: &str, limit: usize) -> Result<usize, SearchError> {
         let parsed = query::parse(text)?;
         let live = self.live()?;

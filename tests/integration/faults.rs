@@ -110,7 +110,10 @@ async fn a_server_killed_mid_upload_leaves_nothing_and_the_upload_can_be_retried
     // Nothing archived, nothing in the catalog; the partial bytes only in staging.
     assert!(files_under(&data_dir.join("originals")).is_empty());
     assert!(files_under(&data_dir.join("media")).is_empty());
-    let partial = files_under(&staging);
+    let partial: Vec<_> = files_under(&staging)
+        .into_iter()
+        .filter(|f| !f.ends_with(".receiving"))
+        .collect();
     assert_eq!(partial.len(), 1, "{partial:?}");
     let catalog = open_catalog(&data_dir).await;
     assert!(catalog.recording_parts(id).await.unwrap().is_empty());
@@ -439,4 +442,31 @@ async fn a_full_disk_fails_the_transcode_cleanly_and_it_runs_once_space_is_back(
     let session = catalog.session(1).await.unwrap().unwrap();
     assert_eq!(session.state, "published");
     assert!(data_dir.join("media/1/1/master.m3u8").is_file());
+}
+
+/// Uploads are told apart by their lock, not by process ids (which containers share or
+/// repeat): a start removes only those whose lock nobody holds.
+#[tokio::test]
+async fn a_start_removes_dead_uploads_and_keeps_live_ones() {
+    use std::os::fd::AsRawFd;
+    let data_dir = scratch("dead-uploads").join("data");
+    let staging = data_dir.join("staging");
+    for name in ["upload-live", "upload-dead"] {
+        std::fs::create_dir_all(staging.join(name)).unwrap();
+        std::fs::write(staging.join(name).join("part.flv"), b"partial").unwrap();
+    }
+    std::fs::write(staging.join("upload-dead/.receiving"), b"").unwrap();
+    let live = std::fs::File::create(staging.join("upload-live/.receiving")).unwrap();
+    // SAFETY: flock on a descriptor this test owns, held until `live` drops.
+    assert_eq!(unsafe { libc::flock(live.as_raw_fd(), libc::LOCK_EX) }, 0);
+    let _app = crate::helpers::spawn_app(&data_dir).await;
+    assert!(
+        !staging.join("upload-dead").exists(),
+        "the dead upload was removed"
+    );
+    assert!(
+        staging.join("upload-live/part.flv").exists(),
+        "the live one was kept"
+    );
+    drop(live);
 }
