@@ -393,6 +393,18 @@ fn label(value: &str) -> String {
         .replace('\n', "\\n")
 }
 
+/// The status of a page that failed: 503 with `Retry-After` while the catalog database
+/// cannot be reached (it comes back by itself), otherwise 500.
+pub fn failure_status(error: &dyn std::any::Any) -> actix_web::HttpResponseBuilder {
+    if crate::catalog::is_unavailable_error(error) {
+        let mut builder = HttpResponse::ServiceUnavailable();
+        builder.insert_header((actix_web::http::header::RETRY_AFTER, "5"));
+        builder
+    } else {
+        HttpResponse::InternalServerError()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -408,17 +420,5 @@ mod tests {
         assert!(find_program(Path::new("/bin/sh")).is_some());
         assert!(find_program(Path::new("/nonexistent/ffmpeg")).is_none());
         assert!(find_program(Path::new("no-such-program-aula")).is_none());
-    }
-}
-
-/// The status of a page that failed: 503 with `Retry-After` while the catalog database
-/// cannot be reached (it comes back by itself), otherwise 500.
-pub fn failure_status(error: &dyn std::any::Any) -> actix_web::HttpResponseBuilder {
-    if crate::catalog::is_unavailable_error(error) {
-        let mut builder = HttpResponse::ServiceUnavailable();
-        builder.insert_header((actix_web::http::header::RETRY_AFTER, "5"));
-        builder
-    } else {
-        HttpResponse::InternalServerError()
     }
 }
