@@ -27,7 +27,12 @@ pub fn decode_text(bytes: &[u8]) -> Result<String, DocumentError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let text = match std::str::from_utf8(bytes) {
         Ok(text) => text.to_string(),
-        Err(_) => encoding_rs::WINDOWS_1252.decode(bytes).0.into_owned(),
+        // Without BOM sniffing: bytes that are not UTF-8 are Windows-1252, even when they
+        // start like a UTF-16 BOM (found by fuzzing: `fuzz/regressions/agenda_items/`).
+        Err(_) => encoding_rs::WINDOWS_1252
+            .decode_without_bom_handling(bytes)
+            .0
+            .into_owned(),
     };
     Ok(text.replace("\r\n", "\n"))
 }
@@ -90,6 +95,18 @@ fn numbered_point(line: &str) -> Option<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn windows_1252_is_never_sniffed_as_utf16() {
+        let bytes = include_bytes!("../../fuzz/regressions/agenda_items/utf16_bom_in_cp1252.txt");
+        let text = decode_text(bytes).unwrap();
+        assert_eq!(
+            text.chars().count(),
+            bytes.len(),
+            "one character per byte: {text:?}"
+        );
+        assert!(text.starts_with('þ') || text.starts_with('ÿ'), "{text:?}");
+    }
 
     #[test]
     fn agenda_points_in_their_usual_shapes() {

@@ -188,17 +188,20 @@ pub fn to_srt(cues: &[Cue]) -> String {
             format_timestamp(cue.start_ms, ','),
             format_timestamp(cue.end_ms, ',')
         );
+        // SRT has no escaping: a text line holding "-->" would read back as a timing
+        // line, so it is written "-- >" (found by fuzzing: `fuzz/regressions/transcripts/`).
+        let safe = |line: &str| line.replace("-->", "-- >");
         let mut lines = text_lines(&cue.text);
         if let Some(speaker) = &cue.speaker {
-            let _ = write!(out, "{}:", speaker.trim().to_uppercase());
+            let _ = write!(out, "{}:", safe(&speaker.trim().to_uppercase()));
             if let Some(first) = lines.next() {
                 out.push(' ');
-                out.push_str(first);
+                out.push_str(&safe(first));
             }
             out.push('\n');
         }
         for line in lines {
-            out.push_str(line);
+            out.push_str(&safe(line));
             out.push('\n');
         }
     }
@@ -781,6 +784,23 @@ fn title_case(words: &[&str]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn srt_written_back_reads_back_with_the_same_cues() {
+        for text in [
+            include_str!("../../fuzz/regressions/transcripts/stray_block_with_timing.srt"),
+            include_str!(
+                "../../fuzz/regressions/transcripts/stray_block_with_backwards_timing.srt"
+            ),
+        ] {
+            let cues = parse(text).unwrap();
+            let again = parse(&to_srt(&cues)).expect("aula reads its own SRT");
+            let times = |c: &[Cue]| c.iter().map(|c| (c.start_ms, c.end_ms)).collect::<Vec<_>>();
+            assert_eq!(times(&again), times(&cues));
+            let vtt = parse(&to_webvtt(&cues)).unwrap();
+            assert_eq!(times(&vtt), times(&cues));
+        }
+    }
 
     fn cue(start_ms: u64, end_ms: u64, speaker: Option<&str>, text: &str) -> Cue {
         Cue {

@@ -527,10 +527,17 @@ pub fn keep_segments(durations: &[f64], cuts: &[(f64, f64)]) -> Vec<(usize, f64,
     out
 }
 
-/// Nearest even number, at least 2 (H.264 4:2:0 needs even sizes).
+/// Nearest even number, from 2 to 65534 (H.264 4:2:0 needs even sizes). A probe stating
+/// an absurd size or aspect cannot overflow it (found by fuzzing: `fuzz/regressions/
+/// probe_plan/huge_width.json`); ffmpeg then refuses the size itself.
 fn even(x: f64) -> u32 {
-    let n = (x / 2.0).round() as u32 * 2;
-    n.max(2)
+    let half = (x / 2.0).round();
+    let half = if half.is_finite() {
+        half.clamp(1.0, 32767.0)
+    } else {
+        1.0
+    };
+    half as u32 * 2
 }
 
 /// The directory, inside the output, that holds the thumbnail sprites.
@@ -938,6 +945,33 @@ fn fmt_fps(fps: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_absurd_probed_size_does_not_overflow_the_ladder() {
+        let probe = crate::ingest::probe::parse(include_str!(
+            "../../fuzz/regressions/probe_plan/huge_width.json"
+        ))
+        .expect("the reproducer parses");
+        let profiles: Vec<Profile> = ["hd", "sd", "audio"]
+            .iter()
+            .map(|n| {
+                Profile::load(
+                    &std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                        .join(format!("transcode-profiles/{n}.toml")),
+                )
+                .unwrap()
+            })
+            .collect();
+        let parts = [probe];
+        let profile = choose_profile(&profiles, &parts).expect("a profile");
+        let planned = plan(&parts, &[], profile);
+        for rung in &planned.rungs {
+            assert!(rung.width >= 2 && rung.width <= 65534 && rung.width % 2 == 0);
+        }
+        assert_eq!(even(f64::INFINITY), 2);
+        assert_eq!(even(1e12), 65534);
+        assert_eq!(even(719.4), 720);
+    }
     use crate::ingest::probe;
 
     fn profiles() -> Vec<Profile> {
