@@ -188,9 +188,16 @@ pub fn to_srt(cues: &[Cue]) -> String {
             format_timestamp(cue.start_ms, ','),
             format_timestamp(cue.end_ms, ',')
         );
-        // SRT has no escaping: a text line holding "-->" would read back as a timing
-        // line, so it is written "-- >" (found by fuzzing: `fuzz/regressions/transcripts/`).
-        let safe = |line: &str| line.replace("-->", "-- >");
+        // SRT has no escaping: a text line that looks like a timing line would read back
+        // as one, so its arrow is written "-- >" (found by fuzzing:
+        // `fuzz/regressions/transcripts/`). Other text keeps its "-->".
+        let safe = |line: &str| {
+            if looks_like_timing(line) {
+                line.replace("-->", "-- >")
+            } else {
+                line.to_string()
+            }
+        };
         let mut lines = text_lines(&cue.text);
         if let Some(speaker) = &cue.speaker {
             let _ = write!(out, "{}:", safe(&speaker.trim().to_uppercase()));
