@@ -162,11 +162,23 @@ async fn a_worker_killed_mid_transcode_has_its_job_finished_by_another() {
             .spawn()
             .unwrap(),
     );
-    let running = wait_for(&catalog, Duration::from_secs(60), "progress", |j| {
-        j.state == "running" && j.progress.unwrap_or(0.0) > 5.0
+    // Mid-transcode: the job running and its ffmpeg at work (seen in /proc, which does not
+    // wait for the next progress write to the catalog).
+    let worker_pid = first.0.id();
+    let running = wait_for(&catalog, Duration::from_secs(60), "the transcode", |j| {
+        j.state == "running" && !ffmpeg_children(worker_pid, "-f hls").is_empty()
     })
     .await;
     assert_eq!(running.attempts, 1);
+    // …and some of its output written.
+    let started = Instant::now();
+    while files_under(&data_dir.join("staging")).is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no output written"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let transcoding = ffmpeg_children(first.0.id(), "-f hls");
     assert_eq!(transcoding.len(), 1, "one ffmpeg transcoding");
     first.0.kill().unwrap(); // SIGKILL
