@@ -189,16 +189,7 @@ fn bad_request(title: &str, detail: &str) -> HttpResponse {
 fn internal(error: impl std::fmt::Display + 'static) -> HttpResponse {
     tracing::error!(%error, "admin request failed");
     if crate::catalog::is_unavailable_error(&error) {
-        let mut r = problem(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "Temporarily unavailable",
-            "the catalog database cannot be reached now; try again in a few seconds",
-        );
-        r.headers_mut().insert(
-            actix_web::http::header::RETRY_AFTER,
-            actix_web::http::header::HeaderValue::from_static("5"),
-        );
-        return r;
+        return super::api::unavailable();
     }
     problem(
         StatusCode::INTERNAL_SERVER_ERROR,

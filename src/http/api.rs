@@ -131,6 +131,20 @@ impl From<SessionRow> for SessionJson {
 }
 
 /// An RFC 9457 problem document.
+/// 503 while the catalog database cannot be reached: it comes back by itself.
+pub fn unavailable() -> HttpResponse {
+    let mut r = problem(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Temporarily unavailable",
+        "the catalog database cannot be reached now; try again in a few seconds",
+    );
+    r.headers_mut().insert(
+        actix_web::http::header::RETRY_AFTER,
+        actix_web::http::header::HeaderValue::from_static("5"),
+    );
+    r
+}
+
 pub fn problem(status: StatusCode, title: &str, detail: &str) -> HttpResponse {
     HttpResponse::build(status)
         .content_type("application/problem+json")
@@ -145,16 +159,7 @@ pub fn problem(status: StatusCode, title: &str, detail: &str) -> HttpResponse {
 fn internal(error: impl std::fmt::Display + 'static) -> HttpResponse {
     tracing::error!(%error, "request failed");
     if crate::catalog::is_unavailable_error(&error) {
-        let mut r = problem(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "Temporarily unavailable",
-            "the catalog database cannot be reached now; try again in a few seconds",
-        );
-        r.headers_mut().insert(
-            actix_web::http::header::RETRY_AFTER,
-            actix_web::http::header::HeaderValue::from_static("5"),
-        );
-        return r;
+        return unavailable();
     }
     problem(
         StatusCode::INTERNAL_SERVER_ERROR,
