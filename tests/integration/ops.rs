@@ -171,7 +171,7 @@ async fn a_stopped_server_gives_its_running_job_back() {
         "-i",
         "sine=frequency=440:sample_rate=48000",
         "-t",
-        "60",
+        "120",
         "-c:v",
         "mpeg4",
         "-q:v",
@@ -205,14 +205,20 @@ async fn a_stopped_server_gives_its_running_job_back() {
         .read_line(&mut first)
         .unwrap();
     assert!(first.contains("serving the archive"), "{first}");
+    // Mid-transcode: the job running and its ffmpeg at work with some output written.
+    // Seen in /proc and on disk, not through a progress write, which comes only every
+    // ten seconds (a fast machine finished this whole job between two of them once).
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let job = &catalog.jobs(None, 10).await.unwrap()[0];
-        if job.state == "running" && job.progress.unwrap_or(0.0) > 0.0 {
+        if job.state == "running"
+            && !crate::jobs::ffmpeg_children(server.id(), "-f hls").is_empty()
+            && !files_under(&data_dir.join("staging")).is_empty()
+        {
             break;
         }
         assert!(Instant::now() < deadline, "the job never started: {job:?}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 
     let stopped_at = Instant::now();
