@@ -8,6 +8,12 @@ cd "$(dirname "$0")/../.."
 SCALE=${1:-1.0}
 REPEATS=${2:-30}
 cargo build --release --locked --example bench_search 2>&1 | tail -1
-WORK=$(mktemp -d /tmp/aula-search-bench.XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
+# WORK=dir keeps the archive and index there, and a later run with the same WORK reuses them
+# (SCALE is then the one of the first run).
+if [ -n "${WORK:-}" ]; then
+  mkdir -p "$WORK"
+else
+  WORK=$(mktemp -d /tmp/aula-search-bench.XXXXXX)
+  trap 'rm -rf "$WORK"' EXIT
+fi
 AULA_LOG=warn ./target/release/examples/bench_search "$WORK" "$SCALE" "$REPEATS"
