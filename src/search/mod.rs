@@ -6,7 +6,6 @@
 mod italian;
 pub mod query;
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 
@@ -457,31 +456,39 @@ impl SearchIndex {
         let dates_ok = |a: &SessionAgg| {
             from_day.is_none_or(|d| a.day >= d) && to_day.is_none_or(|d| a.day <= d)
         };
-        results.bodies = count_by(all.values().filter(|a| dates_ok(a)), |s| s.body_id);
-        results.years = count_by(all.values().filter(|a| body_ok(a)), |s| s.day / 10_000);
+        results.bodies = count_by(all.iter().filter(|a| dates_ok(a)), |s| s.body_id);
+        results.years = count_by(all.iter().filter(|a| body_ok(a)), |s| s.day / 10_000);
         results.years.sort_by_key(|y| std::cmp::Reverse(y.0));
-        let sessions: HashMap<u64, SessionAgg> = all
-            .into_iter()
-            .filter(|(_, a)| body_ok(a) && dates_ok(a))
-            .collect();
-        results.total = sessions.len();
+        let mut ranked: Vec<&SessionAgg> =
+            all.iter().filter(|a| body_ok(a) && dates_ok(a)).collect();
+        results.total = ranked.len();
 
-        let mut ranked: Vec<(&u64, &SessionAgg)> = sessions.iter().collect();
-        match req.sort {
-            Sort::Relevance => {
-                ranked.sort_by(|a, b| b.1.best.total_cmp(&a.1.best).then(b.1.day.cmp(&a.1.day)))
-            }
-            Sort::Newest => ranked.sort_by(|a, b| b.1.day.cmp(&a.1.day).then(b.0.cmp(a.0))),
-            Sort::Oldest => ranked.sort_by(|a, b| a.1.day.cmp(&b.1.day).then(a.0.cmp(b.0))),
+        // Only the requested page needs its order: partition around its end, then sort
+        // just that prefix. Ties break on the session id, so pages never overlap.
+        let order = |a: &&SessionAgg, b: &&SessionAgg| match req.sort {
+            Sort::Relevance => b
+                .best
+                .total_cmp(&a.best)
+                .then(b.day.cmp(&a.day))
+                .then(b.session_id.cmp(&a.session_id)),
+            Sort::Newest => b.day.cmp(&a.day).then(b.session_id.cmp(&a.session_id)),
+            Sort::Oldest => a.day.cmp(&b.day).then(a.session_id.cmp(&b.session_id)),
+        };
+        let page_end = page.saturating_mul(per_page).min(ranked.len());
+        if page_end > 0 && page_end < ranked.len() {
+            ranked.select_nth_unstable_by(page_end - 1, order);
         }
+        ranked[..page_end].sort_unstable_by(order);
         let snippets = SnippetGenerator::create(&searcher, &*highlight, f.text)?;
-        for (session_id, agg) in ranked
+        // Reading the stored documents and making their snippets is a page's other cost;
+        // the sessions of the page are spread over the search threads.
+        let page_hits = ranked
             .into_iter()
-            .skip((page - 1) * per_page)
-            .take(per_page)
-        {
+            .take(page_end)
+            .skip((page - 1) * per_page);
+        let build = |agg: &SessionAgg| -> tantivy::Result<Option<SessionHit>> {
             let mut hit: Option<SessionHit> = None;
-            for (_, address) in &agg.top {
+            for (_, address) in agg.top() {
                 let d: TantivyDocument = searcher.doc(*address)?;
                 let get = |field| {
                     d.get_first(field)
@@ -490,7 +497,7 @@ impl SearchIndex {
                         .to_string()
                 };
                 let hit = hit.get_or_insert_with(|| SessionHit {
-                    session_id: *session_id,
+                    session_id: agg.session_id,
                     title: get(f.session_title),
                     body: get(f.body),
                     body_id: agg.body_id,
@@ -513,8 +520,10 @@ impl SearchIndex {
                     kind,
                 });
             }
-            results.hits.extend(hit);
-        }
+            Ok(hit)
+        };
+        let built = searcher.index().search_executor().map(build, page_hits)?;
+        results.hits = built.into_iter().flatten().collect();
         Ok(results)
     }
 
@@ -690,34 +699,60 @@ fn day_number(d: NaiveDate) -> u64 {
 }
 
 /// Per matching session: its best score, where it stands for facets and sorting, and its
-/// three best documents.
+/// four best documents (the session document and three passages), best first.
 #[derive(Debug, Clone)]
 struct SessionAgg {
+    session_id: u64,
     best: Score,
     body_id: u64,
     day: u64,
-    top: Vec<(Score, DocAddress)>,
+    top: [(Score, DocAddress); 4],
+    top_len: u8,
 }
 
 impl SessionAgg {
+    fn new(session_id: u64, body_id: u64, day: u64) -> SessionAgg {
+        SessionAgg {
+            session_id,
+            best: Score::MIN,
+            body_id,
+            day,
+            top: [(Score::MIN, DocAddress::new(0, 0)); 4],
+            top_len: 0,
+        }
+    }
+
+    fn top(&self) -> &[(Score, DocAddress)] {
+        &self.top[..self.top_len as usize]
+    }
+
     fn add(&mut self, score: Score, address: DocAddress) {
         self.best = self.best.max(score);
-        // Keep the four best (the session doc plus three passages), best first, without
-        // sorting for every document.
-        if self.top.len() == 4 && self.top[3].0 >= score {
+        let len = self.top_len as usize;
+        if len == 4 && self.top[3].0 >= score {
             return;
         }
-        let at = self
-            .top
+        // Insertion into at most four places: no allocation, no sort per document.
+        let at = self.top[..len]
             .iter()
             .position(|t| t.0 < score)
-            .unwrap_or(self.top.len());
-        self.top.insert(at, (score, address));
-        self.top.truncate(4);
+            .unwrap_or(len);
+        let end = len.min(3);
+        self.top.copy_within(at..end, at + 1);
+        self.top[at] = (score, address);
+        self.top_len = (len + 1).min(4) as u8;
+    }
+
+    fn absorb(&mut self, other: &SessionAgg) {
+        for &(score, address) in other.top() {
+            self.add(score, address);
+        }
+        self.best = self.best.max(other.best);
     }
 }
 
 /// Groups every matching document by session in one pass, reading ids from fast fields.
+/// The fruit is one entry per matching session, ordered by session id.
 struct SessionCollector;
 
 struct SessionSegment {
@@ -725,12 +760,14 @@ struct SessionSegment {
     session_id: Column<u64>,
     body_id: Column<u64>,
     day: Column<u64>,
-    current: Option<(u64, SessionAgg)>,
-    sessions: HashMap<u64, SessionAgg>,
+    /// One entry per run of consecutive documents of one session. A session's documents are
+    /// stored together, so runs are few (a session split across indexing threads or merged
+    /// segments makes a few more); they are merged once, after the pass, by sorting.
+    runs: Vec<SessionAgg>,
 }
 
 impl Collector for SessionCollector {
-    type Fruit = HashMap<u64, SessionAgg>;
+    type Fruit = Vec<SessionAgg>;
     type Child = SessionSegment;
 
     fn for_segment(&self, segment: u32, reader: &SegmentReader) -> tantivy::Result<SessionSegment> {
@@ -740,8 +777,7 @@ impl Collector for SessionCollector {
             session_id: fast.u64("session_id")?,
             body_id: fast.u64("body_id")?,
             day: fast.u64("day")?,
-            current: None,
-            sessions: HashMap::new(),
+            runs: Vec::new(),
         })
     }
 
@@ -749,20 +785,14 @@ impl Collector for SessionCollector {
         true
     }
 
-    fn merge_fruits(&self, fruits: Vec<HashMap<u64, SessionAgg>>) -> tantivy::Result<Self::Fruit> {
-        let mut merged: HashMap<u64, SessionAgg> = HashMap::new();
-        for fruit in fruits {
-            for (id, agg) in fruit {
-                match merged.get_mut(&id) {
-                    Some(m) => {
-                        for (score, address) in agg.top {
-                            m.add(score, address);
-                        }
-                    }
-                    None => {
-                        merged.insert(id, agg);
-                    }
-                }
+    fn merge_fruits(&self, fruits: Vec<Vec<SessionAgg>>) -> tantivy::Result<Self::Fruit> {
+        let mut runs: Vec<SessionAgg> = fruits.into_iter().flatten().collect();
+        runs.sort_unstable_by_key(|r| r.session_id);
+        let mut merged: Vec<SessionAgg> = Vec::with_capacity(runs.len());
+        for run in runs {
+            match merged.last_mut() {
+                Some(last) if last.session_id == run.session_id => last.absorb(&run),
+                _ => merged.push(run),
             }
         }
         Ok(merged)
@@ -770,40 +800,26 @@ impl Collector for SessionCollector {
 }
 
 impl SegmentCollector for SessionSegment {
-    type Fruit = HashMap<u64, SessionAgg>;
+    type Fruit = Vec<SessionAgg>;
 
     fn collect(&mut self, doc: u32, score: Score) {
         let Some(session) = self.session_id.first(doc) else {
             return;
         };
-        let address = DocAddress::new(self.segment, doc);
-        // A session's documents are stored together: most documents continue the session
-        // of the previous one and need no hash lookup.
-        if self.current.as_ref().is_none_or(|(id, _)| *id != session) {
-            if let Some((id, agg)) = self.current.take() {
-                self.sessions.insert(id, agg);
-            }
-            let agg = self
-                .sessions
-                .remove(&session)
-                .unwrap_or_else(|| SessionAgg {
-                    best: score,
-                    body_id: self.body_id.first(doc).unwrap_or(0),
-                    day: self.day.first(doc).unwrap_or(0),
-                    top: Vec::new(),
-                });
-            self.current = Some((session, agg));
+        if self.runs.last().is_none_or(|r| r.session_id != session) {
+            self.runs.push(SessionAgg::new(
+                session,
+                self.body_id.first(doc).unwrap_or(0),
+                self.day.first(doc).unwrap_or(0),
+            ));
         }
-        if let Some((_, agg)) = self.current.as_mut() {
-            agg.add(score, address);
+        if let Some(run) = self.runs.last_mut() {
+            run.add(score, DocAddress::new(self.segment, doc));
         }
     }
 
-    fn harvest(mut self) -> Self::Fruit {
-        if let Some((id, agg)) = self.current.take() {
-            self.sessions.insert(id, agg);
-        }
-        self.sessions
+    fn harvest(self) -> Self::Fruit {
+        self.runs
     }
 }
 
@@ -811,11 +827,23 @@ fn count_by<'a>(
     sessions: impl Iterator<Item = &'a SessionAgg>,
     key: impl Fn(&SessionAgg) -> u64,
 ) -> Vec<(u64, usize)> {
-    let mut counts: HashMap<u64, usize> = HashMap::new();
+    // Few distinct keys (bodies, years) over thousands of sessions, which come in session
+    // id order and so mostly repeat the previous key: a short list beats hashing each one.
+    let mut out: Vec<(u64, usize)> = Vec::new();
+    let mut last = usize::MAX;
     for agg in sessions {
-        *counts.entry(key(agg)).or_default() += 1;
+        let k = key(agg);
+        if out.get(last).is_none_or(|c| c.0 != k) {
+            last = match out.iter().position(|c| c.0 == k) {
+                Some(i) => i,
+                None => {
+                    out.push((k, 0));
+                    out.len() - 1
+                }
+            };
+        }
+        out[last].1 += 1;
     }
-    let mut out: Vec<(u64, usize)> = counts.into_iter().collect();
     out.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     out
 }
@@ -967,6 +995,50 @@ pub fn escape(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_session_keeps_its_four_best_documents_best_first() {
+        let at = |d| DocAddress::new(0, d);
+        let mut agg = SessionAgg::new(7, 1, 20090312);
+        for (d, score) in [(0, 1.0), (1, 5.0), (2, 3.0), (3, 0.5), (4, 4.0), (5, 2.0)] {
+            agg.add(score, at(d));
+        }
+        let kept: Vec<(Score, u32)> = agg.top().iter().map(|(s, a)| (*s, a.doc_id)).collect();
+        assert_eq!(kept, vec![(5.0, 1), (4.0, 4), (3.0, 2), (2.0, 5)]);
+        assert_eq!(agg.best, 5.0);
+
+        // The same session met again in another run (another segment): one list.
+        let mut other = SessionAgg::new(7, 1, 20090312);
+        other.add(9.0, DocAddress::new(1, 0));
+        other.add(0.1, DocAddress::new(1, 1));
+        agg.absorb(&other);
+        let kept: Vec<Score> = agg.top().iter().map(|(s, _)| *s).collect();
+        assert_eq!(kept, vec![9.0, 5.0, 4.0, 3.0]);
+        assert_eq!(agg.best, 9.0);
+    }
+
+    #[test]
+    fn runs_of_one_session_merge_and_facets_count_sessions() {
+        let run = |id, body, day, score| {
+            let mut a = SessionAgg::new(id, body, day);
+            a.add(score, DocAddress::new(0, id as u32));
+            a
+        };
+        let fruits = vec![
+            vec![run(3, 1, 20100101, 1.0), run(1, 2, 20090101, 2.0)],
+            vec![run(3, 1, 20100101, 3.0), run(2, 1, 20090505, 1.5)],
+        ];
+        let merged = SessionCollector.merge_fruits(fruits).unwrap();
+        let ids: Vec<u64> = merged.iter().map(|a| a.session_id).collect();
+        assert_eq!(ids, vec![1, 2, 3]);
+        assert_eq!(merged[2].best, 3.0);
+        assert_eq!(merged[2].top().len(), 2);
+        assert_eq!(count_by(merged.iter(), |a| a.body_id), vec![(1, 2), (2, 1)]);
+        assert_eq!(
+            count_by(merged.iter(), |a| a.day / 10_000),
+            vec![(2009, 2), (2010, 1)]
+        );
+    }
 
     #[test]
     fn passages_are_bounded() {
