@@ -9,22 +9,9 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::helpers::{
-    aula, ffprobe_duration, files_under, flv_archive, make_flv_lasting, node_script, scratch,
-    spawn_app, spawn_app_with, test_config, TestApp,
+    admin_token, aula, ffprobe_duration, files_under, flv_archive, make_flv_lasting, node_script,
+    scratch, spawn_app, spawn_app_with, test_config, TestApp,
 };
-
-fn token(data_dir: &Path) -> String {
-    let out = aula(data_dir)
-        .args(["token", "create", "segreteria"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
 
 /// An admin request: (status, JSON body or Null).
 async fn call(
@@ -133,7 +120,7 @@ async fn editors_build_a_session_upload_it_and_withhold_a_range() {
     let root = scratch("admin-api");
     let data_dir = root.join("data");
     std::fs::create_dir_all(&data_dir).unwrap();
-    let token = token(&data_dir);
+    let token = admin_token(&data_dir);
     let app = spawn_app_with(&data_dir, |c| c.upload_limit = 2_000_000).await;
     let t = Some(token.as_str());
 
@@ -509,7 +496,7 @@ async fn editors_build_a_session_upload_it_and_withhold_a_range() {
 #[tokio::test]
 async fn open_data_feeds_and_admin_pages() {
     let archive = flv_archive();
-    let token = token(&archive.data_dir);
+    let token = admin_token(&archive.data_dir);
     let app = spawn_app(&archive.data_dir).await;
 
     // Feeds, sitemap and robots: well-formed, and naming the session.

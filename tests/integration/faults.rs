@@ -5,25 +5,10 @@ use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::helpers::{aula, files_under, make_flv_lasting, open_catalog, scratch};
+use crate::helpers::{
+    admin_token, aula, files_under, free_port, make_flv_lasting, open_catalog, scratch,
+};
 use crate::jobs::Killed;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn token(data_dir: &Path) -> String {
-    let out = aula(data_dir)
-        .args(["token", "create", "faults"])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
 
 /// `aula serve` on a free port; returns the process and its base URL once it answers.
 async fn serve(data_dir: &Path, envs: &[(&str, &str)]) -> (Killed, String) {
@@ -55,7 +40,7 @@ async fn a_server_killed_mid_upload_leaves_nothing_and_the_upload_can_be_retried
     let source = root.join("seduta.flv");
     make_flv_lasting(&source, 8);
     let bytes = std::fs::read(&source).unwrap();
-    let token = token(&data_dir);
+    let token = admin_token(&data_dir);
     let (mut server, base) = serve(&data_dir, &[("AULA_LOG", "warn")]).await;
     let client = reqwest::Client::new();
     let r = client

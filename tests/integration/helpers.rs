@@ -107,6 +107,11 @@ pub fn make_flv(path: &Path) {
 
 /// A Flash video (Sorenson Spark and MP3) of test pattern and tone, `seconds` long.
 pub fn make_flv_lasting(path: &Path, seconds: u32) {
+    make_flv_with_tone(path, seconds, 440);
+}
+
+/// The same with a tone of `hz`, which makes the file's bytes (and checksum) its own.
+pub fn make_flv_with_tone(path: &Path, seconds: u32, hz: u32) {
     let seconds = seconds.to_string();
     ffmpeg(&[
         "-f",
@@ -116,7 +121,7 @@ pub fn make_flv_lasting(path: &Path, seconds: u32) {
         "-f",
         "lavfi",
         "-i",
-        "sine=frequency=440:sample_rate=44100",
+        &format!("sine=frequency={hz}:sample_rate=44100"),
         "-t",
         &seconds,
         "-c:v",
@@ -401,4 +406,27 @@ pub async fn node_script(
         String::from_utf8_lossy(&out.stderr)
     );
     stdout
+}
+
+/// A port free on 127.0.0.1 right now (for servers started as separate processes).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A new admin API token, made with `aula token create`.
+pub fn admin_token(data_dir: &Path) -> String {
+    let out = aula(data_dir)
+        .args(["token", "create", "test"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
 }

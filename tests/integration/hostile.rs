@@ -272,11 +272,7 @@ async fn slow_clients_huge_headers_and_bodies_are_bounded() {
     );
 
     // A 1 MiB JSON body to the admin API: 413 before any token check costs anything more.
-    let out = crate::helpers::aula(&data_dir)
-        .args(["token", "create", "limiti"])
-        .output()
-        .unwrap();
-    let token = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let token = crate::helpers::admin_token(&data_dir);
     let r = app
         .client
         .patch(app.url("/api/v1/admin/sessions/1"))

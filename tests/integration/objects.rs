@@ -4,16 +4,8 @@
 
 use std::path::Path;
 
-use crate::helpers::{aula, make_flv, scratch};
+use crate::helpers::{aula, free_port, make_flv, scratch};
 use crate::jobs::Killed;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// An s3s-fs server over `root`, with one bucket, `media`.
 fn s3_server(root: &Path) -> (Killed, String) {

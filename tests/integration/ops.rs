@@ -290,11 +290,7 @@ async fn pages_and_media_carry_the_security_headers() {
 #[tokio::test]
 async fn guessing_admin_tokens_is_bounded() {
     let data_dir = scratch("ops-guessing").join("data");
-    let out = crate::helpers::aula(&data_dir)
-        .args(["token", "create", "segreteria"])
-        .output()
-        .unwrap();
-    let token = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let token = crate::helpers::admin_token(&data_dir);
     let app = spawn_app(&data_dir).await;
     let jobs = |t: String| {
         app.client

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use aula::catalog::Backend;
 
-use crate::helpers::{aula, ffmpeg, files_under, open_catalog, scratch};
+use crate::helpers::{aula, files_under, make_flv_with_tone, open_catalog, scratch};
 use crate::jobs::{ffmpeg_children, Killed};
 
 #[tokio::test]
@@ -29,38 +29,13 @@ async fn the_catalog_runs_on_the_engine_the_suite_asked_for() {
     }
 }
 
-/// A short FLV whose tone makes its bytes (and so its checksum) its own.
-fn tone_flv(path: &Path, hz: u32) {
-    ffmpeg(&[
-        "-f",
-        "lavfi",
-        "-i",
-        "testsrc2=size=320x240:rate=25",
-        "-f",
-        "lavfi",
-        "-i",
-        &format!("sine=frequency={hz}:sample_rate=44100"),
-        "-t",
-        "6",
-        "-c:v",
-        "flv",
-        "-q:v",
-        "5",
-        "-c:a",
-        "libmp3lame",
-        "-b:a",
-        "64k",
-        path.to_str().unwrap(),
-    ]);
-}
-
 #[tokio::test]
 async fn three_workers_run_twelve_jobs_exactly_once_and_finish_a_killed_ones_job() {
     let root = scratch("three-workers");
     let data_dir = root.join("data");
     for i in 0..12u32 {
         let source = root.join(format!("seduta-{i}.flv"));
-        tone_flv(&source, 300 + 40 * i);
+        make_flv_with_tone(&source, 6, 300 + 40 * i);
         let out = aula(&data_dir)
             .arg("ingest")
             .arg(&source)
@@ -205,11 +180,7 @@ async fn two_replicas_on_one_catalog_agree() {
         ],
     )
     .await;
-    let out = aula(&data_dir)
-        .args(["token", "create", "replica test"])
-        .output()
-        .unwrap();
-    let token = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let token = crate::helpers::admin_token(&data_dir);
     let root = data_dir.parent().unwrap();
     let a = replica(&data_dir, &root.join("index-a"));
     let b = replica(&data_dir, &root.join("index-b"));

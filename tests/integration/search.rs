@@ -394,12 +394,7 @@ async fn reindex_rebuilds_while_search_keeps_answering() {
 async fn agenda_times_set_through_the_admin_api_reach_search() {
     let data_dir = scratch("admin-times").join("data");
     build_archive(data_dir.clone()).await;
-    let out = crate::helpers::aula(&data_dir)
-        .args(["token", "create", "segreteria"])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let token = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let token = crate::helpers::admin_token(&data_dir);
     let app = spawn_app(&data_dir).await;
     let sessions = app.json("/api/v1/sessions").await;
     let c = sessions["sessions"]
