@@ -5,13 +5,6 @@
 use aula::documents::{agenda_items, decode_text, DocumentError};
 use libfuzzer_sys::fuzz_target;
 
-/// `AULA_FUZZ_KNOWN=1` turns off the filters for known findings, to reproduce them with the
-/// files in fuzz/regressions/ (and to check a fix before the filter is removed).
-fn known_findings_checked() -> bool {
-    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *ON.get_or_init(|| std::env::var_os("AULA_FUZZ_KNOWN").is_some_and(|v| v == "1"))
-}
-
 fn check_items(text: &str) {
     for (number, title) in agenda_items(text) {
         let number = number.expect("a point has a number");
@@ -32,16 +25,9 @@ fuzz_target!(|data: &[u8]| {
             let body = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
             if let Ok(utf8) = std::str::from_utf8(body) {
                 assert_eq!(text, utf8.replace("\r\n", "\n"), "UTF-8 text changed");
-            } else if known_findings_checked()
-                || !(body.starts_with(b"\xFE\xFF")
-                    || body.starts_with(b"\xFF\xFE")
-                    || body.starts_with(b"\xEF\xBB\xBF"))
-            {
-                // Known finding (fuzz/regressions/agenda_items/utf16_bom_in_cp1252.txt):
-                // `encoding_rs::Encoding::decode` sniffs a BOM, so a non-UTF-8 text that
-                // starts with FE FF or FF FE (or a second UTF-8 BOM) is decoded as UTF-16 (or
-                // UTF-8), not as Windows-1252; those inputs are left out of this check.
-                // Windows-1252: one character per byte, less one per CRLF pair.
+            } else {
+                // Windows-1252: one character per byte, less one per CRLF pair, whatever
+                // BOM-like bytes it starts with (finding 3, fixed).
                 let crlf = body.windows(2).filter(|w| w == b"\r\n").count();
                 let expected = body.len() - crlf;
                 assert_eq!(text.chars().count(), expected, "Windows-1252 length");

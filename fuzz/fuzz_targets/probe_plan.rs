@@ -31,13 +31,6 @@ fn profiles() -> &'static [Profile] {
     })
 }
 
-/// `AULA_FUZZ_KNOWN=1` turns off the filters for known findings, to reproduce them with the
-/// files in fuzz/regressions/ (and to check a fix before the filter is removed).
-fn known_findings_checked() -> bool {
-    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *ON.get_or_init(|| std::env::var_os("AULA_FUZZ_KNOWN").is_some_and(|v| v == "1"))
-}
-
 fn check_keyframes(csv: &str) -> Vec<f64> {
     let keyframes = probe::parse_keyframes(csv);
     assert!(keyframes.iter().all(|t| t.is_finite()), "non-finite key frame");
@@ -219,17 +212,6 @@ fuzz_target!(|data: &[u8]| {
         if let Some(a) = &part.audio {
             assert!(!a.codec.is_empty() && a.codec != "none");
         }
-    }
-    // Known finding (fuzz/regressions/probe_plan/huge_width.json): `plan::even` multiplies
-    // in u32 and overflows (a panic with overflow checks, a wrapped width without) when a
-    // rung's width at the source's display aspect passes u32::MAX, e.g. a claimed width of
-    // 4000000000 at a height of 1. Such sources are left out until that is settled.
-    let too_wide = parts.iter().filter_map(|p| p.video.as_ref()).any(|v| {
-        let aspect = v.display_width() / f64::from(v.height);
-        v.height >= 1 << 31 || (f64::from(v.height) + 2.0).max(2_160.0) * aspect >= 4.0e9
-    });
-    if too_wide && !known_findings_checked() {
-        return;
     }
     let all = profiles();
     let chosen = plan::choose_profile(all, &parts).expect("some shipped profile fits");
