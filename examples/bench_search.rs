@@ -129,26 +129,32 @@ async fn main() -> anyhow::Result<()> {
     let sessions = (4000.0 * scale) as usize;
     let words: Vec<&str> = WORDS.split_whitespace().collect();
     let data_dir = work.join("data");
+    // An archive and index left by an earlier run in the same WORK_DIR are reused (for
+    // trying a change to the search path without waiting for the archive again); one that
+    // an interrupted run left unfinished is refused rather than written twice.
+    let index_dir = work.join("index");
+    let built_marker = work.join("index-built");
+    let reuse = built_marker.exists();
+    if reuse {
+        println!("reusing the archive and index in {}", work.display());
+    } else if data_dir.exists() {
+        anyhow::bail!(
+            "{} holds an unfinished archive from an interrupted run; remove it first",
+            data_dir.display()
+        );
+    }
     let archive = Archive::open(Config {
         data_dir: data_dir.clone(),
         ..Config::default()
     })
     .await?;
 
-    // An archive and index left by an earlier run in the same WORK_DIR are reused (for
-    // trying a change to the search path without waiting for the archive again).
-    let index_dir = work.join("index");
-    let built_marker = work.join("index-built");
-    let reuse = built_marker.exists();
-    if reuse {
-        println!("reusing the archive and index in {}", work.display());
-    }
-
     // 1. The synthetic archive, written through the catalog.
     let started = Instant::now();
     let mut rng = Rng(0x2545_F491_4F6C_DD1D);
     let mut total_words = 0usize;
-    for i in (0..sessions).filter(|_| !reuse) {
+    let to_write = if reuse { 0 } else { sessions };
+    for i in 0..to_write {
         let body = BODIES[if i % 3 == 0 {
             0
         } else {

@@ -467,8 +467,8 @@ impl SearchIndex {
         // just that prefix. Ties break on the session id, so pages never overlap.
         let order = |a: &&SessionAgg, b: &&SessionAgg| match req.sort {
             Sort::Relevance => b
-                .best
-                .total_cmp(&a.best)
+                .best()
+                .total_cmp(&a.best())
                 .then(b.day.cmp(&a.day))
                 .then(b.session_id.cmp(&a.session_id)),
             Sort::Newest => b.day.cmp(&a.day).then(b.session_id.cmp(&a.session_id)),
@@ -502,7 +502,7 @@ impl SearchIndex {
                     body: get(f.body),
                     body_id: agg.body_id,
                     date: get(f.date),
-                    score: agg.best,
+                    score: agg.best(),
                     passages: Vec::new(),
                 });
                 let kind = get(f.kind);
@@ -612,9 +612,6 @@ impl SearchIndex {
         ))
     }
 
-    /// The same words and phrases handed to tantivy alone: its top `limit` documents, no
-    /// filters, grouping, facets or snippets. The reference the search benchmark compares
-    /// against; returns how many documents came back.
     /// The benchmark's second reference: tantivy alone doing the job a result page asks —
     /// the top `limit` documents and, in the same pass, counts by body and by year
     /// (tantivy's own terms and histogram aggregations over the fast fields). Returns the
@@ -646,6 +643,9 @@ impl SearchIndex {
         Ok(counts.0.len())
     }
 
+    /// The same words and phrases handed to tantivy alone: its top `limit` documents, no
+    /// filters, grouping, facets or snippets. The reference the search benchmark compares
+    /// against; returns how many documents came back.
     pub fn tantivy_top_docs(&self, text: &str, limit: usize) -> Result<usize, SearchError> {
         let parsed = query::parse(text)?;
         let live = self.live()?;
@@ -703,7 +703,6 @@ fn day_number(d: NaiveDate) -> u64 {
 #[derive(Debug, Clone)]
 struct SessionAgg {
     session_id: u64,
-    best: Score,
     body_id: u64,
     day: u64,
     top: [(Score, DocAddress); 4],
@@ -714,7 +713,6 @@ impl SessionAgg {
     fn new(session_id: u64, body_id: u64, day: u64) -> SessionAgg {
         SessionAgg {
             session_id,
-            best: Score::MIN,
             body_id,
             day,
             top: [(Score::MIN, DocAddress::new(0, 0)); 4],
@@ -726,8 +724,12 @@ impl SessionAgg {
         &self.top[..self.top_len as usize]
     }
 
+    /// The session's score: that of its best document.
+    fn best(&self) -> Score {
+        self.top[0].0
+    }
+
     fn add(&mut self, score: Score, address: DocAddress) {
-        self.best = self.best.max(score);
         let len = self.top_len as usize;
         if len == 4 && self.top[3].0 >= score {
             return;
@@ -747,7 +749,6 @@ impl SessionAgg {
         for &(score, address) in other.top() {
             self.add(score, address);
         }
-        self.best = self.best.max(other.best);
     }
 }
 
@@ -827,22 +828,14 @@ fn count_by<'a>(
     sessions: impl Iterator<Item = &'a SessionAgg>,
     key: impl Fn(&SessionAgg) -> u64,
 ) -> Vec<(u64, usize)> {
-    // Few distinct keys (bodies, years) over thousands of sessions, which come in session
-    // id order and so mostly repeat the previous key: a short list beats hashing each one.
+    // Few distinct keys (bodies, years) over thousands of sessions: a short list.
     let mut out: Vec<(u64, usize)> = Vec::new();
-    let mut last = usize::MAX;
     for agg in sessions {
         let k = key(agg);
-        if out.get(last).is_none_or(|c| c.0 != k) {
-            last = match out.iter().position(|c| c.0 == k) {
-                Some(i) => i,
-                None => {
-                    out.push((k, 0));
-                    out.len() - 1
-                }
-            };
+        match out.iter_mut().find(|c| c.0 == k) {
+            Some(c) => c.1 += 1,
+            None => out.push((k, 1)),
         }
-        out[last].1 += 1;
     }
     out.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     out
@@ -1005,7 +998,7 @@ mod tests {
         }
         let kept: Vec<(Score, u32)> = agg.top().iter().map(|(s, a)| (*s, a.doc_id)).collect();
         assert_eq!(kept, vec![(5.0, 1), (4.0, 4), (3.0, 2), (2.0, 5)]);
-        assert_eq!(agg.best, 5.0);
+        assert_eq!(agg.best(), 5.0);
 
         // The same session met again in another run (another segment): one list.
         let mut other = SessionAgg::new(7, 1, 20090312);
@@ -1014,7 +1007,7 @@ mod tests {
         agg.absorb(&other);
         let kept: Vec<Score> = agg.top().iter().map(|(s, _)| *s).collect();
         assert_eq!(kept, vec![9.0, 5.0, 4.0, 3.0]);
-        assert_eq!(agg.best, 9.0);
+        assert_eq!(agg.best(), 9.0);
     }
 
     #[test]
@@ -1031,7 +1024,7 @@ mod tests {
         let merged = SessionCollector.merge_fruits(fruits).unwrap();
         let ids: Vec<u64> = merged.iter().map(|a| a.session_id).collect();
         assert_eq!(ids, vec![1, 2, 3]);
-        assert_eq!(merged[2].best, 3.0);
+        assert_eq!(merged[2].best(), 3.0);
         assert_eq!(merged[2].top().len(), 2);
         assert_eq!(count_by(merged.iter(), |a| a.body_id), vec![(1, 2), (2, 1)]);
         assert_eq!(
