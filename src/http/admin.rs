@@ -15,7 +15,8 @@ use futures_util::StreamExt;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use super::api::{problem, SessionJson};
+use super::api::SessionJson;
+use super::errors::problem;
 use super::AppState;
 use crate::auth;
 use crate::catalog::{
@@ -189,7 +190,7 @@ fn bad_request(title: &str, detail: &str) -> HttpResponse {
 fn internal(error: impl std::fmt::Display + 'static) -> HttpResponse {
     tracing::error!(%error, "admin request failed");
     if crate::catalog::is_unavailable_error(&error) {
-        return super::api::unavailable();
+        return super::errors::ApiError::unavailable().to_response();
     }
     problem(
         StatusCode::INTERNAL_SERVER_ERROR,

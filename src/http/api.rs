@@ -1,10 +1,10 @@
 //! The public JSON API, version 1. Field names are a promise: later work adds fields, it
 //! does not rename or remove them. Errors are RFC 9457 problem documents.
 
-use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 
+use super::errors::ApiError;
 use super::AppState;
 use chrono::NaiveDate;
 
@@ -130,44 +130,6 @@ impl From<SessionRow> for SessionJson {
     }
 }
 
-/// An RFC 9457 problem document.
-/// 503 while the catalog database cannot be reached: it comes back by itself.
-pub fn unavailable() -> HttpResponse {
-    let mut r = problem(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "Temporarily unavailable",
-        "the catalog database cannot be reached now; try again in a few seconds",
-    );
-    r.headers_mut().insert(
-        actix_web::http::header::RETRY_AFTER,
-        actix_web::http::header::HeaderValue::from_static("5"),
-    );
-    r
-}
-
-pub fn problem(status: StatusCode, title: &str, detail: &str) -> HttpResponse {
-    HttpResponse::build(status)
-        .content_type("application/problem+json")
-        .json(serde_json::json!({
-            "type": "about:blank",
-            "title": title,
-            "status": status.as_u16(),
-            "detail": detail,
-        }))
-}
-
-fn internal(error: impl std::fmt::Display + 'static) -> HttpResponse {
-    tracing::error!(%error, "request failed");
-    if crate::catalog::is_unavailable_error(&error) {
-        return unavailable();
-    }
-    problem(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "Internal error",
-        "the archive could not answer; the error has been logged",
-    )
-}
-
 #[derive(Debug, Deserialize)]
 pub struct Paging {
     page: Option<i64>,
@@ -177,57 +139,45 @@ pub struct Paging {
 pub async fn list_sessions(
     state: web::Data<AppState>,
     paging: Result<web::Query<Paging>, actix_web::Error>,
-) -> HttpResponse {
-    let Ok(paging) = paging else {
-        return problem(
-            StatusCode::BAD_REQUEST,
-            "Bad paging",
-            "page and per_page must be whole numbers",
-        );
-    };
+) -> Result<HttpResponse, ApiError> {
+    let paging = paging.map_err(|_| {
+        ApiError::bad_request("Bad paging", "page and per_page must be whole numbers")
+    })?;
     let per_page = paging.per_page.unwrap_or(50).clamp(1, 200);
     let page = paging.page.unwrap_or(1).max(1);
     let catalog = &state.archive.catalog;
-    let (rows, total) = match tokio::try_join!(
+    let (rows, total) = tokio::try_join!(
         catalog.list_sessions(per_page, (page - 1).saturating_mul(per_page)),
         catalog.count_sessions()
-    ) {
-        Ok(v) => v,
-        Err(e) => return internal(e),
-    };
-    HttpResponse::Ok()
+    )?;
+    Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "public, max-age=10"))
         .json(serde_json::json!({
             "page": page,
             "per_page": per_page,
             "total": total,
             "sessions": rows.into_iter().map(SessionJson::from).collect::<Vec<_>>(),
-        }))
+        })))
 }
 
-pub async fn session(state: web::Data<AppState>, id: web::Path<String>) -> HttpResponse {
+pub async fn session(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let Ok(id) = id.parse::<i64>() else {
-        return problem(
-            StatusCode::NOT_FOUND,
+        return Err(ApiError::not_found(
             "No such session",
             "session ids are whole numbers",
-        );
+        ));
     };
     let catalog = &state.archive.catalog;
-    let no_session = || {
-        problem(
-            StatusCode::NOT_FOUND,
-            "No such session",
-            &format!("there is no session {id}"),
-        )
-    };
     match tokio::try_join!(
         catalog.session(id),
         catalog.agenda(id),
         catalog.documents(id),
         catalog.cues(id)
-    ) {
-        Ok((Some(row), agenda, documents, cues)) if row.is_public() => {
+    )? {
+        (Some(row), agenda, documents, cues) if row.is_public() => {
             let page = page_url(row.id);
             let has_chapters = agenda.iter().any(|a| a.start_ms.is_some());
             let mut json = serde_json::to_value(SessionJson::from(row)).unwrap_or_default();
@@ -252,23 +202,23 @@ pub async fn session(state: web::Data<AppState>, id: web::Path<String>) -> HttpR
             } else {
                 serde_json::Value::Null
             };
-            HttpResponse::Ok()
+            Ok(HttpResponse::Ok()
                 .insert_header(("Cache-Control", "public, max-age=10"))
-                .json(json)
+                .json(json))
         }
-        Ok(_) => no_session(),
-        Err(e) => internal(e),
+        _ => Err(ApiError::not_found(
+            "No such session",
+            format!("there is no session {id}"),
+        )),
     }
 }
 
 /// `GET /api/v1/bodies`: every body with its number of public sessions.
-pub async fn bodies(state: web::Data<AppState>) -> HttpResponse {
-    match state.archive.catalog.bodies_with_counts().await {
-        Ok(bodies) => HttpResponse::Ok()
-            .insert_header(("Cache-Control", "public, max-age=10"))
-            .json(serde_json::json!({ "bodies": bodies })),
-        Err(e) => internal(e),
-    }
+pub async fn bodies(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let bodies = state.archive.catalog.bodies_with_counts().await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "public, max-age=10"))
+        .json(serde_json::json!({ "bodies": bodies })))
 }
 
 /// At most this many sessions go into one export, feed or sitemap (a sitemap file holds
@@ -276,15 +226,13 @@ pub async fn bodies(state: web::Data<AppState>) -> HttpResponse {
 pub const EXPORT_LIMIT: i64 = 45_000;
 
 /// `GET /api/v1/sessions.csv`: the public catalog as open data.
-pub async fn sessions_csv(state: web::Data<AppState>) -> HttpResponse {
-    match state.archive.catalog.list_sessions(EXPORT_LIMIT, 0).await {
-        Ok(rows) => HttpResponse::Ok()
-            .content_type("text/csv; charset=utf-8")
-            .insert_header(("Cache-Control", "public, max-age=60"))
-            .insert_header(("Content-Disposition", "attachment; filename=\"sedute.csv\""))
-            .body(super::feeds::sessions_csv(&rows)),
-        Err(e) => internal(e),
-    }
+pub async fn sessions_csv(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let rows = state.archive.catalog.list_sessions(EXPORT_LIMIT, 0).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header(("Cache-Control", "public, max-age=60"))
+        .insert_header(("Content-Disposition", "attachment; filename=\"sedute.csv\""))
+        .body(super::feeds::sessions_csv(&rows)))
 }
 
 /// `GET /api/v1/openapi.json`: this API, described.
@@ -460,17 +408,19 @@ pub async fn run_search(
     }
 }
 
-pub async fn search(state: web::Data<AppState>, params: web::Query<SearchParams>) -> HttpResponse {
+pub async fn search(
+    state: web::Data<AppState>,
+    params: web::Query<SearchParams>,
+) -> Result<HttpResponse, ApiError> {
     let (results, bodies) = match run_search(&state, &params).await {
         Ok(found) => found,
         Err(Ok(bad)) => {
-            return problem(
-                StatusCode::BAD_REQUEST,
+            return Err(ApiError::bad_request(
                 "Search not accepted",
-                &bad.to_string(),
-            )
+                bad.to_string(),
+            ))
         }
-        Err(Err(e)) => return internal(e),
+        Err(Err(e)) => return Err(e.into()),
     };
     let body = |id: u64| bodies.iter().find(|b| b.id as u64 == id);
     let hits: Vec<serde_json::Value> = results
@@ -516,7 +466,7 @@ pub async fn search(state: web::Data<AppState>, params: web::Query<SearchParams>
         .iter()
         .map(|(year, count)| serde_json::json!({ "year": year, "count": count }))
         .collect();
-    HttpResponse::Ok()
+    Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "public, max-age=10"))
         .json(serde_json::json!({
             "query": params.q.clone().unwrap_or_default(),
@@ -525,13 +475,12 @@ pub async fn search(state: web::Data<AppState>, params: web::Query<SearchParams>
             "per_page": results.per_page,
             "results": hits,
             "facets": { "bodies": facet_bodies, "years": years },
-        }))
+        })))
 }
 
-pub async fn not_found() -> HttpResponse {
-    problem(
-        StatusCode::NOT_FOUND,
+pub async fn not_found() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::not_found(
         "Not found",
         "no such API resource; see /api/v1/sessions",
-    )
+    ))
 }

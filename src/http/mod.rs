@@ -9,6 +9,7 @@ pub use api::page_url;
 pub use media::content_type as media_content_type;
 #[doc(hidden)]
 pub mod conditional;
+mod errors;
 mod feeds;
 mod i18n;
 mod media;

@@ -1009,6 +1009,20 @@ pub async fn not_found() -> HttpResponse {
     )
 }
 
+/// The body of the friendly 404, in `t`'s language.
+pub(super) fn not_found_body(t: Ui) -> String {
+    NotFoundPage { t }
+        .render()
+        .unwrap_or_else(|_| "Pagina non trovata".to_string())
+}
+
+/// The body of the error page, in `t`'s language.
+pub(super) fn error_body(t: Ui) -> String {
+    ErrorPage { t }
+        .render()
+        .unwrap_or_else(|_| "Errore interno".to_string())
+}
+
 /// The friendly 404 of a page, in its reader's language.
 fn not_found_page(req: &HttpRequest) -> HttpResponse {
     let (t, remember) = language(req);
