@@ -88,7 +88,11 @@ impl Application {
                 "search index caught up with the catalog"
             );
         }
-        spawn_index_follower(archive.clone(), Arc::clone(&search));
+        crate::search::follow::spawn_follower(
+            archive.catalog.clone(),
+            Arc::clone(&search),
+            Duration::from_millis(archive.config.index_poll_ms.max(50)),
+        );
 
         let addr = archive.config.listen;
         let listener = TcpListener::bind(addr).map_err(|source| StartError::Bind {
@@ -269,33 +273,4 @@ fn routes(state: &web::Data<AppState>) -> impl FnOnce(&mut web::ServiceConfig) +
         .route("/cerca", web::get().to(pages::search))
         .default_service(web::to(pages::fallback));
     }
-}
-
-/// Keeps this process's search index in step with the catalog, whoever wrote to it (an
-/// `aula ingest` in another process, another replica).
-fn spawn_index_follower(archive: Archive, search: Arc<SearchIndex>) {
-    let every = Duration::from_millis(archive.config.index_poll_ms.max(50));
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        // Windows that opened or closed before this process started were applied when
-        // their sessions were last indexed, unless that was before the boundary: take
-        // every past boundary once.
-        let mut windows_checked = 0;
-        loop {
-            tick.tick().await;
-            if let Err(e) = search.catch_up(&archive.catalog).await {
-                tracing::warn!(error = %e, "search index could not catch up; will retry");
-                continue;
-            }
-            let now = crate::catalog::now();
-            match search
-                .apply_windows(&archive.catalog, windows_checked, now)
-                .await
-            {
-                Ok(_) => windows_checked = now,
-                Err(e) => tracing::warn!(error = %e, "publication windows not applied; will retry"),
-            }
-        }
-    });
 }

@@ -3,6 +3,7 @@
 //! facet counts. Each process keeps its own copy and catches up from the catalog's change
 //! log; the index is never the only place data lives.
 
+pub mod follow;
 mod italian;
 pub mod query;
 
