@@ -17,6 +17,7 @@ mod ops;
 mod pages;
 #[doc(hidden)]
 pub mod ranges;
+mod routes;
 mod security;
 
 use std::net::TcpListener;
@@ -30,19 +31,6 @@ use crate::archive::Archive;
 use crate::search::SearchIndex;
 
 /// Shared by every request.
-/// Static files under `root` that never leave it: actix-files refuses `..` and the like,
-/// and this filter also refuses a file that resolves outside `root` (a symlink).
-fn confined_files(mount: &str, root: std::path::PathBuf) -> actix_files::Files {
-    let real_root = root.canonicalize().unwrap_or_else(|_| root.clone());
-    actix_files::Files::new(mount, root).path_filter(move |relative, _| {
-        match real_root.join(relative).canonicalize() {
-            Ok(real) => real.starts_with(&real_root),
-            // Absent: actix-files answers 404 itself.
-            Err(_) => true,
-        }
-    })
-}
-
 pub struct AppState {
     pub archive: Archive,
     pub search: Arc<SearchIndex>,
@@ -117,7 +105,7 @@ impl Application {
                 // JSON bodies (the admin API's) are small: 64 KiB is far beyond any of them.
                 .app_data(web::JsonConfig::default().limit(64 * 1024))
                 .wrap(actix_web::middleware::from_fn(ops::count))
-                .configure(routes(&state))
+                .configure(routes::routes(&state))
         })
         .on_connect(|conn, _| {
             // Headers and body leave in separate writes; without this, Nagle's algorithm
@@ -160,117 +148,5 @@ impl Application {
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
-    }
-}
-
-fn routes(state: &web::Data<AppState>) -> impl FnOnce(&mut web::ServiceConfig) + '_ {
-    move |cfg| {
-        let web_dir = state.archive.config.web_dir.clone();
-        cfg.service(
-            web::scope("/api/v1/admin")
-                .route("/bodies", web::post().to(admin::create_body))
-                .route("/bodies/{id}", web::patch().to(admin::update_body))
-                .route("/sessions", web::post().to(admin::create_session))
-                .route("/sessions/{id}", web::patch().to(admin::update_session))
-                .route(
-                    "/sessions/{id}/agenda",
-                    web::put().to(admin::replace_agenda),
-                )
-                .route(
-                    "/sessions/{id}/agenda/{position}/start",
-                    web::put().to(admin::set_agenda_start),
-                )
-                .route(
-                    "/sessions/{id}/recordings",
-                    web::post().to(admin::upload_recording),
-                )
-                .route(
-                    "/sessions/{id}/documents",
-                    web::post().to(admin::upload_document),
-                )
-                .route("/sessions/{id}/reprocess", web::post().to(admin::reprocess))
-                .route("/sessions/{id}/publish", web::post().to(admin::publish))
-                .route("/sessions/{id}/withhold", web::post().to(admin::withhold))
-                .route(
-                    "/sessions/{id}/withheld-ranges",
-                    web::put().to(admin::set_withheld_ranges),
-                )
-                .route("/jobs", web::get().to(admin::list_jobs))
-                .route("/jobs/{id}/retry", web::post().to(admin::retry_job))
-                .route("/unmapped", web::get().to(admin::unmapped))
-                .route("/import-report", web::get().to(admin::import_report))
-                .default_service(web::to(api::not_found)),
-        )
-        .service(
-            web::scope("/api/v1")
-                .route("/bodies", web::get().to(api::bodies))
-                .route("/openapi.json", web::get().to(api::openapi))
-                .route("/sessions.csv", web::get().to(api::sessions_csv))
-                .route("/sessions", web::get().to(api::list_sessions))
-                .route("/sessions/{id}", web::get().to(api::session))
-                .route("/search", web::get().to(api::search))
-                .default_service(web::to(api::not_found)),
-        )
-        .route("/media/{path:.*}", web::route().to(media::serve))
-        // Styles, scripts and fonts go compressed (video.js is 0.7 MB as it is); media
-        // never are: their byte ranges must mean the file's bytes.
-        .service(
-            web::scope("/static")
-                .wrap(actix_web::middleware::Compress::default())
-                .service(
-                    confined_files("", web_dir.join("static"))
-                        .use_etag(true)
-                        .prefer_utf8(true),
-                ),
-        )
-        .service(
-            web::scope("/vendor")
-                .wrap(actix_web::middleware::Compress::default())
-                .service(confined_files(
-                    "/bootstrap-italia",
-                    web_dir.join("node_modules/bootstrap-italia/dist"),
-                ))
-                .service(confined_files(
-                    "/video.js",
-                    web_dir.join("node_modules/video.js/dist"),
-                )),
-        )
-        .route("/healthz", web::get().to(ops::healthz))
-        .route("/readyz", web::get().to(ops::readyz))
-        .route("/metrics", web::get().to(ops::metrics))
-        .route("/admin", web::get().to(admin_pages::home))
-        .route("/admin/accedi", web::post().to(admin_pages::sign_in))
-        .route("/admin/esci", web::post().to(admin_pages::sign_out))
-        .route("/admin/lavori", web::get().to(admin_pages::jobs))
-        .route(
-            "/admin/lavori/{id}/riprova",
-            web::post().to(admin_pages::retry),
-        )
-        .route("/admin/importazione", web::get().to(admin_pages::import))
-        .route("/admin/indirizzi", web::get().to(admin_pages::unmapped))
-        .route("/", web::get().to(pages::home))
-        .route("/sedute/{id}", web::get().to(pages::session))
-        .route(
-            "/sedute/{id}/sottotitoli.vtt",
-            web::get().to(pages::captions),
-        )
-        .route("/sedute/{id}/capitoli.vtt", web::get().to(pages::chapters))
-        .route(
-            "/sedute/{id}/trascrizione.{format}",
-            web::get().to(pages::transcript_download),
-        )
-        .route("/feed.atom", web::get().to(pages::feed))
-        .route("/organi/{slug}/feed.atom", web::get().to(pages::body_feed))
-        .route("/archivio", web::get().to(pages::archive))
-        .route("/archivio/{year}", web::get().to(pages::archive))
-        .route("/organi/{slug}", web::get().to(pages::archive))
-        .route("/organi/{slug}/{year}", web::get().to(pages::archive))
-        .route("/accessibilita", web::get().to(pages::accessibility))
-        .route("/embed/{id}", web::get().to(pages::embed))
-        .route("/sitemap.xml", web::get().to(pages::sitemap))
-        .route("/robots.txt", web::get().to(pages::robots))
-        .route("/documenti/{id}", web::get().to(pages::document))
-        .route("/cerca", web::get().to(pages::search))
-        .default_service(web::to(pages::fallback));
     }
 }

@@ -14,6 +14,7 @@ mod jobs;
 mod languages;
 mod legacy;
 mod maintenance;
+mod methods;
 mod objects;
 mod ops;
 mod pipeline;

@@ -1,0 +1,189 @@
+//! Which address goes to which handler: the one table of routes, and the one rule for
+//! methods. Every resource answers the methods it was declared with; a page or a read of
+//! the API declared with `get` answers HEAD too (RFC 9110 §9.3.2: the same headers as
+//! GET, no body — actix-http leaves the body out of a HEAD answer); any other method on a
+//! known address is 405 with `Allow` (actix-web's resource default). Addresses no route
+//! serves go to the legacy-address fallback. It must not decide anything a handler
+//! decides.
+
+use actix_web::dev::{ServiceFactory, ServiceRequest};
+use actix_web::{web, FromRequest, Handler, Resource, Responder};
+
+use super::{admin, admin_pages, api, media, ops, pages, AppState};
+
+/// A resource answering GET, and HEAD with the same handler.
+fn get<F, Args>(path: &str, handler: F) -> Resource
+where
+    F: Handler<Args> + Clone,
+    Args: FromRequest + 'static,
+    F::Output: Responder + 'static,
+{
+    web::resource(path)
+        .route(web::get().to(handler.clone()))
+        .route(web::head().to(handler))
+}
+
+/// A resource answering POST alone.
+fn post<F, Args>(path: &str, handler: F) -> Resource
+where
+    F: Handler<Args>,
+    Args: FromRequest + 'static,
+    F::Output: Responder + 'static,
+{
+    web::resource(path).route(web::post().to(handler))
+}
+
+/// A resource answering PUT alone.
+fn put<F, Args>(path: &str, handler: F) -> Resource
+where
+    F: Handler<Args>,
+    Args: FromRequest + 'static,
+    F::Output: Responder + 'static,
+{
+    web::resource(path).route(web::put().to(handler))
+}
+
+/// Static files under `root` that never leave it: actix-files refuses `..` and the like,
+/// and this filter also refuses a file that resolves outside `root` (a symlink).
+fn confined_files(mount: &str, root: std::path::PathBuf) -> actix_files::Files {
+    let real_root = root.canonicalize().unwrap_or_else(|_| root.clone());
+    actix_files::Files::new(mount, root).path_filter(move |relative, _| {
+        match real_root.join(relative).canonicalize() {
+            Ok(real) => real.starts_with(&real_root),
+            // Absent: actix-files answers 404 itself.
+            Err(_) => true,
+        }
+    })
+}
+
+pub(super) fn routes(state: &web::Data<AppState>) -> impl FnOnce(&mut web::ServiceConfig) + '_ {
+    move |cfg| {
+        cfg.service(admin_api())
+            .service(public_api())
+            .route("/media/{path:.*}", web::route().to(media::serve));
+        assets(cfg, &state.archive.config.web_dir);
+        operations(cfg);
+        admin_site(cfg);
+        site(cfg);
+        cfg.default_service(web::to(pages::fallback));
+    }
+}
+
+fn admin_api() -> actix_web::Scope<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = actix_web::dev::ServiceResponse,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    web::scope("/api/v1/admin")
+        .service(post("/bodies", admin::create_body))
+        .service(web::resource("/bodies/{id}").route(web::patch().to(admin::update_body)))
+        .service(post("/sessions", admin::create_session))
+        .service(web::resource("/sessions/{id}").route(web::patch().to(admin::update_session)))
+        .service(put("/sessions/{id}/agenda", admin::replace_agenda))
+        .service(put(
+            "/sessions/{id}/agenda/{position}/start",
+            admin::set_agenda_start,
+        ))
+        .service(post("/sessions/{id}/recordings", admin::upload_recording))
+        .service(post("/sessions/{id}/documents", admin::upload_document))
+        .service(post("/sessions/{id}/reprocess", admin::reprocess))
+        .service(post("/sessions/{id}/publish", admin::publish))
+        .service(post("/sessions/{id}/withhold", admin::withhold))
+        .service(put(
+            "/sessions/{id}/withheld-ranges",
+            admin::set_withheld_ranges,
+        ))
+        .service(get("/jobs", admin::list_jobs))
+        .service(post("/jobs/{id}/retry", admin::retry_job))
+        .service(get("/unmapped", admin::unmapped))
+        .service(get("/import-report", admin::import_report))
+        .default_service(web::to(api::not_found))
+}
+
+fn public_api() -> actix_web::Scope<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = actix_web::dev::ServiceResponse,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    web::scope("/api/v1")
+        .service(get("/bodies", api::bodies))
+        .service(get("/openapi.json", api::openapi))
+        .service(get("/sessions.csv", api::sessions_csv))
+        .service(get("/sessions", api::list_sessions))
+        .service(get("/sessions/{id}", api::session))
+        .service(get("/search", api::search))
+        .default_service(web::to(api::not_found))
+}
+
+/// Styles, scripts and fonts go compressed (video.js is 0.7 MB as it is); media never
+/// are: their byte ranges must mean the file's bytes.
+fn assets(cfg: &mut web::ServiceConfig, web_dir: &std::path::Path) {
+    cfg.service(
+        web::scope("/static")
+            .wrap(actix_web::middleware::Compress::default())
+            .service(
+                confined_files("", web_dir.join("static"))
+                    .use_etag(true)
+                    .prefer_utf8(true),
+            ),
+    )
+    .service(
+        web::scope("/vendor")
+            .wrap(actix_web::middleware::Compress::default())
+            .service(confined_files(
+                "/bootstrap-italia",
+                web_dir.join("node_modules/bootstrap-italia/dist"),
+            ))
+            .service(confined_files(
+                "/video.js",
+                web_dir.join("node_modules/video.js/dist"),
+            )),
+    );
+}
+
+fn operations(cfg: &mut web::ServiceConfig) {
+    cfg.service(get("/healthz", ops::healthz))
+        .service(get("/readyz", ops::readyz))
+        .service(get("/metrics", ops::metrics));
+}
+
+fn admin_site(cfg: &mut web::ServiceConfig) {
+    cfg.service(get("/admin", admin_pages::home))
+        .service(post("/admin/accedi", admin_pages::sign_in))
+        .service(post("/admin/esci", admin_pages::sign_out))
+        .service(get("/admin/lavori", admin_pages::jobs))
+        .service(post("/admin/lavori/{id}/riprova", admin_pages::retry))
+        .service(get("/admin/importazione", admin_pages::import))
+        .service(get("/admin/indirizzi", admin_pages::unmapped));
+}
+
+fn site(cfg: &mut web::ServiceConfig) {
+    cfg.service(get("/", pages::home))
+        .service(get("/sedute/{id}", pages::session))
+        .service(get("/sedute/{id}/sottotitoli.vtt", pages::captions))
+        .service(get("/sedute/{id}/capitoli.vtt", pages::chapters))
+        .service(get(
+            "/sedute/{id}/trascrizione.{format}",
+            pages::transcript_download,
+        ))
+        .service(get("/feed.atom", pages::feed))
+        .service(get("/organi/{slug}/feed.atom", pages::body_feed))
+        .service(get("/archivio", pages::archive))
+        .service(get("/archivio/{year}", pages::archive))
+        .service(get("/organi/{slug}", pages::archive))
+        .service(get("/organi/{slug}/{year}", pages::archive))
+        .service(get("/accessibilita", pages::accessibility))
+        .service(get("/embed/{id}", pages::embed))
+        .service(get("/sitemap.xml", pages::sitemap))
+        .service(get("/robots.txt", pages::robots))
+        .service(get("/documenti/{id}", pages::document))
+        .service(get("/cerca", pages::search));
+}

@@ -1,0 +1,122 @@
+//! Methods as clients nobody here wrote use them (RFC 9110 §9): HEAD wherever GET works,
+//! with GET's status and headers and no body; any other method on a known address is
+//! 405 with the methods it takes in `Allow`; and neither counts as an old address that
+//! leads nowhere.
+
+use reqwest::Method;
+
+use crate::helpers::{published_files, spawn_app};
+
+/// Every public page, feed, file and API read (session 1 is published).
+const READS: &[&str] = &[
+    "/",
+    "/sedute/1",
+    "/archivio",
+    "/archivio/2010",
+    "/organi/consiglio-comunale",
+    "/organi/consiglio-comunale/feed.atom",
+    "/cerca?q=seduta",
+    "/accessibilita",
+    "/embed/1",
+    "/feed.atom",
+    "/sitemap.xml",
+    "/robots.txt",
+    "/healthz",
+    "/api/v1/sessions",
+    "/api/v1/sessions/1",
+    "/api/v1/sessions.csv",
+    "/api/v1/bodies",
+    "/api/v1/search?q=seduta",
+    "/api/v1/openapi.json",
+];
+
+#[tokio::test]
+async fn head_answers_wherever_get_does_with_the_same_headers_and_no_body() {
+    let data_dir =
+        published_files("methods-head", &[("master.m3u8", b"#EXTM3U\n".as_slice())]).await;
+    let app = spawn_app(&data_dir).await;
+    for path in READS {
+        let get = app.get(path).await;
+        assert_eq!(get.status(), 200, "GET {path}");
+        let head = app
+            .client
+            .head(app.url(path))
+            .send()
+            .await
+            .expect("HEAD request");
+        assert_eq!(head.status(), get.status(), "HEAD {path}");
+        for name in ["content-type", "cache-control", "content-length"] {
+            assert_eq!(
+                head.headers().get(name),
+                get.headers().get(name),
+                "HEAD {path}: {name}"
+            );
+        }
+        assert!(
+            head.bytes().await.unwrap().is_empty(),
+            "HEAD {path} sent a body"
+        );
+    }
+    // The archive's own live pages are not old addresses leading nowhere; an old one is.
+    assert_eq!(app.get("/vecchio/seduta.asp?id=3").await.status(), 404);
+    let token = crate::helpers::admin_token(&data_dir);
+    let report: serde_json::Value = app
+        .client
+        .get(app.url("/api/v1/admin/unmapped"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let listed = report["unmapped"].as_array().expect("a list");
+    assert_eq!(listed.len(), 1, "{report}");
+    assert!(
+        listed[0]["path"]
+            .as_str()
+            .unwrap()
+            .contains("vecchio/seduta.asp"),
+        "{report}"
+    );
+}
+
+#[tokio::test]
+async fn other_methods_on_known_addresses_are_405_with_allow() {
+    let data_dir =
+        published_files("methods-405", &[("master.m3u8", b"#EXTM3U\n".as_slice())]).await;
+    let app = spawn_app(&data_dir).await;
+    for path in READS {
+        for method in ["PUT", "DELETE", "TRACE", "PATCH"] {
+            let r = app
+                .client
+                .request(
+                    Method::from_bytes(method.as_bytes()).unwrap(),
+                    app.url(path),
+                )
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 405, "{method} {path}");
+            let allow = r
+                .headers()
+                .get("allow")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_string();
+            assert!(
+                allow.contains("GET") && allow.contains("HEAD"),
+                "{method} {path}: Allow {allow:?}"
+            );
+        }
+    }
+    // The admin API's writes say what they take, too.
+    let r = app
+        .client
+        .get(app.url("/api/v1/admin/sessions"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 405);
+    assert_eq!(r.headers().get("allow").unwrap(), "POST");
+}
