@@ -234,7 +234,8 @@ impl<E: fmt::Display + Unavailable> From<E> for ApiError {
 /// language.
 #[derive(Debug)]
 pub struct PageError {
-    ui: Ui,
+    /// Boxed: a page's words are large, and errors travel by value.
+    ui: Box<Ui>,
     /// The language cookie to set, when the reader just chose one with `?lang=`.
     remember: Option<String>,
     kind: PageErrorKind,
@@ -256,7 +257,11 @@ impl PageError {
             }
             None => (Ui::default(), None),
         };
-        PageError { ui, remember, kind }
+        PageError {
+            ui: Box::new(ui),
+            remember,
+            kind,
+        }
     }
 
     /// "There is no such page", in the language of `req`.
@@ -309,10 +314,10 @@ impl ResponseError for PageError {
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
         let body = match &self.kind {
-            PageErrorKind::NotFound => super::pages::not_found_body(self.ui.clone()),
+            PageErrorKind::NotFound => super::pages::not_found_body((*self.ui).clone()),
             PageErrorKind::Fault(fault) => {
                 fault.log("page");
-                super::pages::error_body(self.ui.clone())
+                super::pages::error_body((*self.ui).clone())
             }
         };
         let mut builder = HttpResponse::build(status);

@@ -156,6 +156,22 @@ async fn no_file_route_leaves_its_root() {
             targets.push(format!("{prefix}{extra}"));
         }
     }
+    // EXPERIMENT(issue 22): server-side logs of this process to a file.
+    {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open("/tmp/h22-trace.log")
+            .unwrap();
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(
+                "warn,actix_server=trace,actix_http=debug,sqlx=info",
+            ))
+            .with_writer(std::sync::Mutex::new(file))
+            .with_thread_names(true)
+            .try_init();
+        tracing::warn!("EXPERIMENT hostile test starts on {}", app.address);
+    }
     let address = app.address.clone();
     let answers = tokio::task::spawn_blocking(move || {
         targets
@@ -203,6 +219,26 @@ async fn no_file_route_leaves_its_root() {
     ] {
         let a = raw_within(&app.address, target, std::time::Duration::from_secs(10));
         println!("after the corpus: {target} {} in {:?}", a.status, a.took);
+        if a.status != 200 {
+            tracing::warn!(
+                "EXPERIMENT final check failed: {target} {:?} {:?}",
+                a.took,
+                a.read_error
+            );
+            let again = raw_within(&app.address, target, std::time::Duration::from_secs(60));
+            let health = raw_within(&app.address, "/healthz", std::time::Duration::from_secs(60));
+            println!(
+                "EXPERIMENT again: {} in {:?} ({:?}); healthz {} in {:?}",
+                again.status, again.took, again.read_error, health.status, health.took
+            );
+            tracing::warn!(
+                "EXPERIMENT again: {} in {:?}; healthz {} in {:?}",
+                again.status,
+                again.took,
+                health.status,
+                health.took
+            );
+        }
         assert_eq!(
             a.status, 200,
             "{target} after the corpus: {:?} after {:?}, read error {:?}",
