@@ -42,11 +42,6 @@ fn raw_within(address: &str, target: &str, limit: std::time::Duration) -> Answer
     }
 }
 
-fn raw(address: &str, target: &str) -> (u16, String) {
-    let a = raw_within(address, target, std::time::Duration::from_secs(10));
-    (a.status, a.text)
-}
-
 /// What must never be sent: the system's password file, the catalog, the sources, the
 /// templates, and a secret planted beside the data.
 const SECRETS: &[&str] = &[
@@ -156,28 +151,12 @@ async fn no_file_route_leaves_its_root() {
             targets.push(format!("{prefix}{extra}"));
         }
     }
-    // EXPERIMENT(issue 22): server-side logs of this process to a file.
-    {
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open("/tmp/h22-trace.log")
-            .unwrap();
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::new(
-                "warn,actix_server=trace,actix_http=debug,sqlx=info",
-            ))
-            .with_writer(std::sync::Mutex::new(file))
-            .with_thread_names(true)
-            .try_init();
-        tracing::warn!("EXPERIMENT hostile test starts on {}", app.address);
-    }
     let address = app.address.clone();
     let answers = tokio::task::spawn_blocking(move || {
         targets
             .into_iter()
             .map(|t| {
-                let a = raw_within(&address, &t, std::time::Duration::from_secs(10));
+                let a = raw_within(&address, &t, ANSWER_WITHIN);
                 (t, a.status, a.text, a.took)
             })
             .collect::<Vec<_>>()
@@ -211,40 +190,54 @@ async fn no_file_route_leaves_its_root() {
         slowest.3,
         slowest.0
     );
-    // The same routes still serve what they should.
-    for target in [
-        "/media/1/1/seg.m4s",
-        "/static/aula.css",
-        "/vendor/video.js/video.min.js",
-    ] {
-        let a = raw_within(&app.address, target, std::time::Duration::from_secs(10));
+    // The same routes still serve what they should, at once: a flood of bad requests
+    // must never lock a citizen out. Asked from a blocking thread like the corpus (not
+    // from this test's own runtime, which also drives the server's index follower).
+    let address = app.address.clone();
+    let finals = tokio::task::spawn_blocking(move || {
+        [
+            "/media/1/1/seg.m4s",
+            "/static/aula.css",
+            "/vendor/video.js/video.min.js",
+        ]
+        .map(|target| (target, raw_within(&address, target, ANSWER_WITHIN)))
+    })
+    .await
+    .unwrap();
+    for (target, a) in &finals {
         println!("after the corpus: {target} {} in {:?}", a.status, a.took);
+    }
+    for (target, a) in finals {
         if a.status != 200 {
-            tracing::warn!(
-                "EXPERIMENT final check failed: {target} {:?} {:?}",
+            panic!(
+                "{target} after the corpus: status {} after {:?} (read error {:?}); {}",
+                a.status,
                 a.took,
-                a.read_error
-            );
-            let again = raw_within(&app.address, target, std::time::Duration::from_secs(60));
-            let health = raw_within(&app.address, "/healthz", std::time::Duration::from_secs(60));
-            println!(
-                "EXPERIMENT again: {} in {:?} ({:?}); healthz {} in {:?}",
-                again.status, again.took, again.read_error, health.status, health.took
-            );
-            tracing::warn!(
-                "EXPERIMENT again: {} in {:?}; healthz {} in {:?}",
-                again.status,
-                again.took,
-                health.status,
-                health.took
+                a.read_error,
+                diagnose(&app.address, target).await
             );
         }
-        assert_eq!(
-            a.status, 200,
-            "{target} after the corpus: {:?} after {:?}, read error {:?}",
-            a.text, a.took, a.read_error
-        );
     }
+}
+
+/// Longer than any answer of a well server on a loaded machine (the slowest of the
+/// corpus measured under load: 0.85 s), short enough that a wedged one fails the test.
+const ANSWER_WITHIN: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// After a final check got no answer: whether one comes later, and whether the server
+/// answers anything at all, so a failure says "slow" or "wedged".
+async fn diagnose(address: &str, target: &'static str) -> String {
+    let address = address.to_string();
+    tokio::task::spawn_blocking(move || {
+        let later = raw_within(&address, target, std::time::Duration::from_secs(60));
+        let health = raw_within(&address, "/healthz", std::time::Duration::from_secs(60));
+        format!(
+            "asked again: {} after {:?}; /healthz: {} after {:?}",
+            later.status, later.took, health.status, health.took
+        )
+    })
+    .await
+    .unwrap_or_else(|e| format!("no diagnosis: {e}"))
 }
 
 fn copy_dir(from: &Path, to: &Path) {
