@@ -2,10 +2,10 @@
 //! token made by `aula token create` (the admin pages send the same token from a cookie).
 //! Editors create and edit bodies, sessions and agendas, upload recordings and documents,
 //! reprocess, publish and withhold, and cut ranges out of the public media.
-
-// The helpers here fail with the response to send; a large error on the cold path of an
-// admin request costs nothing worth boxing for.
-#![allow(clippy::result_large_err)]
+//!
+//! Handlers return `Result<HttpResponse, ApiError>` and use `?`: every refusal and every
+//! fault goes out through `errors.rs`, never as a response built here. It must not touch
+//! SQL (that is `catalog`) nor decide how a library failure is told (that is `errors.rs`).
 
 use tokio::io::AsyncWriteExt;
 
@@ -16,7 +16,7 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use super::api::SessionJson;
-use super::errors::problem;
+use super::errors::ApiError;
 use super::AppState;
 use crate::auth;
 use crate::catalog::{
@@ -50,32 +50,20 @@ pub fn request_token(req: &HttpRequest) -> Option<String> {
         .filter(|t| !t.is_empty() && t.len() <= 200)
 }
 
-/// The token's name when the request carries a valid one; otherwise the 401 to send.
-pub async fn authorize(req: &HttpRequest, state: &AppState) -> Result<String, HttpResponse> {
-    let unauthorized = |detail: &str| {
-        let mut response = problem(StatusCode::UNAUTHORIZED, "Not authorised", detail);
-        response.headers_mut().insert(
-            actix_web::http::header::WWW_AUTHENTICATE,
-            actix_web::http::header::HeaderValue::from_static("Bearer realm=\"aula admin\""),
-        );
-        response
-    };
+/// The token's name when the request carries a valid one; otherwise the 401 (or 429, while
+/// this address is blocked) to send.
+pub async fn authorize(req: &HttpRequest, state: &AppState) -> Result<String, ApiError> {
     if let Some(wait) = state.failed_attempts.blocked_for(req) {
-        let mut response = problem(
+        return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "Too many failed attempts",
             "too many wrong tokens came from this address: wait and try again",
-        );
-        if let Ok(value) = wait.as_secs().max(1).to_string().parse() {
-            response
-                .headers_mut()
-                .insert(actix_web::http::header::RETRY_AFTER, value);
-        }
-        return Err(response);
+        )
+        .retry_after(wait.as_secs()));
     }
     let Some(token) = request_token(req) else {
-        return Err(unauthorized(
-            "send Authorization: Bearer TOKEN (tokens are made with 'aula token create')",
+        return Err(ApiError::Unauthorized(
+            "send Authorization: Bearer TOKEN (tokens are made with 'aula token create')".into(),
         ));
     };
     match state
@@ -87,11 +75,13 @@ pub async fn authorize(req: &HttpRequest, state: &AppState) -> Result<String, Ht
         Ok(Some(name)) => Ok(name),
         Ok(None) => {
             state.failed_attempts.failed(req);
-            Err(unauthorized("the token is not valid"))
+            Err(ApiError::Unauthorized("the token is not valid".into()))
         }
+        // Whatever the cause, the caller cannot be let in: a 503 says "not your token's
+        // fault", without the Retry-After promise of a merely unreachable catalog.
         Err(e) => {
             tracing::error!(error = %e, "token check failed");
-            Err(problem(
+            Err(ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "Catalog unavailable",
                 "the token could not be checked; try again shortly",
@@ -113,113 +103,56 @@ pub async fn set_agenda_start(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
     body: Result<web::Json<StartTime>, actix_web::Error>,
-) -> HttpResponse {
-    let who = match authorize(&req, &state).await {
-        Ok(who) => who,
-        Err(response) => return response,
-    };
+) -> Result<HttpResponse, ApiError> {
+    let who = authorize(&req, &state).await?;
     let (Ok(session_id), Ok(position)) = (path.0.parse::<i64>(), path.1.parse::<i64>()) else {
-        return problem(
-            StatusCode::NOT_FOUND,
+        return Err(ApiError::not_found(
             "No such agenda item",
             "session ids and positions are whole numbers",
-        );
+        ));
     };
     let Ok(body) = body else {
-        return problem(
-            StatusCode::BAD_REQUEST,
+        return Err(ApiError::bad_request(
             "Bad body",
             "send JSON {\"start_seconds\": SECONDS} (or null to clear it)",
-        );
+        ));
     };
     let start_ms = match body.start_seconds {
         None => None,
-        Some(s) if s.is_finite() && (0.0..=86_400.0 * 7.0).contains(&s) => {
-            Some((s * 1000.0).round() as i64)
-        }
-        Some(s) => {
-            return problem(
-                StatusCode::BAD_REQUEST,
-                "Bad start time",
-                &format!("{s} is not a time in a recording: give seconds from its start"),
-            )
-        }
+        Some(s) => Some(ms_from_seconds(s).ok_or_else(|| not_a_time("Bad start time", s))?),
     };
-    match state
+    let changed = state
         .archive
         .catalog
         .set_agenda_times(session_id, &[(position, start_ms)])
-        .await
-    {
-        Ok(0) => problem(
-            StatusCode::NOT_FOUND,
+        .await?;
+    if changed == 0 {
+        return Err(ApiError::not_found(
             "No such agenda item",
-            &format!("session {session_id} has no agenda item {position}"),
-        ),
-        Ok(_) => {
-            tracing::info!(token = %who, session_id, position, ?start_ms, "agenda time set");
-            HttpResponse::Ok().json(serde_json::json!({
-                "session_id": session_id, "position": position, "start_ms": start_ms,
-            }))
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "setting an agenda time failed");
-            problem(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Internal error",
-                "the change could not be saved; the error has been logged",
-            )
-        }
+            format!("session {session_id} has no agenda item {position}"),
+        ));
     }
+    tracing::info!(token = %who, session_id, position, ?start_ms, "agenda time set");
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "session_id": session_id, "position": position, "start_ms": start_ms,
+    })))
 }
 
-/// Runs `authorize` and returns early with its 401.
-macro_rules! authorized {
-    ($req:expr, $state:expr) => {
-        match authorize(&$req, &$state).await {
-            Ok(who) => who,
-            Err(response) => return response,
-        }
-    };
+/// "There is no session `id`": the 404 of every call naming a session.
+fn no_session(id: impl std::fmt::Display) -> ApiError {
+    ApiError::not_found("No such session", format!("there is no session {id}"))
 }
 
-fn bad_request(title: &str, detail: &str) -> HttpResponse {
-    problem(StatusCode::BAD_REQUEST, title, detail)
-}
-
-fn internal(error: impl std::fmt::Display + 'static) -> HttpResponse {
-    tracing::error!(%error, "admin request failed");
-    if crate::catalog::is_unavailable_error(&error) {
-        return super::errors::ApiError::unavailable().to_response();
-    }
-    problem(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "Internal error",
-        "the change could not be made; the error has been logged",
-    )
-}
-
-fn no_session(id: &str) -> HttpResponse {
-    problem(
-        StatusCode::NOT_FOUND,
-        "No such session",
-        &format!("there is no session {id}"),
-    )
-}
-
-fn json_body<T>(
-    body: Result<web::Json<T>, actix_web::Error>,
-    shape: &str,
-) -> Result<T, HttpResponse> {
+fn json_body<T>(body: Result<web::Json<T>, actix_web::Error>, shape: &str) -> Result<T, ApiError> {
     body.map(web::Json::into_inner).map_err(|e| {
         if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
-            problem(
+            ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "Body too large",
                 "JSON bodies are limited to 64 KiB",
             )
         } else {
-            bad_request("Bad body", &format!("{e}; send JSON like {shape}"))
+            ApiError::bad_request("Bad body", format!("{e}; send JSON like {shape}"))
         }
     })
 }
@@ -230,83 +163,88 @@ fn rfc3339(t: Option<i64>) -> Value {
         .unwrap_or(Value::Null)
 }
 
+/// A withheld range as the admin API shows it: in seconds, as editors give it.
+fn range_json(r: &WithheldRange) -> Value {
+    json!({
+        "from_seconds": r.start_ms as f64 / 1000.0,
+        "to_seconds": r.end_ms as f64 / 1000.0,
+        "reason": r.reason,
+    })
+}
+
 /// A session as editors see it: the public shape, its publication window and the ranges
 /// withheld from its public media.
-async fn admin_session(state: &AppState, id: i64) -> Result<Option<Value>, HttpResponse> {
+async fn admin_session(state: &AppState, id: i64) -> Result<Option<Value>, ApiError> {
     let catalog = &state.archive.catalog;
-    let (row, ranges) =
-        tokio::try_join!(catalog.session(id), catalog.withheld_ranges(id)).map_err(internal)?;
+    let (row, ranges) = tokio::try_join!(catalog.session(id), catalog.withheld_ranges(id))?;
     let Some(row) = row else { return Ok(None) };
     let (from, until, stored) = (
         row.publish_from,
         row.publish_until,
         row.stored_state.clone(),
     );
-    let mut value = serde_json::to_value(SessionJson::from(row)).map_err(internal)?;
+    let mut value = serde_json::to_value(SessionJson::from(row)).map_err(ApiError::internal)?;
     // What an editor set, beside what citizens see (`state`, which a window may hide).
     value["stored_state"] = stored.into();
     value["publish_from"] = rfc3339(from);
     value["publish_until"] = rfc3339(until);
-    value["withheld_ranges"] = ranges
-        .iter()
-        .map(|r| {
-            json!({
-                "from_seconds": r.start_ms as f64 / 1000.0,
-                "to_seconds": r.end_ms as f64 / 1000.0,
-                "reason": r.reason,
-            })
-        })
-        .collect();
+    value["withheld_ranges"] = ranges.iter().map(range_json).collect();
     Ok(Some(value))
 }
 
 /// The session as it is now, after a change that may have changed what is public.
-async fn answer_session(state: &AppState, id: i64, status: StatusCode) -> HttpResponse {
+async fn answer_session(
+    state: &AppState,
+    id: i64,
+    status: StatusCode,
+) -> Result<HttpResponse, ApiError> {
     state.media.forget_publication();
-    match admin_session(state, id).await {
-        Ok(Some(value)) => HttpResponse::build(status).json(value),
-        Ok(None) => no_session(&id.to_string()),
-        Err(response) => response,
-    }
+    let value = admin_session(state, id)
+        .await?
+        .ok_or_else(|| no_session(id))?;
+    Ok(HttpResponse::build(status).json(value))
 }
 
 /// The session, or the 404 (or 500) to answer.
-async fn existing_session(state: &AppState, id: i64) -> Result<SessionRow, HttpResponse> {
-    match state.archive.catalog.session(id).await {
-        Ok(Some(row)) => Ok(row),
-        Ok(None) => Err(no_session(&id.to_string())),
-        Err(e) => Err(internal(e)),
-    }
+async fn existing_session(state: &AppState, id: i64) -> Result<SessionRow, ApiError> {
+    state
+        .archive
+        .catalog
+        .session(id)
+        .await?
+        .ok_or_else(|| no_session(id))
 }
 
 fn parse_id(text: &str) -> Option<i64> {
     text.parse::<i64>().ok().filter(|id| *id > 0)
 }
 
+/// A session id from the path, or the 404 naming what was asked for.
+fn session_id(text: &str) -> Result<i64, ApiError> {
+    parse_id(text).ok_or_else(|| no_session(text))
+}
+
 const BODY_KINDS: [&str; 3] = ["council", "committee", "other"];
 
-fn body_kind(kind: Option<&str>) -> Result<Option<&str>, HttpResponse> {
+fn body_kind(kind: Option<&str>) -> Result<Option<&str>, ApiError> {
     match kind {
         None => Ok(None),
         Some(k) if BODY_KINDS.contains(&k) => Ok(Some(k)),
-        Some(k) => Err(bad_request(
+        Some(k) => Err(ApiError::bad_request(
             "Bad kind",
-            &format!("{k:?} is not a kind of body: use council, committee or other"),
+            format!("{k:?} is not a kind of body: use council, committee or other"),
         )),
     }
 }
 
-fn body_answer(change: BodyChange, status: StatusCode) -> HttpResponse {
+fn body_answer(change: BodyChange, status: StatusCode) -> Result<HttpResponse, ApiError> {
     match change {
-        BodyChange::Done(body) => HttpResponse::build(status).json(body),
-        BodyChange::NotFound => {
-            problem(StatusCode::NOT_FOUND, "No such body", "no body has that id")
-        }
-        BodyChange::NameTaken => problem(
-            StatusCode::CONFLICT,
+        BodyChange::Done(body) => Ok(HttpResponse::build(status).json(body)),
+        BodyChange::NotFound => Err(ApiError::not_found("No such body", "no body has that id")),
+        BodyChange::NameTaken => Err(ApiError::conflict(
             "Name taken",
             "another body has that name already (case and accents aside)",
-        ),
+        )),
     }
 }
 
@@ -317,32 +255,23 @@ pub struct BodyFields {
     kind: Option<String>,
 }
 
+fn bad_name(e: impl std::fmt::Display) -> ApiError {
+    ApiError::bad_request("Bad name", e.to_string())
+}
+
 /// `POST /api/v1/admin/bodies` `{"name": "Commissione Urbanistica", "kind": "committee"}`
 pub async fn create_body(
     req: HttpRequest,
     state: web::Data<AppState>,
     body: Result<web::Json<BodyFields>, actix_web::Error>,
-) -> HttpResponse {
-    let who = authorized!(req, state);
-    let fields = match json_body(body, r#"{"name": "…", "kind": "committee"}"#) {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
-    let name = match BodyName::parse(fields.name.as_deref().unwrap_or_default()) {
-        Ok(n) => n,
-        Err(e) => return bad_request("Bad name", &e.to_string()),
-    };
-    let kind = match body_kind(fields.kind.as_deref()) {
-        Ok(k) => k,
-        Err(r) => return r,
-    };
-    match state.archive.catalog.create_body(&name, kind).await {
-        Ok(change) => {
-            tracing::info!(token = %who, name = name.as_str(), "body created");
-            body_answer(change, StatusCode::CREATED)
-        }
-        Err(e) => internal(e),
-    }
+) -> Result<HttpResponse, ApiError> {
+    let who = authorize(&req, &state).await?;
+    let fields = json_body(body, r#"{"name": "…", "kind": "committee"}"#)?;
+    let name = BodyName::parse(fields.name.as_deref().unwrap_or_default()).map_err(bad_name)?;
+    let kind = body_kind(fields.kind.as_deref())?;
+    let change = state.archive.catalog.create_body(&name, kind).await?;
+    tracing::info!(token = %who, name = name.as_str(), "body created");
+    body_answer(change, StatusCode::CREATED)
 }
 
 /// `PATCH /api/v1/admin/bodies/{id}` with a new name and/or kind.
@@ -351,38 +280,162 @@ pub async fn update_body(
     state: web::Data<AppState>,
     id: web::Path<String>,
     body: Result<web::Json<BodyFields>, actix_web::Error>,
-) -> HttpResponse {
-    let who = authorized!(req, state);
+) -> Result<HttpResponse, ApiError> {
+    let who = authorize(&req, &state).await?;
     let Some(id) = parse_id(&id) else {
-        return problem(
-            StatusCode::NOT_FOUND,
+        return Err(ApiError::not_found(
             "No such body",
             "body ids are whole numbers",
-        );
+        ));
     };
-    let fields = match json_body(body, r#"{"name": "…"}"#) {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
-    let name = match fields.name.as_deref().map(BodyName::parse).transpose() {
-        Ok(n) => n,
-        Err(e) => return bad_request("Bad name", &e.to_string()),
-    };
-    let kind = match body_kind(fields.kind.as_deref()) {
-        Ok(k) => k,
-        Err(r) => return r,
-    };
-    match state
+    let fields = json_body(body, r#"{"name": "…"}"#)?;
+    let name = fields
+        .name
+        .as_deref()
+        .map(BodyName::parse)
+        .transpose()
+        .map_err(bad_name)?;
+    let kind = body_kind(fields.kind.as_deref())?;
+    let change = state
         .archive
         .catalog
         .update_body(id, name.as_ref(), kind)
-        .await
+        .await?;
+    tracing::info!(token = %who, id, "body changed");
+    body_answer(change, StatusCode::OK)
+}
+
+/// The fields of a session an editor may set.
+const SESSION_FIELDS: [&str; 7] = [
+    "body",
+    "date",
+    "title",
+    "kind",
+    "number",
+    "publish_from",
+    "publish_until",
+];
+
+fn refuse_unknown_fields(object: &Map<String, Value>) -> Result<(), ApiError> {
+    match object
+        .keys()
+        .find(|k| !SESSION_FIELDS.contains(&k.as_str()))
     {
-        Ok(change) => {
-            tracing::info!(token = %who, id, "body changed");
-            body_answer(change, StatusCode::OK)
-        }
-        Err(e) => internal(e),
+        None => Ok(()),
+        Some(unknown) => Err(ApiError::bad_request(
+            "Unknown field",
+            format!(
+                "{unknown:?} is not a field of a session: use {}",
+                SESSION_FIELDS.join(", ")
+            ),
+        )),
+    }
+}
+
+/// The string at `key`, if given.
+fn text_field(object: &Map<String, Value>, key: &str) -> Result<Option<String>, ApiError> {
+    match object.get(key) {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(ApiError::bad_request(
+            "Bad field",
+            format!("{key} must be a string"),
+        )),
+    }
+}
+
+/// The id of the body named in `body`, which must exist already.
+async fn body_field(
+    state: &AppState,
+    object: &Map<String, Value>,
+) -> Result<Option<i64>, ApiError> {
+    let Some(body) = text_field(object, "body")? else {
+        return Ok(None);
+    };
+    match state.archive.catalog.find_body(&body).await? {
+        Some(b) => Ok(Some(b.id)),
+        None => Err(ApiError::bad_request(
+            "Unknown body",
+            format!("no body is named {body:?}: create it first (POST /api/v1/admin/bodies)"),
+        )),
+    }
+}
+
+fn date_field(object: &Map<String, Value>) -> Result<Option<String>, ApiError> {
+    let Some(date) = text_field(object, "date")? else {
+        return Ok(None);
+    };
+    let date =
+        SessionDate::parse(&date).map_err(|e| ApiError::bad_request("Bad date", e.to_string()))?;
+    Ok(Some(date.iso()))
+}
+
+fn title_field(object: &Map<String, Value>) -> Result<Option<String>, ApiError> {
+    let Some(title) = text_field(object, "title")? else {
+        return Ok(None);
+    };
+    let title = SessionTitle::parse(&title)
+        .map_err(|e| ApiError::bad_request("Bad title", e.to_string()))?;
+    Ok(Some(title.as_str().to_string()))
+}
+
+fn kind_field(object: &Map<String, Value>) -> Result<Option<String>, ApiError> {
+    let Some(kind) = text_field(object, "kind")? else {
+        return Ok(None);
+    };
+    let kind = kind.trim();
+    if kind.is_empty() || kind.len() > 40 {
+        return Err(ApiError::bad_request(
+            "Bad kind",
+            "kind is a short word, e.g. ordinary",
+        ));
+    }
+    Ok(Some(kind.to_string()))
+}
+
+/// The session's number: absent (unchanged), null (cleared) or a whole number.
+fn number_field(object: &Map<String, Value>) -> Result<Option<Option<i64>>, ApiError> {
+    match object.get("number") {
+        None => Ok(None),
+        Some(Value::Null) => Ok(Some(None)),
+        Some(v) => match v.as_i64().filter(|n| *n >= 0) {
+            Some(n) => Ok(Some(Some(n))),
+            None => Err(ApiError::bad_request(
+                "Bad number",
+                "number is a whole number or null",
+            )),
+        },
+    }
+}
+
+/// An end of the publication window, as Unix seconds: absent (unchanged), null (cleared) or
+/// an RFC 3339 time.
+fn time_field(object: &Map<String, Value>, key: &str) -> Result<Option<Option<i64>>, ApiError> {
+    match object.get(key) {
+        None => Ok(None),
+        Some(Value::Null) => Ok(Some(None)),
+        Some(Value::String(s)) => match chrono::DateTime::parse_from_rfc3339(s) {
+            Ok(at) => Ok(Some(Some(at.timestamp()))),
+            Err(_) => Err(ApiError::bad_request(
+                "Bad time",
+                format!("{key}: {s:?} is not an RFC 3339 time, e.g. 2026-12-01T09:00:00+01:00"),
+            )),
+        },
+        Some(_) => Err(ApiError::bad_request(
+            "Bad time",
+            format!("{key} is a string or null"),
+        )),
+    }
+}
+
+/// A publication window must end after it starts (either end may be open).
+fn check_window(from: Option<i64>, until: Option<i64>) -> Result<(), ApiError> {
+    match (from, until) {
+        (Some(from), Some(until)) if until <= from => Err(ApiError::bad_request(
+            "Bad window",
+            "publish_until must come after publish_from",
+        )),
+        _ => Ok(()),
     }
 }
 
@@ -392,117 +445,20 @@ async fn session_patch(
     state: &AppState,
     object: &Map<String, Value>,
     create: bool,
-) -> Result<SessionPatch, HttpResponse> {
-    const FIELDS: [&str; 7] = [
-        "body",
-        "date",
-        "title",
-        "kind",
-        "number",
-        "publish_from",
-        "publish_until",
-    ];
-    if let Some(unknown) = object.keys().find(|k| !FIELDS.contains(&k.as_str())) {
-        return Err(bad_request(
-            "Unknown field",
-            &format!(
-                "{unknown:?} is not a field of a session: use {}",
-                FIELDS.join(", ")
-            ),
-        ));
-    }
-    let text = |key: &str| -> Result<Option<String>, HttpResponse> {
-        match object.get(key) {
-            None => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(_) => Err(bad_request("Bad field", &format!("{key} must be a string"))),
-        }
+) -> Result<SessionPatch, ApiError> {
+    refuse_unknown_fields(object)?;
+    let patch = SessionPatch {
+        body_id: body_field(state, object).await?,
+        date: date_field(object)?,
+        title: title_field(object)?,
+        kind: kind_field(object)?,
+        number: number_field(object)?,
+        publish_from: time_field(object, "publish_from")?,
+        publish_until: time_field(object, "publish_until")?,
     };
-    let mut patch = SessionPatch::default();
-    if let Some(body) = text("body")? {
-        match state
-            .archive
-            .catalog
-            .find_body(&body)
-            .await
-            .map_err(internal)?
-        {
-            Some(b) => patch.body_id = Some(b.id),
-            None => {
-                return Err(bad_request(
-                    "Unknown body",
-                    &format!(
-                        "no body is named {body:?}: create it first (POST /api/v1/admin/bodies)"
-                    ),
-                ))
-            }
-        }
-    }
-    if let Some(date) = text("date")? {
-        let date =
-            SessionDate::parse(&date).map_err(|e| bad_request("Bad date", &e.to_string()))?;
-        patch.date = Some(date.iso());
-    }
-    if let Some(title) = text("title")? {
-        let title =
-            SessionTitle::parse(&title).map_err(|e| bad_request("Bad title", &e.to_string()))?;
-        patch.title = Some(title.as_str().to_string());
-    }
-    if let Some(kind) = text("kind")? {
-        let kind = kind.trim();
-        if kind.is_empty() || kind.len() > 40 {
-            return Err(bad_request(
-                "Bad kind",
-                "kind is a short word, e.g. ordinary",
-            ));
-        }
-        patch.kind = Some(kind.to_string());
-    }
-    match object.get("number") {
-        None => {}
-        Some(Value::Null) => patch.number = Some(None),
-        Some(v) => match v.as_i64().filter(|n| *n >= 0) {
-            Some(n) => patch.number = Some(Some(n)),
-            None => {
-                return Err(bad_request(
-                    "Bad number",
-                    "number is a whole number or null",
-                ))
-            }
-        },
-    }
-    for key in ["publish_from", "publish_until"] {
-        let at = match object.get(key) {
-            None => continue,
-            Some(Value::Null) => None,
-            Some(Value::String(s)) => Some(
-                chrono::DateTime::parse_from_rfc3339(s)
-                    .map_err(|_| {
-                        bad_request(
-                            "Bad time",
-                            &format!("{key}: {s:?} is not an RFC 3339 time, e.g. 2026-12-01T09:00:00+01:00"),
-                        )
-                    })?
-                    .timestamp(),
-            ),
-            Some(_) => return Err(bad_request("Bad time", &format!("{key} is a string or null"))),
-        };
-        if key == "publish_from" {
-            patch.publish_from = Some(at);
-        } else {
-            patch.publish_until = Some(at);
-        }
-    }
-    if let (Some(Some(from)), Some(Some(until))) = (patch.publish_from, patch.publish_until) {
-        if until <= from {
-            return Err(bad_request(
-                "Bad window",
-                "publish_until must come after publish_from",
-            ));
-        }
-    }
+    check_window(patch.publish_from.flatten(), patch.publish_until.flatten())?;
     if create && (patch.body_id.is_none() || patch.date.is_none() || patch.title.is_none()) {
-        return Err(bad_request(
+        return Err(ApiError::bad_request(
             "Missing field",
             "a new session needs body, date and title",
         ));
@@ -512,10 +468,10 @@ async fn session_patch(
 
 fn json_object(
     body: Result<web::Json<Value>, actix_web::Error>,
-) -> Result<Map<String, Value>, HttpResponse> {
+) -> Result<Map<String, Value>, ApiError> {
     match json_body(body, r#"{"title": "…"}"#)? {
         Value::Object(map) => Ok(map),
-        _ => Err(bad_request("Bad body", "send a JSON object")),
+        _ => Err(ApiError::bad_request("Bad body", "send a JSON object")),
     }
 }
 
@@ -524,18 +480,13 @@ pub async fn create_session(
     req: HttpRequest,
     state: web::Data<AppState>,
     body: Result<web::Json<Value>, actix_web::Error>,
-) -> HttpResponse {
-    let who = authorized!(req, state);
-    let object = match json_object(body) {
-        Ok(o) => o,
-        Err(r) => return r,
-    };
-    let patch = match session_patch(&state, &object, true).await {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
-    let catalog = &state.archive.catalog;
-    let created = catalog
+) -> Result<HttpResponse, ApiError> {
+    let who = authorize(&req, &state).await?;
+    let object = json_object(body)?;
+    let patch = session_patch(&state, &object, true).await?;
+    let id = state
+        .archive
+        .catalog
         .create_pending_session(
             patch.body_id.unwrap_or_default(),
             patch.date.as_deref().unwrap_or_default(),
@@ -544,11 +495,7 @@ pub async fn create_session(
             patch.number.flatten(),
             (patch.publish_from.flatten(), patch.publish_until.flatten()),
         )
-        .await;
-    let id = match created {
-        Ok(id) => id,
-        Err(e) => return internal(e),
-    };
+        .await?;
     tracing::info!(token = %who, id, "session created");
     answer_session(&state, id, StatusCode::CREATED).await
 }
@@ -559,42 +506,24 @@ pub async fn update_session(
     state: web::Data<AppState>,
     id: web::Path<String>,
     body: Result<web::Json<Value>, actix_web::Error>,
-) -> HttpResponse {
-    let who = authorized!(req, state);
-    let Some(id) = parse_id(&id) else {
-        return no_session(&id);
-    };
-    let object = match json_object(body) {
-        Ok(o) => o,
-        Err(r) => return r,
-    };
-    let mut patch = match session_patch(&state, &object, false).await {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
-    // One end of the window given: check it against the other as stored.
+) -> Result<HttpResponse, ApiError> {
+    let who = authorize(&req, &state).await?;
+    let id = session_id(&id)?;
+    let object = json_object(body)?;
+    let patch = session_patch(&state, &object, false).await?;
+    // One end of the window given: check it against the other as stored. A failure to
+    // read it is left to the update below to report.
     if let Ok(Some(row)) = state.archive.catalog.session(id).await {
-        let from = patch.publish_from.unwrap_or(row.publish_from);
-        let until = patch.publish_until.unwrap_or(row.publish_until);
-        if let (Some(from), Some(until)) = (from, until) {
-            if until <= from {
-                return bad_request("Bad window", "publish_until must come after publish_from");
-            }
-        }
+        check_window(
+            patch.publish_from.unwrap_or(row.publish_from),
+            patch.publish_until.unwrap_or(row.publish_until),
+        )?;
     }
-    match state
-        .archive
-        .catalog
-        .update_session(id, &std::mem::take(&mut patch))
-        .await
-    {
-        Ok(true) => {
-            tracing::info!(token = %who, id, "session changed");
-            answer_session(&state, id, StatusCode::OK).await
-        }
-        Ok(false) => no_session(&id.to_string()),
-        Err(e) => internal(e),
+    if !state.archive.catalog.update_session(id, &patch).await? {
+        return Err(no_session(id));
     }
+    tracing::info!(token = %who, id, "session changed");
+    answer_session(&state, id, StatusCode::OK).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -611,16 +540,55 @@ pub struct AgendaItemFields {
     start_seconds: Option<f64>,
 }
 
+/// The longest recording a time may point into: a week.
+const LONGEST_RECORDING_SECONDS: f64 = 86_400.0 * 7.0;
+
+/// Seconds from the start of a recording, as milliseconds; None past a week or not a number.
+fn ms_from_seconds(s: f64) -> Option<i64> {
+    (s.is_finite() && (0.0..=LONGEST_RECORDING_SECONDS).contains(&s))
+        .then(|| (s * 1000.0).round() as i64)
+}
+
+/// The refusal of `s` as a time in a recording, under `title`.
+fn not_a_time(title: &'static str, s: f64) -> ApiError {
+    ApiError::bad_request(
+        title,
+        format!("{s} is not a time in a recording: give seconds from its start"),
+    )
+}
+
 /// Seconds from the start of a recording, as milliseconds; at most a week.
-fn seconds_to_ms(s: f64) -> Result<i64, HttpResponse> {
-    if s.is_finite() && (0.0..=86_400.0 * 7.0).contains(&s) {
-        Ok((s * 1000.0).round() as i64)
-    } else {
-        Err(bad_request(
-            "Bad time",
-            &format!("{s} is not a time in a recording: give seconds from its start"),
-        ))
+fn seconds_to_ms(s: f64) -> Result<i64, ApiError> {
+    ms_from_seconds(s).ok_or_else(|| not_a_time("Bad time", s))
+}
+
+/// An agenda item as the catalog stores it: number, title, start in milliseconds.
+type AgendaItem = (Option<String>, String, Option<i64>);
+
+/// The agenda an editor sent, checked item by item.
+fn agenda_items(fields: Vec<AgendaItemFields>) -> Result<Vec<AgendaItem>, ApiError> {
+    if fields.len() > 500 {
+        return Err(ApiError::bad_request(
+            "Too many items",
+            "an agenda has at most 500 items",
+        ));
     }
+    let mut items = Vec::with_capacity(fields.len());
+    for item in fields {
+        let title = SessionTitle::parse(&item.title).map_err(|_| {
+            ApiError::bad_request(
+                "Bad item",
+                "every agenda item needs a title of at most 500 characters",
+            )
+        })?;
+        let start = item.start_seconds.map(seconds_to_ms).transpose()?;
+        let number = item
+            .number
+            .map(|n| n.trim().to_string())
+            .filter(|n| !n.is_empty());
+        items.push((number, title.as_str().to_string(), start));
+    }
+    Ok(items)
 }
 
 /// `PUT /api/v1/admin/sessions/{id}/agenda`: the whole agenda, in order.
@@ -629,54 +597,20 @@ pub async fn replace_agenda(
     state: web::Data<AppState>,
     id: web::Path<String>,
     body: Result<web::Json<AgendaFields>, actix_web::Error>,
-) -> HttpResponse {
-    let who = authorized!(req, state);
-    let Some(id) = parse_id(&id) else {
-        return no_session(&id);
-    };
-    let fields = match json_body(
+) -> Result<HttpResponse, ApiError> {
+    let who = authorize(&req, &state).await?;
+    let id = session_id(&id)?;
+    let fields = json_body(
         body,
         r#"{"items": [{"number": "1", "title": "…", "start_seconds": 65}]}"#,
-    ) {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
-    if fields.items.len() > 500 {
-        return bad_request("Too many items", "an agenda has at most 500 items");
-    }
-    let mut items = Vec::with_capacity(fields.items.len());
-    for item in fields.items {
-        let title = match SessionTitle::parse(&item.title) {
-            Ok(t) => t.as_str().to_string(),
-            Err(_) => {
-                return bad_request(
-                    "Bad item",
-                    "every agenda item needs a title of at most 500 characters",
-                )
-            }
-        };
-        let start = match item.start_seconds.map(seconds_to_ms).transpose() {
-            Ok(s) => s,
-            Err(r) => return r,
-        };
-        let number = item
-            .number
-            .map(|n| n.trim().to_string())
-            .filter(|n| !n.is_empty());
-        items.push((number, title, start));
-    }
+    )?;
+    let items = agenda_items(fields.items)?;
     let catalog = &state.archive.catalog;
-    if let Err(r) = existing_session(&state, id).await {
-        return r;
-    }
-    if let Err(e) = catalog.replace_agenda(id, &items).await {
-        return internal(e);
-    }
+    existing_session(&state, id).await?;
+    catalog.replace_agenda(id, &items).await?;
     tracing::info!(token = %who, id, items = items.len(), "agenda replaced");
-    match catalog.original_agenda(id).await {
-        Ok(agenda) => HttpResponse::Ok().json(json!({ "agenda": agenda })),
-        Err(e) => internal(e),
-    }
+    let agenda = catalog.original_agenda(id).await?;
+    Ok(HttpResponse::Ok().json(json!({ "agenda": agenda })))
 }
 
 #[derive(Debug, Deserialize)]
@@ -704,13 +638,13 @@ async fn receive_upload(
     state: &AppState,
     mut payload: web::Payload,
     name: &str,
-) -> Result<((tempfile::TempDir, std::fs::File), std::path::PathBuf), HttpResponse> {
+) -> Result<((tempfile::TempDir, std::fs::File), std::path::PathBuf), ApiError> {
     let limit = state.archive.config.upload_limit;
     let too_large = || {
-        problem(
+        ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "Upload too large",
-            &format!("uploads are limited to {limit} bytes (AULA_UPLOAD_LIMIT)"),
+            format!("uploads are limited to {limit} bytes (AULA_UPLOAD_LIMIT)"),
         )
     };
     let declared = req
@@ -725,26 +659,29 @@ async fn receive_upload(
     let dir = tempfile::Builder::new()
         .prefix("upload-")
         .tempdir_in(&staging)
-        .map_err(internal)?;
-    let lock = lock_upload(dir.path()).map_err(internal)?;
+        .map_err(ApiError::internal)?;
+    let lock = lock_upload(dir.path()).map_err(ApiError::internal)?;
     let path = dir.path().join(name);
-    let mut file = tokio::fs::File::create(&path).await.map_err(internal)?;
+    let mut file = tokio::fs::File::create(&path)
+        .await
+        .map_err(ApiError::internal)?;
     let mut received: u64 = 0;
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| bad_request("Upload interrupted", &e.to_string()))?;
+        let chunk =
+            chunk.map_err(|e| ApiError::bad_request("Upload interrupted", e.to_string()))?;
         received += chunk.len() as u64;
         if received > limit {
             return Err(too_large());
         }
-        file.write_all(&chunk).await.map_err(internal)?;
+        file.write_all(&chunk).await.map_err(ApiError::internal)?;
     }
     if received == 0 {
-        return Err(bad_request(
+        return Err(ApiError::bad_request(
             "Empty upload",
             "the request body is the file: it was empty",
         ));
     }
-    file.sync_all().await.map_err(internal)?;
+    file.sync_all().await.map_err(ApiError::internal)?;
     Ok(((dir, lock), path))
 }
 
@@ -794,39 +731,33 @@ pub async fn upload_recording(
     id: web::Path<String>,
     params: web::Query<UploadParams>,
     payload: web::Payload,
-) -> HttpResponse {
-    let who = authorized!(req, state);
-    let Some(id) = parse_id(&id) else {
-        return no_session(&id);
-    };
+) -> Result<HttpResponse, ApiError> {
+    let who = authorize(&req, &state).await?;
+    let id = session_id(&id)?;
     let Some(name) = upload_name(params.name.as_deref()) else {
-        return bad_request("Bad name", "give the file's name: ?name=seduta.wmv");
+        return Err(ApiError::bad_request(
+            "Bad name",
+            "give the file's name: ?name=seduta.wmv",
+        ));
     };
-    if let Err(r) = existing_session(&state, id).await {
-        return r;
-    }
-    let (_dir, path) = match receive_upload(&req, &state, payload, &name).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    match ingest::add_recording(&state.archive, id, &path, &name).await {
-        Ok((part, job_id)) => {
-            tracing::info!(token = %who, id, part, job_id, file = %name, "recording uploaded");
-            HttpResponse::Accepted()
-                .json(json!({ "session_id": id, "part": part, "job_id": job_id }))
-        }
-        Err(IngestError::Probe { source, .. }) => problem(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "Not a recording",
-            &format!("{name}: {source}"),
-        ),
-        Err(IngestError::PartOfAnother { session_id, .. }) => problem(
-            StatusCode::CONFLICT,
-            "Already archived",
-            &format!("{name} is already archived as part of session {session_id}"),
-        ),
-        Err(e) => internal(e),
-    }
+    existing_session(&state, id).await?;
+    let (_dir, path) = receive_upload(&req, &state, payload, &name).await?;
+    let (part, job_id) = ingest::add_recording(&state.archive, id, &path, &name)
+        .await
+        .map_err(|e| match e {
+            IngestError::Probe { source, .. } => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Not a recording",
+                format!("{name}: {source}"),
+            ),
+            IngestError::PartOfAnother { session_id, .. } => ApiError::conflict(
+                "Already archived",
+                format!("{name} is already archived as part of session {session_id}"),
+            ),
+            e => e.into(),
+        })?;
+    tracing::info!(token = %who, id, part, job_id, file = %name, "recording uploaded");
+    Ok(HttpResponse::Accepted().json(json!({ "session_id": id, "part": part, "job_id": job_id })))
 }
 
 /// `POST /api/v1/admin/sessions/{id}/documents?kind=minutes&name=FILE`: the raw file as the
@@ -837,13 +768,14 @@ pub async fn upload_document(
     id: web::Path<String>,
     params: web::Query<UploadParams>,
     payload: web::Payload,
-) -> HttpResponse {
-    let who = authorized!(req, state);
-    let Some(id) = parse_id(&id) else {
-        return no_session(&id);
-    };
+) -> Result<HttpResponse, ApiError> {
+    let who = authorize(&req, &state).await?;
+    let id = session_id(&id)?;
     let Some(name) = upload_name(params.name.as_deref()) else {
-        return bad_request("Bad name", "give the file's name: ?name=verbale.pdf");
+        return Err(ApiError::bad_request(
+            "Bad name",
+            "give the file's name: ?name=verbale.pdf",
+        ));
     };
     let kind = match params.kind.as_deref() {
         Some("agenda") => DocumentKind::Agenda,
@@ -853,51 +785,39 @@ pub async fn upload_document(
         Some("attachment") => DocumentKind::Attachment,
         Some("timed_agenda") => DocumentKind::TimedAgenda,
         _ => {
-            return bad_request(
+            return Err(ApiError::bad_request(
                 "Bad kind",
                 "kind is agenda, minutes, resolution, transcript, timed_agenda or attachment",
-            )
+            ))
         }
     };
-    if let Err(r) = existing_session(&state, id).await {
-        return r;
-    }
-    let (_dir, path) = match receive_upload(&req, &state, payload, &name).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+    existing_session(&state, id).await?;
+    let (_dir, path) = receive_upload(&req, &state, payload, &name).await?;
     let hashed = path.clone();
-    let sha256 = match tokio::task::spawn_blocking(move || ingest::store::sha256_of(&hashed)).await
-    {
-        Ok(Ok(sha)) => sha,
-        Ok(Err(e)) => return internal(e),
-        Err(e) => return internal(e),
-    };
-    match state.archive.catalog.has_document(id, &sha256).await {
-        Ok(false) => {}
-        Ok(true) => {
-            return problem(
-                StatusCode::CONFLICT,
-                "Already attached",
-                &format!("session {id} already has a document with the content of {name}"),
-            )
-        }
-        Err(e) => return internal(e),
+    let sha256 = tokio::task::spawn_blocking(move || ingest::store::sha256_of(&hashed))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)?;
+    if state.archive.catalog.has_document(id, &sha256).await? {
+        return Err(ApiError::conflict(
+            "Already attached",
+            format!("session {id} already has a document with the content of {name}"),
+        ));
     }
-    let attached = match attach::attach(&state.archive, id, kind, &path).await {
-        Ok(a) => a,
-        Err(e) => return internal(e),
-    };
+    let attached = attach::attach(&state.archive, id, kind, &path)
+        .await
+        .map_err(ApiError::internal)?;
     tracing::info!(token = %who, id, file = %name, problem = ?attached.problem, "document uploaded");
-    let document = match state.archive.catalog.documents(id).await {
-        Ok(docs) => docs.into_iter().rev().find(|d| d.original_name == name),
-        Err(e) => return internal(e),
-    };
-    HttpResponse::Created().json(json!({
+    let documents = state.archive.catalog.documents(id).await?;
+    let document = documents
+        .into_iter()
+        .rev()
+        .find(|d| d.original_name == name);
+    Ok(HttpResponse::Created().json(json!({
         "document": document.map(super::api::DocumentJson::from),
         "summary": attached.summary,
         "problem": attached.problem,
-    }))
+    })))
 }
 
 /// `POST /api/v1/admin/sessions/{id}/reprocess`: a new media version from the originals.
@@ -905,27 +825,18 @@ pub async fn reprocess(
     req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<String>,
-) -> HttpResponse {
-    let who = authorized!(req, state);
-    let Some(id) = parse_id(&id) else {
-        return no_session(&id);
-    };
-    let catalog = &state.archive.catalog;
-    if let Err(r) = existing_session(&state, id).await {
-        return r;
-    }
-    match catalog.queue_reprocess(id).await {
-        Ok(Some(job_id)) => {
-            tracing::info!(token = %who, id, job_id, "reprocess queued");
-            HttpResponse::Accepted().json(json!({ "session_id": id, "job_id": job_id }))
-        }
-        Ok(None) => problem(
-            StatusCode::CONFLICT,
+) -> Result<HttpResponse, ApiError> {
+    let who = authorize(&req, &state).await?;
+    let id = session_id(&id)?;
+    existing_session(&state, id).await?;
+    let Some(job_id) = state.archive.catalog.queue_reprocess(id).await? else {
+        return Err(ApiError::conflict(
             "No recording",
             "the session has no recording yet: upload one first",
-        ),
-        Err(e) => internal(e),
-    }
+        ));
+    };
+    tracing::info!(token = %who, id, job_id, "reprocess queued");
+    Ok(HttpResponse::Accepted().json(json!({ "session_id": id, "job_id": job_id })))
 }
 
 #[derive(Debug, Deserialize)]
@@ -939,19 +850,14 @@ pub async fn publish(
     req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<String>,
-) -> HttpResponse {
-    let who = authorized!(req, state);
-    let Some(id) = parse_id(&id) else {
-        return no_session(&id);
-    };
-    match state.archive.catalog.set_withheld(id, None).await {
-        Ok(true) => {
-            tracing::info!(token = %who, id, "session published");
-            answer_session(&state, id, StatusCode::OK).await
-        }
-        Ok(false) => no_session(&id.to_string()),
-        Err(e) => internal(e),
+) -> Result<HttpResponse, ApiError> {
+    let who = authorize(&req, &state).await?;
+    let id = session_id(&id)?;
+    if !state.archive.catalog.set_withheld(id, None).await? {
+        return Err(no_session(id));
     }
+    tracing::info!(token = %who, id, "session published");
+    answer_session(&state, id, StatusCode::OK).await
 }
 
 /// `POST /api/v1/admin/sessions/{id}/withhold` `{"reason": "…"}`: nothing of it is public
@@ -961,27 +867,22 @@ pub async fn withhold(
     state: web::Data<AppState>,
     id: web::Path<String>,
     body: Result<web::Json<WithholdFields>, actix_web::Error>,
-) -> HttpResponse {
-    let who = authorized!(req, state);
-    let Some(id) = parse_id(&id) else {
-        return no_session(&id);
-    };
-    let fields = match json_body(body, r#"{"reason": "…"}"#) {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
+) -> Result<HttpResponse, ApiError> {
+    let who = authorize(&req, &state).await?;
+    let id = session_id(&id)?;
+    let fields = json_body(body, r#"{"reason": "…"}"#)?;
     let reason = fields.reason.trim();
     if reason.is_empty() || reason.chars().count() > 500 {
-        return bad_request("Bad reason", "say why, in at most 500 characters");
+        return Err(ApiError::bad_request(
+            "Bad reason",
+            "say why, in at most 500 characters",
+        ));
     }
-    match state.archive.catalog.set_withheld(id, Some(reason)).await {
-        Ok(true) => {
-            tracing::info!(token = %who, id, reason, "session withheld");
-            answer_session(&state, id, StatusCode::OK).await
-        }
-        Ok(false) => no_session(&id.to_string()),
-        Err(e) => internal(e),
+    if !state.archive.catalog.set_withheld(id, Some(reason)).await? {
+        return Err(no_session(id));
     }
+    tracing::info!(token = %who, id, reason, "session withheld");
+    answer_session(&state, id, StatusCode::OK).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -998,37 +899,23 @@ pub struct RangeFields {
     reason: Option<String>,
 }
 
-/// `PUT /api/v1/admin/sessions/{id}/withheld-ranges`: these ranges are cut from the public
-/// media, as a new version made from the untouched originals.
-pub async fn set_withheld_ranges(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    id: web::Path<String>,
-    body: Result<web::Json<RangesFields>, actix_web::Error>,
-) -> HttpResponse {
-    let who = authorized!(req, state);
-    let Some(id) = parse_id(&id) else {
-        return no_session(&id);
-    };
-    let fields = match json_body(
-        body,
-        r#"{"ranges": [{"from_seconds": 600, "to_seconds": 900, "reason": "…"}]}"#,
-    ) {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
-    if fields.ranges.len() > 100 {
-        return bad_request("Too many ranges", "at most 100 ranges");
+/// The ranges an editor sent, checked one by one.
+fn withheld_ranges(fields: Vec<RangeFields>) -> Result<Vec<WithheldRange>, ApiError> {
+    if fields.len() > 100 {
+        return Err(ApiError::bad_request(
+            "Too many ranges",
+            "at most 100 ranges",
+        ));
     }
-    let mut ranges = Vec::with_capacity(fields.ranges.len());
-    for r in fields.ranges {
-        let (start_ms, end_ms) = match (seconds_to_ms(r.from_seconds), seconds_to_ms(r.to_seconds))
-        {
-            (Ok(a), Ok(b)) => (a, b),
-            (Err(resp), _) | (_, Err(resp)) => return resp,
-        };
+    let mut ranges = Vec::with_capacity(fields.len());
+    for r in fields {
+        let start_ms = seconds_to_ms(r.from_seconds)?;
+        let end_ms = seconds_to_ms(r.to_seconds)?;
         if end_ms <= start_ms {
-            return bad_request("Bad range", "each range ends after it starts");
+            return Err(ApiError::bad_request(
+                "Bad range",
+                "each range ends after it starts",
+            ));
         }
         let reason = r
             .reason
@@ -1039,46 +926,58 @@ pub async fn set_withheld_ranges(
             reason,
         });
     }
-    let catalog = &state.archive.catalog;
-    let session = match existing_session(&state, id).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    // A cut must leave something: compare with the recording's length where it is known.
-    let total_ms: i64 = match catalog.recording_parts(id).await {
-        Ok(parts) => parts.iter().map(|p| p.2.unwrap_or(0)).sum(),
-        Err(e) => return internal(e),
-    };
+    Ok(ranges)
+}
+
+/// Whether cutting `ranges` from a recording of `total_ms` leaves at least a second of it
+/// (a length of 0 is unknown: anything goes).
+fn leaves_something(ranges: &[WithheldRange], total_ms: i64) -> bool {
     let cut: i64 =
         crate::catalog::Cuts::new(ranges.iter().map(|r| (r.start_ms, r.end_ms)).collect())
             .ranges()
             .iter()
             .map(|(a, b)| (*b).min(total_ms) - (*a).min(total_ms))
             .sum();
-    if total_ms > 0 && total_ms - cut < 1000 {
-        return bad_request(
+    total_ms <= 0 || total_ms - cut >= 1000
+}
+
+/// `PUT /api/v1/admin/sessions/{id}/withheld-ranges`: these ranges are cut from the public
+/// media, as a new version made from the untouched originals.
+pub async fn set_withheld_ranges(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    body: Result<web::Json<RangesFields>, actix_web::Error>,
+) -> Result<HttpResponse, ApiError> {
+    let who = authorize(&req, &state).await?;
+    let id = session_id(&id)?;
+    let fields = json_body(
+        body,
+        r#"{"ranges": [{"from_seconds": 600, "to_seconds": 900, "reason": "…"}]}"#,
+    )?;
+    let ranges = withheld_ranges(fields.ranges)?;
+    let catalog = &state.archive.catalog;
+    let session = existing_session(&state, id).await?;
+    // A cut must leave something: compare with the recording's length where it is known.
+    let parts = catalog.recording_parts(id).await?;
+    let total_ms: i64 = parts.iter().map(|p| p.2.unwrap_or(0)).sum();
+    if !leaves_something(&ranges, total_ms) {
+        return Err(ApiError::bad_request(
             "Nothing left",
             "the ranges cover the whole recording: withhold the session instead",
-        );
+        ));
     }
-    match catalog.set_withheld_ranges(id, &ranges).await {
-        Ok(Some(job_id)) => {
-            state.media.forget_publication();
-            tracing::info!(token = %who, id, job_id, ranges = ranges.len(), state = %session.state, "withheld ranges set");
-            let listed: Vec<Value> = ranges
-                .iter()
-                .map(|r| json!({"from_seconds": r.start_ms as f64 / 1000.0, "to_seconds": r.end_ms as f64 / 1000.0, "reason": r.reason}))
-                .collect();
-            HttpResponse::Accepted()
-                .json(json!({ "session_id": id, "job_id": job_id, "ranges": listed }))
-        }
-        Ok(None) => problem(
-            StatusCode::CONFLICT,
+    let Some(job_id) = catalog.set_withheld_ranges(id, &ranges).await? else {
+        return Err(ApiError::conflict(
             "No recording",
             "the session has no recording to cut",
-        ),
-        Err(e) => internal(e),
-    }
+        ));
+    };
+    state.media.forget_publication();
+    tracing::info!(token = %who, id, job_id, ranges = ranges.len(), state = %session.state, "withheld ranges set");
+    let listed: Vec<Value> = ranges.iter().map(range_json).collect();
+    Ok(HttpResponse::Accepted()
+        .json(json!({ "session_id": id, "job_id": job_id, "ranges": listed })))
 }
 
 #[derive(Debug, Deserialize)]
@@ -1101,18 +1000,20 @@ pub async fn list_jobs(
     req: HttpRequest,
     state: web::Data<AppState>,
     params: Result<web::Query<JobsParams>, actix_web::Error>,
-) -> HttpResponse {
-    authorized!(req, state);
+) -> Result<HttpResponse, ApiError> {
+    authorize(&req, &state).await?;
     let filter = match params.as_ref().map(|p| p.state.as_deref()) {
         Ok(None) => None,
         Ok(Some(s @ ("queued" | "running" | "done" | "failed"))) => Some(s),
-        _ => return bad_request("Bad state", "state is queued, running, done or failed"),
+        _ => {
+            return Err(ApiError::bad_request(
+                "Bad state",
+                "state is queued, running, done or failed",
+            ))
+        }
     };
-    match state.archive.catalog.jobs(filter, 200).await {
-        Ok(jobs) => HttpResponse::Ok()
-            .json(json!({ "jobs": jobs.iter().map(job_json).collect::<Vec<_>>() })),
-        Err(e) => internal(e),
-    }
+    let jobs = state.archive.catalog.jobs(filter, 200).await?;
+    Ok(HttpResponse::Ok().json(json!({ "jobs": jobs.iter().map(job_json).collect::<Vec<_>>() })))
 }
 
 /// `POST /api/v1/admin/jobs/{id}/retry`: a failed job queued again.
@@ -1120,33 +1021,21 @@ pub async fn retry_job(
     req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<String>,
-) -> HttpResponse {
-    let who = authorized!(req, state);
-    let no_job = || problem(StatusCode::NOT_FOUND, "No such job", "no job has that id");
-    let Some(id) = parse_id(&id) else {
-        return no_job();
-    };
+) -> Result<HttpResponse, ApiError> {
+    let who = authorize(&req, &state).await?;
+    let no_job = || ApiError::not_found("No such job", "no job has that id");
+    let id = parse_id(&id).ok_or_else(no_job)?;
     let catalog = &state.archive.catalog;
-    match catalog.requeue_job(id).await {
-        Ok(true) => tracing::info!(token = %who, id, "job retried"),
-        Ok(false) => {
-            return match catalog.job(id).await {
-                Ok(Some(job)) => problem(
-                    StatusCode::CONFLICT,
-                    "Not failed",
-                    &format!("job {id} is {}: only failed jobs are retried", job.state),
-                ),
-                Ok(None) => no_job(),
-                Err(e) => internal(e),
-            }
-        }
-        Err(e) => return internal(e),
+    if !catalog.requeue_job(id).await? {
+        let job = catalog.job(id).await?.ok_or_else(no_job)?;
+        return Err(ApiError::conflict(
+            "Not failed",
+            format!("job {id} is {}: only failed jobs are retried", job.state),
+        ));
     }
-    match catalog.job(id).await {
-        Ok(Some(job)) => HttpResponse::Ok().json(job_json(&job)),
-        Ok(None) => no_job(),
-        Err(e) => internal(e),
-    }
+    tracing::info!(token = %who, id, "job retried");
+    let job = catalog.job(id).await?.ok_or_else(no_job)?;
+    Ok(HttpResponse::Ok().json(job_json(&job)))
 }
 
 #[derive(Debug, Deserialize)]
@@ -1159,36 +1048,107 @@ pub async fn unmapped(
     req: HttpRequest,
     state: web::Data<AppState>,
     params: Result<web::Query<LimitParams>, actix_web::Error>,
-) -> HttpResponse {
-    authorized!(req, state);
+) -> Result<HttpResponse, ApiError> {
+    authorize(&req, &state).await?;
     let Ok(params) = params else {
-        return bad_request("Bad limit", "limit is a whole number");
+        return Err(ApiError::bad_request(
+            "Bad limit",
+            "limit is a whole number",
+        ));
     };
     let limit = params.limit.unwrap_or(100).clamp(1, 1000);
-    match state.archive.catalog.unmapped_report(limit).await {
-        Ok(rows) => HttpResponse::Ok().json(json!({ "unmapped": rows })),
-        Err(e) => internal(e),
-    }
+    let rows = state.archive.catalog.unmapped_report(limit).await?;
+    Ok(HttpResponse::Ok().json(json!({ "unmapped": rows })))
 }
 
 /// `GET /api/v1/admin/import-report`: what the last `aula import` found.
-pub async fn import_report(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    authorized!(req, state);
-    match state.archive.catalog.last_import_report().await {
-        Ok(Some(r)) => {
-            let mut value: Value = serde_json::from_str(&r.report).unwrap_or(Value::Null);
-            if let Value::Object(map) = &mut value {
-                map.insert("started_at".into(), r.created_at.into());
-                map.insert("file".into(), r.file.into());
-                map.insert("dry_run".into(), r.dry_run.into());
-            }
-            HttpResponse::Ok().json(value)
-        }
-        Ok(None) => problem(
-            StatusCode::NOT_FOUND,
+pub async fn import_report(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    authorize(&req, &state).await?;
+    let Some(r) = state.archive.catalog.last_import_report().await? else {
+        return Err(ApiError::not_found(
             "No import yet",
             "no import has been run",
-        ),
-        Err(e) => internal(e),
+        ));
+    };
+    let mut value: Value = serde_json::from_str(&r.report).unwrap_or(Value::Null);
+    if let Value::Object(map) = &mut value {
+        map.insert("started_at".into(), r.created_at.into());
+        map.insert("file".into(), r.file.into());
+        map.insert("dry_run".into(), r.dry_run.into());
+    }
+    Ok(HttpResponse::Ok().json(value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::ResponseError;
+
+    fn range(start_ms: i64, end_ms: i64) -> WithheldRange {
+        WithheldRange {
+            start_ms,
+            end_ms,
+            reason: None,
+        }
+    }
+
+    fn object(json: Value) -> Map<String, Value> {
+        match json {
+            Value::Object(map) => map,
+            _ => unreachable!("the tests give objects"),
+        }
+    }
+
+    #[test]
+    fn times_past_a_week_or_not_numbers_are_refused() {
+        assert_eq!(ms_from_seconds(1.2345), Some(1235));
+        assert_eq!(ms_from_seconds(LONGEST_RECORDING_SECONDS + 1.0), None);
+        assert_eq!(ms_from_seconds(-1.0), None);
+        assert_eq!(ms_from_seconds(f64::NAN), None);
+    }
+
+    #[test]
+    fn a_cut_must_leave_a_second_of_a_known_recording() {
+        assert!(leaves_something(&[range(0, 9_000)], 10_000));
+        assert!(!leaves_something(&[range(0, 9_500)], 10_000));
+        assert!(!leaves_something(
+            &[range(0, 5_000), range(4_000, 60_000)],
+            10_000
+        ));
+        assert!(leaves_something(&[range(0, 60_000)], 0));
+    }
+
+    #[test]
+    fn ranges_end_after_they_start() {
+        let fields = |from_seconds, to_seconds| RangeFields {
+            from_seconds,
+            to_seconds,
+            reason: Some("  privacy  ".into()),
+        };
+        let ranges = withheld_ranges(vec![fields(1.0, 2.0)]).unwrap();
+        assert_eq!((ranges[0].start_ms, ranges[0].end_ms), (1000, 2000));
+        assert_eq!(ranges[0].reason.as_deref(), Some("privacy"));
+        let refused = withheld_ranges(vec![fields(2.0, 2.0)]).unwrap_err();
+        assert_eq!(refused.status_code(), StatusCode::BAD_REQUEST);
+    }
+
+    #[test]
+    fn session_fields_are_checked_by_name_and_type() {
+        let unknown = refuse_unknown_fields(&object(json!({"titel": "x"}))).unwrap_err();
+        assert!(unknown.to_string().contains("\"titel\" is not a field"));
+        let o = object(json!({"number": null, "publish_from": "2026-12-01T09:00:00+01:00"}));
+        assert_eq!(number_field(&o).unwrap(), Some(None));
+        assert_eq!(
+            time_field(&o, "publish_from").unwrap(),
+            Some(Some(1_796_112_000))
+        );
+        assert_eq!(time_field(&o, "publish_until").unwrap(), None);
+        let bad = time_field(&object(json!({"publish_until": 5})), "publish_until");
+        assert_eq!(bad.unwrap_err().status_code(), StatusCode::BAD_REQUEST);
+        assert!(check_window(Some(10), Some(10)).is_err());
+        assert!(check_window(Some(10), None).is_ok());
     }
 }
