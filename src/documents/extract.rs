@@ -18,6 +18,7 @@ use quick_xml::Reader;
 
 use super::{decode_text, DocumentError};
 use crate::process::{self, ProcessError};
+use crate::text::collapse_xml_spaces;
 
 /// What a document file is, told from its bytes first and its name second.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1113,7 +1114,7 @@ fn odt_text(bytes: &[u8]) -> Result<String, ExtractError> {
                 // ODF collapses white space in text as HTML does; real tabs and line
                 // breaks are elements.
                 let text = t.xml10_content().map_err(|e| xml_error(PART, e))?;
-                paragraphs.push(&collapse_spaces(&text));
+                paragraphs.push(&collapse_xml_spaces(&text));
                 continue;
             }
             Event::CData(t) if skipping == 0 => {
@@ -1181,23 +1182,6 @@ fn odt_text(bytes: &[u8]) -> Result<String, ExtractError> {
         }
     }
     Ok(paragraphs.out)
-}
-
-fn collapse_spaces(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut space = false;
-    for c in text.chars() {
-        if matches!(c, ' ' | '\t' | '\n' | '\r') {
-            if !space {
-                out.push(' ');
-            }
-            space = true;
-        } else {
-            out.push(c);
-            space = false;
-        }
-    }
-    out
 }
 
 /// The label of the next item of the innermost open ODF list.

@@ -924,14 +924,7 @@ pub fn thumbnails_vtt(t: &ThumbnailPlan, duration_s: f64, frames: u32) -> String
 }
 
 fn vtt_time(seconds: f64) -> String {
-    let ms = (seconds * 1000.0).round() as u64;
-    format!(
-        "{:02}:{:02}:{:02}.{:03}",
-        ms / 3_600_000,
-        ms / 60_000 % 60,
-        ms / 1000 % 60,
-        ms % 1000
-    )
+    crate::text::timestamp((seconds * 1000.0).round() as u64, '.')
 }
 
 fn fmt_fps(fps: f64) -> String {
@@ -1006,6 +999,80 @@ mod tests {
         v.pix_fmt = Some("yuv420p".into());
         p.duration_s = 6.0;
         p
+    }
+
+    /// Every scenario's plan and full argument vector, as one text: pins the exact output
+    /// of `plan` and `ffmpeg_args` so that reshaping them cannot change a byte.
+    fn snapshot() -> String {
+        let sd = profile("sd");
+        let interlaced = fixture("mpeg2_pal_interlaced.json");
+        let flv = fixture("flv1_mp3.json");
+        let keyframes = [0.0, 2.0, 4.0];
+        let mut aac = h264_source();
+        let a = aac.audio.as_mut().unwrap();
+        a.codec = "aac".into();
+        a.profile = Some("LC".into());
+        a.channels = 2;
+        a.sample_rate = Some(48000);
+        let mut small_h264 = h264_source();
+        small_h264.video.as_mut().unwrap().height = 360;
+        small_h264.video.as_mut().unwrap().width = 480;
+        let mut loud = plan(&[flv.clone()], &[], &sd);
+        loud.loudness_gain_db = Some(8.5);
+        let mut copied_audio = plan(&[aac], &keyframes, &sd);
+        copied_audio.apply_loudness(Some(-23.6));
+        let mut trimmed = plan(&[interlaced.clone(), interlaced.clone()], &[], &sd);
+        trimmed.parts[0].trim = Some((0.0, 2.0));
+        trimmed.parts[1].trim = Some((4.0, 8.0));
+        let mut no_video = flv.clone();
+        no_video.video = None;
+        let mp3 = fixture("mp3_audio_only.json");
+        let audio = profile("audio");
+        let scenarios: Vec<(&str, Plan, usize)> = vec![
+            ("interlaced", plan(&[interlaced.clone()], &[], &sd), 1),
+            ("loudness", loud, 1),
+            ("partly-copied", plan(&[small_h264], &keyframes, &sd), 1),
+            ("fully-copied", plan(&[h264_source()], &keyframes, &sd), 1),
+            ("copied-audio", copied_audio, 1),
+            ("audio-only", plan(&[mp3.clone()], &[], &audio), 1),
+            ("audio-parts", plan(&[mp3.clone(), mp3], &[], &audio), 2),
+            (
+                "parts",
+                plan(&[interlaced, flv.clone()], &[0.0, 2.0], &sd),
+                2,
+            ),
+            ("part-without-video", plan(&[flv, no_video], &[], &sd), 2),
+            ("trimmed", trimmed, 2),
+        ];
+        let mut out = String::new();
+        for (name, p, inputs) in scenarios {
+            let names: Vec<String> = (0..inputs).map(|i| format!("in{i}.src")).collect();
+            let paths: Vec<&Path> = names.iter().map(Path::new).collect();
+            out.push_str(&format!("## {name}\n{p:?}\n"));
+            for arg in ffmpeg_args(&p, &paths, Path::new("/out")) {
+                out.push_str(&arg);
+                out.push('\n');
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn plans_and_arguments_match_the_snapshot() {
+        let path = format!(
+            "{}/tests/fixtures/plan/snapshot.txt",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let expected = std::fs::read_to_string(&path).unwrap_or_default();
+        let actual = snapshot();
+        if std::env::var_os("AULA_BLESS").is_some() {
+            std::fs::write(&path, &actual).unwrap();
+            return;
+        }
+        assert!(
+            actual == expected,
+            "differs from {path}; AULA_BLESS=1 rewrites it after review"
+        );
     }
 
     #[test]
