@@ -343,6 +343,22 @@ async fn ocr_page(
     scratch: &Path,
     tools: &Tools,
 ) -> Result<String, ExtractError> {
+    let image = draw_page(pdf, page, scratch, tools).await?;
+    let text = read_image(&image, page, tools).await;
+    // Free the page's disk space before the next one is drawn.
+    if text.is_ok() {
+        let _ = tokio::fs::remove_file(&image).await;
+    }
+    text
+}
+
+/// Draws page `page` of `pdf` into `scratch`; returns the PNG's path.
+async fn draw_page(
+    pdf: &Path,
+    page: usize,
+    scratch: &Path,
+    tools: &Tools,
+) -> Result<PathBuf, ExtractError> {
     let page_arg = page.to_string();
     let prefix = scratch.join(format!("page-{page}"));
     let args: [&OsStr; 11] = [
@@ -359,33 +375,23 @@ async fn ocr_page(
         prefix.as_os_str(),
     ];
     match process::run(&tools.pdftoppm, args, tools.timeout).await {
-        Ok(_) => {}
-        Err(ProcessError::Failed { status, stderr, .. }) => {
-            return Err(ExtractError::Broken(format!(
-                "page {page} of the PDF cannot be drawn ({})",
-                reason(&status, &stderr)
-            )))
-        }
-        Err(err) => return Err(tool_error(err, "poppler-utils", "scanned PDF")),
+        Ok(_) => Ok(prefix.with_extension("png")),
+        Err(ProcessError::Failed { status, stderr, .. }) => Err(ExtractError::Broken(format!(
+            "page {page} of the PDF cannot be drawn ({})",
+            reason(&status, &stderr)
+        ))),
+        Err(err) => Err(tool_error(err, "poppler-utils", "scanned PDF")),
     }
-    let image = prefix.with_extension("png");
+}
+
+/// The text tesseract reads in the picture of page `page`.
+async fn read_image(image: &Path, page: usize, tools: &Tools) -> Result<String, ExtractError> {
     let args: [&OsStr; 4] = [
         image.as_os_str(),
         "stdout".as_ref(),
         "-l".as_ref(),
         tools.ocr_languages.as_ref(),
     ];
-    // Tesseract goes on without a language whose data is missing, and fails only when none
-    // is left: either way the package to install is named.
-    let missing = |stderr: &str| -> Option<String> {
-        let packages: Vec<String> = stderr
-            .lines()
-            .filter_map(|line| line.split("Failed loading language '").nth(1))
-            .filter_map(|rest| rest.split('\'').next())
-            .map(|lang| format!("tesseract-ocr-{lang}"))
-            .collect();
-        (!packages.is_empty()).then(|| packages.join(" "))
-    };
     let output = match process::run(&tools.tesseract, args, tools.timeout).await {
         Ok(output) => output,
         Err(ProcessError::Failed {
@@ -393,7 +399,7 @@ async fn ocr_page(
             status,
             stderr,
         }) => {
-            return Err(match missing(&stderr) {
+            return Err(match missing_language_packages(&stderr) {
                 Some(package) => ExtractError::Tool {
                     program,
                     package,
@@ -408,7 +414,7 @@ async fn ocr_page(
         }
         Err(err) => return Err(tool_error(err, "tesseract-ocr", "scanned PDF")),
     };
-    if let Some(package) = missing(&output.stderr) {
+    if let Some(package) = missing_language_packages(&output.stderr) {
         return Err(ExtractError::Tool {
             program: process::program_name(&tools.tesseract),
             package,
@@ -416,9 +422,19 @@ async fn ocr_page(
             detail: reason("success", &output.stderr),
         });
     }
-    // Free the page's disk space before the next one is drawn.
-    let _ = tokio::fs::remove_file(&image).await;
     Ok(String::from_utf8_lossy(&output.stdout).replace('\u{c}', ""))
+}
+
+/// Tesseract goes on without a language whose data is missing, and fails only when none
+/// is left: either way the packages to install are named.
+fn missing_language_packages(stderr: &str) -> Option<String> {
+    let packages: Vec<String> = stderr
+        .lines()
+        .filter_map(|line| line.split("Failed loading language '").nth(1))
+        .filter_map(|rest| rest.split('\'').next())
+        .map(|lang| format!("tesseract-ocr-{lang}"))
+        .collect();
+    (!packages.is_empty()).then(|| packages.join(" "))
 }
 
 // --- DOC and RTF: antiword and catdoc ----------------------------------------------------
