@@ -1516,14 +1516,19 @@ mod tests {
     /// directory sector, and a WordDocument stream holding a FIB and the Windows-1252 text
     /// (paragraphs end in \r). No tool that Debian packages lightly can write .doc files.
     fn word6_doc(text: &str, encrypted: bool) -> Vec<u8> {
-        const END_OF_CHAIN: u32 = 0xFFFF_FFFE;
-        const FREE: u32 = 0xFFFF_FFFF;
-        fn put16(buf: &mut [u8], at: usize, value: u16) {
-            buf[at..at + 2].copy_from_slice(&value.to_le_bytes());
-        }
-        fn put32(buf: &mut [u8], at: usize, value: u32) {
-            buf[at..at + 4].copy_from_slice(&value.to_le_bytes());
-        }
+        ole2_file(word6_stream(text, encrypted))
+    }
+
+    fn put16(buf: &mut [u8], at: usize, value: u16) {
+        buf[at..at + 2].copy_from_slice(&value.to_le_bytes());
+    }
+
+    fn put32(buf: &mut [u8], at: usize, value: u32) {
+        buf[at..at + 4].copy_from_slice(&value.to_le_bytes());
+    }
+
+    /// The WordDocument stream: a Word 6 FIB, an empty style sheet and the text.
+    fn word6_stream(text: &str, encrypted: bool) -> Vec<u8> {
         let (latin, _, _) = encoding_rs::WINDOWS_1252.encode(text);
         // Streams under 4096 bytes would live in the mini stream: stay above.
         let mut word = vec![0u8; 4096];
@@ -1542,7 +1547,13 @@ mod tests {
         put16(&mut word, stylesheet_at + 4, 10); // cbSTDBaseInFile
         put32(&mut word, 0x60, stylesheet_at as u32); // fcStshf
         put32(&mut word, 0x64, 16); // lcbStshf
+        word
+    }
 
+    /// An OLE2 compound file holding one stream, `WordDocument`.
+    fn ole2_file(word: Vec<u8>) -> Vec<u8> {
+        const END_OF_CHAIN: u32 = 0xFFFF_FFFE;
+        const FREE: u32 = 0xFFFF_FFFF;
         let sectors = word.len() / 512;
         let mut header = vec![0u8; 512];
         header[..8].copy_from_slice(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]);
