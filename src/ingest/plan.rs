@@ -1129,7 +1129,7 @@ mod tests {
         let mut small_h264 = h264_source();
         small_h264.video.as_mut().unwrap().height = 360;
         small_h264.video.as_mut().unwrap().width = 480;
-        let mut loud = plan(&[flv.clone()], &[], &sd);
+        let mut loud = plan(std::slice::from_ref(&flv), &[], &sd);
         loud.loudness_gain_db = Some(8.5);
         let mut copied_audio = plan(&[aac], &keyframes, &sd);
         copied_audio.apply_loudness(Some(-23.6));
@@ -1141,12 +1141,20 @@ mod tests {
         let mp3 = fixture("mp3_audio_only.json");
         let audio = profile("audio");
         let scenarios: Vec<(&str, Plan, usize)> = vec![
-            ("interlaced", plan(&[interlaced.clone()], &[], &sd), 1),
+            (
+                "interlaced",
+                plan(std::slice::from_ref(&interlaced), &[], &sd),
+                1,
+            ),
             ("loudness", loud, 1),
             ("partly-copied", plan(&[small_h264], &keyframes, &sd), 1),
             ("fully-copied", plan(&[h264_source()], &keyframes, &sd), 1),
             ("copied-audio", copied_audio, 1),
-            ("audio-only", plan(&[mp3.clone()], &[], &audio), 1),
+            (
+                "audio-only",
+                plan(std::slice::from_ref(&mp3), &[], &audio),
+                1,
+            ),
             ("audio-parts", plan(&[mp3.clone(), mp3], &[], &audio), 2),
             (
                 "parts",
