@@ -116,9 +116,7 @@ impl SessionDate {
     }
 }
 
-fn collapse_spaces(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
+use crate::text::collapse_spaces;
 
 fn check_len(what: &'static str, text: &str, max: usize) -> Result<(), InvalidInput> {
     let len = text.chars().count();

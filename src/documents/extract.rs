@@ -7,6 +7,7 @@
 //! (poppler-utils, tesseract-ocr with tesseract-ocr-ita, antiword, catdoc), always through
 //! `crate::process::run`, with a time limit and errors that name the package to install.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::ffi::OsStr;
 use std::io::{Cursor, Read};
@@ -18,6 +19,7 @@ use quick_xml::Reader;
 
 use super::{decode_text, DocumentError};
 use crate::process::{self, ProcessError};
+use crate::text::collapse_xml_spaces;
 
 /// What a document file is, told from its bytes first and its name second.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -341,6 +343,22 @@ async fn ocr_page(
     scratch: &Path,
     tools: &Tools,
 ) -> Result<String, ExtractError> {
+    let image = draw_page(pdf, page, scratch, tools).await?;
+    let text = read_image(&image, page, tools).await;
+    // Free the page's disk space before the next one is drawn.
+    if text.is_ok() {
+        let _ = tokio::fs::remove_file(&image).await;
+    }
+    text
+}
+
+/// Draws page `page` of `pdf` into `scratch`; returns the PNG's path.
+async fn draw_page(
+    pdf: &Path,
+    page: usize,
+    scratch: &Path,
+    tools: &Tools,
+) -> Result<PathBuf, ExtractError> {
     let page_arg = page.to_string();
     let prefix = scratch.join(format!("page-{page}"));
     let args: [&OsStr; 11] = [
@@ -357,33 +375,23 @@ async fn ocr_page(
         prefix.as_os_str(),
     ];
     match process::run(&tools.pdftoppm, args, tools.timeout).await {
-        Ok(_) => {}
-        Err(ProcessError::Failed { status, stderr, .. }) => {
-            return Err(ExtractError::Broken(format!(
-                "page {page} of the PDF cannot be drawn ({})",
-                reason(&status, &stderr)
-            )))
-        }
-        Err(err) => return Err(tool_error(err, "poppler-utils", "scanned PDF")),
+        Ok(_) => Ok(prefix.with_extension("png")),
+        Err(ProcessError::Failed { status, stderr, .. }) => Err(ExtractError::Broken(format!(
+            "page {page} of the PDF cannot be drawn ({})",
+            reason(&status, &stderr)
+        ))),
+        Err(err) => Err(tool_error(err, "poppler-utils", "scanned PDF")),
     }
-    let image = prefix.with_extension("png");
+}
+
+/// The text tesseract reads in the picture of page `page`.
+async fn read_image(image: &Path, page: usize, tools: &Tools) -> Result<String, ExtractError> {
     let args: [&OsStr; 4] = [
         image.as_os_str(),
         "stdout".as_ref(),
         "-l".as_ref(),
         tools.ocr_languages.as_ref(),
     ];
-    // Tesseract goes on without a language whose data is missing, and fails only when none
-    // is left: either way the package to install is named.
-    let missing = |stderr: &str| -> Option<String> {
-        let packages: Vec<String> = stderr
-            .lines()
-            .filter_map(|line| line.split("Failed loading language '").nth(1))
-            .filter_map(|rest| rest.split('\'').next())
-            .map(|lang| format!("tesseract-ocr-{lang}"))
-            .collect();
-        (!packages.is_empty()).then(|| packages.join(" "))
-    };
     let output = match process::run(&tools.tesseract, args, tools.timeout).await {
         Ok(output) => output,
         Err(ProcessError::Failed {
@@ -391,7 +399,7 @@ async fn ocr_page(
             status,
             stderr,
         }) => {
-            return Err(match missing(&stderr) {
+            return Err(match missing_language_packages(&stderr) {
                 Some(package) => ExtractError::Tool {
                     program,
                     package,
@@ -406,7 +414,7 @@ async fn ocr_page(
         }
         Err(err) => return Err(tool_error(err, "tesseract-ocr", "scanned PDF")),
     };
-    if let Some(package) = missing(&output.stderr) {
+    if let Some(package) = missing_language_packages(&output.stderr) {
         return Err(ExtractError::Tool {
             program: process::program_name(&tools.tesseract),
             package,
@@ -414,9 +422,19 @@ async fn ocr_page(
             detail: reason("success", &output.stderr),
         });
     }
-    // Free the page's disk space before the next one is drawn.
-    let _ = tokio::fs::remove_file(&image).await;
     Ok(String::from_utf8_lossy(&output.stdout).replace('\u{c}', ""))
+}
+
+/// Tesseract goes on without a language whose data is missing, and fails only when none
+/// is left: either way the packages to install are named.
+fn missing_language_packages(stderr: &str) -> Option<String> {
+    let packages: Vec<String> = stderr
+        .lines()
+        .filter_map(|line| line.split("Failed loading language '").nth(1))
+        .filter_map(|rest| rest.split('\'').next())
+        .map(|lang| format!("tesseract-ocr-{lang}"))
+        .collect();
+    (!packages.is_empty()).then(|| packages.join(" "))
 }
 
 // --- DOC and RTF: antiword and catdoc ----------------------------------------------------
@@ -887,66 +905,54 @@ fn roman(mut n: u32) -> String {
     out
 }
 
-fn docx_text(bytes: &[u8]) -> Result<String, ExtractError> {
-    const PART: &str = "word/document.xml";
-    let mut zip = open_zip(bytes)?;
-    let mut numbering = match zip_entry(&mut zip, "word/numbering.xml", MAX_XML_BYTES)? {
-        Some(xml) => WordNumbering::parse(&xml)?,
-        None => WordNumbering::default(),
-    };
-    let xml = zip_entry(&mut zip, PART, MAX_XML_BYTES)?
-        .ok_or_else(|| ExtractError::Broken(format!("the Word document has no {PART}")))?;
+/// What a word-processor format does with the elements of its body, for `walk_body`.
+trait BodyFormat {
+    /// Elements whose whole content is not the document's text.
+    fn skipped(name: &[u8]) -> bool;
+    /// Whether character data here is text the document shows.
+    fn in_text(&self) -> bool {
+        true
+    }
+    /// A text node as the format shows it.
+    fn text<'t>(&self, text: Cow<'t, str>) -> Cow<'t, str> {
+        text
+    }
+    fn start(&mut self, element: &BytesStart<'_>, empty: bool, paragraphs: &mut Paragraphs);
+    fn end(&mut self, name: &[u8], paragraphs: &mut Paragraphs);
+}
 
-    let mut reader = Reader::from_str(&xml);
+/// Reads the body `xml` (the zip entry `part`) into paragraphs: elements outside skipped
+/// ones go to `format`, text where it says text is.
+fn walk_body<F: BodyFormat>(xml: &str, part: &str, format: &mut F) -> Result<String, ExtractError> {
+    let mut reader = Reader::from_str(xml);
     let mut paragraphs = Paragraphs::default();
-    let mut in_text = false;
-    // Depth inside parts whose text is not the document's: the VML copy of a text box (its
-    // text is read in mc:Choice), text moved away by tracked changes, the old properties
-    // of a tracked change, tab stop definitions.
+    // Depth inside skipped elements.
     let mut skipping = 0usize;
-    let skipped = |name: &[u8]| matches!(name, b"Fallback" | b"moveFrom" | b"pPrChange" | b"tabs");
-    // The list of the open paragraph, (numId, ilvl), until its label is written.
-    let mut list: (Option<String>, usize) = (None, 0);
     loop {
-        let event = reader.read_event().map_err(|e| xml_error(PART, e))?;
+        let event = reader.read_event().map_err(|e| xml_error(part, e))?;
+        let text_here = skipping == 0 && format.in_text();
         let (e, empty) = match event {
             Event::Start(e) => (e, false),
             Event::Empty(e) => (e, true),
             Event::End(e) => {
                 let name = e.local_name();
-                if skipped(name.as_ref()) {
+                if F::skipped(name.as_ref()) {
                     skipping = skipping.saturating_sub(1);
-                    continue;
-                }
-                if skipping > 0 {
-                    continue;
-                }
-                match name.as_ref() {
-                    b"p" => {
-                        // A numbered paragraph with no runs still shows its number.
-                        if let Some(num_id) = list.0.take() {
-                            if let Some(label) = numbering.label(&num_id, list.1) {
-                                paragraphs.push(&label);
-                            }
-                        }
-                        paragraphs.end();
-                    }
-                    b"t" => in_text = false,
-                    b"tc" => paragraphs.cell_end(),
-                    b"tr" => paragraphs.row_end(),
-                    _ => {}
+                } else if skipping == 0 {
+                    format.end(name.as_ref(), &mut paragraphs);
                 }
                 continue;
             }
-            Event::Text(t) if in_text && skipping == 0 => {
-                paragraphs.push(&t.xml10_content().map_err(|e| xml_error(PART, e))?);
+            Event::Text(t) if text_here => {
+                let text = t.xml10_content().map_err(|e| xml_error(part, e))?;
+                paragraphs.push(&format.text(text));
                 continue;
             }
-            Event::CData(t) if in_text && skipping == 0 => {
+            Event::CData(t) if text_here => {
                 paragraphs.push(&String::from_utf8_lossy(&t));
                 continue;
             }
-            Event::GeneralRef(r) if in_text && skipping == 0 => {
+            Event::GeneralRef(r) if text_here => {
                 paragraphs.push(&reference(&r));
                 continue;
             }
@@ -954,37 +960,81 @@ fn docx_text(bytes: &[u8]) -> Result<String, ExtractError> {
             _ => continue,
         };
         let name = e.local_name();
-        if skipped(name.as_ref()) {
+        if F::skipped(name.as_ref()) {
             skipping += usize::from(!empty);
-            continue;
+        } else if skipping == 0 {
+            format.start(&e, empty, &mut paragraphs);
         }
-        if skipping > 0 {
-            continue;
-        }
-        match name.as_ref() {
+    }
+    Ok(paragraphs.out)
+}
+
+fn docx_text(bytes: &[u8]) -> Result<String, ExtractError> {
+    const PART: &str = "word/document.xml";
+    let mut zip = open_zip(bytes)?;
+    let numbering = match zip_entry(&mut zip, "word/numbering.xml", MAX_XML_BYTES)? {
+        Some(xml) => WordNumbering::parse(&xml)?,
+        None => WordNumbering::default(),
+    };
+    let xml = zip_entry(&mut zip, PART, MAX_XML_BYTES)?
+        .ok_or_else(|| ExtractError::Broken(format!("the Word document has no {PART}")))?;
+    let mut body = DocxBody {
+        numbering,
+        in_text: false,
+        list: (None, 0),
+    };
+    walk_body(&xml, PART, &mut body)
+}
+
+/// WordprocessingML: text only inside `w:t`, list labels from numbering.xml.
+struct DocxBody {
+    numbering: WordNumbering,
+    in_text: bool,
+    /// The list of the open paragraph, (numId, ilvl), until its label is written.
+    list: (Option<String>, usize),
+}
+
+impl DocxBody {
+    fn take_label(&mut self) -> Option<String> {
+        let num_id = self.list.0.take()?;
+        self.numbering.label(&num_id, self.list.1)
+    }
+}
+
+impl BodyFormat for DocxBody {
+    // The VML copy of a text box (its text is read in mc:Choice), text moved away by
+    // tracked changes, the old properties of a tracked change, tab stop definitions.
+    fn skipped(name: &[u8]) -> bool {
+        matches!(name, b"Fallback" | b"moveFrom" | b"pPrChange" | b"tabs")
+    }
+
+    fn in_text(&self) -> bool {
+        self.in_text
+    }
+
+    fn start(&mut self, e: &BytesStart<'_>, empty: bool, paragraphs: &mut Paragraphs) {
+        match e.local_name().as_ref() {
             b"p" => {
                 // Its label is known once its properties are read, at the first run.
                 paragraphs.start(None);
-                list = (None, 0);
+                self.list = (None, 0);
                 if empty {
                     paragraphs.end();
                 }
             }
-            b"numId" => list.0 = attribute(&e, b"val").filter(|id| id != "0"),
+            b"numId" => self.list.0 = attribute(e, b"val").filter(|id| id != "0"),
             b"ilvl" => {
-                list.1 = attribute(&e, b"val")
+                self.list.1 = attribute(e, b"val")
                     .and_then(|l| l.parse().ok())
                     .unwrap_or(0)
                     .min(8)
             }
             b"r" => {
-                if let Some(num_id) = list.0.take() {
-                    if let Some(label) = numbering.label(&num_id, list.1) {
-                        paragraphs.push(&format!("{label} "));
-                    }
+                if let Some(label) = self.take_label() {
+                    paragraphs.push(&format!("{label} "));
                 }
             }
-            b"t" => in_text = !empty,
+            b"t" => self.in_text = !empty,
             b"tab" => paragraphs.push("\t"),
             b"br" | b"cr" => paragraphs.push("\n"),
             b"noBreakHyphen" => paragraphs.push("-"),
@@ -992,7 +1042,22 @@ fn docx_text(bytes: &[u8]) -> Result<String, ExtractError> {
             _ => {}
         }
     }
-    Ok(paragraphs.out)
+
+    fn end(&mut self, name: &[u8], paragraphs: &mut Paragraphs) {
+        match name {
+            b"p" => {
+                // A numbered paragraph with no runs still shows its number.
+                if let Some(label) = self.take_label() {
+                    paragraphs.push(&label);
+                }
+                paragraphs.end();
+            }
+            b"t" => self.in_text = false,
+            b"tc" => paragraphs.cell_end(),
+            b"tr" => paragraphs.row_end(),
+            _ => {}
+        }
+    }
 }
 
 /// One level of an ODF list style: its number format and start, the text around the number,
@@ -1069,106 +1134,82 @@ fn odt_text(bytes: &[u8]) -> Result<String, ExtractError> {
         odf_list_styles(&shared, "styles.xml", &mut styles)?;
     }
     odf_list_styles(&xml, PART, &mut styles)?;
+    let mut body = OdtBody {
+        styles,
+        lists: Vec::new(),
+        counters: HashMap::new(),
+        item_waiting: false,
+        item_start: None,
+    };
+    walk_body(&xml, PART, &mut body)
+}
 
-    let mut reader = Reader::from_str(&xml);
-    let mut paragraphs = Paragraphs::default();
-    // Depth inside footnotes and comments (they sit inside the sentence they annotate) and
-    // tracked changes (they keep deleted text).
-    let mut skipping = 0usize;
-    let skipped = |name: &[u8]| matches!(name, b"note" | b"annotation" | b"tracked-changes");
-    // Open lists: their style (inherited from the enclosing list when unnamed).
-    let mut lists: Vec<Option<String>> = Vec::new();
-    // Current numbers by list style, one per level.
-    let mut counters: HashMap<String, Vec<Option<u32>>> = HashMap::new();
-    // The open list item has not shown its label yet; the number it asks for, if any.
-    let mut item_waiting = false;
-    let mut item_start: Option<u32> = None;
-    loop {
-        let event = reader.read_event().map_err(|e| xml_error(PART, e))?;
-        let (e, empty) = match event {
-            Event::Start(e) => (e, false),
-            Event::Empty(e) => (e, true),
-            Event::End(e) => {
-                let name = e.local_name();
-                if skipped(name.as_ref()) {
-                    skipping = skipping.saturating_sub(1);
-                    continue;
-                }
-                if skipping > 0 {
-                    continue;
-                }
-                match name.as_ref() {
-                    b"p" | b"h" => paragraphs.end(),
-                    b"list" => {
-                        lists.pop();
-                    }
-                    b"list-item" => item_waiting = false,
-                    b"table-cell" => paragraphs.cell_end(),
-                    b"table-row" => paragraphs.row_end(),
-                    _ => {}
-                }
-                continue;
+/// OpenDocument text: list labels from the list styles, counted as lists open and close.
+struct OdtBody {
+    styles: HashMap<String, Vec<OdfLevel>>,
+    /// Open lists: their style (inherited from the enclosing list when unnamed).
+    lists: Vec<Option<String>>,
+    /// Current numbers by list style, one per level.
+    counters: HashMap<String, Vec<Option<u32>>>,
+    /// The open list item has not shown its label yet; the number it asks for, if any.
+    item_waiting: bool,
+    item_start: Option<u32>,
+}
+
+impl OdtBody {
+    fn open_list(&mut self, e: &BytesStart<'_>) {
+        let style = attribute(e, b"style-name").or_else(|| self.lists.last().cloned().flatten());
+        let continues = attribute(e, b"continue-numbering").as_deref() == Some("true")
+            || attribute(e, b"continue-list").is_some();
+        if self.lists.is_empty() && !continues {
+            if let Some(style) = &style {
+                self.counters.remove(style);
             }
-            Event::Text(t) if skipping == 0 => {
-                // ODF collapses white space in text as HTML does; real tabs and line
-                // breaks are elements.
-                let text = t.xml10_content().map_err(|e| xml_error(PART, e))?;
-                paragraphs.push(&collapse_spaces(&text));
-                continue;
-            }
-            Event::CData(t) if skipping == 0 => {
-                paragraphs.push(&String::from_utf8_lossy(&t));
-                continue;
-            }
-            Event::GeneralRef(r) if skipping == 0 => {
-                paragraphs.push(&reference(&r));
-                continue;
-            }
-            Event::Eof => break,
-            _ => continue,
+        }
+        self.lists.push(style);
+        // An item holding only a sub-list shows no label of its own.
+        self.item_waiting = false;
+    }
+
+    fn start_paragraph(&mut self, empty: bool, paragraphs: &mut Paragraphs) {
+        let label = if self.item_waiting {
+            self.item_waiting = false;
+            let start = self.item_start.take();
+            odf_label(&self.lists, &self.styles, &mut self.counters, start)
+        } else {
+            None
         };
-        let name = e.local_name();
-        if skipped(name.as_ref()) {
-            skipping += usize::from(!empty);
-            continue;
+        paragraphs.start(label);
+        if empty {
+            paragraphs.end();
         }
-        if skipping > 0 {
-            continue;
-        }
-        match name.as_ref() {
-            b"p" | b"h" => {
-                let label = if item_waiting {
-                    item_waiting = false;
-                    odf_label(&lists, &styles, &mut counters, item_start.take())
-                } else {
-                    None
-                };
-                paragraphs.start(label);
-                if empty {
-                    paragraphs.end();
-                }
-            }
-            b"list" if !empty => {
-                let style =
-                    attribute(&e, b"style-name").or_else(|| lists.last().cloned().flatten());
-                let continues = attribute(&e, b"continue-numbering").as_deref() == Some("true")
-                    || attribute(&e, b"continue-list").is_some();
-                if lists.is_empty() && !continues {
-                    if let Some(style) = &style {
-                        counters.remove(style);
-                    }
-                }
-                lists.push(style);
-                // An item holding only a sub-list shows no label of its own.
-                item_waiting = false;
-            }
+    }
+}
+
+impl BodyFormat for OdtBody {
+    // Footnotes and comments (they sit inside the sentence they annotate) and tracked
+    // changes (they keep deleted text).
+    fn skipped(name: &[u8]) -> bool {
+        matches!(name, b"note" | b"annotation" | b"tracked-changes")
+    }
+
+    // ODF collapses white space in text as HTML does; real tabs and line breaks are
+    // elements.
+    fn text<'t>(&self, text: Cow<'t, str>) -> Cow<'t, str> {
+        Cow::Owned(collapse_xml_spaces(&text))
+    }
+
+    fn start(&mut self, e: &BytesStart<'_>, empty: bool, paragraphs: &mut Paragraphs) {
+        match e.local_name().as_ref() {
+            b"p" | b"h" => self.start_paragraph(empty, paragraphs),
+            b"list" if !empty => self.open_list(e),
             b"list-item" if !empty => {
-                item_waiting = true;
-                item_start = attribute(&e, b"start-value").and_then(|v| v.parse().ok());
+                self.item_waiting = true;
+                self.item_start = attribute(e, b"start-value").and_then(|v| v.parse().ok());
             }
-            b"list-header" => item_waiting = false,
+            b"list-header" => self.item_waiting = false,
             b"s" => {
-                let count = attribute(&e, b"c")
+                let count = attribute(e, b"c")
                     .and_then(|c| c.parse().ok())
                     .unwrap_or(1usize)
                     .min(100);
@@ -1180,24 +1221,19 @@ fn odt_text(bytes: &[u8]) -> Result<String, ExtractError> {
             _ => {}
         }
     }
-    Ok(paragraphs.out)
-}
 
-fn collapse_spaces(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut space = false;
-    for c in text.chars() {
-        if matches!(c, ' ' | '\t' | '\n' | '\r') {
-            if !space {
-                out.push(' ');
+    fn end(&mut self, name: &[u8], paragraphs: &mut Paragraphs) {
+        match name {
+            b"p" | b"h" => paragraphs.end(),
+            b"list" => {
+                self.lists.pop();
             }
-            space = true;
-        } else {
-            out.push(c);
-            space = false;
+            b"list-item" => self.item_waiting = false,
+            b"table-cell" => paragraphs.cell_end(),
+            b"table-row" => paragraphs.row_end(),
+            _ => {}
         }
     }
-    out
 }
 
 /// The label of the next item of the innermost open ODF list.
@@ -1480,14 +1516,19 @@ mod tests {
     /// directory sector, and a WordDocument stream holding a FIB and the Windows-1252 text
     /// (paragraphs end in \r). No tool that Debian packages lightly can write .doc files.
     fn word6_doc(text: &str, encrypted: bool) -> Vec<u8> {
-        const END_OF_CHAIN: u32 = 0xFFFF_FFFE;
-        const FREE: u32 = 0xFFFF_FFFF;
-        fn put16(buf: &mut [u8], at: usize, value: u16) {
-            buf[at..at + 2].copy_from_slice(&value.to_le_bytes());
-        }
-        fn put32(buf: &mut [u8], at: usize, value: u32) {
-            buf[at..at + 4].copy_from_slice(&value.to_le_bytes());
-        }
+        ole2_file(word6_stream(text, encrypted))
+    }
+
+    fn put16(buf: &mut [u8], at: usize, value: u16) {
+        buf[at..at + 2].copy_from_slice(&value.to_le_bytes());
+    }
+
+    fn put32(buf: &mut [u8], at: usize, value: u32) {
+        buf[at..at + 4].copy_from_slice(&value.to_le_bytes());
+    }
+
+    /// The WordDocument stream: a Word 6 FIB, an empty style sheet and the text.
+    fn word6_stream(text: &str, encrypted: bool) -> Vec<u8> {
         let (latin, _, _) = encoding_rs::WINDOWS_1252.encode(text);
         // Streams under 4096 bytes would live in the mini stream: stay above.
         let mut word = vec![0u8; 4096];
@@ -1506,7 +1547,13 @@ mod tests {
         put16(&mut word, stylesheet_at + 4, 10); // cbSTDBaseInFile
         put32(&mut word, 0x60, stylesheet_at as u32); // fcStshf
         put32(&mut word, 0x64, 16); // lcbStshf
+        word
+    }
 
+    /// An OLE2 compound file holding one stream, `WordDocument`.
+    fn ole2_file(word: Vec<u8>) -> Vec<u8> {
+        const END_OF_CHAIN: u32 = 0xFFFF_FFFE;
+        const FREE: u32 = 0xFFFF_FFFF;
         let sectors = word.len() / 512;
         let mut header = vec![0u8; 512];
         header[..8].copy_from_slice(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]);
@@ -1977,5 +2024,37 @@ mod tests {
             "  Titolo\n\n1. Punto\n   seguito\n"
         );
         assert_eq!(tidy(" \n\u{c}\n"), "");
+    }
+
+    #[test]
+    fn word_and_odf_bodies_skip_what_is_not_shown_and_keep_their_numbers() {
+        let numbering = r#"<w:abstractNum w:abstractNumId="0">
+              <w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="decimal"/><w:lvlText w:val="%1."/></w:lvl>
+            </w:abstractNum>
+            <w:num w:numId="1"><w:abstractNumId w:val="0"/></w:num>"#;
+        let body = r#"<w:p><w:pPr><w:numPr><w:ilvl w:val="0"/><w:numId w:val="1"/></w:numPr></w:pPr></w:p>
+            <w:p><w:pPr><w:numPr><w:numId w:val="1"/></w:numPr><w:pPrChange><w:pPr><w:numPr><w:numId w:val="0"/></w:numPr></w:pPr></w:pPrChange></w:pPr><w:r><w:t><![CDATA[a <b>]]></w:t><w:t>&#233;</w:t></w:r><w:moveFrom><w:r><w:t>spostato</w:t></w:r><w:moveFrom/></w:moveFrom><w:r><w:noBreakHyphen/><w:cr/><w:t/><w:t>fine</w:t></w:r></w:p>
+            <w:p><w:pPr><w:numPr><w:numId w:val="0"/></w:numPr></w:pPr><w:r><w:t>senza numero</w:t></w:r></w:p>"#;
+        let docx = docx_text(&docx_of(body, Some(numbering))).unwrap();
+        assert_eq!(
+            docx, "1.\n\n2. a <b>é-\nfine\n\nsenza numero\n\n",
+            "{docx:?}"
+        );
+
+        let content = r#"<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0">
+<office:automatic-styles>
+ <text:list-style style:name="N"><text:list-level-style-number text:level="1" style:num-prefix="(" style:num-suffix=")" style:num-format="i"/></text:list-style>
+ <text:list-style style:name="B"><text:list-level-style-bullet text:level="1" text:bullet-char="-"/></text:list-style>
+</office:automatic-styles>
+<office:body><office:text>
+ <text:tracked-changes><text:changed-region><text:deletion><text:p>tolto</text:p></text:deletion></text:changed-region></text:tracked-changes>
+ <text:list text:style-name="N"><text:list-header><text:p>Intestazione</text:p></text:list-header><text:list-item><text:p>uno</text:p></text:list-item></text:list>
+ <text:p>in mezzo<text:annotation><text:p>commento</text:p></text:annotation><text:tab/><![CDATA[x  y]]></text:p><text:p/>
+ <text:list text:style-name="N" text:continue-numbering="true"><text:list-item><text:p>due</text:p></text:list-item><text:list-item text:start-value="7"><text:p>sette</text:p></text:list-item></text:list>
+ <text:list text:style-name="N"><text:list-item><text:p>di nuovo uno</text:p></text:list-item></text:list>
+ <text:list text:style-name="B"><text:list-item><text:p>punto</text:p></text:list-item></text:list>
+</office:text></office:body></office:document-content>"#;
+        let odt = odt_text(&zip_of(&[("content.xml", content)])).unwrap();
+        assert_eq!(odt, "Intestazione\n\n(i) uno\n\nin mezzo\tx  y\n\n\n\n(ii) due\n\n(vii) sette\n\n(i) di nuovo uno\n\n- punto\n\n", "{odt:?}");
     }
 }

@@ -6,6 +6,7 @@
 use std::fmt::Write as _;
 
 use super::transcript::{self, TranscriptError, TranscriptFormat};
+use crate::text::{collapse_spaces, escape_text, timestamp};
 
 /// More items than this is not one session's agenda; the limit bounds the work on bad input.
 pub const MAX_ITEMS: usize = 10_000;
@@ -91,7 +92,7 @@ pub fn chapters_vtt(items: &[TimedItem], duration_ms: u64) -> String {
             .map(|next| next.start_ms)
             .find(|start| *start > item.start_ms)
             .unwrap_or(duration_ms);
-        let title = collapse_whitespace(&item.title);
+        let title = collapse_spaces(&item.title);
         let label = match &item.number {
             Some(number) => format!("{}. {title}", number.trim()),
             None => title,
@@ -99,9 +100,9 @@ pub fn chapters_vtt(items: &[TimedItem], duration_ms: u64) -> String {
         let _ = write!(
             out,
             "\n{} --> {}\n{}\n",
-            transcript::format_timestamp(item.start_ms, '.'),
-            transcript::format_timestamp(end, '.'),
-            transcript::escape_text(&label)
+            timestamp(item.start_ms, '.'),
+            timestamp(end, '.'),
+            escape_text(&label)
         );
     }
     out
@@ -117,7 +118,7 @@ fn parse_chapters(text: &str) -> Result<Vec<TimedItem>, TimedAgendaError> {
         if items.len() == MAX_ITEMS {
             return Err(TimedAgendaError::TooManyItems { line });
         }
-        let title = collapse_whitespace(&cue.text);
+        let title = collapse_spaces(&cue.text);
         if title.is_empty() {
             return Err(TimedAgendaError::MissingTitle {
                 line,
@@ -226,7 +227,7 @@ fn row_item(
     } else {
         field(title_at).to_string()
     };
-    let title = collapse_whitespace(&title);
+    let title = collapse_spaces(&title);
     if title.is_empty() {
         return Err(TimedAgendaError::MissingTitle {
             line,
@@ -394,15 +395,11 @@ fn parse_start(text: &str) -> Option<u64> {
 
 /// "00:12:30", or "00:12:30.250" when there are milliseconds.
 fn clock(ms: u64) -> String {
-    let full = transcript::format_timestamp(ms, '.');
+    let full = timestamp(ms, '.');
     match full.strip_suffix(".000") {
         Some(whole) => whole.to_string(),
         None => full,
     }
-}
-
-fn collapse_whitespace(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// "3. Bilancio" → (Some("3"), "Bilancio"), read the way the rest of the documents module reads

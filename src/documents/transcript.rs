@@ -5,6 +5,8 @@
 
 use std::fmt::Write as _;
 
+use crate::text::{escape_text, timestamp};
+
 /// More cues than this is not one session's transcript; the limit bounds the work on bad input.
 pub const MAX_CUES: usize = 200_000;
 /// Longer lines mean a binary file or one whose line breaks were lost.
@@ -154,8 +156,8 @@ pub fn to_webvtt(cues: &[Cue]) -> String {
         let _ = writeln!(
             out,
             "\n{} --> {}",
-            format_timestamp(cue.start_ms, '.'),
-            format_timestamp(cue.end_ms, '.')
+            timestamp(cue.start_ms, '.'),
+            timestamp(cue.end_ms, '.')
         );
         let mut lines = text_lines(&cue.text);
         if let Some(speaker) = &cue.speaker {
@@ -185,8 +187,8 @@ pub fn to_srt(cues: &[Cue]) -> String {
             out,
             "{}\n{} --> {}",
             index + 1,
-            format_timestamp(cue.start_ms, ','),
-            format_timestamp(cue.end_ms, ',')
+            timestamp(cue.start_ms, ','),
+            timestamp(cue.end_ms, ',')
         );
         // SRT has no escaping: a text line that looks like a timing line would read back
         // as one, so its arrow is written "-- >" (found by fuzzing:
@@ -213,14 +215,6 @@ pub fn to_srt(cues: &[Cue]) -> String {
         }
     }
     out
-}
-
-/// "HH:MM:SS.mmm" (or with `,` for SRT); hours grow past two digits when they must.
-pub(crate) fn format_timestamp(ms: u64, decimal: char) -> String {
-    let (hours, rest) = (ms / 3_600_000, ms % 3_600_000);
-    let (minutes, rest) = (rest / 60_000, rest % 60_000);
-    let (seconds, millis) = (rest / 1000, rest % 1000);
-    format!("{hours:02}:{minutes:02}:{seconds:02}{decimal}{millis:03}")
 }
 
 /// Milliseconds from "HH:MM:SS,mmm", "HH:MM:SS.mmm", "MM:SS.mmm" or without the fraction.
@@ -255,20 +249,6 @@ pub(crate) fn parse_timestamp(s: &str) -> Option<u64> {
     let minutes = two_digits(minutes)?;
     let seconds = two_digits(seconds)?;
     Some(((hours * 60 + minutes) * 60 + seconds) * 1000 + millis)
-}
-
-/// `&`, `<` and `>` as WebVTT (and HTML) entities.
-pub(crate) fn escape_text(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            _ => out.push(c),
-        }
-    }
-    out
 }
 
 /// Lines split at "\r\n", "\n" or a lone "\r" (old Mac files, allowed by WebVTT).
@@ -389,8 +369,8 @@ fn timing_error(
             let sep = format.decimal_separator();
             Err(TranscriptError::EndBeforeStart {
                 line,
-                start: format_timestamp(start, sep),
-                end: format_timestamp(end, sep),
+                start: timestamp(start, sep),
+                end: timestamp(end, sep),
             })
         }
     }
@@ -1172,8 +1152,8 @@ mod tests {
             let _ = write!(
                 vtt,
                 "\n{} --> {}\nx\n",
-                format_timestamp(i * 10, '.'),
-                format_timestamp(i * 10 + 5, '.')
+                timestamp(i * 10, '.'),
+                timestamp(i * 10 + 5, '.')
             );
         }
         assert_eq!(

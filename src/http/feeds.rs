@@ -283,16 +283,8 @@ fn known_duration(s: &SessionRow) -> Option<i64> {
     s.duration_ms.filter(|&ms| ms > 0)
 }
 
-/// 3723000 ms → "1:02:03"; 95000 → "1:35" (as the session page writes it).
-fn clock(ms: i64) -> String {
-    let s = ms.max(0) / 1000;
-    let (h, m, s) = (s / 3600, (s / 60) % 60, s % 60);
-    if h > 0 {
-        format!("{h}:{m:02}:{s:02}")
-    } else {
-        format!("{m}:{s:02}")
-    }
-}
+/// As the session page writes durations.
+use crate::text::clock;
 
 /// A catalog date ("YYYY-MM-DD"), if it is one.
 fn parse_date(text: &str) -> Option<NaiveDate> {
@@ -309,26 +301,7 @@ fn origin(base: &str) -> &str {
     base.trim_end_matches('/')
 }
 
-/// Escapes text for XML content and attribute values, dropping the characters XML 1.0
-/// forbids even as references (control characters other than tab, LF and CR; U+FFFE/F).
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\t' | '\n' | '\r' => out.push(c),
-            '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..='\u{10FFFF}' => {
-                out.push(c)
-            }
-            _ => {}
-        }
-    }
-    out
-}
+use crate::text::escape_xml as escape;
 
 fn indent(out: &mut String, depth: usize) {
     for _ in 0..depth {

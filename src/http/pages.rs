@@ -1062,16 +1062,7 @@ fn parse_start(text: &str) -> Option<u64> {
     number.is_empty().then_some(total)
 }
 
-/// 3723000 ms → "1:02:03"; 95000 → "1:35".
-fn clock(ms: i64) -> String {
-    let s = ms.max(0) / 1000;
-    let (h, m, s) = (s / 3600, (s / 60) % 60, s % 60);
-    if h > 0 {
-        format!("{h}:{m:02}:{s:02}")
-    } else {
-        format!("{m}:{s:02}")
-    }
-}
+use crate::text::clock;
 
 #[cfg(test)]
 mod tests {

@@ -194,10 +194,7 @@ fn push_range(ranges: &mut Vec<(f64, f64)>, from: f64, to: f64) {
 }
 
 /// "00:01:02" for warnings a clerk reads.
-pub fn clock(seconds: f64) -> String {
-    let s = seconds.max(0.0).round() as u64;
-    format!("{:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
-}
+pub use crate::text::hms as clock;
 
 #[cfg(test)]
 mod tests {

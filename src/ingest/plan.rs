@@ -349,125 +349,170 @@ pub fn plan(parts: &[Probe], keyframes: &[f64], profile: &Profile) -> Plan {
         .iter()
         .filter_map(|p| p.video.as_ref())
         .max_by_key(|v| v.height);
-    let mut rungs = Vec::new();
-    let mut fps = 25.0;
-    let mut copy_keyframes = Vec::new();
-    if let Some(video) = video {
-        fps = video
-            .fps
-            .filter(|f| f.is_finite() && *f >= 1.0 && *f <= 120.0)
-            .unwrap_or(25.0);
-        let display_aspect = video.display_width() / video.height as f64;
-        let mut specs: Vec<RungSpec> = profile
-            .rungs
-            .iter()
-            .filter(|r| r.height <= video.height)
-            .cloned()
-            .collect();
-        specs.sort_by_key(|r| std::cmp::Reverse(r.height));
-        if specs.is_empty() {
-            // Smaller than every rung: one rung at the source's own height, with the
-            // settings of the smallest rung.
-            if let Some(smallest) = profile.rungs.iter().min_by_key(|r| r.height) {
-                specs.push(RungSpec {
-                    height: even(video.height as f64),
-                    ..smallest.clone()
-                });
-            }
-        }
-        let may_copy = parts.len() == 1
-            && h264_is_copyable(video)
-            && keyframes_fit(keyframes, profile, source_duration_s);
-        for spec in specs {
-            let height = even(spec.height as f64);
-            let width = even(height as f64 * display_aspect);
-            let copy = may_copy && width == video.width && height == video.height;
-            if copy {
-                // ffmpeg starts the output at the source's first time stamp.
-                let start = keyframes.first().copied().unwrap_or(0.0);
-                copy_keyframes = keyframes.iter().map(|t| t - start).collect();
-            }
-            rungs.push(VideoRung {
-                name: format!("{height}p"),
-                width,
-                height,
-                video_kbps: spec.video_kbps,
-                maxrate_kbps: spec.maxrate_kbps,
-                bufsize_kbps: spec.bufsize_kbps,
-                h264_profile: spec.h264_profile,
-                h264_level: spec.h264_level,
-                copy,
-            });
-        }
-    }
-    let has_audio = parts.iter().any(|p| p.audio.is_some());
-    let audio_copyable = match parts {
-        [p] => p.audio.as_ref().is_some_and(|a| {
-            a.codec == "aac"
-                && a.profile.as_deref() == Some("LC")
-                && a.channels == profile.audio.channels
-                && a.sample_rate == Some(profile.audio.sample_rate)
-                && p.video
-                    .as_ref()
-                    .is_some_and(|v| (a.start_time - v.start_time).abs() < 0.1)
-        }),
-        _ => false,
+    let ladder = match video {
+        Some(video) => video_ladder(video, parts, keyframes, profile, source_duration_s),
+        None => VideoLadder {
+            rungs: Vec::new(),
+            fps: 25.0,
+            copy_keyframes: Vec::new(),
+        },
     };
+    let has_audio = parts.iter().any(|p| p.audio.is_some());
     let audio_rungs = if has_audio {
-        profile
-            .audio_rungs
-            .iter()
-            .map(|a| AudioRung {
-                name: format!("audio-{}k", a.bitrate_kbps),
-                bitrate_kbps: a.bitrate_kbps,
-                channels: a.channels.unwrap_or(profile.audio.channels),
-            })
-            .collect()
+        audio_rungs(profile)
     } else {
         Vec::new()
     };
-    let thumbnails = match (&profile.thumbnails, rungs.first()) {
-        (Some(t), Some(top)) => {
-            // About ten thumbnails at least, one per `interval_seconds` at most.
-            let interval_s =
-                ((source_duration_s / 10.0).floor() as u32).clamp(1, t.interval_seconds);
-            Some(ThumbnailPlan {
-                interval_s,
-                width: even(t.width as f64),
-                height: even(t.width as f64 * top.height as f64 / top.width as f64),
-                columns: t.columns,
-                rows: t.rows,
-                count: ((source_duration_s / interval_s as f64).ceil() as u32).max(1),
-            })
-        }
-        _ => None,
-    };
+    let thumbnails = profile
+        .thumbnails
+        .as_ref()
+        .zip(ladder.rungs.first())
+        .map(|(t, top)| thumbnail_plan(t, top, source_duration_s));
     Plan {
         profile: profile.name.clone(),
-        parts: parts
-            .iter()
-            .map(|p| PartPlan {
-                video_stream: p.video.as_ref().map(|v| v.index),
-                audio_stream: p.audio.as_ref().map(|a| a.index),
-                deinterlace: p.video.as_ref().is_some_and(|v| v.interlaced),
-                duration_s: p.duration_s,
-                trim: None,
-            })
-            .collect(),
+        parts: parts.iter().map(part_plan).collect(),
         source_duration_s,
-        fps,
-        rungs,
+        fps: ladder.fps,
+        rungs: ladder.rungs,
         audio_rungs,
         has_audio,
         audio: profile.audio.clone(),
         loudness_gain_db: None,
-        audio_copyable,
+        audio_copyable: audio_copyable(parts, &profile.audio),
         copy_audio: false,
         segment_seconds: profile.segment_seconds,
         keyframe_seconds: profile.keyframe_seconds,
         preset: profile.preset.clone(),
-        copy_keyframes,
+        copy_keyframes: ladder.copy_keyframes,
         thumbnails,
+    }
+}
+
+/// The video half of a plan: the rungs, the output frame rate, and the key frame times a
+/// copied rung imposes on the others (empty when nothing is copied).
+struct VideoLadder {
+    rungs: Vec<VideoRung>,
+    fps: f64,
+    copy_keyframes: Vec<f64>,
+}
+
+fn video_ladder(
+    video: &VideoInfo,
+    parts: &[Probe],
+    keyframes: &[f64],
+    profile: &Profile,
+    source_duration_s: f64,
+) -> VideoLadder {
+    let fps = video
+        .fps
+        .filter(|f| f.is_finite() && *f >= 1.0 && *f <= 120.0)
+        .unwrap_or(25.0);
+    let display_aspect = video.display_width() / video.height as f64;
+    let may_copy = parts.len() == 1
+        && h264_is_copyable(video)
+        && keyframes_fit(keyframes, profile, source_duration_s);
+    let mut rungs = Vec::new();
+    let mut copy_keyframes = Vec::new();
+    for spec in rung_specs(profile, video) {
+        let height = even(spec.height as f64);
+        let width = even(height as f64 * display_aspect);
+        let copy = may_copy && width == video.width && height == video.height;
+        if copy {
+            // ffmpeg starts the output at the source's first time stamp.
+            let start = keyframes.first().copied().unwrap_or(0.0);
+            copy_keyframes = keyframes.iter().map(|t| t - start).collect();
+        }
+        rungs.push(VideoRung {
+            name: format!("{height}p"),
+            width,
+            height,
+            video_kbps: spec.video_kbps,
+            maxrate_kbps: spec.maxrate_kbps,
+            bufsize_kbps: spec.bufsize_kbps,
+            h264_profile: spec.h264_profile,
+            h264_level: spec.h264_level,
+            copy,
+        });
+    }
+    VideoLadder {
+        rungs,
+        fps,
+        copy_keyframes,
+    }
+}
+
+/// The profile's rungs no taller than the source, tallest first.
+fn rung_specs(profile: &Profile, video: &VideoInfo) -> Vec<RungSpec> {
+    let mut specs: Vec<RungSpec> = profile
+        .rungs
+        .iter()
+        .filter(|r| r.height <= video.height)
+        .cloned()
+        .collect();
+    specs.sort_by_key(|r| std::cmp::Reverse(r.height));
+    if specs.is_empty() {
+        // Smaller than every rung: one rung at the source's own height, with the
+        // settings of the smallest rung.
+        if let Some(smallest) = profile.rungs.iter().min_by_key(|r| r.height) {
+            specs.push(RungSpec {
+                height: even(video.height as f64),
+                ..smallest.clone()
+            });
+        }
+    }
+    specs
+}
+
+/// A single part whose audio is already what the profile asks for (AAC-LC at its rate and
+/// channels) and starts with its video, so it may be copied if no gain is needed.
+fn audio_copyable(parts: &[Probe], wanted: &AudioSettings) -> bool {
+    let [p] = parts else {
+        return false;
+    };
+    p.audio.as_ref().is_some_and(|a| {
+        a.codec == "aac"
+            && a.profile.as_deref() == Some("LC")
+            && a.channels == wanted.channels
+            && a.sample_rate == Some(wanted.sample_rate)
+            && p.video
+                .as_ref()
+                .is_some_and(|v| (a.start_time - v.start_time).abs() < 0.1)
+    })
+}
+
+fn audio_rungs(profile: &Profile) -> Vec<AudioRung> {
+    profile
+        .audio_rungs
+        .iter()
+        .map(|a| AudioRung {
+            name: format!("audio-{}k", a.bitrate_kbps),
+            bitrate_kbps: a.bitrate_kbps,
+            channels: a.channels.unwrap_or(profile.audio.channels),
+        })
+        .collect()
+}
+
+/// Thumbnails shaped like the top rung: about ten at least, one per `interval_seconds`
+/// at most.
+fn thumbnail_plan(t: &ThumbnailSettings, top: &VideoRung, duration_s: f64) -> ThumbnailPlan {
+    let interval_s = ((duration_s / 10.0).floor() as u32).clamp(1, t.interval_seconds);
+    ThumbnailPlan {
+        interval_s,
+        width: even(t.width as f64),
+        height: even(t.width as f64 * top.height as f64 / top.width as f64),
+        columns: t.columns,
+        rows: t.rows,
+        count: ((duration_s / interval_s as f64).ceil() as u32).max(1),
+    }
+}
+
+fn part_plan(p: &Probe) -> PartPlan {
+    PartPlan {
+        video_stream: p.video.as_ref().map(|v| v.index),
+        audio_stream: p.audio.as_ref().map(|a| a.index),
+        deinterlace: p.video.as_ref().is_some_and(|v| v.interlaced),
+        duration_s: p.duration_s,
+        trim: None,
     }
 }
 
@@ -556,282 +601,33 @@ pub fn ffmpeg_args(plan: &Plan, inputs: &[&Path], out_dir: &Path) -> Vec<String>
         args.extend(trim_args(part.trim));
         args.extend(["-i".into(), input.display().to_string()]);
     }
-    let single = plan.parts.len() == 1;
-    let mut graph: Vec<String> = Vec::new();
-    let top = plan.rungs.first();
-
-    // Video: one decoded picture stream `[vsrc]` at the output frame rate.
     let transcoded = plan.transcoded_rungs();
     // Thumbnails come from the decoded stream when one exists; a fully copied source gets
     // them from a key-frame-only decode of an extra input (cheap).
     let thumbs_from_keyframes = plan.thumbnails.is_some() && transcoded == 0;
-    if thumbs_from_keyframes {
+    let mut graph = video_graph(plan, transcoded);
+    if let Some(t) = plan.thumbnails.as_ref().filter(|_| thumbs_from_keyframes) {
         args.extend([
             "-skip_frame".into(),
             "nokey".into(),
             "-i".into(),
             inputs[0].display().to_string(),
         ]);
+        graph.push(keyframe_thumbnails(plan, t, inputs.len()));
     }
-    let video_outputs = transcoded + usize::from(plan.thumbnails.is_some() && transcoded > 0);
-    if let (Some(top), true) = (top, video_outputs > 0) {
-        let fps = fmt_fps(plan.fps);
-        if single {
-            let v = plan.parts[0].video_stream.unwrap_or(0);
-            let yadif = if plan.parts[0].deinterlace {
-                "yadif=mode=0:parity=auto:deint=0,"
-            } else {
-                ""
-            };
-            graph.push(format!("[0:{v}]{yadif}fps={fps}[vsrc]"));
-        } else {
-            let (w, h) = (top.width, top.height);
-            let mut concat = String::new();
-            for (i, part) in plan.parts.iter().enumerate() {
-                match part.video_stream {
-                    Some(v) => {
-                        let yadif = if part.deinterlace {
-                            "yadif=deint=0,"
-                        } else {
-                            ""
-                        };
-                        graph.push(format!(
-                            "[{i}:{v}]{yadif}scale={w}:{h}:force_original_aspect_ratio=decrease,\
-                             pad={w}:{h}:-1:-1,setsar=1,fps={fps},format=yuv420p[pv{i}]"
-                        ));
-                    }
-                    None => graph.push(format!(
-                        "color=c=black:s={w}x{h}:r={fps}:d={:.3},format=yuv420p[pv{i}]",
-                        part.duration_s
-                    )),
-                }
-                concat.push_str(&format!("[pv{i}]"));
-                if plan.has_audio {
-                    concat.push_str(&format!("[pa{i}]"));
-                }
-            }
-            let n = plan.parts.len();
-            let a = u8::from(plan.has_audio);
-            let audio_out = if plan.has_audio { "[acat]" } else { "" };
-            graph.push(format!("{concat}concat=n={n}:v=1:a={a}[vsrc]{audio_out}"));
-        }
-        let mut split = format!("[vsrc]split={video_outputs}");
-        for i in 0..video_outputs {
-            split.push_str(&format!("[s{i}]"));
-        }
-        graph.push(split);
-        let mut s = 0;
-        for (i, r) in plan.rungs.iter().enumerate().filter(|(_, r)| !r.copy) {
-            graph.push(format!(
-                "[s{s}]scale={}:{}:flags=bicubic,setsar=1,format=yuv420p[v{i}]",
-                r.width, r.height
-            ));
-            s += 1;
-        }
-        if let Some(t) = plan.thumbnails.as_ref().filter(|_| transcoded > 0) {
-            graph.push(format!("[s{s}]{}[thumbs]", thumbnail_filter(t, None)));
-        }
-    }
-    if let Some(t) = plan.thumbnails.as_ref().filter(|_| thumbs_from_keyframes) {
-        let extra = inputs.len();
-        let v = plan.parts[0].video_stream.unwrap_or(0);
-        // Only key frames arrive: the last one is held to the end of the recording.
-        let hold = (plan.segment_seconds + plan.keyframe_seconds) as f64;
-        graph.push(format!(
-            "[{extra}:{v}]{}[thumbs]",
-            thumbnail_filter(t, Some((hold, plan.source_duration_s)))
-        ));
-    }
-
-    // Audio: one chain (aligned to the video's start, stereo 48 kHz, loudness gain),
-    // split once per variant that carries audio.
-    let muxed_from_filter = if plan.copy_audio { 0 } else { plan.rungs.len() };
-    let audio_outputs = if plan.has_audio {
-        muxed_from_filter + plan.audio_rungs.len()
-    } else {
-        0
-    };
-    if audio_outputs > 0 {
-        let a = &plan.audio;
-        let layout = if a.channels == 1 { "mono" } else { "stereo" };
-        let shape = format!(
-            "aresample={}:async=1:first_pts=0,aformat=sample_fmts=fltp:sample_rates={}:channel_layouts={layout}",
-            a.sample_rate, a.sample_rate
-        );
-        let source = if single {
-            let idx = plan.parts[0].audio_stream.unwrap_or(0);
-            format!("[0:{idx}]{shape}")
-        } else {
-            for (i, part) in plan.parts.iter().enumerate() {
-                match part.audio_stream {
-                    Some(idx) => graph.push(format!("[{i}:{idx}]{shape}[pa{i}]")),
-                    None => graph.push(format!(
-                        "anullsrc=r={}:cl={layout},atrim=duration={:.3}[pa{i}]",
-                        a.sample_rate, part.duration_s
-                    )),
-                }
-            }
-            if plan.rungs.is_empty() {
-                // No video to concatenate alongside: join the audio parts alone.
-                let inputs: String = (0..plan.parts.len()).map(|i| format!("[pa{i}]")).collect();
-                graph.push(format!(
-                    "{inputs}concat=n={}:v=0:a=1[acat]",
-                    plan.parts.len()
-                ));
-            }
-            "[acat]anull".to_string()
-        };
-        let mut chain = source;
-        if let Some(gain) = plan.loudness_gain_db {
-            let limit = 10f64.powf(a.peak_db / 20.0);
-            chain.push_str(&format!(
-                ",volume={gain:.1}dB,alimiter=limit={limit:.4}:level=disabled"
-            ));
-        }
-        chain.push_str(&format!(",asplit={audio_outputs}"));
-        for i in 0..audio_outputs {
-            chain.push_str(&format!("[a{i}]"));
-        }
-        graph.push(chain);
-        // A mono rung gets its own downmix from the stereo chain. `pan` converts; an
-        // `aformat` here would make the filter negotiation turn the whole chain mono.
-        for (k, r) in (muxed_from_filter..).zip(&plan.audio_rungs) {
-            if r.channels == 1 && a.channels == 2 {
-                graph.push(format!("[a{k}]pan=mono|c0=0.5*c0+0.5*c1[a{k}m]"));
-            }
-        }
-    }
+    let audio_outputs = audio_output_count(plan);
+    graph.extend(audio_graph(plan, audio_outputs));
     if !graph.is_empty() {
         args.extend(["-filter_complex".into(), graph.join(";")]);
     }
 
     // Output 1: the HLS ladder.
-    let mut stream_map = Vec::new();
-    let a = &plan.audio;
-    let audio_codec = |args: &mut Vec<String>, i: usize, kbps: u32| {
-        args.extend([
-            format!("-c:a:{i}"),
-            "aac".into(),
-            format!("-b:a:{i}"),
-            format!("{kbps}k"),
-        ]);
-    };
-    let mut audio_index = 0;
-    for (i, r) in plan.rungs.iter().enumerate() {
-        if r.copy {
-            let v = plan.parts[0].video_stream.unwrap_or(0);
-            args.extend([
-                "-map".into(),
-                format!("0:{v}"),
-                format!("-c:v:{i}"),
-                "copy".into(),
-            ]);
-        } else {
-            args.extend(["-map".into(), format!("[v{i}]")]);
-            args.extend([
-                format!("-c:v:{i}"),
-                "libx264".into(),
-                format!("-b:v:{i}"),
-                format!("{}k", r.video_kbps),
-                format!("-maxrate:v:{i}"),
-                format!("{}k", r.maxrate_kbps),
-                format!("-bufsize:v:{i}"),
-                format!("{}k", r.bufsize_kbps),
-                format!("-profile:v:{i}"),
-                r.h264_profile.clone(),
-                format!("-level:v:{i}"),
-                r.h264_level.clone(),
-            ]);
-        }
-        if plan.has_audio && plan.copy_audio {
-            let idx = plan.parts[0].audio_stream.unwrap_or(0);
-            args.extend([
-                "-map".into(),
-                format!("0:{idx}"),
-                format!("-c:a:{i}"),
-                "copy".into(),
-            ]);
-            stream_map.push(format!("v:{i},a:{i},name:{}", r.name));
-        } else if audio_outputs > 0 {
-            args.extend(["-map".into(), format!("[a{audio_index}]")]);
-            audio_codec(&mut args, i, a.bitrate_kbps);
-            stream_map.push(format!("v:{i},a:{i},name:{}", r.name));
-            audio_index += 1;
-        } else {
-            stream_map.push(format!("v:{i},name:{}", r.name));
-        }
-    }
-    if audio_outputs > 0 {
-        // Output audio streams are numbered in map order: after one per video rung.
-        for (out_index, r) in (plan.rungs.len()..).zip(&plan.audio_rungs) {
-            let mono = if r.channels == 1 && a.channels == 2 {
-                "m"
-            } else {
-                ""
-            };
-            args.extend(["-map".into(), format!("[a{audio_index}{mono}]")]);
-            audio_codec(&mut args, out_index, r.bitrate_kbps);
-            stream_map.push(format!("a:{out_index},name:{}", r.name));
-            audio_index += 1;
-        }
-    }
+    let stream_map = map_variants(plan, audio_outputs, &mut args);
     if transcoded > 0 {
-        args.extend([
-            "-preset".into(),
-            plan.preset.clone(),
-            "-sc_threshold".into(),
-            "0".into(),
-        ]);
-        if plan.copy_keyframes.is_empty() {
-            let gop = (plan.fps * plan.keyframe_seconds as f64).round() as u32;
-            args.extend([
-                "-g".into(),
-                gop.to_string(),
-                "-keyint_min".into(),
-                gop.to_string(),
-                "-force_key_frames".into(),
-                format!("expr:gte(t,n_forced*{})", plan.keyframe_seconds),
-            ]);
-        } else {
-            // Re-encoded rungs get their key frames where the copied rung has them, so
-            // every rung is cut into segments at the same instants.
-            let longest = (plan.segment_seconds + plan.keyframe_seconds) as f64;
-            let gop = (plan.fps * (longest + 1.0)).round() as u32;
-            let times: Vec<String> = plan
-                .copy_keyframes
-                .iter()
-                .map(|t| format!("{t:.3}"))
-                .collect();
-            args.extend([
-                "-g".into(),
-                gop.to_string(),
-                "-force_key_frames".into(),
-                times.join(","),
-            ]);
-        }
+        args.extend(encoder_args(plan));
     }
     let out = out_dir.display();
-    args.extend([
-        "-f".into(),
-        "hls".into(),
-        "-hls_time".into(),
-        plan.segment_seconds.to_string(),
-        "-hls_playlist_type".into(),
-        "vod".into(),
-        "-hls_segment_type".into(),
-        "fmp4".into(),
-        "-hls_flags".into(),
-        "independent_segments".into(),
-        "-hls_fmp4_init_filename".into(),
-        "init.mp4".into(),
-        "-hls_segment_filename".into(),
-        format!("{out}/%v/seg_%05d.m4s"),
-        "-master_pl_name".into(),
-        "master.m3u8".into(),
-        "-var_stream_map".into(),
-        stream_map.join(" "),
-        format!("{out}/%v/index.m3u8"),
-    ]);
+    args.extend(hls_args(plan, &format!("{out}"), &stream_map));
 
     // Output 2: the thumbnail sprites.
     if plan.thumbnails.is_some() {
@@ -852,6 +648,322 @@ pub fn ffmpeg_args(plan: &Plan, inputs: &[&Path], out_dir: &Path) -> Vec<String>
         ]);
     }
     args
+}
+
+/// The deinterlacer, with its defaults spelt out (send-frame mode, parity detected, every
+/// frame): PAL broadcasts recorded on DVD are interlaced.
+const DEINTERLACE: &str = "yadif=mode=0:parity=auto:deint=0";
+
+/// Video: one decoded picture stream `[vsrc]` at the output frame rate, split into a
+/// scaler per transcoded rung (`[v{rung}]`) and, if any, the thumbnails (`[thumbs]`).
+/// Nothing when no rung is transcoded.
+fn video_graph(plan: &Plan, transcoded: usize) -> Vec<String> {
+    let with_thumbnails = plan.thumbnails.as_ref().filter(|_| transcoded > 0);
+    let outputs = transcoded + usize::from(with_thumbnails.is_some());
+    let Some(top) = plan.rungs.first().filter(|_| outputs > 0) else {
+        return Vec::new();
+    };
+    let fps = fmt_fps(plan.fps);
+    let mut graph = if plan.parts.len() == 1 {
+        let part = &plan.parts[0];
+        let v = part.video_stream.unwrap_or(0);
+        vec![format!("[0:{v}]{}fps={fps}[vsrc]", deinterlace(part))]
+    } else {
+        joined_video(plan, top, &fps)
+    };
+    let mut split = format!("[vsrc]split={outputs}");
+    for i in 0..outputs {
+        split.push_str(&format!("[s{i}]"));
+    }
+    graph.push(split);
+    let mut s = 0;
+    for (i, r) in plan.rungs.iter().enumerate().filter(|(_, r)| !r.copy) {
+        graph.push(format!(
+            "[s{s}]scale={}:{}:flags=bicubic,setsar=1,format=yuv420p[v{i}]",
+            r.width, r.height
+        ));
+        s += 1;
+    }
+    if let Some(t) = with_thumbnails {
+        graph.push(format!("[s{s}]{}[thumbs]", thumbnail_filter(t, None)));
+    }
+    graph
+}
+
+/// "yadif…," before the other filters of an interlaced part, nothing otherwise.
+fn deinterlace(part: &PartPlan) -> String {
+    if part.deinterlace {
+        format!("{DEINTERLACE},")
+    } else {
+        String::new()
+    }
+}
+
+/// Parts joined into `[vsrc]` (and their audio into `[acat]`): each fitted into the top
+/// rung's frame, a part without video shown as black for its length.
+fn joined_video(plan: &Plan, top: &VideoRung, fps: &str) -> Vec<String> {
+    let (w, h) = (top.width, top.height);
+    let mut graph = Vec::new();
+    let mut concat = String::new();
+    for (i, part) in plan.parts.iter().enumerate() {
+        match part.video_stream {
+            Some(v) => graph.push(format!(
+                "[{i}:{v}]{}scale={w}:{h}:force_original_aspect_ratio=decrease,\
+                 pad={w}:{h}:-1:-1,setsar=1,fps={fps},format=yuv420p[pv{i}]",
+                deinterlace(part)
+            )),
+            None => graph.push(format!(
+                "color=c=black:s={w}x{h}:r={fps}:d={:.3},format=yuv420p[pv{i}]",
+                part.duration_s
+            )),
+        }
+        concat.push_str(&format!("[pv{i}]"));
+        if plan.has_audio {
+            concat.push_str(&format!("[pa{i}]"));
+        }
+    }
+    let n = plan.parts.len();
+    let a = u8::from(plan.has_audio);
+    let audio_out = if plan.has_audio { "[acat]" } else { "" };
+    graph.push(format!("{concat}concat=n={n}:v=1:a={a}[vsrc]{audio_out}"));
+    graph
+}
+
+/// Thumbnails of a fully copied source, from the extra key-frame-only input (number
+/// `extra`). Only key frames arrive: the last one is held to the end of the recording.
+fn keyframe_thumbnails(plan: &Plan, t: &ThumbnailPlan, extra: usize) -> String {
+    let v = plan.parts[0].video_stream.unwrap_or(0);
+    let hold = (plan.segment_seconds + plan.keyframe_seconds) as f64;
+    format!(
+        "[{extra}:{v}]{}[thumbs]",
+        thumbnail_filter(t, Some((hold, plan.source_duration_s)))
+    )
+}
+
+/// How many video variants take their audio from the filter graph (none when the
+/// source's audio is copied into them).
+fn audio_muxed_from_filter(plan: &Plan) -> usize {
+    if plan.copy_audio {
+        0
+    } else {
+        plan.rungs.len()
+    }
+}
+
+/// How many outputs the audio chain is split into: one per variant that carries audio.
+fn audio_output_count(plan: &Plan) -> usize {
+    if plan.has_audio {
+        audio_muxed_from_filter(plan) + plan.audio_rungs.len()
+    } else {
+        0
+    }
+}
+
+/// Audio: one chain (aligned to the video's start, stereo 48 kHz, loudness gain), split
+/// into `[a{k}]` once per variant that carries audio, and `[a{k}m]` for mono rungs.
+fn audio_graph(plan: &Plan, outputs: usize) -> Vec<String> {
+    if outputs == 0 {
+        return Vec::new();
+    }
+    let a = &plan.audio;
+    let layout = if a.channels == 1 { "mono" } else { "stereo" };
+    let shape = format!(
+        "aresample={}:async=1:first_pts=0,aformat=sample_fmts=fltp:sample_rates={}:channel_layouts={layout}",
+        a.sample_rate, a.sample_rate
+    );
+    let mut graph = Vec::new();
+    let mut chain = if plan.parts.len() == 1 {
+        let idx = plan.parts[0].audio_stream.unwrap_or(0);
+        format!("[0:{idx}]{shape}")
+    } else {
+        graph.extend(joined_audio(plan, &shape, layout));
+        "[acat]anull".to_string()
+    };
+    if let Some(gain) = plan.loudness_gain_db {
+        let limit = 10f64.powf(a.peak_db / 20.0);
+        chain.push_str(&format!(
+            ",volume={gain:.1}dB,alimiter=limit={limit:.4}:level=disabled"
+        ));
+    }
+    chain.push_str(&format!(",asplit={outputs}"));
+    for i in 0..outputs {
+        chain.push_str(&format!("[a{i}]"));
+    }
+    graph.push(chain);
+    // A mono rung gets its own downmix from the stereo chain. `pan` converts; an
+    // `aformat` here would make the filter negotiation turn the whole chain mono.
+    for (k, r) in (audio_muxed_from_filter(plan)..).zip(&plan.audio_rungs) {
+        if r.channels == 1 && a.channels == 2 {
+            graph.push(format!("[a{k}]pan=mono|c0=0.5*c0+0.5*c1[a{k}m]"));
+        }
+    }
+    graph
+}
+
+/// Each part's audio shaped into `[pa{i}]` (silence for a part without any); joined into
+/// `[acat]` here only when there is no video to concatenate alongside.
+fn joined_audio(plan: &Plan, shape: &str, layout: &str) -> Vec<String> {
+    let mut graph = Vec::new();
+    for (i, part) in plan.parts.iter().enumerate() {
+        match part.audio_stream {
+            Some(idx) => graph.push(format!("[{i}:{idx}]{shape}[pa{i}]")),
+            None => graph.push(format!(
+                "anullsrc=r={}:cl={layout},atrim=duration={:.3}[pa{i}]",
+                plan.audio.sample_rate, part.duration_s
+            )),
+        }
+    }
+    if plan.rungs.is_empty() {
+        let inputs: String = (0..plan.parts.len()).map(|i| format!("[pa{i}]")).collect();
+        graph.push(format!(
+            "{inputs}concat=n={}:v=0:a=1[acat]",
+            plan.parts.len()
+        ));
+    }
+    graph
+}
+
+/// Maps every variant's streams with their codecs into `args`; returns the
+/// `-var_stream_map` entries that group them into variants.
+fn map_variants(plan: &Plan, audio_outputs: usize, args: &mut Vec<String>) -> Vec<String> {
+    let mut stream_map = Vec::new();
+    let mut audio_index = 0;
+    for (i, r) in plan.rungs.iter().enumerate() {
+        args.extend(video_rung_args(plan, i, r));
+        if plan.has_audio && plan.copy_audio {
+            let idx = plan.parts[0].audio_stream.unwrap_or(0);
+            args.extend([
+                "-map".into(),
+                format!("0:{idx}"),
+                format!("-c:a:{i}"),
+                "copy".into(),
+            ]);
+            stream_map.push(format!("v:{i},a:{i},name:{}", r.name));
+        } else if audio_outputs > 0 {
+            args.extend(["-map".into(), format!("[a{audio_index}]")]);
+            args.extend(aac_args(i, plan.audio.bitrate_kbps));
+            stream_map.push(format!("v:{i},a:{i},name:{}", r.name));
+            audio_index += 1;
+        } else {
+            stream_map.push(format!("v:{i},name:{}", r.name));
+        }
+    }
+    if audio_outputs > 0 {
+        // Output audio streams are numbered in map order: after one per video rung.
+        for (out_index, r) in (plan.rungs.len()..).zip(&plan.audio_rungs) {
+            let mono = if r.channels == 1 && plan.audio.channels == 2 {
+                "m"
+            } else {
+                ""
+            };
+            args.extend(["-map".into(), format!("[a{audio_index}{mono}]")]);
+            args.extend(aac_args(out_index, r.bitrate_kbps));
+            stream_map.push(format!("a:{out_index},name:{}", r.name));
+            audio_index += 1;
+        }
+    }
+    stream_map
+}
+
+/// Rung `i`'s video: the source's stream copied, or its scaler's output encoded.
+fn video_rung_args(plan: &Plan, i: usize, r: &VideoRung) -> Vec<String> {
+    if r.copy {
+        let v = plan.parts[0].video_stream.unwrap_or(0);
+        return vec![
+            "-map".into(),
+            format!("0:{v}"),
+            format!("-c:v:{i}"),
+            "copy".into(),
+        ];
+    }
+    vec![
+        "-map".into(),
+        format!("[v{i}]"),
+        format!("-c:v:{i}"),
+        "libx264".into(),
+        format!("-b:v:{i}"),
+        format!("{}k", r.video_kbps),
+        format!("-maxrate:v:{i}"),
+        format!("{}k", r.maxrate_kbps),
+        format!("-bufsize:v:{i}"),
+        format!("{}k", r.bufsize_kbps),
+        format!("-profile:v:{i}"),
+        r.h264_profile.clone(),
+        format!("-level:v:{i}"),
+        r.h264_level.clone(),
+    ]
+}
+
+fn aac_args(i: usize, kbps: u32) -> Vec<String> {
+    vec![
+        format!("-c:a:{i}"),
+        "aac".into(),
+        format!("-b:a:{i}"),
+        format!("{kbps}k"),
+    ]
+}
+
+/// x264's shared settings: the preset, and key frames every `keyframe_seconds` or where
+/// the copied rung has them, so every rung is cut into segments at the same instants.
+fn encoder_args(plan: &Plan) -> Vec<String> {
+    let mut args = vec![
+        "-preset".into(),
+        plan.preset.clone(),
+        "-sc_threshold".into(),
+        "0".into(),
+    ];
+    if plan.copy_keyframes.is_empty() {
+        let gop = (plan.fps * plan.keyframe_seconds as f64).round() as u32;
+        args.extend([
+            "-g".into(),
+            gop.to_string(),
+            "-keyint_min".into(),
+            gop.to_string(),
+            "-force_key_frames".into(),
+            format!("expr:gte(t,n_forced*{})", plan.keyframe_seconds),
+        ]);
+    } else {
+        let longest = (plan.segment_seconds + plan.keyframe_seconds) as f64;
+        let gop = (plan.fps * (longest + 1.0)).round() as u32;
+        let times: Vec<String> = plan
+            .copy_keyframes
+            .iter()
+            .map(|t| format!("{t:.3}"))
+            .collect();
+        args.extend([
+            "-g".into(),
+            gop.to_string(),
+            "-force_key_frames".into(),
+            times.join(","),
+        ]);
+    }
+    args
+}
+
+/// The HLS muxer: fMP4 segments and one playlist per variant under `out`/NAME, and the
+/// master playlist.
+fn hls_args(plan: &Plan, out: &str, stream_map: &[String]) -> Vec<String> {
+    vec![
+        "-f".into(),
+        "hls".into(),
+        "-hls_time".into(),
+        plan.segment_seconds.to_string(),
+        "-hls_playlist_type".into(),
+        "vod".into(),
+        "-hls_segment_type".into(),
+        "fmp4".into(),
+        "-hls_flags".into(),
+        "independent_segments".into(),
+        "-hls_fmp4_init_filename".into(),
+        "init.mp4".into(),
+        "-hls_segment_filename".into(),
+        format!("{out}/%v/seg_%05d.m4s"),
+        "-master_pl_name".into(),
+        "master.m3u8".into(),
+        "-var_stream_map".into(),
+        stream_map.join(" "),
+        format!("{out}/%v/index.m3u8"),
+    ]
 }
 
 /// Name pattern of the single thumbnails the transcode writes.
@@ -924,14 +1036,7 @@ pub fn thumbnails_vtt(t: &ThumbnailPlan, duration_s: f64, frames: u32) -> String
 }
 
 fn vtt_time(seconds: f64) -> String {
-    let ms = (seconds * 1000.0).round() as u64;
-    format!(
-        "{:02}:{:02}:{:02}.{:03}",
-        ms / 3_600_000,
-        ms / 60_000 % 60,
-        ms / 1000 % 60,
-        ms % 1000
-    )
+    crate::text::timestamp((seconds * 1000.0).round() as u64, '.')
 }
 
 fn fmt_fps(fps: f64) -> String {
@@ -1006,6 +1111,88 @@ mod tests {
         v.pix_fmt = Some("yuv420p".into());
         p.duration_s = 6.0;
         p
+    }
+
+    /// Every scenario's plan and full argument vector, as one text: pins the exact output
+    /// of `plan` and `ffmpeg_args` so that reshaping them cannot change a byte.
+    fn snapshot() -> String {
+        let sd = profile("sd");
+        let interlaced = fixture("mpeg2_pal_interlaced.json");
+        let flv = fixture("flv1_mp3.json");
+        let keyframes = [0.0, 2.0, 4.0];
+        let mut aac = h264_source();
+        let a = aac.audio.as_mut().unwrap();
+        a.codec = "aac".into();
+        a.profile = Some("LC".into());
+        a.channels = 2;
+        a.sample_rate = Some(48000);
+        let mut small_h264 = h264_source();
+        small_h264.video.as_mut().unwrap().height = 360;
+        small_h264.video.as_mut().unwrap().width = 480;
+        let mut loud = plan(std::slice::from_ref(&flv), &[], &sd);
+        loud.loudness_gain_db = Some(8.5);
+        let mut copied_audio = plan(&[aac], &keyframes, &sd);
+        copied_audio.apply_loudness(Some(-23.6));
+        let mut trimmed = plan(&[interlaced.clone(), interlaced.clone()], &[], &sd);
+        trimmed.parts[0].trim = Some((0.0, 2.0));
+        trimmed.parts[1].trim = Some((4.0, 8.0));
+        let mut no_video = flv.clone();
+        no_video.video = None;
+        let mp3 = fixture("mp3_audio_only.json");
+        let audio = profile("audio");
+        let scenarios: Vec<(&str, Plan, usize)> = vec![
+            (
+                "interlaced",
+                plan(std::slice::from_ref(&interlaced), &[], &sd),
+                1,
+            ),
+            ("loudness", loud, 1),
+            ("partly-copied", plan(&[small_h264], &keyframes, &sd), 1),
+            ("fully-copied", plan(&[h264_source()], &keyframes, &sd), 1),
+            ("copied-audio", copied_audio, 1),
+            (
+                "audio-only",
+                plan(std::slice::from_ref(&mp3), &[], &audio),
+                1,
+            ),
+            ("audio-parts", plan(&[mp3.clone(), mp3], &[], &audio), 2),
+            (
+                "parts",
+                plan(&[interlaced, flv.clone()], &[0.0, 2.0], &sd),
+                2,
+            ),
+            ("part-without-video", plan(&[flv, no_video], &[], &sd), 2),
+            ("trimmed", trimmed, 2),
+        ];
+        let mut out = String::new();
+        for (name, p, inputs) in scenarios {
+            let names: Vec<String> = (0..inputs).map(|i| format!("in{i}.src")).collect();
+            let paths: Vec<&Path> = names.iter().map(Path::new).collect();
+            out.push_str(&format!("## {name}\n{p:?}\n"));
+            for arg in ffmpeg_args(&p, &paths, Path::new("/out")) {
+                out.push_str(&arg);
+                out.push('\n');
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn plans_and_arguments_match_the_snapshot() {
+        let path = format!(
+            "{}/tests/fixtures/plan/snapshot.txt",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let expected = std::fs::read_to_string(&path).unwrap_or_default();
+        let actual = snapshot();
+        if std::env::var_os("AULA_BLESS").is_some() {
+            std::fs::write(&path, &actual).unwrap();
+            return;
+        }
+        assert!(
+            actual == expected,
+            "differs from {path}; AULA_BLESS=1 rewrites it after review"
+        );
     }
 
     #[test]

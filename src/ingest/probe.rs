@@ -261,71 +261,16 @@ pub fn parse(json: &str) -> Result<Probe, ProbeError> {
     let raw: ProbeJson =
         serde_json::from_str(json).map_err(|e| ProbeError::BadJson(e.to_string()))?;
     let format = raw.format.as_ref();
-    let video = raw
-        .streams
-        .iter()
-        .filter(|s| s.codec_type.as_deref() == Some("video"))
-        .filter(|s| s.disposition.as_ref().is_none_or(|d| d.attached_pic == 0))
-        .find(|s| s.width.unwrap_or(0) > 0 && s.height.unwrap_or(0) > 0)
-        .map(|s| VideoInfo {
-            index: s.index,
-            codec: s.codec_name.clone().unwrap_or_default(),
-            profile: s.profile.clone(),
-            level: s.level,
-            width: s.width.unwrap_or(0),
-            height: s.height.unwrap_or(0),
-            sar: s
-                .sample_aspect_ratio
-                .as_deref()
-                .and_then(|r| parse_ratio(r, ':'))
-                .filter(|(n, d)| *n > 0 && *d > 0)
-                .unwrap_or((1, 1)),
-            // DV is interlaced by definition, though ffprobe reports no field order for it.
-            interlaced: matches!(s.field_order.as_deref(), Some("tt" | "bb" | "tb" | "bt"))
-                || s.codec_name.as_deref() == Some("dvvideo"),
-            fps: s
-                .avg_frame_rate
-                .as_deref()
-                .and_then(|r| parse_ratio(r, '/'))
-                .filter(|(_, d)| *d > 0)
-                .map(|(n, d)| n as f64 / d as f64),
-            pix_fmt: s.pix_fmt.clone(),
-            start_time: start_time(s),
-        });
+    let video = raw.streams.iter().find(|s| is_picture(s)).map(video_info);
     let audio = raw
         .streams
         .iter()
         .find(|s| s.codec_type.as_deref() == Some("audio"))
-        .map(|s| AudioInfo {
-            index: s.index,
-            codec: s.codec_name.clone().unwrap_or_default(),
-            profile: s.profile.clone(),
-            channels: s.channels.unwrap_or(2),
-            sample_rate: s.sample_rate.as_deref().and_then(|r| r.parse().ok()),
-            start_time: start_time(s),
-        });
+        .map(audio_info);
     if video.is_none() && audio.is_none() {
         return Err(ProbeError::NoStreams);
     }
-    // ffprobe lists streams it cannot decode with no codec name: say which one.
-    for (kind, info) in [
-        ("video", video.as_ref().map(|v| (v.index, v.codec.as_str()))),
-        ("audio", audio.as_ref().map(|a| (a.index, a.codec.as_str()))),
-    ] {
-        if let Some((index, codec)) = info {
-            if codec.is_empty() || codec == "none" {
-                let tag = raw
-                    .streams
-                    .iter()
-                    .find(|s| s.index == index)
-                    .and_then(|s| s.codec_tag_string.clone())
-                    .unwrap_or_else(|| "?".into());
-                return Err(ProbeError::Unsupported(format!(
-                    "the {kind} codec (tag {tag}) is not one ffmpeg can decode"
-                )));
-            }
-        }
-    }
+    check_decodable(&raw.streams, &video, &audio)?;
     let stream_duration = raw
         .streams
         .iter()
@@ -344,6 +289,79 @@ pub fn parse(json: &str) -> Result<Probe, ProbeError> {
         video,
         audio,
     })
+}
+
+/// A video stream with a size that is not an attached picture (cover art).
+fn is_picture(s: &StreamJson) -> bool {
+    s.codec_type.as_deref() == Some("video")
+        && s.disposition.as_ref().is_none_or(|d| d.attached_pic == 0)
+        && s.width.unwrap_or(0) > 0
+        && s.height.unwrap_or(0) > 0
+}
+
+fn video_info(s: &StreamJson) -> VideoInfo {
+    VideoInfo {
+        index: s.index,
+        codec: s.codec_name.clone().unwrap_or_default(),
+        profile: s.profile.clone(),
+        level: s.level,
+        width: s.width.unwrap_or(0),
+        height: s.height.unwrap_or(0),
+        sar: s
+            .sample_aspect_ratio
+            .as_deref()
+            .and_then(|r| parse_ratio(r, ':'))
+            .filter(|(n, d)| *n > 0 && *d > 0)
+            .unwrap_or((1, 1)),
+        // DV is interlaced by definition, though ffprobe reports no field order for it.
+        interlaced: matches!(s.field_order.as_deref(), Some("tt" | "bb" | "tb" | "bt"))
+            || s.codec_name.as_deref() == Some("dvvideo"),
+        fps: s
+            .avg_frame_rate
+            .as_deref()
+            .and_then(|r| parse_ratio(r, '/'))
+            .filter(|(_, d)| *d > 0)
+            .map(|(n, d)| n as f64 / d as f64),
+        pix_fmt: s.pix_fmt.clone(),
+        start_time: start_time(s),
+    }
+}
+
+fn audio_info(s: &StreamJson) -> AudioInfo {
+    AudioInfo {
+        index: s.index,
+        codec: s.codec_name.clone().unwrap_or_default(),
+        profile: s.profile.clone(),
+        channels: s.channels.unwrap_or(2),
+        sample_rate: s.sample_rate.as_deref().and_then(|r| r.parse().ok()),
+        start_time: start_time(s),
+    }
+}
+
+/// ffprobe lists streams it cannot decode with no codec name: say which one.
+fn check_decodable(
+    streams: &[StreamJson],
+    video: &Option<VideoInfo>,
+    audio: &Option<AudioInfo>,
+) -> Result<(), ProbeError> {
+    for (kind, info) in [
+        ("video", video.as_ref().map(|v| (v.index, v.codec.as_str()))),
+        ("audio", audio.as_ref().map(|a| (a.index, a.codec.as_str()))),
+    ] {
+        if let Some((index, codec)) = info {
+            if codec.is_empty() || codec == "none" {
+                let tag = streams
+                    .iter()
+                    .find(|s| s.index == index)
+                    .and_then(|s| s.codec_tag_string.clone())
+                    .unwrap_or_else(|| "?".into());
+                return Err(ProbeError::Unsupported(format!(
+                    "the {kind} codec (tag {tag}) is not one ffmpeg can decode"
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn start_time(s: &StreamJson) -> f64 {
