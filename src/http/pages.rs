@@ -1237,6 +1237,26 @@ mod tests {
         );
     }
 
+    /// The point: a page that fails answers in the language its reader chose,
+    /// and still says when to come back.
+    #[actix_web::test]
+    async fn a_failed_page_speaks_the_readers_language() {
+        use actix_web::ResponseError;
+        let req = actix_web::test::TestRequest::default()
+            .uri("/archivio?lang=en")
+            .to_http_request();
+        let unreachable = CatalogError::Db(sqlx::Error::PoolTimedOut);
+        let response = PageError::fault(&req, unreachable).error_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers().get("Retry-After").unwrap(), "5");
+        assert!(response.headers().get("Set-Cookie").is_some());
+        let body = actix_web::body::to_bytes(response.into_body())
+            .await
+            .unwrap();
+        let body = String::from_utf8_lossy(&body);
+        assert!(body.contains("Something went wrong"), "{body}");
+    }
+
     #[test]
     fn the_calendar_shows_the_chosen_year_or_the_newest() {
         let years = [(2008, 3), (2010, 1), (2009, 2)];
