@@ -55,6 +55,9 @@ impl AdminPage {
 /// What an admin handler answers: the page, or the error page `errors.rs` makes.
 type Page = Result<HttpResponse, PageError>;
 
+// A page error carries the reader's language and its cookie; it is made once per failed
+// request, so its size costs nothing worth a box.
+#[allow(clippy::result_large_err)]
 fn page(req: &HttpRequest, status: StatusCode, page: AdminPage) -> Page {
     let body = page.render().map_err(|e| PageError::other(Some(req), e))?;
     Ok(HttpResponse::build(status)

@@ -87,7 +87,7 @@ pub fn atom_feed(base: &str, feed: &FeedInfo, sessions: &[SessionRow], updated: 
     close(&mut out, 1, "author");
 
     for s in sessions {
-        atom_entry(&mut out, &base, s, updated);
+        atom_entry(&mut out, base, s, updated);
     }
     close(&mut out, 0, "feed");
     out

@@ -197,6 +197,9 @@ type Page = Result<HttpResponse, PageError>;
 
 /// A page for `req`. `remember` is the language cookie to set when the reader chose one
 /// with `?lang=` (see `Ui::for_request`).
+// A page error carries the reader's language and its cookie; it is made once per failed
+// request, so its size costs nothing worth a box.
+#[allow(clippy::result_large_err)]
 fn html(
     req: &HttpRequest,
     status: StatusCode,
