@@ -2,6 +2,9 @@
 //! button, the last import report and the old addresses still answering 404. The token is
 //! kept in an HttpOnly, SameSite=Strict cookie, which other sites cannot make a browser
 //! send with a form, so the buttons need no further CSRF token.
+//!
+//! A page that cannot be made goes through `errors.rs` (`PageError`: the error page in
+//! the reader's language, 503 while the catalog is away); none is built here by hand.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -9,6 +12,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::admin::{authorize, TOKEN_COOKIE};
+use super::errors::{OrPage, PageError};
 use super::i18n::Ui;
 use super::AppState;
 use crate::auth;
@@ -48,22 +52,19 @@ impl AdminPage {
     }
 }
 
-fn page(status: StatusCode, page: AdminPage) -> HttpResponse {
-    match page.render() {
-        Ok(body) => HttpResponse::build(status)
-            .content_type("text/html; charset=utf-8")
-            .insert_header(("Cache-Control", "no-store"))
-            .insert_header(("X-Frame-Options", "DENY"))
-            .body(body),
-        Err(e) => failed(e),
-    }
-}
+/// What an admin handler answers: the page, or the error page `errors.rs` makes.
+type Page = Result<HttpResponse, PageError>;
 
-fn failed(error: impl std::fmt::Display) -> HttpResponse {
-    tracing::error!(%error, "admin page failed");
-    HttpResponse::InternalServerError()
-        .content_type("text/plain; charset=utf-8")
-        .body("Errore interno: il dettaglio è nel registro del server.")
+// A page error carries the reader's language and its cookie; it is made once per failed
+// request, so its size costs nothing worth a box.
+#[allow(clippy::result_large_err)]
+fn page(req: &HttpRequest, status: StatusCode, page: AdminPage) -> Page {
+    let body = page.render().map_err(|e| PageError::other(Some(req), e))?;
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header(("Cache-Control", "no-store"))
+        .insert_header(("X-Frame-Options", "DENY"))
+        .body(body))
 }
 
 fn see_other(to: &str) -> HttpResponse {
@@ -83,11 +84,11 @@ fn cookie(req: &HttpRequest, value: &str, max_age: i64) -> String {
 }
 
 /// `GET /admin`: the sign-in form, or the job list once signed in.
-pub async fn home(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+pub async fn home(req: HttpRequest, state: web::Data<AppState>) -> Page {
     if authorize(&req, &state).await.is_ok() {
-        return see_other("/admin/lavori");
+        return Ok(see_other("/admin/lavori"));
     }
-    page(StatusCode::OK, AdminPage::new(&req, false, "signin"))
+    page(&req, StatusCode::OK, AdminPage::new(&req, false, "signin"))
 }
 
 #[derive(Debug, Deserialize)]
@@ -100,11 +101,11 @@ pub async fn sign_in(
     req: HttpRequest,
     state: web::Data<AppState>,
     form: Result<web::Form<SignIn>, actix_web::Error>,
-) -> HttpResponse {
+) -> Page {
     if state.failed_attempts.blocked_for(&req).is_some() {
         let mut p = AdminPage::new(&req, false, "signin");
         p.message = p.t.s("admin.blocked").into();
-        return page(StatusCode::TOO_MANY_REQUESTS, p);
+        return page(&req, StatusCode::TOO_MANY_REQUESTS, p);
     }
     let token = form.map(|f| f.token.trim().to_string()).unwrap_or_default();
     let valid = !token.is_empty()
@@ -122,7 +123,7 @@ pub async fn sign_in(
         state.failed_attempts.failed(&req);
         let mut p = AdminPage::new(&req, false, "signin");
         p.message = p.t.s("admin.bad_token").into();
-        return page(StatusCode::UNAUTHORIZED, p);
+        return page(&req, StatusCode::UNAUTHORIZED, p);
     }
     let mut response = see_other("/admin/lavori");
     if let Ok(value) = cookie(&req, &token, 8 * 3600).parse() {
@@ -130,7 +131,7 @@ pub async fn sign_in(
             .headers_mut()
             .insert(actix_web::http::header::SET_COOKIE, value);
     }
-    response
+    Ok(response)
 }
 
 /// `POST /admin/esci`
@@ -144,16 +145,15 @@ pub async fn sign_out(req: HttpRequest) -> HttpResponse {
     response
 }
 
-/// Signed in, or the sign-in form with a 401.
-async fn signed_in(req: &HttpRequest, state: &AppState) -> Result<(), HttpResponse> {
-    match authorize(req, state).await {
-        Ok(_) => Ok(()),
-        Err(_) => {
-            let mut p = AdminPage::new(req, false, "signin");
-            p.message = p.t.s("admin.sign_in_first").into();
-            Err(page(StatusCode::UNAUTHORIZED, p))
-        }
+/// Nothing when signed in; otherwise the answer to give instead: the sign-in form with
+/// a 401.
+async fn sign_in_first(req: &HttpRequest, state: &AppState) -> Option<Page> {
+    if authorize(req, state).await.is_ok() {
+        return None;
     }
+    let mut p = AdminPage::new(req, false, "signin");
+    p.message = p.t.s("admin.sign_in_first").into();
+    Some(page(req, StatusCode::UNAUTHORIZED, p))
 }
 
 #[derive(Debug, Deserialize)]
@@ -166,53 +166,45 @@ pub async fn jobs(
     req: HttpRequest,
     state: web::Data<AppState>,
     notice: web::Query<Notice>,
-) -> HttpResponse {
-    if let Err(r) = signed_in(&req, &state).await {
-        return r;
+) -> Page {
+    if let Some(answer) = sign_in_first(&req, &state).await {
+        return answer;
     }
     let mut p = AdminPage::new(&req, true, "jobs");
-    p.jobs = match state.archive.catalog.jobs(None, 200).await {
-        Ok(jobs) => jobs,
-        Err(e) => return failed(e),
-    };
+    p.jobs = state.archive.catalog.jobs(None, 200).await.or_page(&req)?;
     if let Some(id) = notice.fatto.as_deref().and_then(|v| v.parse::<i64>().ok()) {
         p.message = p.t.f("admin.requeued", id);
     }
-    page(StatusCode::OK, p)
+    page(&req, StatusCode::OK, p)
 }
 
 /// `POST /admin/lavori/{id}/riprova`
-pub async fn retry(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    id: web::Path<String>,
-) -> HttpResponse {
-    if let Err(r) = signed_in(&req, &state).await {
-        return r;
+pub async fn retry(req: HttpRequest, state: web::Data<AppState>, id: web::Path<String>) -> Page {
+    if let Some(answer) = sign_in_first(&req, &state).await {
+        return answer;
     }
     let Ok(id) = id.parse::<i64>() else {
-        return see_other("/admin/lavori");
+        return Ok(see_other("/admin/lavori"));
     };
-    match state.archive.catalog.requeue_job(id).await {
-        Ok(true) => {
-            tracing::info!(id, "job retried from the admin pages");
-            see_other(&format!("/admin/lavori?fatto={id}"))
-        }
-        Ok(false) => see_other("/admin/lavori"),
-        Err(e) => failed(e),
+    if !state.archive.catalog.requeue_job(id).await.or_page(&req)? {
+        return Ok(see_other("/admin/lavori"));
     }
+    tracing::info!(id, "job retried from the admin pages");
+    Ok(see_other(&format!("/admin/lavori?fatto={id}")))
 }
 
 /// `GET /admin/importazione`
-pub async fn import(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    if let Err(r) = signed_in(&req, &state).await {
-        return r;
+pub async fn import(req: HttpRequest, state: web::Data<AppState>) -> Page {
+    if let Some(answer) = sign_in_first(&req, &state).await {
+        return answer;
     }
     let mut p = AdminPage::new(&req, true, "import");
-    let report = match state.archive.catalog.last_import_report().await {
-        Ok(r) => r,
-        Err(e) => return failed(e),
-    };
+    let report = state
+        .archive
+        .catalog
+        .last_import_report()
+        .await
+        .or_page(&req)?;
     let t = p.t.clone();
     p.import = report.map(|r| {
         let v: serde_json::Value = serde_json::from_str(&r.report).unwrap_or_default();
@@ -251,18 +243,20 @@ pub async fn import(req: HttpRequest, state: web::Data<AppState>) -> HttpRespons
                 .unwrap_or_default(),
         }
     });
-    page(StatusCode::OK, p)
+    page(&req, StatusCode::OK, p)
 }
 
 /// `GET /admin/indirizzi`
-pub async fn unmapped(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    if let Err(r) = signed_in(&req, &state).await {
-        return r;
+pub async fn unmapped(req: HttpRequest, state: web::Data<AppState>) -> Page {
+    if let Some(answer) = sign_in_first(&req, &state).await {
+        return answer;
     }
     let mut p = AdminPage::new(&req, true, "unmapped");
-    p.unmapped = match state.archive.catalog.unmapped_report(200).await {
-        Ok(rows) => rows,
-        Err(e) => return failed(e),
-    };
-    page(StatusCode::OK, p)
+    p.unmapped = state
+        .archive
+        .catalog
+        .unmapped_report(200)
+        .await
+        .or_page(&req)?;
+    page(&req, StatusCode::OK, p)
 }

@@ -87,52 +87,57 @@ pub fn atom_feed(base: &str, feed: &FeedInfo, sessions: &[SessionRow], updated: 
     close(&mut out, 1, "author");
 
     for s in sessions {
-        let page = format!("{base}{}", page_url(s.id));
-        let entry_updated = parse_date(&s.date)
-            .and_then(|d| d.and_hms_opt(0, 0, 0))
-            .map(|t| t.and_utc())
-            .unwrap_or(updated);
-        open(&mut out, 1, "entry", &[]);
-        text_element(&mut out, 2, "id", &page);
-        text_element(&mut out, 2, "title", &s.title);
-        text_element(&mut out, 2, "updated", &rfc3339(entry_updated));
-        empty_element(
-            &mut out,
-            2,
-            "link",
-            &[
-                ("rel", "alternate"),
-                ("type", "text/html"),
-                ("href", page.as_str()),
-            ],
-        );
-        if let Some(mp4) = published_media_url(s, &s.mp4_file) {
-            let href = format!("{base}{mp4}");
-            empty_element(
-                &mut out,
-                2,
-                "link",
-                &[
-                    ("rel", "enclosure"),
-                    ("type", "video/mp4"),
-                    ("href", href.as_str()),
-                ],
-            );
-        }
-        empty_element(
-            &mut out,
-            2,
-            "category",
-            &[
-                ("term", s.body_slug.as_str()),
-                ("label", s.body_name.as_str()),
-            ],
-        );
-        text_element(&mut out, 2, "summary", &summary(s));
-        close(&mut out, 1, "entry");
+        atom_entry(&mut out, base, s, updated);
     }
     close(&mut out, 0, "feed");
     out
+}
+
+/// One session's `<entry>`; `updated` stands in for a date that cannot be read.
+fn atom_entry(out: &mut String, base: &str, s: &SessionRow, updated: DateTime<Utc>) {
+    let page = format!("{base}{}", page_url(s.id));
+    let entry_updated = parse_date(&s.date)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc())
+        .unwrap_or(updated);
+    open(out, 1, "entry", &[]);
+    text_element(out, 2, "id", &page);
+    text_element(out, 2, "title", &s.title);
+    text_element(out, 2, "updated", &rfc3339(entry_updated));
+    empty_element(
+        out,
+        2,
+        "link",
+        &[
+            ("rel", "alternate"),
+            ("type", "text/html"),
+            ("href", page.as_str()),
+        ],
+    );
+    if let Some(mp4) = published_media_url(s, &s.mp4_file) {
+        let href = format!("{base}{mp4}");
+        empty_element(
+            out,
+            2,
+            "link",
+            &[
+                ("rel", "enclosure"),
+                ("type", "video/mp4"),
+                ("href", href.as_str()),
+            ],
+        );
+    }
+    empty_element(
+        out,
+        2,
+        "category",
+        &[
+            ("term", s.body_slug.as_str()),
+            ("label", s.body_name.as_str()),
+        ],
+    );
+    text_element(out, 2, "summary", &summary(s));
+    close(out, 1, "entry");
 }
 
 /// A sitemap of the `static_paths` (e.g. "/") and of every session page; a published

@@ -1,5 +1,9 @@
 //! Server-rendered pages (askama templates in `web/templates`, escaped by default). The
 //! player works without JavaScript; scripts only enhance.
+//!
+//! Handlers return `Result<HttpResponse, PageError>`: a page that cannot be shown goes
+//! through `errors.rs` (404, 500, 503 in the reader's language); no error response is
+//! built here by hand. Nothing here reads the database but through the catalog.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -9,10 +13,11 @@ use serde::Deserialize;
 use super::api::{
     page_url, published_media_url, run_search, BadSearch, ParamError, SearchParams, EXPORT_LIMIT,
 };
+use super::errors::{OrPage, PageError};
 use super::feeds::{self, FeedInfo};
 use super::i18n::Ui;
 use super::AppState;
-use crate::catalog::{AgendaItem, DocumentRow, SessionRow};
+use crate::catalog::{AgendaItem, Body, BodyCount, Catalog, CatalogError, DocumentRow, SessionRow};
 use crate::documents::{timed_agenda, transcript};
 use crate::search::SessionHit;
 
@@ -187,24 +192,31 @@ struct ErrorPage {
     t: Ui,
 }
 
-/// A page. `remember` is the language cookie to set when the reader chose one with
-/// `?lang=` (see `Ui::for_request`).
-fn html(status: StatusCode, remember: Option<String>, page: impl Template) -> HttpResponse {
-    match page.render() {
-        Ok(body) => {
-            let mut response = HttpResponse::build(status);
-            response
-                .content_type("text/html; charset=utf-8")
-                .insert_header(("Cache-Control", "no-cache"))
-                // The same address answers in the reader's language.
-                .insert_header(("Vary", "Accept-Language, Cookie"));
-            if let Some(cookie) = remember {
-                response.insert_header((actix_web::http::header::SET_COOKIE, cookie));
-            }
-            response.body(body)
-        }
-        Err(e) => error_page(e),
+/// What a page handler answers: the page, or the error page `errors.rs` makes.
+type Page = Result<HttpResponse, PageError>;
+
+/// A page for `req`. `remember` is the language cookie to set when the reader chose one
+/// with `?lang=` (see `Ui::for_request`).
+// A page error carries the reader's language and its cookie; it is made once per failed
+// request, so its size costs nothing worth a box.
+#[allow(clippy::result_large_err)]
+fn html(
+    req: &HttpRequest,
+    status: StatusCode,
+    remember: Option<String>,
+    page: impl Template,
+) -> Page {
+    let body = page.render().map_err(|e| PageError::other(Some(req), e))?;
+    let mut response = HttpResponse::build(status);
+    response
+        .content_type("text/html; charset=utf-8")
+        .insert_header(("Cache-Control", "no-cache"))
+        // The same address answers in the reader's language.
+        .insert_header(("Vary", "Accept-Language, Cookie"));
+    if let Some(cookie) = remember {
+        response.insert_header((actix_web::http::header::SET_COOKIE, cookie));
     }
+    Ok(response.body(body))
 }
 
 /// The reader's language, and the cookie to set if they just chose it.
@@ -214,30 +226,22 @@ fn language(req: &HttpRequest) -> (Ui, Option<String>) {
     (ui, remember)
 }
 
-fn error_page(error: impl std::fmt::Display + 'static) -> HttpResponse {
-    tracing::error!(%error, "page failed");
-    let body = ErrorPage { t: Ui::default() }
-        .render()
-        .unwrap_or_else(|_| "Errore interno".to_string());
-    let mut builder = super::ops::failure_status(&error);
-    builder.content_type("text/html; charset=utf-8").body(body)
-}
-
-pub async fn home(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+pub async fn home(req: HttpRequest, state: web::Data<AppState>) -> Page {
     let (t, remember) = language(&req);
     let catalog = &state.archive.catalog;
-    match tokio::try_join!(catalog.list_sessions(20, 0), catalog.bodies_with_counts()) {
-        Ok((rows, bodies)) => html(
-            StatusCode::OK,
-            remember,
-            HomePage {
-                t,
-                sessions: rows.into_iter().map(SessionView::from).collect(),
-                bodies: bodies.into_iter().filter(|b| b.sessions > 0).collect(),
-            },
-        ),
-        Err(e) => error_page(e),
-    }
+    let (rows, bodies) =
+        tokio::try_join!(catalog.list_sessions(20, 0), catalog.bodies_with_counts())
+            .or_page(&req)?;
+    html(
+        &req,
+        StatusCode::OK,
+        remember,
+        HomePage {
+            t,
+            sessions: rows.into_iter().map(SessionView::from).collect(),
+            bodies: bodies.into_iter().filter(|b| b.sessions > 0).collect(),
+        },
+    )
 }
 
 #[derive(Template)]
@@ -364,152 +368,248 @@ const CALENDAR_LIMIT: i64 = 2000;
 /// Sessions on one archive page.
 const ARCHIVE_PAGE: i64 = 20;
 
-/// `/archivio`, `/archivio/{year}`, `/organi/{slug}`, `/organi/{slug}/{year}`: public
-/// sessions newest first, twenty a page, with links by year (and, on the archive, by body).
-pub async fn archive(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    params: web::Query<ArchiveParams>,
-) -> HttpResponse {
-    let (t, remember) = language(&req);
-    let info = req.match_info();
-    let year = match info.get("year") {
+/// What an archive address and its query ask for.
+#[derive(Debug, PartialEq)]
+struct ArchiveQuery {
+    year: Option<i32>,
+    page: i64,
+    as_calendar: bool,
+    /// `?pagina=` was given (the calendar has no pages).
+    paged: bool,
+}
+
+/// Why an archive address lists nothing.
+#[derive(Debug, PartialEq)]
+enum Unlisted {
+    /// Not an archive address at all: perhaps an old portal's under the same prefix.
+    NotOurs,
+    /// An archive address with a page or view that does not exist.
+    NotFound,
+}
+
+/// The `{year}` of the address and the `?pagina=`/`?vista=` of the query, checked.
+fn archive_query(year: Option<&str>, params: &ArchiveParams) -> Result<ArchiveQuery, Unlisted> {
+    let year = match year {
         None => None,
         Some(y) => match y.parse::<i32>() {
             Ok(y) if (1900..=2999).contains(&y) => Some(y),
-            // Not a year: perhaps an old portal address under the same prefix.
-            _ => return fallback(req.clone(), state.clone()).await,
+            _ => return Err(Unlisted::NotOurs),
         },
     };
     let page = match params.pagina.as_deref() {
         None => 1,
         Some(p) => match p.parse::<i64>() {
             Ok(p) if p >= 1 => p,
-            _ => return not_found_page(&req),
+            _ => return Err(Unlisted::NotFound),
         },
     };
     let as_calendar = match params.vista.as_deref() {
         None | Some("elenco") => false,
         Some("calendario") => true,
-        Some(_) => return not_found_page(&req),
+        Some(_) => return Err(Unlisted::NotFound),
+    };
+    Ok(ArchiveQuery {
+        year,
+        page,
+        as_calendar,
+        paged: params.pagina.is_some(),
+    })
+}
+
+/// The body whose address is `slug`, if there is one.
+async fn body_by_slug(catalog: &Catalog, slug: &str) -> Result<Option<Body>, CatalogError> {
+    Ok(catalog.bodies().await?.into_iter().find(|b| b.slug == slug))
+}
+
+/// What one archive page lists.
+struct Listing {
+    rows: Vec<SessionRow>,
+    /// Sessions matching, over all pages.
+    total: i64,
+    /// (year, sessions) of the body (or of the archive), newest first.
+    years: Vec<(i32, i64)>,
+    bodies: Vec<BodyCount>,
+}
+
+impl Listing {
+    fn pages(&self) -> i64 {
+        ((self.total + ARCHIVE_PAGE - 1) / ARCHIVE_PAGE).max(1)
+    }
+}
+
+async fn archive_listing(
+    catalog: &Catalog,
+    filter: &crate::catalog::ArchiveFilter,
+    query: &ArchiveQuery,
+) -> Result<Listing, CatalogError> {
+    let (limit, offset) = if query.as_calendar {
+        (CALENDAR_LIMIT, 0)
+    } else {
+        (ARCHIVE_PAGE, (query.page - 1) * ARCHIVE_PAGE)
+    };
+    let ((rows, total), years, bodies) = tokio::try_join!(
+        catalog.archive_page(filter, limit, offset),
+        catalog.archive_years(filter.body_id),
+        catalog.bodies_with_counts()
+    )?;
+    Ok(Listing {
+        rows,
+        total,
+        years,
+        bodies,
+    })
+}
+
+/// Where a listing lives: `/archivio` or `/organi/{slug}`, then `/{year}` if chosen.
+fn listing_path(slug: Option<&str>, year: Option<i32>) -> String {
+    let base = match slug {
+        Some(slug) => format!("/organi/{slug}"),
+        None => "/archivio".to_string(),
+    };
+    match year {
+        Some(y) => format!("{base}/{y}"),
+        None => base,
+    }
+}
+
+/// The calendar view of a listing: it shows one year, the newest unless one is chosen.
+fn calendar_url(slug: Option<&str>, year: Option<i32>, years: &[(i32, i64)]) -> Option<String> {
+    let year = year.or_else(|| years.iter().map(|(y, _)| *y).max())?;
+    Some(format!(
+        "{}?vista=calendario",
+        listing_path(slug, Some(year))
+    ))
+}
+
+/// `/archivio`, `/archivio/{year}`, `/organi/{slug}`, `/organi/{slug}/{year}`: public
+/// sessions newest first, twenty a page, with links by year (and, on the archive, by body).
+pub async fn archive(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    params: web::Query<ArchiveParams>,
+) -> Page {
+    let info = req.match_info();
+    let query = match archive_query(info.get("year"), &params) {
+        Ok(query) => query,
+        Err(Unlisted::NotOurs) => return fallback(req.clone(), state.clone()).await,
+        Err(Unlisted::NotFound) => return Err(PageError::not_found(&req)),
     };
     let catalog = &state.archive.catalog;
-    let body = match info.get("slug") {
+    let slug = info.get("slug");
+    let body = match slug {
         None => None,
-        Some(slug) => match catalog.bodies().await {
-            Ok(bodies) => match bodies.into_iter().find(|b| b.slug == slug) {
-                Some(b) => Some(b),
-                None => return fallback(req.clone(), state.clone()).await,
-            },
-            Err(e) => return error_page(e),
+        Some(slug) => match body_by_slug(catalog, slug).await.or_page(&req)? {
+            Some(b) => Some(b),
+            None => return fallback(req.clone(), state.clone()).await,
         },
     };
     let filter = crate::catalog::ArchiveFilter {
         body_id: body.as_ref().map(|b| b.id),
-        year,
+        year: query.year,
     };
-    let (limit, offset) = if as_calendar {
-        (CALENDAR_LIMIT, 0)
-    } else {
-        (ARCHIVE_PAGE, (page - 1) * ARCHIVE_PAGE)
-    };
-    let listed = tokio::try_join!(
-        catalog.archive_page(&filter, limit, offset),
-        catalog.archive_years(filter.body_id),
-        catalog.bodies_with_counts()
-    );
-    let ((rows, total), years, bodies) = match listed {
-        Ok(v) => v,
-        Err(e) => return error_page(e),
-    };
-    let pages = ((total + ARCHIVE_PAGE - 1) / ARCHIVE_PAGE).max(1);
-    if page > pages || (as_calendar && params.pagina.is_some()) {
-        return not_found_page(&req);
+    let listing = archive_listing(catalog, &filter, &query)
+        .await
+        .or_page(&req)?;
+    if query.page > listing.pages() || (query.as_calendar && query.paged) {
+        return Err(PageError::not_found(&req));
     }
-    let here = match (info.get("slug"), year) {
-        (Some(slug), Some(y)) => format!("/organi/{slug}/{y}"),
-        (Some(slug), None) => format!("/organi/{slug}"),
-        (None, Some(y)) => format!("/archivio/{y}"),
-        (None, None) => "/archivio".to_string(),
-    };
-    // The calendar shows one year: the newest, unless one is chosen.
-    let base_of = |slug: Option<&str>| match slug {
-        Some(slug) => format!("/organi/{slug}"),
-        None => "/archivio".to_string(),
-    };
-    let calendar_year = year.or_else(|| years.iter().map(|(y, _)| *y).max());
-    let calendar_url =
-        calendar_year.map(|y| format!("{}/{y}?vista=calendario", base_of(info.get("slug"))));
-    if as_calendar && year.is_none() {
+    let calendar_url = calendar_url(slug, query.year, &listing.years);
+    if query.as_calendar && query.year.is_none() {
         return match &calendar_url {
-            Some(url) => HttpResponse::Found()
+            Some(url) => Ok(HttpResponse::Found()
                 .insert_header(("Location", url.as_str()))
-                .finish(),
-            None => not_found_page(&req),
+                .finish()),
+            None => Err(PageError::not_found(&req)),
         };
     }
-    let (heading, crumb, base, feed) = match &body {
+    let (t, remember) = language(&req);
+    let list_url = listing_path(slug, query.year);
+    let page = archive_page(t, &query, body, listing, list_url, calendar_url);
+    html(&req, StatusCode::OK, remember, page)
+}
+
+/// The page's heading, its breadcrumb's last step, its listing's base address and feed.
+fn archive_heading(
+    t: &Ui,
+    body: Option<&Body>,
+    year: Option<i32>,
+) -> (String, String, String, String) {
+    match body {
         Some(b) => {
             let heading = match year {
                 Some(y) => format!("{} · {y}", b.name),
                 None => b.name.clone(),
             };
             let base = format!("/organi/{}", b.slug);
-            let feed = Some(format!("{base}/feed.atom"));
+            let feed = format!("{base}/feed.atom");
             (heading.clone(), heading, base, feed)
         }
-        None => match year {
-            Some(y) => (
-                t.f("archive.year", y),
-                y.to_string(),
+        None => {
+            let (heading, crumb) = match year {
+                Some(y) => (t.f("archive.year", y), y.to_string()),
+                None => (t.s("archive.title").to_string(), String::new()),
+            };
+            (
+                heading,
+                crumb,
                 "/archivio".to_string(),
-                Some("/feed.atom".to_string()),
-            ),
-            None => (
-                t.s("archive.title").to_string(),
-                String::new(),
-                "/archivio".to_string(),
-                Some("/feed.atom".to_string()),
-            ),
+                "/feed.atom".to_string(),
+            )
+        }
+    }
+}
+
+fn archive_page(
+    t: Ui,
+    query: &ArchiveQuery,
+    body: Option<Body>,
+    listing: Listing,
+    list_url: String,
+    calendar_url: Option<String>,
+) -> ArchivePage {
+    let (heading, crumb, base, feed) = archive_heading(&t, body.as_ref(), query.year);
+    let pages = listing.pages();
+    let sessions: Vec<SessionView> = listing.rows.into_iter().map(SessionView::from).collect();
+    ArchivePage {
+        heading,
+        crumb,
+        base,
+        feed: Some(feed),
+        year: query.year,
+        years: listing.years,
+        // The body page lists its own sessions only.
+        bodies: if body.is_some() {
+            Vec::new()
+        } else {
+            listing
+                .bodies
+                .into_iter()
+                .filter(|b| b.sessions > 0)
+                .collect()
         },
-    };
-    let sessions: Vec<SessionView> = rows.into_iter().map(SessionView::from).collect();
-    html(
-        StatusCode::OK,
-        remember,
-        ArchivePage {
-            heading,
-            crumb,
-            base,
-            feed,
-            year,
-            years,
-            // The body page lists its own sessions only.
-            bodies: if body.is_some() {
-                Vec::new()
-            } else {
-                bodies.into_iter().filter(|b| b.sessions > 0).collect()
-            },
-            calendar: match (as_calendar, year) {
-                (true, Some(y)) => Some(calendar(&t, y, &sessions, body.is_some())),
-                _ => None,
-            },
-            sessions,
-            total,
-            page,
-            pages,
-            list_url: here,
-            calendar_url,
-            view_query: if as_calendar { "?vista=calendario" } else { "" },
-            t,
+        calendar: match (query.as_calendar, query.year) {
+            (true, Some(y)) => Some(calendar(&t, y, &sessions, body.is_some())),
+            _ => None,
         },
-    )
+        sessions,
+        total: listing.total,
+        page: query.page,
+        pages,
+        list_url,
+        calendar_url,
+        view_query: if query.as_calendar {
+            "?vista=calendario"
+        } else {
+            ""
+        },
+        t,
+    }
 }
 
 /// `/accessibilita`: the accessibility statement AgID requires, linked from every footer.
-pub async fn accessibility(req: HttpRequest) -> HttpResponse {
+pub async fn accessibility(req: HttpRequest) -> Page {
     let (t, remember) = language(&req);
-    html(StatusCode::OK, remember, AccessibilityPage { t })
+    html(&req, StatusCode::OK, remember, AccessibilityPage { t })
 }
 
 #[derive(Debug, Deserialize)]
@@ -522,27 +622,52 @@ pub async fn session(
     state: web::Data<AppState>,
     id: web::Path<String>,
     params: web::Query<SessionParams>,
-) -> HttpResponse {
+) -> Page {
     let (t, remember) = language(&req);
     let Ok(id) = id.parse::<i64>() else {
         // Not one of ours: perhaps an old portal address under the same prefix.
         return fallback(req.clone(), state.clone()).await;
     };
     let catalog = &state.archive.catalog;
-    let (row, agenda, documents, cues) = match tokio::try_join!(
+    let (row, agenda, documents, cues) = tokio::try_join!(
         catalog.session(id),
         catalog.agenda(id),
         catalog.documents(id),
         catalog.cues(id)
-    ) {
-        Ok((Some(row), agenda, documents, cues)) if row.is_public() => {
-            (row, agenda, documents, cues)
-        }
-        Ok(_) => return not_found_page(&req),
-        Err(e) => return error_page(e),
+    )
+    .or_page(&req)?;
+    let Some(row) = row.filter(|row| row.is_public()) else {
+        return Err(PageError::not_found(&req));
+    };
+    let recording = Recording {
+        row,
+        agenda,
+        documents,
+        cues,
     };
     let start_at = params.t.as_deref().and_then(parse_start).unwrap_or(0);
-    let origin = base_url(&req, &state);
+    let page = session_page(t, recording, &base_url(&req, &state), start_at);
+    html(&req, StatusCode::OK, remember, page)
+}
+
+/// What a session's page shows, as the catalog keeps it.
+struct Recording {
+    row: SessionRow,
+    agenda: Vec<AgendaItem>,
+    documents: Vec<DocumentRow>,
+    cues: Vec<crate::catalog::CueRow>,
+}
+
+/// The page of a public session, on the archive at `origin`, the video starting at
+/// `start_at` seconds.
+fn session_page(t: Ui, recording: Recording, origin: &str, start_at: u64) -> SessionPage {
+    let Recording {
+        row,
+        agenda,
+        documents,
+        cues,
+    } = recording;
+    let origin = origin.to_string();
     let duration_ms = row.duration_ms;
     let s: SessionView = row.into();
     let canonical = format!("{origin}{}", s.url);
@@ -568,36 +693,32 @@ pub async fn session(
         s.id,
         s.title.replace('"', "&quot;")
     );
-    html(
-        StatusCode::OK,
-        remember,
-        SessionPage {
-            t,
-            has_captions: !cues.is_empty(),
-            has_chapters: agenda.iter().any(|a| a.start_ms.is_some()),
-            s,
-            agenda: agenda.into_iter().map(agenda_view).collect(),
-            documents,
-            cues: cues
-                .into_iter()
-                .map(|c| CueView {
-                    secs: c.start_ms.max(0) / 1000,
-                    clock: clock(c.start_ms),
-                    start_ms: c.start_ms,
-                    end_ms: c.end_ms,
-                    speaker: c.speaker.unwrap_or_default(),
-                    text: c.text,
-                })
-                .collect(),
-            start_at,
-            origin,
-            canonical,
-            description,
-            json_ld,
-            share_url,
-            embed_code,
-        },
-    )
+    SessionPage {
+        t,
+        has_captions: !cues.is_empty(),
+        has_chapters: agenda.iter().any(|a| a.start_ms.is_some()),
+        s,
+        agenda: agenda.into_iter().map(agenda_view).collect(),
+        documents,
+        cues: cues
+            .into_iter()
+            .map(|c| CueView {
+                secs: c.start_ms.max(0) / 1000,
+                clock: clock(c.start_ms),
+                start_ms: c.start_ms,
+                end_ms: c.end_ms,
+                speaker: c.speaker.unwrap_or_default(),
+                text: c.text,
+            })
+            .collect(),
+        start_at,
+        origin,
+        canonical,
+        description,
+        json_ld,
+        share_url,
+        embed_code,
+    }
 }
 
 /// `/embed/{id}`: the player alone, for other sites' pages. The only page that may be
@@ -607,20 +728,20 @@ pub async fn embed(
     state: web::Data<AppState>,
     id: web::Path<String>,
     params: web::Query<SessionParams>,
-) -> HttpResponse {
+) -> Page {
     let (t, remember) = language(&req);
     let Ok(id) = id.parse::<i64>() else {
-        return not_found_page(&req);
+        return Err(PageError::not_found(&req));
     };
     let catalog = &state.archive.catalog;
-    let (row, cues) = match tokio::try_join!(catalog.session(id), catalog.cues(id)) {
-        Ok((Some(row), cues)) if row.is_public() => (row, cues),
-        Ok(_) => return not_found_page(&req),
-        Err(e) => return error_page(e),
+    let (row, cues) = tokio::try_join!(catalog.session(id), catalog.cues(id)).or_page(&req)?;
+    let Some(row) = row.filter(|row| row.is_public()) else {
+        return Err(PageError::not_found(&req));
     };
     let s: SessionView = row.into();
     let canonical = format!("{}{}", base_url(&req, &state), s.url);
     let mut response = html(
+        &req,
         StatusCode::OK,
         remember,
         EmbedPage {
@@ -630,7 +751,7 @@ pub async fn embed(
             s,
             canonical,
         },
-    );
+    )?;
     if let Ok(policy) = super::security::CONTENT_SECURITY_POLICY
         .replace("frame-ancestors 'none'", "frame-ancestors *")
         .parse()
@@ -639,7 +760,7 @@ pub async fn embed(
             .headers_mut()
             .insert(actix_web::http::header::CONTENT_SECURITY_POLICY, policy);
     }
-    response
+    Ok(response)
 }
 
 fn agenda_view(item: AgendaItem) -> AgendaView {
@@ -656,7 +777,7 @@ pub async fn search(
     req: HttpRequest,
     state: web::Data<AppState>,
     params: web::Query<SearchParams>,
-) -> HttpResponse {
+) -> Page {
     let (t, remember) = language(&req);
     let query = params.q.clone().unwrap_or_default();
     let mut page = SearchPage {
@@ -678,49 +799,60 @@ pub async fn search(
     };
     let status = match run_search(&state, &params).await {
         Ok((found, bodies)) => {
-            let slug_of = |id: u64| bodies.iter().find(|b| b.id as u64 == id);
-            page.facet_bodies = found
-                .bodies
-                .iter()
-                .filter_map(|(id, n)| {
-                    let b = slug_of(*id)?;
-                    let url = search_url(&params, &[("body", Some(&b.slug)), ("page", None)]);
-                    Some((b.name.clone(), *n, url))
-                })
-                .collect();
-            page.facet_years = found
-                .years
-                .iter()
-                .map(|(year, n)| {
-                    let y = year.to_string();
-                    let url = search_url(
-                        &params,
-                        &[("from", Some(&y)), ("to", Some(&y)), ("page", None)],
-                    );
-                    (*year, *n, url)
-                })
-                .collect();
-            let shown_to = found.page * found.per_page;
-            if found.page > 1 {
-                let p = (found.page - 1).to_string();
-                page.prev = Some(search_url(&params, &[("page", Some(&p))]));
-            }
-            if shown_to < found.total {
-                let p = (found.page + 1).to_string();
-                page.next = Some(search_url(&params, &[("page", Some(&p))]));
-            }
-            page.total = found.total;
-            page.results = found.hits;
-            page.bodies = bodies;
+            show_results(&mut page, &params, found, bodies);
             StatusCode::OK
         }
         Err(Ok(bad)) => {
             page.error = bad_search_text(&page.t, &bad);
             StatusCode::BAD_REQUEST
         }
-        Err(Err(e)) => return error_page(e),
+        Err(Err(e)) => return Err(PageError::fault(&req, e)),
     };
-    html(status, remember, page)
+    html(&req, status, remember, page)
+}
+
+/// Fills the search page with what was found, the facets and the links to the pages
+/// before and after, each keeping the other parameters.
+fn show_results(
+    page: &mut SearchPage,
+    params: &SearchParams,
+    found: crate::search::SearchResults,
+    bodies: Vec<Body>,
+) {
+    let slug_of = |id: u64| bodies.iter().find(|b| b.id as u64 == id);
+    page.facet_bodies = found
+        .bodies
+        .iter()
+        .filter_map(|(id, n)| {
+            let b = slug_of(*id)?;
+            let url = search_url(params, &[("body", Some(&b.slug)), ("page", None)]);
+            Some((b.name.clone(), *n, url))
+        })
+        .collect();
+    page.facet_years = found
+        .years
+        .iter()
+        .map(|(year, n)| {
+            let y = year.to_string();
+            let url = search_url(
+                params,
+                &[("from", Some(&y)), ("to", Some(&y)), ("page", None)],
+            );
+            (*year, *n, url)
+        })
+        .collect();
+    let shown_to = found.page * found.per_page;
+    if found.page > 1 {
+        let p = (found.page - 1).to_string();
+        page.prev = Some(search_url(params, &[("page", Some(&p))]));
+    }
+    if shown_to < found.total {
+        let p = (found.page + 1).to_string();
+        page.next = Some(search_url(params, &[("page", Some(&p))]));
+    }
+    page.total = found.total;
+    page.results = found.hits;
+    page.bodies = bodies;
 }
 
 /// The searcher's mistake in the reader's language.
@@ -800,11 +932,10 @@ async fn public_cues(
 }
 
 /// The session's transcript as its Italian captions track.
-pub async fn captions(state: web::Data<AppState>, id: web::Path<String>) -> HttpResponse {
-    match public_cues(&state, &id).await {
-        Ok(Some(cues)) => vtt(transcript::to_webvtt(&cues)),
-        Ok(None) => not_found().await,
-        Err(e) => error_page(e),
+pub async fn captions(state: web::Data<AppState>, id: web::Path<String>) -> Page {
+    match public_cues(&state, &id).await? {
+        Some(cues) => Ok(vtt(transcript::to_webvtt(&cues))),
+        None => Err(PageError::missing()),
     }
 }
 
@@ -812,34 +943,32 @@ pub async fn captions(state: web::Data<AppState>, id: web::Path<String>) -> Http
 pub async fn transcript_download(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
-) -> HttpResponse {
+) -> Page {
     let (id, format) = path.into_inner();
-    let (body, media_type) = match public_cues(&state, &id).await {
-        Ok(Some(cues)) if format == "vtt" => (transcript::to_webvtt(&cues), "text/vtt"),
-        Ok(Some(cues)) if format == "srt" => (transcript::to_srt(&cues), "application/x-subrip"),
-        Ok(_) => return not_found().await,
-        Err(e) => return error_page(e),
+    let (body, media_type) = match public_cues(&state, &id).await? {
+        Some(cues) if format == "vtt" => (transcript::to_webvtt(&cues), "text/vtt"),
+        Some(cues) if format == "srt" => (transcript::to_srt(&cues), "application/x-subrip"),
+        _ => return Err(PageError::missing()),
     };
-    HttpResponse::Ok()
+    Ok(HttpResponse::Ok()
         .content_type(format!("{media_type}; charset=utf-8"))
         .insert_header(("Cache-Control", "public, max-age=60"))
         .insert_header((
             "Content-Disposition",
             format!("attachment; filename=\"seduta-{id}-trascrizione.{format}\""),
         ))
-        .body(body)
+        .body(body))
 }
 
 /// Timed agenda items as a chapters track.
-pub async fn chapters(state: web::Data<AppState>, id: web::Path<String>) -> HttpResponse {
+pub async fn chapters(state: web::Data<AppState>, id: web::Path<String>) -> Page {
     let Ok(id) = id.parse::<i64>() else {
-        return not_found().await;
+        return Err(PageError::missing());
     };
     let catalog = &state.archive.catalog;
-    let (session, agenda) = match tokio::try_join!(catalog.session(id), catalog.agenda(id)) {
-        Ok((Some(s), agenda)) if s.is_public() => (s, agenda),
-        Ok(_) => return not_found().await,
-        Err(e) => return error_page(e),
+    let (session, agenda) = tokio::try_join!(catalog.session(id), catalog.agenda(id))?;
+    let Some(session) = session.filter(|s| s.is_public()) else {
+        return Err(PageError::missing());
     };
     let items: Vec<timed_agenda::TimedItem> = agenda
         .into_iter()
@@ -853,38 +982,38 @@ pub async fn chapters(state: web::Data<AppState>, id: web::Path<String>) -> Http
         })
         .collect();
     if items.is_empty() {
-        return not_found().await;
+        return Err(PageError::missing());
     }
     let duration = session.duration_ms.unwrap_or(0).max(0) as u64;
-    vtt(timed_agenda::chapters_vtt(&items, duration))
+    Ok(vtt(timed_agenda::chapters_vtt(&items, duration)))
 }
 
 /// A session document's original, as it was archived.
-pub async fn document(state: web::Data<AppState>, id: web::Path<String>) -> HttpResponse {
+pub async fn document(state: web::Data<AppState>, id: web::Path<String>) -> Page {
     let Ok(id) = id.parse::<i64>() else {
-        return not_found().await;
+        return Err(PageError::missing());
     };
-    let (stored, name, media_type) = match state.archive.catalog.document_file(id).await {
-        Ok(Some(found)) => found,
-        Ok(None) => return not_found().await,
-        Err(e) => return error_page(e),
+    let Some((stored, name, media_type)) = state.archive.catalog.document_file(id).await? else {
+        return Err(PageError::missing());
     };
-    match tokio::fs::read(state.archive.data_path(&stored)).await {
-        Ok(bytes) => HttpResponse::Ok()
-            .content_type(media_type)
-            .insert_header(("X-Content-Type-Options", "nosniff"))
-            .insert_header(("Cache-Control", "public, max-age=86400"))
-            .insert_header((
-                "Content-Disposition",
-                format!(
-                    "attachment; filename=\"{}\"; filename*=UTF-8''{}",
-                    name.replace(['"', '\\', '\r', '\n'], "_"),
-                    urlencoding::encode(&name)
-                ),
-            ))
-            .body(bytes),
-        Err(e) => error_page(format!("document {id} is missing from storage: {e}")),
-    }
+    let bytes = tokio::fs::read(state.archive.data_path(&stored))
+        .await
+        .map_err(|e| {
+            PageError::other(None, format!("document {id} is missing from storage: {e}"))
+        })?;
+    Ok(HttpResponse::Ok()
+        .content_type(media_type)
+        .insert_header(("X-Content-Type-Options", "nosniff"))
+        .insert_header(("Cache-Control", "public, max-age=86400"))
+        .insert_header((
+            "Content-Disposition",
+            format!(
+                "attachment; filename=\"{}\"; filename*=UTF-8''{}",
+                name.replace(['"', '\\', '\r', '\n'], "_"),
+                urlencoding::encode(&name)
+            ),
+        ))
+        .body(bytes))
 }
 
 /// The archive's public address: `AULA_PUBLIC_URL`, or what the request was sent to.
@@ -919,15 +1048,12 @@ fn xml(state: &AppState, media_type: &str, body: String) -> HttpResponse {
 const FEED_ENTRIES: i64 = 50;
 
 /// `/feed.atom`: the newest sessions of every body.
-pub async fn feed(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+pub async fn feed(req: HttpRequest, state: web::Data<AppState>) -> Page {
     let catalog = &state.archive.catalog;
-    let (rows, updated) = match tokio::try_join!(
+    let (rows, updated) = tokio::try_join!(
         catalog.list_sessions(FEED_ENTRIES, 0),
         catalog.last_session_change()
-    ) {
-        Ok(v) => v,
-        Err(e) => return error_page(e),
-    };
+    )?;
     let info = FeedInfo {
         title: "Sedute del Comune".into(),
         self_path: "/feed.atom".into(),
@@ -935,11 +1061,11 @@ pub async fn feed(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
         id_path: "/feed.atom".into(),
     };
     let base = base_url(&req, &state);
-    xml(
+    Ok(xml(
         &state,
         "application/atom+xml",
         feeds::atom_feed(&base, &info, &rows, updated),
-    )
+    ))
 }
 
 /// `/organi/{slug}/feed.atom`: the newest sessions of one body.
@@ -947,22 +1073,15 @@ pub async fn body_feed(
     req: HttpRequest,
     state: web::Data<AppState>,
     slug: web::Path<String>,
-) -> HttpResponse {
+) -> Page {
     let catalog = &state.archive.catalog;
-    let body = match catalog.bodies().await {
-        Ok(bodies) => bodies.into_iter().find(|b| b.slug == *slug),
-        Err(e) => return error_page(e),
+    let Some(body) = body_by_slug(catalog, &slug).await? else {
+        return Err(PageError::missing());
     };
-    let Some(body) = body else {
-        return not_found().await;
-    };
-    let (rows, updated) = match tokio::try_join!(
+    let (rows, updated) = tokio::try_join!(
         catalog.list_body_sessions(body.id, FEED_ENTRIES),
         catalog.last_session_change()
-    ) {
-        Ok(v) => v,
-        Err(e) => return error_page(e),
-    };
+    )?;
     let path = format!("/organi/{}/feed.atom", body.slug);
     let info = FeedInfo {
         title: format!("Sedute: {}", body.name),
@@ -971,26 +1090,22 @@ pub async fn body_feed(
         id_path: path,
     };
     let base = base_url(&req, &state);
-    xml(
+    Ok(xml(
         &state,
         "application/atom+xml",
         feeds::atom_feed(&base, &info, &rows, updated),
-    )
+    ))
 }
 
 /// `/sitemap.xml`: every public session page, with its video.
-pub async fn sitemap(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    match state.archive.catalog.list_sessions(EXPORT_LIMIT, 0).await {
-        Ok(rows) => {
-            let base = base_url(&req, &state);
-            xml(
-                &state,
-                "application/xml",
-                feeds::sitemap(&base, &rows, &["/"]),
-            )
-        }
-        Err(e) => error_page(e),
-    }
+pub async fn sitemap(req: HttpRequest, state: web::Data<AppState>) -> Page {
+    let rows = state.archive.catalog.list_sessions(EXPORT_LIMIT, 0).await?;
+    let base = base_url(&req, &state);
+    Ok(xml(
+        &state,
+        "application/xml",
+        feeds::sitemap(&base, &rows, &["/"]),
+    ))
 }
 
 pub async fn robots(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
@@ -998,15 +1113,6 @@ pub async fn robots(req: HttpRequest, state: web::Data<AppState>) -> HttpRespons
         .content_type("text/plain; charset=utf-8")
         .insert_header(("Cache-Control", address_cache(&state, 3600)))
         .body(feeds::robots_txt(&base_url(&req, &state)))
-}
-
-/// The friendly 404, in Italian (for resources that are not pages: tracks, files).
-pub async fn not_found() -> HttpResponse {
-    html(
-        StatusCode::NOT_FOUND,
-        None,
-        NotFoundPage { t: Ui::default() },
-    )
 }
 
 /// The body of the friendly 404, in `t`'s language.
@@ -1021,12 +1127,6 @@ pub(super) fn error_body(t: Ui) -> String {
     ErrorPage { t }
         .render()
         .unwrap_or_else(|_| "Errore interno".to_string())
-}
-
-/// The friendly 404 of a page, in its reader's language.
-fn not_found_page(req: &HttpRequest) -> HttpResponse {
-    let (t, remember) = language(req);
-    html(StatusCode::NOT_FOUND, remember, NotFoundPage { t })
 }
 
 /// `?t=` as seconds (`95`), or `1:35`, or `1h2m3s`.
@@ -1082,15 +1182,98 @@ mod tests {
         assert_eq!(clock(3_723_000), "1:02:03");
         assert_eq!(clock(95_000), "1:35");
     }
+
+    fn params(pagina: Option<&str>, vista: Option<&str>) -> ArchiveParams {
+        ArchiveParams {
+            pagina: pagina.map(String::from),
+            vista: vista.map(String::from),
+        }
+    }
+
+    #[test]
+    fn archive_addresses_are_checked() {
+        let plain = archive_query(Some("2009"), &params(None, None));
+        assert_eq!(
+            plain,
+            Ok(ArchiveQuery {
+                year: Some(2009),
+                page: 1,
+                as_calendar: false,
+                paged: false
+            })
+        );
+        let calendar = archive_query(None, &params(Some("2"), Some("calendario")));
+        assert_eq!(
+            calendar,
+            Ok(ArchiveQuery {
+                year: None,
+                page: 2,
+                as_calendar: true,
+                paged: true
+            })
+        );
+        // Not a year: an old portal's address, for the fallback.
+        assert_eq!(
+            archive_query(Some("index.php"), &params(None, None)),
+            Err(Unlisted::NotOurs)
+        );
+        assert_eq!(
+            archive_query(Some("1800"), &params(None, None)),
+            Err(Unlisted::NotOurs)
+        );
+        assert_eq!(
+            archive_query(None, &params(Some("0"), None)),
+            Err(Unlisted::NotFound)
+        );
+        assert_eq!(
+            archive_query(None, &params(None, Some("mappa"))),
+            Err(Unlisted::NotFound)
+        );
+    }
+
+    /// The issue's point: a page that fails answers in the language its reader chose,
+    /// and still says when to come back.
+    #[actix_web::test]
+    async fn a_failed_page_speaks_the_readers_language() {
+        use actix_web::ResponseError;
+        let req = actix_web::test::TestRequest::default()
+            .uri("/archivio?lang=en")
+            .to_http_request();
+        let unreachable = CatalogError::Db(sqlx::Error::PoolTimedOut);
+        let response = PageError::fault(&req, unreachable).error_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers().get("Retry-After").unwrap(), "5");
+        assert!(response.headers().get("Set-Cookie").is_some());
+        let body = actix_web::body::to_bytes(response.into_body())
+            .await
+            .unwrap();
+        let body = String::from_utf8_lossy(&body);
+        assert!(body.contains("Something went wrong"), "{body}");
+    }
+
+    #[test]
+    fn the_calendar_shows_the_chosen_year_or_the_newest() {
+        let years = [(2008, 3), (2010, 1), (2009, 2)];
+        assert_eq!(
+            calendar_url(Some("giunta"), None, &years).as_deref(),
+            Some("/organi/giunta/2010?vista=calendario")
+        );
+        assert_eq!(
+            calendar_url(None, Some(2008), &years).as_deref(),
+            Some("/archivio/2008?vista=calendario")
+        );
+        assert_eq!(calendar_url(None, None, &[]), None);
+        assert_eq!(listing_path(None, None), "/archivio");
+    }
 }
 
 /// Every address no route takes: an old portal URL that was mapped answers 301 to its new
 /// page (or 410 if withdrawn); anything else is counted for `aula legacy report` and
 /// answers the friendly 404.
-pub async fn fallback(req: actix_web::HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+pub async fn fallback(req: HttpRequest, state: web::Data<AppState>) -> Page {
     let method = req.method();
     if method != actix_web::http::Method::GET && method != actix_web::http::Method::HEAD {
-        return not_found_page(&req);
+        return Err(PageError::not_found(&req));
     }
     let uri = req.uri();
     let address = uri
@@ -1099,30 +1282,31 @@ pub async fn fallback(req: actix_web::HttpRequest, state: web::Data<AppState>) -
         .unwrap_or_else(|| uri.path());
     // Over-long addresses are not worth remembering (nor a way to fill the catalog).
     let Some(key) = crate::legacy::key(address).filter(|k| k.len() <= 1024) else {
-        return not_found_page(&req);
+        return Err(PageError::not_found(&req));
     };
     let catalog = &state.archive.catalog;
     match catalog.legacy_target(&key).await {
-        Ok(Some(crate::catalog::LegacyTarget::Moved(to))) => HttpResponse::MovedPermanently()
+        Ok(Some(crate::catalog::LegacyTarget::Moved(to))) => Ok(HttpResponse::MovedPermanently()
             .insert_header((actix_web::http::header::LOCATION, to))
             .insert_header((
                 actix_web::http::header::CACHE_CONTROL,
                 "public, max-age=86400",
             ))
-            .finish(),
+            .finish()),
         Ok(Some(crate::catalog::LegacyTarget::Gone)) => {
             let (t, remember) = language(&req);
-            html(StatusCode::GONE, remember, GonePage { t })
+            html(&req, StatusCode::GONE, remember, GonePage { t })
         }
         Ok(None) => {
             if let Err(e) = catalog.count_unmapped(&key).await {
                 tracing::warn!("cannot count the unknown address {key}: {e}");
             }
-            not_found_page(&req)
+            Err(PageError::not_found(&req))
         }
+        // An old address is not worth a 503: the reader gets the 404 they would have had.
         Err(e) => {
             tracing::error!("legacy lookup of {key}: {e}");
-            not_found_page(&req)
+            Err(PageError::not_found(&req))
         }
     }
 }
