@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::archive::Archive;
 use crate::catalog::{BodyName, SessionDate, SessionTitle};
@@ -142,13 +142,82 @@ pub fn parse_date(text: &str) -> Option<SessionDate> {
     None
 }
 
-/// Checks every row; returns the good ones and a message per bad one ("line N: reason").
+/// Something wrong with the import file, where it is known which row it is on. Stored in
+/// the import report as `{"line": N, "reason": "…"}` and shown as "line N: reason".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Problem {
+    /// Line in a CSV file (header = 1), position (from 1) in a JSON array.
+    #[serde(default)]
+    pub line: Option<usize>,
+    #[serde(default)]
+    pub reason: String,
+}
+
+impl Problem {
+    fn on_line(line: usize, reason: impl Into<String>) -> Problem {
+        Problem {
+            line: Some(line),
+            reason: reason.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "line {line}: {}", self.reason),
+            None => f.write_str(&self.reason),
+        }
+    }
+}
+
+/// What one run of `aula import` did, as the admin pages and the admin API show the last
+/// one, whatever its outcome.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Report {
+    pub rows: usize,
+    pub imported: usize,
+    pub unchanged: usize,
+    pub skipped: usize,
+    /// In words: "imported", "dry run: nothing changed", "refused: …", "failed: …".
+    pub outcome: String,
+    pub problems: Vec<Problem>,
+}
+
+impl Report {
+    /// Reads a stored report; one that cannot be read shows as empty rather than failing
+    /// the page that shows it.
+    pub fn from_json(text: &str) -> Report {
+        serde_json::from_str(text).unwrap_or_default()
+    }
+
+    pub fn to_json(&self) -> String {
+        // A struct of numbers, strings and a list of them always serialises.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+/// Keeps `report` as the last import, what the admin pages show.
+pub async fn store_report(
+    archive: &Archive,
+    file: &str,
+    dry_run: bool,
+    report: &Report,
+) -> Result<(), crate::catalog::CatalogError> {
+    archive
+        .catalog
+        .add_import_report(file, dry_run, &report.to_json())
+        .await
+}
+
+/// Checks every row; returns the good ones and the problems of the bad ones.
 /// `base` is the directory relative paths are taken from (the import file's).
 pub async fn check_rows(
     archive: &Archive,
     rows: Vec<(usize, RawRow)>,
     base: &Path,
-) -> (Vec<ImportRow>, Vec<String>) {
+) -> (Vec<ImportRow>, Vec<Problem>) {
     let mut good = Vec::new();
     let mut errors = Vec::new();
     let mut seen_urls: HashMap<String, usize> = HashMap::new();
@@ -247,7 +316,7 @@ pub async fn check_rows(
                     documents,
                 },
             }),
-            _ => errors.extend(problems.into_iter().map(|p| format!("line {line}: {p}"))),
+            _ => errors.extend(problems.into_iter().map(|p| Problem::on_line(line, p))),
         }
     }
     (good, errors)
@@ -266,10 +335,10 @@ pub enum RowOutcome {
 pub async fn import_rows(
     archive: &Archive,
     rows: &[ImportRow],
-) -> Result<Vec<(usize, RowOutcome)>, String> {
+) -> Result<Vec<(usize, RowOutcome)>, Problem> {
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
-        let fail = |e: String| format!("line {}: {e}", row.line);
+        let fail = |e: String| Problem::on_line(row.line, e);
         let outcome = match ingest::submit(archive, &row.submission).await {
             Ok(Submitted::Queued {
                 session_id, job_id, ..
@@ -282,7 +351,7 @@ pub async fn import_rows(
                 session_id
             }
         };
-        let target = crate::http::page_url(session_id);
+        let target = crate::urls::page_url(session_id);
         let links: Vec<(String, Option<String>)> = row
             .old_urls
             .iter()
@@ -348,5 +417,24 @@ mod tests {
         let rows = read_rows(json).unwrap();
         assert_eq!(rows[0].1.recordings.0.len(), 2);
         assert!(read_rows("[{").unwrap_err().contains("not valid JSON"));
+    }
+
+    #[test]
+    fn a_report_reads_back_as_written() {
+        let report = Report {
+            rows: 3,
+            skipped: 1,
+            outcome: "imported".into(),
+            problems: vec![Problem::on_line(4, "no recording")],
+            ..Report::default()
+        };
+        let json = report.to_json();
+        assert!(
+            json.contains(r#"{"line":4,"reason":"no recording"}"#),
+            "{json}"
+        );
+        assert_eq!(Report::from_json(&json), report);
+        assert_eq!(report.problems[0].to_string(), "line 4: no recording");
+        assert_eq!(Report::from_json("not json"), Report::default());
     }
 }

@@ -17,6 +17,7 @@ pub mod maintenance;
 pub mod process;
 pub mod search;
 pub mod storage;
+pub mod urls;
 
 pub use archive::Archive;
 pub use config::Config;
