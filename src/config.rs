@@ -381,6 +381,48 @@ impl Config {
     }
 }
 
+/// A database URL taken apart once around its password, so no other code parses
+/// credentials: what messages show, what a client tool may be given on its command line,
+/// and the password itself for its environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UrlCredentials {
+    /// `scheme://user:***@host/…` for messages and logs.
+    pub redacted: String,
+    /// `scheme://user@host/…`, safe to pass as an argument.
+    pub without_password: String,
+    /// The password, percent-decoded; `None` when the URL carries none.
+    pub password: Option<String>,
+}
+
+impl UrlCredentials {
+    pub fn parse(url: &str) -> UrlCredentials {
+        let plain = || UrlCredentials {
+            redacted: url.to_string(),
+            without_password: url.to_string(),
+            password: None,
+        };
+        let (Some(scheme), Some(at)) = (url.find("://"), url.rfind('@')) else {
+            return plain();
+        };
+        if at <= scheme {
+            return plain();
+        }
+        let Some((user, password)) = url[scheme + 3..at].split_once(':') else {
+            return plain();
+        };
+        let (head, tail) = (&url[..scheme + 3], &url[at..]);
+        UrlCredentials {
+            redacted: format!("{head}{user}:***{tail}"),
+            without_password: format!("{head}{user}{tail}"),
+            password: Some(
+                urlencoding::decode(password)
+                    .map(|p| p.into_owned())
+                    .unwrap_or_else(|_| password.to_string()),
+            ),
+        }
+    }
+}
+
 /// A number from an environment variable, at least `min`.
 fn number<T: std::str::FromStr>(text: &str, name: &str, min: f64) -> Result<T, ConfigError> {
     let in_range = text
@@ -449,6 +491,21 @@ mod tests {
         assert_eq!(config.data_dir, PathBuf::from("/srv/aula"));
         assert_eq!(config.database_url(), "sqlite:///srv/aula/aula.db");
         assert_eq!(config.index_dir(), PathBuf::from("/srv/aula/index"));
+    }
+
+    #[test]
+    fn credentials_are_taken_apart_once() {
+        let c = UrlCredentials::parse("postgres://aula:p%40ss@db:5432/aula");
+        assert_eq!(c.redacted, "postgres://aula:***@db:5432/aula");
+        assert_eq!(c.without_password, "postgres://aula@db:5432/aula");
+        assert_eq!(c.password.as_deref(), Some("p@ss"));
+        let plain = UrlCredentials::parse("sqlite:///srv/aula/aula.db");
+        assert_eq!(plain.redacted, "sqlite:///srv/aula/aula.db");
+        assert_eq!(plain.password, None);
+        assert_eq!(
+            UrlCredentials::parse("postgres://aula@db/aula").password,
+            None
+        );
     }
 
     #[test]
