@@ -222,104 +222,144 @@ pub async fn check_rows(
     let mut errors = Vec::new();
     let mut seen_urls: HashMap<String, usize> = HashMap::new();
     for (line, raw) in rows {
-        let mut problems: Vec<String> = Vec::new();
-        let date = parse_date(&raw.date);
-        if date.is_none() {
-            problems.push(format!("unknown date format {:?}", raw.date));
-        }
-        let body = BodyName::parse(&raw.body)
-            .map_err(|e| problems.push(e.to_string()))
-            .ok();
-        let title = SessionTitle::parse(&raw.title)
-            .map_err(|e| problems.push(e.to_string()))
-            .ok();
-        let number = match raw.number.trim() {
-            "" => None,
-            n => match n
-                .trim_start_matches(['n', 'N', '.', '°', ' '])
-                .parse::<i64>()
-            {
-                Ok(n) => Some(n),
-                Err(_) => {
-                    problems.push(format!("the number {n:?} is not a number"));
-                    None
-                }
-            },
-        };
-        let path = |p: &str| {
-            let p = PathBuf::from(p);
-            if p.is_absolute() {
-                p
-            } else {
-                base.join(p)
-            }
-        };
-        if raw.recordings.0.is_empty() {
-            problems.push("no recording".into());
-        }
-        let parts: Vec<PathBuf> = raw.recordings.0.iter().map(|p| path(p)).collect();
-        for part in &parts {
-            if !part.is_file() {
-                problems.push(format!("missing file {}", part.display()));
-            } else if let Err(e) = ingest::probe::probe_file(&archive.config.ffprobe, part).await {
-                problems.push(format!("{}: {e}", part.display()));
-            }
-        }
-        let mut documents = Vec::new();
-        let singles = [
-            (DocumentKind::Agenda, &raw.agenda),
-            (DocumentKind::Minutes, &raw.minutes),
-            (DocumentKind::Transcript, &raw.transcript),
-        ];
-        let docs = singles
-            .into_iter()
-            .filter(|(_, p)| !p.trim().is_empty())
-            .map(|(k, p)| (k, p.trim().to_string()))
-            .chain(
-                raw.attachments
-                    .0
-                    .iter()
-                    .map(|p| (DocumentKind::Attachment, p.clone())),
-            );
-        for (kind, p) in docs {
-            let p = path(&p);
-            if !p.is_file() {
-                problems.push(format!("missing file {}", p.display()));
-            }
-            documents.push((kind, p));
-        }
-        for url in &raw.old_urls.0 {
-            match crate::legacy::key(url) {
-                None => problems.push(format!("{url:?} is not a URL or a path starting with /")),
-                Some(key) => {
-                    if let Some(first) = seen_urls.insert(key, line) {
-                        problems.push(format!("duplicate old URL {url} (also on line {first})"));
-                    }
-                }
-            }
-        }
-        match (problems.is_empty(), date, body, title) {
-            (true, Some(date), Some(body), Some(title)) => good.push(ImportRow {
-                line,
-                old_urls: raw.old_urls.0,
-                number,
-                submission: Submission {
-                    parts,
-                    body,
-                    date,
-                    title,
-                    kind: if raw.kind.trim().is_empty() {
-                        "ordinary".into()
-                    } else {
-                        raw.kind.trim().to_string()
-                    },
-                    documents,
-                },
-            }),
+        // Checked first (the row is consumed below), listed last as before.
+        let url_problems = old_url_problems(&raw, line, &mut seen_urls);
+        let mut problems = Vec::new();
+        let row = check_row(archive, line, raw, base, &mut problems).await;
+        problems.extend(url_problems);
+        match row {
+            Some(row) if problems.is_empty() => good.push(row),
             _ => errors.extend(problems.into_iter().map(|p| Problem::on_line(line, p))),
         }
     }
     (good, errors)
+}
+
+/// One row made a checked row, or `None` with what is wrong added to `problems`.
+async fn check_row(
+    archive: &Archive,
+    line: usize,
+    raw: RawRow,
+    base: &Path,
+    problems: &mut Vec<String>,
+) -> Option<ImportRow> {
+    let date = parse_date(&raw.date);
+    if date.is_none() {
+        problems.push(format!("unknown date format {:?}", raw.date));
+    }
+    let body = BodyName::parse(&raw.body)
+        .map_err(|e| problems.push(e.to_string()))
+        .ok();
+    let title = SessionTitle::parse(&raw.title)
+        .map_err(|e| problems.push(e.to_string()))
+        .ok();
+    let number = session_number(&raw.number, problems);
+    let path = |p: &str| {
+        let p = PathBuf::from(p);
+        if p.is_absolute() {
+            p
+        } else {
+            base.join(p)
+        }
+    };
+    if raw.recordings.0.is_empty() {
+        problems.push("no recording".into());
+    }
+    let parts: Vec<PathBuf> = raw.recordings.0.iter().map(|p| path(p)).collect();
+    for part in &parts {
+        if !part.is_file() {
+            problems.push(format!("missing file {}", part.display()));
+        } else if let Err(e) = ingest::probe::probe_file(&archive.config.ffprobe, part).await {
+            problems.push(format!("{}: {e}", part.display()));
+        }
+    }
+    let documents = documents(&raw, &path, problems);
+    let kind = match raw.kind.trim() {
+        "" => "ordinary".to_string(),
+        kind => kind.to_string(),
+    };
+    Some(ImportRow {
+        line,
+        old_urls: raw.old_urls.0,
+        number,
+        submission: Submission {
+            parts,
+            body: body?,
+            date: date?,
+            title: title?,
+            kind,
+            documents,
+        },
+    })
+}
+
+/// The session's number as old catalogs write it ("4", "n. 4", "N° 4"); blank is none.
+fn session_number(text: &str, problems: &mut Vec<String>) -> Option<i64> {
+    match text.trim() {
+        "" => None,
+        n => match n
+            .trim_start_matches(['n', 'N', '.', '°', ' '])
+            .parse::<i64>()
+        {
+            Ok(n) => Some(n),
+            Err(_) => {
+                problems.push(format!("the number {n:?} is not a number"));
+                None
+            }
+        },
+    }
+}
+
+/// The row's documents, each of which must exist.
+fn documents(
+    raw: &RawRow,
+    path: &dyn Fn(&str) -> PathBuf,
+    problems: &mut Vec<String>,
+) -> Vec<(DocumentKind, PathBuf)> {
+    let singles = [
+        (DocumentKind::Agenda, &raw.agenda),
+        (DocumentKind::Minutes, &raw.minutes),
+        (DocumentKind::Transcript, &raw.transcript),
+    ];
+    let docs = singles
+        .into_iter()
+        .filter(|(_, p)| !p.trim().is_empty())
+        .map(|(k, p)| (k, p.trim().to_string()))
+        .chain(
+            raw.attachments
+                .0
+                .iter()
+                .map(|p| (DocumentKind::Attachment, p.clone())),
+        );
+    let mut documents = Vec::new();
+    for (kind, p) in docs {
+        let p = path(&p);
+        if !p.is_file() {
+            problems.push(format!("missing file {}", p.display()));
+        }
+        documents.push((kind, p));
+    }
+    documents
+}
+
+/// What is wrong with the row's old URLs: not addresses, or already on an earlier row.
+fn old_url_problems(
+    raw: &RawRow,
+    line: usize,
+    seen_urls: &mut HashMap<String, usize>,
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    for url in &raw.old_urls.0 {
+        match crate::legacy::key(url) {
+            None => problems.push(format!("{url:?} is not a URL or a path starting with /")),
+            Some(key) => {
+                if let Some(first) = seen_urls.insert(key, line) {
+                    problems.push(format!("duplicate old URL {url} (also on line {first})"));
+                }
+            }
+        }
+    }
+    problems
 }
 
 /// What importing one row did.
