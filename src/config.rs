@@ -1,37 +1,18 @@
 //! Configuration: one `Config` built from layers — built-in defaults for the embedded
 //! mode, then an optional TOML file, then `AULA_*` environment variables, then command-line
-//! flags (applied by the binary). It only describes where things are; it opens nothing.
+//! flags (applied by the binary). Every setting is named once, in `SETTINGS`; the file and
+//! the environment are read into the same `Layer` and merged over the defaults by one
+//! function, so the two cannot disagree. It only describes where things are; it opens
+//! nothing.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-/// Everything aula needs to know about its surroundings.
-///
-/// | field | default | environment |
-/// |---|---|---|
-/// | `data_dir` | `./data` | `AULA_DATA_DIR` |
-/// | `database_url` | `sqlite://<data_dir>/aula.db` | `AULA_DATABASE_URL` |
-/// | `index_dir` | `<data_dir>/index` | `AULA_INDEX_DIR` |
-/// | `listen` | `127.0.0.1:8080` | `AULA_LISTEN` |
-/// | `web_dir` | `./web` | `AULA_WEB_DIR` |
-/// | `profiles_dir` | `./transcode-profiles` | `AULA_PROFILES_DIR` |
-/// | `ffmpeg` / `ffprobe` | found in `$PATH` | `AULA_FFMPEG` / `AULA_FFPROBE` |
-/// | `index_poll_ms` | 1000 | `AULA_INDEX_POLL_MS` |
-/// | `workers` | number of CPUs | `AULA_WORKERS` |
-/// | `transcodes` | CPUs ÷ 4, at least 1 | `AULA_TRANSCODES` |
-/// | `job_lease_seconds` | 60 | `AULA_JOB_LEASE_SECONDS` |
-/// | `job_retry_seconds` | 30 (doubled at each retry) | `AULA_JOB_RETRY_SECONDS` |
-/// | `transcode_timeout_base` | 120 s | `AULA_TRANSCODE_TIMEOUT_BASE` |
-/// | `transcode_timeout_factor` | 10 × the source's duration | `AULA_TRANSCODE_TIMEOUT_FACTOR` |
-/// | `upload_limit` | 8 GiB (bytes) | `AULA_UPLOAD_LIMIT` |
-/// | `public_url` | taken from each request's Host | `AULA_PUBLIC_URL` |
-/// | `media_store` | the data directory's `media/` | `AULA_MEDIA_STORE` (`s3://bucket/prefix`) |
-/// | `s3_endpoint` / `s3_region` | AWS | `AULA_S3_ENDPOINT` / `AULA_S3_REGION` |
-/// | `media_redirect_url` | none (media are proxied) | `AULA_MEDIA_REDIRECT_URL` (`presigned` or a public base) |
-/// | `owner_name` | none | `AULA_OWNER_NAME` |
-/// | `owner_url` | none | `AULA_OWNER_URL` |
+/// Everything aula needs to know about its surroundings. The settings, their variables
+/// and their defaults are listed in `SETTINGS` and in README.md's configuration table.
 ///
 /// Relative paths are taken from the working directory of the process.
 #[derive(Debug, Clone)]
@@ -100,33 +81,292 @@ pub enum ConfigError {
     },
 }
 
-/// The shape of a configuration file: every key optional, same names as the fields.
+/// How a setting's text is read from the environment (a file has TOML's own types).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Text,
+    Whole,
+    Number,
+}
+
+/// One setting: its key in the configuration file, its environment variable, and what
+/// it is for.
+#[derive(Debug, Clone, Copy)]
+pub struct Setting {
+    pub key: &'static str,
+    pub env: &'static str,
+    pub kind: Kind,
+    pub about: &'static str,
+}
+
+const fn setting(key: &'static str, env: &'static str, kind: Kind, about: &'static str) -> Setting {
+    Setting {
+        key,
+        env,
+        kind,
+        about,
+    }
+}
+
+/// Every setting of a `Layer`, in the order README.md's table lists them.
+pub const SETTINGS: &[Setting] = &[
+    setting("data_dir", "AULA_DATA_DIR", Kind::Text, "data directory"),
+    setting(
+        "listen",
+        "AULA_LISTEN",
+        Kind::Text,
+        "listen address (port 0 = any free port)",
+    ),
+    setting(
+        "database_url",
+        "AULA_DATABASE_URL",
+        Kind::Text,
+        "catalog database: sqlite://… or postgres://user:pass@host/db",
+    ),
+    setting(
+        "media_store",
+        "AULA_MEDIA_STORE",
+        Kind::Text,
+        "published media in S3-compatible object storage (s3://bucket/prefix)",
+    ),
+    setting(
+        "s3_endpoint",
+        "AULA_S3_ENDPOINT",
+        Kind::Text,
+        "the object store's endpoint (http/https)",
+    ),
+    setting(
+        "s3_region",
+        "AULA_S3_REGION",
+        Kind::Text,
+        "the object store's region",
+    ),
+    setting(
+        "media_redirect_url",
+        "AULA_MEDIA_REDIRECT_URL",
+        Kind::Text,
+        "answer media requests with a redirect: presigned, or a public/CDN base",
+    ),
+    setting(
+        "index_dir",
+        "AULA_INDEX_DIR",
+        Kind::Text,
+        "search index directory",
+    ),
+    setting(
+        "index_poll_ms",
+        "AULA_INDEX_POLL_MS",
+        Kind::Whole,
+        "how often a server looks for catalog changes to index (ms)",
+    ),
+    setting(
+        "web_dir",
+        "AULA_WEB_DIR",
+        Kind::Text,
+        "web assets and npm packages",
+    ),
+    setting(
+        "profiles_dir",
+        "AULA_PROFILES_DIR",
+        Kind::Text,
+        "transcode profiles",
+    ),
+    setting("ffmpeg", "AULA_FFMPEG", Kind::Text, "ffmpeg"),
+    setting("ffprobe", "AULA_FFPROBE", Kind::Text, "ffprobe"),
+    setting(
+        "workers",
+        "AULA_WORKERS",
+        Kind::Whole,
+        "HTTP worker threads",
+    ),
+    setting(
+        "transcodes",
+        "AULA_TRANSCODES",
+        Kind::Whole,
+        "transcodes at once per worker",
+    ),
+    setting(
+        "job_lease_seconds",
+        "AULA_JOB_LEASE_SECONDS",
+        Kind::Whole,
+        "job lease (a dead worker's job is retaken after it)",
+    ),
+    setting(
+        "job_retry_seconds",
+        "AULA_JOB_RETRY_SECONDS",
+        Kind::Whole,
+        "first retry delay (doubled each time)",
+    ),
+    setting(
+        "transcode_timeout_base",
+        "AULA_TRANSCODE_TIMEOUT_BASE",
+        Kind::Number,
+        "hung transcode limit: base seconds",
+    ),
+    setting(
+        "transcode_timeout_factor",
+        "AULA_TRANSCODE_TIMEOUT_FACTOR",
+        Kind::Number,
+        "hung transcode limit: × the source's duration",
+    ),
+    setting(
+        "upload_limit",
+        "AULA_UPLOAD_LIMIT",
+        Kind::Whole,
+        "largest upload through the admin API (bytes)",
+    ),
+    setting(
+        "public_url",
+        "AULA_PUBLIC_URL",
+        Kind::Text,
+        "public address, for feeds and the sitemap",
+    ),
+    setting(
+        "owner_name",
+        "AULA_OWNER_NAME",
+        Kind::Text,
+        "the administration named in every page's top bar",
+    ),
+    setting(
+        "owner_url",
+        "AULA_OWNER_URL",
+        Kind::Text,
+        "its site (http/https)",
+    ),
+];
+
+/// Variables the binary reads itself, before (or instead of) any configuration.
+pub const PROCESS_VARIABLES: &[(&str, &str)] = &[
+    ("AULA_CONFIG", "the configuration file, as --config"),
+    ("AULA_LOG", "log filter"),
+    ("AULA_LOG_FORMAT", "log format: human lines, or json"),
+];
+
+/// What one layer (the file, or the environment) says: every setting optional, with the
+/// same names as `Config`'s fields and `SETTINGS`' keys.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct FileLayer {
-    data_dir: Option<PathBuf>,
-    database_url: Option<String>,
-    index_dir: Option<PathBuf>,
-    listen: Option<String>,
-    web_dir: Option<PathBuf>,
-    profiles_dir: Option<PathBuf>,
-    ffmpeg: Option<PathBuf>,
-    ffprobe: Option<PathBuf>,
-    index_poll_ms: Option<u64>,
-    workers: Option<usize>,
-    transcodes: Option<usize>,
-    job_lease_seconds: Option<i64>,
-    job_retry_seconds: Option<i64>,
-    transcode_timeout_base: Option<f64>,
-    transcode_timeout_factor: Option<f64>,
-    upload_limit: Option<u64>,
-    public_url: Option<String>,
-    owner_name: Option<String>,
-    owner_url: Option<String>,
-    media_store: Option<String>,
-    s3_endpoint: Option<String>,
-    s3_region: Option<String>,
-    media_redirect_url: Option<String>,
+pub struct Layer {
+    pub data_dir: Option<PathBuf>,
+    pub database_url: Option<String>,
+    pub index_dir: Option<PathBuf>,
+    pub listen: Option<String>,
+    pub web_dir: Option<PathBuf>,
+    pub profiles_dir: Option<PathBuf>,
+    pub ffmpeg: Option<PathBuf>,
+    pub ffprobe: Option<PathBuf>,
+    pub index_poll_ms: Option<u64>,
+    pub workers: Option<usize>,
+    pub transcodes: Option<usize>,
+    pub job_lease_seconds: Option<i64>,
+    pub job_retry_seconds: Option<i64>,
+    pub transcode_timeout_base: Option<f64>,
+    pub transcode_timeout_factor: Option<f64>,
+    pub upload_limit: Option<u64>,
+    pub public_url: Option<String>,
+    pub owner_name: Option<String>,
+    pub owner_url: Option<String>,
+    pub media_store: Option<String>,
+    pub s3_endpoint: Option<String>,
+    pub s3_region: Option<String>,
+    pub media_redirect_url: Option<String>,
+}
+
+/// The layers' values by key, and for each the name to give in an error: the file's key
+/// or the variable that set it.
+struct Layers {
+    values: toml::Table,
+    names: HashMap<&'static str, &'static str>,
+}
+
+impl Layers {
+    fn new() -> Layers {
+        Layers {
+            values: toml::Table::new(),
+            names: SETTINGS.iter().map(|s| (s.key, s.key)).collect(),
+        }
+    }
+
+    /// The file's settings; unknown keys and wrong types are refused with the file named.
+    /// Blank text means "not set", as it does in the environment.
+    fn add_file(&mut self, path: &Path, text: &str) -> Result<(), ConfigError> {
+        let parse = |message: String| ConfigError::Parse {
+            path: path.to_owned(),
+            message,
+        };
+        let table: toml::Table = toml::from_str(text).map_err(|e| parse(e.to_string()))?;
+        toml::Value::Table(table.clone())
+            .try_into::<Layer>()
+            .map_err(|e| parse(e.to_string()))?;
+        for (key, value) in table {
+            if let Some(value) = unblank(value) {
+                self.values.insert(key, value);
+            }
+        }
+        Ok(())
+    }
+
+    /// The `AULA_*` variables `get` finds (a function so tests need not touch the real
+    /// process environment); each is checked on its own so an error names it.
+    fn add_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        for s in SETTINGS {
+            let Some(raw) = get(s.env) else { continue };
+            let Some(value) = env_value(s, &raw)? else {
+                continue;
+            };
+            let mut one = toml::Table::new();
+            one.insert(s.key.into(), value.clone());
+            toml::Value::Table(one)
+                .try_into::<Layer>()
+                .map_err(|e| bad_value(s.env, &raw, e.message()))?;
+            self.values.insert(s.key.into(), value);
+            self.names.insert(s.key, s.env);
+        }
+        Ok(())
+    }
+
+    fn name(&self, key: &'static str) -> &'static str {
+        self.names.get(key).copied().unwrap_or(key)
+    }
+}
+
+/// A TOML value with blank text taken as absent, and text trimmed.
+fn unblank(value: toml::Value) -> Option<toml::Value> {
+    match value {
+        toml::Value::String(s) if s.trim().is_empty() => None,
+        toml::Value::String(s) => Some(toml::Value::String(s.trim().to_string())),
+        other => Some(other),
+    }
+}
+
+/// An environment variable's text as the TOML value a file would hold; blank is absent.
+fn env_value(s: &Setting, raw: &str) -> Result<Option<toml::Value>, ConfigError> {
+    let text = raw.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let value = match s.kind {
+        Kind::Text => toml::Value::String(text.to_string()),
+        Kind::Whole => toml::Value::Integer(
+            text.parse()
+                .map_err(|_| bad_value(s.env, raw, "expected a whole number"))?,
+        ),
+        Kind::Number => toml::Value::Float(
+            text.parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite())
+                .ok_or_else(|| bad_value(s.env, raw, "expected a number"))?,
+        ),
+    };
+    Ok(Some(value))
+}
+
+fn bad_value(name: &str, value: &str, reason: impl Into<String>) -> ConfigError {
+    ConfigError::Value {
+        name: name.into(),
+        value: value.into(),
+        reason: reason.into(),
+    }
 }
 
 impl Default for Config {
@@ -162,180 +402,118 @@ impl Default for Config {
 impl Config {
     /// Defaults, then the file (if given), then the process environment.
     pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
-        let mut config = Config::default();
-        if let Some(path) = file {
-            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-                path: path.to_owned(),
-                source,
-            })?;
-            config.apply_file(path, &text)?;
-        }
-        config.apply_env(|name| std::env::var(name).ok())?;
-        Ok(config)
+        let text = match file {
+            Some(path) => {
+                Some(
+                    std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                        path: path.to_owned(),
+                        source,
+                    })?,
+                )
+            }
+            None => None,
+        };
+        let file = file.zip(text.as_deref());
+        Config::from_layers(file, |name| std::env::var(name).ok())
     }
 
-    fn apply_file(&mut self, path: &Path, text: &str) -> Result<(), ConfigError> {
-        let layer: FileLayer = toml::from_str(text).map_err(|e| ConfigError::Parse {
-            path: path.to_owned(),
-            message: e.to_string(),
-        })?;
-        if let Some(v) = layer.data_dir {
-            self.data_dir = v;
+    /// Defaults, then `file` (its path and text), then the variables `env` finds.
+    pub fn from_layers(
+        file: Option<(&Path, &str)>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let mut layers = Layers::new();
+        if let Some((path, text)) = file {
+            layers.add_file(path, text)?;
         }
-        if let Some(v) = layer.database_url {
-            self.database_url = Some(v);
+        layers.add_env(env)?;
+        Config::default().merged(&layers)
+    }
+
+    /// The defaults with every value the layers give put over them, checked once.
+    fn merged(mut self, layers: &Layers) -> Result<Config, ConfigError> {
+        // Each value was checked as its layer was read, so this reads; were it not to,
+        // the error says so rather than panicking.
+        let layer: Layer = toml::Value::Table(layers.values.clone())
+            .try_into()
+            .map_err(|e| ConfigError::Parse {
+                path: PathBuf::from("the configuration"),
+                message: e.to_string(),
+            })?;
+        let name = |key| layers.name(key);
+        if let Some(v) = &layer.listen {
+            self.listen = parse_listen(name("listen"), v)?;
         }
-        if let Some(v) = layer.index_dir {
-            self.index_dir = Some(v);
+        self.apply_places(&layer);
+        self.apply_limits(&layer, &name);
+        self.public_url = layer
+            .public_url
+            .map(|v| v.trim_end_matches('/').to_string())
+            .or(self.public_url);
+        self.owner_name = layer.owner_name.or(self.owner_name);
+        if let Some(v) = layer.owner_url {
+            self.owner_url = Some(checked_url(name("owner_url"), &v)?);
         }
-        if let Some(v) = layer.listen {
-            self.listen = parse_listen("listen", &v)?;
+        self.media_store = layer.media_store.or(self.media_store);
+        if let Some(v) = layer.s3_endpoint {
+            self.s3_endpoint = Some(checked_url(name("s3_endpoint"), &v)?);
         }
-        if let Some(v) = layer.web_dir {
-            self.web_dir = v;
+        self.s3_region = layer.s3_region.or(self.s3_region);
+        if let Some(v) = layer.media_redirect_url {
+            let setting = name("media_redirect_url");
+            self.media_redirect_url = Some(redirect_setting(setting, &v)?);
         }
-        if let Some(v) = layer.profiles_dir {
-            self.profiles_dir = v;
+        Ok(self)
+    }
+
+    /// Where things are: directories, the catalog, the tools.
+    fn apply_places(&mut self, layer: &Layer) {
+        let path = |v: &Option<PathBuf>, current: &mut PathBuf| {
+            if let Some(v) = v {
+                *current = v.clone();
+            }
+        };
+        path(&layer.data_dir, &mut self.data_dir);
+        path(&layer.web_dir, &mut self.web_dir);
+        path(&layer.profiles_dir, &mut self.profiles_dir);
+        path(&layer.ffmpeg, &mut self.ffmpeg);
+        path(&layer.ffprobe, &mut self.ffprobe);
+        if layer.database_url.is_some() {
+            self.database_url.clone_from(&layer.database_url);
         }
-        if let Some(v) = layer.ffmpeg {
-            self.ffmpeg = v;
+        if layer.index_dir.is_some() {
+            self.index_dir.clone_from(&layer.index_dir);
         }
-        if let Some(v) = layer.ffprobe {
-            self.ffprobe = v;
-        }
+    }
+
+    /// Counts and durations. A value below the least that works is raised to it, from the
+    /// file and from the environment alike, with a warning naming the setting.
+    fn apply_limits(&mut self, layer: &Layer, name: &dyn Fn(&'static str) -> &'static str) {
         if let Some(v) = layer.index_poll_ms {
             self.index_poll_ms = v;
         }
         if let Some(v) = layer.workers {
-            self.workers = v.max(1);
+            self.workers = at_least(v, 1, name("workers"));
         }
         if let Some(v) = layer.transcodes {
-            self.transcodes = v.max(1);
+            self.transcodes = at_least(v, 1, name("transcodes"));
         }
         if let Some(v) = layer.job_lease_seconds {
-            self.job_lease_seconds = v.max(1);
+            self.job_lease_seconds = at_least(v, 1, name("job_lease_seconds"));
         }
         if let Some(v) = layer.job_retry_seconds {
-            self.job_retry_seconds = v.max(0);
+            self.job_retry_seconds = at_least(v, 0, name("job_retry_seconds"));
         }
         if let Some(v) = layer.transcode_timeout_base {
-            self.transcode_timeout_base = v.max(1.0);
+            self.transcode_timeout_base = at_least(v, 1.0, name("transcode_timeout_base"));
         }
         if let Some(v) = layer.transcode_timeout_factor {
-            self.transcode_timeout_factor = v.max(0.0);
+            let setting = name("transcode_timeout_factor");
+            self.transcode_timeout_factor = at_least(v, 0.0, setting);
         }
         if let Some(v) = layer.upload_limit {
-            self.upload_limit = v;
+            self.upload_limit = at_least(v, 1, name("upload_limit"));
         }
-        if let Some(v) = layer.public_url {
-            self.public_url = Some(v.trim_end_matches('/').to_string());
-        }
-        if let Some(v) = layer.owner_name {
-            self.owner_name = Some(v);
-        }
-        if let Some(v) = layer.owner_url {
-            self.owner_url = Some(checked_url("owner_url", &v)?);
-        }
-        if let Some(v) = layer.media_store {
-            self.media_store = Some(v);
-        }
-        if let Some(v) = layer.s3_endpoint {
-            self.s3_endpoint = Some(checked_url("s3_endpoint", &v)?);
-        }
-        if let Some(v) = layer.s3_region {
-            self.s3_region = Some(v);
-        }
-        if let Some(v) = layer.media_redirect_url {
-            self.media_redirect_url = Some(redirect_setting("media_redirect_url", &v)?);
-        }
-        Ok(())
-    }
-
-    /// Applies `AULA_*` variables read through `get` (a function so tests need not touch
-    /// the real process environment).
-    pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
-        if let Some(v) = get("AULA_DATA_DIR") {
-            self.data_dir = v.into();
-        }
-        if let Some(v) = get("AULA_DATABASE_URL") {
-            self.database_url = Some(v);
-        }
-        if let Some(v) = get("AULA_INDEX_DIR") {
-            self.index_dir = Some(v.into());
-        }
-        if let Some(v) = get("AULA_LISTEN") {
-            self.listen = parse_listen("AULA_LISTEN", &v)?;
-        }
-        if let Some(v) = get("AULA_WEB_DIR") {
-            self.web_dir = v.into();
-        }
-        if let Some(v) = get("AULA_PROFILES_DIR") {
-            self.profiles_dir = v.into();
-        }
-        if let Some(v) = get("AULA_FFMPEG") {
-            self.ffmpeg = v.into();
-        }
-        if let Some(v) = get("AULA_FFPROBE") {
-            self.ffprobe = v.into();
-        }
-        if let Some(v) = get("AULA_INDEX_POLL_MS") {
-            self.index_poll_ms = v.parse().map_err(|_| ConfigError::Value {
-                name: "AULA_INDEX_POLL_MS".into(),
-                value: v.clone(),
-                reason: "expected a whole number of milliseconds".into(),
-            })?;
-        }
-        if let Some(v) = get("AULA_WORKERS") {
-            self.workers =
-                v.parse::<usize>()
-                    .ok()
-                    .filter(|n| *n > 0)
-                    .ok_or_else(|| ConfigError::Value {
-                        name: "AULA_WORKERS".into(),
-                        value: v.clone(),
-                        reason: "expected a positive whole number of threads".into(),
-                    })?;
-        }
-        if let Some(v) = get("AULA_TRANSCODES") {
-            self.transcodes = number(&v, "AULA_TRANSCODES", 1.0)?;
-        }
-        if let Some(v) = get("AULA_JOB_LEASE_SECONDS") {
-            self.job_lease_seconds = number(&v, "AULA_JOB_LEASE_SECONDS", 1.0)?;
-        }
-        if let Some(v) = get("AULA_JOB_RETRY_SECONDS") {
-            self.job_retry_seconds = number(&v, "AULA_JOB_RETRY_SECONDS", 0.0)?;
-        }
-        if let Some(v) = get("AULA_TRANSCODE_TIMEOUT_BASE") {
-            self.transcode_timeout_base = number(&v, "AULA_TRANSCODE_TIMEOUT_BASE", 1.0)?;
-        }
-        if let Some(v) = get("AULA_TRANSCODE_TIMEOUT_FACTOR") {
-            self.transcode_timeout_factor = number(&v, "AULA_TRANSCODE_TIMEOUT_FACTOR", 0.0)?;
-        }
-        if let Some(v) = get("AULA_UPLOAD_LIMIT") {
-            self.upload_limit = number(&v, "AULA_UPLOAD_LIMIT", 1.0)?;
-        }
-        if let Some(v) = get("AULA_PUBLIC_URL").filter(|v| !v.trim().is_empty()) {
-            self.public_url = Some(v.trim().trim_end_matches('/').to_string());
-        }
-        if let Some(v) = get("AULA_OWNER_NAME").filter(|v| !v.trim().is_empty()) {
-            self.owner_name = Some(v.trim().to_string());
-        }
-        if let Some(v) = get("AULA_OWNER_URL").filter(|v| !v.trim().is_empty()) {
-            self.owner_url = Some(checked_url("AULA_OWNER_URL", v.trim())?);
-        }
-        if let Some(v) = get("AULA_MEDIA_STORE").filter(|v| !v.trim().is_empty()) {
-            self.media_store = Some(v.trim().to_string());
-        }
-        if let Some(v) = get("AULA_S3_ENDPOINT").filter(|v| !v.trim().is_empty()) {
-            self.s3_endpoint = Some(checked_url("AULA_S3_ENDPOINT", v.trim())?);
-        }
-        if let Some(v) = get("AULA_S3_REGION").filter(|v| !v.trim().is_empty()) {
-            self.s3_region = Some(v.trim().to_string());
-        }
-        if let Some(v) = get("AULA_MEDIA_REDIRECT_URL").filter(|v| !v.trim().is_empty()) {
-            self.media_redirect_url = Some(redirect_setting("AULA_MEDIA_REDIRECT_URL", v.trim())?);
-        }
-        Ok(())
     }
 
     /// How long a transcode of a source lasting `duration_s` may run before it is presumed
@@ -381,19 +559,55 @@ impl Config {
     }
 }
 
-/// A number from an environment variable, at least `min`.
-fn number<T: std::str::FromStr>(text: &str, name: &str, min: f64) -> Result<T, ConfigError> {
-    let in_range = text
-        .trim()
-        .parse::<f64>()
-        .is_ok_and(|v| v.is_finite() && v >= min);
-    match text.trim().parse::<T>() {
-        Ok(v) if in_range => Ok(v),
-        _ => Err(ConfigError::Value {
-            name: name.into(),
-            value: text.into(),
-            reason: format!("expected a number of at least {min}"),
-        }),
+/// `value`, or `min` (with a warning) when it is below it.
+fn at_least<T: PartialOrd + std::fmt::Display + Copy>(value: T, min: T, name: &str) -> T {
+    if value < min {
+        tracing::warn!("{name} = {value} is below the least that works; {min} is used");
+        min
+    } else {
+        value
+    }
+}
+
+/// A database URL taken apart once around its password, so no other code parses
+/// credentials: what messages show, what a client tool may be given on its command line,
+/// and the password itself for its environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UrlCredentials {
+    /// `scheme://user:***@host/…` for messages and logs.
+    pub redacted: String,
+    /// `scheme://user@host/…`, safe to pass as an argument.
+    pub without_password: String,
+    /// The password, percent-decoded; `None` when the URL carries none.
+    pub password: Option<String>,
+}
+
+impl UrlCredentials {
+    pub fn parse(url: &str) -> UrlCredentials {
+        let plain = || UrlCredentials {
+            redacted: url.to_string(),
+            without_password: url.to_string(),
+            password: None,
+        };
+        let (Some(scheme), Some(at)) = (url.find("://"), url.rfind('@')) else {
+            return plain();
+        };
+        if at <= scheme {
+            return plain();
+        }
+        let Some((user, password)) = url[scheme + 3..at].split_once(':') else {
+            return plain();
+        };
+        let (head, tail) = (&url[..scheme + 3], &url[at..]);
+        UrlCredentials {
+            redacted: format!("{head}{user}:***{tail}"),
+            without_password: format!("{head}{user}{tail}"),
+            password: Some(
+                urlencoding::decode(password)
+                    .map(|p| p.into_owned())
+                    .unwrap_or_else(|_| password.to_string()),
+            ),
+        }
     }
 }
 
@@ -432,19 +646,25 @@ fn checked_url(name: &str, value: &str) -> Result<String, ConfigError> {
 mod tests {
     use super::*;
 
+    fn env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        |name| {
+            vars.iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
     #[test]
     fn layers_apply_in_order() {
-        let mut config = Config::default();
-        config
-            .apply_file(
-                Path::new("aula.toml"),
-                "data_dir = \"/srv/aula\"\nlisten = \"0.0.0.0:9000\"\n",
-            )
-            .unwrap();
+        let file = "data_dir = \"/srv/aula\"\nlisten = \"0.0.0.0:9000\"\n";
+        let config = Config::from_layers(Some((Path::new("aula.toml"), file)), env(&[])).unwrap();
         assert_eq!(config.data_dir, PathBuf::from("/srv/aula"));
-        config
-            .apply_env(|name| (name == "AULA_LISTEN").then(|| "127.0.0.1:0".to_string()))
-            .unwrap();
+        assert_eq!(config.listen.port(), 9000);
+        let config = Config::from_layers(
+            Some((Path::new("aula.toml"), file)),
+            env(&[("AULA_LISTEN", "127.0.0.1:0")]),
+        )
+        .unwrap();
         assert_eq!(config.listen.port(), 0);
         assert_eq!(config.data_dir, PathBuf::from("/srv/aula"));
         assert_eq!(config.database_url(), "sqlite:///srv/aula/aula.db");
@@ -452,30 +672,124 @@ mod tests {
     }
 
     #[test]
+    fn the_file_and_the_environment_agree() {
+        let from_file =
+            |text: &str| Config::from_layers(Some((Path::new("a.toml"), text)), env(&[]));
+        let from_env = |vars: &[(&str, &str)]| Config::from_layers(None, env(vars));
+        for (file, vars) in [
+            ("workers = 0", [("AULA_WORKERS", "0")]),
+            ("upload_limit = 0", [("AULA_UPLOAD_LIMIT", "0")]),
+            ("job_lease_seconds = 0", [("AULA_JOB_LEASE_SECONDS", "0")]),
+            (
+                "transcode_timeout_base = 0.5",
+                [("AULA_TRANSCODE_TIMEOUT_BASE", "0.5")],
+            ),
+            (
+                "owner_name = \"  Comune  \"",
+                [("AULA_OWNER_NAME", "  Comune  ")],
+            ),
+            (
+                "public_url = \"https://x.example/ \"",
+                [("AULA_PUBLIC_URL", "https://x.example/ ")],
+            ),
+            ("public_url = \"\"", [("AULA_PUBLIC_URL", "")]),
+        ] {
+            let (a, b) = (from_file(file).unwrap(), from_env(&vars).unwrap());
+            assert_eq!(format!("{a:?}"), format!("{b:?}"), "{file}");
+        }
+        let a = from_file("workers = 0").unwrap();
+        assert_eq!((a.workers, a.upload_limit), (1, 8 << 30));
+        assert_eq!(
+            from_env(&[("AULA_PUBLIC_URL", "https://x.example/")])
+                .unwrap()
+                .public_url
+                .as_deref(),
+            Some("https://x.example")
+        );
+        assert!(from_file("workers = -1").is_err());
+        let err = from_env(&[("AULA_WORKERS", "-1")]).unwrap_err();
+        assert!(err.to_string().contains("AULA_WORKERS"), "{err}");
+    }
+
+    #[test]
+    fn credentials_are_taken_apart_once() {
+        let c = UrlCredentials::parse("postgres://aula:p%40ss@db:5432/aula");
+        assert_eq!(c.redacted, "postgres://aula:***@db:5432/aula");
+        assert_eq!(c.without_password, "postgres://aula@db:5432/aula");
+        assert_eq!(c.password.as_deref(), Some("p@ss"));
+        let plain = UrlCredentials::parse("sqlite:///srv/aula/aula.db");
+        assert_eq!(plain.redacted, "sqlite:///srv/aula/aula.db");
+        assert_eq!(plain.password, None);
+        assert_eq!(
+            UrlCredentials::parse("postgres://aula@db/aula").password,
+            None
+        );
+    }
+
+    #[test]
     fn bad_values_are_named() {
-        let mut config = Config::default();
-        let err = config
-            .apply_env(|name| (name == "AULA_LISTEN").then(|| "localhost".to_string()))
-            .unwrap_err();
+        let err = Config::from_layers(None, env(&[("AULA_LISTEN", "localhost")])).unwrap_err();
         assert!(err.to_string().contains("AULA_LISTEN"), "{err}");
-        let err = config
-            .apply_file(Path::new("x.toml"), "colour = 1")
-            .unwrap_err();
+        let err =
+            Config::from_layers(Some((Path::new("x.toml"), "colour = 1")), env(&[])).unwrap_err();
         assert!(err.to_string().contains("x.toml"), "{err}");
-        let err = config
-            .apply_env(|name| (name == "AULA_OWNER_URL").then(|| "javascript:alert(1)".into()))
+        let err = Config::from_layers(
+            Some((Path::new("x.toml"), "listen = \"nowhere\"")),
+            env(&[]),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("listen"), "{err}");
+        let err = Config::from_layers(None, env(&[("AULA_OWNER_URL", "javascript:alert(1)")]))
             .unwrap_err();
         assert!(err.to_string().contains("AULA_OWNER_URL"), "{err}");
-        config
-            .apply_file(
-                Path::new("aula.toml"),
-                "owner_name = \"Comune di Esempio\"\nowner_url = \"https://comune.example.it\"\n",
-            )
-            .unwrap();
+        let err = Config::from_layers(None, env(&[("AULA_INDEX_POLL_MS", "soon")])).unwrap_err();
+        assert!(err.to_string().contains("AULA_INDEX_POLL_MS"), "{err}");
+        let file =
+            "owner_name = \"Comune di Esempio\"\nowner_url = \"https://comune.example.it\"\n";
+        let config = Config::from_layers(Some((Path::new("aula.toml"), file)), env(&[])).unwrap();
         assert_eq!(config.owner_name.as_deref(), Some("Comune di Esempio"));
         assert_eq!(
             config.owner_url.as_deref(),
             Some("https://comune.example.it")
         );
+    }
+
+    /// Every key of `SETTINGS` is a field of `Layer`.
+    #[test]
+    fn every_setting_is_a_layer_field() {
+        for s in SETTINGS {
+            let value = match s.kind {
+                Kind::Text => toml::Value::String("x".into()),
+                Kind::Whole => toml::Value::Integer(1),
+                Kind::Number => toml::Value::Float(1.0),
+            };
+            let mut one = toml::Table::new();
+            one.insert(s.key.into(), value);
+            let read = toml::Value::Table(one).try_into::<Layer>();
+            assert!(read.is_ok(), "{}: {read:?}", s.key);
+            assert_eq!(s.env, format!("AULA_{}", s.key.to_ascii_uppercase()));
+        }
+    }
+
+    /// README.md's configuration section names exactly the variables aula reads.
+    #[test]
+    fn the_readme_lists_every_variable() {
+        let readme = include_str!("../README.md");
+        let start = readme
+            .find("### Configuration")
+            .expect("a configuration section");
+        let section = &readme[start..];
+        let end = section[3..].find("\n### ").map_or(section.len(), |i| i + 3);
+        let listed: std::collections::BTreeSet<String> = section[..end]
+            .split(|c: char| !(c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'))
+            .filter(|w| w.starts_with("AULA_") && w.len() > 5)
+            .map(String::from)
+            .collect();
+        let known: std::collections::BTreeSet<String> = SETTINGS
+            .iter()
+            .map(|s| s.env.to_string())
+            .chain(PROCESS_VARIABLES.iter().map(|(v, _)| v.to_string()))
+            .collect();
+        assert_eq!(listed, known);
     }
 }

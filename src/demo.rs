@@ -3,9 +3,56 @@
 //! and tests; nothing here is used when serving a real archive.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
+use crate::archive::Archive;
+use crate::catalog::{BodyName, SessionDate, SessionTitle};
+use crate::ingest::attach::DocumentKind;
+use crate::ingest::batch::{self, Feedback, FileResult};
+use crate::ingest::Submission;
 use crate::process::{self, ProcessError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error("generating the demo recording {file}: {source}")]
+    Generate { file: String, source: ProcessError },
+    #[error("demo recording {file}: {reason}")]
+    Ingest { file: String, reason: String },
+}
+
+/// Makes every demo recording (in the data directory's `demo-sources/`) and ingests it
+/// with its agenda, transcoding here; a second run finds them archived and does nothing.
+pub async fn ingest_all(archive: &Archive, feedback: &Arc<dyn Feedback>) -> Result<(), DemoError> {
+    let dir = archive.data_dir().join("demo-sources");
+    for rec in RECORDINGS {
+        let failed = |reason: String| DemoError::Ingest {
+            file: rec.file_name.into(),
+            reason,
+        };
+        let (file, agenda) =
+            rec.generate(&archive.config.ffmpeg, &dir)
+                .await
+                .map_err(|source| DemoError::Generate {
+                    file: rec.file_name.into(),
+                    source,
+                })?;
+        let sub = Submission {
+            parts: vec![file],
+            body: BodyName::parse(rec.body).map_err(|e| failed(e.to_string()))?,
+            date: SessionDate::parse(rec.date).map_err(|e| failed(e.to_string()))?,
+            title: SessionTitle::parse(rec.title).map_err(|e| failed(e.to_string()))?,
+            kind: "ordinary".into(),
+            documents: vec![(DocumentKind::Agenda, agenda)],
+        };
+        if let FileResult::Failed { reason } =
+            batch::ingest_one(archive, &sub, false, feedback, true).await
+        {
+            return Err(failed(reason));
+        }
+    }
+    Ok(())
+}
 
 /// One demo recording: how to make it and what the clerk would say about it.
 pub struct DemoRecording {

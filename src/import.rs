@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::archive::Archive;
 use crate::catalog::{BodyName, SessionDate, SessionTitle};
@@ -142,115 +142,224 @@ pub fn parse_date(text: &str) -> Option<SessionDate> {
     None
 }
 
-/// Checks every row; returns the good ones and a message per bad one ("line N: reason").
+/// Something wrong with the import file, where it is known which row it is on. Stored in
+/// the import report as `{"line": N, "reason": "…"}` and shown as "line N: reason".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Problem {
+    /// Line in a CSV file (header = 1), position (from 1) in a JSON array.
+    #[serde(default)]
+    pub line: Option<usize>,
+    #[serde(default)]
+    pub reason: String,
+}
+
+impl Problem {
+    fn on_line(line: usize, reason: impl Into<String>) -> Problem {
+        Problem {
+            line: Some(line),
+            reason: reason.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "line {line}: {}", self.reason),
+            None => f.write_str(&self.reason),
+        }
+    }
+}
+
+/// What one run of `aula import` did, as the admin pages and the admin API show the last
+/// one, whatever its outcome.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Report {
+    pub rows: usize,
+    pub imported: usize,
+    pub unchanged: usize,
+    pub skipped: usize,
+    /// In words: "imported", "dry run: nothing changed", "refused: …", "failed: …".
+    pub outcome: String,
+    pub problems: Vec<Problem>,
+}
+
+impl Report {
+    /// Reads a stored report; one that cannot be read shows as empty rather than failing
+    /// the page that shows it.
+    pub fn from_json(text: &str) -> Report {
+        serde_json::from_str(text).unwrap_or_default()
+    }
+
+    pub fn to_json(&self) -> String {
+        // A struct of numbers, strings and a list of them always serialises.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+/// Keeps `report` as the last import, what the admin pages show.
+pub async fn store_report(
+    archive: &Archive,
+    file: &str,
+    dry_run: bool,
+    report: &Report,
+) -> Result<(), crate::catalog::CatalogError> {
+    archive
+        .catalog
+        .add_import_report(file, dry_run, &report.to_json())
+        .await
+}
+
+/// Checks every row; returns the good ones and the problems of the bad ones.
 /// `base` is the directory relative paths are taken from (the import file's).
 pub async fn check_rows(
     archive: &Archive,
     rows: Vec<(usize, RawRow)>,
     base: &Path,
-) -> (Vec<ImportRow>, Vec<String>) {
+) -> (Vec<ImportRow>, Vec<Problem>) {
     let mut good = Vec::new();
     let mut errors = Vec::new();
     let mut seen_urls: HashMap<String, usize> = HashMap::new();
     for (line, raw) in rows {
-        let mut problems: Vec<String> = Vec::new();
-        let date = parse_date(&raw.date);
-        if date.is_none() {
-            problems.push(format!("unknown date format {:?}", raw.date));
-        }
-        let body = BodyName::parse(&raw.body)
-            .map_err(|e| problems.push(e.to_string()))
-            .ok();
-        let title = SessionTitle::parse(&raw.title)
-            .map_err(|e| problems.push(e.to_string()))
-            .ok();
-        let number = match raw.number.trim() {
-            "" => None,
-            n => match n
-                .trim_start_matches(['n', 'N', '.', '°', ' '])
-                .parse::<i64>()
-            {
-                Ok(n) => Some(n),
-                Err(_) => {
-                    problems.push(format!("the number {n:?} is not a number"));
-                    None
-                }
-            },
-        };
-        let path = |p: &str| {
-            let p = PathBuf::from(p);
-            if p.is_absolute() {
-                p
-            } else {
-                base.join(p)
-            }
-        };
-        if raw.recordings.0.is_empty() {
-            problems.push("no recording".into());
-        }
-        let parts: Vec<PathBuf> = raw.recordings.0.iter().map(|p| path(p)).collect();
-        for part in &parts {
-            if !part.is_file() {
-                problems.push(format!("missing file {}", part.display()));
-            } else if let Err(e) = ingest::probe::probe_file(&archive.config.ffprobe, part).await {
-                problems.push(format!("{}: {e}", part.display()));
-            }
-        }
-        let mut documents = Vec::new();
-        let singles = [
-            (DocumentKind::Agenda, &raw.agenda),
-            (DocumentKind::Minutes, &raw.minutes),
-            (DocumentKind::Transcript, &raw.transcript),
-        ];
-        let docs = singles
-            .into_iter()
-            .filter(|(_, p)| !p.trim().is_empty())
-            .map(|(k, p)| (k, p.trim().to_string()))
-            .chain(
-                raw.attachments
-                    .0
-                    .iter()
-                    .map(|p| (DocumentKind::Attachment, p.clone())),
-            );
-        for (kind, p) in docs {
-            let p = path(&p);
-            if !p.is_file() {
-                problems.push(format!("missing file {}", p.display()));
-            }
-            documents.push((kind, p));
-        }
-        for url in &raw.old_urls.0 {
-            match crate::legacy::key(url) {
-                None => problems.push(format!("{url:?} is not a URL or a path starting with /")),
-                Some(key) => {
-                    if let Some(first) = seen_urls.insert(key, line) {
-                        problems.push(format!("duplicate old URL {url} (also on line {first})"));
-                    }
-                }
-            }
-        }
-        match (problems.is_empty(), date, body, title) {
-            (true, Some(date), Some(body), Some(title)) => good.push(ImportRow {
-                line,
-                old_urls: raw.old_urls.0,
-                number,
-                submission: Submission {
-                    parts,
-                    body,
-                    date,
-                    title,
-                    kind: if raw.kind.trim().is_empty() {
-                        "ordinary".into()
-                    } else {
-                        raw.kind.trim().to_string()
-                    },
-                    documents,
-                },
-            }),
-            _ => errors.extend(problems.into_iter().map(|p| format!("line {line}: {p}"))),
+        // Checked first (the row is consumed below), listed last as before.
+        let url_problems = old_url_problems(&raw, line, &mut seen_urls);
+        let mut problems = Vec::new();
+        let row = check_row(archive, line, raw, base, &mut problems).await;
+        problems.extend(url_problems);
+        match row {
+            Some(row) if problems.is_empty() => good.push(row),
+            _ => errors.extend(problems.into_iter().map(|p| Problem::on_line(line, p))),
         }
     }
     (good, errors)
+}
+
+/// One row made a checked row, or `None` with what is wrong added to `problems`.
+async fn check_row(
+    archive: &Archive,
+    line: usize,
+    raw: RawRow,
+    base: &Path,
+    problems: &mut Vec<String>,
+) -> Option<ImportRow> {
+    let date = parse_date(&raw.date);
+    if date.is_none() {
+        problems.push(format!("unknown date format {:?}", raw.date));
+    }
+    let body = BodyName::parse(&raw.body)
+        .map_err(|e| problems.push(e.to_string()))
+        .ok();
+    let title = SessionTitle::parse(&raw.title)
+        .map_err(|e| problems.push(e.to_string()))
+        .ok();
+    let number = session_number(&raw.number, problems);
+    let path = |p: &str| {
+        let p = PathBuf::from(p);
+        if p.is_absolute() {
+            p
+        } else {
+            base.join(p)
+        }
+    };
+    if raw.recordings.0.is_empty() {
+        problems.push("no recording".into());
+    }
+    let parts: Vec<PathBuf> = raw.recordings.0.iter().map(|p| path(p)).collect();
+    for part in &parts {
+        if !part.is_file() {
+            problems.push(format!("missing file {}", part.display()));
+        } else if let Err(e) = ingest::probe::probe_file(&archive.config.ffprobe, part).await {
+            problems.push(format!("{}: {e}", part.display()));
+        }
+    }
+    let documents = documents(&raw, &path, problems);
+    let kind = match raw.kind.trim() {
+        "" => "ordinary".to_string(),
+        kind => kind.to_string(),
+    };
+    Some(ImportRow {
+        line,
+        old_urls: raw.old_urls.0,
+        number,
+        submission: Submission {
+            parts,
+            body: body?,
+            date: date?,
+            title: title?,
+            kind,
+            documents,
+        },
+    })
+}
+
+/// The session's number as old catalogs write it ("4", "n. 4", "N° 4"); blank is none.
+fn session_number(text: &str, problems: &mut Vec<String>) -> Option<i64> {
+    match text.trim() {
+        "" => None,
+        n => match n
+            .trim_start_matches(['n', 'N', '.', '°', ' '])
+            .parse::<i64>()
+        {
+            Ok(n) => Some(n),
+            Err(_) => {
+                problems.push(format!("the number {n:?} is not a number"));
+                None
+            }
+        },
+    }
+}
+
+/// The row's documents, each of which must exist.
+fn documents(
+    raw: &RawRow,
+    path: &dyn Fn(&str) -> PathBuf,
+    problems: &mut Vec<String>,
+) -> Vec<(DocumentKind, PathBuf)> {
+    let singles = [
+        (DocumentKind::Agenda, &raw.agenda),
+        (DocumentKind::Minutes, &raw.minutes),
+        (DocumentKind::Transcript, &raw.transcript),
+    ];
+    let docs = singles
+        .into_iter()
+        .filter(|(_, p)| !p.trim().is_empty())
+        .map(|(k, p)| (k, p.trim().to_string()))
+        .chain(
+            raw.attachments
+                .0
+                .iter()
+                .map(|p| (DocumentKind::Attachment, p.clone())),
+        );
+    let mut documents = Vec::new();
+    for (kind, p) in docs {
+        let p = path(&p);
+        if !p.is_file() {
+            problems.push(format!("missing file {}", p.display()));
+        }
+        documents.push((kind, p));
+    }
+    documents
+}
+
+/// What is wrong with the row's old URLs: not addresses, or already on an earlier row.
+fn old_url_problems(
+    raw: &RawRow,
+    line: usize,
+    seen_urls: &mut HashMap<String, usize>,
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    for url in &raw.old_urls.0 {
+        match crate::legacy::key(url) {
+            None => problems.push(format!("{url:?} is not a URL or a path starting with /")),
+            Some(key) => {
+                if let Some(first) = seen_urls.insert(key, line) {
+                    problems.push(format!("duplicate old URL {url} (also on line {first})"));
+                }
+            }
+        }
+    }
+    problems
 }
 
 /// What importing one row did.
@@ -266,10 +375,10 @@ pub enum RowOutcome {
 pub async fn import_rows(
     archive: &Archive,
     rows: &[ImportRow],
-) -> Result<Vec<(usize, RowOutcome)>, String> {
+) -> Result<Vec<(usize, RowOutcome)>, Problem> {
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
-        let fail = |e: String| format!("line {}: {e}", row.line);
+        let fail = |e: String| Problem::on_line(row.line, e);
         let outcome = match ingest::submit(archive, &row.submission).await {
             Ok(Submitted::Queued {
                 session_id, job_id, ..
@@ -282,7 +391,7 @@ pub async fn import_rows(
                 session_id
             }
         };
-        let target = crate::http::page_url(session_id);
+        let target = crate::urls::page_url(session_id);
         let links: Vec<(String, Option<String>)> = row
             .old_urls
             .iter()
@@ -348,5 +457,24 @@ mod tests {
         let rows = read_rows(json).unwrap();
         assert_eq!(rows[0].1.recordings.0.len(), 2);
         assert!(read_rows("[{").unwrap_err().contains("not valid JSON"));
+    }
+
+    #[test]
+    fn a_report_reads_back_as_written() {
+        let report = Report {
+            rows: 3,
+            skipped: 1,
+            outcome: "imported".into(),
+            problems: vec![Problem::on_line(4, "no recording")],
+            ..Report::default()
+        };
+        let json = report.to_json();
+        assert!(
+            json.contains(r#"{"line":4,"reason":"no recording"}"#),
+            "{json}"
+        );
+        assert_eq!(Report::from_json(&json), report);
+        assert_eq!(report.problems[0].to_string(), "line 4: no recording");
+        assert_eq!(Report::from_json("not json"), Report::default());
     }
 }

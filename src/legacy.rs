@@ -76,6 +76,35 @@ impl Mapping {
     }
 }
 
+/// The rows a list adds to the catalog: each old address's key, and where it leads
+/// (`None`: gone).
+pub fn links(mappings: &[Mapping]) -> Vec<(String, Option<String>)> {
+    mappings
+        .iter()
+        .filter_map(|m| {
+            let key = key(m.old())?;
+            Some(match m {
+                Mapping::Moved { new, .. } => (key, Some(new.clone())),
+                Mapping::Gone { .. } => (key, None),
+            })
+        })
+        .collect()
+}
+
+/// How many of `links` the catalog does not hold yet: what a dry run would add.
+pub async fn count_new(
+    catalog: &crate::catalog::Catalog,
+    links: &[(String, Option<String>)],
+) -> Result<usize, crate::catalog::CatalogError> {
+    let mut new = 0;
+    for (key, _) in links {
+        if catalog.legacy_target(key).await?.is_none() {
+            new += 1;
+        }
+    }
+    Ok(new)
+}
+
 /// Reads a plain list, one mapping per line: the old URL, then the new URL or `410`,
 /// separated by a tab, `;`, `,`, `->` or spaces. Blank lines and `#` comments are skipped.
 /// Every bad line is reported with its number; nothing is returned unless all are good.

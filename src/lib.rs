@@ -18,6 +18,7 @@ pub mod process;
 pub mod search;
 pub mod storage;
 pub mod text;
+pub mod urls;
 
 pub use archive::Archive;
 pub use config::Config;

@@ -1,17 +1,26 @@
 //! What the IT office runs to keep an archive healthy for years: `aula doctor` (is this
 //! machine able to run it, and what to fix), `aula backup` / `aula restore` (the catalog;
 //! the index is rebuilt, never backed up), and `aula fixity` (every original still has the
-//! checksum it was stored under).
+//! checksum it was stored under). Every tool it asks (ffmpeg, ffprobe, pg_dump,
+//! pg_restore) runs through `process`, with a time limit; it never starts a child itself.
 
+use std::ffi::OsString;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
 use crate::catalog::{redact_url, Backend, Catalog, StoredFile};
-use crate::config::Config;
+use crate::config::{Config, UrlCredentials};
 use crate::ingest::plan::Profile;
+use crate::process::{self, ProcessError};
+
+/// How long `ffmpeg -version` or one of its listings may take: they answer at once.
+const TOOL_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long pg_dump or pg_restore may run: a catalog holds metadata only, so even a
+/// large archive's dumps in minutes; an hour means the server stopped answering.
+const PG_TIMEOUT: Duration = Duration::from_secs(3600);
 
 /// How one check came out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,7 +125,7 @@ const LOW_SPACE: u64 = 10 << 30;
 /// removed in each), and a new SQLite catalog is created and migrated.
 pub async fn doctor(config: &Config) -> Vec<Check> {
     let mut checks = Vec::new();
-    checks.extend(tool_checks(config));
+    checks.extend(tool_checks(config).await);
     checks.extend(storage_checks(config));
     checks.push(media_check(config).await);
     checks.push(database_check(config).await);
@@ -148,19 +157,11 @@ async fn media_check(config: &Config) -> Check {
     }
 }
 
-fn run(tool: &Path, args: &[&str]) -> Result<String, String> {
-    let out = Command::new(tool)
-        .args(args)
-        .output()
-        .map_err(|e| format!("cannot run {}: {e}", tool.display()))?;
-    if !out.status.success() {
-        return Err(format!(
-            "{} {} failed: {}",
-            tool.display(),
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr).trim()
-        ));
-    }
+/// What `tool args…` printed, or why it could not be asked.
+async fn run(tool: &Path, args: &[&str]) -> Result<String, String> {
+    let out = process::run(tool, args, TOOL_TIMEOUT)
+        .await
+        .map_err(|e| e.to_string())?;
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
@@ -194,12 +195,12 @@ fn missing<'a>(listing: &str, wanted: impl IntoIterator<Item = &'a str>) -> Vec<
         .collect()
 }
 
-fn tool_checks(config: &Config) -> Vec<Check> {
+async fn tool_checks(config: &Config) -> Vec<Check> {
     let install = "install Debian's ffmpeg (apt-get install ffmpeg), or set AULA_FFMPEG / \
                    AULA_FFPROBE to a full build";
     let mut checks = Vec::new();
     for (what, tool) in [("ffmpeg", &config.ffmpeg), ("ffprobe", &config.ffprobe)] {
-        match run(tool, &["-hide_banner", "-version"]) {
+        match run(tool, &["-hide_banner", "-version"]).await {
             Ok(v) => checks.push(Check::ok(
                 what,
                 v.lines().next().unwrap_or_default().trim().to_string(),
@@ -211,77 +212,20 @@ fn tool_checks(config: &Config) -> Vec<Check> {
         }
     }
     let ffmpeg = &config.ffmpeg;
-    let listing = |kind: &str| run(ffmpeg, &["-hide_banner", kind]).unwrap_or_default();
-
-    let decoders = listing("-decoders");
-    let gone = missing(&decoders, LEGACY_DECODERS.iter().map(|(n, _)| *n));
-    if gone.is_empty() {
-        checks.push(Check::ok(
-            "legacy decoders",
-            format!("all {} present", LEGACY_DECODERS.len()),
-        ));
-    } else {
-        let named: Vec<String> = gone
-            .iter()
-            .map(|g| {
-                let label = LEGACY_DECODERS
-                    .iter()
-                    .find(|(n, _)| n == g)
-                    .map(|(_, l)| *l);
-                format!("{g} ({})", label.unwrap_or(""))
-            })
-            .collect();
-        checks.push(Check::bad(
-            Status::Warn,
-            "legacy decoders",
-            format!("missing: {}", named.join(", ")),
-            "recordings in these formats will fail to ingest; use a full ffmpeg build",
-        ));
-    }
-    let demuxers = listing("-demuxers");
-    let gone = missing(&demuxers, LEGACY_DEMUXERS.iter().copied());
-    checks.push(if gone.is_empty() {
-        Check::ok(
-            "legacy containers",
-            format!("all {} present", LEGACY_DEMUXERS.len()),
-        )
-    } else {
-        Check::bad(
-            Status::Warn,
-            "legacy containers",
-            format!("missing: {}", gone.join(", ")),
-            "files in these containers will fail to ingest; use a full ffmpeg build",
-        )
-    });
-
-    // The profiles' ladders and the pipeline around them.
-    match Profile::load_dir(&config.profiles_dir) {
-        Ok(profiles) if !profiles.is_empty() => {
-            let names: Vec<&str> = profiles.iter().map(|p| p.name.as_str()).collect();
-            checks.push(Check::ok(
-                "transcode profiles",
-                format!("{} in {}", names.join(", "), config.profiles_dir.display()),
-            ))
-        }
-        Ok(_) => checks.push(Check::bad(
-            Status::Fail,
-            "transcode profiles",
-            format!("none in {}", config.profiles_dir.display()),
-            "point AULA_PROFILES_DIR at the transcode-profiles directory",
-        )),
-        Err(e) => checks.push(Check::bad(
-            Status::Fail,
-            "transcode profiles",
-            e.to_string(),
-            "fix the profile file named above",
-        )),
-    }
+    let listing = |kind: &'static str| async move {
+        run(ffmpeg, &["-hide_banner", kind])
+            .await
+            .unwrap_or_default()
+    };
+    checks.push(decoder_check(&listing("-decoders").await));
+    checks.push(demuxer_check(&listing("-demuxers").await));
+    checks.push(profile_check(config));
     for (what, kind, wanted) in [
         ("encoders", "-encoders", PIPELINE_ENCODERS),
         ("filters", "-filters", PIPELINE_FILTERS),
         ("muxers", "-muxers", PIPELINE_MUXERS),
     ] {
-        let gone = missing(&listing(kind), wanted.iter().copied());
+        let gone = missing(&listing(kind).await, wanted.iter().copied());
         checks.push(if gone.is_empty() {
             Check::ok(what, wanted.join(", "))
         } else {
@@ -294,6 +238,74 @@ fn tool_checks(config: &Config) -> Vec<Check> {
         });
     }
     checks
+}
+
+fn decoder_check(decoders: &str) -> Check {
+    let gone = missing(decoders, LEGACY_DECODERS.iter().map(|(n, _)| *n));
+    if gone.is_empty() {
+        return Check::ok(
+            "legacy decoders",
+            format!("all {} present", LEGACY_DECODERS.len()),
+        );
+    }
+    let named: Vec<String> = gone
+        .iter()
+        .map(|g| {
+            let label = LEGACY_DECODERS
+                .iter()
+                .find(|(n, _)| n == g)
+                .map(|(_, l)| *l);
+            format!("{g} ({})", label.unwrap_or(""))
+        })
+        .collect();
+    Check::bad(
+        Status::Warn,
+        "legacy decoders",
+        format!("missing: {}", named.join(", ")),
+        "recordings in these formats will fail to ingest; use a full ffmpeg build",
+    )
+}
+
+fn demuxer_check(demuxers: &str) -> Check {
+    let gone = missing(demuxers, LEGACY_DEMUXERS.iter().copied());
+    if gone.is_empty() {
+        Check::ok(
+            "legacy containers",
+            format!("all {} present", LEGACY_DEMUXERS.len()),
+        )
+    } else {
+        Check::bad(
+            Status::Warn,
+            "legacy containers",
+            format!("missing: {}", gone.join(", ")),
+            "files in these containers will fail to ingest; use a full ffmpeg build",
+        )
+    }
+}
+
+/// The profiles' ladders, which the pipeline checks after it are for.
+fn profile_check(config: &Config) -> Check {
+    match Profile::load_dir(&config.profiles_dir) {
+        Ok(profiles) if !profiles.is_empty() => {
+            let names: Vec<&str> = profiles.iter().map(|p| p.name.as_str()).collect();
+            Check::ok(
+                "transcode profiles",
+                format!("{} in {}", names.join(", "), config.profiles_dir.display()),
+            )
+        }
+        Ok(_) => Check::bad(
+            Status::Fail,
+            "transcode profiles",
+            format!("none in {}", config.profiles_dir.display()),
+            "point AULA_PROFILES_DIR at the transcode-profiles directory",
+        ),
+        Err(e) => Check::bad(
+            Status::Fail,
+            "transcode profiles",
+            e.to_string(),
+            "fix the profile file named above",
+        ),
+    }
 }
 
 async fn database_check(config: &Config) -> Check {
@@ -439,19 +451,13 @@ pub async fn backup(config: &Config, dest: &Path) -> Result<BackupReport, Mainte
         }
         Backend::Postgres => {
             let file = dest.join(CATALOG_PGDUMP);
-            let (mut cmd, url) = pg_command("pg_dump", &config.database_url());
-            let out = cmd
-                .args(["--format=custom", "--no-owner", "--file"])
-                .arg(&file)
-                .arg(url)
-                .output()
-                .map_err(|e| io("pg_dump (install postgresql-client)", e))?;
-            if !out.status.success() {
-                return Err(MaintenanceError::Io(format!(
-                    "pg_dump failed: {}",
-                    String::from_utf8_lossy(&out.stderr).trim()
-                )));
-            }
+            pg_tool("pg_dump", &config.database_url(), |url| {
+                let args = ["--format=custom", "--no-owner", "--file"].map(OsString::from);
+                let mut args = Vec::from(args);
+                args.extend([file.clone().into_os_string(), url.into()]);
+                args
+            })
+            .await?;
             file
         }
     };
@@ -496,25 +502,19 @@ pub async fn restore(config: &Config, from: &Path) -> Result<PathBuf, Maintenanc
                 from.display()
             )));
         }
-        let (mut cmd, shown) = pg_command("pg_restore", &url);
-        let out = cmd
-            .args([
+        pg_tool("pg_restore", &url, |url| {
+            let args = [
                 "--clean",
                 "--if-exists",
                 "--no-owner",
                 "--single-transaction",
                 "--dbname",
-            ])
-            .arg(shown)
-            .arg(&pgdump)
-            .output()
-            .map_err(|e| io("pg_restore (install postgresql-client)", e))?;
-        if !out.status.success() {
-            return Err(MaintenanceError::Io(format!(
-                "pg_restore failed: {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            )));
-        }
+            ];
+            let mut args = Vec::from(args.map(OsString::from));
+            args.extend([url.into(), pgdump.clone().into_os_string()]);
+            args
+        })
+        .await?;
     } else {
         if !sqlite.exists() {
             return Err(MaintenanceError::Refused(format!(
@@ -569,23 +569,33 @@ fn sqlite_path(url: &str) -> Result<PathBuf, MaintenanceError> {
     Ok(PathBuf::from(path))
 }
 
-/// A PostgreSQL client command for `url` with the password taken out of its arguments
-/// (where `ps` would show it) and given through `PGPASSWORD` instead.
-fn pg_command(program: &str, url: &str) -> (Command, String) {
-    let mut cmd = Command::new(program);
-    let mut shown = url.to_string();
-    if let (Some(scheme), Some(at)) = (url.find("://"), url.rfind('@')) {
-        if at > scheme {
-            if let Some((user, password)) = url[scheme + 3..at].split_once(':') {
-                let password = urlencoding::decode(password)
-                    .map(|p| p.into_owned())
-                    .unwrap_or_else(|_| password.to_string());
-                cmd.env("PGPASSWORD", password);
-                shown = format!("{}{user}{}", &url[..scheme + 3], &url[at..]);
-            }
+/// Runs a PostgreSQL client tool on `url`'s database, with the arguments `args` makes
+/// from the URL. The password is taken out of that URL (where `ps` would show it) and
+/// given through `PGPASSWORD` instead.
+async fn pg_tool(
+    program: &str,
+    url: &str,
+    args: impl FnOnce(String) -> Vec<OsString>,
+) -> Result<(), MaintenanceError> {
+    let credentials = UrlCredentials::parse(url);
+    let env: Vec<(&str, &str)> = credentials
+        .password
+        .as_deref()
+        .map(|p| ("PGPASSWORD", p))
+        .into_iter()
+        .collect();
+    let args = args(credentials.without_password.clone());
+    match process::run_with_env(Path::new(program), &args, &env, PG_TIMEOUT).await {
+        Ok(_) => Ok(()),
+        Err(ProcessError::Spawn { source, .. }) => Err(MaintenanceError::Io(format!(
+            "cannot start {program}: {source}; install the PostgreSQL client tools \
+             (Debian: apt-get install postgresql-client) so {program} is in $PATH"
+        ))),
+        Err(ProcessError::Failed { stderr, .. }) => {
+            Err(MaintenanceError::Io(format!("{program} failed: {stderr}")))
         }
+        Err(e) => Err(MaintenanceError::Io(e.to_string())),
     }
-    (cmd, shown)
 }
 
 /// (size, hex SHA-256) of a file, read in 1 MiB blocks.

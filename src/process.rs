@@ -1,7 +1,8 @@
-//! Every child process aula starts (ffprobe, ffmpeg for posters and demo media) goes
-//! through here: a time limit, the child killed if we give up on it, and errors that say
-//! what to do. Long transcodes with progress use `ingest::transcode`, which shares
-//! `ProcessError`.
+//! Every child process aula starts (ffprobe, ffmpeg for posters and demo media, the
+//! tools `aula doctor` asks, pg_dump and pg_restore) goes through here: a time limit, the
+//! child killed if we give up on it, and errors that say what to do. Long transcodes with
+//! progress use `ingest::transcode`, which shares `ProcessError`. Nothing here knows what
+//! a tool is for; the caller adds that to the error.
 
 use std::ffi::OsStr;
 use std::path::Path;
@@ -46,9 +47,25 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<OsStr>,
 {
+    run_with_env(program, args, &[], timeout).await
+}
+
+/// As `run`, with variables added to the child's environment: for what must not appear
+/// in its arguments, where `ps` shows them to every user (a database password).
+pub async fn run_with_env<I, S>(
+    program: &Path,
+    args: I,
+    env: &[(&str, &str)],
+    timeout: Duration,
+) -> Result<Output, ProcessError>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
     let name = program_name(program);
     let child = Command::new(program)
         .args(args)
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -127,6 +144,19 @@ mod tests {
             .await
             .unwrap_err();
         assert!(matches!(err, ProcessError::Timeout { .. }), "{err}");
+    }
+
+    #[tokio::test]
+    async fn the_environment_reaches_the_child_but_not_its_arguments() {
+        let out = run_with_env(
+            Path::new("sh"),
+            ["-c", "printf %s \"$AULA_TEST_SECRET\""],
+            &[("AULA_TEST_SECRET", "s3cret")],
+            Duration::from_secs(5),
+        )
+        .await
+        .unwrap();
+        assert_eq!(out.stdout, b"s3cret");
     }
 
     #[test]

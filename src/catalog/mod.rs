@@ -249,16 +249,7 @@ pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
 
 /// `url` without its password, for messages and logs.
 pub fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let credentials = &url[scheme + 3..at];
-            match credentials.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
-                None => url.to_string(),
-            }
-        }
-        _ => url.to_string(),
-    }
+    crate::config::UrlCredentials::parse(url).redacted
 }
 
 impl Catalog {

@@ -1073,7 +1073,8 @@ pub async fn import_report(
             "no import has been run",
         ));
     };
-    let mut value: Value = serde_json::from_str(&r.report).unwrap_or(Value::Null);
+    let report = crate::import::Report::from_json(&r.report);
+    let mut value: Value = serde_json::to_value(report).unwrap_or(Value::Null);
     if let Value::Object(map) = &mut value {
         map.insert("started_at".into(), r.created_at.into());
         map.insert("file".into(), r.file.into());

@@ -207,8 +207,7 @@ pub async fn import(req: HttpRequest, state: web::Data<AppState>) -> Page {
         .or_page(&req)?;
     let t = p.t.clone();
     p.import = report.map(|r| {
-        let v: serde_json::Value = serde_json::from_str(&r.report).unwrap_or_default();
-        let n = |key: &str| v[key].as_i64().unwrap_or(0);
+        let v = crate::import::Report::from_json(&r.report);
         ImportView {
             file: r.file,
             when: chrono::DateTime::from_timestamp(r.created_at, 0)
@@ -217,30 +216,13 @@ pub async fn import(req: HttpRequest, state: web::Data<AppState>) -> Page {
             dry_run: r.dry_run,
             summary: t.fill(
                 "admin.import_summary",
-                &[
-                    &n("rows"),
-                    &n("imported"),
-                    &n("unchanged"),
-                    &n("skipped"),
-                    &v["outcome"].as_str().unwrap_or(""),
-                ],
+                &[&v.rows, &v.imported, &v.unchanged, &v.skipped, &v.outcome],
             ),
-            problems: v["problems"]
-                .as_array()
-                .map(|list| {
-                    list.iter()
-                        .map(|p| {
-                            t.fill(
-                                "admin.row_problem",
-                                &[
-                                    &p["line"].as_i64().unwrap_or(0),
-                                    &p["reason"].as_str().unwrap_or(""),
-                                ],
-                            )
-                        })
-                        .collect()
-                })
-                .unwrap_or_default(),
+            problems: v
+                .problems
+                .iter()
+                .map(|p| t.fill("admin.row_problem", &[&p.line.unwrap_or(0), &p.reason]))
+                .collect(),
         }
     });
     page(&req, StatusCode::OK, p)

@@ -78,9 +78,7 @@ impl From<DocumentRow> for DocumentJson {
     }
 }
 
-pub fn page_url(session_id: i64) -> String {
-    format!("/sedute/{session_id}")
-}
+pub use crate::urls::page_url;
 
 pub fn media_url(dir: &str, file: &str) -> String {
     format!("/media/{dir}/{file}")

@@ -1,10 +1,19 @@
-//! `aula ingest DIR`: the recordings in a directory tree, each made a session, and the
-//! summary a clerk reads at the end (or a script reads as JSON). Which files count, and
-//! the date and title a file's name suggests, are decided here.
+//! `aula ingest`: one session submitted and transcoded while the caller watches, or the
+//! recordings in a directory tree each made a session, and the summary a clerk reads at
+//! the end (or a script reads as JSON). Which files count, and the date and title a file's
+//! name suggests, are decided here. It prints nothing itself: what the person running it
+//! should see goes through `Feedback`, which the binary implements.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use serde::Serialize;
+
+use crate::archive::Archive;
+use crate::catalog::{BodyName, SessionDate, SessionTitle};
+use crate::ingest::worker::{self, Outcome};
+use crate::ingest::{self as ingest, Progress, Submission, Submitted};
 
 /// Extensions of the recordings town halls hold (compared without case).
 pub const MEDIA_EXTENSIONS: &[&str] = &[
@@ -207,6 +216,279 @@ impl Summary {
         }
         out
     }
+}
+
+/// What the person running an ingest sees while it runs.
+pub trait Feedback: Send + Sync {
+    /// A line about one recording ("published as session 4", "already in the archive").
+    fn note(&self, line: &str);
+    /// How far a transcode followed here has got.
+    fn progress(&self, progress: Progress);
+    /// The transcode followed here has ended, however it ended.
+    fn progress_end(&self);
+    /// `done` of `total` recordings of a directory are finished; `file` the latest.
+    fn file_done(&self, done: usize, total: usize, file: &str);
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BatchError {
+    #[error("reading {dir}: {source}")]
+    Read { dir: String, source: std::io::Error },
+    #[error("{dir}: no recordings found (looked for {looked_for})")]
+    Empty { dir: String, looked_for: String },
+    #[error("an ingest task stopped unexpectedly: {0}")]
+    Task(#[from] tokio::task::JoinError),
+}
+
+/// The parts of a recording as the messages name them.
+pub fn shown_parts(parts: &[PathBuf]) -> String {
+    parts
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(" + ")
+}
+
+/// Submits one session's recording and, unless `no_wait`, runs its transcode here (or
+/// follows the worker that took it), reporting its progress if `progress`.
+pub async fn ingest_one(
+    archive: &Archive,
+    sub: &Submission,
+    no_wait: bool,
+    feedback: &Arc<dyn Feedback>,
+    progress: bool,
+) -> FileResult {
+    let shown = shown_parts(&sub.parts);
+    let (session_id, job_id) = match submitted(archive, sub, no_wait, feedback, &shown).await {
+        Ok(ids) => ids,
+        Err(result) => return result,
+    };
+    if no_wait {
+        feedback.note(&format!(
+            "{shown}: session {session_id} created, job {job_id} queued"
+        ));
+        return FileResult::Queued {
+            session_id,
+            job_id,
+            note: None,
+        };
+    }
+    if progress {
+        feedback.note(&format!(
+            "{shown}: session {session_id} created, transcoding…"
+        ));
+    }
+    let watcher = Arc::clone(feedback);
+    let outcome = worker::run_or_follow(archive, job_id, move |p| {
+        if progress {
+            watcher.progress(p)
+        }
+    })
+    .await;
+    if progress {
+        feedback.progress_end();
+    }
+    let ids = (session_id, job_id);
+    match outcome {
+        Ok(outcome) => file_result(outcome, ids, &shown, feedback.as_ref()),
+        Err(e) => FileResult::Failed {
+            reason: format!("{shown}: {e}"),
+        },
+    }
+}
+
+/// The session and job to follow, or the result when there is nothing to follow.
+async fn submitted(
+    archive: &Archive,
+    sub: &Submission,
+    no_wait: bool,
+    feedback: &Arc<dyn Feedback>,
+    shown: &str,
+) -> Result<(i64, i64), FileResult> {
+    match ingest::submit(archive, sub).await {
+        Err(e) => Err(FileResult::Failed {
+            reason: e.to_string(),
+        }),
+        Ok(Submitted::AlreadyArchived { session_id }) => {
+            // Its transcode may have been interrupted (Ctrl-C, no worker running): finish it.
+            match archive.catalog.job_for_session(session_id).await {
+                Ok(Some(job)) if !no_wait && (job.state == "queued" || job.state == "running") => {
+                    feedback.note(&format!("{shown}: already in the archive as session {session_id}; finishing its transcode"));
+                    Ok((session_id, job.id))
+                }
+                _ => {
+                    feedback.note(&format!(
+                        "{shown}: already in the archive as session {session_id}; nothing to do"
+                    ));
+                    Err(FileResult::AlreadyArchived { session_id })
+                }
+            }
+        }
+        Ok(Submitted::Queued {
+            session_id,
+            job_id,
+            documents,
+        }) => {
+            for d in documents {
+                match d.problem {
+                    None => feedback.note(&format!("{}: {}", d.file.display(), d.summary)),
+                    Some(problem) => feedback.note(&format!(
+                        "{}: kept, but its text could not be read: {problem}",
+                        d.file.display()
+                    )),
+                }
+            }
+            Ok((session_id, job_id))
+        }
+    }
+}
+
+fn file_result(
+    outcome: Outcome,
+    (session_id, job_id): (i64, i64),
+    shown: &str,
+    feedback: &dyn Feedback,
+) -> FileResult {
+    let queued = |note: String| FileResult::Queued {
+        session_id,
+        job_id,
+        note: Some(note),
+    };
+    match outcome {
+        Outcome::Published(p) => {
+            feedback.note(&format!(
+                "{shown}: published as session {session_id} ({:.1} s)",
+                p.duration_s
+            ));
+            FileResult::Published {
+                session_id,
+                duration_s: p.duration_s,
+                warnings: p.warnings,
+            }
+        }
+        Outcome::Retrying { reason, after_s } => queued(format!("{reason}; it will be tried again in {after_s} s by a worker (`aula worker` or `aula serve`)")),
+        Outcome::Failed { reason } => FileResult::Failed {
+            reason: format!("{shown}: {reason}"),
+        },
+        Outcome::Released | Outcome::Lost => queued("another worker is finishing it".into()),
+        Outcome::Superseded => queued(
+            "its withheld ranges changed meanwhile; a newer job makes the version".into(),
+        ),
+    }
+}
+
+/// What every session made from a directory shares; the date and title, when not
+/// given, come from each file.
+pub struct BatchOptions {
+    pub body: BodyName,
+    pub date: Option<SessionDate>,
+    pub title: Option<SessionTitle>,
+    pub kind: String,
+    pub no_wait: bool,
+}
+
+/// One session per recording under `dir`, transcoded `archive.config.transcodes` at a
+/// time; the summary lists them in path order.
+pub async fn ingest_directory(
+    archive: &Archive,
+    dir: &Path,
+    options: &BatchOptions,
+    feedback: &Arc<dyn Feedback>,
+) -> Result<Summary, BatchError> {
+    let files = find_recordings(dir).map_err(|source| BatchError::Read {
+        dir: dir.display().to_string(),
+        source,
+    })?;
+    if files.is_empty() {
+        return Err(BatchError::Empty {
+            dir: dir.display().to_string(),
+            looked_for: MEDIA_EXTENSIONS.join(", "),
+        });
+    }
+    let total = files.len();
+    feedback.note(&format!("{}: {total} recordings", dir.display()));
+    let done = Arc::new(AtomicUsize::new(0));
+    let slots = Arc::new(tokio::sync::Semaphore::new(
+        archive.config.transcodes.max(1),
+    ));
+    let mut tasks = tokio::task::JoinSet::new();
+    for (index, file) in files.into_iter().enumerate() {
+        let shown = file.display().to_string();
+        let sub = match submission_for(file, options) {
+            Ok(sub) => sub,
+            Err(reason) => {
+                let result = FileResult::Failed { reason };
+                tasks.spawn(async move {
+                    (
+                        index,
+                        FileReport {
+                            file: shown,
+                            result,
+                        },
+                    )
+                });
+                continue;
+            }
+        };
+        let (archive, slots, done) = (archive.clone(), Arc::clone(&slots), Arc::clone(&done));
+        let (feedback, no_wait) = (Arc::clone(feedback), options.no_wait);
+        tasks.spawn(async move {
+            let _slot = slots.acquire_owned().await;
+            let result = ingest_one(&archive, &sub, no_wait, &feedback, false).await;
+            let n = done.fetch_add(1, Ordering::AcqRel) + 1;
+            feedback.file_done(n, total, &shown);
+            (
+                index,
+                FileReport {
+                    file: shown,
+                    result,
+                },
+            )
+        });
+    }
+    let mut reports = Vec::with_capacity(total);
+    while let Some(joined) = tasks.join_next().await {
+        reports.push(joined?);
+    }
+    reports.sort_by_key(|(i, _)| *i);
+    Ok(Summary::new(reports.into_iter().map(|(_, r)| r).collect()))
+}
+
+/// The session one file of a directory becomes: the date from the options, else the
+/// file's own name, else the folders it is in, else when it was last modified.
+fn submission_for(file: PathBuf, options: &BatchOptions) -> Result<Submission, String> {
+    let named = file
+        .file_name()
+        .and_then(|n| date_in_name(&n.to_string_lossy()))
+        .or_else(|| date_in_name(&file.to_string_lossy()));
+    let date = match (options.date, named) {
+        (Some(d), _) => d,
+        (None, Some(d)) => SessionDate::parse(&d).map_err(|e| e.to_string())?,
+        (None, None) => file_date(&file)?,
+    };
+    let title = match &options.title {
+        Some(t) => t.clone(),
+        None => SessionTitle::parse(&title_from_name(&file)).map_err(|e| e.to_string())?,
+    };
+    Ok(Submission {
+        parts: vec![file],
+        body: options.body.clone(),
+        date,
+        title,
+        kind: options.kind.clone(),
+        documents: Vec::new(),
+    })
+}
+
+/// The date a file was last modified, for recordings whose name carries none.
+fn file_date(file: &Path) -> Result<SessionDate, String> {
+    let modified = std::fs::metadata(file)
+        .and_then(|m| m.modified())
+        .map_err(|e| e.to_string())?;
+    let date = chrono::DateTime::<chrono::Utc>::from(modified)
+        .format("%Y-%m-%d")
+        .to_string();
+    SessionDate::parse(&date).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
