@@ -188,7 +188,7 @@ fn bad_request(title: &str, detail: &str) -> HttpResponse {
 
 fn internal(error: impl std::fmt::Display + 'static) -> HttpResponse {
     tracing::error!(%error, "admin request failed");
-    if crate::catalog::is_unavailable_error(&error) {
+    if crate::search::is_unavailable_error(&error) {
         return super::api::unavailable();
     }
     problem(

@@ -158,7 +158,7 @@ pub fn problem(status: StatusCode, title: &str, detail: &str) -> HttpResponse {
 
 fn internal(error: impl std::fmt::Display + 'static) -> HttpResponse {
     tracing::error!(%error, "request failed");
-    if crate::catalog::is_unavailable_error(&error) {
+    if crate::search::is_unavailable_error(&error) {
         return unavailable();
     }
     problem(

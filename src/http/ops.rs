@@ -396,7 +396,7 @@ fn label(value: &str) -> String {
 /// The status of a page that failed: 503 with `Retry-After` while the catalog database
 /// cannot be reached (it comes back by itself), otherwise 500.
 pub fn failure_status(error: &dyn std::any::Any) -> actix_web::HttpResponseBuilder {
-    if crate::catalog::is_unavailable_error(error) {
+    if crate::search::is_unavailable_error(error) {
         let mut builder = HttpResponse::ServiceUnavailable();
         builder.insert_header((actix_web::http::header::RETRY_AFTER, "5"));
         builder

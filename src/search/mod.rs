@@ -47,6 +47,21 @@ impl SearchError {
     pub fn is_bad_query(&self) -> bool {
         matches!(self, SearchError::QueryTooLong(_) | SearchError::Query(_))
     }
+
+    /// Whether the catalog behind the index could not be reached: trying again later may
+    /// work (the catalog's own error decides).
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, SearchError::Catalog(e) if e.is_unavailable())
+    }
+}
+
+/// Whether an error (of any type a handler may hold) means the catalog database cannot be
+/// reached now: `catalog::is_unavailable_error`, and a search error caused by that.
+pub fn is_unavailable_error(error: &dyn std::any::Any) -> bool {
+    error
+        .downcast_ref::<SearchError>()
+        .is_some_and(SearchError::is_unavailable)
+        || crate::catalog::is_unavailable_error(error)
 }
 
 #[derive(Clone, Copy)]
