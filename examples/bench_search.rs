@@ -163,7 +163,7 @@ async fn main() -> anyhow::Result<()> {
         let year = 2005 + (i * 20 / sessions.max(1)) as i32;
         let date = format!("{year}-{:02}-{:02}", 1 + rng.below(12), 1 + rng.below(28));
         let title = sentence(&mut rng, &words[20..], 5);
-        let (id, _) = archive
+        let aula::catalog::CreatedSession { session_id: id, .. } = archive
             .catalog
             .create_session(
                 &NewSession {

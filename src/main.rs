@@ -318,8 +318,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 eprintln!("job {id} queued again");
                 return Ok(());
             }
-            for (state, n) in archive.catalog.job_counts().await? {
-                eprintln!("{state}: {n}");
+            for count in archive.catalog.job_counts().await? {
+                eprintln!("{}: {}", count.state, count.jobs);
             }
             for j in archive.catalog.jobs(state.as_deref(), 100).await? {
                 println!(
@@ -592,11 +592,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                         return Ok(());
                     }
                     match archive.catalog.add_legacy_links(&links).await? {
-                        Ok((added, unchanged)) => {
+                        aula::catalog::LegacyImport::Added { added, unchanged } => {
                             println!("{added} mappings added, {unchanged} already there");
                             Ok(())
                         }
-                        Err(conflicts) => {
+                        aula::catalog::LegacyImport::Conflicts(conflicts) => {
                             for c in &conflicts {
                                 eprintln!("{}: {c}", file.display());
                             }

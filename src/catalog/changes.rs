@@ -15,6 +15,15 @@ pub struct SearchSource {
     pub cues: Vec<CueRow>,
 }
 
+/// Sessions changed after a point of the change log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangeBatch {
+    /// Each once, oldest change first; `REINDEX_ALL` asks for a full rebuild.
+    pub sessions: Vec<i64>,
+    /// The newest change seen: where the next batch starts.
+    pub last_seq: i64,
+}
+
 impl Catalog {
     /// Asks every server to rebuild its search index from the catalog.
     pub async fn request_reindex(&self) -> Result<()> {
@@ -67,7 +76,7 @@ impl Catalog {
     }
 
     /// Sessions changed after `seq`, oldest change first, each once, with the newest seq seen.
-    pub async fn changes_since(&self, seq: i64, limit: i64) -> Result<(Vec<i64>, i64)> {
+    pub async fn changes_since(&self, seq: i64, limit: i64) -> Result<ChangeBatch> {
         let rows = sqlx::query(
             "SELECT session_id, MAX(seq) FROM search_changes WHERE seq > $1 \
              GROUP BY session_id ORDER BY MAX(seq) LIMIT $2",
@@ -82,7 +91,10 @@ impl Catalog {
             ids.push(row.get::<i64, _>(0));
             last = last.max(row.get::<i64, _>(1));
         }
-        Ok((ids, last))
+        Ok(ChangeBatch {
+            sessions: ids,
+            last_seq: last,
+        })
     }
 
     /// Sessions whose publication window opens or closes in `(after, until]`.

@@ -49,6 +49,14 @@ pub struct NewCue<'a> {
     pub text: &'a str,
 }
 
+/// What `create_session` made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CreatedSession {
+    pub session_id: i64,
+    /// The transcode job queued for its recording.
+    pub job_id: i64,
+}
+
 impl Catalog {
     /// The session that already holds a recording with this content, if any.
     pub async fn session_with_recording(&self, sha256: &str) -> Result<Option<i64>> {
@@ -61,13 +69,13 @@ impl Catalog {
     }
 
     /// Creates the body if needed, the session, its recording (one row per part, in order)
-    /// and a transcode job, atomically. Returns (session id, job id).
+    /// and a transcode job, atomically.
     pub async fn create_session(
         &self,
         session: &NewSession<'_>,
         parts: &[NewRecording<'_>],
         job_payload: &str,
-    ) -> Result<(i64, i64)> {
+    ) -> Result<CreatedSession> {
         let now = now();
         let mut tx = self.write().await?;
         let key = session.body.match_key();
@@ -120,7 +128,7 @@ impl Catalog {
         .await?;
         note_change(&mut tx, session_id).await?;
         tx.commit().await?;
-        Ok((session_id, job_id))
+        Ok(CreatedSession { session_id, job_id })
     }
 
     /// Stores a document's row and, for an agenda, its numbered items.

@@ -11,6 +11,13 @@ const JOB_COLUMNS: &str =
     "id, kind, session_id, payload, state, attempts, max_attempts, run_after, \
      lease_owner, lease_expires_at, progress, speed, eta_seconds, error, created_at, updated_at";
 
+/// How many jobs are in one state.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct JobCount {
+    pub state: String,
+    pub jobs: i64,
+}
+
 /// What a running job reports.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct JobProgress {
@@ -52,11 +59,13 @@ impl Catalog {
     }
 
     /// Number of jobs in each state.
-    pub async fn job_counts(&self) -> Result<Vec<(String, i64)>> {
+    pub async fn job_counts(&self) -> Result<Vec<JobCount>> {
         Ok(
-            sqlx::query_as("SELECT state, COUNT(*) FROM jobs GROUP BY state ORDER BY state")
-                .fetch_all(&self.pool)
-                .await?,
+            sqlx::query_as(
+                "SELECT state, COUNT(*) AS jobs FROM jobs GROUP BY state ORDER BY state",
+            )
+            .fetch_all(&self.pool)
+            .await?,
         )
     }
 

@@ -25,14 +25,23 @@ pub struct UnmappedRow {
 /// random URLs cannot grow the table without bound (known ones keep being counted).
 const UNMAPPED_LIMIT: i64 = 50_000;
 
+/// How storing a batch of redirects went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LegacyImport {
+    /// All stored: `added` new ones, `unchanged` already mapped to the same target.
+    Added { added: usize, unchanged: usize },
+    /// Nothing stored: these addresses already lead elsewhere (one message each).
+    Conflicts(Vec<String>),
+}
+
 impl Catalog {
     /// Stores redirects (`key` → `target`, None = 410 Gone). A key already mapped to the
     /// same target is left alone; one mapped elsewhere is reported as a conflict and
-    /// nothing is written. Returns (added, unchanged).
+    /// nothing is written.
     pub async fn add_legacy_links(
         &self,
         links: &[(String, Option<String>)],
-    ) -> Result<std::result::Result<(usize, usize), Vec<String>>> {
+    ) -> Result<LegacyImport> {
         let mut tx = self.write().await?;
         let (mut added, mut unchanged, mut conflicts) = (0, 0, Vec::new());
         for (key, target) in links {
@@ -67,10 +76,10 @@ impl Catalog {
             }
         }
         if !conflicts.is_empty() {
-            return Ok(Err(conflicts));
+            return Ok(LegacyImport::Conflicts(conflicts));
         }
         tx.commit().await?;
-        Ok(Ok((added, unchanged)))
+        Ok(LegacyImport::Added { added, unchanged })
     }
 
     /// Where an old address (its `legacy::key`) leads, if it is mapped.

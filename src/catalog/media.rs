@@ -7,6 +7,17 @@ use sqlx::Row;
 use super::changes::note_change;
 use super::{now, Backend, Catalog, CatalogError, Cuts, Result};
 
+/// One part of a session's recording, as a transcode reads it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct RecordingPart {
+    /// Relative to the data directory.
+    pub stored_path: String,
+    /// ffprobe's description, as ingest stored it.
+    pub probe_json: String,
+    /// As measured at ingest (decoded when the container did not say).
+    pub duration_ms: Option<i64>,
+}
+
 #[derive(Debug)]
 pub struct NewMediaVersion<'a> {
     pub version: i64,
@@ -151,10 +162,7 @@ impl Catalog {
 
     /// The stored path, ffprobe description and duration (ms, as measured at ingest) of
     /// each part of a session's recording, in order.
-    pub async fn recording_parts(
-        &self,
-        session_id: i64,
-    ) -> Result<Vec<(String, String, Option<i64>)>> {
+    pub async fn recording_parts(&self, session_id: i64) -> Result<Vec<RecordingPart>> {
         Ok(sqlx::query_as(
             "SELECT stored_path, probe_json, duration_ms FROM recordings WHERE session_id = $1 \
              ORDER BY part",

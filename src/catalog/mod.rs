@@ -133,14 +133,14 @@ mod public;
 mod tokens;
 
 pub use bodies::{BodyChange, BodyCount};
-pub use changes::SearchSource;
+pub use changes::{ChangeBatch, SearchSource};
 pub use editing::SessionPatch;
-pub use intake::{NewCue, NewDocument, NewRecording, NewSession};
-pub use jobs::JobProgress;
-pub use legacy::{LegacyTarget, UnmappedRow};
+pub use intake::{CreatedSession, NewCue, NewDocument, NewRecording, NewSession};
+pub use jobs::{JobCount, JobProgress};
+pub use legacy::{LegacyImport, LegacyTarget, UnmappedRow};
 pub use maintenance::{ImportReport, StoredFile};
-pub use media::{NewMediaVersion, NewRendition, WithheldRange};
-pub use public::ArchiveFilter;
+pub use media::{NewMediaVersion, NewRendition, RecordingPart, WithheldRange};
+pub use public::{ArchiveFilter, ArchivePage, DocumentFile};
 
 /// The database engine behind the catalog.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

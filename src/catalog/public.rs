@@ -15,6 +15,23 @@ pub struct ArchiveFilter {
     pub year: Option<i32>,
 }
 
+/// A document's stored file and how to hand it out.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct DocumentFile {
+    /// Relative to the data directory.
+    pub stored_path: String,
+    pub original_name: String,
+    pub media_type: String,
+}
+
+/// One page of the public archive.
+#[derive(Debug, Clone)]
+pub struct ArchivePage {
+    pub sessions: Vec<SessionRow>,
+    /// How many sessions match the filter on every page.
+    pub total: i64,
+}
+
 impl Catalog {
     /// Public sessions (any state but withheld), newest first.
     pub async fn list_sessions(&self, limit: i64, offset: i64) -> Result<Vec<SessionRow>> {
@@ -39,7 +56,7 @@ impl Catalog {
                 0,
             )
             .await?
-            .0)
+            .sessions)
     }
 
     /// One page of the public archive, newest first, with how many sessions match in all.
@@ -48,7 +65,7 @@ impl Catalog {
         filter: &ArchiveFilter,
         limit: i64,
         offset: i64,
-    ) -> Result<(Vec<SessionRow>, i64)> {
+    ) -> Result<ArchivePage> {
         let condition =
             "($1 IS NULL OR s.body_id = $1) AND ($2 IS NULL OR substr(s.date, 1, 4) = $2)";
         let rows = sqlx::query_as(&format!(
@@ -68,7 +85,10 @@ impl Catalog {
         .bind(filter.year.map(|y| format!("{y:04}")))
         .fetch_one(&self.pool)
         .await?;
-        Ok((rows, total))
+        Ok(ArchivePage {
+            sessions: rows,
+            total,
+        })
     }
 
     /// Years with public sessions (of one body, or all), newest first, with their counts.
@@ -189,9 +209,9 @@ impl Catalog {
             .collect())
     }
 
-    /// A stored document for download: (stored path, original name, media type), if its
-    /// session is public (and, for a transcript, has no withheld range).
-    pub async fn document_file(&self, id: i64) -> Result<Option<(String, String, String)>> {
+    /// A stored document for download, if its session is public (and, for a transcript,
+    /// has no withheld range).
+    pub async fn document_file(&self, id: i64) -> Result<Option<DocumentFile>> {
         Ok(sqlx::query_as(concat!(
             "SELECT d.stored_path, d.original_name, d.media_type FROM documents d \
              JOIN sessions s ON s.id = d.session_id WHERE d.id = $1 AND NOT (d.kind = 'transcript' \

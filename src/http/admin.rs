@@ -1045,7 +1045,7 @@ pub async fn set_withheld_ranges(
     };
     // A cut must leave something: compare with the recording's length where it is known.
     let total_ms: i64 = match catalog.recording_parts(id).await {
-        Ok(parts) => parts.iter().map(|p| p.2.unwrap_or(0)).sum(),
+        Ok(parts) => parts.iter().map(|p| p.duration_ms.unwrap_or(0)).sum(),
         Err(e) => return internal(e),
     };
     let cut: i64 =

@@ -360,8 +360,8 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
             for state in ["queued", "running", "done", "failed"] {
                 let n = counts
                     .iter()
-                    .find(|(s, _)| s == state)
-                    .map_or(0, |(_, n)| *n);
+                    .find(|c| c.state == state)
+                    .map_or(0, |c| c.jobs);
                 let _ = writeln!(out, "aula_jobs{{state=\"{state}\"}} {n}");
             }
             let speeds: Vec<f64> = running.iter().filter_map(|j| j.speed).collect();

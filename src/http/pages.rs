@@ -418,7 +418,14 @@ pub async fn archive(
         catalog.archive_years(filter.body_id),
         catalog.bodies_with_counts()
     );
-    let ((rows, total), years, bodies) = match listed {
+    let (
+        crate::catalog::ArchivePage {
+            sessions: rows,
+            total,
+        },
+        years,
+        bodies,
+    ) = match listed {
         Ok(v) => v,
         Err(e) => return error_page(e),
     };
@@ -864,7 +871,11 @@ pub async fn document(state: web::Data<AppState>, id: web::Path<String>) -> Http
     let Ok(id) = id.parse::<i64>() else {
         return not_found().await;
     };
-    let (stored, name, media_type) = match state.archive.catalog.document_file(id).await {
+    let crate::catalog::DocumentFile {
+        stored_path: stored,
+        original_name: name,
+        media_type,
+    } = match state.archive.catalog.document_file(id).await {
         Ok(Some(found)) => found,
         Ok(None) => return not_found().await,
         Err(e) => return error_page(e),

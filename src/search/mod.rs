@@ -315,7 +315,10 @@ impl SearchIndex {
             seq = self.applied_seq()?;
         }
         loop {
-            let (sessions, last) = catalog.changes_since(seq, 500).await?;
+            let crate::catalog::ChangeBatch {
+                sessions,
+                last_seq: last,
+            } = catalog.changes_since(seq, 500).await?;
             if sessions.is_empty() {
                 break;
             }

@@ -48,7 +48,7 @@ async fn build_archive(data_dir: PathBuf) {
          "La città avrà nuove piste.", vec!["Piano della mobilità"]),
     ];
     for (i, (body, date, title, minutes, agenda)) in sessions.into_iter().enumerate() {
-        let (id, _) = archive
+        let aula::catalog::CreatedSession { session_id: id, .. } = archive
             .catalog
             .create_session(
                 &NewSession {
