@@ -195,8 +195,8 @@ async fn main() -> anyhow::Result<()> {
             .collect();
         let minutes = text(&mut rng, &words, 5000);
         total_words += 5000 + 15 * 10;
-        let doc = |kind, sha: String, text| NewDocument {
-            kind,
+        let doc = |kind: &str, sha: String, text| NewDocument {
+            kind: kind.parse().unwrap(),
             original_name: "d",
             sha256: Box::leak(sha.into_boxed_str()),
             size_bytes: 1,

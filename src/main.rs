@@ -736,7 +736,13 @@ async fn ingest_one(
         Ok(Submitted::AlreadyArchived { session_id }) => {
             // Its transcode may have been interrupted (Ctrl-C, no worker running): finish it.
             match archive.catalog.job_for_session(session_id).await {
-                Ok(Some(job)) if !no_wait && (job.state == "queued" || job.state == "running") => {
+                Ok(Some(job))
+                    if !no_wait
+                        && matches!(
+                            job.state,
+                            aula::domain::JobState::Queued | aula::domain::JobState::Running
+                        ) =>
+                {
                     eprintln!("{shown}: already in the archive as session {session_id}; finishing its transcode");
                     (session_id, job.id)
                 }

@@ -3,6 +3,8 @@
 
 use sqlx::{AnyConnection, Row};
 
+use crate::domain::DocumentKind;
+
 use super::{now, AgendaItem, Catalog, CueRow, Result, SessionRow, REINDEX_ALL};
 
 /// Everything search indexes about one session.
@@ -10,9 +12,15 @@ use super::{now, AgendaItem, Catalog, CueRow, Result, SessionRow, REINDEX_ALL};
 pub struct SearchSource {
     pub session: SessionRow,
     pub agenda: Vec<AgendaItem>,
-    /// (kind, extracted text)
-    pub documents: Vec<(String, String)>,
+    pub documents: Vec<SourceDocument>,
     pub cues: Vec<CueRow>,
+}
+
+/// A document's extracted text, as search indexes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceDocument {
+    pub kind: DocumentKind,
+    pub text: String,
 }
 
 /// Sessions changed after a point of the change log.
@@ -64,8 +72,13 @@ impl Catalog {
         .fetch_all(&self.pool)
         .await?
         .into_iter()
-        .map(|row| (row.get::<String, _>(0), row.get::<String, _>(1)))
-        .collect();
+        .map(|row| {
+            Ok(SourceDocument {
+                kind: row.try_get(0)?,
+                text: row.try_get(1)?,
+            })
+        })
+        .collect::<std::result::Result<_, sqlx::Error>>()?;
         let cues = self.cues(session_id).await?;
         Ok(Some(SearchSource {
             session,

@@ -5,6 +5,8 @@
 use super::changes::note_change;
 use super::jobs::queue_transcode;
 use super::media::withheld_rows;
+use crate::domain::SessionState;
+
 use super::{now, Catalog, Cuts, Result, WithheldRange};
 
 /// The fields of a session an editor may change; `None` leaves one as it is.
@@ -119,16 +121,17 @@ impl Catalog {
     /// there is no such session.
     pub async fn set_withheld(&self, id: i64, reason: Option<&str>) -> Result<bool> {
         let mut tx = self.write().await?;
-        let stored: Option<String> = sqlx::query_scalar("SELECT state FROM sessions WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let stored: Option<SessionState> =
+            sqlx::query_scalar("SELECT state FROM sessions WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
         let Some(stored) = stored else {
             return Ok(false);
         };
         let (state, why) = match reason {
-            Some(reason) => ("withheld", Some(reason.to_string())),
-            None if stored != "withheld" => return Ok(true),
+            Some(reason) => (SessionState::Withheld, Some(reason.to_string())),
+            None if stored != SessionState::Withheld => return Ok(true),
             None => self.state_when_published(&mut tx, id).await?,
         };
         sqlx::query(
@@ -151,7 +154,7 @@ impl Catalog {
         &self,
         tx: &mut sqlx::AnyConnection,
         id: i64,
-    ) -> Result<(&'static str, Option<String>)> {
+    ) -> Result<(SessionState, Option<String>)> {
         let active: Option<i64> = sqlx::query_scalar(
             "SELECT 1 FROM jobs WHERE session_id = $1 AND state IN ('queued', 'running') LIMIT 1",
         )
@@ -159,7 +162,7 @@ impl Catalog {
         .fetch_optional(&mut *tx)
         .await?;
         if active.is_some() {
-            return Ok(("processing", None));
+            return Ok((SessionState::Processing, None));
         }
         let latest: Option<Option<String>> = sqlx::query_scalar(
             "SELECT cuts FROM media_versions WHERE session_id = $1 ORDER BY version DESC LIMIT 1",
@@ -175,9 +178,11 @@ impl Catalog {
                 .collect(),
         );
         match latest {
-            Some(cuts) if Cuts::from_json(cuts.as_deref()) == wanted => Ok(("published", None)),
+            Some(cuts) if Cuts::from_json(cuts.as_deref()) == wanted => {
+                Ok((SessionState::Published, None))
+            }
             Some(_) => Ok((
-                "failed",
+                SessionState::Failed,
                 Some(
                     "no version without the withheld ranges has been made yet: reprocess it".into(),
                 ),
@@ -191,8 +196,8 @@ impl Catalog {
                 .fetch_optional(&mut *tx)
                 .await?;
                 Ok(match failed {
-                    Some(error) => ("failed", error),
-                    None => ("pending", None),
+                    Some(error) => (SessionState::Failed, error),
+                    None => (SessionState::Pending, None),
                 })
             }
         }

@@ -6,6 +6,8 @@ use sqlx::AnyConnection;
 
 use super::changes::note_change;
 use super::jobs::queue_transcode;
+use crate::domain::DocumentKind;
+
 use super::{now, BodyName, Catalog, Result, SessionDate, SessionTitle};
 
 /// What `ingest` records for a new session with its first recording, all in one transaction.
@@ -30,7 +32,8 @@ pub struct NewRecording<'a> {
 
 #[derive(Debug)]
 pub struct NewDocument<'a> {
-    pub kind: &'a str,
+    /// As the clerk named it; the catalog keeps `kind.stored()`.
+    pub kind: DocumentKind,
     pub original_name: &'a str,
     pub sha256: &'a str,
     pub size_bytes: i64,
@@ -145,7 +148,7 @@ impl Catalog {
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
         )
         .bind(session_id)
-        .bind(doc.kind)
+        .bind(doc.kind.stored())
         .bind(doc.original_name)
         .bind(doc.sha256)
         .bind(doc.size_bytes)

@@ -5,6 +5,8 @@
 use sqlx::AnyConnection;
 
 use super::changes::note_change;
+use crate::domain::JobState;
+
 use super::{now, Backend, Catalog, JobRow, Result};
 
 const JOB_COLUMNS: &str =
@@ -14,7 +16,7 @@ const JOB_COLUMNS: &str =
 /// How many jobs are in one state.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct JobCount {
-    pub state: String,
+    pub state: JobState,
     pub jobs: i64,
 }
 
@@ -208,7 +210,11 @@ impl Catalog {
     /// Marks a job done (`error` None) or failed for good — only while `owner` holds it
     /// (a worker whose lease was taken over must not overwrite the new holder's work).
     pub async fn finish_job(&self, id: i64, owner: &str, error: Option<&str>) -> Result<bool> {
-        let state = if error.is_some() { "failed" } else { "done" };
+        let state = if error.is_some() {
+            JobState::Failed
+        } else {
+            JobState::Done
+        };
         let done = sqlx::query(
             "UPDATE jobs SET state = $1, error = $2, progress = CASE WHEN $3 = 'done' THEN 100 ELSE progress END, \
              lease_owner = NULL, lease_expires_at = NULL, updated_at = $4 \

@@ -133,7 +133,7 @@ mod public;
 mod tokens;
 
 pub use bodies::{BodyChange, BodyCount};
-pub use changes::{ChangeBatch, SearchSource};
+pub use changes::{ChangeBatch, SearchSource, SourceDocument};
 pub use editing::SessionPatch;
 pub use intake::{CreatedSession, NewCue, NewDocument, NewRecording, NewSession};
 pub use jobs::{JobCount, JobProgress};

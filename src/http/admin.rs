@@ -236,14 +236,10 @@ async fn admin_session(state: &AppState, id: i64) -> Result<Option<Value>, HttpR
     let (row, ranges) =
         tokio::try_join!(catalog.session(id), catalog.withheld_ranges(id)).map_err(internal)?;
     let Some(row) = row else { return Ok(None) };
-    let (from, until, stored) = (
-        row.publish_from,
-        row.publish_until,
-        row.stored_state.clone(),
-    );
+    let (from, until, stored) = (row.publish_from, row.publish_until, row.stored_state);
     let mut value = serde_json::to_value(SessionJson::from(row)).map_err(internal)?;
     // What an editor set, beside what citizens see (`state`, which a window may hide).
-    value["stored_state"] = stored.into();
+    value["stored_state"] = stored.as_str().into();
     value["publish_from"] = rfc3339(from);
     value["publish_until"] = rfc3339(until);
     value["withheld_ranges"] = ranges
@@ -844,13 +840,8 @@ pub async fn upload_document(
     let Some(name) = upload_name(params.name.as_deref()) else {
         return bad_request("Bad name", "give the file's name: ?name=verbale.pdf");
     };
-    let kind = match params.kind.as_deref() {
-        Some("agenda") => DocumentKind::Agenda,
-        Some("minutes") => DocumentKind::Minutes,
-        Some("resolution") => DocumentKind::Resolution,
-        Some("transcript") => DocumentKind::Transcript,
-        Some("attachment") => DocumentKind::Attachment,
-        Some("timed_agenda") => DocumentKind::TimedAgenda,
+    let kind = match params.kind.as_deref().map(str::parse::<DocumentKind>) {
+        Some(Ok(kind)) => kind,
         _ => {
             return bad_request(
                 "Bad kind",
@@ -1104,7 +1095,7 @@ pub async fn list_jobs(
     authorized!(req, state);
     let filter = match params.as_ref().map(|p| p.state.as_deref()) {
         Ok(None) => None,
-        Ok(Some(s @ ("queued" | "running" | "done" | "failed"))) => Some(s),
+        Ok(Some(s)) if s.parse::<crate::domain::JobState>().is_ok() => Some(s),
         _ => return bad_request("Bad state", "state is queued, running, done or failed"),
     };
     match state.archive.catalog.jobs(filter, 200).await {

@@ -9,6 +9,7 @@ use super::AppState;
 use chrono::NaiveDate;
 
 use crate::catalog::{Body, DocumentRow, SessionRow};
+use crate::domain::{DocumentKind, SessionState};
 use crate::search::{SearchRequest, SearchResults, Sort};
 
 #[derive(Debug, Serialize)]
@@ -43,7 +44,7 @@ pub struct SessionJson {
     pub number: Option<i64>,
     pub duration_seconds: Option<f64>,
     /// pending, processing, published, failed, withheld
-    pub state: String,
+    pub state: SessionState,
     pub state_reason: Option<String>,
     pub page_url: String,
     pub media: MediaJson,
@@ -53,7 +54,7 @@ pub struct SessionJson {
 #[derive(Debug, Serialize)]
 pub struct DocumentJson {
     pub id: i64,
-    pub kind: String,
+    pub kind: DocumentKind,
     pub name: String,
     pub media_type: String,
     pub size_bytes: i64,
@@ -89,7 +90,7 @@ pub fn media_url(dir: &str, file: &str) -> String {
 /// The public URL of one of a session's media files: only once it is published.
 pub fn published_media_url(s: &SessionRow, file: &Option<String>) -> Option<String> {
     match (&s.media_dir, file) {
-        (Some(dir), Some(f)) if s.state == "published" => Some(media_url(dir, f)),
+        (Some(dir), Some(f)) if s.state == SessionState::Published => Some(media_url(dir, f)),
         _ => None,
     }
 }
@@ -109,7 +110,7 @@ impl From<SessionRow> for SessionJson {
                 warnings: s
                     .warnings
                     .as_deref()
-                    .filter(|_| s.state == "published")
+                    .filter(|_| s.state == SessionState::Published)
                     .map(|w| w.lines().map(str::to_string).collect())
                     .unwrap_or_default(),
             },

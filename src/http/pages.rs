@@ -24,7 +24,7 @@ pub struct SessionView {
     pub body: String,
     pub date_iso: String,
     pub duration_text: String,
-    pub state: String,
+    pub state: crate::domain::SessionState,
     pub state_reason: String,
     pub master: Option<String>,
     pub mp4: Option<String>,

@@ -865,7 +865,7 @@ fn count_by<'a>(
 fn documents_for(id: i64, src: Option<&SearchSource>, f: &Fields) -> Vec<TantivyDocument> {
     let Some(src) = src else { return Vec::new() };
     let s = &src.session;
-    if s.state == "withheld" {
+    if !s.is_public() {
         return Vec::new();
     }
     let day: u64 = s.date.replace('-', "").parse().unwrap_or(0);
@@ -893,12 +893,12 @@ fn documents_for(id: i64, src: Option<&SearchSource>, f: &Fields) -> Vec<Tantivy
         }
         out.push(d);
     }
-    for (kind, text) in &src.documents {
-        if kind == "transcript" {
+    for crate::catalog::SourceDocument { kind, text } in &src.documents {
+        if *kind == crate::domain::DocumentKind::Transcript {
             continue; // indexed from its timed cues below
         }
         for passage in passages(text, 120) {
-            out.push(base(kind, &passage));
+            out.push(base(kind.as_str(), &passage));
         }
     }
     for window in cue_windows(&src.cues, 30_000) {
