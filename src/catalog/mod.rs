@@ -140,7 +140,10 @@ pub use jobs::{JobCount, JobProgress};
 pub use legacy::{LegacyImport, LegacyTarget, UnmappedRow};
 pub use maintenance::{ImportReport, StoredFile};
 pub use media::{NewMediaVersion, NewRendition, RecordingPart, WithheldRange};
-pub use public::{ArchiveFilter, ArchivePage, DocumentFile};
+pub use public::{ArchiveFilter, ArchivePage, DocumentFile, PublicSession};
+
+#[cfg(test)]
+mod tests;
 
 /// The database engine behind the catalog.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -32,7 +32,38 @@ pub struct ArchivePage {
     pub total: i64,
 }
 
+/// A public session with all its page shows, each part as citizens may see it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PublicSession {
+    pub session: SessionRow,
+    /// Start times as the public media play them.
+    pub agenda: Vec<AgendaItem>,
+    /// Without a transcript while ranges are withheld.
+    pub documents: Vec<DocumentRow>,
+    /// Without what was said in a withheld range.
+    pub cues: Vec<CueRow>,
+}
+
 impl Catalog {
+    /// A session with its agenda, documents and cues; None if there is no such session or
+    /// it is not public (withheld, or outside its publication window).
+    pub async fn public_session(&self, id: i64) -> Result<Option<PublicSession>> {
+        let (session, agenda, documents, cues) = tokio::try_join!(
+            self.session(id),
+            self.agenda(id),
+            self.documents(id),
+            self.cues(id)
+        )?;
+        Ok(session
+            .filter(SessionRow::is_public)
+            .map(|session| PublicSession {
+                session,
+                agenda,
+                documents,
+                cues,
+            }))
+    }
+
     /// Public sessions (any state but withheld), newest first.
     pub async fn list_sessions(&self, limit: i64, offset: i64) -> Result<Vec<SessionRow>> {
         let sql =
