@@ -1,5 +1,6 @@
 //! The archive's states and kinds, each an enum with the one spelling the catalog, the API
-//! and the templates share: a session's state, a job's state and kind, a document's kind.
+//! and the templates share: a session's state, a job's state and kind, a document's kind,
+//! a search passage's kind.
 //! Each is built by parsing (`FromStr`), written with `as_str`/`Display`, and read and
 //! written by serde and by sqlx (`Any`, a TEXT column). It must not hold rules about
 //! what a state allows: those live where the state changes (the catalog, the worker).
@@ -169,6 +170,34 @@ text_enum! {
     }
 }
 
+text_enum! {
+    /// What a search index document (a passage of a hit) comes from.
+    PassageKind, "passage kind" {
+        /// The session itself: its body and title.
+        Session = "session",
+        AgendaItem = "agenda_item",
+        Agenda = "agenda",
+        Minutes = "minutes",
+        Resolution = "resolution",
+        /// A window of about 30 seconds of its transcript's cues.
+        Transcript = "transcript",
+        Attachment = "attachment",
+    }
+}
+
+impl From<DocumentKind> for PassageKind {
+    /// A document's passages are of the kind it is stored under.
+    fn from(kind: DocumentKind) -> PassageKind {
+        match kind.stored() {
+            DocumentKind::Agenda => PassageKind::Agenda,
+            DocumentKind::Minutes => PassageKind::Minutes,
+            DocumentKind::Resolution => PassageKind::Resolution,
+            DocumentKind::Transcript => PassageKind::Transcript,
+            DocumentKind::Attachment | DocumentKind::TimedAgenda => PassageKind::Attachment,
+        }
+    }
+}
+
 impl DocumentKind {
     /// The kind the catalog keeps it under: a timed agenda's times go into the agenda, and
     /// the file itself is kept as an attachment.
@@ -205,6 +234,7 @@ mod tests {
         round_trips(JobState::ALL);
         round_trips(JobKind::ALL);
         round_trips(DocumentKind::ALL);
+        round_trips(PassageKind::ALL);
     }
 
     #[test]
@@ -226,5 +256,9 @@ mod tests {
         assert_eq!(format!("{:<8}|", JobState::Done), "done    |");
         assert_eq!(DocumentKind::TimedAgenda.stored(), DocumentKind::Attachment);
         assert_eq!(DocumentKind::Minutes.stored(), DocumentKind::Minutes);
+        for &kind in DocumentKind::ALL {
+            // A document's passages are searched by the kind the catalog keeps it under.
+            assert_eq!(PassageKind::from(kind).as_str(), kind.stored().as_str());
+        }
     }
 }

@@ -1,5 +1,6 @@
-//! Domain types of the catalog. Values that come from outside (a body's name, a date, a
-//! title) can only be built by parsing, so nothing invalid travels inward.
+//! The catalog's values and rows (states and kinds are in `crate::domain`). Values that
+//! come from outside (a body's name, a date, a title) can only be built by parsing, so
+//! nothing invalid travels inward.
 
 use chrono::NaiveDate;
 use serde::Serialize;

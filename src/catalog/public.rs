@@ -1,6 +1,7 @@
 //! What citizens may read: public sessions, archive pages, agendas, documents and cues as
-//! the public media play them. Every query here filters by publication; it must never
-//! write, and never return what an editor withheld.
+//! the public media play them. Lists, counts and downloads filter by publication; `session`
+//! and its parts answer for any session, so their callers check `SessionRow::is_public`
+//! (`public_session` does). It must never write, and never list what an editor withheld.
 
 use sqlx::Row;
 

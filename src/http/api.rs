@@ -328,16 +328,6 @@ pub enum ParamError {
     Kind(String),
 }
 
-const KINDS: [&str; 7] = [
-    "session",
-    "agenda_item",
-    "agenda",
-    "minutes",
-    "resolution",
-    "transcript",
-    "attachment",
-];
-
 impl SearchParams {
     pub fn to_request(&self, bodies: &[Body]) -> Result<SearchRequest, ParamError> {
         let date = |name: &'static str,
@@ -389,7 +379,7 @@ impl SearchParams {
         };
         let kind = match self.kind.as_deref().filter(|k| !k.is_empty()) {
             None => None,
-            Some(k) if KINDS.contains(&k) => Some(k.to_string()),
+            Some(k) if k.parse::<crate::domain::PassageKind>().is_ok() => Some(k.to_string()),
             Some(k) => return Err(ParamError::Kind(k.to_string())),
         };
         let sort = match self.sort.as_deref().unwrap_or("") {

@@ -26,6 +26,7 @@ use tantivy::{
 };
 
 use crate::catalog::{Catalog, CatalogError, SearchSource};
+use crate::domain::PassageKind;
 pub use query::QueryError;
 
 #[derive(Debug, thiserror::Error)]
@@ -144,7 +145,7 @@ pub struct SearchRequest {
 /// One passage of a session, with where it starts in the recording when known.
 #[derive(Debug, Clone, Serialize)]
 pub struct Passage {
-    pub kind: String,
+    pub kind: PassageKind,
     /// Escaped HTML with the matching words in `<mark>`.
     pub snippet_html: String,
     pub start_seconds: Option<u64>,
@@ -523,8 +524,10 @@ impl SearchIndex {
                     score: agg.best(),
                     passages: Vec::new(),
                 });
-                let kind = get(f.kind);
-                if kind == "session" {
+                let Ok(kind) = get(f.kind).parse::<PassageKind>() else {
+                    continue; // written by a newer aula: not ours to show
+                };
+                if kind == PassageKind::Session {
                     continue; // the title is the hit's own heading
                 }
                 let speaker = get(f.speaker);
@@ -869,10 +872,10 @@ fn documents_for(id: i64, src: Option<&SearchSource>, f: &Fields) -> Vec<Tantivy
         return Vec::new();
     }
     let day: u64 = s.date.replace('-', "").parse().unwrap_or(0);
-    let base = |kind: &str, text: &str| {
+    let base = |kind: PassageKind, text: &str| {
         doc!(
             f.session_id => id as u64,
-            f.kind => kind,
+            f.kind => kind.as_str(),
             f.body_id => s.body_id as u64,
             f.body => s.body_name.as_str(),
             f.date => s.date.as_str(),
@@ -882,12 +885,12 @@ fn documents_for(id: i64, src: Option<&SearchSource>, f: &Fields) -> Vec<Tantivy
             f.text_exact => text,
         )
     };
-    let mut session_doc = base("session", &s.body_name);
+    let mut session_doc = base(PassageKind::Session, &s.body_name);
     session_doc.add_text(f.title, &s.title);
     session_doc.add_text(f.title_exact, &s.title);
     let mut out = vec![session_doc];
     for item in &src.agenda {
-        let mut d = base("agenda_item", &item.title);
+        let mut d = base(PassageKind::AgendaItem, &item.title);
         if let Some(ms) = item.start_ms {
             d.add_u64(f.start_ms, ms.max(0) as u64);
         }
@@ -898,11 +901,11 @@ fn documents_for(id: i64, src: Option<&SearchSource>, f: &Fields) -> Vec<Tantivy
             continue; // indexed from its timed cues below
         }
         for passage in passages(text, 120) {
-            out.push(base(kind.as_str(), &passage));
+            out.push(base(PassageKind::from(*kind), &passage));
         }
     }
     for window in cue_windows(&src.cues, 30_000) {
-        let mut d = base("transcript", &window.text);
+        let mut d = base(PassageKind::Transcript, &window.text);
         d.add_u64(f.start_ms, window.start_ms);
         if let Some(speaker) = &window.speaker {
             d.add_text(f.speaker, speaker);
