@@ -44,7 +44,7 @@ async fn main() -> anyhow::Result<()> {
         ..Config::default()
     })
     .await?;
-    let (session_id, _) = archive
+    let aula::catalog::CreatedSession { session_id, .. } = archive
         .catalog
         .create_session(
             &NewSession {

@@ -163,7 +163,7 @@ async fn main() -> anyhow::Result<()> {
         let year = 2005 + (i * 20 / sessions.max(1)) as i32;
         let date = format!("{year}-{:02}-{:02}", 1 + rng.below(12), 1 + rng.below(28));
         let title = sentence(&mut rng, &words[20..], 5);
-        let (id, _) = archive
+        let aula::catalog::CreatedSession { session_id: id, .. } = archive
             .catalog
             .create_session(
                 &NewSession {
@@ -195,8 +195,8 @@ async fn main() -> anyhow::Result<()> {
             .collect();
         let minutes = text(&mut rng, &words, 5000);
         total_words += 5000 + 15 * 10;
-        let doc = |kind, sha: String, text| NewDocument {
-            kind,
+        let doc = |kind: &str, sha: String, text| NewDocument {
+            kind: kind.parse().unwrap(),
             original_name: "d",
             sha256: Box::leak(sha.into_boxed_str()),
             size_bytes: 1,

@@ -398,8 +398,10 @@ pub async fn import_rows(
             .filter_map(|u| Some((crate::legacy::key(u)?, Some(target.clone()))))
             .collect();
         match archive.catalog.add_legacy_links(&links).await {
-            Ok(Ok(_)) => {}
-            Ok(Err(conflicts)) => return Err(fail(conflicts.join("; "))),
+            Ok(crate::catalog::LegacyImport::Added { .. }) => {}
+            Ok(crate::catalog::LegacyImport::Conflicts(conflicts)) => {
+                return Err(fail(conflicts.join("; ")))
+            }
             Err(e) => return Err(fail(e.to_string())),
         }
         out.push((row.line, outcome));

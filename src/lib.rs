@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod config;
 pub mod demo;
 pub mod documents;
+pub mod domain;
 pub mod http;
 pub mod import;
 pub mod ingest;

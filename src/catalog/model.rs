@@ -1,8 +1,11 @@
-//! Domain types of the catalog. Values that come from outside (a body's name, a date, a
-//! title) can only be built by parsing, so nothing invalid travels inward.
+//! The catalog's values and rows (states and kinds are in `crate::domain`). Values that
+//! come from outside (a body's name, a date, a title) can only be built by parsing, so
+//! nothing invalid travels inward.
 
 use chrono::NaiveDate;
 use serde::Serialize;
+
+use crate::domain::{DocumentKind, JobKind, JobState, SessionState};
 
 /// Why a value given by a person or a file was refused.
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -167,7 +170,7 @@ pub struct SessionRow {
     pub title: String,
     pub kind: String,
     pub number: Option<i64>,
-    pub state: String,
+    pub state: SessionState,
     pub state_reason: Option<String>,
     pub media_dir: Option<String>,
     pub master_playlist: Option<String>,
@@ -180,7 +183,7 @@ pub struct SessionRow {
     pub thumbnails_vtt: Option<String>,
     /// The state as stored: `state` says `withheld` also while the session is outside its
     /// publication window.
-    pub stored_state: String,
+    pub stored_state: SessionState,
     /// Unix seconds; the session is public only from / until then.
     pub publish_from: Option<i64>,
     pub publish_until: Option<i64>,
@@ -192,7 +195,7 @@ impl SessionRow {
     /// Whether citizens may see it at all: withheld sessions (by an editor, or outside
     /// their publication window) are not listed, shown, searched or served.
     pub fn is_public(&self) -> bool {
-        self.state != "withheld"
+        self.state != SessionState::Withheld
     }
 }
 
@@ -282,7 +285,7 @@ pub struct AgendaItem {
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct DocumentRow {
     pub id: i64,
-    pub kind: String,
+    pub kind: DocumentKind,
     pub original_name: String,
     pub media_type: String,
     pub size_bytes: i64,
@@ -301,10 +304,10 @@ pub struct CueRow {
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct JobRow {
     pub id: i64,
-    pub kind: String,
+    pub kind: JobKind,
     pub session_id: Option<i64>,
     pub payload: String,
-    pub state: String,
+    pub state: JobState,
     pub attempts: i64,
     pub max_attempts: i64,
     pub run_after: i64,

@@ -147,11 +147,11 @@ async fn legacy_import(archive: &Archive, file: &Path, dry_run: bool) -> anyhow:
         return Ok(());
     }
     match archive.catalog.add_legacy_links(&links).await? {
-        Ok((added, unchanged)) => {
+        aula::catalog::LegacyImport::Added { added, unchanged } => {
             println!("{added} mappings added, {unchanged} already there");
             Ok(())
         }
-        Err(conflicts) => {
+        aula::catalog::LegacyImport::Conflicts(conflicts) => {
             for c in &conflicts {
                 eprintln!("{}: {c}", file.display());
             }

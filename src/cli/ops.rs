@@ -18,8 +18,8 @@ pub async fn jobs(config: Config, state: Option<String>, retry: Option<i64>) -> 
         eprintln!("job {id} queued again");
         return Ok(());
     }
-    for (state, n) in archive.catalog.job_counts().await? {
-        eprintln!("{state}: {n}");
+    for count in archive.catalog.job_counts().await? {
+        eprintln!("{}: {}", count.state, count.jobs);
     }
     for j in archive.catalog.jobs(state.as_deref(), 100).await? {
         println!(

@@ -178,14 +178,10 @@ async fn admin_session(state: &AppState, id: i64) -> Result<Option<Value>, ApiEr
     let catalog = &state.archive.catalog;
     let (row, ranges) = tokio::try_join!(catalog.session(id), catalog.withheld_ranges(id))?;
     let Some(row) = row else { return Ok(None) };
-    let (from, until, stored) = (
-        row.publish_from,
-        row.publish_until,
-        row.stored_state.clone(),
-    );
+    let (from, until, stored) = (row.publish_from, row.publish_until, row.stored_state);
     let mut value = serde_json::to_value(SessionJson::from(row)).map_err(ApiError::internal)?;
     // What an editor set, beside what citizens see (`state`, which a window may hide).
-    value["stored_state"] = stored.into();
+    value["stored_state"] = stored.as_str().into();
     value["publish_from"] = rfc3339(from);
     value["publish_until"] = rfc3339(until);
     value["withheld_ranges"] = ranges.iter().map(range_json).collect();
@@ -777,13 +773,8 @@ pub async fn upload_document(
             "give the file's name: ?name=verbale.pdf",
         ));
     };
-    let kind = match params.kind.as_deref() {
-        Some("agenda") => DocumentKind::Agenda,
-        Some("minutes") => DocumentKind::Minutes,
-        Some("resolution") => DocumentKind::Resolution,
-        Some("transcript") => DocumentKind::Transcript,
-        Some("attachment") => DocumentKind::Attachment,
-        Some("timed_agenda") => DocumentKind::TimedAgenda,
+    let kind = match params.kind.as_deref().map(str::parse::<DocumentKind>) {
+        Some(Ok(kind)) => kind,
         _ => {
             return Err(ApiError::bad_request(
                 "Bad kind",
@@ -960,7 +951,7 @@ pub async fn set_withheld_ranges(
     let session = existing_session(&state, id).await?;
     // A cut must leave something: compare with the recording's length where it is known.
     let parts = catalog.recording_parts(id).await?;
-    let total_ms: i64 = parts.iter().map(|p| p.2.unwrap_or(0)).sum();
+    let total_ms: i64 = parts.iter().map(|p| p.duration_ms.unwrap_or(0)).sum();
     if !leaves_something(&ranges, total_ms) {
         return Err(ApiError::bad_request(
             "Nothing left",
@@ -1004,7 +995,7 @@ pub async fn list_jobs(
     authorize(&req, &state).await?;
     let filter = match params.as_ref().map(|p| p.state.as_deref()) {
         Ok(None) => None,
-        Ok(Some(s @ ("queued" | "running" | "done" | "failed"))) => Some(s),
+        Ok(Some(s)) if s.parse::<crate::domain::JobState>().is_ok() => Some(s),
         _ => {
             return Err(ApiError::bad_request(
                 "Bad state",

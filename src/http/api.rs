@@ -9,6 +9,7 @@ use super::AppState;
 use chrono::NaiveDate;
 
 use crate::catalog::{Body, DocumentRow, SessionRow};
+use crate::domain::{DocumentKind, SessionState};
 use crate::search::{SearchRequest, SearchResults, Sort};
 
 #[derive(Debug, Serialize)]
@@ -43,7 +44,7 @@ pub struct SessionJson {
     pub number: Option<i64>,
     pub duration_seconds: Option<f64>,
     /// pending, processing, published, failed, withheld
-    pub state: String,
+    pub state: SessionState,
     pub state_reason: Option<String>,
     pub page_url: String,
     pub media: MediaJson,
@@ -53,7 +54,7 @@ pub struct SessionJson {
 #[derive(Debug, Serialize)]
 pub struct DocumentJson {
     pub id: i64,
-    pub kind: String,
+    pub kind: DocumentKind,
     pub name: String,
     pub media_type: String,
     pub size_bytes: i64,
@@ -87,7 +88,7 @@ pub fn media_url(dir: &str, file: &str) -> String {
 /// The public URL of one of a session's media files: only once it is published.
 pub fn published_media_url(s: &SessionRow, file: &Option<String>) -> Option<String> {
     match (&s.media_dir, file) {
-        (Some(dir), Some(f)) if s.state == "published" => Some(media_url(dir, f)),
+        (Some(dir), Some(f)) if s.state == SessionState::Published => Some(media_url(dir, f)),
         _ => None,
     }
 }
@@ -107,7 +108,7 @@ impl From<SessionRow> for SessionJson {
                 warnings: s
                     .warnings
                     .as_deref()
-                    .filter(|_| s.state == "published")
+                    .filter(|_| s.state == SessionState::Published)
                     .map(|w| w.lines().map(str::to_string).collect())
                     .unwrap_or_default(),
             },
@@ -273,16 +274,6 @@ pub enum ParamError {
     Kind(String),
 }
 
-const KINDS: [&str; 7] = [
-    "session",
-    "agenda_item",
-    "agenda",
-    "minutes",
-    "resolution",
-    "transcript",
-    "attachment",
-];
-
 impl SearchParams {
     pub fn to_request(&self, bodies: &[Body]) -> Result<SearchRequest, ParamError> {
         let date = |name: &'static str,
@@ -334,7 +325,7 @@ impl SearchParams {
         };
         let kind = match self.kind.as_deref().filter(|k| !k.is_empty()) {
             None => None,
-            Some(k) if KINDS.contains(&k) => Some(k.to_string()),
+            Some(k) if k.parse::<crate::domain::PassageKind>().is_ok() => Some(k.to_string()),
             Some(k) => return Err(ParamError::Kind(k.to_string())),
         };
         let sort = match self.sort.as_deref().unwrap_or("") {

@@ -242,7 +242,7 @@ fn write_csv(writer: &mut csv::Writer<Vec<u8>>, sessions: &[SessionRow]) -> csv:
             s.duration_ms
                 .map(|ms| format!("{:.1}", ms as f64 / 1000.0))
                 .unwrap_or_default(),
-            text_cell(&s.state),
+            text_cell(s.state.as_str()),
             text_cell(&page_url(s.id)),
             text_cell(&media(&s.mp4_file)),
             text_cell(&media(&s.audio_file)),
@@ -383,7 +383,7 @@ mod tests {
             title: title.to_string(),
             kind: "ordinary".to_string(),
             number: Some(7),
-            state: state.to_string(),
+            state: state.parse().unwrap(),
             state_reason: None,
             media_dir: Some(format!("{id}/v1")),
             master_playlist: Some("master.m3u8".to_string()),
@@ -394,7 +394,7 @@ mod tests {
             audio_playlist: Some("audio.m3u8".to_string()),
             audio_file: Some("audio.m4a".to_string()),
             thumbnails_vtt: Some("thumbnails.vtt".to_string()),
-            stored_state: state.to_string(),
+            stored_state: state.parse().unwrap(),
             publish_from: None,
             publish_until: None,
             cuts: None,

@@ -351,17 +351,20 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     );
     // The queue as the catalog has it (shared by every server and worker).
     let catalog = &state.archive.catalog;
-    match tokio::try_join!(catalog.job_counts(), catalog.jobs(Some("running"), 1000)) {
+    match tokio::try_join!(
+        catalog.job_counts(),
+        catalog.jobs(Some(crate::domain::JobState::Running.as_str()), 1000)
+    ) {
         Ok((counts, running)) => {
             let _ = writeln!(
                 out,
                 "# HELP aula_jobs Jobs in the queue by state.\n# TYPE aula_jobs gauge"
             );
-            for state in ["queued", "running", "done", "failed"] {
+            for &state in crate::domain::JobState::ALL {
                 let n = counts
                     .iter()
-                    .find(|(s, _)| s == state)
-                    .map_or(0, |(_, n)| *n);
+                    .find(|c| c.state == state)
+                    .map_or(0, |c| c.jobs);
                 let _ = writeln!(out, "aula_jobs{{state=\"{state}\"}} {n}");
             }
             let speeds: Vec<f64> = running.iter().filter_map(|j| j.speed).collect();

@@ -29,7 +29,7 @@ pub struct SessionView {
     pub body: String,
     pub date_iso: String,
     pub duration_text: String,
-    pub state: String,
+    pub state: crate::domain::SessionState,
     pub state_reason: String,
     pub master: Option<String>,
     pub mp4: Option<String>,
@@ -447,7 +447,14 @@ async fn archive_listing(
     } else {
         (ARCHIVE_PAGE, (query.page - 1) * ARCHIVE_PAGE)
     };
-    let ((rows, total), years, bodies) = tokio::try_join!(
+    let (
+        crate::catalog::ArchivePage {
+            sessions: rows,
+            total,
+        },
+        years,
+        bodies,
+    ) = tokio::try_join!(
         catalog.archive_page(filter, limit, offset),
         catalog.archive_years(filter.body_id),
         catalog.bodies_with_counts()
@@ -993,7 +1000,12 @@ pub async fn document(state: web::Data<AppState>, id: web::Path<String>) -> Page
     let Ok(id) = id.parse::<i64>() else {
         return Err(PageError::missing());
     };
-    let Some((stored, name, media_type)) = state.archive.catalog.document_file(id).await? else {
+    let Some(crate::catalog::DocumentFile {
+        stored_path: stored,
+        original_name: name,
+        media_type,
+    }) = state.archive.catalog.document_file(id).await?
+    else {
         return Err(PageError::missing());
     };
     let bytes = tokio::fs::read(state.archive.data_path(&stored))

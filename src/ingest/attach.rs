@@ -12,31 +12,7 @@ use crate::documents::{self, timed_agenda, transcript};
 
 use super::store;
 
-/// What a document is to the session.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DocumentKind {
-    Agenda,
-    Minutes,
-    Resolution,
-    Attachment,
-    /// SRT or WebVTT: becomes timed cues and the captions track.
-    Transcript,
-    /// CSV or WebVTT chapters: sets when agenda items start.
-    TimedAgenda,
-}
-
-impl DocumentKind {
-    /// The catalog's name for it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DocumentKind::Agenda => "agenda",
-            DocumentKind::Minutes => "minutes",
-            DocumentKind::Resolution => "resolution",
-            DocumentKind::Attachment | DocumentKind::TimedAgenda => "attachment",
-            DocumentKind::Transcript => "transcript",
-        }
-    }
-}
+pub use crate::domain::DocumentKind;
 
 /// How attaching one document went, for the clerk's summary.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -146,7 +122,7 @@ pub async fn attach(
         .add_document(
             session_id,
             &NewDocument {
-                kind: kind.as_str(),
+                kind,
                 original_name: &name,
                 sha256: &stored.sha256,
                 size_bytes: bytes.len() as i64,

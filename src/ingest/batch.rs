@@ -312,7 +312,13 @@ async fn submitted(
         Ok(Submitted::AlreadyArchived { session_id }) => {
             // Its transcode may have been interrupted (Ctrl-C, no worker running): finish it.
             match archive.catalog.job_for_session(session_id).await {
-                Ok(Some(job)) if !no_wait && (job.state == "queued" || job.state == "running") => {
+                Ok(Some(job))
+                    if !no_wait
+                        && matches!(
+                            job.state,
+                            crate::domain::JobState::Queued | crate::domain::JobState::Running
+                        ) =>
+                {
                     feedback.note(&format!("{shown}: already in the archive as session {session_id}; finishing its transcode"));
                     Ok((session_id, job.id))
                 }

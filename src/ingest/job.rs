@@ -198,7 +198,15 @@ async fn transcode_and_publish(
     let mut probes: Vec<Probe> = Vec::new();
     let mut warnings = Vec::new();
     let several = rows.len() > 1;
-    for (part, (stored_path, probe_json, measured_ms)) in rows.iter().enumerate() {
+    for (
+        part,
+        crate::catalog::RecordingPart {
+            stored_path,
+            probe_json,
+            duration_ms: measured_ms,
+        },
+    ) in rows.iter().enumerate()
+    {
         let source = archive.data_path(stored_path);
         tokio::fs::metadata(&source)
             .await

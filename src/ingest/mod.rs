@@ -166,7 +166,7 @@ pub async fn submit(archive: &Archive, sub: &Submission) -> Result<Submitted, In
             "{}",
         )
         .await;
-    let (session_id, job_id) = match created {
+    let crate::catalog::CreatedSession { session_id, job_id } = match created {
         Ok(ids) => ids,
         Err(e) => {
             forget(&stored).await;

@@ -13,6 +13,7 @@ use tokio::sync::{watch, Semaphore};
 
 use crate::archive::Archive;
 use crate::catalog::{CatalogError, JobRow};
+use crate::domain::JobState;
 
 use super::job::{self, JobError, Published, Runner};
 use super::transcode::Progress;
@@ -180,8 +181,8 @@ pub async fn run_or_follow(
                 reason: JobError::NoSuchJob(job_id).to_string(),
             });
         };
-        match job.state.as_str() {
-            "done" => {
+        match job.state {
+            JobState::Done => {
                 let session = match job.session_id {
                     Some(id) => archive.catalog.session(id).await?,
                     None => None,
@@ -200,12 +201,12 @@ pub async fn run_or_follow(
                         .unwrap_or_default(),
                 }));
             }
-            "failed" => {
+            JobState::Failed => {
                 return Ok(Outcome::Failed {
                     reason: job.error.unwrap_or_default(),
                 })
             }
-            "running"
+            JobState::Running
                 if job.attempts >= job.max_attempts
                     && job
                         .lease_expires_at
@@ -218,7 +219,7 @@ pub async fn run_or_follow(
                     ),
                 })
             }
-            "queued" if job.run_after > crate::catalog::now() => {
+            JobState::Queued if job.run_after > crate::catalog::now() => {
                 return Ok(Outcome::Retrying {
                     reason: job.error.unwrap_or_default(),
                     after_s: job.run_after - crate::catalog::now(),

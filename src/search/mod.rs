@@ -27,6 +27,7 @@ use tantivy::{
 };
 
 use crate::catalog::{Catalog, CatalogError, SearchSource};
+use crate::domain::PassageKind;
 pub use query::QueryError;
 
 #[derive(Debug, thiserror::Error)]
@@ -48,6 +49,21 @@ impl SearchError {
     pub fn is_bad_query(&self) -> bool {
         matches!(self, SearchError::QueryTooLong(_) | SearchError::Query(_))
     }
+
+    /// Whether the catalog behind the index could not be reached: trying again later may
+    /// work (the catalog's own error decides).
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, SearchError::Catalog(e) if e.is_unavailable())
+    }
+}
+
+/// Whether an error (of any type a handler may hold) means the catalog database cannot be
+/// reached now: `catalog::is_unavailable_error`, and a search error caused by that.
+pub fn is_unavailable_error(error: &dyn std::any::Any) -> bool {
+    error
+        .downcast_ref::<SearchError>()
+        .is_some_and(SearchError::is_unavailable)
+        || crate::catalog::is_unavailable_error(error)
 }
 
 #[derive(Clone, Copy)]
@@ -130,7 +146,7 @@ pub struct SearchRequest {
 /// One passage of a session, with where it starts in the recording when known.
 #[derive(Debug, Clone, Serialize)]
 pub struct Passage {
-    pub kind: String,
+    pub kind: PassageKind,
     /// Escaped HTML with the matching words in `<mark>`.
     pub snippet_html: String,
     pub start_seconds: Option<u64>,
@@ -301,7 +317,10 @@ impl SearchIndex {
             seq = self.applied_seq()?;
         }
         loop {
-            let (sessions, last) = catalog.changes_since(seq, 500).await?;
+            let crate::catalog::ChangeBatch {
+                sessions,
+                last_seq: last,
+            } = catalog.changes_since(seq, 500).await?;
             if sessions.is_empty() {
                 break;
             }
@@ -506,8 +525,10 @@ impl SearchIndex {
                     score: agg.best(),
                     passages: Vec::new(),
                 });
-                let kind = get(f.kind);
-                if kind == "session" {
+                let Ok(kind) = get(f.kind).parse::<PassageKind>() else {
+                    continue; // written by a newer aula: not ours to show
+                };
+                if kind == PassageKind::Session {
                     continue; // the title is the hit's own heading
                 }
                 let speaker = get(f.speaker);
@@ -848,14 +869,14 @@ fn count_by<'a>(
 fn documents_for(id: i64, src: Option<&SearchSource>, f: &Fields) -> Vec<TantivyDocument> {
     let Some(src) = src else { return Vec::new() };
     let s = &src.session;
-    if s.state == "withheld" {
+    if !s.is_public() {
         return Vec::new();
     }
     let day: u64 = s.date.replace('-', "").parse().unwrap_or(0);
-    let base = |kind: &str, text: &str| {
+    let base = |kind: PassageKind, text: &str| {
         doc!(
             f.session_id => id as u64,
-            f.kind => kind,
+            f.kind => kind.as_str(),
             f.body_id => s.body_id as u64,
             f.body => s.body_name.as_str(),
             f.date => s.date.as_str(),
@@ -865,27 +886,27 @@ fn documents_for(id: i64, src: Option<&SearchSource>, f: &Fields) -> Vec<Tantivy
             f.text_exact => text,
         )
     };
-    let mut session_doc = base("session", &s.body_name);
+    let mut session_doc = base(PassageKind::Session, &s.body_name);
     session_doc.add_text(f.title, &s.title);
     session_doc.add_text(f.title_exact, &s.title);
     let mut out = vec![session_doc];
     for item in &src.agenda {
-        let mut d = base("agenda_item", &item.title);
+        let mut d = base(PassageKind::AgendaItem, &item.title);
         if let Some(ms) = item.start_ms {
             d.add_u64(f.start_ms, ms.max(0) as u64);
         }
         out.push(d);
     }
-    for (kind, text) in &src.documents {
-        if kind == "transcript" {
+    for crate::catalog::SourceDocument { kind, text } in &src.documents {
+        if *kind == crate::domain::DocumentKind::Transcript {
             continue; // indexed from its timed cues below
         }
         for passage in passages(text, 120) {
-            out.push(base(kind, &passage));
+            out.push(base(PassageKind::from(*kind), &passage));
         }
     }
     for window in cue_windows(&src.cues, 30_000) {
-        let mut d = base("transcript", &window.text);
+        let mut d = base(PassageKind::Transcript, &window.text);
         d.add_u64(f.start_ms, window.start_ms);
         if let Some(speaker) = &window.speaker {
             d.add_text(f.speaker, speaker);

@@ -122,7 +122,7 @@ async fn a_server_killed_mid_upload_leaves_nothing_and_the_upload_can_be_retried
     assert_eq!(r.status(), 202, "{}", r.text().await.unwrap());
     let parts = catalog.recording_parts(id).await.unwrap();
     assert_eq!(parts.len(), 1);
-    let kept = std::fs::read(data_dir.join(&parts[0].0)).unwrap();
+    let kept = std::fs::read(data_dir.join(&parts[0].stored_path)).unwrap();
     assert_eq!(kept, bytes, "the archived original is the whole file");
 }
 

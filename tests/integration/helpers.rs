@@ -309,7 +309,7 @@ pub async fn published_files(name: &str, files: &[(&str, &[u8])]) -> PathBuf {
         ..Config::default()
     };
     let archive = Archive::open(config).await.unwrap();
-    let (session_id, _) = archive
+    let aula::catalog::CreatedSession { session_id, .. } = archive
         .catalog
         .create_session(
             &NewSession {

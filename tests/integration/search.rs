@@ -48,7 +48,7 @@ async fn build_archive(data_dir: PathBuf) {
          "La città avrà nuove piste.", vec!["Piano della mobilità"]),
     ];
     for (i, (body, date, title, minutes, agenda)) in sessions.into_iter().enumerate() {
-        let (id, _) = archive
+        let aula::catalog::CreatedSession { session_id: id, .. } = archive
             .catalog
             .create_session(
                 &NewSession {
@@ -75,8 +75,8 @@ async fn build_archive(data_dir: PathBuf) {
             .enumerate()
             .map(|(n, t)| (Some((n + 1).to_string()), t.to_string()))
             .collect();
-        let doc = |kind, sha: String, text| NewDocument {
-            kind,
+        let doc = |kind: &str, sha: String, text| NewDocument {
+            kind: kind.parse().unwrap(),
             original_name: "doc.txt",
             sha256: Box::leak(sha.into_boxed_str()),
             size_bytes: 1,

@@ -1,0 +1,390 @@
+//! The catalog's own tests, each on a fresh SQLite catalog in a temporary directory:
+//! sessions, jobs, legacy links, tokens and the domain types' way through the database.
+//! They must not start a server or touch media: the integration tests do that.
+
+use super::*;
+use crate::domain::{DocumentKind, JobKind, JobState, SessionState};
+
+/// A fresh catalog; the directory lives as long as the returned guard.
+async fn fresh() -> (Catalog, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("aula.db").display());
+    (Catalog::open(&url).await.unwrap(), dir)
+}
+
+/// A session with a one-part recording; returns its id and its transcode job's.
+async fn new_session(catalog: &Catalog, title: &str) -> CreatedSession {
+    let body = BodyName::parse("Consiglio comunale").unwrap();
+    let title = SessionTitle::parse(title).unwrap();
+    let sha = format!("{:0>64}", title.as_str().len());
+    catalog
+        .create_session(
+            &NewSession {
+                body: &body,
+                date: SessionDate::parse("2010-01-01").unwrap(),
+                title: &title,
+                kind: "ordinary",
+                number: None,
+            },
+            &[NewRecording {
+                sha256: &sha,
+                original_name: "seduta.mp4",
+                size_bytes: 1,
+                stored_path: "originals/x",
+                duration_ms: Some(60_000),
+                probe_json: "{}",
+            }],
+            "{}",
+        )
+        .await
+        .unwrap()
+}
+
+fn media_version(job: (i64, &str)) -> NewMediaVersion<'_> {
+    NewMediaVersion {
+        version: 1,
+        dir: "1/1",
+        profile: "test",
+        master_playlist: "master.m3u8",
+        mp4_file: None,
+        audio_playlist: None,
+        audio_file: None,
+        poster_file: None,
+        thumbnails_vtt: None,
+        duration_ms: 60_000,
+        warnings: None,
+        cuts: None,
+        job: Some(job),
+    }
+}
+
+fn document(kind: DocumentKind, sha: &str) -> NewDocument<'_> {
+    NewDocument {
+        kind,
+        original_name: "doc.txt",
+        sha256: sha,
+        size_bytes: 1,
+        stored_path: "originals/doc",
+        media_type: "text/plain",
+        text: Some("testo"),
+        extraction_state: "ok",
+        extraction_note: None,
+    }
+}
+
+async fn state(catalog: &Catalog, id: i64) -> SessionState {
+    catalog.session(id).await.unwrap().unwrap().state
+}
+
+#[tokio::test]
+async fn a_session_is_created_published_withheld_and_published_again() {
+    let (catalog, _dir) = fresh().await;
+    let created = new_session(&catalog, "Seduta ordinaria").await;
+    let id = created.session_id;
+    let row = catalog.session(id).await.unwrap().unwrap();
+    assert_eq!(row.state, SessionState::Processing);
+    assert_eq!(row.title, "Seduta ordinaria");
+    assert_eq!(row.body_slug, "consiglio-comunale");
+    assert_eq!(catalog.count_sessions().await.unwrap(), 1);
+
+    let job = catalog.claim_next_job("w1", 60).await.unwrap().unwrap();
+    assert_eq!(job.id, created.job_id);
+    catalog
+        .publish_media(id, &media_version((job.id, "w1")), &[])
+        .await
+        .unwrap();
+    assert!(catalog.finish_job(job.id, "w1", None).await.unwrap());
+    let row = catalog.session(id).await.unwrap().unwrap();
+    assert_eq!(row.state, SessionState::Published);
+    assert_eq!(row.media_dir.as_deref(), Some("1/1"));
+    assert!(catalog.is_public_media_dir("1/1").await.unwrap());
+
+    assert!(catalog.set_withheld(id, Some("privacy")).await.unwrap());
+    let row = catalog.session(id).await.unwrap().unwrap();
+    assert_eq!(row.state, SessionState::Withheld);
+    assert_eq!(row.state_reason.as_deref(), Some("privacy"));
+    assert!(!row.is_public());
+    assert!(catalog.list_sessions(10, 0).await.unwrap().is_empty());
+    assert!(!catalog.is_public_media_dir("1/1").await.unwrap());
+
+    // Its media were made without any withheld range: they show again at once.
+    assert!(catalog.set_withheld(id, None).await.unwrap());
+    assert_eq!(state(&catalog, id).await, SessionState::Published);
+    assert!(!catalog.set_withheld(id + 1, None).await.unwrap());
+}
+
+#[tokio::test]
+async fn a_lease_lost_refuses_the_publication() {
+    let (catalog, _dir) = fresh().await;
+    let id = new_session(&catalog, "Seduta").await.session_id;
+    let job = catalog.claim_next_job("w1", 60).await.unwrap().unwrap();
+    let refused = catalog
+        .publish_media(id, &media_version((job.id, "w2")), &[])
+        .await;
+    assert!(
+        matches!(refused, Err(CatalogError::LeaseLost)),
+        "{refused:?}"
+    );
+    assert_eq!(state(&catalog, id).await, SessionState::Processing);
+}
+
+#[tokio::test]
+async fn a_job_is_claimed_renewed_retried_failed_and_queued_again() {
+    let (catalog, _dir) = fresh().await;
+    let created = new_session(&catalog, "Seduta").await;
+    let queued = catalog.job(created.job_id).await.unwrap().unwrap();
+    assert_eq!(
+        (queued.kind, queued.state),
+        (JobKind::Transcode, JobState::Queued)
+    );
+
+    let job = catalog.claim_next_job("w1", 60).await.unwrap().unwrap();
+    assert_eq!((job.state, job.attempts), (JobState::Running, 1));
+    assert_eq!(job.lease_owner.as_deref(), Some("w1"));
+    assert!(catalog.claim_next_job("w2", 60).await.unwrap().is_none());
+
+    let progress = JobProgress {
+        percent: 40.0,
+        speed: Some(2.0),
+        eta_seconds: Some(30),
+    };
+    assert!(catalog
+        .job_progress(job.id, "w1", Some(&progress), 60)
+        .await
+        .unwrap());
+    assert!(!catalog
+        .job_progress(job.id, "w2", Some(&progress), 60)
+        .await
+        .unwrap());
+    assert_eq!(
+        catalog.job(job.id).await.unwrap().unwrap().progress,
+        Some(40.0)
+    );
+
+    // Retried at once: queued again with the reason kept, and claimable.
+    assert_eq!(
+        catalog.retry_job(job.id, "w1", "flaky", 0).await.unwrap(),
+        Some(true)
+    );
+    let retried = catalog.job(job.id).await.unwrap().unwrap();
+    assert_eq!(retried.state, JobState::Queued);
+    assert_eq!(retried.error.as_deref(), Some("flaky"));
+    let job = catalog.claim_next_job("w2", 60).await.unwrap().unwrap();
+    assert_eq!(job.attempts, 2);
+
+    // Only the lease holder finishes it.
+    assert!(!catalog.finish_job(job.id, "w1", None).await.unwrap());
+    assert!(catalog
+        .finish_job(job.id, "w2", Some("broken"))
+        .await
+        .unwrap());
+    let failed = catalog.job(job.id).await.unwrap().unwrap();
+    assert_eq!(failed.state, JobState::Failed);
+    assert!(catalog.claim_next_job("w1", 60).await.unwrap().is_none());
+
+    // A clerk's retry starts afresh.
+    assert!(catalog.requeue_job(job.id).await.unwrap());
+    assert!(!catalog.requeue_job(job.id).await.unwrap());
+    let job = catalog.claim_next_job("w1", 60).await.unwrap().unwrap();
+    assert_eq!(job.attempts, 1);
+    assert!(catalog.finish_job(job.id, "w1", None).await.unwrap());
+    let done = catalog.job(job.id).await.unwrap().unwrap();
+    assert_eq!((done.state, done.progress), (JobState::Done, Some(100.0)));
+    assert_eq!(
+        catalog.job_counts().await.unwrap(),
+        vec![JobCount {
+            state: JobState::Done,
+            jobs: 1
+        }]
+    );
+    assert_eq!(catalog.jobs(Some("done"), 10).await.unwrap().len(), 1);
+    assert!(catalog.jobs(Some("queued"), 10).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_released_job_keeps_its_attempt_and_a_delayed_retry_waits() {
+    let (catalog, _dir) = fresh().await;
+    new_session(&catalog, "Seduta").await;
+    let job = catalog.claim_next_job("w1", 60).await.unwrap().unwrap();
+    catalog.release_job(job.id, "w1").await.unwrap();
+    let released = catalog.job(job.id).await.unwrap().unwrap();
+    assert_eq!((released.state, released.attempts), (JobState::Queued, 0));
+
+    let job = catalog.claim_next_job("w1", 60).await.unwrap().unwrap();
+    assert_eq!(
+        catalog
+            .retry_job(job.id, "w1", "later", 3600)
+            .await
+            .unwrap(),
+        Some(true)
+    );
+    assert!(catalog.claim_next_job("w1", 60).await.unwrap().is_none());
+    assert_eq!(catalog.retry_job(job.id, "w9", "x", 0).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn a_failed_job_fails_its_session_and_retrying_it_resumes_it() {
+    let (catalog, _dir) = fresh().await;
+    let id = new_session(&catalog, "Seduta").await.session_id;
+    let job = catalog.claim_next_job("w1", 60).await.unwrap().unwrap();
+    assert!(catalog.finish_job(job.id, "w1", Some("bad")).await.unwrap());
+    catalog.set_session_failed(id, "bad").await.unwrap();
+    assert_eq!(state(&catalog, id).await, SessionState::Failed);
+    assert!(catalog.requeue_job(job.id).await.unwrap());
+    assert_eq!(state(&catalog, id).await, SessionState::Processing);
+}
+
+#[tokio::test]
+async fn legacy_links_are_added_once_and_conflicts_write_nothing() {
+    let (catalog, _dir) = fresh().await;
+    let links = vec![
+        ("/old/a".to_string(), Some("/sedute/1".to_string())),
+        ("/old/b".to_string(), None),
+    ];
+    assert_eq!(
+        catalog.add_legacy_links(&links).await.unwrap(),
+        LegacyImport::Added {
+            added: 2,
+            unchanged: 0
+        }
+    );
+    assert_eq!(
+        catalog.add_legacy_links(&links).await.unwrap(),
+        LegacyImport::Added {
+            added: 0,
+            unchanged: 2
+        }
+    );
+    let clash = vec![
+        ("/old/c".to_string(), None),
+        ("/old/a".to_string(), Some("/sedute/2".to_string())),
+    ];
+    let LegacyImport::Conflicts(conflicts) = catalog.add_legacy_links(&clash).await.unwrap() else {
+        panic!("a conflict was accepted");
+    };
+    assert_eq!(conflicts, vec!["/old/a already leads to /sedute/1"]);
+    assert_eq!(
+        catalog.legacy_target("/old/a").await.unwrap(),
+        Some(LegacyTarget::Moved("/sedute/1".into()))
+    );
+    assert_eq!(
+        catalog.legacy_target("/old/b").await.unwrap(),
+        Some(LegacyTarget::Gone)
+    );
+    assert_eq!(catalog.legacy_target("/old/c").await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn unmapped_requests_are_counted_until_mapped() {
+    let (catalog, _dir) = fresh().await;
+    catalog.count_unmapped("/old/x").await.unwrap();
+    catalog.count_unmapped("/old/x").await.unwrap();
+    let report = catalog.unmapped_report(10).await.unwrap();
+    assert_eq!(report.len(), 1);
+    assert_eq!((report[0].path.as_str(), report[0].hits), ("/old/x", 2));
+    catalog
+        .add_legacy_links(&[("/old/x".to_string(), None)])
+        .await
+        .unwrap();
+    assert!(catalog.unmapped_report(10).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn tokens_are_found_by_hash_only() {
+    let (catalog, _dir) = fresh().await;
+    let id = catalog.add_token("ci", "hash-1").await.unwrap();
+    assert!(id > 0);
+    assert_eq!(
+        catalog.use_token("hash-1").await.unwrap().as_deref(),
+        Some("ci")
+    );
+    assert_eq!(catalog.use_token("ci").await.unwrap(), None);
+    assert_eq!(catalog.use_token("").await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn kinds_go_through_the_database_as_the_catalog_spells_them() {
+    let (catalog, _dir) = fresh().await;
+    let id = new_session(&catalog, "Seduta").await.session_id;
+    for (kind, sha) in [
+        (DocumentKind::Minutes, "m"),
+        (DocumentKind::TimedAgenda, "t"),
+    ] {
+        catalog
+            .add_document(id, &document(kind, sha), &[])
+            .await
+            .unwrap();
+    }
+    let kinds: Vec<DocumentKind> = catalog
+        .documents(id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| d.kind)
+        .collect();
+    assert_eq!(kinds, [DocumentKind::Minutes, DocumentKind::Attachment]);
+    let stored: Vec<String> = sqlx::query_scalar("SELECT kind FROM documents ORDER BY id")
+        .fetch_all(catalog.pool())
+        .await
+        .unwrap();
+    assert_eq!(stored, ["minutes", "attachment"]);
+    let stored: String = sqlx::query_scalar("SELECT state FROM sessions WHERE id = $1")
+        .bind(id)
+        .fetch_one(catalog.pool())
+        .await
+        .unwrap();
+    assert_eq!(stored.parse::<SessionState>(), Ok(SessionState::Processing));
+}
+
+#[tokio::test]
+async fn a_public_session_comes_with_its_agenda_documents_and_cues() {
+    let (catalog, _dir) = fresh().await;
+    let id = new_session(&catalog, "Seduta").await.session_id;
+    let items = [(Some("1".to_string()), "Bilancio".to_string())];
+    catalog
+        .add_document(id, &document(DocumentKind::Agenda, "a"), &items)
+        .await
+        .unwrap();
+    let transcript = catalog
+        .add_document(id, &document(DocumentKind::Transcript, "t"), &[])
+        .await
+        .unwrap();
+    let cue = |start_ms, text| NewCue {
+        start_ms,
+        end_ms: start_ms + 1_000,
+        speaker: None,
+        text,
+    };
+    catalog
+        .add_cues(
+            id,
+            transcript,
+            &[cue(1_000, "buongiorno"), cue(20_000, "segreto")],
+        )
+        .await
+        .unwrap();
+
+    let public = catalog.public_session(id).await.unwrap().unwrap();
+    assert_eq!(public.session.id, id);
+    assert_eq!(public.agenda.len(), 1);
+    assert_eq!(public.agenda[0].title, "Bilancio");
+    assert_eq!(public.documents.len(), 2);
+    assert_eq!(public.cues.len(), 2);
+
+    // A withheld range hides what was said in it, and the transcript's original.
+    let range = WithheldRange {
+        start_ms: 15_000,
+        end_ms: 30_000,
+        reason: None,
+    };
+    catalog.set_withheld_ranges(id, &[range]).await.unwrap();
+    let public = catalog.public_session(id).await.unwrap().unwrap();
+    let texts: Vec<&str> = public.cues.iter().map(|c| c.text.as_str()).collect();
+    assert_eq!(texts, ["buongiorno"]);
+    assert_eq!(public.documents.len(), 1);
+    assert_eq!(public.documents[0].kind, DocumentKind::Agenda);
+
+    catalog.set_withheld(id, Some("privacy")).await.unwrap();
+    assert!(catalog.public_session(id).await.unwrap().is_none());
+    assert!(catalog.public_session(id + 1).await.unwrap().is_none());
+}
