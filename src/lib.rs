@@ -12,6 +12,7 @@ pub mod documents;
 pub mod http;
 pub mod import;
 pub mod ingest;
+pub mod jobs;
 pub mod legacy;
 pub mod maintenance;
 pub mod process;

@@ -11,8 +11,8 @@ use clap::{Parser, Subcommand};
 use aula::catalog::{BodyName, SessionDate, SessionTitle};
 use aula::http::Application;
 use aula::ingest::batch::{self, FileReport, FileResult, Summary};
-use aula::ingest::worker::Outcome;
 use aula::ingest::{self, Progress, Submission, Submitted};
+use aula::jobs::Outcome;
 use aula::{Archive, Config};
 
 #[derive(Parser)]
@@ -306,7 +306,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 eprintln!("stopping: giving running jobs back to the queue");
                 let _ = stop.send(true);
             });
-            ingest::worker::run(archive, stopped).await;
+            aula::jobs::run(archive, stopped).await;
             Ok(())
         }
         Command::Jobs { state, retry } => {
@@ -423,7 +423,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     .with_context(|| file.display().to_string())?;
                 probes.push(probe);
             }
-            let plan = ingest::job::plan_for(&config, &files, &probes, true).await?;
+            let plan = aula::jobs::plan_for(&config, &files, &probes, true).await?;
             eprintln!(
                 "profile {}: {:.1} s, {} part(s)",
                 plan.profile,
@@ -671,7 +671,7 @@ async fn serve(archive: Archive, with_worker: bool) -> anyhow::Result<()> {
     println!("aula is serving the archive at {}", app.address());
     let _ = std::io::stdout().flush();
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let worker = with_worker.then(|| tokio::spawn(ingest::worker::run(archive, stopped)));
+    let worker = with_worker.then(|| tokio::spawn(aula::jobs::run(archive, stopped)));
     let served = app.run_until_stopped().await;
     // The server stops on Ctrl-C or SIGTERM; running jobs go back to the queue.
     let _ = stop.send(true);
@@ -776,7 +776,7 @@ async fn ingest_one(
     if progress {
         eprintln!("{shown}: session {session_id} created, transcoding…");
     }
-    let outcome = ingest::worker::run_or_follow(archive, job_id, move |p| {
+    let outcome = aula::jobs::run_or_follow(archive, job_id, move |p| {
         if progress {
             show_progress(p)
         }
