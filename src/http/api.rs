@@ -83,7 +83,7 @@ pub fn page_url(session_id: i64) -> String {
 }
 
 pub fn media_url(dir: &str, file: &str) -> String {
-    format!("/media/{dir}/{file}")
+    crate::storage::media_url(dir, file)
 }
 
 /// The public URL of one of a session's media files: only once it is published.
