@@ -10,8 +10,10 @@ pub mod batch;
 pub mod hls;
 pub mod plan;
 pub mod probe;
-pub mod store;
 pub mod transcode;
+
+/// Originals are kept by the storage room; the old path stays for its callers.
+pub use crate::storage::originals as store;
 
 use std::path::PathBuf;
 

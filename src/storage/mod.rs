@@ -7,12 +7,14 @@
 //! This room owns everything about where media bytes live and how they are read back:
 //! publish, remove, open (`StoredFile`: length, strong ETag, content type, small files
 //! whole), read a range, the content type of a media name (`content`), the public path
-//! of a media file, and the staging of uploads (`uploads`). It knows nothing of HTTP: the
-//! handlers in `crate::http` turn what it returns into responses.
+//! of a media file, the originals (`originals`) and the staging of uploads (`uploads`).
+//! It knows nothing of HTTP: the handlers in `crate::http` turn what it returns into
+//! responses.
 
 pub mod content;
 mod local;
 mod object;
+pub mod originals;
 pub mod uploads;
 
 use std::path::{Path, PathBuf};
