@@ -13,6 +13,7 @@ pub mod domain;
 pub mod http;
 pub mod import;
 pub mod ingest;
+pub mod jobs;
 pub mod legacy;
 pub mod maintenance;
 pub mod process;

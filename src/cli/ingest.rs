@@ -224,7 +224,7 @@ pub async fn plan(config: &Config, files: &[PathBuf], output: &Path) -> anyhow::
             .with_context(|| file.display().to_string())?;
         probes.push(probe);
     }
-    let plan = ingest::job::plan_for(config, files, &probes, true).await?;
+    let plan = aula::jobs::plan_for(config, files, &probes, true).await?;
     eprintln!(
         "profile {}: {:.1} s, {} part(s)",
         plan.profile,

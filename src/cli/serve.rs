@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use aula::http::Application;
 use aula::ingest::batch::Feedback;
-use aula::{ingest, Archive, Config};
+use aula::{Archive, Config};
 
 use super::ingest::Terminal;
 
@@ -25,7 +25,7 @@ pub async fn worker(config: Config) -> anyhow::Result<()> {
         eprintln!("stopping: giving running jobs back to the queue");
         let _ = stop.send(true);
     });
-    ingest::worker::run(archive, stopped).await;
+    aula::jobs::run(archive, stopped).await;
     Ok(())
 }
 
@@ -52,7 +52,7 @@ async fn run_server(archive: Archive, with_worker: bool) -> anyhow::Result<()> {
     println!("aula is serving the archive at {}", app.address());
     let _ = std::io::stdout().flush();
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let worker = with_worker.then(|| tokio::spawn(ingest::worker::run(archive, stopped)));
+    let worker = with_worker.then(|| tokio::spawn(aula::jobs::run(archive, stopped)));
     let served = app.run_until_stopped().await;
     // The server stops on Ctrl-C or SIGTERM; running jobs go back to the queue.
     let _ = stop.send(true);

@@ -652,11 +652,7 @@ async fn receive_upload(
         return Err(too_large());
     }
     let staging = state.archive.config.staging_dir();
-    let dir = tempfile::Builder::new()
-        .prefix("upload-")
-        .tempdir_in(&staging)
-        .map_err(ApiError::internal)?;
-    let lock = lock_upload(dir.path()).map_err(ApiError::internal)?;
+    let (dir, lock) = crate::storage::uploads::begin(&staging).map_err(ApiError::internal)?;
     let path = dir.path().join(name);
     let mut file = tokio::fs::File::create(&path)
         .await
@@ -681,42 +677,9 @@ async fn receive_upload(
     Ok(((dir, lock), path))
 }
 
-/// An upload directory's lock: held (an exclusive `flock`) for as long as its upload runs,
-/// by whichever process, container or host on this filesystem receives it. A directory
-/// whose lock can be taken has no live upload.
-const UPLOAD_LOCK: &str = ".receiving";
-
-fn lock_upload(dir: &std::path::Path) -> std::io::Result<std::fs::File> {
-    use std::os::fd::AsRawFd;
-    let file = std::fs::File::create(dir.join(UPLOAD_LOCK))?;
-    // SAFETY: flock on a file descriptor this function owns.
-    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    Ok(file)
-}
-
-/// Removes upload directories left in staging by a server that died mid-upload (killed,
-/// or its machine stopped): their lock is free, and nothing in them was ever archived.
-/// Returns how many were removed.
+/// Removes upload directories left in staging by a server that died mid-upload.
 pub fn remove_dead_uploads(staging: &std::path::Path) -> usize {
-    let Ok(entries) = std::fs::read_dir(staging) else {
-        return 0;
-    };
-    let mut removed = 0;
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if !name.starts_with("upload-") || !entry.path().join(UPLOAD_LOCK).exists() {
-            continue;
-        }
-        // Taking the lock proves no one holds it; it is released when `_lock` drops.
-        if let Ok(_lock) = lock_upload(&entry.path()) {
-            if std::fs::remove_dir_all(entry.path()).is_ok() {
-                removed += 1;
-            }
-        }
-    }
-    removed
+    crate::storage::uploads::remove_dead_uploads(staging)
 }
 
 /// `POST /api/v1/admin/sessions/{id}/recordings?name=FILE`: the raw file as the body; it

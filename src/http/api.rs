@@ -82,7 +82,7 @@ impl From<DocumentRow> for DocumentJson {
 pub use crate::urls::page_url;
 
 pub fn media_url(dir: &str, file: &str) -> String {
-    format!("/media/{dir}/{file}")
+    crate::storage::media_url(dir, file)
 }
 
 /// The public URL of one of a session's media files: only once it is published.

@@ -9,8 +9,7 @@
 //! the bytes it sends.
 
 use std::collections::HashMap;
-use std::os::unix::fs::FileExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
@@ -21,17 +20,14 @@ use actix_web::body::{BodySize, MessageBody};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse, HttpResponseBuilder};
-use bytes::{Bytes, BytesMut};
-use sha2::{Digest, Sha256};
+use bytes::Bytes;
 
 use super::conditional::{self, Conditions, Verdict};
 use super::ranges::{self, ByteRange, RangeDecision};
 use super::AppState;
 use crate::catalog::Catalog;
-use crate::storage::{MediaStore, ObjectMedia, Redirect};
+use crate::storage::{read_disk_range, MediaStore, ObjectMedia, Redirect, Source, StoredFile};
 
-/// Files up to this size are kept in memory whole.
-const SMALL_FILE: u64 = 256 * 1024;
 /// Total memory for small files.
 const SMALL_FILES_BUDGET: usize = 32 * 1024 * 1024;
 /// Most files whose facts are kept (open handles included); past it the table is cleared.
@@ -43,30 +39,6 @@ const CHUNK: u64 = 64 * 1024;
 const OBJECT_BLOCK: u64 = 1 << 20;
 /// How long a "public or not" answer about a media directory is trusted.
 const PUBLIC_TTL: Duration = Duration::from_secs(2);
-
-/// Content type for a media file name: the HLS types first (mime_guess gets them wrong or
-/// does not know them), then mime_guess.
-pub fn content_type(name: &str) -> mime_guess::Mime {
-    let ext = name
-        .rsplit_once('.')
-        .map(|(_, e)| e.to_ascii_lowercase())
-        .unwrap_or_default();
-    let fixed = match ext.as_str() {
-        "m3u8" => Some("application/vnd.apple.mpegurl"),
-        "m4s" => Some("video/iso.segment"),
-        "ts" => Some("video/mp2t"),
-        "mp4" => Some("video/mp4"),
-        "m4a" => Some("audio/mp4"),
-        "vtt" => Some("text/vtt; charset=utf-8"),
-        _ => None,
-    };
-    match fixed {
-        Some(t) => t
-            .parse()
-            .unwrap_or(mime_guess::mime::APPLICATION_OCTET_STREAM),
-        None => mime_guess::from_ext(&ext).first_or_octet_stream(),
-    }
-}
 
 /// A media path from a URL, as plain relative segments; `None` for anything that could
 /// step outside the root (`..`, `.`, empty segments, backslashes, NUL, a leading slash,
@@ -83,13 +55,6 @@ pub fn safe_relative_path(raw: &str) -> Option<PathBuf> {
         path.push(segment);
     }
     Some(path)
-}
-
-/// Where a published file's bytes come from.
-enum Source {
-    Disk(std::fs::File),
-    /// An object in the store, read by ranges as the client takes them.
-    Object(Arc<ObjectMedia>, object_store::path::Path),
 }
 
 /// What serving needs to know about one published file.
@@ -180,15 +145,8 @@ impl MediaFiles {
         }
         let budget_left =
             SMALL_FILES_BUDGET.saturating_sub(self.small_bytes.load(Ordering::Relaxed));
-        let file = match &*self.store {
-            MediaStore::Local(root) => {
-                let root = root.clone();
-                web::block(move || load(&root, &relative, budget_left))
-                    .await
-                    .ok()??
-            }
-            MediaStore::Object(media) => load_object(media, key, budget_left).await?,
-        };
+        debug_assert_eq!(relative.to_str(), Some(key));
+        let file = describe(self.store.open(&relative, budget_left).await?)?;
         let file = Arc::new(file);
         if let Some(b) = &file.bytes {
             self.small_bytes.fetch_add(b.len(), Ordering::Relaxed);
@@ -203,107 +161,17 @@ impl MediaFiles {
     }
 }
 
-/// Opens and describes a file, refusing anything that resolves outside the root (symlinks
-/// included) or is not a regular file.
-fn load(root: &Path, relative: &Path, small_budget: usize) -> Option<MediaFile> {
-    let real_root = root.canonicalize().ok()?;
-    let real = root.join(relative).canonicalize().ok()?;
-    if !real.starts_with(&real_root) {
-        return None;
-    }
-    let file = std::fs::File::open(&real).ok()?;
-    let meta = file.metadata().ok()?;
-    if !meta.is_file() {
-        return None;
-    }
-    let len = meta.len();
-    let modified = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
-    // The ETag comes from the content, so it is the same after a restart and on every
-    // replica serving a copy of the file.
-    let mut hasher = Sha256::new();
-    let mut whole = (len <= SMALL_FILE && (len as usize) <= small_budget)
-        .then(|| BytesMut::with_capacity(len as usize));
-    let mut buf = vec![0u8; 256 * 1024];
-    let mut offset = 0u64;
-    loop {
-        let n = file.read_at(&mut buf, offset).ok()?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-        if let Some(w) = whole.as_mut() {
-            w.extend_from_slice(&buf[..n]);
-        }
-        offset += n as u64;
-    }
-    if offset != len {
-        return None; // changed under us: not a published (immutable) file
-    }
-    let etag = format!("\"{}\"", &hex::encode(hasher.finalize())[..32]);
-    let name = relative.file_name()?.to_string_lossy();
+/// The facts serving needs, as header values, of a file the store opened.
+fn describe(stored: StoredFile) -> Option<MediaFile> {
     Some(MediaFile {
-        etag_header: HeaderValue::from_str(&etag).ok()?,
-        etag,
-        last_modified: HeaderValue::from_str(&httpdate::fmt_http_date(modified)).ok()?,
-        content_type: HeaderValue::from_str(content_type(&name).as_ref()).ok()?,
-        bytes: whole.map(BytesMut::freeze),
-        source: Source::Disk(file),
-        len,
-        modified,
-    })
-}
-
-/// Describes an object of the store (one HEAD; a small one is fetched whole). Its ETag is
-/// the store's own, so every replica gives the same one for the same object.
-async fn load_object(
-    media: &Arc<ObjectMedia>,
-    key: &str,
-    small_budget: usize,
-) -> Option<MediaFile> {
-    let path = media.key(key);
-    let meta = match media.store.head(&path).await {
-        Ok(meta) => meta,
-        Err(object_store::Error::NotFound { .. }) => return None,
-        Err(e) => {
-            tracing::warn!(error = %e, key, "cannot read a media object's description");
-            return None;
-        }
-    };
-    let len = meta.size;
-    let modified: SystemTime = meta.last_modified.into();
-    let tag = meta
-        .e_tag
-        .as_deref()
-        .map(|t| t.trim_start_matches("W/").trim_matches('"').to_string())
-        .filter(|t| !t.is_empty() && !t.contains('"'))
-        .unwrap_or_else(|| {
-            let mut h = Sha256::new();
-            h.update(format!(
-                "{key}:{len}:{}",
-                meta.last_modified.timestamp_millis()
-            ));
-            hex::encode(h.finalize())[..32].to_string()
-        });
-    let etag = format!("\"{tag}\"");
-    let bytes = if len <= SMALL_FILE && (len as usize) <= small_budget {
-        let got = media.store.get(&path).await.ok()?.bytes().await.ok()?;
-        if got.len() as u64 != len {
-            return None;
-        }
-        Some(got)
-    } else {
-        None
-    };
-    let name = key.rsplit('/').next()?;
-    Some(MediaFile {
-        etag_header: HeaderValue::from_str(&etag).ok()?,
-        etag,
-        last_modified: HeaderValue::from_str(&httpdate::fmt_http_date(modified)).ok()?,
-        content_type: HeaderValue::from_str(content_type(name).as_ref()).ok()?,
-        bytes,
-        source: Source::Object(Arc::clone(media), path),
-        len,
-        modified,
+        etag_header: HeaderValue::from_str(&stored.etag).ok()?,
+        last_modified: HeaderValue::from_str(&httpdate::fmt_http_date(stored.modified)).ok()?,
+        content_type: HeaderValue::from_str(stored.content_type.as_ref()).ok()?,
+        etag: stored.etag,
+        bytes: stored.bytes,
+        source: stored.source,
+        len: stored.len,
+        modified: stored.modified,
     })
 }
 
@@ -558,40 +426,6 @@ impl Piece {
     }
 }
 
-/// Reads exactly `len` bytes at `offset` into a fresh buffer, without first zeroing it
-/// (at 64 KiB a chunk, zeroing was a measurable share of serving a segment).
-fn read_chunk(file: &std::fs::File, offset: u64, len: usize) -> std::io::Result<Bytes> {
-    use std::os::fd::AsRawFd;
-    let mut buf = BytesMut::with_capacity(len);
-    while buf.len() < len {
-        let filled = buf.len();
-        let at = libc::off_t::try_from(offset + filled as u64)
-            .map_err(|_| std::io::Error::other("offset beyond off_t"))?;
-        // SAFETY: pread writes at most `len - filled` bytes into the buffer's spare
-        // capacity, which is allocated, exclusively ours and at least that large; the
-        // length is then extended only over the bytes it reports written.
-        let n = unsafe {
-            libc::pread(
-                file.as_raw_fd(),
-                buf.as_mut_ptr().add(filled).cast(),
-                len - filled,
-                at,
-            )
-        };
-        match n {
-            n if n > 0 => unsafe { buf.set_len(filled + n as usize) },
-            0 => return Err(std::io::ErrorKind::UnexpectedEof.into()),
-            _ => {
-                let e = std::io::Error::last_os_error();
-                if e.kind() != std::io::ErrorKind::Interrupted {
-                    return Err(e);
-                }
-            }
-        }
-    }
-    Ok(buf.freeze())
-}
-
 /// Bytes of an object body from the store: each range fetched a block at a time as the
 /// client takes them (a client that goes away stops the fetching).
 fn object_body(
@@ -616,14 +450,7 @@ fn object_body(
                             last: r.last,
                         }));
                     }
-                    let bytes = media
-                        .store
-                        .get_range(&path, r.first..r.first + n)
-                        .await
-                        .map_err(std::io::Error::other)?;
-                    if bytes.len() as u64 != n {
-                        return Err(std::io::Error::other("the object store sent a short range"));
-                    }
+                    let bytes = media.read_range(&path, r.first..r.first + n).await?;
                     Ok(Some((bytes, pieces)))
                 }
             }
@@ -673,7 +500,9 @@ impl MessageBody for FileBody {
                 // Published media are read from the page cache almost always; like nginx
                 // without aio, the read happens on the worker thread.
                 match &this.file.source {
-                    Source::Disk(file) => Poll::Ready(Some(read_chunk(file, r.first, n as usize))),
+                    Source::Disk(file) => {
+                        Poll::Ready(Some(read_disk_range(file, r.first, n as usize)))
+                    }
                     // Not reached: object bodies stream through `object_body`.
                     Source::Object(..) => {
                         Poll::Ready(Some(Err(std::io::Error::other("an object read as a file"))))
@@ -687,20 +516,6 @@ impl MessageBody for FileBody {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn hls_types() {
-        assert_eq!(
-            content_type("master.m3u8").as_ref(),
-            "application/vnd.apple.mpegurl"
-        );
-        assert_eq!(content_type("seg_00001.m4s").as_ref(), "video/iso.segment");
-        assert_eq!(content_type("seg.ts").as_ref(), "video/mp2t");
-        assert_eq!(content_type("download.MP4").as_ref(), "video/mp4");
-        assert_eq!(content_type("audio.m4a").as_ref(), "audio/mp4");
-        assert_eq!(content_type("poster.jpg").as_ref(), "image/jpeg");
-        assert_eq!(content_type("subs.vtt").as_ref(), "text/vtt; charset=utf-8");
-    }
 
     #[test]
     fn paths_cannot_escape() {

@@ -5,8 +5,8 @@
 mod admin;
 mod admin_pages;
 mod api;
+pub use crate::storage::content_type as media_content_type;
 pub use api::page_url;
-pub use media::content_type as media_content_type;
 #[doc(hidden)]
 pub mod conditional;
 mod errors;

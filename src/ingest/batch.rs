@@ -12,8 +12,8 @@ use serde::Serialize;
 
 use crate::archive::Archive;
 use crate::catalog::{BodyName, SessionDate, SessionTitle};
-use crate::ingest::worker::{self, Outcome};
 use crate::ingest::{self as ingest, Progress, Submission, Submitted};
+use crate::jobs::worker::{self, Outcome};
 
 /// Extensions of the recordings town halls hold (compared without case).
 pub const MEDIA_EXTENSIONS: &[&str] = &[

@@ -1,24 +1,24 @@
 //! Ingest: a recording (one file, or several parts of one session) becomes archived
-//! originals, a session in the catalog and a durable transcode job; a worker (`worker`)
-//! runs the job (`job`): plan, transcode into staging, check, publish by rename. Bad input
-//! is refused before anything is written.
+//! originals, a session in the catalog and a durable transcode job. Bad input is refused
+//! before anything is written. The media tools live here too (probe, plan, ffmpeg runs,
+//! HLS playlists); running the job is `crate::jobs`, which depends on this module and
+//! never the reverse.
 
 pub mod analyse;
 pub mod attach;
 pub mod batch;
 pub mod hls;
-pub mod job;
 pub mod plan;
 pub mod probe;
-pub mod store;
 pub mod transcode;
-pub mod worker;
+
+/// Originals are kept by the storage room; the old path stays for its callers.
+pub use crate::storage::originals as store;
 
 use std::path::PathBuf;
 
 use crate::archive::Archive;
 use crate::catalog::{BodyName, CatalogError, NewRecording, NewSession, SessionDate, SessionTitle};
-pub use job::{JobError, Published};
 use probe::ProbeError;
 pub use transcode::Progress;
 

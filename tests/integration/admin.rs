@@ -95,11 +95,11 @@ async fn search_total(app: &TestApp, query: &str, expected: u64) {
 /// Runs a queued job to its end in this process, as a worker would.
 async fn run_job(data_dir: &Path, job_id: i64) {
     let archive = aula::Archive::open(test_config(data_dir)).await.unwrap();
-    let outcome = aula::ingest::worker::run_or_follow(&archive, job_id, |_| {})
+    let outcome = aula::jobs::run_or_follow(&archive, job_id, |_| {})
         .await
         .unwrap();
     assert!(
-        matches!(outcome, aula::ingest::worker::Outcome::Published(_)),
+        matches!(outcome, aula::jobs::Outcome::Published(_)),
         "{outcome:?}"
     );
 }

@@ -3,6 +3,19 @@
 //! outgrow one machine. A version is made in local staging either way; publishing moves it
 //! in (one rename on disk; an upload of every file to the store), and only then does the
 //! catalog point at it. Originals always stay in the data directory.
+//!
+//! This room owns everything about where media bytes live and how they are read back:
+//! publish, remove, open (`StoredFile`: length, strong ETag, content type, small files
+//! whole), read a range, the content type of a media name (`content`), the public path
+//! of a media file, the originals (`originals`) and the staging of uploads (`uploads`).
+//! It knows nothing of HTTP: the handlers in `crate::http` turn what it returns into
+//! responses.
+
+pub mod content;
+mod local;
+mod object;
+pub mod originals;
+pub mod uploads;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -10,9 +23,12 @@ use std::sync::Arc;
 use bytes::Bytes;
 use object_store::aws::AmazonS3Builder;
 use object_store::path::Path as ObjectPath;
-use object_store::{Attribute, Attributes, ObjectStore, PutPayload};
+use object_store::{ObjectStore, PutPayload};
 
 use crate::config::Config;
+
+pub use content::{content_type, media_url};
+use object::{remove_prefix, upload};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
@@ -29,7 +45,7 @@ pub enum StorageError {
     },
 }
 
-fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StorageError + '_ {
+pub(crate) fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StorageError + '_ {
     move |source| StorageError::Io {
         path: path.to_owned(),
         source,
@@ -85,15 +101,43 @@ impl ObjectMedia {
     }
 }
 
+/// Files up to this size are kept in memory whole when opened.
+pub const SMALL_FILE: u64 = 256 * 1024;
+
+/// Where a published file's bytes come from.
+#[derive(Debug)]
+pub enum Source {
+    Disk(std::fs::File),
+    /// An object in the store, read by ranges as the reader takes them.
+    Object(Arc<ObjectMedia>, ObjectPath),
+}
+
+/// What is known about one published file once opened. Published files never change,
+/// so this can be kept as long as the reader likes.
+#[derive(Debug)]
+pub struct StoredFile {
+    pub source: Source,
+    pub len: u64,
+    pub modified: std::time::SystemTime,
+    /// A strong ETag, quoted, the same on every replica: from the content on disk, the
+    /// store's own for an object.
+    pub etag: String,
+    pub content_type: mime_guess::Mime,
+    /// The whole file, for small files.
+    pub bytes: Option<Bytes>,
+}
+
+/// Reads exactly `len` bytes at `offset` of an open file on disk.
+pub fn read_disk_range(file: &std::fs::File, offset: u64, len: usize) -> std::io::Result<Bytes> {
+    local::read_range(file, offset, len)
+}
+
 /// The media area of an archive.
 #[derive(Debug)]
 pub enum MediaStore {
     Local(PathBuf),
     Object(Arc<ObjectMedia>),
 }
-
-/// Bytes of a file above which the upload is multipart.
-const SINGLE_PUT: u64 = 16 << 20;
 
 impl MediaStore {
     pub fn from_config(config: &Config) -> Result<MediaStore, StorageError> {
@@ -164,7 +208,7 @@ impl MediaStore {
             MediaStore::Object(media) => {
                 remove_prefix(media, dir).await?;
                 let uploaded = async {
-                    for file in files_under(staged).map_err(io(staged))? {
+                    for file in local::files_under(staged).map_err(io(staged))? {
                         let relative = file
                             .strip_prefix(staged)
                             .map_err(|_| {
@@ -198,6 +242,25 @@ impl MediaStore {
                 }
             }
             MediaStore::Object(media) => remove_prefix(media, dir).await,
+        }
+    }
+
+    /// Opens and describes a published file (`relative` already checked safe, as
+    /// `session/version/file…`); None when there is no such file, it resolves outside the
+    /// media area, or the store cannot say. Files up to `SMALL_FILE` bytes come whole
+    /// while `small_budget` allows.
+    pub async fn open(&self, relative: &Path, small_budget: usize) -> Option<StoredFile> {
+        match self {
+            MediaStore::Local(root) => {
+                let (root, relative) = (root.clone(), relative.to_owned());
+                tokio::task::spawn_blocking(move || local::open(&root, &relative, small_budget))
+                    .await
+                    .ok()?
+            }
+            MediaStore::Object(media) => {
+                let key = relative.to_str()?;
+                object::open(media, key, small_budget).await
+            }
         }
     }
 
@@ -240,77 +303,4 @@ impl MediaStore {
             }
         }
     }
-}
-
-async fn remove_prefix(media: &ObjectMedia, dir: &str) -> Result<(), StorageError> {
-    use futures_util::TryStreamExt;
-    let prefix = media.key(dir);
-    let keys: Vec<ObjectPath> = media
-        .store
-        .list(Some(&prefix))
-        .map_ok(|meta| meta.location)
-        .try_collect()
-        .await?;
-    for key in keys {
-        media.store.delete(&key).await?;
-    }
-    Ok(())
-}
-
-async fn upload(media: &ObjectMedia, file: &Path, key: &ObjectPath) -> Result<(), StorageError> {
-    let name = file.file_name().unwrap_or_default().to_string_lossy();
-    let mut attributes = Attributes::new();
-    attributes.insert(
-        Attribute::ContentType,
-        crate::http::media_content_type(&name).to_string().into(),
-    );
-    attributes.insert(
-        Attribute::CacheControl,
-        "public, max-age=31536000, immutable".into(),
-    );
-    let size = tokio::fs::metadata(file).await.map_err(io(file))?.len();
-    if size <= SINGLE_PUT {
-        let bytes = tokio::fs::read(file).await.map_err(io(file))?;
-        let options = object_store::PutOptions {
-            attributes,
-            ..Default::default()
-        };
-        media
-            .store
-            .put_opts(key, PutPayload::from(Bytes::from(bytes)), options)
-            .await?;
-        return Ok(());
-    }
-    let mut writer = object_store::buffered::BufWriter::new(Arc::clone(&media.store), key.clone())
-        .with_attributes(attributes);
-    let mut source = tokio::fs::File::open(file).await.map_err(io(file))?;
-    let copied = async {
-        tokio::io::copy(&mut source, &mut writer).await?;
-        tokio::io::AsyncWriteExt::shutdown(&mut writer).await
-    }
-    .await;
-    if let Err(e) = copied {
-        // An unfinished multipart upload would linger (and be billed) in the bucket.
-        let _ = writer.abort().await;
-        return Err(io(file)(e));
-    }
-    Ok(())
-}
-
-fn files_under(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    let mut todo = vec![dir.to_path_buf()];
-    while let Some(d) = todo.pop() {
-        for entry in std::fs::read_dir(&d)? {
-            let entry = entry?;
-            let kind = entry.file_type()?;
-            if kind.is_dir() {
-                todo.push(entry.path());
-            } else if kind.is_file() {
-                out.push(entry.path());
-            }
-        }
-    }
-    out.sort();
-    Ok(out)
 }

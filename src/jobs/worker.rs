@@ -1,9 +1,9 @@
-//! The job queue's consumer: claims ready jobs from the catalog under a lease, runs them
-//! (`job::run`), and records what happened: done, failed for a reason a clerk can act on,
-//! or queued again with exponential backoff. A job whose worker died (SIGKILL, power
-//! loss) is claimed again by any worker once its lease expires, and starts from the
-//! beginning in an emptied staging directory. `aula serve` runs a worker in-process;
-//! `aula worker` runs one alone.
+//! The job queue's consumer: claims ready jobs from the catalog under a lease, runs each
+//! by its kind (`run_kind`), and records what happened through `queue`: done, failed for
+//! a reason a clerk can act on, or queued again with exponential backoff. A job whose
+//! worker died (SIGKILL, power loss) is claimed again by any worker once its lease
+//! expires, and starts from the beginning in an emptied staging directory. `aula serve`
+//! runs a worker in-process; `aula worker` runs one alone.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -13,10 +13,11 @@ use tokio::sync::{watch, Semaphore};
 
 use crate::archive::Archive;
 use crate::catalog::{CatalogError, JobRow};
-use crate::domain::JobState;
+use crate::domain::JobKind;
+use crate::ingest::transcode::Progress;
 
-use super::job::{self, JobError, Published, Runner};
-use super::transcode::Progress;
+use super::queue::{self, backoff_seconds, worker_name, Claimed, Standing};
+use super::transcode::{self, JobError, Published, Runner};
 
 /// What became of one run of a job.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,41 +41,6 @@ pub enum Outcome {
     Superseded,
 }
 
-/// A name for a worker that tells the job list where it runs: host, process, slot.
-pub fn worker_name(slot: usize) -> String {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_string())
-        .unwrap_or_else(|_| "localhost".into());
-    format!("{host}:{}:{slot}", std::process::id())
-}
-
-/// Delay before retry number `attempt` (1 = after the first failure): base, 2×, 4×… at
-/// most a day.
-pub fn backoff_seconds(base: i64, attempt: i64) -> i64 {
-    let doublings = (attempt - 1).clamp(0, 16) as u32;
-    base.max(0).saturating_mul(1 << doublings).min(86_400)
-}
-
-/// Runs a catalog step again while the database cannot be reached (for up to ten
-/// minutes), so that an outage neither throws a finished transcode away nor makes another
-/// worker run the job a second time.
-pub(crate) async fn until_reachable<T, F, Fut>(what: &str, mut step: F) -> Result<T, CatalogError>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<T, CatalogError>>,
-{
-    let started = std::time::Instant::now();
-    loop {
-        match step().await {
-            Err(e) if e.is_unavailable() && started.elapsed() < Duration::from_secs(600) => {
-                tracing::warn!("{what}: {e}; trying again in a second");
-                tokio::time::sleep(Duration::from_secs(1)).await;
-            }
-            other => return other,
-        }
-    }
-}
-
 /// Runs a job this worker has claimed and records the outcome in the catalog.
 pub async fn execute(
     archive: &Archive,
@@ -83,75 +49,78 @@ pub async fn execute(
     cancel: Arc<AtomicBool>,
     on_progress: impl Fn(Progress) + Send + Sync + 'static,
 ) -> Result<Outcome, CatalogError> {
-    let catalog = &archive.catalog;
+    let claimed = Claimed {
+        catalog: &archive.catalog,
+        job_id: job.id,
+        owner,
+    };
     let Some(session_id) = job.session_id else {
         let reason = JobError::NoRecording(job.id).to_string();
-        until_reachable("recording the failure", || {
-            catalog.finish_job(job.id, owner, Some(&reason))
-        })
-        .await?;
+        claimed.finish(Some(&reason)).await?;
         return Ok(Outcome::Failed { reason });
     };
     let runner = Runner {
         owner: owner.to_string(),
         cancel,
     };
-    let result = job::run(archive, job.id, session_id, &runner, on_progress).await;
+    let result = run_kind(archive, job, session_id, &runner, on_progress).await;
+    record(archive, job, session_id, &claimed, result).await
+}
+
+/// Hands a job to the code of its kind.
+async fn run_kind(
+    archive: &Archive,
+    job: &JobRow,
+    session_id: i64,
+    runner: &Runner,
+    on_progress: impl Fn(Progress) + Send + Sync + 'static,
+) -> Result<Published, JobError> {
+    // A new kind of job is a variant of `JobKind` and an arm here.
+    match job.kind {
+        JobKind::Transcode => {
+            transcode::run(archive, job.id, session_id, runner, on_progress).await
+        }
+    }
+}
+
+/// Records in the catalog what became of a run, and says it as an `Outcome`.
+async fn record(
+    archive: &Archive,
+    job: &JobRow,
+    session_id: i64,
+    claimed: &Claimed<'_>,
+    result: Result<Published, JobError>,
+) -> Result<Outcome, CatalogError> {
+    let done = |outcome: Outcome| async move {
+        if claimed.finish(None).await? {
+            Ok(outcome)
+        } else {
+            Ok(Outcome::Lost)
+        }
+    };
     match result {
-        Ok(published) => {
-            if !until_reachable("recording the job as done", || {
-                catalog.finish_job(job.id, owner, None)
-            })
-            .await?
-            {
-                return Ok(Outcome::Lost);
-            }
-            Ok(Outcome::Published(published))
-        }
+        Ok(published) => done(Outcome::Published(published)).await,
         Err(JobError::LeaseLost) => Ok(Outcome::Lost),
-        Err(JobError::Superseded) => {
-            if !until_reachable("recording the job as done", || {
-                catalog.finish_job(job.id, owner, None)
-            })
-            .await?
-            {
-                return Ok(Outcome::Lost);
-            }
-            Ok(Outcome::Superseded)
-        }
+        Err(JobError::Superseded) => done(Outcome::Superseded).await,
         Err(JobError::Cancelled) => {
-            until_reachable("giving the job back", || catalog.release_job(job.id, owner)).await?;
+            claimed.release().await?;
             Ok(Outcome::Released)
         }
         Err(e) if e.is_permanent() => {
             let reason = e.to_string();
-            if !until_reachable("recording the failure", || {
-                catalog.finish_job(job.id, owner, Some(&reason))
-            })
-            .await?
-            {
+            if !claimed.finish(Some(&reason)).await? {
                 return Ok(Outcome::Lost);
             }
-            until_reachable("marking the session failed", || {
-                catalog.set_session_failed(session_id, &reason)
-            })
-            .await?;
+            claimed.fail_session(session_id, &reason).await?;
             Ok(Outcome::Failed { reason })
         }
         Err(e) => {
             let reason = format!("attempt {} of {}: {e}", job.attempts, job.max_attempts);
             let after_s = backoff_seconds(archive.config.job_retry_seconds, job.attempts);
-            match until_reachable("queueing the job again", || {
-                catalog.retry_job(job.id, owner, &reason, after_s)
-            })
-            .await?
-            {
+            match claimed.retry(&reason, after_s).await? {
                 Some(true) => Ok(Outcome::Retrying { reason, after_s }),
                 Some(false) => {
-                    until_reachable("marking the session failed", || {
-                        catalog.set_session_failed(session_id, &reason)
-                    })
-                    .await?;
+                    claimed.fail_session(session_id, &reason).await?;
                     Ok(Outcome::Failed { reason })
                 }
                 None => Ok(Outcome::Lost),
@@ -181,51 +150,13 @@ pub async fn run_or_follow(
                 reason: JobError::NoSuchJob(job_id).to_string(),
             });
         };
-        match job.state {
-            JobState::Done => {
-                let session = match job.session_id {
-                    Some(id) => archive.catalog.session(id).await?,
-                    None => None,
-                };
-                return Ok(Outcome::Published(Published {
-                    session_id: job.session_id.unwrap_or(0),
-                    version: session
-                        .as_ref()
-                        .and_then(|s| s.media_dir.as_deref()?.rsplit('/').next()?.parse().ok())
-                        .unwrap_or(0),
-                    duration_s: session.as_ref().and_then(|s| s.duration_ms).unwrap_or(0) as f64
-                        / 1000.0,
-                    warnings: session
-                        .and_then(|s| s.warnings)
-                        .map(|w| w.lines().map(str::to_string).collect())
-                        .unwrap_or_default(),
-                }));
+        match queue::standing(&job, crate::catalog::now()) {
+            Standing::Done => return published_by_another(archive, &job).await,
+            Standing::Failed { reason } => return Ok(Outcome::Failed { reason }),
+            Standing::Waiting { reason, after_s } => {
+                return Ok(Outcome::Retrying { reason, after_s })
             }
-            JobState::Failed => {
-                return Ok(Outcome::Failed {
-                    reason: job.error.unwrap_or_default(),
-                })
-            }
-            JobState::Running
-                if job.attempts >= job.max_attempts
-                    && job
-                        .lease_expires_at
-                        .is_some_and(|t| t < crate::catalog::now()) =>
-            {
-                return Ok(Outcome::Failed {
-                    reason: format!(
-                        "the worker running it stopped responding on every attempt ({})",
-                        job.attempts
-                    ),
-                })
-            }
-            JobState::Queued if job.run_after > crate::catalog::now() => {
-                return Ok(Outcome::Retrying {
-                    reason: job.error.unwrap_or_default(),
-                    after_s: job.run_after - crate::catalog::now(),
-                })
-            }
-            _ => {
+            Standing::Pending => {
                 if let Some(p) = job.progress {
                     on_progress(Progress {
                         done_s: p,
@@ -237,6 +168,26 @@ pub async fn run_or_follow(
             }
         }
     }
+}
+
+/// What another worker published for a finished job, read back from its session.
+async fn published_by_another(archive: &Archive, job: &JobRow) -> Result<Outcome, CatalogError> {
+    let session = match job.session_id {
+        Some(id) => archive.catalog.session(id).await?,
+        None => None,
+    };
+    Ok(Outcome::Published(Published {
+        session_id: job.session_id.unwrap_or(0),
+        version: session
+            .as_ref()
+            .and_then(|s| s.media_dir.as_deref()?.rsplit('/').next()?.parse().ok())
+            .unwrap_or(0),
+        duration_s: session.as_ref().and_then(|s| s.duration_ms).unwrap_or(0) as f64 / 1000.0,
+        warnings: session
+            .and_then(|s| s.warnings)
+            .map(|w| w.lines().map(str::to_string).collect())
+            .unwrap_or_default(),
+    }))
 }
 
 /// Claims and runs jobs until `shutdown` turns true, at most `config.transcodes` at a
@@ -310,18 +261,4 @@ pub async fn run(archive: Archive, mut shutdown: watch::Receiver<bool>) {
     }
     while tasks.join_next().await.is_some() {}
     tracing::info!("worker stopped");
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_doubles_and_is_bounded() {
-        assert_eq!(backoff_seconds(30, 1), 30);
-        assert_eq!(backoff_seconds(30, 2), 60);
-        assert_eq!(backoff_seconds(30, 3), 120);
-        assert_eq!(backoff_seconds(30, 40), 86_400);
-        assert_eq!(backoff_seconds(0, 3), 0);
-    }
 }

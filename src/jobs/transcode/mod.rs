@@ -1,0 +1,239 @@
+//! The transcode job: a session's stored recording made into a published media version.
+//! One function per stage, in the order `transcode_and_publish` runs them: read the parts
+//! (`stages`), leave out the withheld ranges, plan, one ffmpeg run into staging, check the
+//! output and salvage a damaged source (`check`), the finishing files side by side
+//! (`finish`), publish by one move into the media store and one catalog write (`publish`).
+//! The worker decides what happens to the job afterwards from the error's kind; this
+//! module never writes the job's row.
+
+mod check;
+mod finish;
+mod publish;
+mod stages;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use crate::archive::Archive;
+use crate::catalog::CatalogError;
+use crate::ingest::plan::ProfileError;
+use crate::ingest::probe::ProbeError;
+use crate::ingest::transcode::Progress;
+use crate::process::ProcessError;
+
+use super::lease::Lease;
+
+pub use stages::plan_for;
+
+/// Why a transcode job failed, in words a clerk can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    #[error("job {0} does not exist")]
+    NoSuchJob(i64),
+    #[error("job {0} is not waiting to run (another worker may hold it)")]
+    NotClaimable(i64),
+    #[error("the session of job {0} has no recording")]
+    NoRecording(i64),
+    #[error("the stored original {path} is missing: {source}")]
+    OriginalMissing {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Profile(#[from] ProfileError),
+    #[error("the stored description of the recording is unreadable: {0}")]
+    Probe(#[from] ProbeError),
+    #[error("transcoding failed: {0}")]
+    Transcode(ProcessError),
+    #[error(
+        "ffmpeg hung: it was stopped after {seconds} s, the limit for a source of this length"
+    )]
+    Hung { seconds: u64 },
+    #[error("the output failed its check: {0}")]
+    Check(String),
+    #[error("{0}")]
+    Unsalvageable(String),
+    #[error("cannot write the output in {path}: {source}")]
+    Output {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot publish the version: {0}")]
+    Publish(#[from] crate::storage::StorageError),
+    #[error("another worker took the job over (this worker's lease expired)")]
+    LeaseLost,
+    #[error("the worker is shutting down")]
+    Cancelled,
+    #[error("the withheld ranges changed while this version was made; it was not published")]
+    Superseded,
+    #[error(transparent)]
+    Catalog(#[from] CatalogError),
+}
+
+impl JobError {
+    /// Failures that running again cannot fix: the source or the setup is at fault.
+    pub fn is_permanent(&self) -> bool {
+        matches!(
+            self,
+            JobError::NoRecording(_)
+                | JobError::OriginalMissing { .. }
+                | JobError::Profile(_)
+                | JobError::Probe(_)
+                | JobError::Check(_)
+                | JobError::Unsalvageable(_)
+        )
+    }
+}
+
+/// A published version, as the job reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Published {
+    pub session_id: i64,
+    pub version: i64,
+    pub duration_s: f64,
+    pub warnings: Vec<String>,
+}
+
+/// Who runs a job and how it reports: the claimed job's lease is renewed while it runs;
+/// losing it, or `cancel`, stops ffmpeg.
+pub struct Runner {
+    pub owner: String,
+    pub cancel: Arc<AtomicBool>,
+}
+
+/// Runs a job this worker has claimed. `on_progress` sees every progress report.
+pub async fn run(
+    archive: &Archive,
+    job_id: i64,
+    session_id: i64,
+    runner: &Runner,
+    on_progress: impl Fn(Progress) + Send + Sync + 'static,
+) -> Result<Published, JobError> {
+    let staging = fresh_staging(archive, job_id, &runner.owner).await;
+    // The lease is renewed for the whole job (planning and finishing read whole files
+    // too), with ffmpeg's latest progress; losing it stops ffmpeg and the job.
+    let lease = Lease::keep(
+        archive.catalog.clone(),
+        job_id,
+        runner.owner.clone(),
+        archive.config.job_lease_seconds,
+        Arc::clone(&runner.cancel),
+    );
+    let ctx = Ctx {
+        job_id,
+        session_id,
+        staging: &staging,
+        runner,
+        lease: &lease,
+    };
+    let result = transcode_and_publish(archive, &ctx, on_progress).await;
+    let lost = lease.lost();
+    drop(lease);
+    let result = match result {
+        Err(_) if lost => Err(JobError::LeaseLost),
+        other => other,
+    };
+    let _ = tokio::fs::remove_dir_all(&staging).await;
+    result
+}
+
+/// One staging directory per claim; what earlier attempts of this job left (a worker
+/// killed mid-run) is removed first.
+async fn fresh_staging(archive: &Archive, job_id: i64, owner: &str) -> PathBuf {
+    let staging_root = archive.config.staging_dir();
+    let mine = format!("job-{job_id}-{}", sanitize(owner));
+    if let Ok(mut entries) = tokio::fs::read_dir(&staging_root).await {
+        while let Ok(Some(e)) = entries.next_entry().await {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with(&format!("job-{job_id}-")) && name != mine {
+                let _ = tokio::fs::remove_dir_all(e.path()).await;
+            }
+        }
+    }
+    staging_root.join(mine)
+}
+
+/// A worker name as a directory name.
+fn sanitize(owner: &str) -> String {
+    owner
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// The claimed job as its stages see it.
+struct Ctx<'a> {
+    job_id: i64,
+    session_id: i64,
+    staging: &'a Path,
+    runner: &'a Runner,
+    lease: &'a Lease,
+}
+
+impl Ctx<'_> {
+    fn still_mine(&self) -> Result<(), JobError> {
+        if self.lease.lost() {
+            Err(JobError::LeaseLost)
+        } else {
+            Ok(())
+        }
+    }
+
+    fn cancelled(&self) -> bool {
+        self.runner.cancel.load(Ordering::Acquire)
+    }
+}
+
+/// The stages in order; each says what it needs and returns what the next one reads.
+async fn transcode_and_publish(
+    archive: &Archive,
+    ctx: &Ctx<'_>,
+    on_progress: impl Fn(Progress) + Send + Sync + 'static,
+) -> Result<Published, JobError> {
+    let mut inputs = stages::read_parts(archive, ctx.job_id, ctx.session_id).await?;
+    let cuts = stages::read_cuts(archive, ctx.session_id).await?;
+    let trims = stages::leave_out(&mut inputs, &cuts)?;
+    let started = std::time::Instant::now();
+    let plan = stages::plan(&archive.config, &inputs, trims, cuts.is_empty()).await?;
+    let planned = started.elapsed();
+    let logged_errors = stages::transcode(archive, ctx, &inputs, &plan, on_progress).await?;
+    let transcoded = started.elapsed() - planned;
+    let (checked, judged) =
+        check::check(&archive.config, ctx, &inputs, &plan, logged_errors).await?;
+    inputs.warnings.extend(judged);
+    let finished =
+        finish::finish(archive, ctx.staging, &inputs.sources[0], &plan, &checked).await?;
+    let version = publish::publish(
+        archive,
+        ctx,
+        &plan,
+        &checked,
+        &finished,
+        &cuts,
+        &inputs.warnings,
+    )
+    .await?;
+    tracing::info!(
+        "job {}: {:.1} s of source in {:.2} s: planning {:.2} s, transcode {:.2} s, \
+         checks and finishing {:.2} s",
+        ctx.job_id,
+        plan.source_duration_s,
+        started.elapsed().as_secs_f64(),
+        planned.as_secs_f64(),
+        transcoded.as_secs_f64(),
+        (started.elapsed() - planned - transcoded).as_secs_f64(),
+    );
+    Ok(Published {
+        session_id: ctx.session_id,
+        version,
+        duration_s: checked.duration_s,
+        warnings: inputs.warnings,
+    })
+}
