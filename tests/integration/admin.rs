@@ -78,20 +78,6 @@ async fn chunked_upload(app: &TestApp, path: &str, token: &str, total: usize) ->
         .unwrap_or_else(|| panic!("no HTTP answer: {answer:?}"))
 }
 
-/// Waits (up to 5 s: the index follows the catalog every 200 ms) for a search to find
-/// `expected` sessions.
-async fn search_total(app: &TestApp, query: &str, expected: u64) {
-    let mut found = Value::Null;
-    for _ in 0..50 {
-        found = app.json(&format!("/api/v1/search?q={query}")).await;
-        if found["total"].as_u64() == Some(expected) {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    panic!("a search for {query:?} finds, not {expected} sessions: {found}");
-}
-
 /// Runs a queued job to its end in this process, as a worker would.
 async fn run_job(data_dir: &Path, job_id: i64) {
     let archive = aula::Archive::open(test_config(data_dir)).await.unwrap();
@@ -267,7 +253,7 @@ async fn editors_build_a_session_upload_it_and_withhold_a_range() {
     assert_eq!(doc["document"]["kind"], "transcript");
     let transcript_doc = format!("/documenti/{}", doc["document"]["id"]);
     assert_eq!(app.get(&transcript_doc).await.status(), 200);
-    search_total(&app, "riservato", 1).await;
+    app.search_finds("riservato", 1).await;
 
     // Withhold 2.5–5.5 s: a new version without it; the current one is hidden meanwhile.
     let (status, cut) = call(
@@ -299,7 +285,7 @@ async fn editors_build_a_session_upload_it_and_withhold_a_range() {
         "{vtt}"
     );
     assert_eq!(app.get(&transcript_doc).await.status(), 404);
-    search_total(&app, "riservato", 0).await;
+    app.search_finds("riservato", 0).await;
     run_job(&data_dir, cut["job_id"].as_i64().unwrap()).await;
     let public = app.json(&format!("/api/v1/sessions/{id}")).await;
     assert_eq!(public["state"], "published");
@@ -473,7 +459,7 @@ async fn editors_build_a_session_upload_it_and_withhold_a_range() {
     assert_eq!(status, 404);
 
     // A window that closes by itself: nothing is written then, yet search drops it.
-    search_total(&app, "variante", 1).await;
+    app.search_finds("variante", 1).await;
     let until = chrono::Utc::now() + chrono::Duration::seconds(2);
     let (status, s) = call(
         &app,
@@ -490,7 +476,7 @@ async fn editors_build_a_session_upload_it_and_withhold_a_range() {
     );
     tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
     assert_eq!(app.get(&format!("/sedute/{id}")).await.status(), 404);
-    search_total(&app, "variante", 0).await;
+    app.search_finds("variante", 0).await;
 }
 
 #[tokio::test]

@@ -116,12 +116,7 @@ async fn chapters_transcript_captions_and_search_hits_seek_in_chromium() {
     );
     let app = spawn_app(&data_dir).await;
     // Wait for the server's index to hold the transcript.
-    for _ in 0..50 {
-        if app.json("/api/v1/search?q=fornace").await["total"] == 1 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    app.search_finds("fornace", 1).await;
     let stdout = node_script(
         "interact.mjs",
         vec![app.url("/sedute/1"), app.url("/cerca?q=fornace")],
@@ -221,12 +216,7 @@ async fn stored_script_payloads_are_shown_escaped_and_never_run() {
         String::from_utf8_lossy(&out.stderr)
     );
     let app = spawn_app(&data_dir).await;
-    for _ in 0..50 {
-        if app.json("/api/v1/search?q=bilancio").await["total"] == 1 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    app.search_finds("bilancio", 1).await;
     let slug = app.json("/api/v1/sessions").await["sessions"][0]["body"]["slug"]
         .as_str()
         .unwrap()
