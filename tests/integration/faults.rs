@@ -6,7 +6,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::helpers::{
-    admin_token, aula, eventually, files_under, free_port, make_flv_lasting, open_catalog, scratch,
+    admin_token, aula, eventually, files_under, free_port, make_flv_lasting, open_catalog, run_ok,
+    scratch, Ingest,
 };
 use crate::jobs::Killed;
 
@@ -133,14 +134,9 @@ struct PrivatePostgres {
 
 impl PrivatePostgres {
     fn start() -> PrivatePostgres {
-        let out = std::process::Command::new("bash")
-            .arg(Path::new(crate::helpers::MANIFEST_DIR).join("scripts/pg-throwaway.sh"))
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        let out = run_ok(
+            std::process::Command::new("bash")
+                .arg(Path::new(crate::helpers::MANIFEST_DIR).join("scripts/pg-throwaway.sh")),
         );
         let text = String::from_utf8_lossy(&out.stdout);
         let value = |key: &str| {
@@ -182,20 +178,14 @@ async fn the_database_going_away_gives_503s_then_everything_recovers_with_no_job
     for i in 0..3 {
         let source = root.join(format!("seduta-{i}.flv"));
         make_flv_lasting(&source, 30 + i);
-        let out = aula(&data_dir)
+        Ingest::new(&data_dir)
             .envs(db)
-            .arg("ingest")
-            .arg(&source)
-            .args(["--body", "Consiglio comunale", "--date"])
-            .arg(format!("2007-0{}-10", i + 1))
-            .args(["--title", &format!("Seduta {i}"), "--no-wait"])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+            .file(&source)
+            .body("Consiglio comunale")
+            .date(&format!("2007-0{}-10", i + 1))
+            .title(&format!("Seduta {i}"))
+            .no_wait()
+            .assert_success();
     }
     let catalog = aula::catalog::Catalog::open(&pg.url).await.unwrap();
     let (_server, base) = serve(
@@ -338,18 +328,13 @@ async fn a_full_disk_fails_the_transcode_cleanly_and_it_runs_once_space_is_back(
     let disk = SmallDisk::mount(&data_dir, 256 << 20);
     let source = root.join("seduta.flv");
     make_flv_lasting(&source, 20);
-    let out = aula(&data_dir)
-        .arg("ingest")
-        .arg(&source)
-        .args(["--body", "Consiglio comunale", "--date", "2006-10-11"])
-        .args(["--title", "Seduta senza spazio", "--no-wait"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    Ingest::new(&data_dir)
+        .file(&source)
+        .body("Consiglio comunale")
+        .date("2006-10-11")
+        .title("Seduta senza spazio")
+        .no_wait()
+        .assert_success();
     let original = files_under(&data_dir.join("originals"));
     assert_eq!(original.len(), 1);
     let original_bytes = std::fs::read(&original[0]).unwrap();

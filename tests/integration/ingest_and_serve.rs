@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::helpers::{eventually, ffprobe_duration, flv_archive, spawn_app};
+use crate::helpers::{assert_success, eventually, ffprobe_duration, flv_archive, spawn_app};
 
 #[tokio::test]
 async fn flv_becomes_hls_that_serves_ranges_and_keeps_its_duration() {
@@ -175,11 +175,7 @@ async fn a_running_server_sees_a_new_ingest_at_once() {
     let agenda = root.join("odg.txt");
     std::fs::write(&agenda, "1. Qualità dell'aria nel territorio comunale\n").unwrap();
     let out = crate::helpers::ingest(&data_dir, &source, "Commissione ambiente", Some(&agenda));
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
 
     // Listed straight away (the catalog is shared), searchable within a few index polls.
     let list = app.json("/api/v1/sessions").await;
@@ -212,7 +208,7 @@ async fn a_running_server_sees_a_new_ingest_at_once() {
 
     // The same file again creates nothing new.
     let out = crate::helpers::ingest(&data_dir, &source, "Altro titolo", None);
-    assert!(out.status.success());
+    assert_success(&out);
     assert!(String::from_utf8_lossy(&out.stderr).contains("already in the archive"));
     let list = app.json("/api/v1/sessions").await;
     assert_eq!(list["total"], 1);

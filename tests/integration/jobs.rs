@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use aula::catalog::{Catalog, JobRow};
 
-use crate::helpers::{aula, eventually, ffmpeg, files_under, scratch};
+use crate::helpers::{aula, eventually, ffmpeg, files_under, scratch, Ingest};
 
 /// A 20-second PAL MPEG-2 source: long enough to be caught mid-transcode.
 fn long_source(path: &Path) {
@@ -105,25 +105,13 @@ fn signal(pid: u32, sig: &str) {
 }
 
 fn queue(data_dir: &Path, source: &Path) {
-    let out = aula(data_dir)
-        .arg("ingest")
-        .arg(source)
-        .args([
-            "--body",
-            "Consiglio comunale",
-            "--date",
-            "2004-11-29",
-            "--title",
-            "Seduta",
-            "--no-wait",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    Ingest::new(data_dir)
+        .file(source)
+        .body("Consiglio comunale")
+        .date("2004-11-29")
+        .title("Seduta")
+        .no_wait()
+        .assert_success();
 }
 
 pub(crate) struct Killed(pub Child);

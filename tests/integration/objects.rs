@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use crate::helpers::{aula, eventually, eventually_blocking, free_port, make_flv, scratch};
+use crate::helpers::{aula, eventually, eventually_blocking, free_port, make_flv, run_ok, scratch};
 use crate::jobs::Killed;
 
 /// An s3s-fs server over `root`, with one bucket, `media`.
@@ -91,17 +91,12 @@ async fn media_in_an_object_store_are_proxied_by_range_or_redirected() {
     let source = root.join("seduta.flv");
     make_flv(&source);
     let data_dir = root.join("data");
-    let out = with_store(aula(&data_dir), &endpoint)
-        .arg("ingest")
-        .arg(&source)
-        .args(["--body", "Consiglio comunale", "--date", "2010-05-06"])
-        .args(["--title", "Seduta nel bucket"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    run_ok(
+        with_store(aula(&data_dir), &endpoint)
+            .arg("ingest")
+            .arg(&source)
+            .args(["--body", "Consiglio comunale", "--date", "2010-05-06"])
+            .args(["--title", "Seduta nel bucket"]),
     );
 
     // Published into the bucket under the prefix; nothing in the local media area.

@@ -1,7 +1,9 @@
 //! Operations: `/healthz`, `/readyz` (and what makes it fail) and `/metrics` counting
 //! what the server did.
 
-use crate::helpers::{eventually, files_under, flv_archive, scratch, spawn_app, spawn_app_with};
+use crate::helpers::{
+    eventually, files_under, flv_archive, scratch, spawn_app, spawn_app_with, Ingest,
+};
 
 /// The value of one metric line (`name{labels} value`), if present.
 fn metric(text: &str, series: &str) -> Option<f64> {
@@ -180,18 +182,13 @@ async fn a_stopped_server_gives_its_running_job_back() {
         "libmp3lame",
         source.to_str().unwrap(),
     ]);
-    let out = crate::helpers::aula(&data_dir)
-        .arg("ingest")
-        .arg(&source)
-        .args(["--body", "Consiglio comunale", "--date", "2011-05-02"])
-        .args(["--title", "Seduta lunga", "--no-wait"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    Ingest::new(&data_dir)
+        .file(&source)
+        .body("Consiglio comunale")
+        .date("2011-05-02")
+        .title("Seduta lunga")
+        .no_wait()
+        .assert_success();
     let catalog = crate::helpers::open_catalog(&data_dir).await;
 
     let mut server = crate::helpers::aula(&data_dir)

@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 
 use aula::catalog::Backend;
 
-use crate::helpers::{aula, eventually, files_under, make_flv_with_tone, open_catalog, scratch};
+use crate::helpers::{
+    aula, eventually, files_under, make_flv_with_tone, open_catalog, scratch, Ingest,
+};
 use crate::jobs::{ffmpeg_children, Killed};
 
 #[tokio::test]
@@ -37,19 +39,13 @@ async fn three_workers_run_twelve_jobs_exactly_once_and_finish_a_killed_ones_job
     for i in 0..12u32 {
         let source = root.join(format!("seduta-{i}.flv"));
         make_flv_with_tone(&source, 6, 300 + 40 * i);
-        let out = aula(&data_dir)
-            .arg("ingest")
-            .arg(&source)
-            .args(["--body", "Consiglio comunale", "--date"])
-            .arg(format!("2010-01-{:02}", i + 1))
-            .args(["--title", &format!("Seduta {i}"), "--no-wait"])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        Ingest::new(&data_dir)
+            .file(&source)
+            .body("Consiglio comunale")
+            .date(&format!("2010-01-{:02}", i + 1))
+            .title(&format!("Seduta {i}"))
+            .no_wait()
+            .assert_success();
     }
     let catalog = open_catalog(&data_dir).await;
     assert_eq!(catalog.jobs(Some("queued"), 100).await.unwrap().len(), 12);
