@@ -240,7 +240,7 @@ async fn a_recording_is_published(desk: &Desk<'_>, source: &Path) -> String {
         .await;
     assert_eq!(status, 202, "{up}");
     assert_eq!(up["part"], 1);
-    run_job(&data_dir, up["job_id"].as_i64().unwrap()).await;
+    run_job(data_dir, up["job_id"].as_i64().unwrap()).await;
     let public = app.json(&format!("/api/v1/sessions/{id}")).await;
     assert_eq!(public["state"], "published");
     let first_mp4 = public["media"]["mp4"].as_str().unwrap().to_string();
@@ -309,7 +309,7 @@ async fn a_range_withheld(desk: &Desk<'_>, first_mp4: &str, transcript_doc: &str
     // At once, before the new version exists: neither the uncut media, nor the words said
     // in the range (captions, transcript file, search), are public any more.
     assert_eq!(
-        app.get(&first_mp4).await.status(),
+        app.get(first_mp4).await.status(),
         404,
         "the uncut media must stop being served"
     );
@@ -323,9 +323,9 @@ async fn a_range_withheld(desk: &Desk<'_>, first_mp4: &str, transcript_doc: &str
         !vtt.contains("riservato") && vtt.contains("apriamo"),
         "{vtt}"
     );
-    assert_eq!(app.get(&transcript_doc).await.status(), 404);
+    assert_eq!(app.get(transcript_doc).await.status(), 404);
     app.search_finds("riservato", 0).await;
-    run_job(&data_dir, cut["job_id"].as_i64().unwrap()).await;
+    run_job(data_dir, cut["job_id"].as_i64().unwrap()).await;
     let public = app.json(&format!("/api/v1/sessions/{id}")).await;
     assert_eq!(public["state"], "published");
     public

@@ -34,7 +34,7 @@ async fn health_readiness_and_metrics() {
         .to_string();
     let body = app.get(&mp4).await.bytes().await.unwrap();
     assert_eq!(app.get("/non/esiste").await.status(), 404);
-    assert_eq!(app.json("/api/v1/search?q=bilancio").await["total"], 1);
+    assert_eq!(app.search("bilancio").await["total"], 1);
     let after = app.get("/metrics").await.text().await.unwrap();
 
     let sessions_series = "aula_http_requests_total{route=\"/api/v1/sessions\",status=\"200\"}";
