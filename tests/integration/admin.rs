@@ -10,41 +10,8 @@ use serde_json::{json, Value};
 
 use crate::helpers::{
     admin_token, aula, ffprobe_duration, files_under, flv_archive, make_flv_lasting, node_script,
-    scratch, spawn_app, spawn_app_with, test_config, TestApp,
+    scratch, spawn_app, spawn_app_with, test_config, Admin, TestApp,
 };
-
-/// An admin request: (status, JSON body or Null).
-async fn call(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    token: Option<&str>,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut r = app.client.request(method, app.url(path));
-    if let Some(t) = token {
-        r = r.bearer_auth(t);
-    }
-    if let Some(b) = body {
-        r = r.json(&b);
-    }
-    let response = r.send().await.unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
-
-async fn upload(app: &TestApp, path: &str, token: &str, bytes: Vec<u8>) -> (u16, Value) {
-    let response = app
-        .client
-        .post(app.url(path))
-        .bearer_auth(token)
-        .body(bytes)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
 
 /// An upload sent in chunks, with no Content-Length: only counting can stop it. Returns
 /// the status the server answered.
@@ -78,20 +45,6 @@ async fn chunked_upload(app: &TestApp, path: &str, token: &str, total: usize) ->
         .unwrap_or_else(|| panic!("no HTTP answer: {answer:?}"))
 }
 
-/// Waits (up to 5 s: the index follows the catalog every 200 ms) for a search to find
-/// `expected` sessions.
-async fn search_total(app: &TestApp, query: &str, expected: u64) {
-    let mut found = Value::Null;
-    for _ in 0..50 {
-        found = app.json(&format!("/api/v1/search?q={query}")).await;
-        if found["total"].as_u64() == Some(expected) {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    panic!("a search for {query:?} finds, not {expected} sessions: {found}");
-}
-
 /// Runs a queued job to its end in this process, as a worker would.
 async fn run_job(data_dir: &Path, job_id: i64) {
     let archive = aula::Archive::open(test_config(data_dir)).await.unwrap();
@@ -115,6 +68,30 @@ fn well_formed(xml: &str) {
     }
 }
 
+/// What the steps of the editors' story share: the server, an editor's client, and the
+/// session being built.
+struct Desk<'a> {
+    app: &'a TestApp,
+    admin: Admin<'a>,
+    token: &'a str,
+    data_dir: &'a Path,
+    id: i64,
+    /// `/api/v1/admin/sessions/ID`
+    session: String,
+}
+
+impl Desk<'_> {
+    /// Every file kept under the data directory's `dir`.
+    fn kept(&self, dir: &str) -> Vec<std::path::PathBuf> {
+        files_under(&self.data_dir.join(dir))
+    }
+
+    /// Where the session's recordings are uploaded.
+    fn recordings(&self) -> String {
+        format!("{}/recordings?name=seduta%202009.flv", self.session)
+    }
+}
+
 #[tokio::test]
 async fn editors_build_a_session_upload_it_and_withhold_a_range() {
     let root = scratch("admin-api");
@@ -122,77 +99,86 @@ async fn editors_build_a_session_upload_it_and_withhold_a_range() {
     std::fs::create_dir_all(&data_dir).unwrap();
     let token = admin_token(&data_dir);
     let app = spawn_app_with(&data_dir, |c| c.upload_limit = 2_000_000).await;
-    let t = Some(token.as_str());
+    let admin = app.admin(&token);
+    refused_without_a_token(&app).await;
+    bodies_are_created_once(&admin).await;
+    let id = a_session_announced_and_edited(&admin).await;
+    let desk = Desk {
+        app: &app,
+        admin,
+        token: &token,
+        data_dir: &data_dir,
+        id,
+        session: format!("/api/v1/admin/sessions/{id}"),
+    };
+    uploads_refused_keep_nothing(&desk).await;
+    let source = root.join("seduta.flv");
+    let first_mp4 = a_recording_is_published(&desk, &source).await;
+    let transcript_doc = agenda_and_transcript_added(&desk).await;
+    let public = a_range_withheld(&desk, &first_mp4, &transcript_doc).await;
+    let mp4 = the_cut_version_published(&desk, &public, &first_mp4, &source).await;
+    public_times_follow_the_cut(&desk, &public).await;
+    withheld_and_published_again(&desk, &mp4).await;
+    a_publication_window_not_yet_open(&desk, &mp4).await;
+    reprocess_and_retry(&desk).await;
+    bodies_count_public_sessions(&desk).await;
+    a_window_that_closes_by_itself(&desk).await;
+}
 
+async fn refused_without_a_token(app: &TestApp) {
     // Without a token, or with a wrong one: 401, nothing created.
     let new_body = json!({"name": "Commissione Urbanistica"});
-    let (status, _) = call(
-        &app,
-        Method::POST,
-        "/api/v1/admin/bodies",
-        None,
-        Some(new_body.clone()),
-    )
-    .await;
+    let (status, _) = app
+        .anonymous_admin()
+        .post("/api/v1/admin/bodies", new_body.clone())
+        .await;
     assert_eq!(status, 401);
-    let (status, _) = call(
-        &app,
-        Method::POST,
-        "/api/v1/admin/bodies",
-        Some("aula_wrong"),
-        Some(new_body.clone()),
-    )
-    .await;
+    let (status, _) = app
+        .admin("aula_wrong")
+        .post("/api/v1/admin/bodies", new_body.clone())
+        .await;
     assert_eq!(status, 401);
     assert_eq!(app.json("/api/v1/bodies").await["bodies"], json!([]));
+}
 
+async fn bodies_are_created_once(admin: &Admin<'_>) {
+    let new_body = json!({"name": "Commissione Urbanistica"});
     // Bodies: created once; the same name in other case and accents is taken.
-    let (status, body) = call(
-        &app,
-        Method::POST,
-        "/api/v1/admin/bodies",
-        t,
-        Some(new_body),
-    )
-    .await;
+    let (status, body) = admin.post("/api/v1/admin/bodies", new_body).await;
     assert_eq!(status, 201, "{body}");
     assert_eq!(body["slug"], "commissione-urbanistica");
     assert_eq!(body["kind"], "committee");
-    let (status, _) = call(
-        &app,
-        Method::POST,
-        "/api/v1/admin/bodies",
-        t,
-        Some(json!({"name": "commissione URBANÌSTICA"})),
-    )
-    .await;
+    let (status, _) = admin
+        .post(
+            "/api/v1/admin/bodies",
+            json!({"name": "commissione URBANÌSTICA"}),
+        )
+        .await;
     assert_eq!(status, 409);
-    let (status, _) = call(
-        &app,
-        Method::POST,
-        "/api/v1/admin/bodies",
-        t,
-        Some(json!({"name": "Giunta", "kind": "cabal"})),
-    )
-    .await;
+    let (status, _) = admin
+        .post(
+            "/api/v1/admin/bodies",
+            json!({"name": "Giunta", "kind": "cabal"}),
+        )
+        .await;
     assert_eq!(status, 400);
+}
 
+/// Returns the new session's id.
+async fn a_session_announced_and_edited(admin: &Admin<'_>) -> i64 {
     // A session announced before its recording, then edited.
-    let (status, s) = call(&app, Method::POST, "/api/v1/admin/sessions", t, Some(json!({
+    let (status, s) = admin.post("/api/v1/admin/sessions", json!({
         "body": "commissione-urbanistica", "date": "2009-03-12", "title": "Variante al piano regolatore"
-    }))).await;
+    })).await;
     assert_eq!(status, 201, "{s}");
     assert_eq!(s["state"], "pending");
     let id = s["id"].as_i64().unwrap();
-    let session = format!("/api/v1/admin/sessions/{id}");
-    let (status, s) = call(
-        &app,
-        Method::PATCH,
-        &session,
-        t,
-        Some(json!({"title": "Variante generale al PRG", "number": 7})),
-    )
-    .await;
+    let (status, s) = admin
+        .patch_session(
+            id,
+            json!({"title": "Variante generale al PRG", "number": 7}),
+        )
+        .await;
     assert_eq!(status, 200, "{s}");
     assert_eq!(
         (s["title"].as_str(), s["number"].as_i64()),
@@ -204,87 +190,126 @@ async fn editors_build_a_session_upload_it_and_withhold_a_range() {
         json!({"body": "Nessuno"}),
         json!({"publish_from": "domani"}),
     ] {
-        let (status, problem) = call(&app, Method::PATCH, &session, t, Some(bad.clone())).await;
+        let (status, problem) = admin.patch_session(id, bad.clone()).await;
         assert_eq!(status, 400, "{bad}: {problem}");
         assert!(problem["detail"].as_str().is_some_and(|d| !d.is_empty()));
     }
 
+    id
+}
+
+async fn uploads_refused_keep_nothing(desk: &Desk<'_>) {
+    let Desk { app, admin, .. } = desk;
     // Uploads: over the limit refused with nothing kept; something ffprobe cannot read
     // refused with nothing kept.
-    let recordings = format!("{session}/recordings?name=seduta%202009.flv");
-    let (status, _) = upload(&app, &recordings, &token, vec![7u8; 2_500_000]).await;
+    let recordings = desk.recordings();
+    let (status, _) = admin.upload(&recordings, vec![7u8; 2_500_000]).await;
     assert_eq!(status, 413, "refused by its Content-Length");
-    let status = chunked_upload(&app, &recordings, &token, 3_000_000).await;
+    let status = chunked_upload(app, &recordings, desk.token, 3_000_000).await;
     assert_eq!(status, 413, "refused while counting");
-    let (status, p) = upload(
-        &app,
-        &recordings,
-        &token,
-        b"not a video at all".repeat(1000),
-    )
-    .await;
+    let (status, p) = admin
+        .upload(&recordings, b"not a video at all".repeat(1000))
+        .await;
     assert_eq!(status, 422, "{p}");
-    let kept = |dir: &str| files_under(&data_dir.join(dir));
-    assert!(kept("originals").is_empty(), "{:?}", kept("originals"));
-    assert!(kept("staging").is_empty(), "{:?}", kept("staging"));
+    assert!(
+        desk.kept("originals").is_empty(),
+        "{:?}",
+        desk.kept("originals")
+    );
+    assert!(
+        desk.kept("staging").is_empty(),
+        "{:?}",
+        desk.kept("staging")
+    );
+}
 
+/// Returns the public MP4 of the first version.
+async fn a_recording_is_published(desk: &Desk<'_>, source: &Path) -> String {
+    let Desk {
+        app,
+        admin,
+        data_dir,
+        ..
+    } = desk;
+    let id = desk.id;
     // A real recording: 8 s of picture and tone.
-    let source = root.join("seduta.flv");
-    make_flv_lasting(&source, 8);
-    let (status, up) = upload(&app, &recordings, &token, std::fs::read(&source).unwrap()).await;
+    make_flv_lasting(source, 8);
+    let recordings = desk.recordings();
+    let (status, up) = admin
+        .upload(&recordings, std::fs::read(source).unwrap())
+        .await;
     assert_eq!(status, 202, "{up}");
     assert_eq!(up["part"], 1);
-    run_job(&data_dir, up["job_id"].as_i64().unwrap()).await;
+    run_job(data_dir, up["job_id"].as_i64().unwrap()).await;
     let public = app.json(&format!("/api/v1/sessions/{id}")).await;
     assert_eq!(public["state"], "published");
     let first_mp4 = public["media"]["mp4"].as_str().unwrap().to_string();
 
+    first_mp4
+}
+
+/// Returns the transcript document's public page.
+async fn agenda_and_transcript_added(desk: &Desk<'_>) -> String {
+    let Desk {
+        app,
+        admin,
+        session,
+        ..
+    } = desk;
     // Agenda with times, and a transcript with a cue inside the range to withhold.
-    let (status, agenda) = call(
-        &app,
-        Method::PUT,
-        &format!("{session}/agenda"),
-        t,
-        Some(json!({"items": [
-            {"number": "1", "title": "Apertura", "start_seconds": 0},
-            {"number": "2", "title": "Punto a porte chiuse", "start_seconds": 3},
-            {"number": "3", "title": "Variante", "start_seconds": 6}
-        ]})),
-    )
-    .await;
+    let (status, agenda) = admin
+        .put(
+            &format!("{session}/agenda"),
+            json!({"items": [
+                {"number": "1", "title": "Apertura", "start_seconds": 0},
+                {"number": "2", "title": "Punto a porte chiuse", "start_seconds": 3},
+                {"number": "3", "title": "Variante", "start_seconds": 6}
+            ]}),
+        )
+        .await;
     assert_eq!(status, 200, "{agenda}");
     let srt = "1\n00:00:00,500 --> 00:00:01,500\nCONS. ROSSI: apriamo la seduta\n\n\
                2\n00:00:03,200 --> 00:00:04,000\nCONS. BIANCHI: dato personale riservato\n\n\
                3\n00:00:06,000 --> 00:00:07,000\nCONS. ROSSI: passiamo alla variante\n";
-    let (status, doc) = upload(
-        &app,
-        &format!("{session}/documents?kind=transcript&name=trascrizione.srt"),
-        &token,
-        srt.into(),
-    )
-    .await;
+    let (status, doc) = admin
+        .upload(
+            &format!("{session}/documents?kind=transcript&name=trascrizione.srt"),
+            srt.into(),
+        )
+        .await;
     assert_eq!(status, 201, "{doc}");
     assert_eq!(doc["document"]["kind"], "transcript");
     let transcript_doc = format!("/documenti/{}", doc["document"]["id"]);
     assert_eq!(app.get(&transcript_doc).await.status(), 200);
-    search_total(&app, "riservato", 1).await;
+    app.search_finds("riservato", 1).await;
 
+    transcript_doc
+}
+
+/// Returns the session's public JSON once the cut version is published.
+async fn a_range_withheld(desk: &Desk<'_>, first_mp4: &str, transcript_doc: &str) -> Value {
+    let Desk {
+        app,
+        admin,
+        data_dir,
+        session,
+        ..
+    } = desk;
+    let id = desk.id;
     // Withhold 2.5–5.5 s: a new version without it; the current one is hidden meanwhile.
-    let (status, cut) = call(
-        &app,
-        Method::PUT,
-        &format!("{session}/withheld-ranges"),
-        t,
-        Some(json!({"ranges": [
-            {"from_seconds": 2.5, "to_seconds": 5.5, "reason": "dati personali (art. 10)"}
-        ]})),
-    )
-    .await;
+    let (status, cut) = admin
+        .put(
+            &format!("{session}/withheld-ranges"),
+            json!({"ranges": [
+                {"from_seconds": 2.5, "to_seconds": 5.5, "reason": "dati personali (art. 10)"}
+            ]}),
+        )
+        .await;
     assert_eq!(status, 202, "{cut}");
     // At once, before the new version exists: neither the uncut media, nor the words said
     // in the range (captions, transcript file, search), are public any more.
     assert_eq!(
-        app.get(&first_mp4).await.status(),
+        app.get(first_mp4).await.status(),
         404,
         "the uncut media must stop being served"
     );
@@ -298,11 +323,22 @@ async fn editors_build_a_session_upload_it_and_withhold_a_range() {
         !vtt.contains("riservato") && vtt.contains("apriamo"),
         "{vtt}"
     );
-    assert_eq!(app.get(&transcript_doc).await.status(), 404);
-    search_total(&app, "riservato", 0).await;
-    run_job(&data_dir, cut["job_id"].as_i64().unwrap()).await;
+    assert_eq!(app.get(transcript_doc).await.status(), 404);
+    app.search_finds("riservato", 0).await;
+    run_job(data_dir, cut["job_id"].as_i64().unwrap()).await;
     let public = app.json(&format!("/api/v1/sessions/{id}")).await;
     assert_eq!(public["state"], "published");
+    public
+}
+
+/// Returns the cut version's public MP4.
+async fn the_cut_version_published(
+    desk: &Desk<'_>,
+    public: &Value,
+    first_mp4: &str,
+    source: &Path,
+) -> String {
+    let data_dir = desk.data_dir;
     let mp4 = public["media"]["mp4"].as_str().unwrap();
     assert_ne!(mp4, first_mp4);
     let dir = mp4
@@ -332,8 +368,8 @@ async fn editors_build_a_session_upload_it_and_withhold_a_range() {
     );
     assert!((hls - 5.0).abs() < 0.5, "HLS lasts {hls} s");
     // The original is untouched: same bytes as uploaded.
-    let recording = std::fs::read(&source).unwrap();
-    let originals = kept("originals");
+    let recording = std::fs::read(source).unwrap();
+    let originals = desk.kept("originals");
     assert_eq!(
         originals.len(),
         2,
@@ -342,6 +378,12 @@ async fn editors_build_a_session_upload_it_and_withhold_a_range() {
     assert!(originals
         .iter()
         .any(|f| std::fs::read(f).unwrap() == recording));
+    mp4.to_string()
+}
+
+async fn public_times_follow_the_cut(desk: &Desk<'_>, public: &Value) {
+    let Desk { app, admin, .. } = desk;
+    let id = desk.id;
     // Public times follow the cut: the item inside it starts where the cut is, the later
     // one 3 s earlier; the cue inside it is gone, the later one moved.
     let starts: Vec<Value> = public["agenda"]
@@ -373,21 +415,28 @@ async fn editors_build_a_session_upload_it_and_withhold_a_range() {
         .await
         .unwrap()
         .contains("00:00:00,500 --> 00:00:01,500"));
-    let (_, admin_view) = call(&app, Method::PATCH, &session, t, Some(json!({}))).await;
+    let (_, admin_view) = admin.patch_session(id, json!({})).await;
     assert_eq!(
         admin_view["withheld_ranges"][0]["reason"],
         "dati personali (art. 10)"
     );
+}
 
+async fn withheld_and_published_again(desk: &Desk<'_>, mp4: &str) {
+    let Desk {
+        app,
+        admin,
+        session,
+        ..
+    } = desk;
+    let id = desk.id;
     // Withheld: gone from every public place; published again: back.
-    let (status, s) = call(
-        &app,
-        Method::POST,
-        &format!("{session}/withhold"),
-        t,
-        Some(json!({"reason": "ricorso in corso"})),
-    )
-    .await;
+    let (status, s) = admin
+        .post(
+            &format!("{session}/withhold"),
+            json!({"reason": "ricorso in corso"}),
+        )
+        .await;
     assert_eq!((status, s["state"].as_str()), (200, Some("withheld")));
     for path in [
         format!("/api/v1/sessions/{id}"),
@@ -398,19 +447,20 @@ async fn editors_build_a_session_upload_it_and_withhold_a_range() {
         assert_eq!(app.get(&path).await.status(), 404, "{path}");
     }
     assert_eq!(app.json("/api/v1/sessions").await["total"], 0);
-    let (status, s) = call(&app, Method::POST, &format!("{session}/publish"), t, None).await;
+    let (status, s) = admin
+        .call(Method::POST, &format!("{session}/publish"), None)
+        .await;
     assert_eq!((status, s["state"].as_str()), (200, Some("published")));
     assert_eq!(app.get(mp4).await.status(), 200);
+}
 
+async fn a_publication_window_not_yet_open(desk: &Desk<'_>, mp4: &str) {
+    let Desk { app, admin, .. } = desk;
+    let id = desk.id;
     // A publication window that has not opened yet hides it; clearing it shows it again.
-    let (status, s) = call(
-        &app,
-        Method::PATCH,
-        &session,
-        t,
-        Some(json!({"publish_from": "2999-01-01T00:00:00Z"})),
-    )
-    .await;
+    let (status, s) = admin
+        .patch_session(id, json!({"publish_from": "2999-01-01T00:00:00Z"}))
+        .await;
     assert_eq!(
         (status, s["state"].as_str()),
         (200, Some("withheld")),
@@ -419,70 +469,61 @@ async fn editors_build_a_session_upload_it_and_withhold_a_range() {
     assert_eq!(s["publish_from"], "2999-01-01T00:00:00+00:00");
     assert_eq!(app.get(&format!("/sedute/{id}")).await.status(), 404);
     assert_eq!(app.get(mp4).await.status(), 404);
-    let (_, s) = call(
-        &app,
-        Method::PATCH,
-        &session,
-        t,
-        Some(json!({"publish_from": null})),
-    )
-    .await;
+    let (_, s) = admin.patch_session(id, json!({"publish_from": null})).await;
     assert_eq!(s["state"], "published");
+}
 
+async fn reprocess_and_retry(desk: &Desk<'_>) {
+    let Desk { admin, session, .. } = desk;
     // Reprocess queues a job; only failed jobs are retried.
-    let (status, r) = call(&app, Method::POST, &format!("{session}/reprocess"), t, None).await;
+    let (status, r) = admin
+        .call(Method::POST, &format!("{session}/reprocess"), None)
+        .await;
     assert_eq!(status, 202, "{r}");
     let job = r["job_id"].as_i64().unwrap();
-    let (status, jobs) = call(
-        &app,
-        Method::GET,
-        "/api/v1/admin/jobs?state=queued",
-        t,
-        None,
-    )
-    .await;
+    let (status, jobs) = admin
+        .call(Method::GET, "/api/v1/admin/jobs?state=queued", None)
+        .await;
     assert_eq!(status, 200);
     assert!(jobs["jobs"]
         .as_array()
         .unwrap()
         .iter()
         .any(|j| j["id"] == job));
-    let (status, _) = call(
-        &app,
-        Method::POST,
-        &format!("/api/v1/admin/jobs/{job}/retry"),
-        t,
-        None,
-    )
-    .await;
+    let (status, _) = admin
+        .call(
+            Method::POST,
+            &format!("/api/v1/admin/jobs/{job}/retry"),
+            None,
+        )
+        .await;
     assert_eq!(status, 409);
-    let (status, _) = call(&app, Method::GET, "/api/v1/admin/jobs?state=lost", t, None).await;
+    let (status, _) = admin
+        .call(Method::GET, "/api/v1/admin/jobs?state=lost", None)
+        .await;
     assert_eq!(status, 400);
+}
 
+async fn bodies_count_public_sessions(desk: &Desk<'_>) {
+    let Desk { app, admin, .. } = desk;
     // The bodies list counts public sessions; unknown ids are 404 problems.
     let bodies = app.json("/api/v1/bodies").await;
     assert_eq!(bodies["bodies"][0]["sessions"], 1);
-    let (status, _) = call(
-        &app,
-        Method::POST,
-        "/api/v1/admin/sessions/999/publish",
-        t,
-        None,
-    )
-    .await;
+    let (status, _) = admin
+        .call(Method::POST, "/api/v1/admin/sessions/999/publish", None)
+        .await;
     assert_eq!(status, 404);
+}
 
+async fn a_window_that_closes_by_itself(desk: &Desk<'_>) {
+    let Desk { app, admin, .. } = desk;
+    let id = desk.id;
     // A window that closes by itself: nothing is written then, yet search drops it.
-    search_total(&app, "variante", 1).await;
+    app.search_finds("variante", 1).await;
     let until = chrono::Utc::now() + chrono::Duration::seconds(2);
-    let (status, s) = call(
-        &app,
-        Method::PATCH,
-        &session,
-        t,
-        Some(json!({"publish_until": until.to_rfc3339()})),
-    )
-    .await;
+    let (status, s) = admin
+        .patch_session(id, json!({"publish_until": until.to_rfc3339()}))
+        .await;
     assert_eq!(
         (status, s["state"].as_str()),
         (200, Some("published")),
@@ -490,7 +531,7 @@ async fn editors_build_a_session_upload_it_and_withhold_a_range() {
     );
     tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
     assert_eq!(app.get(&format!("/sedute/{id}")).await.status(), 404);
-    search_total(&app, "variante", 0).await;
+    app.search_finds("variante", 0).await;
 }
 
 #[tokio::test]
@@ -560,14 +601,10 @@ async fn open_data_feeds_and_admin_pages() {
         .output()
         .unwrap();
     assert!(!out.status.success());
-    let (status, report) = call(
-        &app,
-        Method::GET,
-        "/api/v1/admin/import-report",
-        Some(&token),
-        None,
-    )
-    .await;
+    let (status, report) = app
+        .admin(&token)
+        .call(Method::GET, "/api/v1/admin/import-report", None)
+        .await;
     assert_eq!(status, 200, "{report}");
     assert_eq!(report["problems"][0]["line"], 2, "{report}");
     assert_eq!(report["imported"], 0);

@@ -1,7 +1,7 @@
 //! A real browser: headless Debian Chromium, driven by playwright-core from web/, opens the
 //! session page and plays the converted recording.
 
-use crate::helpers::{flv_archive, node_script, scratch, spawn_app};
+use crate::helpers::{flv_archive, node_script, scratch, spawn_app, Ingest};
 
 #[tokio::test]
 async fn the_session_page_plays_in_chromium() {
@@ -98,30 +98,17 @@ async fn chapters_transcript_captions_and_search_hits_seek_in_chromium() {
     )
     .unwrap();
     let data_dir = root.join("data");
-    let out = crate::helpers::aula(&data_dir)
-        .arg("ingest")
-        .arg(&source)
-        .args(["--body", "Consiglio comunale", "--date", "2012-06-01"])
-        .args(["--title", "Seduta con trascrizione"])
-        .arg("--timed-agenda")
-        .arg(&tempi)
-        .arg("--transcript")
-        .arg(&srt)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    Ingest::new(&data_dir)
+        .file(&source)
+        .body("Consiglio comunale")
+        .date("2012-06-01")
+        .title("Seduta con trascrizione")
+        .option("--timed-agenda", &tempi)
+        .option("--transcript", &srt)
+        .assert_success();
     let app = spawn_app(&data_dir).await;
     // Wait for the server's index to hold the transcript.
-    for _ in 0..50 {
-        if app.json("/api/v1/search?q=fornace").await["total"] == 1 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    app.search_finds("fornace", 1).await;
     let stdout = node_script(
         "interact.mjs",
         vec![app.url("/sedute/1"), app.url("/cerca?q=fornace")],
@@ -197,36 +184,17 @@ async fn stored_script_payloads_are_shown_escaped_and_never_run() {
     )
     .unwrap();
     let data_dir = root.join("data");
-    let out = crate::helpers::aula(&data_dir)
-        .arg("ingest")
-        .arg(&source)
-        .args([
-            "--body",
-            &format!("Commissione {IMG}"),
-            "--date",
-            "2013-04-05",
-        ])
-        .args(["--title", &format!("Bilancio {SCRIPT} {SVG} {QUOTE}")])
-        .arg("--agenda")
-        .arg(&agenda)
-        .arg("--minutes")
-        .arg(&minutes)
-        .arg("--transcript")
-        .arg(&srt)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    Ingest::new(&data_dir)
+        .file(&source)
+        .body(&format!("Commissione {IMG}"))
+        .date("2013-04-05")
+        .title(&format!("Bilancio {SCRIPT} {SVG} {QUOTE}"))
+        .agenda(&agenda)
+        .option("--minutes", &minutes)
+        .option("--transcript", &srt)
+        .assert_success();
     let app = spawn_app(&data_dir).await;
-    for _ in 0..50 {
-        if app.json("/api/v1/search?q=bilancio").await["total"] == 1 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    app.search_finds("bilancio", 1).await;
     let slug = app.json("/api/v1/sessions").await["sessions"][0]["body"]["slug"]
         .as_str()
         .unwrap()

@@ -107,14 +107,7 @@ async fn documents_transcripts_and_times_come_in_with_the_recording() {
     );
 
     // The transcript is searchable and its hit opens the second it was said.
-    let mut found = serde_json::Value::Null;
-    for _ in 0..50 {
-        found = app.json("/api/v1/search?q=fornace&kind=transcript").await;
-        if found["total"] == 1 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let found = app.search_finds("fornace&kind=transcript", 1).await;
     assert_eq!(
         found["results"][0]["passages"][0]["start_seconds"], 13,
         "{found}"

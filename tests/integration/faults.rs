@@ -3,10 +3,11 @@
 
 use std::io::Write;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::helpers::{
-    admin_token, aula, files_under, free_port, make_flv_lasting, open_catalog, scratch,
+    admin_token, aula, eventually, files_under, free_port, make_flv_lasting, open_catalog, run_ok,
+    scratch, Ingest,
 };
 use crate::jobs::Killed;
 
@@ -24,13 +25,13 @@ async fn serve(data_dir: &Path, envs: &[(&str, &str)]) -> (Killed, String) {
             .unwrap(),
     );
     let base = format!("http://127.0.0.1:{port}");
-    for _ in 0..400 {
-        if reqwest::get(format!("{base}/healthz")).await.is_ok() {
-            return (child, base);
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the server on {base} did not start");
+    eventually(
+        &format!("the server on {base} starts"),
+        Duration::from_secs(20),
+        || async { reqwest::get(format!("{base}/healthz")).await.map(drop) },
+    )
+    .await;
+    (child, base)
 }
 
 #[tokio::test]
@@ -79,14 +80,13 @@ async fn a_server_killed_mid_upload_leaves_nothing_and_the_upload_can_be_retried
     conn.write_all(&bytes[..bytes.len() / 2]).unwrap();
     conn.flush().unwrap();
     let staging = data_dir.join("staging");
-    let started = Instant::now();
-    while files_under(&staging).is_empty() {
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "the upload never began"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    eventually("the upload begins", Duration::from_secs(10), || async {
+        match files_under(&staging).is_empty() {
+            true => Err("nothing in staging"),
+            false => Ok(()),
+        }
+    })
+    .await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     server.0.kill().unwrap();
     server.0.wait().unwrap();
@@ -134,14 +134,9 @@ struct PrivatePostgres {
 
 impl PrivatePostgres {
     fn start() -> PrivatePostgres {
-        let out = std::process::Command::new("bash")
-            .arg(Path::new(crate::helpers::MANIFEST_DIR).join("scripts/pg-throwaway.sh"))
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        let out = run_ok(
+            std::process::Command::new("bash")
+                .arg(Path::new(crate::helpers::MANIFEST_DIR).join("scripts/pg-throwaway.sh")),
         );
         let text = String::from_utf8_lossy(&out.stdout);
         let value = |key: &str| {
@@ -183,20 +178,14 @@ async fn the_database_going_away_gives_503s_then_everything_recovers_with_no_job
     for i in 0..3 {
         let source = root.join(format!("seduta-{i}.flv"));
         make_flv_lasting(&source, 30 + i);
-        let out = aula(&data_dir)
+        Ingest::new(&data_dir)
             .envs(db)
-            .arg("ingest")
-            .arg(&source)
-            .args(["--body", "Consiglio comunale", "--date"])
-            .arg(format!("2007-0{}-10", i + 1))
-            .args(["--title", &format!("Seduta {i}"), "--no-wait"])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+            .file(&source)
+            .body("Consiglio comunale")
+            .date(&format!("2007-0{}-10", i + 1))
+            .title(&format!("Seduta {i}"))
+            .no_wait()
+            .assert_success();
     }
     let catalog = aula::catalog::Catalog::open(&pg.url).await.unwrap();
     let (_server, base) = serve(
@@ -221,18 +210,14 @@ async fn the_database_going_away_gives_503s_then_everything_recovers_with_no_job
         }
     };
     // Wait for a transcode to be under way, then take the database away for a while.
-    let started = Instant::now();
-    loop {
+    eventually("a job starts", Duration::from_secs(60), || async {
         let jobs = catalog.jobs(None, 10).await.unwrap();
-        if jobs.iter().any(|j| j.state == "running") {
-            break;
+        match jobs.iter().any(|j| j.state == "running") {
+            true => Ok(()),
+            false => Err(jobs),
         }
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "no job started: {jobs:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    })
+    .await;
     assert_eq!(status("/api/v1/sessions").await.0, 200);
     pg.script("pause");
     let mut seen = Vec::new();
@@ -260,30 +245,28 @@ async fn the_database_going_away_gives_503s_then_everything_recovers_with_no_job
     }
 
     // Back by itself: answers, and every job finishes, each exactly once.
-    let started = Instant::now();
-    while status("/api/v1/sessions").await.0 != 200 {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "did not recover"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    let started = Instant::now();
-    loop {
+    eventually("the server recovers", Duration::from_secs(20), || async {
+        match status("/api/v1/sessions").await {
+            (200, _) => Ok(()),
+            other => Err(other),
+        }
+    })
+    .await;
+    let jobs = eventually("every job finishes", Duration::from_secs(180), || async {
         let jobs = catalog.jobs(None, 10).await.unwrap();
         assert_eq!(jobs.len(), 3, "no job lost: {jobs:?}");
-        if jobs.iter().all(|j| j.state == "done") {
-            for j in &jobs {
-                assert_eq!(j.attempts, 1, "run once: {j:?}");
-            }
-            break;
-        }
         assert!(
             jobs.iter().all(|j| j.state != "failed"),
             "a job failed: {jobs:?}"
         );
-        assert!(started.elapsed() < Duration::from_secs(180), "{jobs:?}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        match jobs.iter().all(|j| j.state == "done") {
+            true => Ok(jobs),
+            false => Err(jobs),
+        }
+    })
+    .await;
+    for j in &jobs {
+        assert_eq!(j.attempts, 1, "run once: {j:?}");
     }
     for id in catalog.all_session_ids().await.unwrap() {
         let s = catalog.session(id).await.unwrap().unwrap();
@@ -345,18 +328,13 @@ async fn a_full_disk_fails_the_transcode_cleanly_and_it_runs_once_space_is_back(
     let disk = SmallDisk::mount(&data_dir, 256 << 20);
     let source = root.join("seduta.flv");
     make_flv_lasting(&source, 20);
-    let out = aula(&data_dir)
-        .arg("ingest")
-        .arg(&source)
-        .args(["--body", "Consiglio comunale", "--date", "2006-10-11"])
-        .args(["--title", "Seduta senza spazio", "--no-wait"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    Ingest::new(&data_dir)
+        .file(&source)
+        .body("Consiglio comunale")
+        .date("2006-10-11")
+        .title("Seduta senza spazio")
+        .no_wait()
+        .assert_success();
     let original = files_under(&data_dir.join("originals"));
     assert_eq!(original.len(), 1);
     let original_bytes = std::fs::read(&original[0]).unwrap();
@@ -375,19 +353,22 @@ async fn a_full_disk_fails_the_transcode_cleanly_and_it_runs_once_space_is_back(
         )
     };
     let mut first = worker(());
-    let started = Instant::now();
-    let failed = loop {
-        let job = catalog.jobs(None, 1).await.unwrap().pop().unwrap();
-        if job.state == "queued" && job.attempts == 1 {
-            break job;
-        }
-        assert!(
-            job.state != "done",
-            "the transcode fitted: make the disk smaller"
-        );
-        assert!(started.elapsed() < Duration::from_secs(60), "{job:?}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let failed = eventually(
+        "the first attempt fails and the job is queued again",
+        Duration::from_secs(60),
+        || async {
+            let job = catalog.jobs(None, 1).await.unwrap().pop().unwrap();
+            assert!(
+                job.state != "done",
+                "the transcode fitted: make the disk smaller"
+            );
+            match job.state == "queued" && job.attempts == 1 {
+                true => Ok(job),
+                false => Err(job),
+            }
+        },
+    )
+    .await;
     first.0.kill().unwrap();
     first.0.wait().unwrap();
     // Failed with the reason, nothing published or left behind, the catalog intact.
@@ -413,17 +394,20 @@ async fn a_full_disk_fails_the_transcode_cleanly_and_it_runs_once_space_is_back(
     // Space is back: the job's next attempt runs and publishes.
     disk.resize(256 << 20);
     let _second = worker(());
-    let started = Instant::now();
-    loop {
-        let job = catalog.jobs(None, 1).await.unwrap().pop().unwrap();
-        if job.state == "done" {
-            assert_eq!(job.attempts, 2);
-            break;
-        }
-        assert!(job.state != "failed", "{job:?}");
-        assert!(started.elapsed() < Duration::from_secs(90), "{job:?}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let job = eventually(
+        "the second attempt publishes",
+        Duration::from_secs(90),
+        || async {
+            let job = catalog.jobs(None, 1).await.unwrap().pop().unwrap();
+            assert!(job.state != "failed", "{job:?}");
+            match job.state == "done" {
+                true => Ok(job),
+                false => Err(job),
+            }
+        },
+    )
+    .await;
+    assert_eq!(job.attempts, 2);
     let session = catalog.session(1).await.unwrap().unwrap();
     assert_eq!(session.state, "published");
     assert!(data_dir.join("media/1/1/master.m3u8").is_file());

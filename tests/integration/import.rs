@@ -2,7 +2,7 @@
 //! dates, bodies matched without regard to case or accents, old URLs redirecting to the
 //! new sessions, and a second run that changes nothing.
 
-use crate::helpers::{aula, make_flv, scratch, spawn_app};
+use crate::helpers::{assert_success, aula, make_flv, scratch, spawn_app};
 
 #[tokio::test]
 async fn the_old_catalog_is_checked_whole_then_imported_once() {
@@ -65,11 +65,7 @@ async fn the_old_catalog_is_checked_whole_then_imported_once() {
     // A dry run says what would happen and changes nothing.
     std::fs::write(&csv, good_rows).unwrap();
     let out = run(&["--dry-run"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         stdout.contains("line 2: 2009-03-12 Consiglio Comunale \"Bilancio 2009\""),
@@ -80,11 +76,7 @@ async fn the_old_catalog_is_checked_whole_then_imported_once() {
 
     // The import: two sessions of one body, queued for transcoding, old URLs redirected.
     let out = run(&[]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     assert!(String::from_utf8_lossy(&out.stdout).contains("2 sessions created"));
     assert_eq!(catalog.all_session_ids().await.unwrap(), vec![1, 2]);
     assert_eq!(
@@ -110,11 +102,7 @@ async fn the_old_catalog_is_checked_whole_then_imported_once() {
 
     // The same file again: nothing new.
     let out = run(&[]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     assert!(
         String::from_utf8_lossy(&out.stdout).contains("0 sessions created"),
         "{}",
@@ -142,11 +130,7 @@ async fn the_old_catalog_is_checked_whole_then_imported_once() {
     )
     .unwrap();
     let out = run(&["--skip-bad"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     assert!(
         String::from_utf8_lossy(&out.stdout).contains("1 sessions created"),
         "{}",

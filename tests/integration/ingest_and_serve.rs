@@ -1,7 +1,9 @@
 //! A legacy Flash recording ingested through the CLI, then served: playlists, ranges,
 //! pages, the JSON API, and the published stream's duration as ffprobe sees it.
 
-use crate::helpers::{ffprobe_duration, flv_archive, spawn_app};
+use std::time::Duration;
+
+use crate::helpers::{assert_success, eventually, ffprobe_duration, flv_archive, spawn_app};
 
 #[tokio::test]
 async fn flv_becomes_hls_that_serves_ranges_and_keeps_its_duration() {
@@ -173,25 +175,23 @@ async fn a_running_server_sees_a_new_ingest_at_once() {
     let agenda = root.join("odg.txt");
     std::fs::write(&agenda, "1. Qualità dell'aria nel territorio comunale\n").unwrap();
     let out = crate::helpers::ingest(&data_dir, &source, "Commissione ambiente", Some(&agenda));
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
 
     // Listed straight away (the catalog is shared), searchable within a few index polls.
     let list = app.json("/api/v1/sessions").await;
     assert_eq!(list["sessions"][0]["state"], "published", "{list}");
-    let mut found = false;
-    for _ in 0..50 {
-        let json = app.json("/api/v1/search?q=aria").await;
-        if json["results"].as_array().is_some_and(|r| r.len() == 1) {
-            found = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    assert!(found, "the new session never became searchable");
+    eventually(
+        "the new session becomes searchable",
+        Duration::from_secs(5),
+        || async {
+            let json = app.search("aria").await;
+            match json["results"].as_array().is_some_and(|r| r.len() == 1) {
+                true => Ok(()),
+                false => Err(json),
+            }
+        },
+    )
+    .await;
 
     // Audio-only: one audio variant, and the duration is kept.
     let master = list["sessions"][0]["media"]["master_playlist"]
@@ -208,7 +208,7 @@ async fn a_running_server_sees_a_new_ingest_at_once() {
 
     // The same file again creates nothing new.
     let out = crate::helpers::ingest(&data_dir, &source, "Altro titolo", None);
-    assert!(out.status.success());
+    assert_success(&out);
     assert!(String::from_utf8_lossy(&out.stderr).contains("already in the archive"));
     let list = app.json("/api/v1/sessions").await;
     assert_eq!(list["total"], 1);

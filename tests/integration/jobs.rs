@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use aula::catalog::{Catalog, JobRow};
 
-use crate::helpers::{aula, ffmpeg, files_under, scratch};
+use crate::helpers::{aula, eventually, ffmpeg, files_under, scratch, Ingest};
 
 /// A 20-second PAL MPEG-2 source: long enough to be caught mid-transcode.
 fn long_source(path: &Path) {
@@ -54,18 +54,14 @@ async fn wait_for(
     what: &str,
     check: impl Fn(&JobRow) -> bool,
 ) -> JobRow {
-    let started = Instant::now();
-    loop {
+    eventually(what, limit, || async {
         let j = job(catalog).await;
-        if check(&j) {
-            return j;
+        match check(&j) {
+            true => Ok(j),
+            false => Err(j),
         }
-        assert!(
-            started.elapsed() < limit,
-            "gave up waiting for {what}: {j:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    })
+    .await
 }
 
 /// Process ids of the ffmpeg children of `parent` whose command line contains `marker`.
@@ -109,25 +105,13 @@ fn signal(pid: u32, sig: &str) {
 }
 
 fn queue(data_dir: &Path, source: &Path) {
-    let out = aula(data_dir)
-        .arg("ingest")
-        .arg(source)
-        .args([
-            "--body",
-            "Consiglio comunale",
-            "--date",
-            "2004-11-29",
-            "--title",
-            "Seduta",
-            "--no-wait",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    Ingest::new(data_dir)
+        .file(source)
+        .body("Consiglio comunale")
+        .date("2004-11-29")
+        .title("Seduta")
+        .no_wait()
+        .assert_success();
 }
 
 pub(crate) struct Killed(pub Child);
@@ -171,14 +155,13 @@ async fn a_worker_killed_mid_transcode_has_its_job_finished_by_another() {
     .await;
     assert_eq!(running.attempts, 1);
     // …and some of its output written.
-    let started = Instant::now();
-    while files_under(&data_dir.join("staging")).is_empty() {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "no output written"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    eventually("some output written", Duration::from_secs(30), || async {
+        match files_under(&data_dir.join("staging")).is_empty() {
+            true => Err("nothing in staging"),
+            false => Ok(()),
+        }
+    })
+    .await;
     let transcoding = ffmpeg_children(first.0.id(), "-f hls");
     assert_eq!(transcoding.len(), 1, "one ffmpeg transcoding");
     first.0.kill().unwrap(); // SIGKILL
@@ -254,17 +237,13 @@ async fn a_hung_ffmpeg_is_killed_after_the_scaled_timeout_and_the_job_retried() 
             .unwrap(),
     );
     // Stop the transcoding ffmpeg as a hung process would be.
-    let started = Instant::now();
-    let pid = loop {
-        if let Some(pid) = ffmpeg_children(worker.0.id(), "-f hls").first() {
-            break *pid;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "no transcode started"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let pid = eventually("a transcode starts", Duration::from_secs(60), || async {
+        ffmpeg_children(worker.0.id(), "-f hls")
+            .first()
+            .copied()
+            .ok_or("no ffmpeg child")
+    })
+    .await;
     signal(pid, "-STOP");
     let stopped_at = Instant::now();
     let retried = wait_for(

@@ -2,7 +2,7 @@
 //! URL answer 301 to its new page (or 410 when withdrawn), whatever its spelling; unknown
 //! addresses answer 404 and are counted for `aula legacy report`.
 
-use crate::helpers::{aula, published_files, spawn_app};
+use crate::helpers::{assert_success, aula, published_files, spawn_app};
 
 #[tokio::test]
 async fn old_urls_answer_301_410_or_are_counted() {
@@ -25,14 +25,10 @@ async fn old_urls_answer_301_410_or_are_counted() {
             .unwrap()
     };
     let dry = import(&["--dry-run"]);
-    assert!(dry.status.success());
+    assert_success(&dry);
     assert!(String::from_utf8_lossy(&dry.stdout).contains("3 would be added"));
     let first = import(&[]);
-    assert!(
-        first.status.success(),
-        "{}",
-        String::from_utf8_lossy(&first.stderr)
-    );
+    assert_success(&first);
     assert!(String::from_utf8_lossy(&first.stdout).contains("3 mappings added"));
     let again = import(&[]);
     assert!(String::from_utf8_lossy(&again.stdout).contains("0 mappings added, 3 already there"));
@@ -69,7 +65,7 @@ async fn old_urls_answer_301_410_or_are_counted() {
 
     // Mapping a reported address takes it off the report.
     std::fs::write(&list, "/archivio/sedute.asp?id=7 /sedute/1\n").unwrap();
-    assert!(import(&[]).status.success());
+    assert_success(&import(&[]));
     assert_eq!(app.get("/archivio/sedute.asp?id=7").await.status(), 301);
     let report = aula(&data_dir).args(["legacy", "report"]).output().unwrap();
     assert!(!String::from_utf8_lossy(&report.stdout).contains("id=7"));

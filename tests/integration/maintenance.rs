@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use crate::helpers::{aula, make_flv, open_catalog, scratch};
+use crate::helpers::{aula, make_flv, open_catalog, scratch, Ingest};
 
 fn run(data_dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> (bool, String, String) {
     let out = aula(data_dir)
@@ -73,19 +73,14 @@ fn small_archive(name: &str) -> std::path::PathBuf {
     let agenda = root.join("odg.txt");
     std::fs::write(&agenda, "1. Approvazione del verbale\n2. Bilancio\n").unwrap();
     let data_dir = root.join("data");
-    let out = aula(&data_dir)
-        .arg("ingest")
-        .arg(&source)
-        .args(["--body", "Consiglio comunale", "--date", "2011-02-03"])
-        .args(["--title", "Seduta da salvare", "--no-wait", "--agenda"])
-        .arg(&agenda)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    Ingest::new(&data_dir)
+        .file(&source)
+        .body("Consiglio comunale")
+        .date("2011-02-03")
+        .title("Seduta da salvare")
+        .no_wait()
+        .agenda(&agenda)
+        .assert_success();
     data_dir
 }
 

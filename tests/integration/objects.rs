@@ -3,8 +3,9 @@
 //! and serve from it, proxying byte ranges or redirecting to a public base.
 
 use std::path::Path;
+use std::time::Duration;
 
-use crate::helpers::{aula, free_port, make_flv, scratch};
+use crate::helpers::{aula, eventually, eventually_blocking, free_port, make_flv, run_ok, scratch};
 use crate::jobs::Killed;
 
 /// An s3s-fs server over `root`, with one bucket, `media`.
@@ -28,12 +29,11 @@ fn s3_server(root: &Path) -> (Killed, String) {
             panic!("{binary} must be installed (the README's test command installs it): {e}")
         });
     let endpoint = format!("http://127.0.0.1:{port}");
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    eventually_blocking(
+        &format!("{binary} listens on {port}"),
+        Duration::from_secs(5),
+        || std::net::TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string()),
+    );
     (Killed(child), endpoint)
 }
 
@@ -64,22 +64,24 @@ fn serve(data_dir: &Path, endpoint: &str, extra: &[(&str, &str)]) -> (Killed, St
 }
 
 async fn ready(client: &reqwest::Client, base: &str) -> serde_json::Value {
-    let mut last = String::new();
-    for _ in 0..300 {
-        match client.get(format!("{base}/readyz")).send().await {
-            Ok(r) => {
-                let status = r.status();
-                let body: serde_json::Value = r.json().await.unwrap_or_default();
-                if status == 200 {
-                    return body;
-                }
-                last = format!("{status} {body}");
+    eventually(
+        &format!("{base} becomes ready"),
+        Duration::from_secs(15),
+        || async {
+            let r = client
+                .get(format!("{base}/readyz"))
+                .send()
+                .await
+                .map_err(|e| e.to_string())?;
+            let status = r.status();
+            let body: serde_json::Value = r.json().await.unwrap_or_default();
+            match status == 200 {
+                true => Ok(body),
+                false => Err(format!("{status} {body}")),
             }
-            Err(e) => last = e.to_string(),
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!("{base} never became ready: {last}");
+        },
+    )
+    .await
 }
 
 #[tokio::test]
@@ -89,17 +91,12 @@ async fn media_in_an_object_store_are_proxied_by_range_or_redirected() {
     let source = root.join("seduta.flv");
     make_flv(&source);
     let data_dir = root.join("data");
-    let out = with_store(aula(&data_dir), &endpoint)
-        .arg("ingest")
-        .arg(&source)
-        .args(["--body", "Consiglio comunale", "--date", "2010-05-06"])
-        .args(["--title", "Seduta nel bucket"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    run_ok(
+        with_store(aula(&data_dir), &endpoint)
+            .arg("ingest")
+            .arg(&source)
+            .args(["--body", "Consiglio comunale", "--date", "2010-05-06"])
+            .args(["--title", "Seduta nel bucket"]),
     );
 
     // Published into the bucket under the prefix; nothing in the local media area.

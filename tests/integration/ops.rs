@@ -1,7 +1,9 @@
 //! Operations: `/healthz`, `/readyz` (and what makes it fail) and `/metrics` counting
 //! what the server did.
 
-use crate::helpers::{files_under, flv_archive, scratch, spawn_app, spawn_app_with};
+use crate::helpers::{
+    eventually, files_under, flv_archive, scratch, spawn_app, spawn_app_with, Ingest,
+};
 
 /// The value of one metric line (`name{labels} value`), if present.
 fn metric(text: &str, series: &str) -> Option<f64> {
@@ -32,7 +34,7 @@ async fn health_readiness_and_metrics() {
         .to_string();
     let body = app.get(&mp4).await.bytes().await.unwrap();
     assert_eq!(app.get("/non/esiste").await.status(), 404);
-    assert_eq!(app.json("/api/v1/search?q=bilancio").await["total"], 1);
+    assert_eq!(app.search("bilancio").await["total"], 1);
     let after = app.get("/metrics").await.text().await.unwrap();
 
     let sessions_series = "aula_http_requests_total{route=\"/api/v1/sessions\",status=\"200\"}";
@@ -157,7 +159,7 @@ fn logs_are_json_lines_when_asked() {
 #[tokio::test]
 async fn a_stopped_server_gives_its_running_job_back() {
     use std::io::{BufRead, BufReader};
-    use std::time::{Duration, Instant};
+    use std::time::Duration;
     let root = scratch("ops-graceful");
     let data_dir = root.join("data");
     let source = root.join("lunga.avi");
@@ -180,18 +182,13 @@ async fn a_stopped_server_gives_its_running_job_back() {
         "libmp3lame",
         source.to_str().unwrap(),
     ]);
-    let out = crate::helpers::aula(&data_dir)
-        .arg("ingest")
-        .arg(&source)
-        .args(["--body", "Consiglio comunale", "--date", "2011-05-02"])
-        .args(["--title", "Seduta lunga", "--no-wait"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    Ingest::new(&data_dir)
+        .file(&source)
+        .body("Consiglio comunale")
+        .date("2011-05-02")
+        .title("Seduta lunga")
+        .no_wait()
+        .assert_success();
     let catalog = crate::helpers::open_catalog(&data_dir).await;
 
     let mut server = crate::helpers::aula(&data_dir)
@@ -208,32 +205,25 @@ async fn a_stopped_server_gives_its_running_job_back() {
     // Mid-transcode: the job running and its ffmpeg at work with some output written.
     // Seen in /proc and on disk, not through a progress write, which comes only every
     // ten seconds (a fast machine finished this whole job between two of them once).
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let job = &catalog.jobs(None, 10).await.unwrap()[0];
-        if job.state == "running"
+    eventually("the job starts", Duration::from_secs(60), || async {
+        let job = catalog.jobs(None, 10).await.unwrap().remove(0);
+        match job.state == "running"
             && !crate::jobs::ffmpeg_children(server.id(), "-f hls").is_empty()
             && !files_under(&data_dir.join("staging")).is_empty()
         {
-            break;
+            true => Ok(()),
+            false => Err(job),
         }
-        assert!(Instant::now() < deadline, "the job never started: {job:?}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    })
+    .await;
 
-    let stopped_at = Instant::now();
     // SAFETY: a plain signal to the child process this test started.
     unsafe { libc::kill(server.id() as i32, libc::SIGTERM) };
-    let status = loop {
-        if let Some(status) = server.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            stopped_at.elapsed() < Duration::from_secs(20),
-            "the server did not stop"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let status = eventually("the server stops", Duration::from_secs(20), || {
+        let exited = server.try_wait().unwrap();
+        async move { exited.ok_or("still running") }
+    })
+    .await;
     assert!(status.success(), "{status:?}");
     let job = &catalog.jobs(None, 10).await.unwrap()[0];
     assert_eq!(job.state, "queued", "{job:?}");

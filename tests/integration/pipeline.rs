@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::Command;
 
 use crate::formats::{generate, LEGACY_FORMATS};
-use crate::helpers::{aula, ffmpeg, scratch};
+use crate::helpers::{assert_success, aula, ffmpeg, scratch, Ingest};
 
 /// ffprobe's JSON description of a file or playlist.
 fn probe(input: &Path) -> serde_json::Value {
@@ -223,11 +223,7 @@ async fn h264_and_aac_sources_are_copied_not_reencoded() {
     ]);
     let data_dir = root.join("data");
     let out = crate::helpers::ingest(&data_dir, &source, "Diretta", None);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let media = data_dir.join("media/1/1");
     // The copied rung keeps the source's exact video packets.
     let packets = |input: &Path| {
@@ -308,24 +304,12 @@ async fn a_session_in_parts_plays_as_one_timeline() {
         second.to_str().unwrap(),
     ]);
     let data_dir = root.join("data");
-    let out = aula(&data_dir)
-        .arg("ingest")
-        .args([&first, &second])
-        .args([
-            "--body",
-            "Consiglio comunale",
-            "--date",
-            "2003-05-06",
-            "--title",
-            "Seduta in due parti",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    Ingest::new(&data_dir)
+        .files([&first, &second])
+        .body("Consiglio comunale")
+        .date("2003-05-06")
+        .title("Seduta in due parti")
+        .assert_success();
     let catalog = crate::helpers::open_catalog(&data_dir).await;
     let session = catalog.session(1).await.unwrap().unwrap();
     assert_eq!(catalog.recording_parts(1).await.unwrap().len(), 2);
@@ -549,9 +533,9 @@ async fn the_same_recording_twice_creates_nothing_new() {
     std::fs::copy(&source, &copy).unwrap();
     let data_dir = root.join("data");
     let first = crate::helpers::ingest(&data_dir, &source, "Seduta", None);
-    assert!(first.status.success());
+    assert_success(&first);
     let again = crate::helpers::ingest(&data_dir, &copy, "Seduta di nuovo", None);
-    assert!(again.status.success());
+    assert_success(&again);
     assert!(String::from_utf8_lossy(&again.stderr).contains("already in the archive as session 1"));
     let catalog = crate::helpers::open_catalog(&data_dir).await;
     assert_eq!(catalog.all_session_ids().await.unwrap(), vec![1]);
@@ -609,11 +593,7 @@ async fn speech_is_brought_to_the_ebu_r128_level() {
         ]);
         let before = loudness(&source);
         let out = crate::helpers::ingest(&data_dir, &source, &format!("Seduta {n}"), None);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_success(&out);
         let media = data_dir.join(format!("media/{n}/1"));
         for rung in ["audio-128k", "audio-64k"] {
             let mut after = loudness(&media.join(rung).join("index.m3u8"));

@@ -2,13 +2,16 @@
 //! processes sharing one job queue (on PostgreSQL their claims use `FOR UPDATE SKIP
 //! LOCKED`), one of them killed mid-job.
 
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use aula::catalog::Backend;
 
-use crate::helpers::{aula, files_under, make_flv_with_tone, open_catalog, scratch};
+use crate::helpers::{
+    aula, eventually, files_under, make_flv_with_tone, open_catalog, scratch, Ingest,
+};
 use crate::jobs::{ffmpeg_children, Killed};
 
 #[tokio::test]
@@ -36,19 +39,13 @@ async fn three_workers_run_twelve_jobs_exactly_once_and_finish_a_killed_ones_job
     for i in 0..12u32 {
         let source = root.join(format!("seduta-{i}.flv"));
         make_flv_with_tone(&source, 6, 300 + 40 * i);
-        let out = aula(&data_dir)
-            .arg("ingest")
-            .arg(&source)
-            .args(["--body", "Consiglio comunale", "--date"])
-            .arg(format!("2010-01-{:02}", i + 1))
-            .args(["--title", &format!("Seduta {i}"), "--no-wait"])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        Ingest::new(&data_dir)
+            .file(&source)
+            .body("Consiglio comunale")
+            .date(&format!("2010-01-{:02}", i + 1))
+            .title(&format!("Seduta {i}"))
+            .no_wait()
+            .assert_success();
     }
     let catalog = open_catalog(&data_dir).await;
     assert_eq!(catalog.jobs(Some("queued"), 100).await.unwrap().len(), 12);
@@ -64,44 +61,44 @@ async fn three_workers_run_twelve_jobs_exactly_once_and_finish_a_killed_ones_job
                 .unwrap(),
         )
     };
-    let mut workers = vec![worker(), worker(), worker()];
+    let workers = vec![worker(), worker(), worker()];
     let pids: Vec<u32> = workers.iter().map(|w| w.0.id()).collect();
     let owner_pid =
         |owner: &str| -> Option<u32> { owner.split(':').nth(1).and_then(|p| p.parse().ok()) };
 
     // Watch the queue: note every worker seen holding a job; kill the first worker as soon
     // as its ffmpeg is transcoding, and remember that job.
-    let started = Instant::now();
-    let mut holders = BTreeSet::new();
-    let mut killed_job = None;
-    loop {
+    // Shared with the check below, which runs once per poll.
+    let holders = RefCell::new(BTreeSet::new());
+    let killed_job = Cell::new(None);
+    let workers = RefCell::new(workers);
+    eventually("the queue drains", Duration::from_secs(240), || async {
         let jobs = catalog.jobs(None, 100).await.unwrap();
         for j in jobs.iter().filter(|j| j.state == "running") {
             if let Some(pid) = j.lease_owner.as_deref().and_then(owner_pid) {
-                holders.insert(pid);
-                if killed_job.is_none()
+                holders.borrow_mut().insert(pid);
+                if killed_job.get().is_none()
                     && pid == pids[0]
                     && !ffmpeg_children(pid, "-f hls").is_empty()
                 {
-                    workers[0].0.kill().unwrap(); // SIGKILL, mid-transcode
-                    workers[0].0.wait().unwrap();
-                    killed_job = Some(j.id);
+                    let first = &mut workers.borrow_mut()[0].0;
+                    first.kill().unwrap(); // SIGKILL, mid-transcode
+                    first.wait().unwrap();
+                    killed_job.set(Some(j.id));
                 }
             }
         }
-        if jobs
+        match jobs
             .iter()
             .all(|j| j.state == "done" || j.state == "failed")
         {
-            break;
+            true => Ok(()),
+            false => Err(jobs),
         }
-        assert!(
-            started.elapsed() < Duration::from_secs(240),
-            "the queue did not drain: {jobs:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    })
+    .await;
     drop(workers);
+    let (holders, killed_job) = (holders.into_inner(), killed_job.get());
     let killed_job = killed_job.expect("the first worker was caught transcoding");
     assert_eq!(holders.len(), 3, "all three workers took jobs: {holders:?}");
 
@@ -155,17 +152,23 @@ fn replica(data_dir: &Path, index_dir: &Path) -> Replica {
     }
 }
 
-/// Polls `check` every 50 ms until it holds; returns how long that took (panics after 10 s).
+/// Waits until `check` holds; returns how long that took (panics after 10 s).
 async fn within<F, Fut>(what: &str, mut check: F) -> Duration
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
     let started = Instant::now();
-    while !check().await {
-        assert!(started.elapsed() < Duration::from_secs(10), "{what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually(what, Duration::from_secs(10), || {
+        let holds = check();
+        async move {
+            match holds.await {
+                true => Ok(()),
+                false => Err(false),
+            }
+        }
+    })
+    .await;
     started.elapsed()
 }
 

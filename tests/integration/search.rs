@@ -3,13 +3,14 @@
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
+use std::time::Duration;
 
 use aula::catalog::{
     BodyName, NewCue, NewDocument, NewRecording, NewSession, SessionDate, SessionTitle,
 };
 use aula::{Archive, Config};
 
-use crate::helpers::{flv_archive, scratch, spawn_app, TestApp};
+use crate::helpers::{eventually, flv_archive, scratch, spawn_app, TestApp};
 
 async fn search(app: &TestApp, query: &str) -> serde_json::Value {
     app.json(&format!("/api/v1/search?{query}")).await
@@ -377,16 +378,19 @@ async fn reindex_rebuilds_while_search_keeps_answering() {
     assert_eq!(own.trim(), "2");
     // ...and the running server, which keeps its own, rebuilds it in the background and
     // swaps it in, answering searches throughout.
-    let mut swapped = false;
-    for _ in 0..100 {
-        assert_eq!(titles(&app, "fornace").await, vec![A]);
-        if generation().trim() == "2" {
-            swapped = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    assert!(swapped, "the server never rebuilt its index");
+    eventually(
+        "the server rebuilds its index",
+        Duration::from_secs(5),
+        || async {
+            assert_eq!(titles(&app, "fornace").await, vec![A]);
+            let generation = generation();
+            match generation.trim() == "2" {
+                true => Ok(()),
+                false => Err(generation),
+            }
+        },
+    )
+    .await;
     assert_eq!(titles(&app, "fornace").await, vec![A]);
 }
 
@@ -452,14 +456,18 @@ async fn agenda_times_set_through_the_admin_api_reach_search() {
     let detail = app.json(&format!("/api/v1/sessions/{c}")).await;
     assert_eq!(detail["agenda"][0]["start_ms"], 42_000);
     // The search index follows: the item's hit now opens the session at 42 s.
-    let mut found = serde_json::Value::Null;
-    for _ in 0..50 {
-        found = search(&app, "q=mobilita&kind=agenda_item").await;
-        if found["results"][0]["passages"][0]["start_seconds"] == 42 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let found = eventually(
+        "the agenda item's hit opens the session at 42 s",
+        Duration::from_secs(5),
+        || async {
+            let found = search(&app, "q=mobilita&kind=agenda_item").await;
+            match found["results"][0]["passages"][0]["start_seconds"] == 42 {
+                true => Ok(found),
+                false => Err(found),
+            }
+        },
+    )
+    .await;
     assert_eq!(
         found["results"][0]["passages"][0]["start_seconds"], 42,
         "{found}"
