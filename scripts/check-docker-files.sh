@@ -492,7 +492,8 @@ SERVICE_KEYS = {"image", "build", "command", "entrypoint", "environment", "env_f
 ENV_PREFIXES = ("AULA_", "AWS_", "POSTGRES_", "PG", "GARAGE_", "NGINX_", "RUST_", "TZ")
 
 
-main_rs = read("src/main.rs")
+# The command line is defined in src/cli/mod.rs (main.rs only dispatches to it).
+main_rs = read("src/cli/mod.rs")
 m = re.search(r"enum Command \{(.*?)\n\}", main_rs, re.S)
 subcommands = {}
 if m:

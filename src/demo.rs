@@ -7,9 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::archive::Archive;
+use crate::batch::{self, Feedback, FileResult};
 use crate::catalog::{BodyName, SessionDate, SessionTitle};
 use crate::ingest::attach::DocumentKind;
-use crate::ingest::batch::{self, Feedback, FileResult};
 use crate::ingest::Submission;
 use crate::process::{self, ProcessError};
 

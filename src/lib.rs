@@ -5,6 +5,7 @@
 
 pub mod archive;
 pub mod auth;
+pub mod batch;
 pub mod catalog;
 pub mod config;
 pub mod demo;

@@ -7,6 +7,20 @@ pub fn page_url(session_id: i64) -> String {
     format!("/sedute/{session_id}")
 }
 
+/// The public address of one of a session's media files: only once the session is
+/// published (a withheld or failed session's files have no public address).
+pub fn published_media_url(
+    session: &crate::catalog::SessionRow,
+    file: &Option<String>,
+) -> Option<String> {
+    match (&session.media_dir, file) {
+        (Some(dir), Some(f)) if session.state == crate::domain::SessionState::Published => {
+            Some(crate::storage::media_url(dir, f))
+        }
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -9,9 +9,9 @@ use std::sync::Arc;
 use anyhow::{bail, Context};
 use clap::Args;
 
+use aula::batch::{self, BatchOptions, Feedback, FileReport, FileResult, Summary};
 use aula::catalog::{BodyName, SessionDate, SessionTitle};
 use aula::ingest::attach::DocumentKind;
-use aula::ingest::batch::{self, BatchOptions, Feedback, FileReport, FileResult, Summary};
 use aula::ingest::{self, Progress, Submission};
 use aula::{Archive, Config};
 

@@ -4,8 +4,8 @@
 use std::io::Write;
 use std::sync::Arc;
 
+use aula::batch::Feedback;
 use aula::http::Application;
-use aula::ingest::batch::Feedback;
 use aula::{Archive, Config};
 
 use super::ingest::Terminal;

@@ -81,21 +81,9 @@ impl From<DocumentRow> for DocumentJson {
 
 pub use crate::urls::page_url;
 
-pub fn media_url(dir: &str, file: &str) -> String {
-    crate::storage::media_url(dir, file)
-}
-
-/// The public URL of one of a session's media files: only once it is published.
-pub fn published_media_url(s: &SessionRow, file: &Option<String>) -> Option<String> {
-    match (&s.media_dir, file) {
-        (Some(dir), Some(f)) if s.state == SessionState::Published => Some(media_url(dir, f)),
-        _ => None,
-    }
-}
-
 impl From<SessionRow> for SessionJson {
     fn from(s: SessionRow) -> Self {
-        let url = |file| published_media_url(&s, file);
+        let url = |file| crate::urls::published_media_url(&s, file);
         SessionJson {
             id: s.id,
             media: MediaJson {

@@ -314,10 +314,10 @@ impl ResponseError for PageError {
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
         let body = match &self.kind {
-            PageErrorKind::NotFound => super::pages::not_found_body((*self.ui).clone()),
+            PageErrorKind::NotFound => not_found_body((*self.ui).clone()),
             PageErrorKind::Fault(fault) => {
                 fault.log("page");
-                super::pages::error_body((*self.ui).clone())
+                error_body((*self.ui).clone())
             }
         };
         let mut builder = HttpResponse::build(status);
@@ -336,6 +336,29 @@ impl ResponseError for PageError {
         }
         builder.body(body)
     }
+}
+
+#[derive(askama::Template)]
+#[template(path = "not_found.html")]
+struct NotFoundPage {
+    t: Ui,
+}
+
+#[derive(askama::Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    t: Ui,
+}
+
+/// The body of the friendly 404, in `t`'s language.
+fn not_found_body(t: Ui) -> String {
+    askama::Template::render(&NotFoundPage { t })
+        .unwrap_or_else(|_| "Pagina non trovata".to_string())
+}
+
+/// The body of the error page, in `t`'s language.
+fn error_body(t: Ui) -> String {
+    askama::Template::render(&ErrorPage { t }).unwrap_or_else(|_| "Errore interno".to_string())
 }
 
 /// `result.or_page(&req)?`: a library failure while making a page becomes its error page.

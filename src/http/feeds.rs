@@ -4,8 +4,8 @@
 
 use chrono::{DateTime, Datelike, NaiveDate, SecondsFormat, Utc};
 
-use super::api::{page_url, published_media_url};
 use crate::catalog::{SessionRow, ITALIAN_MONTHS};
+use crate::urls::{page_url, published_media_url};
 
 const XML_DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
 const ATOM_NS: &str = "http://www.w3.org/2005/Atom";

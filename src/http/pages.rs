@@ -10,9 +10,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::api::{
-    page_url, published_media_url, run_search, BadSearch, ParamError, SearchParams, EXPORT_LIMIT,
-};
+use super::api::{run_search, BadSearch, ParamError, SearchParams, EXPORT_LIMIT};
 use super::errors::{OrPage, PageError};
 use super::feeds::{self, FeedInfo};
 use super::i18n::Ui;
@@ -20,6 +18,7 @@ use super::AppState;
 use crate::catalog::{AgendaItem, Body, BodyCount, Catalog, CatalogError, DocumentRow, SessionRow};
 use crate::documents::{timed_agenda, transcript};
 use crate::search::SessionHit;
+use crate::urls::{page_url, published_media_url};
 
 /// A session as the templates show it, with its text already formatted.
 pub struct SessionView {
@@ -178,18 +177,6 @@ struct SearchPage {
     sort: String,
     prev: Option<String>,
     next: Option<String>,
-}
-
-#[derive(Template)]
-#[template(path = "not_found.html")]
-struct NotFoundPage {
-    t: Ui,
-}
-
-#[derive(Template)]
-#[template(path = "error.html")]
-struct ErrorPage {
-    t: Ui,
 }
 
 /// What a page handler answers: the page, or the error page `errors.rs` makes.
@@ -1125,20 +1112,6 @@ pub async fn robots(req: HttpRequest, state: web::Data<AppState>) -> HttpRespons
         .content_type("text/plain; charset=utf-8")
         .insert_header(("Cache-Control", address_cache(&state, 3600)))
         .body(feeds::robots_txt(&base_url(&req, &state)))
-}
-
-/// The body of the friendly 404, in `t`'s language.
-pub(super) fn not_found_body(t: Ui) -> String {
-    NotFoundPage { t }
-        .render()
-        .unwrap_or_else(|_| "Pagina non trovata".to_string())
-}
-
-/// The body of the error page, in `t`'s language.
-pub(super) fn error_body(t: Ui) -> String {
-    ErrorPage { t }
-        .render()
-        .unwrap_or_else(|_| "Errore interno".to_string())
 }
 
 /// `?t=` as seconds (`95`), or `1:35`, or `1h2m3s`.

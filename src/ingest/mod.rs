@@ -6,7 +6,6 @@
 
 pub mod analyse;
 pub mod attach;
-pub mod batch;
 pub mod hls;
 pub mod plan;
 pub mod probe;

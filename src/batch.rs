@@ -3,6 +3,8 @@
 //! the end (or a script reads as JSON). Which files count, and the date and title a file's
 //! name suggests, are decided here. It prints nothing itself: what the person running it
 //! should see goes through `Feedback`, which the binary implements.
+//! It sits above `ingest` and `jobs` (submitting through the one, running or following
+//! through the other), so neither has to know the other.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
