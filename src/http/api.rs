@@ -157,14 +157,13 @@ pub async fn session(
             "session ids are whole numbers",
         ));
     };
-    let catalog = &state.archive.catalog;
-    match tokio::try_join!(
-        catalog.session(id),
-        catalog.agenda(id),
-        catalog.documents(id),
-        catalog.cues(id)
-    )? {
-        (Some(row), agenda, documents, cues) if row.is_public() => {
+    match state.archive.catalog.public_session(id).await? {
+        Some(crate::catalog::PublicSession {
+            session: row,
+            agenda,
+            documents,
+            cues,
+        }) => {
             let page = page_url(row.id);
             let has_chapters = agenda.iter().any(|a| a.start_ms.is_some());
             let mut json = serde_json::to_value(SessionJson::from(row)).unwrap_or_default();
@@ -193,7 +192,7 @@ pub async fn session(
                 .insert_header(("Cache-Control", "public, max-age=10"))
                 .json(json))
         }
-        _ => Err(ApiError::not_found(
+        None => Err(ApiError::not_found(
             "No such session",
             format!("there is no session {id}"),
         )),

@@ -15,7 +15,9 @@ use super::errors::{OrPage, PageError};
 use super::feeds::{self, FeedInfo};
 use super::i18n::Ui;
 use super::AppState;
-use crate::catalog::{AgendaItem, Body, BodyCount, Catalog, CatalogError, DocumentRow, SessionRow};
+use crate::catalog::{
+    AgendaItem, Body, BodyCount, Catalog, CatalogError, DocumentRow, PublicSession, SessionRow,
+};
 use crate::documents::{timed_agenda, transcript};
 use crate::search::SessionHit;
 use crate::urls::{page_url, published_media_url};
@@ -622,41 +624,25 @@ pub async fn session(
         // Not one of ours: perhaps an old portal address under the same prefix.
         return fallback(req.clone(), state.clone()).await;
     };
-    let catalog = &state.archive.catalog;
-    let (row, agenda, documents, cues) = tokio::try_join!(
-        catalog.session(id),
-        catalog.agenda(id),
-        catalog.documents(id),
-        catalog.cues(id)
-    )
-    .or_page(&req)?;
-    let Some(row) = row.filter(|row| row.is_public()) else {
+    let Some(recording) = state
+        .archive
+        .catalog
+        .public_session(id)
+        .await
+        .or_page(&req)?
+    else {
         return Err(PageError::not_found(&req));
-    };
-    let recording = Recording {
-        row,
-        agenda,
-        documents,
-        cues,
     };
     let start_at = params.t.as_deref().and_then(parse_start).unwrap_or(0);
     let page = session_page(t, recording, &base_url(&req, &state), start_at);
     html(&req, StatusCode::OK, remember, page)
 }
 
-/// What a session's page shows, as the catalog keeps it.
-struct Recording {
-    row: SessionRow,
-    agenda: Vec<AgendaItem>,
-    documents: Vec<DocumentRow>,
-    cues: Vec<crate::catalog::CueRow>,
-}
-
 /// The page of a public session, on the archive at `origin`, the video starting at
 /// `start_at` seconds.
-fn session_page(t: Ui, recording: Recording, origin: &str, start_at: u64) -> SessionPage {
-    let Recording {
-        row,
+fn session_page(t: Ui, recording: PublicSession, origin: &str, start_at: u64) -> SessionPage {
+    let PublicSession {
+        session: row,
         agenda,
         documents,
         cues,
@@ -727,9 +713,15 @@ pub async fn embed(
     let Ok(id) = id.parse::<i64>() else {
         return Err(PageError::not_found(&req));
     };
-    let catalog = &state.archive.catalog;
-    let (row, cues) = tokio::try_join!(catalog.session(id), catalog.cues(id)).or_page(&req)?;
-    let Some(row) = row.filter(|row| row.is_public()) else {
+    let Some(PublicSession {
+        session: row, cues, ..
+    }) = state
+        .archive
+        .catalog
+        .public_session(id)
+        .await
+        .or_page(&req)?
+    else {
         return Err(PageError::not_found(&req));
     };
     let s: SessionView = row.into();
@@ -908,9 +900,11 @@ async fn public_cues(
     let Ok(id) = id.parse::<i64>() else {
         return Ok(None);
     };
-    let catalog = &state.archive.catalog;
-    let (session, rows) = tokio::try_join!(catalog.session(id), catalog.cues(id))?;
-    if !session.is_some_and(|s| s.is_public()) || rows.is_empty() {
+    let Some(PublicSession { cues: rows, .. }) = state.archive.catalog.public_session(id).await?
+    else {
+        return Ok(None);
+    };
+    if rows.is_empty() {
         return Ok(None);
     }
     Ok(Some(
@@ -959,9 +953,10 @@ pub async fn chapters(state: web::Data<AppState>, id: web::Path<String>) -> Page
     let Ok(id) = id.parse::<i64>() else {
         return Err(PageError::missing());
     };
-    let catalog = &state.archive.catalog;
-    let (session, agenda) = tokio::try_join!(catalog.session(id), catalog.agenda(id))?;
-    let Some(session) = session.filter(|s| s.is_public()) else {
+    let Some(PublicSession {
+        session, agenda, ..
+    }) = state.archive.catalog.public_session(id).await?
+    else {
         return Err(PageError::missing());
     };
     let items: Vec<timed_agenda::TimedItem> = agenda

@@ -6,7 +6,6 @@
 //! serves go to the legacy-address fallback. It must not decide anything a handler
 //! decides.
 
-use actix_web::dev::{ServiceFactory, ServiceRequest};
 use actix_web::{web, FromRequest, Handler, Resource, Responder};
 
 use super::{admin, admin_pages, api, media, ops, pages, AppState};
@@ -58,9 +57,9 @@ fn confined_files(mount: &str, root: std::path::PathBuf) -> actix_files::Files {
 
 pub(super) fn routes(state: &web::Data<AppState>) -> impl FnOnce(&mut web::ServiceConfig) + '_ {
     move |cfg| {
-        cfg.service(admin_api())
-            .service(public_api())
-            .route("/media/{path:.*}", web::route().to(media::serve));
+        admin_api(cfg);
+        public_api(cfg);
+        cfg.route("/media/{path:.*}", web::route().to(media::serve));
         assets(cfg, &state.archive.config.web_dir);
         operations(cfg);
         admin_site(cfg);
@@ -69,58 +68,46 @@ pub(super) fn routes(state: &web::Data<AppState>) -> impl FnOnce(&mut web::Servi
     }
 }
 
-fn admin_api() -> actix_web::Scope<
-    impl ServiceFactory<
-        ServiceRequest,
-        Config = (),
-        Response = actix_web::dev::ServiceResponse,
-        Error = actix_web::Error,
-        InitError = (),
-    >,
-> {
-    web::scope("/api/v1/admin")
-        .service(post("/bodies", admin::create_body))
-        .service(web::resource("/bodies/{id}").route(web::patch().to(admin::update_body)))
-        .service(post("/sessions", admin::create_session))
-        .service(web::resource("/sessions/{id}").route(web::patch().to(admin::update_session)))
-        .service(put("/sessions/{id}/agenda", admin::replace_agenda))
-        .service(put(
-            "/sessions/{id}/agenda/{position}/start",
-            admin::set_agenda_start,
-        ))
-        .service(post("/sessions/{id}/recordings", admin::upload_recording))
-        .service(post("/sessions/{id}/documents", admin::upload_document))
-        .service(post("/sessions/{id}/reprocess", admin::reprocess))
-        .service(post("/sessions/{id}/publish", admin::publish))
-        .service(post("/sessions/{id}/withhold", admin::withhold))
-        .service(put(
-            "/sessions/{id}/withheld-ranges",
-            admin::set_withheld_ranges,
-        ))
-        .service(get("/jobs", admin::list_jobs))
-        .service(post("/jobs/{id}/retry", admin::retry_job))
-        .service(get("/unmapped", admin::unmapped))
-        .service(get("/import-report", admin::import_report))
-        .default_service(web::to(api::not_found))
+fn admin_api(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/api/v1/admin")
+            .service(post("/bodies", admin::create_body))
+            .service(web::resource("/bodies/{id}").route(web::patch().to(admin::update_body)))
+            .service(post("/sessions", admin::create_session))
+            .service(web::resource("/sessions/{id}").route(web::patch().to(admin::update_session)))
+            .service(put("/sessions/{id}/agenda", admin::replace_agenda))
+            .service(put(
+                "/sessions/{id}/agenda/{position}/start",
+                admin::set_agenda_start,
+            ))
+            .service(post("/sessions/{id}/recordings", admin::upload_recording))
+            .service(post("/sessions/{id}/documents", admin::upload_document))
+            .service(post("/sessions/{id}/reprocess", admin::reprocess))
+            .service(post("/sessions/{id}/publish", admin::publish))
+            .service(post("/sessions/{id}/withhold", admin::withhold))
+            .service(put(
+                "/sessions/{id}/withheld-ranges",
+                admin::set_withheld_ranges,
+            ))
+            .service(get("/jobs", admin::list_jobs))
+            .service(post("/jobs/{id}/retry", admin::retry_job))
+            .service(get("/unmapped", admin::unmapped))
+            .service(get("/import-report", admin::import_report))
+            .default_service(web::to(api::not_found)),
+    );
 }
 
-fn public_api() -> actix_web::Scope<
-    impl ServiceFactory<
-        ServiceRequest,
-        Config = (),
-        Response = actix_web::dev::ServiceResponse,
-        Error = actix_web::Error,
-        InitError = (),
-    >,
-> {
-    web::scope("/api/v1")
-        .service(get("/bodies", api::bodies))
-        .service(get("/openapi.json", api::openapi))
-        .service(get("/sessions.csv", api::sessions_csv))
-        .service(get("/sessions", api::list_sessions))
-        .service(get("/sessions/{id}", api::session))
-        .service(get("/search", api::search))
-        .default_service(web::to(api::not_found))
+fn public_api(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/api/v1")
+            .service(get("/bodies", api::bodies))
+            .service(get("/openapi.json", api::openapi))
+            .service(get("/sessions.csv", api::sessions_csv))
+            .service(get("/sessions", api::list_sessions))
+            .service(get("/sessions/{id}", api::session))
+            .service(get("/search", api::search))
+            .default_service(web::to(api::not_found)),
+    );
 }
 
 /// Styles, scripts and fonts go compressed (video.js is 0.7 MB as it is); media never
