@@ -17,6 +17,8 @@ use super::i18n::Ui;
 use super::AppState;
 use crate::auth;
 use crate::catalog::{JobRow, UnmappedRow};
+// Named by the template, which compares job states as values, not as strings.
+use crate::domain::JobState;
 
 pub struct ImportView {
     pub file: String,

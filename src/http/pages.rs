@@ -19,6 +19,8 @@ use crate::catalog::{
     AgendaItem, Body, BodyCount, Catalog, CatalogError, DocumentRow, PublicSession, SessionRow,
 };
 use crate::documents::{timed_agenda, transcript};
+// Named by the templates, which compare states and kinds as values, not as strings.
+use crate::domain::{DocumentKind, SessionState};
 use crate::search::SessionHit;
 use crate::urls::{page_url, published_media_url};
 
