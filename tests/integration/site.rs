@@ -47,6 +47,36 @@ async fn the_archive_by_year_and_by_body() {
     let (status, body) = text(format!("/organi/{slug}")).await;
     assert_eq!(status, 200);
     assert!(body.contains(&page_url) && body.contains(&format!("/organi/{slug}/feed.atom")));
+
+    // Feed readers find the archive's feed from every page and a body's from its page;
+    // every page describes itself once, for search engines and shared links.
+    let session_page = text(page_url.clone()).await.1;
+    for (what, page) in [
+        ("home", &home),
+        ("archive", &all),
+        ("body", &body),
+        ("session", &session_page),
+    ] {
+        assert!(
+            page.contains(
+                "type=\"application/atom+xml\" title=\"Nuove sedute (Atom)\" href=\"/feed.atom\">"
+            ),
+            "{what}: no feed autodiscovery"
+        );
+        assert_eq!(
+            page.matches("<meta name=\"description\"").count(),
+            1,
+            "{what}"
+        );
+    }
+    let body_feed = format!("href=\"/organi/{slug}/feed.atom\">");
+    assert!(
+        body.lines()
+            .any(|l| l.contains("<link rel=\"alternate\"") && l.contains(&body_feed)),
+        "the body's feed is discoverable on its page"
+    );
+    assert!(home.contains("<meta name=\"description\" content=\"Le sedute del consiglio comunale"));
+    assert!(body.contains(": le sedute registrate, con video"), "{body}");
     let (status, body_year) = text(format!("/organi/{slug}/{year}")).await;
     assert_eq!(status, 200);
     assert!(body_year.contains(&page_url));
