@@ -1280,8 +1280,12 @@ pub async fn fallback(req: HttpRequest, state: web::Data<AppState>) -> Page {
             html(&req, StatusCode::GONE, remember, GonePage { t })
         }
         Ok(None) => {
-            if let Err(e) = catalog.count_unmapped(&key).await {
-                tracing::warn!("cannot count the unknown address {key}: {e}");
+            // The report lists what people followed: a HEAD (a link checker's, an uptime
+            // monitor's) answers the same 404 but is not counted.
+            if req.method() == actix_web::http::Method::GET {
+                if let Err(e) = catalog.count_unmapped(&key).await {
+                    tracing::warn!("cannot count the unknown address {key}: {e}");
+                }
             }
             Err(PageError::not_found(&req))
         }

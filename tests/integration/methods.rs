@@ -57,8 +57,16 @@ async fn head_answers_wherever_get_does_with_the_same_headers_and_no_body() {
             "HEAD {path} sent a body"
         );
     }
-    // The archive's own live pages are not old addresses leading nowhere; an old one is.
+    // The archive's own live pages are not old addresses leading nowhere; an old one
+    // followed is, one only checked with HEAD is not.
     assert_eq!(app.get("/vecchio/seduta.asp?id=3").await.status(), 404);
+    let checked = app
+        .client
+        .head(app.url("/vecchio/controllato.asp"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(checked.status(), 404, "HEAD of an unknown address");
     let token = crate::helpers::admin_token(&data_dir);
     let report: serde_json::Value = app
         .client
