@@ -863,9 +863,12 @@ impl SessionFilters {
     }
 }
 
+/// (body id or year, sessions) of one facet.
+type FacetCounts = Vec<(u64, usize)>;
+
 /// Sessions by body (most first) and by year (newest first). Each facet ignores its own
 /// filter, so a citizen sees where else to look.
-fn facets(all: &[SessionAgg], filters: &SessionFilters) -> (Vec<(u64, usize)>, Vec<(u64, usize)>) {
+fn facets(all: &[SessionAgg], filters: &SessionFilters) -> (FacetCounts, FacetCounts) {
     let bodies = count_by(all.iter().filter(|a| filters.dates_ok(a)), |s| s.body_id);
     let mut years = count_by(all.iter().filter(|a| filters.body_ok(a)), |s| {
         s.day / 10_000
