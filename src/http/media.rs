@@ -17,7 +17,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant, SystemTime};
 
 use actix_web::body::{BodySize, MessageBody};
-use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse, HttpResponseBuilder};
 use bytes::Bytes;
@@ -245,14 +245,7 @@ pub async fn serve(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse
 fn respond(req: &HttpRequest, file: Arc<MediaFile>) -> HttpResponse {
     let headers = req.headers();
     let is_head = req.method() == Method::HEAD;
-    let text = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
-    let conditions = Conditions {
-        if_match: text(header::IF_MATCH),
-        if_none_match: text(header::IF_NONE_MATCH),
-        if_modified_since: text(header::IF_MODIFIED_SINCE),
-        if_unmodified_since: text(header::IF_UNMODIFIED_SINCE),
-        if_range: text(header::IF_RANGE),
-    };
+    let conditions = request_conditions(headers);
     let verdict = conditional::evaluate(&conditions, true, &file.etag, file.modified);
     let ranges_allowed = match verdict {
         Verdict::PreconditionFailed => {
@@ -264,73 +257,105 @@ fn respond(req: &HttpRequest, file: Arc<MediaFile>) -> HttpResponse {
         Verdict::Proceed { ranges_allowed } => ranges_allowed,
     };
     // Range is defined for GET only (RFC 9110 §14.2); HEAD answers as a plain GET would.
-    let decision = match headers.get(header::RANGE) {
-        Some(range) if ranges_allowed && !is_head => match range.to_str() {
-            Ok(range) => ranges::decide(range, file.len),
+    match range_decision(headers, ranges_allowed && !is_head, file.len) {
+        RangeDecision::Full => whole_file(file, is_head),
+        RangeDecision::Unsatisfiable => unsatisfiable(&file),
+        RangeDecision::Ranges(list) if list.len() == 1 => one_range(file, list[0]),
+        RangeDecision::Ranges(list) => multipart(file, &list),
+    }
+}
+
+/// The request's conditional headers; one that is not visible ASCII counts as absent.
+fn request_conditions(headers: &HeaderMap) -> Conditions<'_> {
+    let text = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
+    Conditions {
+        if_match: text(header::IF_MATCH),
+        if_none_match: text(header::IF_NONE_MATCH),
+        if_modified_since: text(header::IF_MODIFIED_SINCE),
+        if_unmodified_since: text(header::IF_UNMODIFIED_SINCE),
+        if_range: text(header::IF_RANGE),
+    }
+}
+
+/// What the request's `Range` header asks of a file of `len` bytes, when ranges are
+/// `honoured` at all; anything unreadable gets the whole file.
+fn range_decision(headers: &HeaderMap, honoured: bool, len: u64) -> RangeDecision {
+    match headers.get(header::RANGE) {
+        Some(range) if honoured => match range.to_str() {
+            Ok(range) => ranges::decide(range, len),
             Err(_) => RangeDecision::Full,
         },
         _ => RangeDecision::Full,
-    };
-    match decision {
-        RangeDecision::Full => {
-            let mut builder = common(HttpResponse::Ok(), &file);
-            builder.insert_header((header::CONTENT_TYPE, file.content_type.clone()));
-            let len = file.len;
-            let pieces = if is_head || len == 0 {
-                Vec::new()
-            } else {
-                vec![Piece::File(ByteRange {
-                    first: 0,
-                    last: len - 1,
-                })]
-            };
-            body(builder, file, pieces, len)
-        }
-        RangeDecision::Unsatisfiable => {
-            let mut builder = common(
-                HttpResponse::build(StatusCode::RANGE_NOT_SATISFIABLE),
-                &file,
-            );
-            builder.insert_header((header::CONTENT_RANGE, format!("bytes */{}", file.len)));
-            builder.finish()
-        }
-        RangeDecision::Ranges(list) if list.len() == 1 => {
-            let r = list[0];
-            let mut builder = common(HttpResponse::PartialContent(), &file);
-            builder
-                .insert_header((header::CONTENT_TYPE, file.content_type.clone()))
-                .insert_header((
-                    header::CONTENT_RANGE,
-                    format!("bytes {}-{}/{}", r.first, r.last, file.len),
-                ));
-            body(builder, file, vec![Piece::File(r)], r.len())
-        }
-        RangeDecision::Ranges(list) => {
-            // multipart/byteranges: a boundary that cannot occur in the part headers and,
-            // being derived from the ETag, is the same for the same file.
-            let boundary = format!("aula-{}", file.etag.trim_matches('"'));
-            let ct = file
-                .content_type
-                .to_str()
-                .unwrap_or("application/octet-stream");
-            let mut pieces = Vec::with_capacity(list.len() * 2 + 1);
-            for r in &list {
-                pieces.push(Piece::Bytes(Bytes::from(format!(
-                    "\r\n--{boundary}\r\nContent-Type: {ct}\r\nContent-Range: bytes {}-{}/{}\r\n\r\n",
-                    r.first, r.last, file.len
-                ))));
-                pieces.push(Piece::File(*r));
-            }
-            pieces.push(Piece::Bytes(Bytes::from(format!("\r\n--{boundary}--\r\n"))));
-            let mut builder = common(HttpResponse::PartialContent(), &file);
-            builder.insert_header((
-                header::CONTENT_TYPE,
-                format!("multipart/byteranges; boundary={boundary}"),
-            ));
-            let len = pieces.iter().map(Piece::len).sum();
-            body(builder, file, pieces, len)
-        }
     }
+}
+
+/// 200 with the whole file (its headers only, for HEAD).
+fn whole_file(file: Arc<MediaFile>, is_head: bool) -> HttpResponse {
+    let mut builder = common(HttpResponse::Ok(), &file);
+    builder.insert_header((header::CONTENT_TYPE, file.content_type.clone()));
+    let len = file.len;
+    let pieces = if is_head || len == 0 {
+        Vec::new()
+    } else {
+        vec![Piece::File(ByteRange {
+            first: 0,
+            last: len - 1,
+        })]
+    };
+    body(builder, file, pieces, len)
+}
+
+/// 416: no range asked for lies within the file.
+fn unsatisfiable(file: &MediaFile) -> HttpResponse {
+    let mut builder = common(HttpResponse::build(StatusCode::RANGE_NOT_SATISFIABLE), file);
+    builder.insert_header((header::CONTENT_RANGE, format!("bytes */{}", file.len)));
+    builder.finish()
+}
+
+/// 206 with one range, as the file's own type.
+fn one_range(file: Arc<MediaFile>, r: ByteRange) -> HttpResponse {
+    let mut builder = common(HttpResponse::PartialContent(), &file);
+    builder
+        .insert_header((header::CONTENT_TYPE, file.content_type.clone()))
+        .insert_header((
+            header::CONTENT_RANGE,
+            format!("bytes {}-{}/{}", r.first, r.last, file.len),
+        ));
+    body(builder, file, vec![Piece::File(r)], r.len())
+}
+
+/// 206 with several ranges as multipart/byteranges.
+fn multipart(file: Arc<MediaFile>, list: &[ByteRange]) -> HttpResponse {
+    // A boundary that cannot occur in the part headers and, being derived from the ETag,
+    // is the same for the same file.
+    let boundary = format!("aula-{}", file.etag.trim_matches('"'));
+    let ct = file
+        .content_type
+        .to_str()
+        .unwrap_or("application/octet-stream");
+    let pieces = multipart_pieces(list, &boundary, ct, file.len);
+    let mut builder = common(HttpResponse::PartialContent(), &file);
+    builder.insert_header((
+        header::CONTENT_TYPE,
+        format!("multipart/byteranges; boundary={boundary}"),
+    ));
+    let len = pieces.iter().map(Piece::len).sum();
+    body(builder, file, pieces, len)
+}
+
+/// The parts of a multipart/byteranges body: each range behind its part headers, then the
+/// closing boundary. `ct` is the file's type, `len` its length.
+fn multipart_pieces(list: &[ByteRange], boundary: &str, ct: &str, len: u64) -> Vec<Piece> {
+    let mut pieces = Vec::with_capacity(list.len() * 2 + 1);
+    for r in list {
+        pieces.push(Piece::Bytes(Bytes::from(format!(
+            "\r\n--{boundary}\r\nContent-Type: {ct}\r\nContent-Range: bytes {}-{}/{len}\r\n\r\n",
+            r.first, r.last
+        ))));
+        pieces.push(Piece::File(*r));
+    }
+    pieces.push(Piece::Bytes(Bytes::from(format!("\r\n--{boundary}--\r\n"))));
+    pieces
 }
 
 /// Headers every answer about a file carries (200, 206, 304, 412, 416 alike).
@@ -516,6 +541,50 @@ impl MessageBody for FileBody {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ranges_are_read_only_when_honoured_and_readable() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(range_decision(&headers, true, 100), RangeDecision::Full);
+        headers.insert(header::RANGE, HeaderValue::from_static("bytes=0-9"));
+        assert_eq!(range_decision(&headers, false, 100), RangeDecision::Full);
+        assert_eq!(
+            range_decision(&headers, true, 100),
+            RangeDecision::Ranges(vec![ByteRange { first: 0, last: 9 }])
+        );
+        let unreadable = HeaderValue::from_bytes(b"bytes=0-\xff").unwrap();
+        headers.insert(header::RANGE, unreadable);
+        assert_eq!(range_decision(&headers, true, 100), RangeDecision::Full);
+    }
+
+    #[test]
+    fn multipart_parts_carry_their_range_and_close_the_body() {
+        let list = [
+            ByteRange { first: 0, last: 1 },
+            ByteRange { first: 5, last: 9 },
+        ];
+        let pieces = multipart_pieces(&list, "aula-x", "video/mp4", 10);
+        let mut text = String::new();
+        for piece in &pieces {
+            match piece {
+                Piece::Bytes(b) => text.push_str(std::str::from_utf8(b).unwrap()),
+                Piece::File(r) => text.push_str(&format!("<{}-{}>", r.first, r.last)),
+            }
+        }
+        assert_eq!(
+            text,
+            "\r\n--aula-x\r\nContent-Type: video/mp4\r\nContent-Range: bytes 0-1/10\r\n\r\n<0-1>\
+             \r\n--aula-x\r\nContent-Type: video/mp4\r\nContent-Range: bytes 5-9/10\r\n\r\n<5-9>\
+             \r\n--aula-x--\r\n"
+        );
+        let header_bytes: u64 = pieces
+            .iter()
+            .filter(|p| matches!(p, Piece::Bytes(_)))
+            .map(Piece::len)
+            .sum();
+        let total: u64 = pieces.iter().map(Piece::len).sum();
+        assert_eq!(total, header_bytes + 2 + 5);
+    }
 
     #[test]
     fn paths_cannot_escape() {

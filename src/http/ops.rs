@@ -4,6 +4,7 @@
 //! bodies, job queue by state, transcode speed, search latency).
 
 use std::collections::HashMap;
+use std::fmt::Write;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -19,6 +20,8 @@ use actix_web::{web, HttpResponse};
 use serde_json::json;
 
 use super::AppState;
+use crate::catalog::JobCount;
+use crate::domain::JobState;
 
 /// Upper bounds (seconds) of the search latency histogram.
 const SEARCH_BUCKETS: [f64; 10] = [0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0];
@@ -35,19 +38,23 @@ pub struct Metrics {
     search_micros: AtomicU64,
 }
 
-pub static METRICS: LazyLock<Metrics> = LazyLock::new(|| Metrics {
-    requests: RwLock::new(HashMap::new()),
-    bytes_sent: AtomicU64::new(0),
-    open_bodies: AtomicU64::new(0),
-    search_buckets: Default::default(),
-    search_count: AtomicU64::new(0),
-    search_micros: AtomicU64::new(0),
-});
+pub static METRICS: LazyLock<Metrics> = LazyLock::new(Metrics::new);
 
 /// Distinct (route, status) pairs kept; unknown paths all share the route "unmatched".
 const MAX_SERIES: usize = 2_000;
 
 impl Metrics {
+    fn new() -> Metrics {
+        Metrics {
+            requests: RwLock::new(HashMap::new()),
+            bytes_sent: AtomicU64::new(0),
+            open_bodies: AtomicU64::new(0),
+            search_buckets: Default::default(),
+            search_count: AtomicU64::new(0),
+            search_micros: AtomicU64::new(0),
+        }
+    }
+
     fn count_request(&self, route: &str, status: u16) {
         if let Ok(known) = self.requests.read() {
             if let Some(n) = known.get(&(route.to_string(), status)) {
@@ -297,88 +304,20 @@ fn find_program(program: &Path) -> Option<PathBuf> {
 
 /// `GET /metrics`: Prometheus text format.
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
-    use std::fmt::Write;
     let m = &*METRICS;
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "# HELP aula_http_requests_total Answers by route pattern and status.\n\
-         # TYPE aula_http_requests_total counter"
-    );
-    if let Ok(known) = m.requests.read() {
-        let mut series: Vec<_> = known.iter().collect();
-        series.sort_by(|a, b| a.0.cmp(b.0));
-        for ((route, status), n) in series {
-            let _ = writeln!(
-                out,
-                "aula_http_requests_total{{route=\"{}\",status=\"{status}\"}} {}",
-                label(route),
-                n.load(Ordering::Relaxed)
-            );
-        }
-    }
-    let _ = writeln!(
-        out,
-        "# HELP aula_http_response_bytes_total Response body bytes handed to the network.\n\
-         # TYPE aula_http_response_bytes_total counter\n\
-         aula_http_response_bytes_total {}\n\
-         # HELP aula_http_open_bodies Response bodies being sent now (media streams among them).\n\
-         # TYPE aula_http_open_bodies gauge\n\
-         aula_http_open_bodies {}",
-        m.bytes_sent.load(Ordering::Relaxed),
-        // This scrape's own body is not open yet.
-        m.open_bodies.load(Ordering::Relaxed)
-    );
-    let _ = writeln!(
-        out,
-        "# HELP aula_search_duration_seconds Time to answer a search.\n\
-         # TYPE aula_search_duration_seconds histogram"
-    );
-    for (bucket, bound) in m.search_buckets.iter().zip(SEARCH_BUCKETS) {
-        let _ = writeln!(
-            out,
-            "aula_search_duration_seconds_bucket{{le=\"{bound}\"}} {}",
-            bucket.load(Ordering::Relaxed)
-        );
-    }
-    let count = m.search_count.load(Ordering::Relaxed);
-    let _ = writeln!(
-        out,
-        "aula_search_duration_seconds_bucket{{le=\"+Inf\"}} {count}\n\
-         aula_search_duration_seconds_sum {}\n\
-         aula_search_duration_seconds_count {count}",
-        m.search_micros.load(Ordering::Relaxed) as f64 / 1e6
-    );
+    m.write_requests(&mut out);
+    m.write_traffic(&mut out);
+    m.write_search_latency(&mut out);
     // The queue as the catalog has it (shared by every server and worker).
     let catalog = &state.archive.catalog;
     match tokio::try_join!(
         catalog.job_counts(),
-        catalog.jobs(Some(crate::domain::JobState::Running.as_str()), 1000)
+        catalog.jobs(Some(JobState::Running.as_str()), 1000)
     ) {
         Ok((counts, running)) => {
-            let _ = writeln!(
-                out,
-                "# HELP aula_jobs Jobs in the queue by state.\n# TYPE aula_jobs gauge"
-            );
-            for &state in crate::domain::JobState::ALL {
-                let n = counts
-                    .iter()
-                    .find(|c| c.state == state)
-                    .map_or(0, |c| c.jobs);
-                let _ = writeln!(out, "aula_jobs{{state=\"{state}\"}} {n}");
-            }
             let speeds: Vec<f64> = running.iter().filter_map(|j| j.speed).collect();
-            let _ = writeln!(
-                out,
-                "# HELP aula_transcode_speed Mean speed of the running transcodes, in multiples of real time.\n\
-                 # TYPE aula_transcode_speed gauge\n\
-                 aula_transcode_speed {}",
-                if speeds.is_empty() {
-                    0.0
-                } else {
-                    speeds.iter().sum::<f64>() / speeds.len() as f64
-                }
-            );
+            write_job_queue(&mut out, &counts, &speeds);
         }
         Err(e) => tracing::warn!(error = %e, "metrics: the job queue could not be read"),
     }
@@ -386,6 +325,97 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .insert_header(("Cache-Control", "no-store"))
         .body(out)
+}
+
+// Writing to a String cannot fail: the `fmt::Result`s below are ignored.
+impl Metrics {
+    /// Answers by route pattern and status, in a stable order.
+    fn write_requests(&self, out: &mut String) {
+        let _ = writeln!(
+            out,
+            "# HELP aula_http_requests_total Answers by route pattern and status.\n\
+             # TYPE aula_http_requests_total counter"
+        );
+        if let Ok(known) = self.requests.read() {
+            let mut series: Vec<_> = known.iter().collect();
+            series.sort_by(|a, b| a.0.cmp(b.0));
+            for ((route, status), n) in series {
+                let _ = writeln!(
+                    out,
+                    "aula_http_requests_total{{route=\"{}\",status=\"{status}\"}} {}",
+                    label(route),
+                    n.load(Ordering::Relaxed)
+                );
+            }
+        }
+    }
+
+    /// Bytes sent and response bodies still open.
+    fn write_traffic(&self, out: &mut String) {
+        let _ = writeln!(
+            out,
+            "# HELP aula_http_response_bytes_total Response body bytes handed to the network.\n\
+             # TYPE aula_http_response_bytes_total counter\n\
+             aula_http_response_bytes_total {}\n\
+             # HELP aula_http_open_bodies Response bodies being sent now (media streams among them).\n\
+             # TYPE aula_http_open_bodies gauge\n\
+             aula_http_open_bodies {}",
+            self.bytes_sent.load(Ordering::Relaxed),
+            // This scrape's own body is not open yet.
+            self.open_bodies.load(Ordering::Relaxed)
+        );
+    }
+
+    /// The search latency histogram (buckets are cumulative, as Prometheus wants).
+    fn write_search_latency(&self, out: &mut String) {
+        let _ = writeln!(
+            out,
+            "# HELP aula_search_duration_seconds Time to answer a search.\n\
+             # TYPE aula_search_duration_seconds histogram"
+        );
+        for (bucket, bound) in self.search_buckets.iter().zip(SEARCH_BUCKETS) {
+            let _ = writeln!(
+                out,
+                "aula_search_duration_seconds_bucket{{le=\"{bound}\"}} {}",
+                bucket.load(Ordering::Relaxed)
+            );
+        }
+        let count = self.search_count.load(Ordering::Relaxed);
+        let _ = writeln!(
+            out,
+            "aula_search_duration_seconds_bucket{{le=\"+Inf\"}} {count}\n\
+             aula_search_duration_seconds_sum {}\n\
+             aula_search_duration_seconds_count {count}",
+            self.search_micros.load(Ordering::Relaxed) as f64 / 1e6
+        );
+    }
+}
+
+/// Jobs by state (every state, zero included, so a series never vanishes) and the mean
+/// speed of the running transcodes (0 when none runs).
+fn write_job_queue(out: &mut String, counts: &[JobCount], speeds: &[f64]) {
+    let _ = writeln!(
+        out,
+        "# HELP aula_jobs Jobs in the queue by state.\n# TYPE aula_jobs gauge"
+    );
+    for &state in JobState::ALL {
+        let n = counts
+            .iter()
+            .find(|c| c.state == state)
+            .map_or(0, |c| c.jobs);
+        let _ = writeln!(out, "aula_jobs{{state=\"{state}\"}} {n}");
+    }
+    let _ = writeln!(
+        out,
+        "# HELP aula_transcode_speed Mean speed of the running transcodes, in multiples of real time.\n\
+         # TYPE aula_transcode_speed gauge\n\
+         aula_transcode_speed {}",
+        if speeds.is_empty() {
+            0.0
+        } else {
+            speeds.iter().sum::<f64>() / speeds.len() as f64
+        }
+    );
 }
 
 /// A Prometheus label value: backslash, quote and newline escaped.
@@ -403,6 +433,59 @@ mod tests {
     #[test]
     fn labels_are_escaped() {
         assert_eq!(label("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+    }
+
+    #[test]
+    fn requests_and_search_latency_render_as_prometheus_series() {
+        let m = Metrics::new();
+        m.count_request("/b", 200);
+        m.count_request("/a", 404);
+        m.count_request("/b", 200);
+        m.observe_search(Duration::from_millis(3));
+        let mut out = String::new();
+        m.write_requests(&mut out);
+        m.write_search_latency(&mut out);
+        let series: Vec<&str> = out.lines().filter(|l| !l.starts_with('#')).collect();
+        assert_eq!(
+            series[..2],
+            [
+                "aula_http_requests_total{route=\"/a\",status=\"404\"} 1",
+                "aula_http_requests_total{route=\"/b\",status=\"200\"} 2",
+            ]
+        );
+        for line in [
+            "aula_search_duration_seconds_bucket{le=\"0.0025\"} 0",
+            "aula_search_duration_seconds_bucket{le=\"0.005\"} 1",
+            "aula_search_duration_seconds_bucket{le=\"+Inf\"} 1",
+            "aula_search_duration_seconds_sum 0.003",
+            "aula_search_duration_seconds_count 1",
+        ] {
+            assert!(series.contains(&line), "{line} in {out}");
+        }
+    }
+
+    #[test]
+    fn every_job_state_is_reported_and_speeds_are_averaged() {
+        let mut out = String::new();
+        let queued = JobCount {
+            state: JobState::Queued,
+            jobs: 3,
+        };
+        write_job_queue(&mut out, &[queued], &[1.5, 2.5]);
+        let series: Vec<&str> = out.lines().filter(|l| !l.starts_with('#')).collect();
+        assert_eq!(
+            series,
+            [
+                "aula_jobs{state=\"queued\"} 3",
+                "aula_jobs{state=\"running\"} 0",
+                "aula_jobs{state=\"done\"} 0",
+                "aula_jobs{state=\"failed\"} 0",
+                "aula_transcode_speed 2",
+            ]
+        );
+        let mut idle = String::new();
+        write_job_queue(&mut idle, &[], &[]);
+        assert!(idle.ends_with("aula_transcode_speed 0\n"), "{idle}");
     }
 
     #[test]

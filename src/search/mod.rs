@@ -23,7 +23,8 @@ use tantivy::schema::{
 use tantivy::snippet::{Snippet, SnippetGenerator};
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{
-    doc, DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Score, TantivyDocument, Term,
+    doc, DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Score, Searcher,
+    TantivyDocument, Term,
 };
 
 use crate::catalog::{Catalog, CatalogError, SearchSource};
@@ -454,99 +455,43 @@ impl SearchIndex {
         let Some((text_query, highlight)) = self.text_query(&live, &parsed) else {
             return Ok(results);
         };
-        let f = self.fields;
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, text_query)];
-        if let Some(kind) = &req.kind {
-            clauses.push((
-                Occur::Must,
-                Box::new(TermQuery::new(
-                    Term::from_field_text(f.kind, kind),
-                    IndexRecordOption::Basic,
-                )),
-            ));
-        }
         let searcher = live.reader.searcher();
         // One pass over what the text (and kind) match. Body and date belong to a whole
         // session, so the filters on them, and the facets that each ignore one of them (so a
         // citizen sees where else to look), all come from this pass.
-        let all = searcher.search(&BooleanQuery::new(clauses), &SessionCollector)?;
-        let from_day = req.from.map(day_number);
-        let to_day = req.to.map(day_number);
-        let body_ok = |a: &SessionAgg| req.body_id.is_none_or(|b| a.body_id == b as u64);
-        let dates_ok = |a: &SessionAgg| {
-            from_day.is_none_or(|d| a.day >= d) && to_day.is_none_or(|d| a.day <= d)
-        };
-        results.bodies = count_by(all.iter().filter(|a| dates_ok(a)), |s| s.body_id);
-        results.years = count_by(all.iter().filter(|a| body_ok(a)), |s| s.day / 10_000);
-        results.years.sort_by_key(|y| std::cmp::Reverse(y.0));
-        let mut ranked: Vec<&SessionAgg> =
-            all.iter().filter(|a| body_ok(a) && dates_ok(a)).collect();
+        let matched = self.of_kind(text_query, req.kind.as_deref());
+        let all = searcher.search(&matched, &SessionCollector)?;
+        let filters = SessionFilters::of(req);
+        (results.bodies, results.years) = facets(&all, &filters);
+        let ranked: Vec<&SessionAgg> = all.iter().filter(|a| filters.admits(a)).collect();
         results.total = ranked.len();
-
-        // Only the requested page needs its order: partition around its end, then sort
-        // just that prefix. Ties break on the session id, so pages never overlap.
-        let order = |a: &&SessionAgg, b: &&SessionAgg| match req.sort {
-            Sort::Relevance => b
-                .best()
-                .total_cmp(&a.best())
-                .then(b.day.cmp(&a.day))
-                .then(b.session_id.cmp(&a.session_id)),
-            Sort::Newest => b.day.cmp(&a.day).then(b.session_id.cmp(&a.session_id)),
-            Sort::Oldest => a.day.cmp(&b.day).then(a.session_id.cmp(&b.session_id)),
-        };
-        let page_end = page.saturating_mul(per_page).min(ranked.len());
-        if page_end > 0 && page_end < ranked.len() {
-            ranked.select_nth_unstable_by(page_end - 1, order);
-        }
-        ranked[..page_end].sort_unstable_by(order);
+        let on_page = page_of(ranked, req.sort, page, per_page);
+        let f = self.fields;
         let snippets = SnippetGenerator::create(&searcher, &*highlight, f.text)?;
         // Reading the stored documents and making their snippets is a page's other cost;
         // the sessions of the page are spread over the search threads.
-        let page_hits = ranked
-            .into_iter()
-            .take(page_end)
-            .skip((page - 1) * per_page);
-        let build = |agg: &SessionAgg| -> tantivy::Result<Option<SessionHit>> {
-            let mut hit: Option<SessionHit> = None;
-            for (_, address) in agg.top() {
-                let d: TantivyDocument = searcher.doc(*address)?;
-                let get = |field| {
-                    d.get_first(field)
-                        .and_then(|v| v.as_str())
-                        .unwrap_or_default()
-                        .to_string()
-                };
-                let hit = hit.get_or_insert_with(|| SessionHit {
-                    session_id: agg.session_id,
-                    title: get(f.session_title),
-                    body: get(f.body),
-                    body_id: agg.body_id,
-                    date: get(f.date),
-                    score: agg.best(),
-                    passages: Vec::new(),
-                });
-                let Ok(kind) = get(f.kind).parse::<PassageKind>() else {
-                    continue; // written by a newer aula: not ours to show
-                };
-                if kind == PassageKind::Session {
-                    continue; // the title is the hit's own heading
-                }
-                let speaker = get(f.speaker);
-                hit.passages.push(Passage {
-                    snippet_html: highlight_html(&snippets.snippet_from_doc(&d), &get(f.text)),
-                    start_seconds: d
-                        .get_first(f.start_ms)
-                        .and_then(|v| v.as_u64())
-                        .map(|ms| ms / 1000),
-                    speaker: (!speaker.is_empty()).then_some(speaker),
-                    kind,
-                });
-            }
-            Ok(hit)
-        };
-        let built = searcher.index().search_executor().map(build, page_hits)?;
+        let build = |agg: &SessionAgg| session_hit(&searcher, &snippets, f, agg);
+        let built = searcher
+            .index()
+            .search_executor()
+            .map(build, on_page.into_iter())?;
         results.hits = built.into_iter().flatten().collect();
         Ok(results)
+    }
+
+    /// The text query, narrowed to one document kind when the request names one.
+    fn of_kind(&self, text_query: Box<dyn Query>, kind: Option<&str>) -> BooleanQuery {
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, text_query)];
+        if let Some(kind) = kind {
+            clauses.push((
+                Occur::Must,
+                Box::new(TermQuery::new(
+                    Term::from_field_text(self.fields.kind, kind),
+                    IndexRecordOption::Basic,
+                )),
+            ));
+        }
+        BooleanQuery::new(clauses)
     }
 
     /// The query for the words and phrases, and a query of their stems over `text` used
@@ -557,62 +502,12 @@ impl SearchIndex {
         live: &Live,
         parsed: &query::ParsedQuery,
     ) -> Option<(Box<dyn Query>, Box<dyn Query>)> {
-        let f = self.fields;
         let mut highlight_terms: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        let clause_query = |clause: &query::Clause,
-                            highlight: &mut Vec<(Occur, Box<dyn Query>)>|
-         -> Option<Box<dyn Query>> {
-            match clause {
-                query::Clause::Word(word) => {
-                    let stems = analyze(&live.stemmed, word);
-                    if stems.is_empty() {
-                        return None;
-                    }
-                    let mut all: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-                    for stem in stems {
-                        highlight.push((Occur::Should, term_text(f.text, &stem)));
-                        all.push((
-                            Occur::Must,
-                            Box::new(BooleanQuery::new(vec![
-                                (Occur::Should, term_text(f.title, &stem)),
-                                (Occur::Should, term_text(f.text, &stem)),
-                            ])),
-                        ));
-                    }
-                    Some(Box::new(BooleanQuery::new(all)))
-                }
-                query::Clause::Phrase(phrase) => {
-                    let words = analyze(&live.exact, phrase);
-                    for stem in analyze(&live.stemmed, phrase) {
-                        highlight.push((Occur::Should, term_text(f.text, &stem)));
-                    }
-                    let on = |field| -> Box<dyn Query> {
-                        if words.len() == 1 {
-                            term_text(field, &words[0])
-                        } else {
-                            Box::new(PhraseQuery::new(
-                                words
-                                    .iter()
-                                    .map(|w| Term::from_field_text(field, w))
-                                    .collect(),
-                            ))
-                        }
-                    };
-                    if words.is_empty() {
-                        return None;
-                    }
-                    Some(Box::new(BooleanQuery::new(vec![
-                        (Occur::Should, on(f.title_exact)),
-                        (Occur::Should, on(f.text_exact)),
-                    ])))
-                }
-            }
-        };
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for group in &parsed.required {
             let alternatives: Vec<(Occur, Box<dyn Query>)> = group
                 .iter()
-                .filter_map(|c| clause_query(c, &mut highlight_terms))
+                .filter_map(|c| self.clause_query(live, c, &mut highlight_terms))
                 .map(|q| (Occur::Should, q))
                 .collect();
             if !alternatives.is_empty() {
@@ -622,9 +517,11 @@ impl SearchIndex {
         if clauses.is_empty() {
             return None;
         }
+        // Excluded words are in nothing that matches, so there is nothing of theirs to
+        // highlight.
         let mut ignored = Vec::new();
         for clause in &parsed.excluded {
-            if let Some(q) = clause_query(clause, &mut ignored) {
+            if let Some(q) = self.clause_query(live, clause, &mut ignored) {
                 clauses.push((Occur::MustNot, q));
             }
         }
@@ -632,6 +529,80 @@ impl SearchIndex {
             Box::new(BooleanQuery::new(clauses)),
             Box::new(BooleanQuery::new(highlight_terms)),
         ))
+    }
+
+    /// The query of one word or phrase; the stems that highlight it go into `highlight`.
+    /// `None` when analysis leaves nothing of it (a stop word).
+    fn clause_query(
+        &self,
+        live: &Live,
+        clause: &query::Clause,
+        highlight: &mut Vec<(Occur, Box<dyn Query>)>,
+    ) -> Option<Box<dyn Query>> {
+        match clause {
+            query::Clause::Word(word) => self.word_query(live, word, highlight),
+            query::Clause::Phrase(phrase) => self.phrase_query(live, phrase, highlight),
+        }
+    }
+
+    /// A word matches by stem, each of its stems in the session's title or in a text.
+    fn word_query(
+        &self,
+        live: &Live,
+        word: &str,
+        highlight: &mut Vec<(Occur, Box<dyn Query>)>,
+    ) -> Option<Box<dyn Query>> {
+        let f = self.fields;
+        let stems = analyze(&live.stemmed, word);
+        if stems.is_empty() {
+            return None;
+        }
+        let mut all: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for stem in stems {
+            highlight.push((Occur::Should, term_text(f.text, &stem)));
+            all.push((
+                Occur::Must,
+                Box::new(BooleanQuery::new(vec![
+                    (Occur::Should, term_text(f.title, &stem)),
+                    (Occur::Should, term_text(f.text, &stem)),
+                ])),
+            ));
+        }
+        Some(Box::new(BooleanQuery::new(all)))
+    }
+
+    /// A phrase matches its exact words in order, in the session's title or in a text.
+    /// Snippets are made over the stemmed text, so its stems are what highlights it.
+    fn phrase_query(
+        &self,
+        live: &Live,
+        phrase: &str,
+        highlight: &mut Vec<(Occur, Box<dyn Query>)>,
+    ) -> Option<Box<dyn Query>> {
+        let f = self.fields;
+        let words = analyze(&live.exact, phrase);
+        for stem in analyze(&live.stemmed, phrase) {
+            highlight.push((Occur::Should, term_text(f.text, &stem)));
+        }
+        let on = |field| -> Box<dyn Query> {
+            if words.len() == 1 {
+                term_text(field, &words[0])
+            } else {
+                Box::new(PhraseQuery::new(
+                    words
+                        .iter()
+                        .map(|w| Term::from_field_text(field, w))
+                        .collect(),
+                ))
+            }
+        };
+        if words.is_empty() {
+            return None;
+        }
+        Some(Box::new(BooleanQuery::new(vec![
+            (Occur::Should, on(f.title_exact)),
+            (Occur::Should, on(f.text_exact)),
+        ])))
     }
 
     /// The benchmark's second reference: tantivy alone doing the job a result page asks —
@@ -863,6 +834,138 @@ fn count_by<'a>(
     out
 }
 
+/// The filters that apply to a whole session: its body and its date range.
+struct SessionFilters {
+    body_id: Option<i64>,
+    from_day: Option<u64>,
+    to_day: Option<u64>,
+}
+
+impl SessionFilters {
+    fn of(req: &SearchRequest) -> SessionFilters {
+        SessionFilters {
+            body_id: req.body_id,
+            from_day: req.from.map(day_number),
+            to_day: req.to.map(day_number),
+        }
+    }
+
+    fn body_ok(&self, a: &SessionAgg) -> bool {
+        self.body_id.is_none_or(|b| a.body_id == b as u64)
+    }
+
+    fn dates_ok(&self, a: &SessionAgg) -> bool {
+        self.from_day.is_none_or(|d| a.day >= d) && self.to_day.is_none_or(|d| a.day <= d)
+    }
+
+    fn admits(&self, a: &SessionAgg) -> bool {
+        self.body_ok(a) && self.dates_ok(a)
+    }
+}
+
+/// (body id or year, sessions) of one facet.
+type FacetCounts = Vec<(u64, usize)>;
+
+/// Sessions by body (most first) and by year (newest first). Each facet ignores its own
+/// filter, so a citizen sees where else to look.
+fn facets(all: &[SessionAgg], filters: &SessionFilters) -> (FacetCounts, FacetCounts) {
+    let bodies = count_by(all.iter().filter(|a| filters.dates_ok(a)), |s| s.body_id);
+    let mut years = count_by(all.iter().filter(|a| filters.body_ok(a)), |s| {
+        s.day / 10_000
+    });
+    years.sort_by_key(|y| std::cmp::Reverse(y.0));
+    (bodies, years)
+}
+
+/// How two matching sessions are ordered. Ties break on the session id, so pages never
+/// overlap.
+fn session_order(sort: Sort, a: &SessionAgg, b: &SessionAgg) -> std::cmp::Ordering {
+    match sort {
+        Sort::Relevance => b
+            .best()
+            .total_cmp(&a.best())
+            .then(b.day.cmp(&a.day))
+            .then(b.session_id.cmp(&a.session_id)),
+        Sort::Newest => b.day.cmp(&a.day).then(b.session_id.cmp(&a.session_id)),
+        Sort::Oldest => a.day.cmp(&b.day).then(a.session_id.cmp(&b.session_id)),
+    }
+}
+
+/// The sessions of one page (1-based), in order.
+fn page_of(
+    mut ranked: Vec<&SessionAgg>,
+    sort: Sort,
+    page: usize,
+    per_page: usize,
+) -> Vec<&SessionAgg> {
+    // Only the requested page needs its order: partition around its end, then sort just
+    // that prefix.
+    let order = |a: &&SessionAgg, b: &&SessionAgg| session_order(sort, a, b);
+    let page_end = page.saturating_mul(per_page).min(ranked.len());
+    if page_end > 0 && page_end < ranked.len() {
+        ranked.select_nth_unstable_by(page_end - 1, order);
+    }
+    ranked[..page_end].sort_unstable_by(order);
+    ranked
+        .into_iter()
+        .take(page_end)
+        .skip((page - 1) * per_page)
+        .collect()
+}
+
+/// One session of a page, headed by its title, body and date, with its passages. `None`
+/// for a session none of whose documents were kept.
+fn session_hit(
+    searcher: &Searcher,
+    snippets: &SnippetGenerator,
+    f: Fields,
+    agg: &SessionAgg,
+) -> tantivy::Result<Option<SessionHit>> {
+    let mut hit: Option<SessionHit> = None;
+    for (_, address) in agg.top() {
+        let d: TantivyDocument = searcher.doc(*address)?;
+        let hit = hit.get_or_insert_with(|| SessionHit {
+            session_id: agg.session_id,
+            title: stored_text(&d, f.session_title),
+            body: stored_text(&d, f.body),
+            body_id: agg.body_id,
+            date: stored_text(&d, f.date),
+            score: agg.best(),
+            passages: Vec::new(),
+        });
+        hit.passages.extend(passage_of(&d, f, snippets));
+    }
+    Ok(hit)
+}
+
+/// What a stored document shows under its session's heading, if anything.
+fn passage_of(d: &TantivyDocument, f: Fields, snippets: &SnippetGenerator) -> Option<Passage> {
+    let Ok(kind) = stored_text(d, f.kind).parse::<PassageKind>() else {
+        return None; // written by a newer aula: not ours to show
+    };
+    if kind == PassageKind::Session {
+        return None; // the title is the hit's own heading
+    }
+    let speaker = stored_text(d, f.speaker);
+    Some(Passage {
+        snippet_html: highlight_html(&snippets.snippet_from_doc(d), &stored_text(d, f.text)),
+        start_seconds: d
+            .get_first(f.start_ms)
+            .and_then(|v| v.as_u64())
+            .map(|ms| ms / 1000),
+        speaker: (!speaker.is_empty()).then_some(speaker),
+        kind,
+    })
+}
+
+/// A stored text field, empty when the document has none.
+fn stored_text(d: &TantivyDocument, field: Field) -> String {
+    d.get_first(field)
+        .and_then(|v| v.as_str())
+        .unwrap_or_default()
+        .to_string()
+}
+
 /// The index documents of one session: the session itself, each agenda item, each passage
 /// of its documents, and its transcript in windows of about 30 seconds. None for a session
 /// that no longer exists or is withheld.
@@ -1040,6 +1143,64 @@ mod tests {
             count_by(merged.iter(), |a| a.day / 10_000),
             vec![(2009, 2), (2010, 1)]
         );
+    }
+
+    fn matched(id: u64, body: u64, day: u64, score: Score) -> SessionAgg {
+        let mut a = SessionAgg::new(id, body, day);
+        a.add(score, DocAddress::new(0, id as u32));
+        a
+    }
+
+    #[test]
+    fn each_facet_ignores_its_own_filter() {
+        let all = vec![
+            matched(1, 1, 20090101, 1.0),
+            matched(2, 2, 20100505, 1.0),
+            matched(3, 1, 20100606, 1.0),
+        ];
+        let filters = SessionFilters {
+            body_id: Some(1),
+            from_day: Some(20100101),
+            to_day: None,
+        };
+        let admitted: Vec<u64> = all
+            .iter()
+            .filter(|a| filters.admits(a))
+            .map(|a| a.session_id)
+            .collect();
+        assert_eq!(admitted, vec![3]);
+        let (bodies, years) = facets(&all, &filters);
+        assert_eq!(bodies, vec![(1, 1), (2, 1)]);
+        assert_eq!(years, vec![(2010, 1), (2009, 1)]);
+    }
+
+    #[test]
+    fn pages_follow_the_order_and_never_overlap() {
+        // Odd ids score 1, even ids 0; days repeat every three ids.
+        let all: Vec<SessionAgg> = (1..=7)
+            .map(|id| matched(id, 1, 20100000 + id % 3, (id % 2) as Score))
+            .collect();
+        let ids = |page: Vec<&SessionAgg>| page.iter().map(|a| a.session_id).collect::<Vec<_>>();
+        assert_eq!(
+            ids(page_of(all.iter().collect(), Sort::Relevance, 1, 7)),
+            vec![5, 7, 1, 3, 2, 4, 6]
+        );
+        assert_eq!(
+            ids(page_of(all.iter().collect(), Sort::Newest, 1, 3)),
+            vec![5, 2, 7]
+        );
+        assert_eq!(
+            ids(page_of(all.iter().collect(), Sort::Oldest, 2, 3)),
+            vec![4, 7, 2]
+        );
+        for sort in [Sort::Relevance, Sort::Newest, Sort::Oldest] {
+            let whole = ids(page_of(all.iter().collect(), sort, 1, 100));
+            let paged: Vec<u64> = (1..=4)
+                .flat_map(|page| ids(page_of(all.iter().collect(), sort, page, 2)))
+                .collect();
+            assert_eq!(paged, whole, "{sort:?}");
+        }
+        assert!(page_of(all.iter().collect(), Sort::Newest, 5, 2).is_empty());
     }
 
     #[test]
