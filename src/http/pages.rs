@@ -436,7 +436,7 @@ async fn archive_listing(
     let (limit, offset) = if query.as_calendar {
         (CALENDAR_LIMIT, 0)
     } else {
-        (ARCHIVE_PAGE, (query.page - 1) * ARCHIVE_PAGE)
+        (ARCHIVE_PAGE, (query.page - 1).saturating_mul(ARCHIVE_PAGE))
     };
     let (
         crate::catalog::ArchivePage {

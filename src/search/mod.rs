@@ -909,7 +909,8 @@ fn page_of(
     ranked
         .into_iter()
         .take(page_end)
-        .skip((page - 1) * per_page)
+        // A page far past the end is empty, never an overflow.
+        .skip(page.saturating_sub(1).saturating_mul(per_page))
         .collect()
 }
 
@@ -1201,6 +1202,7 @@ mod tests {
             assert_eq!(paged, whole, "{sort:?}");
         }
         assert!(page_of(all.iter().collect(), Sort::Newest, 5, 2).is_empty());
+        assert!(page_of(all.iter().collect(), Sort::Newest, usize::MAX, 100).is_empty());
     }
 
     #[test]

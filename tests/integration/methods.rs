@@ -90,6 +90,21 @@ async fn head_answers_wherever_get_does_with_the_same_headers_and_no_body() {
 }
 
 #[tokio::test]
+async fn pages_far_past_the_end_are_empty_or_missing_never_a_fault() {
+    let data_dir =
+        published_files("methods-pages", &[("master.m3u8", b"#EXTM3U\n".as_slice())]).await;
+    let app = spawn_app(&data_dir).await;
+    let r = app.get("/archivio?pagina=9223372036854775807").await;
+    assert_eq!(r.status(), 404);
+    let found = app
+        .json("/api/v1/search?q=seduta&page=18446744073709551615")
+        .await;
+    assert_eq!(found["results"], serde_json::json!([]), "{found}");
+    let listed = app.json("/api/v1/sessions?page=9223372036854775807").await;
+    assert_eq!(listed["sessions"], serde_json::json!([]), "{listed}");
+}
+
+#[tokio::test]
 async fn other_methods_on_known_addresses_are_405_with_allow() {
     let data_dir =
         published_files("methods-405", &[("master.m3u8", b"#EXTM3U\n".as_slice())]).await;
