@@ -117,6 +117,13 @@ impl From<SessionRow> for SessionJson {
     }
 }
 
+/// The last page anyone may ask for (the OpenAPI document says so too).
+const MAX_PAGE: i64 = 1_000_000;
+/// The most sessions in one page of the list.
+const MAX_PER_PAGE: i64 = 200;
+/// The most results in one page of a search.
+const MAX_SEARCH_PER_PAGE: usize = 100;
+
 #[derive(Debug, Deserialize)]
 pub struct Paging {
     page: Option<i64>,
@@ -130,8 +137,14 @@ pub async fn list_sessions(
     let paging = paging.map_err(|_| {
         ApiError::bad_request("Bad paging", "page and per_page must be whole numbers")
     })?;
-    let per_page = paging.per_page.unwrap_or(50).clamp(1, 200);
-    let page = paging.page.unwrap_or(1).max(1);
+    let per_page = paging.per_page.unwrap_or(50);
+    let page = paging.page.unwrap_or(1);
+    if !(1..=MAX_PER_PAGE).contains(&per_page) || !(1..=MAX_PAGE).contains(&page) {
+        return Err(ApiError::bad_request(
+            "Bad paging",
+            format!("page is 1 to {MAX_PAGE}, per_page 1 to {MAX_PER_PAGE}"),
+        ));
+    }
     let catalog = &state.archive.catalog;
     let (rows, total) = tokio::try_join!(
         catalog.list_sessions(per_page, (page - 1).saturating_mul(per_page)),
@@ -251,8 +264,12 @@ pub struct SearchParams {
 pub enum ParamError {
     #[error("{name}={value:?} is not a date: write YYYY-MM-DD or a year")]
     Date { name: &'static str, value: String },
-    #[error("{name}={value:?} is not a positive whole number")]
-    Number { name: &'static str, value: String },
+    #[error("{name}={value:?} is not a whole number from 1 to {max}")]
+    Number {
+        name: &'static str,
+        value: String,
+        max: usize,
+    },
     #[error("sort={0:?} is unknown: use relevance, newest or oldest")]
     Sort(String),
     #[error("there is no body {0:?}")]
@@ -285,21 +302,24 @@ impl SearchParams {
                 .map(Some)
                 .map_err(|_| err())
         };
-        let number =
-            |name: &'static str,
-             value: &Option<String>,
-             default: usize|
-             -> Result<usize, ParamError> {
-                match value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
-                    None => Ok(default),
-                    Some(v) => v.parse::<usize>().ok().filter(|n| *n > 0).ok_or_else(|| {
-                        ParamError::Number {
-                            name,
-                            value: v.to_string(),
-                        }
+        let number = |name: &'static str,
+                      value: &Option<String>,
+                      default: usize,
+                      max: usize|
+         -> Result<usize, ParamError> {
+            match value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+                None => Ok(default),
+                Some(v) => v
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| (1..=max).contains(n))
+                    .ok_or_else(|| ParamError::Number {
+                        name,
+                        value: v.to_string(),
+                        max,
                     }),
-                }
-            };
+            }
+        };
         let body_id = match self.body.as_deref().filter(|b| !b.is_empty()) {
             None => None,
             Some(slug) => Some(
@@ -328,8 +348,8 @@ impl SearchParams {
             from: date("from", &self.from, false)?,
             to: date("to", &self.to, true)?,
             sort,
-            page: number("page", &self.page, 1)?,
-            per_page: number("per_page", &self.per_page, 20)?.min(100),
+            page: number("page", &self.page, 1, MAX_PAGE as usize)?,
+            per_page: number("per_page", &self.per_page, 20, MAX_SEARCH_PER_PAGE)?,
         })
     }
 }
@@ -388,8 +408,29 @@ pub async fn search(
     state: web::Data<AppState>,
     params: web::Query<SearchParams>,
 ) -> Result<HttpResponse, ApiError> {
+    // The search form sends empty fields; the API says what it takes: a parameter with
+    // a format or a list of values is given with one, or left out.
+    for (name, value) in [
+        ("from", &params.from),
+        ("to", &params.to),
+        ("kind", &params.kind),
+        ("sort", &params.sort),
+    ] {
+        if value.as_deref().is_some_and(|v| v.trim().is_empty()) {
+            return Err(ApiError::bad_request(
+                "Search not accepted",
+                format!("{name} is empty: give a value or leave it out"),
+            ));
+        }
+    }
     let (results, bodies) = match run_search(&state, &params).await {
         Ok(found) => found,
+        Err(Ok(BadSearch::Param(ParamError::Body(slug)))) => {
+            return Err(ApiError::not_found(
+                "No such body",
+                format!("there is no body {slug:?}; GET /api/v1/bodies lists them"),
+            ))
+        }
         Err(Ok(bad)) => {
             return Err(ApiError::bad_request(
                 "Search not accepted",

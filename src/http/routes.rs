@@ -71,6 +71,7 @@ pub(super) fn routes(state: &web::Data<AppState>) -> impl FnOnce(&mut web::Servi
 fn admin_api(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/api/v1/admin")
+            .app_data(api_query_errors())
             .service(post("/bodies", admin::create_body))
             .service(web::resource("/bodies/{id}").route(web::patch().to(admin::update_body)))
             .service(post("/sessions", admin::create_session))
@@ -100,6 +101,7 @@ fn admin_api(cfg: &mut web::ServiceConfig) {
 fn public_api(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/api/v1")
+            .app_data(api_query_errors())
             .service(get("/bodies", api::bodies))
             .service(get("/openapi.json", api::openapi))
             .service(get("/sessions.csv", api::sessions_csv))
@@ -108,6 +110,14 @@ fn public_api(cfg: &mut web::ServiceConfig) {
             .service(get("/search", api::search))
             .default_service(web::to(api::not_found)),
     );
+}
+
+/// A query string the API cannot read (a repeated or malformed parameter) answers as
+/// every API error does: an RFC 9457 problem document, not actix's plain text.
+fn api_query_errors() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|error, _| {
+        super::errors::ApiError::bad_request("Bad query", error.to_string()).into()
+    })
 }
 
 /// Styles, scripts and fonts go compressed (video.js is 0.7 MB as it is); media never

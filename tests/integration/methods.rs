@@ -96,12 +96,18 @@ async fn pages_far_past_the_end_are_empty_or_missing_never_a_fault() {
     let app = spawn_app(&data_dir).await;
     let r = app.get("/archivio?pagina=9223372036854775807").await;
     assert_eq!(r.status(), 404);
-    let found = app
-        .json("/api/v1/search?q=seduta&page=18446744073709551615")
-        .await;
+    // The API's last page (its OpenAPI document says which) is empty; past it, a 400.
+    let found = app.json("/api/v1/search?q=seduta&page=1000000").await;
     assert_eq!(found["results"], serde_json::json!([]), "{found}");
-    let listed = app.json("/api/v1/sessions?page=9223372036854775807").await;
+    let listed = app.json("/api/v1/sessions?page=1000000").await;
     assert_eq!(listed["sessions"], serde_json::json!([]), "{listed}");
+    for past in [
+        "/api/v1/search?q=seduta&page=18446744073709551615",
+        "/api/v1/sessions?page=9223372036854775807",
+        "/api/v1/sessions?per_page=201",
+    ] {
+        assert_eq!(app.get(past).await.status(), 400, "{past}");
+    }
 }
 
 #[tokio::test]

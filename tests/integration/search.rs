@@ -301,8 +301,10 @@ async fn bad_searches_get_readable_400s_never_500s() {
         ("q=piano&from=2009-13-45", "not a date"),
         ("q=piano&sort=sideways", "sort"),
         ("q=piano&page=0", "page"),
-        ("q=piano&body=nessuno", "no body"),
         ("q=piano&kind=video", "kind"),
+        ("q=piano&to=", "to is empty"),
+        ("q=piano&per_page=101", "per_page"),
+        ("q=piano&page=1000001", "page"),
     ] {
         let r = app.get(&format!("/api/v1/search?{query}")).await;
         assert_eq!(r.status(), 400, "{query}");
@@ -310,6 +312,15 @@ async fn bad_searches_get_readable_400s_never_500s() {
         let body = r.text().await.unwrap();
         assert!(body.contains(needle), "{query}: {body}");
     }
+    // A body that does not exist is a resource that is not there.
+    let r = app.get("/api/v1/search?q=piano&body=nessuno").await;
+    assert_eq!(r.status(), 404);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    assert!(r.text().await.unwrap().contains("no body"));
+    // A query string the API cannot read is a problem document too.
+    let r = app.get("/api/v1/search?q=piano&page=1&page=2").await;
+    assert_eq!(r.status(), 400);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
     let many = vec!["x"; 200].join("+");
     let r = app.get(&format!("/api/v1/search?q={many}")).await;
     assert_eq!(r.status(), 400);
