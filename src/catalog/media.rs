@@ -69,23 +69,7 @@ impl Catalog {
     ) -> Result<i64> {
         let mut tx = self.write().await?;
         if let Some((job_id, owner)) = media.job {
-            // On PostgreSQL the job's row stays locked to the commit, so a claim of an
-            // expired lease cannot slip in between this check and the publication.
-            let lock = if self.backend == Backend::Postgres {
-                " FOR UPDATE"
-            } else {
-                ""
-            };
-            let held: Option<i64> = sqlx::query_scalar(&format!(
-                "SELECT 1 FROM jobs WHERE id = $1 AND state = 'running' AND lease_owner = $2{lock}"
-            ))
-            .bind(job_id)
-            .bind(owner)
-            .fetch_optional(&mut *tx)
-            .await?;
-            if held.is_none() {
-                return Err(CatalogError::LeaseLost);
-            }
+            self.check_lease_held(&mut tx, job_id, owner).await?;
         }
         // Ranges withheld while this version was being made: it must not be served.
         let wanted = Cuts::new(
@@ -98,56 +82,39 @@ impl Catalog {
         if wanted != Cuts::from_json(media.cuts) {
             return Err(CatalogError::Superseded);
         }
-        let version = media.version;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO media_versions (session_id, version, dir, profile, master_playlist, mp4_file, \
-             audio_playlist, audio_file, poster_file, thumbnails_vtt, duration_ms, warnings, \
-             cuts, published_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
-        )
-        .bind(session_id)
-        .bind(version)
-        .bind(media.dir)
-        .bind(media.profile)
-        .bind(media.master_playlist)
-        .bind(media.mp4_file)
-        .bind(media.audio_playlist)
-        .bind(media.audio_file)
-        .bind(media.poster_file)
-        .bind(media.thumbnails_vtt)
-        .bind(media.duration_ms)
-        .bind(media.warnings)
-        .bind(media.cuts)
-        .bind(now())
-        .fetch_one(&mut *tx)
-        .await?;
-        for r in renditions {
-            sqlx::query(
-                "INSERT INTO renditions (media_version_id, kind, width, height, bandwidth, \
-                 average_bandwidth, codecs, playlist) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind(id)
-            .bind(r.kind)
-            .bind(r.width)
-            .bind(r.height)
-            .bind(r.bandwidth)
-            .bind(r.average_bandwidth)
-            .bind(r.codecs)
-            .bind(r.playlist)
-            .execute(&mut *tx)
-            .await?;
-        }
-        // An editor's withholding outlasts a new version.
-        sqlx::query(
-            "UPDATE sessions SET state = 'published', state_reason = NULL, updated_at = $1 \
-             WHERE id = $2 AND state != 'withheld'",
-        )
-        .bind(now())
-        .bind(session_id)
-        .execute(&mut *tx)
-        .await?;
+        let id = insert_media_version(&mut tx, session_id, media).await?;
+        insert_renditions(&mut tx, id, renditions).await?;
+        mark_published(&mut tx, session_id).await?;
         note_change(&mut tx, session_id).await?;
         tx.commit().await?;
-        Ok(version)
+        Ok(media.version)
+    }
+
+    /// Refuses with `LeaseLost` unless `owner` still holds the running job `job_id`.
+    async fn check_lease_held(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        job_id: i64,
+        owner: &str,
+    ) -> Result<()> {
+        // On PostgreSQL the job's row stays locked to the commit, so a claim of an
+        // expired lease cannot slip in between this check and the publication.
+        let lock = if self.backend == Backend::Postgres {
+            " FOR UPDATE"
+        } else {
+            ""
+        };
+        let held: Option<i64> = sqlx::query_scalar(&format!(
+            "SELECT 1 FROM jobs WHERE id = $1 AND state = 'running' AND lease_owner = $2{lock}"
+        ))
+        .bind(job_id)
+        .bind(owner)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if held.is_none() {
+            return Err(CatalogError::LeaseLost);
+        }
+        Ok(())
     }
 
     /// The next media version number a session would get (for naming its directory).
@@ -212,6 +179,72 @@ impl Catalog {
         .await?;
         Ok(Cuts::from_json(cuts.flatten().as_deref()))
     }
+}
+
+/// Inserts the media version's row; returns its id.
+async fn insert_media_version(
+    tx: &mut sqlx::AnyConnection,
+    session_id: i64,
+    media: &NewMediaVersion<'_>,
+) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO media_versions (session_id, version, dir, profile, master_playlist, mp4_file, \
+         audio_playlist, audio_file, poster_file, thumbnails_vtt, duration_ms, warnings, \
+         cuts, published_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
+    )
+    .bind(session_id)
+    .bind(media.version)
+    .bind(media.dir)
+    .bind(media.profile)
+    .bind(media.master_playlist)
+    .bind(media.mp4_file)
+    .bind(media.audio_playlist)
+    .bind(media.audio_file)
+    .bind(media.poster_file)
+    .bind(media.thumbnails_vtt)
+    .bind(media.duration_ms)
+    .bind(media.warnings)
+    .bind(media.cuts)
+    .bind(now())
+    .fetch_one(&mut *tx)
+    .await?)
+}
+
+async fn insert_renditions(
+    tx: &mut sqlx::AnyConnection,
+    media_version_id: i64,
+    renditions: &[NewRendition<'_>],
+) -> Result<()> {
+    for r in renditions {
+        sqlx::query(
+            "INSERT INTO renditions (media_version_id, kind, width, height, bandwidth, \
+             average_bandwidth, codecs, playlist) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(media_version_id)
+        .bind(r.kind)
+        .bind(r.width)
+        .bind(r.height)
+        .bind(r.bandwidth)
+        .bind(r.average_bandwidth)
+        .bind(r.codecs)
+        .bind(r.playlist)
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Marks the session published, unless an editor withheld it: that outlasts a new version.
+async fn mark_published(tx: &mut sqlx::AnyConnection, session_id: i64) -> Result<()> {
+    sqlx::query(
+        "UPDATE sessions SET state = 'published', state_reason = NULL, updated_at = $1 \
+         WHERE id = $2 AND state != 'withheld'",
+    )
+    .bind(now())
+    .bind(session_id)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
 }
 
 pub(super) async fn withheld_rows(

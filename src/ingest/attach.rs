@@ -56,66 +56,9 @@ pub async fn attach(
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
 
-    let mut agenda: Vec<(Option<String>, String)> = Vec::new();
-    let mut cues: Vec<transcript::Cue> = Vec::new();
-    let mut timed: Vec<timed_agenda::TimedItem> = Vec::new();
-    let (text, media_type, state, note, summary) = match kind {
-        DocumentKind::Transcript | DocumentKind::TimedAgenda => {
-            let parsed = documents::decode_text(&bytes)
-                .map_err(|e| e.to_string())
-                .and_then(|text| {
-                    if kind == DocumentKind::Transcript {
-                        cues = transcript::parse(&text).map_err(|e| e.to_string())?;
-                    } else {
-                        timed = timed_agenda::parse(&text).map_err(|e| e.to_string())?;
-                    }
-                    Ok(text)
-                });
-            match parsed {
-                Ok(text) => {
-                    let summary = if kind == DocumentKind::Transcript {
-                        format!("{} cues", cues.len())
-                    } else {
-                        format!("{} timed agenda items", timed.len())
-                    };
-                    (Some(text), "text/plain; charset=utf-8", "ok", None, summary)
-                }
-                Err(reason) => (None, "text/plain", "failed", Some(reason), String::new()),
-            }
-        }
-        _ => match extract::extract(&bytes, &name, &Tools::default()).await {
-            Ok(found) => {
-                let mut summary = format!("{} characters of text", found.text.chars().count());
-                if kind == DocumentKind::Agenda {
-                    agenda = documents::agenda_items(&found.text);
-                    summary = format!("{} agenda items", agenda.len());
-                }
-                if let Some(note) = &found.note {
-                    summary.push_str(&format!(" ({note})"));
-                }
-                (
-                    Some(found.text),
-                    found.media_type,
-                    "ok",
-                    found.note,
-                    summary,
-                )
-            }
-            Err(e) => {
-                let state = if matches!(
-                    e,
-                    extract::ExtractError::NoText(_) | extract::ExtractError::Empty
-                ) {
-                    "empty"
-                } else {
-                    "failed"
-                };
-                let media_type = extract::detect(&bytes, &name)
-                    .map(|f| f.media_type())
-                    .unwrap_or("application/octet-stream");
-                (None, media_type, state, Some(e.to_string()), String::new())
-            }
-        },
+    let read = match kind {
+        DocumentKind::Transcript | DocumentKind::TimedAgenda => read_timed_text(kind, &bytes),
+        _ => read_with_extractor(kind, &bytes, &name).await,
     };
     let document_id = archive
         .catalog
@@ -127,41 +70,199 @@ pub async fn attach(
                 sha256: &stored.sha256,
                 size_bytes: bytes.len() as i64,
                 stored_path: &stored.relative_path,
-                media_type,
-                text: text.as_deref(),
-                extraction_state: state,
-                extraction_note: note.as_deref(),
+                media_type: read.media_type,
+                text: read.text.as_deref(),
+                extraction_state: read.state,
+                extraction_note: read.note.as_deref(),
             },
-            &agenda,
+            &read.agenda,
         )
         .await?;
-    if !cues.is_empty() {
-        let rows: Vec<NewCue> = cues
-            .iter()
-            .map(|c| NewCue {
-                start_ms: c.start_ms as i64,
-                end_ms: c.end_ms as i64,
-                speaker: c.speaker.as_deref(),
-                text: &c.text,
-            })
-            .collect();
-        archive
-            .catalog
-            .add_cues(session_id, document_id, &rows)
-            .await?;
-    }
-    if !timed.is_empty() {
-        let items: Vec<(Option<String>, String, i64)> = timed
-            .iter()
-            .map(|t| (t.number.clone(), t.title.clone(), t.start_ms as i64))
-            .collect();
-        archive.catalog.set_timed_agenda(session_id, &items).await?;
-    }
-    let problem = if state == "ok" { None } else { note };
+    record_cues(archive, session_id, document_id, &read.cues).await?;
+    record_timed_agenda(archive, session_id, &read.timed).await?;
+    let problem = if read.state == "ok" { None } else { read.note };
     Ok(Attached {
         file: file.to_owned(),
         kind,
         problem,
-        summary,
+        summary: read.summary,
     })
+}
+
+/// What was read out of one document, before anything is recorded.
+#[derive(Debug, Default)]
+struct Reading {
+    text: Option<String>,
+    media_type: &'static str,
+    /// The catalog's extraction state: "ok", "empty" or "failed".
+    state: &'static str,
+    note: Option<String>,
+    summary: String,
+    agenda: Vec<(Option<String>, String)>,
+    cues: Vec<transcript::Cue>,
+    timed: Vec<timed_agenda::TimedItem>,
+}
+
+/// A transcript or a timed agenda: plain text, parsed into cues or timed items.
+fn read_timed_text(kind: DocumentKind, bytes: &[u8]) -> Reading {
+    let mut read = Reading::default();
+    let parsed = documents::decode_text(bytes)
+        .map_err(|e| e.to_string())
+        .and_then(|text| {
+            if kind == DocumentKind::Transcript {
+                read.cues = transcript::parse(&text).map_err(|e| e.to_string())?;
+            } else {
+                read.timed = timed_agenda::parse(&text).map_err(|e| e.to_string())?;
+            }
+            Ok(text)
+        });
+    match parsed {
+        Ok(text) => {
+            read.summary = if kind == DocumentKind::Transcript {
+                format!("{} cues", read.cues.len())
+            } else {
+                format!("{} timed agenda items", read.timed.len())
+            };
+            read.text = Some(text);
+            read.media_type = "text/plain; charset=utf-8";
+            read.state = "ok";
+        }
+        Err(reason) => {
+            read.media_type = "text/plain";
+            read.state = "failed";
+            read.note = Some(reason);
+        }
+    }
+    read
+}
+
+/// Any other document: its text extracted (by OCR if need be); an agenda's items too.
+async fn read_with_extractor(kind: DocumentKind, bytes: &[u8], name: &str) -> Reading {
+    match extract::extract(bytes, name, &Tools::default()).await {
+        Ok(found) => {
+            let agenda = if kind == DocumentKind::Agenda {
+                documents::agenda_items(&found.text)
+            } else {
+                Vec::new()
+            };
+            let mut summary = if kind == DocumentKind::Agenda {
+                format!("{} agenda items", agenda.len())
+            } else {
+                format!("{} characters of text", found.text.chars().count())
+            };
+            if let Some(note) = &found.note {
+                summary.push_str(&format!(" ({note})"));
+            }
+            Reading {
+                text: Some(found.text),
+                media_type: found.media_type,
+                state: "ok",
+                note: found.note,
+                summary,
+                agenda,
+                ..Reading::default()
+            }
+        }
+        Err(e) => Reading {
+            text: None,
+            media_type: extract::detect(bytes, name)
+                .map(|f| f.media_type())
+                .unwrap_or("application/octet-stream"),
+            state: extraction_failure_state(&e),
+            note: Some(e.to_string()),
+            ..Reading::default()
+        },
+    }
+}
+
+/// A document with no text in it is "empty", not "failed": nothing is wrong with the file.
+fn extraction_failure_state(e: &extract::ExtractError) -> &'static str {
+    if matches!(
+        e,
+        extract::ExtractError::NoText(_) | extract::ExtractError::Empty
+    ) {
+        "empty"
+    } else {
+        "failed"
+    }
+}
+
+async fn record_cues(
+    archive: &Archive,
+    session_id: i64,
+    document_id: i64,
+    cues: &[transcript::Cue],
+) -> Result<(), CatalogError> {
+    if cues.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<NewCue> = cues
+        .iter()
+        .map(|c| NewCue {
+            start_ms: c.start_ms as i64,
+            end_ms: c.end_ms as i64,
+            speaker: c.speaker.as_deref(),
+            text: &c.text,
+        })
+        .collect();
+    archive
+        .catalog
+        .add_cues(session_id, document_id, &rows)
+        .await
+}
+
+async fn record_timed_agenda(
+    archive: &Archive,
+    session_id: i64,
+    timed: &[timed_agenda::TimedItem],
+) -> Result<(), CatalogError> {
+    if timed.is_empty() {
+        return Ok(());
+    }
+    let items: Vec<(Option<String>, String, i64)> = timed
+        .iter()
+        .map(|t| (t.number.clone(), t.title.clone(), t.start_ms as i64))
+        .collect();
+    archive.catalog.set_timed_agenda(session_id, &items).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_timed_agenda_is_parsed_and_counted() {
+        let read = read_timed_text(
+            DocumentKind::TimedAgenda,
+            b"0:00:00,Appello\n1:05:00,Bilancio di previsione 2009",
+        );
+        assert_eq!((read.state, read.note.as_deref()), ("ok", None));
+        assert_eq!(read.media_type, "text/plain; charset=utf-8");
+        assert_eq!(read.summary, "2 timed agenda items");
+        assert_eq!(read.timed.len(), 2);
+        assert!(read.cues.is_empty());
+    }
+
+    #[test]
+    fn a_transcript_that_does_not_parse_is_kept_as_failed_with_the_reason() {
+        let read = read_timed_text(DocumentKind::Transcript, b"not a transcript at all");
+        assert_eq!(read.state, "failed");
+        assert_eq!(read.media_type, "text/plain");
+        assert!(read.note.is_some());
+        assert_eq!((read.text, read.summary.as_str()), (None, ""));
+    }
+
+    #[test]
+    fn no_text_is_empty_not_failed() {
+        use extract::ExtractError;
+        assert_eq!(extraction_failure_state(&ExtractError::Empty), "empty");
+        assert_eq!(
+            extraction_failure_state(&ExtractError::NoText("scan".into())),
+            "empty"
+        );
+        assert_eq!(
+            extraction_failure_state(&ExtractError::PasswordProtected),
+            "failed"
+        );
+    }
 }

@@ -78,79 +78,21 @@ pub async fn submit(archive: &Archive, sub: &Submission) -> Result<Submitted, In
     for file in &sub.parts {
         probed.push(probe_part(archive, file).await?);
     }
-    // A mistyped document path stops the ingest before anything is written; a document
-    // that exists but cannot be read is kept with the reason (see `attach`).
-    for (_, path) in &sub.documents {
-        let reason = match tokio::fs::metadata(path).await {
-            Ok(m) if m.is_file() => continue,
-            Ok(_) => "not a regular file".to_string(),
-            Err(e) => e.to_string(),
-        };
-        return Err(IngestError::Document {
-            file: path.clone(),
-            reason,
-        });
-    }
-
-    let mut stored = Vec::with_capacity(sub.parts.len());
-    let forget = |stored: &[store::Stored]| {
-        let stored = stored.to_vec();
-        async move { discard_unreferenced(archive, &stored).await }
-    };
-    for file in &sub.parts {
-        match store::store_original_async(file, archive.data_dir()).await {
-            Ok(s) => stored.push(s),
-            Err(source) => {
-                forget(&stored).await;
-                return Err(IngestError::Store {
-                    file: file.clone(),
-                    source,
-                });
-            }
-        }
-    }
-    // Already archived? The same recording again is not an error; a part of another
-    // session is.
+    check_documents_exist(&sub.documents).await?;
+    let stored = store_parts(archive, &sub.parts).await?;
+    let forget = || discard_unreferenced(archive, &stored);
     let mut known = Vec::new();
     for (s, file) in stored.iter().zip(&sub.parts) {
         if let Some(session_id) = archive.catalog.session_with_recording(&s.sha256).await? {
             known.push((session_id, file));
         }
     }
-    if let Some((session_id, file)) = known.first() {
-        forget(&stored).await;
-        if known.len() == stored.len() && known.iter().all(|(id, _)| id == session_id) {
-            return Ok(Submitted::AlreadyArchived {
-                session_id: *session_id,
-            });
-        }
-        return Err(IngestError::PartOfAnother {
-            file: (*file).clone(),
-            session_id: *session_id,
-        });
+    if let Some(outcome) = archived_before(&known, stored.len()) {
+        forget().await;
+        return outcome;
     }
-    let names: Vec<String> = sub
-        .parts
-        .iter()
-        .map(|f| {
-            f.file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default()
-        })
-        .collect();
-    let recordings: Vec<NewRecording> = stored
-        .iter()
-        .zip(&probed)
-        .zip(&names)
-        .map(|((s, (probe, json)), name)| NewRecording {
-            sha256: &s.sha256,
-            original_name: name,
-            size_bytes: s.size as i64,
-            stored_path: &s.relative_path,
-            duration_ms: Some((probe.duration_s * 1000.0).round() as i64),
-            probe_json: json,
-        })
-        .collect();
+    let names = part_names(&sub.parts);
+    let recordings = recording_rows(&stored, &probed, &names);
     let created = archive
         .catalog
         .create_session(
@@ -168,7 +110,7 @@ pub async fn submit(archive: &Archive, sub: &Submission) -> Result<Submitted, In
     let crate::catalog::CreatedSession { session_id, job_id } = match created {
         Ok(ids) => ids,
         Err(e) => {
-            forget(&stored).await;
+            forget().await;
             return Err(e.into());
         }
     };
@@ -181,6 +123,98 @@ pub async fn submit(archive: &Archive, sub: &Submission) -> Result<Submitted, In
         job_id,
         documents,
     })
+}
+
+/// A mistyped document path stops the ingest before anything is written; a document
+/// that exists but cannot be read is kept with the reason (see `attach`).
+async fn check_documents_exist(
+    documents: &[(attach::DocumentKind, PathBuf)],
+) -> Result<(), IngestError> {
+    for (_, path) in documents {
+        let reason = match tokio::fs::metadata(path).await {
+            Ok(m) if m.is_file() => continue,
+            Ok(_) => "not a regular file".to_string(),
+            Err(e) => e.to_string(),
+        };
+        return Err(IngestError::Document {
+            file: path.clone(),
+            reason,
+        });
+    }
+    Ok(())
+}
+
+/// Stores every part's original; if one fails, the ones this call wrote are discarded.
+async fn store_parts(
+    archive: &Archive,
+    parts: &[PathBuf],
+) -> Result<Vec<store::Stored>, IngestError> {
+    let mut stored = Vec::with_capacity(parts.len());
+    for file in parts {
+        match store::store_original_async(file, archive.data_dir()).await {
+            Ok(s) => stored.push(s),
+            Err(source) => {
+                discard_unreferenced(archive, &stored).await;
+                return Err(IngestError::Store {
+                    file: file.clone(),
+                    source,
+                });
+            }
+        }
+    }
+    Ok(stored)
+}
+
+/// Given the parts some session already holds (`known`, as (session, part)) out of
+/// `parts` in all: the same recording again is not an error, a part of another session is.
+/// None when no part is archived yet.
+fn archived_before(
+    known: &[(i64, &PathBuf)],
+    parts: usize,
+) -> Option<Result<Submitted, IngestError>> {
+    let (session_id, file) = known.first()?;
+    if known.len() == parts && known.iter().all(|(id, _)| id == session_id) {
+        return Some(Ok(Submitted::AlreadyArchived {
+            session_id: *session_id,
+        }));
+    }
+    Some(Err(IngestError::PartOfAnother {
+        file: (*file).clone(),
+        session_id: *session_id,
+    }))
+}
+
+/// The catalog rows for the parts: where each is stored, what ffprobe said, how long it is.
+fn recording_rows<'a>(
+    stored: &'a [store::Stored],
+    probed: &'a [(probe::Probe, String)],
+    names: &'a [String],
+) -> Vec<NewRecording<'a>> {
+    stored
+        .iter()
+        .zip(probed)
+        .zip(names)
+        .map(|((s, (probe, json)), name)| NewRecording {
+            sha256: &s.sha256,
+            original_name: name,
+            size_bytes: s.size as i64,
+            stored_path: &s.relative_path,
+            duration_ms: Some((probe.duration_s * 1000.0).round() as i64),
+            probe_json: json,
+        })
+        .collect()
+}
+
+/// Each part's file name, as the clerk gave it.
+fn part_names(parts: &[PathBuf]) -> Vec<String> {
+    parts
+        .iter()
+        .map(|f| {
+            f.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        })
+        .collect()
 }
 
 /// Adds `file` as the next part of an existing session's recording (an upload through the
@@ -301,4 +335,71 @@ async fn probe_part(
         probe.duration_s = decoded.duration_s;
     }
     Ok((probe, json))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn archived_before_tells_a_resubmission_from_a_part_of_another_session() {
+        let (a, b) = (PathBuf::from("a.mp4"), PathBuf::from("b.mp4"));
+        assert!(archived_before(&[], 2).is_none());
+        assert!(matches!(
+            archived_before(&[(7, &a), (7, &b)], 2),
+            Some(Ok(Submitted::AlreadyArchived { session_id: 7 }))
+        ));
+        // Only some parts known: the first one found is named.
+        match archived_before(&[(7, &b)], 2) {
+            Some(Err(IngestError::PartOfAnother { file, session_id })) => {
+                assert_eq!((file, session_id), (b.clone(), 7))
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            archived_before(&[(7, &a), (8, &b)], 2),
+            Some(Err(IngestError::PartOfAnother { session_id: 7, .. }))
+        ));
+    }
+
+    #[test]
+    fn recording_rows_pair_each_stored_part_with_its_probe_and_name() {
+        let stored = [store::Stored {
+            sha256: "ab12".into(),
+            size: 2048,
+            relative_path: "originals/ab/ab12.flv".into(),
+            newly_written: true,
+        }];
+        let probed = [(
+            probe::Probe {
+                container: "flv".into(),
+                duration_s: 61.2346,
+                duration_declared: true,
+                video: None,
+                audio: None,
+            },
+            "{\"format\":{}}".to_string(),
+        )];
+        let names = ["seduta.flv".to_string()];
+        let rows = recording_rows(&stored, &probed, &names);
+        assert_eq!(rows.len(), 1);
+        let r = &rows[0];
+        assert_eq!(
+            (r.sha256, r.original_name, r.size_bytes),
+            ("ab12", "seduta.flv", 2048)
+        );
+        assert_eq!(r.stored_path, "originals/ab/ab12.flv");
+        // Rounded to the millisecond, not truncated.
+        assert_eq!(r.duration_ms, Some(61_235));
+        assert_eq!(r.probe_json, "{\"format\":{}}");
+    }
+
+    #[test]
+    fn part_names_are_the_file_names() {
+        let parts = [PathBuf::from("/in/part 1.mp4"), PathBuf::from("/")];
+        assert_eq!(
+            part_names(&parts),
+            vec!["part 1.mp4".to_string(), String::new()]
+        );
+    }
 }

@@ -65,63 +65,13 @@ fn run_blocking(
     on_progress: &dyn Fn(Progress),
 ) -> Result<Vec<String>, ProcessError> {
     let program = program_name(ffmpeg);
-    let mut command = FfmpegCommand::new_with_path(ffmpeg);
-    command.args(args);
-    die_with_parent(command.as_inner_mut());
-    let child = command.spawn().map_err(|source| ProcessError::Spawn {
-        program: program.clone(),
-        source,
-    })?;
-    let child = Arc::new(Mutex::new(child));
-    let events = child
-        .lock()
-        .map_err(|_| io_err(&program, "ffmpeg handle poisoned"))?
-        .iter()
-        .map_err(|e| io_err(&program, &e.to_string()))?;
-
+    let (child, events) = spawn_ffmpeg(ffmpeg, args, &program)?;
     // The watchdog kills ffmpeg on deadline or cancel; the event loop below then ends
     // because ffmpeg's stderr closes.
     let finished = Arc::new(AtomicBool::new(false));
     let timed_out = Arc::new(AtomicBool::new(false));
-    let watchdog = {
-        let child = Arc::clone(&child);
-        let finished = Arc::clone(&finished);
-        let timed_out = Arc::clone(&timed_out);
-        let started = Instant::now();
-        let cancel = Arc::clone(cancel);
-        std::thread::spawn(move || {
-            while !finished.load(Ordering::Acquire) {
-                let late = started.elapsed() > timeout;
-                if late || cancel.load(Ordering::Acquire) {
-                    timed_out.store(late, Ordering::Release);
-                    if let Ok(mut c) = child.lock() {
-                        let _ = c.kill();
-                    }
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(100));
-            }
-        })
-    };
-
-    let mut errors: Vec<String> = Vec::new();
-    let mut sidecar: Vec<String> = Vec::new();
-    for event in events {
-        match event {
-            FfmpegEvent::Progress(p) => on_progress(Progress {
-                done_s: parse_time(&p.time).unwrap_or(0.0),
-                total_s,
-                speed: (p.speed > 0.0).then_some(p.speed as f64),
-            }),
-            FfmpegEvent::Log(LogLevel::Error | LogLevel::Fatal, line) if errors.len() < 20 => {
-                errors.push(line);
-            }
-            // ffmpeg-sidecar's own complaints (lines it could not parse, such as the
-            // stream list of a run with several outputs): kept for a failure message only.
-            FfmpegEvent::Error(line) if sidecar.len() < 5 => sidecar.push(line),
-            _ => {}
-        }
-    }
+    let watchdog = spawn_watchdog(&child, &finished, &timed_out, timeout, cancel);
+    let logged = read_events(events, total_s, on_progress);
     finished.store(true, Ordering::Release);
     let _ = watchdog.join();
     let status = child
@@ -132,13 +82,120 @@ fn run_blocking(
             program: program.clone(),
             source,
         })?;
-    if timed_out.load(Ordering::Acquire) {
+    verdict(
+        program,
+        timeout,
+        timed_out.load(Ordering::Acquire),
+        cancel.load(Ordering::Acquire),
+        status,
+        logged,
+    )
+}
+
+type SharedChild = Arc<Mutex<ffmpeg_sidecar::child::FfmpegChild>>;
+
+/// Starts ffmpeg (dying with this thread) and opens its event stream.
+fn spawn_ffmpeg(
+    ffmpeg: &std::path::Path,
+    args: &[String],
+    program: &str,
+) -> Result<(SharedChild, ffmpeg_sidecar::iter::FfmpegIterator), ProcessError> {
+    let mut command = FfmpegCommand::new_with_path(ffmpeg);
+    command.args(args);
+    die_with_parent(command.as_inner_mut());
+    let child = command.spawn().map_err(|source| ProcessError::Spawn {
+        program: program.to_string(),
+        source,
+    })?;
+    let child = Arc::new(Mutex::new(child));
+    let events = child
+        .lock()
+        .map_err(|_| io_err(program, "ffmpeg handle poisoned"))?
+        .iter()
+        .map_err(|e| io_err(program, &e.to_string()))?;
+    Ok((child, events))
+}
+
+/// Kills ffmpeg once `timeout` passes or `cancel` is set, unless `finished` comes first;
+/// `timed_out` tells which of the two it was.
+fn spawn_watchdog(
+    child: &SharedChild,
+    finished: &Arc<AtomicBool>,
+    timed_out: &Arc<AtomicBool>,
+    timeout: Duration,
+    cancel: &Arc<AtomicBool>,
+) -> std::thread::JoinHandle<()> {
+    let child = Arc::clone(child);
+    let finished = Arc::clone(finished);
+    let timed_out = Arc::clone(timed_out);
+    let started = Instant::now();
+    let cancel = Arc::clone(cancel);
+    std::thread::spawn(move || {
+        while !finished.load(Ordering::Acquire) {
+            let late = started.elapsed() > timeout;
+            if late || cancel.load(Ordering::Acquire) {
+                timed_out.store(late, Ordering::Release);
+                if let Ok(mut c) = child.lock() {
+                    let _ = c.kill();
+                }
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    })
+}
+
+/// What ffmpeg logged worth keeping: its error lines, and ffmpeg-sidecar's own.
+#[derive(Debug, Default)]
+struct Logged {
+    errors: Vec<String>,
+    sidecar: Vec<String>,
+}
+
+/// Reports progress until ffmpeg's stderr closes, keeping the first few error lines.
+fn read_events(
+    events: impl Iterator<Item = FfmpegEvent>,
+    total_s: f64,
+    on_progress: &dyn Fn(Progress),
+) -> Logged {
+    let mut logged = Logged::default();
+    for event in events {
+        match event {
+            FfmpegEvent::Progress(p) => on_progress(Progress {
+                done_s: parse_time(&p.time).unwrap_or(0.0),
+                total_s,
+                speed: (p.speed > 0.0).then_some(p.speed as f64),
+            }),
+            FfmpegEvent::Log(LogLevel::Error | LogLevel::Fatal, line)
+                if logged.errors.len() < 20 =>
+            {
+                logged.errors.push(line);
+            }
+            // ffmpeg-sidecar's own complaints (lines it could not parse, such as the
+            // stream list of a run with several outputs): kept for a failure message only.
+            FfmpegEvent::Error(line) if logged.sidecar.len() < 5 => logged.sidecar.push(line),
+            _ => {}
+        }
+    }
+    logged
+}
+
+/// How the run ended: a deadline or a cancel outranks ffmpeg's own exit status.
+fn verdict(
+    program: String,
+    timeout: Duration,
+    timed_out: bool,
+    cancelled: bool,
+    status: std::process::ExitStatus,
+    logged: Logged,
+) -> Result<Vec<String>, ProcessError> {
+    if timed_out {
         return Err(ProcessError::Timeout {
             program,
             seconds: timeout.as_secs(),
         });
     }
-    if cancel.load(Ordering::Acquire) {
+    if cancelled {
         return Err(ProcessError::Failed {
             program,
             status: "cancelled".into(),
@@ -150,9 +207,10 @@ fn run_blocking(
             program,
             status: status.to_string(),
             stderr: tail(
-                &errors
+                &logged
+                    .errors
                     .iter()
-                    .chain(&sidecar)
+                    .chain(&logged.sidecar)
                     .cloned()
                     .collect::<Vec<_>>()
                     .join("\n"),
@@ -160,7 +218,7 @@ fn run_blocking(
             ),
         });
     }
-    Ok(errors)
+    Ok(logged.errors)
 }
 
 /// On Linux, ffmpeg is killed when the thread that started it dies, so a worker killed
@@ -213,5 +271,39 @@ mod tests {
         };
         assert_eq!(p.percent(), 25.0);
         assert_eq!(p.eta_seconds(), Some(30));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn verdict_ranks_deadline_then_cancel_then_exit_status() {
+        use std::os::unix::process::ExitStatusExt;
+        let ok = std::process::ExitStatus::from_raw(0);
+        let failed = std::process::ExitStatus::from_raw(1 << 8);
+        let logged = || Logged {
+            errors: vec!["bad frame".into()],
+            sidecar: vec!["unparsed line".into()],
+        };
+        let t = Duration::from_secs(7);
+        let run = |timed_out, cancelled, status| {
+            verdict("ffmpeg".into(), t, timed_out, cancelled, status, logged())
+        };
+        assert!(matches!(
+            run(true, true, failed),
+            Err(ProcessError::Timeout { seconds: 7, .. })
+        ));
+        assert!(matches!(
+            run(false, true, failed),
+            Err(ProcessError::Failed { status, .. }) if status == "cancelled"
+        ));
+        match run(false, false, failed) {
+            Err(ProcessError::Failed { stderr, .. }) => {
+                assert_eq!(stderr, "bad frame\nunparsed line")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            run(false, false, ok).ok(),
+            Some(vec!["bad frame".to_string()])
+        );
     }
 }
