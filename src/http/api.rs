@@ -408,21 +408,7 @@ pub async fn search(
     state: web::Data<AppState>,
     params: web::Query<SearchParams>,
 ) -> Result<HttpResponse, ApiError> {
-    // The search form sends empty fields; the API says what it takes: a parameter with
-    // a format or a list of values is given with one, or left out.
-    for (name, value) in [
-        ("from", &params.from),
-        ("to", &params.to),
-        ("kind", &params.kind),
-        ("sort", &params.sort),
-    ] {
-        if value.as_deref().is_some_and(|v| v.trim().is_empty()) {
-            return Err(ApiError::bad_request(
-                "Search not accepted",
-                format!("{name} is empty: give a value or leave it out"),
-            ));
-        }
-    }
+    refuse_empty_fields(&params)?;
     let (results, bodies) = match run_search(&state, &params).await {
         Ok(found) => found,
         Err(Ok(BadSearch::Param(ParamError::Body(slug)))) => {
@@ -443,33 +429,7 @@ pub async fn search(
     let hits: Vec<serde_json::Value> = results
         .hits
         .iter()
-        .map(|hit| {
-            let id = hit.session_id as i64;
-            let passages: Vec<serde_json::Value> = hit
-                .passages
-                .iter()
-                .map(|p| {
-                    serde_json::json!({
-                        "kind": p.kind,
-                        "snippet_html": p.snippet_html,
-                        "start_seconds": p.start_seconds,
-                        "speaker": p.speaker,
-                        "url": page_url_at(id, p.start_seconds),
-                    })
-                })
-                .collect();
-            serde_json::json!({
-                "session_id": hit.session_id,
-                "title": hit.title,
-                "body": hit.body,
-                "body_slug": body(hit.body_id).map(|b| b.slug.as_str()),
-                "date": hit.date,
-                "score": hit.score,
-                "page_url": page_url(id),
-                "jump_url": hit.passages.iter().find_map(|p| p.start_seconds).map(|t| page_url_at(id, Some(t))),
-                "passages": passages,
-            })
-        })
+        .map(|hit| hit_json(hit, body(hit.body_id)))
         .collect();
     let facet_bodies: Vec<serde_json::Value> = results
         .bodies
@@ -493,6 +453,54 @@ pub async fn search(
             "results": hits,
             "facets": { "bodies": facet_bodies, "years": years },
         })))
+}
+
+/// The search form sends empty fields; the API says what it takes: a parameter with a
+/// format or a list of values is given with one, or left out.
+fn refuse_empty_fields(params: &SearchParams) -> Result<(), ApiError> {
+    for (name, value) in [
+        ("from", &params.from),
+        ("to", &params.to),
+        ("kind", &params.kind),
+        ("sort", &params.sort),
+    ] {
+        if value.as_deref().is_some_and(|v| v.trim().is_empty()) {
+            return Err(ApiError::bad_request(
+                "Search not accepted",
+                format!("{name} is empty: give a value or leave it out"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// One session found, with its passages, each linking to its second.
+fn hit_json(hit: &crate::search::SessionHit, body: Option<&Body>) -> serde_json::Value {
+    let id = hit.session_id as i64;
+    let passages: Vec<serde_json::Value> = hit
+        .passages
+        .iter()
+        .map(|p| {
+            serde_json::json!({
+                "kind": p.kind,
+                "snippet_html": p.snippet_html,
+                "start_seconds": p.start_seconds,
+                "speaker": p.speaker,
+                "url": page_url_at(id, p.start_seconds),
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "session_id": hit.session_id,
+        "title": hit.title,
+        "body": hit.body,
+        "body_slug": body.map(|b| b.slug.as_str()),
+        "date": hit.date,
+        "score": hit.score,
+        "page_url": page_url(id),
+        "jump_url": hit.passages.iter().find_map(|p| p.start_seconds).map(|t| page_url_at(id, Some(t))),
+        "passages": passages,
+    })
 }
 
 pub async fn not_found() -> Result<HttpResponse, ApiError> {
