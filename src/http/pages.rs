@@ -858,6 +858,9 @@ fn bad_search_text(t: &Ui, bad: &BadSearch) -> String {
             n,
             crate::search::query::MAX_CLAUSES,
         ),
+        BadSearch::Query(SearchError::Query(QueryError::OnlyCommonWords(words))) => {
+            t.f("search.error.common", words.join(", "))
+        }
         BadSearch::Query(other) => other.to_string(),
     }
 }

@@ -453,6 +453,10 @@ impl SearchIndex {
             years: Vec::new(),
         };
         let Some((text_query, highlight)) = self.text_query(&live, &parsed) else {
+            // Words were asked for and none is searchable: say so rather than find nothing.
+            if !parsed.required.is_empty() {
+                return Err(query::QueryError::OnlyCommonWords(parsed.asked()).into());
+            }
             return Ok(results);
         };
         let searcher = live.reader.searcher();

@@ -305,6 +305,7 @@ async fn bad_searches_get_readable_400s_never_500s() {
         ("q=piano&to=", "to is empty"),
         ("q=piano&per_page=101", "per_page"),
         ("q=piano&page=1000001", "page"),
+        ("q=perch%C3%A9+della", "only common words"),
     ] {
         let r = app.get(&format!("/api/v1/search?{query}")).await;
         assert_eq!(r.status(), 400, "{query}");
@@ -312,6 +313,18 @@ async fn bad_searches_get_readable_400s_never_500s() {
         let body = r.text().await.unwrap();
         assert!(body.contains(needle), "{query}: {body}");
     }
+    // Only common words: the page says so and what to type instead; quoted, they are a
+    // phrase and are searched.
+    let r = app.get("/cerca?q=perch%C3%A9+della").await;
+    assert_eq!(r.status(), 400);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("sono solo parole comuni"), "{page}");
+    assert!(page.contains("tra virgolette"), "{page}");
+    assert_eq!(
+        app.get("/api/v1/search?q=%22della%22").await.status(),
+        200,
+        "a quoted phrase of common words is searched"
+    );
     // A body that does not exist is a resource that is not there.
     let r = app.get("/api/v1/search?q=piano&body=nessuno").await;
     assert_eq!(r.status(), 404);
