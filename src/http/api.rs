@@ -452,6 +452,12 @@ pub async fn search(
             "per_page": results.per_page,
             "results": hits,
             "facets": { "bodies": facet_bodies, "years": years },
+            "note": (!results.unsearchable.is_empty()).then(|| format!(
+                "{}: only common words (or words too long to be words), which are not searched on \
+                 their own; add a word that says what was discussed, or put the words in quotes \
+                 to find them as an exact phrase",
+                results.unsearchable.join(", ")
+            )),
         })))
 }
 

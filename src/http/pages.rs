@@ -787,6 +787,11 @@ pub async fn search(
     };
     let status = match run_search(&state, &params).await {
         Ok((found, bodies)) => {
+            if !found.unsearchable.is_empty() {
+                page.error = page
+                    .t
+                    .f("search.error.common", found.unsearchable.join(", "));
+            }
             show_results(&mut page, &params, found, bodies);
             StatusCode::OK
         }
@@ -858,9 +863,6 @@ fn bad_search_text(t: &Ui, bad: &BadSearch) -> String {
             n,
             crate::search::query::MAX_CLAUSES,
         ),
-        BadSearch::Query(SearchError::Query(QueryError::OnlyCommonWords(words))) => {
-            t.f("search.error.common", words.join(", "))
-        }
         BadSearch::Query(other) => other.to_string(),
     }
 }

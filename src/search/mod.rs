@@ -176,6 +176,9 @@ pub struct SearchResults {
     pub bodies: Vec<(u64, usize)>,
     /// (year, sessions) for the query before the date filter, newest first.
     pub years: Vec<(u64, usize)>,
+    /// The words asked for, when none of them can be searched (only common words such
+    /// as "della", or words too long to be words): nothing was looked for.
+    pub unsearchable: Vec<String>,
 }
 
 /// What a query run needs, swapped whole when the index is rebuilt.
@@ -451,12 +454,11 @@ impl SearchIndex {
             hits: Vec::new(),
             bodies: Vec::new(),
             years: Vec::new(),
+            unsearchable: Vec::new(),
         };
         let Some((text_query, highlight)) = self.text_query(&live, &parsed) else {
             // Words were asked for and none is searchable: say so rather than find nothing.
-            if !parsed.required.is_empty() {
-                return Err(query::QueryError::OnlyCommonWords(parsed.asked()).into());
-            }
+            results.unsearchable = parsed.asked();
             return Ok(results);
         };
         let searcher = live.reader.searcher();

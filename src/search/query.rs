@@ -27,9 +27,6 @@ pub const MAX_CLAUSES: usize = 32;
 pub enum QueryError {
     #[error("the query has {0} words or phrases; at most {MAX_CLAUSES} are searched at once")]
     TooManyClauses(usize),
-    /// Every word asked for is one too common to search ("della", "perché").
-    #[error("{}: only common words, which are not searched on their own; add a word that says what was discussed, or put the words in quotes to find them as an exact phrase", .0.join(", "))]
-    OnlyCommonWords(Vec<String>),
 }
 
 impl ParsedQuery {
@@ -164,10 +161,6 @@ mod tests {
     fn the_words_asked_for_are_named_as_typed() {
         let parsed = parse("perché \"della casa\" -di").unwrap();
         assert_eq!(parsed.asked(), vec!["perché", "\"della casa\""]);
-        let e = QueryError::OnlyCommonWords(parsed.asked());
-        assert!(e
-            .to_string()
-            .starts_with("perché, \"della casa\": only common words"));
     }
 
     fn w(s: &str) -> Clause {

@@ -305,7 +305,6 @@ async fn bad_searches_get_readable_400s_never_500s() {
         ("q=piano&to=", "to is empty"),
         ("q=piano&per_page=101", "per_page"),
         ("q=piano&page=1000001", "page"),
-        ("q=perch%C3%A9+della", "only common words"),
     ] {
         let r = app.get(&format!("/api/v1/search?{query}")).await;
         assert_eq!(r.status(), 400, "{query}");
@@ -313,10 +312,23 @@ async fn bad_searches_get_readable_400s_never_500s() {
         let body = r.text().await.unwrap();
         assert!(body.contains(needle), "{query}: {body}");
     }
-    // Only common words: the page says so and what to type instead; quoted, they are a
-    // phrase and are searched.
+    // Only common words: nothing is looked for, and the API and the page say so and what
+    // to type instead; quoted, they are a phrase and are searched.
+    let found = app.json("/api/v1/search?q=perch%C3%A9+della").await;
+    assert_eq!(found["results"], serde_json::json!([]));
+    assert!(
+        found["note"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("perché, della: only common words"),
+        "{found}"
+    );
+    assert_eq!(
+        app.json("/api/v1/search?q=piano").await["note"],
+        serde_json::Value::Null
+    );
     let r = app.get("/cerca?q=perch%C3%A9+della").await;
-    assert_eq!(r.status(), 400);
+    assert_eq!(r.status(), 200);
     let page = r.text().await.unwrap();
     assert!(page.contains("sono solo parole comuni"), "{page}");
     assert!(page.contains("tra virgolette"), "{page}");
