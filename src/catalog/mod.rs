@@ -34,17 +34,6 @@ pub enum CatalogError {
 
 type Result<T> = std::result::Result<T, CatalogError>;
 
-/// Whether an error (of any type a handler may hold) means the catalog database cannot be
-/// reached now: the answer is then "temporarily unavailable" (503, retry), not 500.
-pub fn is_unavailable_error(error: &dyn std::any::Any) -> bool {
-    if let Some(e) = error.downcast_ref::<CatalogError>() {
-        return e.is_unavailable();
-    }
-    error
-        .downcast_ref::<sqlx::Error>()
-        .is_some_and(is_unreachable)
-}
-
 /// Whether a database error means "cannot reach it now" (down, restarting, the network,
 /// every connection busy) rather than a fault in the request or the data.
 pub fn is_unreachable(e: &sqlx::Error) -> bool {

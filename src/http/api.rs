@@ -79,7 +79,7 @@ impl From<DocumentRow> for DocumentJson {
     }
 }
 
-pub use crate::urls::page_url;
+use crate::urls::page_url;
 
 impl From<SessionRow> for SessionJson {
     fn from(s: SessionRow) -> Self {

@@ -35,7 +35,7 @@ impl Unavailable for crate::catalog::CatalogError {
 
 impl Unavailable for crate::search::SearchError {
     fn is_unavailable(&self) -> bool {
-        matches!(self, crate::search::SearchError::Catalog(e) if e.is_unavailable())
+        crate::search::SearchError::is_unavailable(self)
     }
 }
 

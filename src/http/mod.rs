@@ -5,8 +5,6 @@
 mod admin;
 mod admin_pages;
 mod api;
-pub use crate::storage::content_type as media_content_type;
-pub use crate::urls::page_url;
 #[doc(hidden)]
 pub mod conditional;
 mod errors;

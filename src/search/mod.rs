@@ -58,15 +58,6 @@ impl SearchError {
     }
 }
 
-/// Whether an error (of any type a handler may hold) means the catalog database cannot be
-/// reached now: `catalog::is_unavailable_error`, and a search error caused by that.
-pub fn is_unavailable_error(error: &dyn std::any::Any) -> bool {
-    error
-        .downcast_ref::<SearchError>()
-        .is_some_and(SearchError::is_unavailable)
-        || crate::catalog::is_unavailable_error(error)
-}
-
 #[derive(Clone, Copy)]
 struct Fields {
     session_id: Field,
