@@ -26,7 +26,7 @@ use super::conditional::{self, Conditions, Verdict};
 use super::ranges::{self, ByteRange, RangeDecision};
 use super::AppState;
 use crate::catalog::Catalog;
-use crate::storage::{read_disk_range, MediaStore, ObjectMedia, Redirect, Source, StoredFile};
+use crate::storage::{read_disk_range, MediaStore, ObjectMedia, Source, StoredFile};
 
 /// Total memory for small files.
 const SMALL_FILES_BUDGET: usize = 32 * 1024 * 1024;
@@ -217,16 +217,13 @@ pub async fn serve(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse
     // Redirected to the store (after the same publication check). The redirect itself is
     // never stored by caches, so withholding a session takes effect at once here.
     if let MediaStore::Object(objects) = &*media.store {
-        if let Some(redirect) = &objects.redirect {
-            let target = match redirect {
-                Redirect::Public(base) => format!("{base}/{raw}"),
-                Redirect::Presigned => match objects.presigned(raw).await {
-                    Ok(url) => url,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "cannot sign a media address");
-                        return not_found();
-                    }
-                },
+        if let Some(target) = objects.redirect_target(raw).await {
+            let target = match target {
+                Ok(url) => url,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot sign a media address");
+                    return not_found();
+                }
             };
             let mut builder = HttpResponse::Found();
             cors(&mut builder);

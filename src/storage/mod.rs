@@ -128,9 +128,7 @@ pub struct StoredFile {
 }
 
 /// Reads exactly `len` bytes at `offset` of an open file on disk.
-pub fn read_disk_range(file: &std::fs::File, offset: u64, len: usize) -> std::io::Result<Bytes> {
-    local::read_range(file, offset, len)
-}
+pub use local::read_range as read_disk_range;
 
 /// The media area of an archive.
 #[derive(Debug)]
