@@ -610,6 +610,21 @@ pub async fn accessibility(req: HttpRequest) -> Page {
     html(&req, StatusCode::OK, remember, AccessibilityPage { t })
 }
 
+/// The public session a page shows, or the page's 404.
+async fn public_session(
+    req: &HttpRequest,
+    state: &AppState,
+    id: i64,
+) -> Result<PublicSession, PageError> {
+    state
+        .archive
+        .catalog
+        .public_session(id)
+        .await
+        .or_page(req)?
+        .ok_or_else(|| PageError::not_found(req))
+}
+
 #[derive(Debug, Deserialize)]
 pub struct SessionParams {
     t: Option<String>,
@@ -626,15 +641,7 @@ pub async fn session(
         // Not one of ours: perhaps an old portal address under the same prefix.
         return fallback(req.clone(), state.clone()).await;
     };
-    let Some(recording) = state
-        .archive
-        .catalog
-        .public_session(id)
-        .await
-        .or_page(&req)?
-    else {
-        return Err(PageError::not_found(&req));
-    };
+    let recording = public_session(&req, &state, id).await?;
     let start_at = params.t.as_deref().and_then(parse_start).unwrap_or(0);
     let page = session_page(t, recording, &base_url(&req, &state), start_at);
     html(&req, StatusCode::OK, remember, page)
@@ -715,17 +722,9 @@ pub async fn embed(
     let Ok(id) = id.parse::<i64>() else {
         return Err(PageError::not_found(&req));
     };
-    let Some(PublicSession {
+    let PublicSession {
         session: row, cues, ..
-    }) = state
-        .archive
-        .catalog
-        .public_session(id)
-        .await
-        .or_page(&req)?
-    else {
-        return Err(PageError::not_found(&req));
-    };
+    } = public_session(&req, &state, id).await?;
     let s: SessionView = row.into();
     let canonical = format!("{}{}", base_url(&req, &state), s.url);
     let mut response = html(
