@@ -93,8 +93,30 @@ pub async fn authorize(req: &HttpRequest, state: &AppState) -> Result<String, Ap
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StartTime {
-    /// Seconds from the start of the recording; null clears the time.
+    /// Seconds from the start of the recording; null clears the time. Required: a body
+    /// without it is a mistake, not a request to clear.
+    #[serde(deserialize_with = "nullable")]
     start_seconds: Option<f64>,
+}
+
+/// A field that must be sent, as a value or null (serde takes a missing `Option` field as
+/// null unless the field has its own reader).
+fn nullable<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d)
+}
+
+/// A field that may be left out but, when sent, is a value: null is refused, as the
+/// API's schema says (serde alone takes null as left out).
+fn not_null<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
 }
 
 /// `PUT /api/v1/admin/sessions/{id}/agenda/{position}/start` with `{"start_seconds": 125}`.
@@ -102,7 +124,7 @@ pub async fn set_agenda_start(
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
-    body: Result<web::Json<StartTime>, actix_web::Error>,
+    body: Body<StartTime>,
 ) -> Result<HttpResponse, ApiError> {
     let who = authorize(&req, &state).await?;
     let (Ok(session_id), Ok(position)) = (path.0.parse::<i64>(), path.1.parse::<i64>()) else {
@@ -117,6 +139,7 @@ pub async fn set_agenda_start(
             "send JSON {\"start_seconds\": SECONDS} (or null to clear it)",
         ));
     };
+    let body = body.into_inner().0;
     let start_ms = match body.start_seconds {
         None => None,
         Some(s) => Some(ms_from_seconds(s).ok_or_else(|| not_a_time("Bad start time", s))?),
@@ -143,8 +166,26 @@ fn no_session(id: impl std::fmt::Display) -> ApiError {
     ApiError::not_found("No such session", format!("there is no session {id}"))
 }
 
-fn json_body<T>(body: Result<web::Json<T>, actix_web::Error>, shape: &str) -> Result<T, ApiError> {
-    body.map(web::Json::into_inner).map_err(|e| {
+/// A request's JSON body: an object (see `Object`) read as `T`, or the error to answer.
+pub type Body<T> = Result<web::Json<Object<T>>, actix_web::Error>;
+
+/// A JSON object read as `T`. serde alone would also read a struct from an array of its
+/// fields in order (`[null, null]` as a body's name and kind), which the API's schema
+/// does not allow; schemathesis found it. The object is read first, then its fields.
+#[derive(Debug)]
+pub struct Object<T>(pub T);
+
+impl<'de, T: serde::de::DeserializeOwned> Deserialize<'de> for Object<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let map = Map::<String, Value>::deserialize(d)?;
+        serde_json::from_value(Value::Object(map))
+            .map(Object)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+fn json_body<T>(body: Body<T>, shape: &str) -> Result<T, ApiError> {
+    body.map(|json| json.into_inner().0).map_err(|e| {
         if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
@@ -247,7 +288,9 @@ fn body_answer(change: BodyChange, status: StatusCode) -> Result<HttpResponse, A
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BodyFields {
+    #[serde(default, deserialize_with = "not_null")]
     name: Option<String>,
+    #[serde(default, deserialize_with = "not_null")]
     kind: Option<String>,
 }
 
@@ -259,7 +302,7 @@ fn bad_name(e: impl std::fmt::Display) -> ApiError {
 pub async fn create_body(
     req: HttpRequest,
     state: web::Data<AppState>,
-    body: Result<web::Json<BodyFields>, actix_web::Error>,
+    body: Body<BodyFields>,
 ) -> Result<HttpResponse, ApiError> {
     let who = authorize(&req, &state).await?;
     let fields = json_body(body, r#"{"name": "…", "kind": "committee"}"#)?;
@@ -275,7 +318,7 @@ pub async fn update_body(
     req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<String>,
-    body: Result<web::Json<BodyFields>, actix_web::Error>,
+    body: Body<BodyFields>,
 ) -> Result<HttpResponse, ApiError> {
     let who = authorize(&req, &state).await?;
     let Some(id) = parse_id(&id) else {
@@ -350,7 +393,7 @@ async fn body_field(
     };
     match state.archive.catalog.find_body(&body).await? {
         Some(b) => Ok(Some(b.id)),
-        None => Err(ApiError::bad_request(
+        None => Err(ApiError::unprocessable(
             "Unknown body",
             format!("no body is named {body:?}: create it first (POST /api/v1/admin/bodies)"),
         )),
@@ -389,16 +432,37 @@ fn kind_field(object: &Map<String, Value>) -> Result<Option<String>, ApiError> {
     Ok(Some(kind.to_string()))
 }
 
+/// The largest session number (the OpenAPI document's `maximum`): a register's count, far
+/// from any a council reaches.
+const MAX_SESSION_NUMBER: i64 = 999_999_999;
+
+/// A session number as JSON gives it: 7 or 7.0 (JSON does not tell them apart, and the
+/// schema's "integer" takes both), from 0 to `MAX_SESSION_NUMBER`.
+fn session_number(v: &Value) -> Option<i64> {
+    let n = match v.as_i64() {
+        Some(n) => n,
+        None => {
+            let f = v.as_f64().filter(|f| f.fract() == 0.0)?;
+            // Any whole f64 in range converts exactly; one out of range is refused below.
+            if !(0.0..=MAX_SESSION_NUMBER as f64).contains(&f) {
+                return None;
+            }
+            f as i64
+        }
+    };
+    (0..=MAX_SESSION_NUMBER).contains(&n).then_some(n)
+}
+
 /// The session's number: absent (unchanged), null (cleared) or a whole number.
 fn number_field(object: &Map<String, Value>) -> Result<Option<Option<i64>>, ApiError> {
     match object.get("number") {
         None => Ok(None),
         Some(Value::Null) => Ok(Some(None)),
-        Some(v) => match v.as_i64().filter(|n| *n >= 0) {
+        Some(v) => match session_number(v) {
             Some(n) => Ok(Some(Some(n))),
             None => Err(ApiError::bad_request(
                 "Bad number",
-                "number is a whole number or null",
+                format!("number is a whole number from 0 to {MAX_SESSION_NUMBER}, or null"),
             )),
         },
     }
@@ -427,7 +491,7 @@ fn time_field(object: &Map<String, Value>, key: &str) -> Result<Option<Option<i6
 /// A publication window must end after it starts (either end may be open).
 fn check_window(from: Option<i64>, until: Option<i64>) -> Result<(), ApiError> {
     match (from, until) {
-        (Some(from), Some(until)) if until <= from => Err(ApiError::bad_request(
+        (Some(from), Some(until)) if until <= from => Err(ApiError::unprocessable(
             "Bad window",
             "publish_until must come after publish_from",
         )),
@@ -462,20 +526,15 @@ async fn session_patch(
     Ok(patch)
 }
 
-fn json_object(
-    body: Result<web::Json<Value>, actix_web::Error>,
-) -> Result<Map<String, Value>, ApiError> {
-    match json_body(body, r#"{"title": "…"}"#)? {
-        Value::Object(map) => Ok(map),
-        _ => Err(ApiError::bad_request("Bad body", "send a JSON object")),
-    }
+fn json_object(body: Body<Map<String, Value>>) -> Result<Map<String, Value>, ApiError> {
+    json_body(body, r#"{"title": "…"}"#)
 }
 
 /// `POST /api/v1/admin/sessions`: a session announced before its recording.
 pub async fn create_session(
     req: HttpRequest,
     state: web::Data<AppState>,
-    body: Result<web::Json<Value>, actix_web::Error>,
+    body: Body<Map<String, Value>>,
 ) -> Result<HttpResponse, ApiError> {
     let who = authorize(&req, &state).await?;
     let object = json_object(body)?;
@@ -501,7 +560,7 @@ pub async fn update_session(
     req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<String>,
-    body: Result<web::Json<Value>, actix_web::Error>,
+    body: Body<Map<String, Value>>,
 ) -> Result<HttpResponse, ApiError> {
     let who = authorize(&req, &state).await?;
     let id = session_id(&id)?;
@@ -525,7 +584,7 @@ pub async fn update_session(
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AgendaFields {
-    items: Vec<AgendaItemFields>,
+    items: Vec<Object<AgendaItemFields>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -592,7 +651,7 @@ pub async fn replace_agenda(
     req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<String>,
-    body: Result<web::Json<AgendaFields>, actix_web::Error>,
+    body: Body<AgendaFields>,
 ) -> Result<HttpResponse, ApiError> {
     let who = authorize(&req, &state).await?;
     let id = session_id(&id)?;
@@ -600,7 +659,7 @@ pub async fn replace_agenda(
         body,
         r#"{"items": [{"number": "1", "title": "…", "start_seconds": 65}]}"#,
     )?;
-    let items = agenda_items(fields.items)?;
+    let items = agenda_items(fields.items.into_iter().map(|o| o.0).collect())?;
     let catalog = &state.archive.catalog;
     existing_session(&state, id).await?;
     catalog.replace_agenda(id, &items).await?;
@@ -615,16 +674,36 @@ pub struct UploadParams {
     kind: Option<String>,
 }
 
-/// A file name from a client, reduced to its last component; None if nothing usable is
-/// left (empty, `.`, `..`, control characters).
+/// A file name from a client, by the rule the OpenAPI document states (so a name it
+/// allows is never refused, nor one it refuses taken): at most 255 characters, none of
+/// them a control character, `/` or `\\` (a name, not a path), and at least one that is
+/// neither a space nor a dot (not `.` or `..`). Spaces around it are dropped; a name too
+/// long for a file system (255 bytes) is shortened before its extension.
 fn upload_name(name: Option<&str>) -> Option<String> {
-    let name = name?.rsplit(['/', '\\']).next()?.trim();
-    let ok = !name.is_empty()
-        && name != "."
-        && name != ".."
-        && name.len() <= 255
-        && !name.chars().any(char::is_control);
-    ok.then(|| name.to_string())
+    let name = name?;
+    let ok = name.chars().count() <= 255
+        && !name
+            .chars()
+            .any(|c| c.is_control() || c == '/' || c == '\\')
+        && name.chars().any(|c| !c.is_whitespace() && c != '.');
+    ok.then(|| fit_file_name(name.trim(), 255))
+}
+
+/// `name` in at most `max` bytes: the stem is cut (at a character) and a short extension
+/// kept, since ffprobe and the document readers go by it.
+fn fit_file_name(name: &str, max: usize) -> String {
+    if name.len() <= max {
+        return name.to_string();
+    }
+    let (stem, extension) = match name.rsplit_once('.') {
+        Some((stem, ext)) if !stem.is_empty() && ext.len() <= 16 => (stem, format!(".{ext}")),
+        _ => (name, String::new()),
+    };
+    let mut cut = max - extension.len();
+    while !stem.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}{extension}", stem[..cut].trim_end())
 }
 
 /// Streams the request body into a private staging directory, refusing it (and keeping
@@ -668,7 +747,7 @@ async fn receive_upload(
         file.write_all(&chunk).await.map_err(ApiError::internal)?;
     }
     if received == 0 {
-        return Err(ApiError::bad_request(
+        return Err(ApiError::unprocessable(
             "Empty upload",
             "the request body is the file: it was empty",
         ));
@@ -696,7 +775,7 @@ pub async fn upload_recording(
     let Some(name) = upload_name(params.name.as_deref()) else {
         return Err(ApiError::bad_request(
             "Bad name",
-            "give the file's name: ?name=seduta.wmv",
+            "give the file's name (not a path, no control characters, at most 255 characters): ?name=seduta.wmv",
         ));
     };
     existing_session(&state, id).await?;
@@ -733,7 +812,7 @@ pub async fn upload_document(
     let Some(name) = upload_name(params.name.as_deref()) else {
         return Err(ApiError::bad_request(
             "Bad name",
-            "give the file's name: ?name=verbale.pdf",
+            "give the file's name (not a path, no control characters, at most 255 characters): ?name=verbale.pdf",
         ));
     };
     let kind = match params.kind.as_deref().map(str::parse::<DocumentKind>) {
@@ -820,7 +899,7 @@ pub async fn withhold(
     req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<String>,
-    body: Result<web::Json<WithholdFields>, actix_web::Error>,
+    body: Body<WithholdFields>,
 ) -> Result<HttpResponse, ApiError> {
     let who = authorize(&req, &state).await?;
     let id = session_id(&id)?;
@@ -842,7 +921,7 @@ pub async fn withhold(
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RangesFields {
-    ranges: Vec<RangeFields>,
+    ranges: Vec<Object<RangeFields>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -866,7 +945,7 @@ fn withheld_ranges(fields: Vec<RangeFields>) -> Result<Vec<WithheldRange>, ApiEr
         let start_ms = seconds_to_ms(r.from_seconds)?;
         let end_ms = seconds_to_ms(r.to_seconds)?;
         if end_ms <= start_ms {
-            return Err(ApiError::bad_request(
+            return Err(ApiError::unprocessable(
                 "Bad range",
                 "each range ends after it starts",
             ));
@@ -901,7 +980,7 @@ pub async fn set_withheld_ranges(
     req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<String>,
-    body: Result<web::Json<RangesFields>, actix_web::Error>,
+    body: Body<RangesFields>,
 ) -> Result<HttpResponse, ApiError> {
     let who = authorize(&req, &state).await?;
     let id = session_id(&id)?;
@@ -909,14 +988,14 @@ pub async fn set_withheld_ranges(
         body,
         r#"{"ranges": [{"from_seconds": 600, "to_seconds": 900, "reason": "…"}]}"#,
     )?;
-    let ranges = withheld_ranges(fields.ranges)?;
+    let ranges = withheld_ranges(fields.ranges.into_iter().map(|o| o.0).collect())?;
     let catalog = &state.archive.catalog;
     let session = existing_session(&state, id).await?;
     // A cut must leave something: compare with the recording's length where it is known.
     let parts = catalog.recording_parts(id).await?;
     let total_ms: i64 = parts.iter().map(|p| p.duration_ms.unwrap_or(0)).sum();
     if !leaves_something(&ranges, total_ms) {
-        return Err(ApiError::bad_request(
+        return Err(ApiError::unprocessable(
             "Nothing left",
             "the ranges cover the whole recording: withhold the session instead",
         ));
@@ -1010,7 +1089,13 @@ pub async fn unmapped(
             "limit is a whole number",
         ));
     };
-    let limit = params.limit.unwrap_or(100).clamp(1, 1000);
+    let limit = params.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::bad_request(
+            "Bad limit",
+            format!("limit is from 1 to 1000, not {limit}"),
+        ));
+    }
     let rows = state.archive.catalog.unmapped_report(limit).await?;
     Ok(HttpResponse::Ok().json(json!({ "unmapped": rows })))
 }
@@ -1086,8 +1171,64 @@ mod tests {
         let ranges = withheld_ranges(vec![fields(1.0, 2.0)]).unwrap();
         assert_eq!((ranges[0].start_ms, ranges[0].end_ms), (1000, 2000));
         assert_eq!(ranges[0].reason.as_deref(), Some("privacy"));
+        // Well formed (the schema cannot say "after"), so a 422, not a 400.
         let refused = withheld_ranges(vec![fields(2.0, 2.0)]).unwrap_err();
-        assert_eq!(refused.status_code(), StatusCode::BAD_REQUEST);
+        assert_eq!(refused.status_code(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+
+    #[test]
+    fn upload_names_follow_the_documented_rule() {
+        assert_eq!(
+            upload_name(Some(" seduta 2009.wmv ")).as_deref(),
+            Some("seduta 2009.wmv")
+        );
+        for refused in [
+            None,
+            Some(""),
+            Some(" "),
+            Some("."),
+            Some(".."),
+            Some("a/b.pdf"),
+        ] {
+            assert_eq!(upload_name(refused), None, "{refused:?}");
+        }
+        assert_eq!(upload_name(Some("c:\\odg.pdf")), None);
+        assert_eq!(upload_name(Some("odg\u{7}.pdf")), None);
+        assert_eq!(upload_name(Some(&"a".repeat(256))), None);
+        // 255 characters are allowed; in more than 255 bytes they are shortened before
+        // the extension, at a character boundary.
+        let long = format!("{}.pdf", "è".repeat(251));
+        let fitted = upload_name(Some(&long)).unwrap();
+        assert!(fitted.len() <= 255 && fitted.ends_with("è.pdf"), "{fitted}");
+    }
+
+    #[test]
+    fn bodies_are_objects_and_sent_fields_are_not_null() {
+        let read = |v: Value| serde_json::from_value::<Object<BodyFields>>(v).map(|o| o.0);
+        let fields = read(json!({"name": "Giunta"})).unwrap();
+        assert_eq!(
+            (fields.name.as_deref(), fields.kind),
+            (Some("Giunta"), None)
+        );
+        // serde alone reads a struct from an array of its fields, and null as left out.
+        assert!(read(json!([null, null])).is_err());
+        assert!(read(json!({"name": null})).is_err());
+        assert!(read(json!({"name": "Giunta", "kind": null})).is_err());
+        // A start time must be sent: null clears it, nothing at all is a mistake.
+        let start = |v: Value| serde_json::from_value::<Object<StartTime>>(v).map(|o| o.0);
+        assert_eq!(
+            start(json!({"start_seconds": null})).unwrap().start_seconds,
+            None
+        );
+        assert_eq!(
+            start(json!({"start_seconds": 5})).unwrap().start_seconds,
+            Some(5.0)
+        );
+        assert!(start(json!({})).is_err());
+        // Nested objects too.
+        let ranges =
+            serde_json::from_value::<Object<RangesFields>>(json!({"ranges": [[1.0, 2.0, null]]}));
+        assert!(ranges.is_err());
     }
 
     #[test]
@@ -1096,6 +1237,15 @@ mod tests {
         assert!(unknown.to_string().contains("\"titel\" is not a field"));
         let o = object(json!({"number": null, "publish_from": "2026-12-01T09:00:00+01:00"}));
         assert_eq!(number_field(&o).unwrap(), Some(None));
+        // 7.0 is the whole number 7 in JSON; 7.5 and -1 are not numbers of a session.
+        assert_eq!(
+            number_field(&object(json!({"number": 7.0}))).unwrap(),
+            Some(Some(7))
+        );
+        assert!(number_field(&object(json!({"number": 7.5}))).is_err());
+        assert!(number_field(&object(json!({"number": -1}))).is_err());
+        assert!(number_field(&object(json!({"number": 1e300}))).is_err());
+        assert!(number_field(&object(json!({"number": 1_000_000_000}))).is_err());
         assert_eq!(
             time_field(&o, "publish_from").unwrap(),
             Some(Some(1_796_112_000))
@@ -1103,7 +1253,8 @@ mod tests {
         assert_eq!(time_field(&o, "publish_until").unwrap(), None);
         let bad = time_field(&object(json!({"publish_until": 5})), "publish_until");
         assert_eq!(bad.unwrap_err().status_code(), StatusCode::BAD_REQUEST);
-        assert!(check_window(Some(10), Some(10)).is_err());
+        let window = check_window(Some(10), Some(10)).unwrap_err();
+        assert_eq!(window.status_code(), StatusCode::UNPROCESSABLE_ENTITY);
         assert!(check_window(Some(10), None).is_ok());
     }
 }

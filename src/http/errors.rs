@@ -123,6 +123,16 @@ impl ApiError {
         ApiError::new(StatusCode::NOT_FOUND, title, detail)
     }
 
+    /// 422: the request is well formed (it matches the API's schema) but cannot be done:
+    /// it names a body that does not exist, a range that ends before it starts, a file
+    /// that is not a recording. A 400 means the request itself breaks the schema.
+    pub fn unprocessable(
+        title: impl Into<Cow<'static, str>>,
+        detail: impl Into<String>,
+    ) -> ApiError {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, title, detail)
+    }
+
     pub fn conflict(title: impl Into<Cow<'static, str>>, detail: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::CONFLICT, title, detail)
     }

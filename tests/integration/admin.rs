@@ -187,13 +187,22 @@ async fn a_session_announced_and_edited(admin: &Admin<'_>) -> i64 {
     for bad in [
         json!({"date": "12/03/2009"}),
         json!({"colour": "red"}),
-        json!({"body": "Nessuno"}),
         json!({"publish_from": "domani"}),
     ] {
         let (status, problem) = admin.patch_session(id, bad.clone()).await;
         assert_eq!(status, 400, "{bad}: {problem}");
         assert!(problem["detail"].as_str().is_some_and(|d| !d.is_empty()));
     }
+    // Well formed, but naming a body that does not exist: 422, saying what to do.
+    let (status, problem) = admin.patch_session(id, json!({"body": "Nessuno"})).await;
+    assert_eq!(status, 422, "{problem}");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("create it first"),
+        "{problem}"
+    );
 
     id
 }
