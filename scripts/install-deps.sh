@@ -4,7 +4,8 @@
 # with Italian data for scanned PDF, antiword for .doc, catdoc for RTF; qpdf only makes the
 # encrypted PDF the tests need), Chromium (browser tests), Node.js and the npm packages of
 # web/ (player, styles, test driver); with --browser (the tests) also PostgreSQL 15 for the
-# suite's second run. Safe to run again. Usage: scripts/install-deps.sh [--browser]
+# suite's second run and schemathesis (PyPI, pinned) in .venv/. Safe to run again.
+# Usage: scripts/install-deps.sh [--browser]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,6 +30,11 @@ if [ "$want_browser" = yes ]; then
   command -v psql >/dev/null 2>&1 || packages+=(postgresql-client-15)
 fi
 
+# schemathesis (PyPI) checks the API against its OpenAPI document; it lives in .venv/.
+if [ "$want_browser" = yes ] && ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
+  packages+=(python3-venv)
+fi
+
 if [ ${#packages[@]} -gt 0 ]; then
   echo "==> installing Debian packages: ${packages[*]}"
   sudo=""
@@ -44,8 +50,18 @@ if [ "$want_browser" = yes ] && ! command -v s3s-fs >/dev/null 2>&1; then
   cargo install s3s-fs@0.14.1 --locked --features binary --quiet
 fi
 
+if [ "$want_browser" = yes ] && { [ ! -x .venv/bin/st ] || [ tests/schemathesis/requirements.txt -nt .venv/installed ]; }; then
+  echo "==> installing schemathesis (tests/schemathesis/requirements.txt) into .venv/"
+  python3 -m venv .venv
+  .venv/bin/pip install --quiet --disable-pip-version-check -r tests/schemathesis/requirements.txt
+  touch .venv/installed
+fi
+
 # npm packages for web/, exactly as locked; never a browser download.
 if [ ! -d web/node_modules/video.js ] || [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; then
   echo "==> installing web/ packages from the npm registry"
   (cd web && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
 fi
+# web/dist: the pages' stylesheet (the kit's rules the templates use) and the icons. A few
+# seconds; always rebuilt, so it follows every change to the templates or aula.css.
+(cd web && node build.mjs)
