@@ -25,13 +25,24 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry \
     cargo build --release --locked --bin aula \
     && install -m 0755 target/release/aula /usr/local/bin/aula
 
-# ---- the npm packages served under /vendor ----------------------------------------------
-# Only the runtime dependencies (bootstrap-italia, video.js); the dev ones (playwright-core,
-# axe-core, swagger-parser) are for the tests. Never a browser download.
+# ---- the npm packages served under /vendor, and web/dist -------------------------------
+# Only the runtime dependencies (bootstrap-italia, video.js, and purgecss, which builds the
+# pages' stylesheet); the dev ones (playwright-core, axe-core, swagger-parser, lighthouse)
+# are for the tests. Never a browser download. web/build.mjs reads the templates, our
+# scripts and the Rust sources (for the classes they write) and draws the icons with ffmpeg.
 FROM node:20-bookworm-slim AS web
-WORKDIR /web
+RUN apt-get update \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ffmpeg \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /src/web
 COPY web/package.json web/package-lock.json ./
 RUN PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --omit=dev --no-audit --no-fund --loglevel=error
+COPY web/build.mjs ./
+COPY web/icons ./icons
+COPY web/static ./static
+COPY web/templates ./templates
+COPY src /src/src
+RUN node build.mjs
 
 # ---- the runtime ------------------------------------------------------------------------
 FROM debian:bookworm-slim AS runtime
@@ -63,13 +74,15 @@ RUN groupadd --system --gid 10001 aula \
     && chown aula:aula /var/lib/aula /var/lib/aula-index
 
 COPY --from=build /usr/local/bin/aula /usr/local/bin/aula
-# What the server reads from AULA_WEB_DIR at run time: /static from web/static, /vendor from
-# the two packages' dist/ directories (with their licences).
+# What the server reads from AULA_WEB_DIR at run time: /static from web/static, /dist from
+# web/dist (the built stylesheet and icons), /vendor from the two packages' dist/
+# directories (with their licences).
 COPY web/static /usr/share/aula/web/static
-COPY --from=web /web/node_modules/bootstrap-italia/dist /usr/share/aula/web/node_modules/bootstrap-italia/dist
-COPY --from=web /web/node_modules/bootstrap-italia/LICENSE /usr/share/aula/web/node_modules/bootstrap-italia/LICENSE
-COPY --from=web /web/node_modules/video.js/dist /usr/share/aula/web/node_modules/video.js/dist
-COPY --from=web /web/node_modules/video.js/LICENSE /usr/share/aula/web/node_modules/video.js/LICENSE
+COPY --from=web /src/web/dist /usr/share/aula/web/dist
+COPY --from=web /src/web/node_modules/bootstrap-italia/dist /usr/share/aula/web/node_modules/bootstrap-italia/dist
+COPY --from=web /src/web/node_modules/bootstrap-italia/LICENSE /usr/share/aula/web/node_modules/bootstrap-italia/LICENSE
+COPY --from=web /src/web/node_modules/video.js/dist /usr/share/aula/web/node_modules/video.js/dist
+COPY --from=web /src/web/node_modules/video.js/LICENSE /usr/share/aula/web/node_modules/video.js/LICENSE
 COPY transcode-profiles /usr/share/aula/transcode-profiles
 
 ENV AULA_DATA_DIR=/var/lib/aula \

@@ -4,9 +4,11 @@
 //! then by that cookie, then by the browser's `Accept-Language`.
 
 use std::collections::HashMap;
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use actix_web::HttpRequest;
+
+use super::assets::Assets;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Lang {
@@ -64,6 +66,8 @@ pub struct Ui {
     pub owner: Option<(String, Option<String>)>,
     /// The request's path, for the menu to mark where the reader is.
     pub path: String,
+    /// The versioned addresses of the stylesheets, scripts and icons.
+    pub assets: Arc<Assets>,
 }
 
 impl Ui {
@@ -89,18 +93,19 @@ impl Ui {
                 accept_language(header.to_str().ok()?)
             })
             .unwrap_or_default();
-        let owner = req
-            .app_data::<actix_web::web::Data<super::AppState>>()
-            .and_then(|state| {
-                let config = &state.archive.config;
-                let name = config.owner_name.clone()?;
-                Some((name, config.owner_url.clone()))
-            });
+        let state = req.app_data::<actix_web::web::Data<super::AppState>>();
+        let owner = state.and_then(|state| {
+            let config = &state.archive.config;
+            let name = config.owner_name.clone()?;
+            Some((name, config.owner_url.clone()))
+        });
+        let assets = state.map(|s| Arc::clone(&s.assets)).unwrap_or_default();
         let ui = Ui {
             lang,
             switch_url: switch_url(req.path(), req.query_string(), lang.other()),
             owner,
             path: req.path().to_string(),
+            assets,
         };
         (ui, asked.is_some())
     }
@@ -118,6 +123,16 @@ impl Ui {
             Lang::It => &IT,
             Lang::En => &EN,
         }
+    }
+
+    /// The address to link for one of the pages' files (see `assets`).
+    pub fn asset(&self, address: &str) -> String {
+        self.assets.url(address)
+    }
+
+    /// video.js's strings in the reader's language, at its versioned address.
+    pub fn player_strings(&self) -> String {
+        self.asset(&format!("/vendor/video.js/lang/{}.js", self.code()))
     }
 
     /// A string of the catalog (its key, if missing: visible, and caught by the tests).

@@ -5,6 +5,7 @@
 mod admin;
 mod admin_pages;
 mod api;
+mod assets;
 #[doc(hidden)]
 pub mod conditional;
 mod errors;
@@ -33,6 +34,8 @@ pub struct AppState {
     pub archive: Archive,
     pub search: Arc<SearchIndex>,
     pub media: media::MediaFiles,
+    /// The versions of the files the pages link (read once at start).
+    pub assets: Arc<assets::Assets>,
     /// Failed admin token attempts, to bound guessing.
     pub failed_attempts: security::FailedAttempts,
 }
@@ -91,10 +94,12 @@ impl Application {
         })?;
         let workers = archive.config.workers;
         let media = media::MediaFiles::new(Arc::clone(&archive.media));
+        let archive_web_dir = archive.config.web_dir.clone();
         let state = web::Data::new(AppState {
             archive,
             search,
             media,
+            assets: Arc::new(assets::Assets::load(&archive_web_dir)),
             failed_attempts: security::FailedAttempts::default(),
         });
         let server = HttpServer::new(move || {

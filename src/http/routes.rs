@@ -8,7 +8,7 @@
 
 use actix_web::{web, FromRequest, Handler, Resource, Responder};
 
-use super::{admin, admin_pages, api, media, ops, pages, AppState};
+use super::{admin, admin_pages, api, assets, media, ops, pages, AppState};
 
 /// A resource answering GET, and HEAD with the same handler.
 fn get<F, Args>(path: &str, handler: F) -> Resource
@@ -120,12 +120,16 @@ fn api_query_errors() -> web::QueryConfig {
     })
 }
 
-/// Styles, scripts and fonts go compressed (video.js is 0.7 MB as it is); media never
-/// are: their byte ranges must mean the file's bytes.
+/// Styles, scripts and icons go compressed (video.js is 0.7 MB as it is); media never
+/// are: their byte ranges must mean the file's bytes. The pages link them at versioned
+/// addresses (`assets.rs`), cached for a year; the icons browsers and phones ask for by
+/// name live at the root.
 fn assets(cfg: &mut web::ServiceConfig, web_dir: &std::path::Path) {
+    let cached = || actix_web::middleware::from_fn(asset_headers);
     cfg.service(
         web::scope("/static")
             .wrap(actix_web::middleware::Compress::default())
+            .wrap(cached())
             .service(
                 confined_files("", web_dir.join("static"))
                     .use_etag(true)
@@ -133,8 +137,19 @@ fn assets(cfg: &mut web::ServiceConfig, web_dir: &std::path::Path) {
             ),
     )
     .service(
+        web::scope("/dist")
+            .wrap(actix_web::middleware::Compress::default())
+            .wrap(cached())
+            .service(
+                confined_files("", web_dir.join("dist"))
+                    .use_etag(true)
+                    .prefer_utf8(true),
+            ),
+    )
+    .service(
         web::scope("/vendor")
             .wrap(actix_web::middleware::Compress::default())
+            .wrap(cached())
             .service(confined_files(
                 "/bootstrap-italia",
                 web_dir.join("node_modules/bootstrap-italia/dist"),
@@ -144,6 +159,54 @@ fn assets(cfg: &mut web::ServiceConfig, web_dir: &std::path::Path) {
                 web_dir.join("node_modules/video.js/dist"),
             )),
     );
+    for (address, file) in ROOT_ICONS {
+        let path = web_dir.join("dist").join(file);
+        cfg.service(get(address, move |req: actix_web::HttpRequest| {
+            assets::root_icon(req, path.clone())
+        }));
+    }
+    cfg.service(get("/manifest.webmanifest", assets::manifest));
+}
+
+/// The icons asked for by name: `/favicon.ico` by every browser and tool, the touch icons
+/// by iPhones and iPads (the precomposed name by older ones).
+const ROOT_ICONS: &[(&str, &str)] = &[
+    ("/favicon.ico", "favicon.ico"),
+    ("/apple-touch-icon.png", "apple-touch-icon.png"),
+    ("/apple-touch-icon-precomposed.png", "apple-touch-icon.png"),
+];
+
+/// Sets the `Cache-Control` of an asset's answer: a year for the version the pages link,
+/// revalidation for any other address of it; errors keep their own. actix-files answers
+/// other methods than GET and HEAD with a 405 that does not say which it takes: `Allow`
+/// is added (RFC 9110 §15.5.6).
+async fn asset_headers(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    let policy = req
+        .app_data::<web::Data<AppState>>()
+        .map(|state| state.assets.cache_control(req.path(), req.query_string()));
+    let mut response = next.call(req).await?;
+    let status = response.status();
+    let headers = response.headers_mut();
+    if status == actix_web::http::StatusCode::METHOD_NOT_ALLOWED
+        && !headers.contains_key(actix_web::http::header::ALLOW)
+    {
+        headers.insert(
+            actix_web::http::header::ALLOW,
+            actix_web::http::header::HeaderValue::from_static("GET, HEAD"),
+        );
+    }
+    if let Some(policy) = policy {
+        if status.is_success() || status == actix_web::http::StatusCode::NOT_MODIFIED {
+            headers.insert(
+                actix_web::http::header::CACHE_CONTROL,
+                actix_web::http::header::HeaderValue::from_static(policy),
+            );
+        }
+    }
+    Ok(response)
 }
 
 fn operations(cfg: &mut web::ServiceConfig) {

@@ -28,6 +28,10 @@ const READS: &[&str] = &[
     "/api/v1/bodies",
     "/api/v1/search?q=seduta",
     "/api/v1/openapi.json",
+    "/favicon.ico",
+    "/apple-touch-icon.png",
+    "/manifest.webmanifest",
+    "/dist/site.css",
 ];
 
 #[tokio::test]

@@ -228,3 +228,120 @@ async fn search_results_have_facets_and_filters() {
         "{bad}"
     );
 }
+
+/// What a browser and a phone ask for beside the page: the favicon (asked for by name on
+/// every visit), the touch icon, the manifest; and the pages' stylesheet and scripts at
+/// versioned addresses that caches may keep for a year, while any other address of the
+/// same file is revalidated.
+#[tokio::test]
+async fn icons_manifest_and_versioned_assets() {
+    let app = spawn_app(&flv_archive().data_dir).await;
+    let home = app.get("/").await.text().await.unwrap();
+    for link in [
+        "<link rel=\"icon\" href=\"/favicon.ico\"",
+        "<link rel=\"apple-touch-icon\" href=\"/apple-touch-icon.png\">",
+        "<link rel=\"manifest\" href=\"/manifest.webmanifest\">",
+    ] {
+        assert!(home.contains(link), "{link} in {home}");
+    }
+
+    // The icons are real images of the sizes asked for (ffprobe reads them).
+    let dir = crate::helpers::scratch("site-icons");
+    for (path, content_type, size) in [
+        ("/favicon.ico", "image/x-icon", "32x32"),
+        ("/apple-touch-icon.png", "image/png", "180x180"),
+        ("/apple-touch-icon-precomposed.png", "image/png", "180x180"),
+        ("/dist/icon-192.png", "image/png", "192x192"),
+        ("/dist/icon-512.png", "image/png", "512x512"),
+    ] {
+        let r = app.get(path).await;
+        assert_eq!(r.status(), 200, "{path}");
+        assert_eq!(r.headers()["content-type"], content_type, "{path}");
+        let file = dir.join(path.trim_start_matches('/').replace('/', "_"));
+        std::fs::write(&file, r.bytes().await.unwrap()).unwrap();
+        let probe = std::process::Command::new("ffprobe")
+            .args(["-v", "error", "-show_entries", "stream=width,height"])
+            .args(["-of", "csv=p=0:s=x"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&probe.stdout).trim(),
+            size,
+            "{path}: {}",
+            String::from_utf8_lossy(&probe.stderr)
+        );
+    }
+
+    let r = app.get("/manifest.webmanifest").await;
+    assert_eq!(r.headers()["content-type"], "application/manifest+json");
+    let manifest: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(manifest["name"], "Archivio delle sedute");
+    for icon in manifest["icons"].as_array().unwrap() {
+        let src = icon["src"].as_str().unwrap();
+        assert_eq!(app.get(src).await.status(), 200, "{src}");
+    }
+
+    // The stylesheet and the icon are linked with their version; that address is
+    // immutable, the bare one is revalidated (and both are the same bytes).
+    for asset in ["/dist/site.css", "/dist/icon.svg"] {
+        let linked = home
+            .split('"')
+            .find(|part| part.starts_with(&format!("{asset}?v=")))
+            .unwrap_or_else(|| panic!("{asset} linked with a version in {home}"));
+        let versioned = app.get(linked).await;
+        assert_eq!(versioned.status(), 200, "{linked}");
+        assert_eq!(
+            versioned.headers()["cache-control"],
+            "public, max-age=31536000, immutable",
+            "{linked}"
+        );
+        let bare = app.get(asset).await;
+        assert_eq!(
+            bare.headers()["cache-control"],
+            "public, no-cache",
+            "{asset}"
+        );
+        let stale = app.get(&format!("{asset}?v=000000000000")).await;
+        assert_eq!(
+            stale.headers()["cache-control"],
+            "public, no-cache",
+            "{asset}"
+        );
+        assert_eq!(
+            versioned.bytes().await.unwrap(),
+            bare.bytes().await.unwrap(),
+            "{asset}"
+        );
+    }
+    // The built stylesheet is the kit's rules the pages use: far smaller than the kit.
+    let css = app.get("/dist/site.css").await.bytes().await.unwrap();
+    let kit = app
+        .get("/vendor/bootstrap-italia/css/bootstrap-italia.min.css")
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    assert!(
+        css.len() * 5 < kit.len(),
+        "site.css {} bytes, the kit {}",
+        css.len(),
+        kit.len()
+    );
+
+    // The session page does not load video.js until asked: only player.js, deferred, and
+    // the player's box is reserved with the poster preloaded.
+    let page_url = app.json("/api/v1/sessions").await["sessions"][0]["page_url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let session = app.get(&page_url).await.text().await.unwrap();
+    assert!(!session.contains("<script src=\"/vendor/"), "{session}");
+    assert!(session.contains("/static/player.js?v="), "{session}");
+    assert!(session.contains("\" defer></script>"), "{session}");
+    assert!(session.contains("class=\"player-box\""), "{session}");
+    assert!(
+        session.contains("rel=\"preload\" as=\"image\""),
+        "{session}"
+    );
+}
