@@ -124,6 +124,7 @@ async fn chapters_transcript_captions_and_search_hits_seek_in_chromium() {
         "search-hit",
         "no-javascript",
         "thumbnail",
+        "deferred-player",
     ] {
         assert!(stdout.contains(&format!("{check}=ok")), "{stdout}");
     }
@@ -245,4 +246,38 @@ async fn stored_script_payloads_are_shown_escaped_and_never_run() {
         !vtt.contains("<script>") && vtt.contains("&lt;script&gt;"),
         "{vtt}"
     );
+}
+
+/// Lighthouse (npm) on the pages citizens open, with its mobile profile: accessibility
+/// must be 100 on each. The other scores depend on the machine's load, so they are only
+/// printed (test-artifacts/lighthouse.txt, which the test command shows at the end); the
+/// speed goals are bench/web's.
+#[tokio::test]
+async fn lighthouse_finds_the_public_pages_fully_accessible() {
+    // The pages do not depend on the catalog's database: measured once, on SQLite.
+    if std::env::var_os("AULA_TEST_POSTGRES").is_some() {
+        eprintln!("Lighthouse runs with the SQLite suite only");
+        return;
+    }
+    let app = spawn_app(&flv_archive().data_dir).await;
+    let session = app.json("/api/v1/sessions").await["sessions"][0]["page_url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let urls: Vec<String> = ["/", &session, "/archivio", "/cerca?q=bilancio"]
+        .iter()
+        .map(|p| app.url(p))
+        .collect();
+    let stdout = node_script("lighthouse.mjs", urls, Vec::new()).await;
+    let artifacts = std::path::Path::new(crate::helpers::MANIFEST_DIR).join("test-artifacts");
+    std::fs::create_dir_all(&artifacts).unwrap();
+    std::fs::write(artifacts.join("lighthouse.txt"), &stdout).unwrap();
+    let pages: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("lighthouse "))
+        .collect();
+    assert_eq!(pages.len(), 4, "{stdout}");
+    for page in pages {
+        assert!(page.contains(" a11y=100 "), "{stdout}");
+    }
 }

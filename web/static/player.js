@@ -1,29 +1,43 @@
-// Enhances the session page's <video>: video.js (with its HLS engine) and start at ?t=.
-// Without this script the browser plays the same sources natively.
+// Enhances the session page's <video> with video.js (its HLS engine, playback rates, seek
+// thumbnails, sound only) and starts at ?t=. The page paints with the poster and a play
+// button over it; video.js (0.7 MB) is fetched only when the reader asks for the player
+// (that button, a chapter, a transcript line, sound only), so it never delays the first
+// paint nor blocks the page while a phone parses it. The embeddable player loads video.js
+// itself and is set up at once. Without this script, or if video.js cannot be fetched, the
+// browser plays the same sources natively.
 (function () {
   'use strict';
   var el = document.getElementById('player');
-  if (!el || typeof window.videojs !== 'function') return;
+  if (!el) return;
   var start = parseInt(el.getAttribute('data-start') || '0', 10) || 0;
-  var player = window.videojs(el, {
-    fluid: true,
-    playbackRates: [0.75, 1, 1.25, 1.5, 2],
-    html5: { vhs: { overrideNative: true } },
-    language: document.documentElement.lang || 'it'
-  });
-  window.aulaPlayer = player;
-  if (start > 0) {
-    player.one('loadedmetadata', function () { player.currentTime(start); });
+  var starter = document.getElementById('player-start');
+  var ready = null;
+
+  if (typeof window.videojs === 'function') {
+    ready = Promise.resolve(setUp());
+  } else if (starter) {
+    // The page's own button replaces the browser's controls until video.js is here.
+    el.controls = false;
+    starter.hidden = false;
+    starter.addEventListener('click', function () {
+      starter.setAttribute('aria-busy', 'true');
+      whenReady(function (player) {
+        player.focus();
+        player.play();
+      });
+    });
+    // A pointer on its way to the button is a good moment to start fetching.
+    starter.addEventListener('pointerenter', loadPlayer);
+    starter.addEventListener('focus', loadPlayer);
   }
+
   document.querySelectorAll('[data-seek]').forEach(function (link) {
     link.addEventListener('click', function (ev) {
       ev.preventDefault();
-      player.currentTime(parseInt(link.getAttribute('data-seek'), 10) || 0);
-      player.play();
+      var to = parseInt(link.getAttribute('data-seek'), 10) || 0;
+      whenReady(function (player) { seek(player, to); player.play(); });
     });
   });
-
-  seekThumbnails(player, el.getAttribute('data-thumbnails'));
 
   // Sound only: the audio-only rung for a slow link, and back to the video; the button
   // exists only where this script runs.
@@ -33,53 +47,134 @@
   if (audioButton && audioSrc && masterSrc) {
     audioButton.parentNode.hidden = false;
     audioButton.addEventListener('click', function () {
-      var on = audioButton.getAttribute('aria-pressed') !== 'true';
-      var at = player.currentTime();
-      var playing = !player.paused();
-      player.src({ src: on ? audioSrc : masterSrc, type: 'application/x-mpegURL' });
-      player.one('loadedmetadata', function () {
-        player.currentTime(at);
-        if (playing) player.play();
+      whenReady(function (player) {
+        var on = audioButton.getAttribute('aria-pressed') !== 'true';
+        var at = player.currentTime();
+        var playing = !player.paused();
+        player.src({ src: on ? audioSrc : masterSrc, type: 'application/x-mpegURL' });
+        player.one('loadedmetadata', function () {
+          player.currentTime(at);
+          if (playing) player.play();
+        });
+        audioButton.setAttribute('aria-pressed', on ? 'true' : 'false');
       });
-      audioButton.setAttribute('aria-pressed', on ? 'true' : 'false');
     });
   }
 
-  // The transcript follows playback: the cue being spoken is marked (aria-current) and
-  // scrolled into view inside its box, unless the reader is scrolling it.
-  var list = document.querySelector('.transcript');
-  var cues = list ? Array.prototype.slice.call(list.querySelectorAll('li[data-start]')) : [];
-  var current = null;
-  var readerScrolled = 0;
-  if (list) {
-    list.addEventListener('wheel', function () { readerScrolled = Date.now(); }, { passive: true });
-    list.addEventListener('touchmove', function () { readerScrolled = Date.now(); }, { passive: true });
+  // Runs `then` with the player, fetching and setting it up first if need be; the page's
+  // button gives way to the player's own controls. (Fetching ahead, on a pointer or focus
+  // on the button, does not: a key pressed on the button must still reach it.) If video.js
+  // cannot be fetched, the browser's own player comes back and plays.
+  function whenReady(then) {
+    loadPlayer().then(function (player) {
+      if (starter) starter.hidden = true;
+      then(player);
+    }, function () {
+      if (starter) starter.hidden = true;
+      el.controls = true;
+      el.play();
+    });
   }
-  // The share link starts where the video is.
-  var share = document.getElementById('share-url');
-  player.on('timeupdate', function () {
-    var ms = player.currentTime() * 1000;
-    var found = null;
-    for (var i = 0; i < cues.length; i++) {
-      var c = cues[i];
-      if (ms >= +c.getAttribute('data-start') && ms < +c.getAttribute('data-end')) { found = c; break; }
+
+  function loadPlayer() {
+    if (ready) return ready;
+    var style = el.getAttribute('data-style');
+    var scripts = (el.getAttribute('data-scripts') || '').split(' ').filter(Boolean);
+    var loading = style ? [fetchStyle(style)] : [];
+    // Inserted scripts run in order (async = false), so one promise per file suffices.
+    scripts.forEach(function (src) { loading.push(fetchScript(src)); });
+    ready = Promise.all(loading).then(setUp);
+    ready.catch(function () { ready = null; });
+    return ready;
+  }
+
+  function fetchScript(src) {
+    return new Promise(function (resolve, reject) {
+      var s = document.createElement('script');
+      s.src = src;
+      s.async = false;
+      s.onload = resolve;
+      s.onerror = function () { reject(new Error('cannot load ' + src)); };
+      document.head.appendChild(s);
+    });
+  }
+
+  function fetchStyle(href) {
+    return new Promise(function (resolve, reject) {
+      var link = document.createElement('link');
+      link.rel = 'stylesheet';
+      link.href = href;
+      link.onload = resolve;
+      link.onerror = function () { reject(new Error('cannot load ' + href)); };
+      document.head.appendChild(link);
+    });
+  }
+
+  // A seek before the player knows the video's length waits until it does.
+  function seek(player, to) {
+    if (player.readyState() > 0) player.currentTime(to);
+    else player.one('loadedmetadata', function () { player.currentTime(to); });
+  }
+
+  function setUp() {
+    var player = window.videojs(el, {
+      // The session page reserved the player's box: video.js fills it instead of
+      // resizing it (no layout shift). The embed sizes itself to its frame.
+      fill: !!starter,
+      fluid: !starter,
+      // The page took the browser's controls away while its own button stood in, and
+      // loaded nothing until asked (preload="none"); now the reader has asked. A source
+      // changed later (sound only) must load even while paused.
+      controls: true,
+      preload: 'auto',
+      playbackRates: [0.75, 1, 1.25, 1.5, 2],
+      html5: { vhs: { overrideNative: true } },
+      language: document.documentElement.lang || 'it'
+    });
+    window.aulaPlayer = player;
+    if (start > 0) seek(player, start);
+    seekThumbnails(player, el.getAttribute('data-thumbnails'));
+    followTranscript(player);
+    return player;
+  }
+
+  // The transcript follows playback: the cue being spoken is marked (aria-current) and
+  // scrolled into view inside its box, unless the reader is scrolling it. The share link
+  // starts where the video is.
+  function followTranscript(player) {
+    var list = document.querySelector('.transcript');
+    var cues = list ? Array.prototype.slice.call(list.querySelectorAll('li[data-start]')) : [];
+    var current = null;
+    var readerScrolled = 0;
+    if (list) {
+      list.addEventListener('wheel', function () { readerScrolled = Date.now(); }, { passive: true });
+      list.addEventListener('touchmove', function () { readerScrolled = Date.now(); }, { passive: true });
     }
-    if (found !== current) {
-      if (current) current.removeAttribute('aria-current');
-      if (found) {
-        found.setAttribute('aria-current', 'true');
-        if (Date.now() - readerScrolled > 5000) {
-          list.scrollTop = found.offsetTop - list.offsetTop - list.clientHeight / 3;
-        }
+    var share = document.getElementById('share-url');
+    player.on('timeupdate', function () {
+      var ms = player.currentTime() * 1000;
+      var found = null;
+      for (var i = 0; i < cues.length; i++) {
+        var c = cues[i];
+        if (ms >= +c.getAttribute('data-start') && ms < +c.getAttribute('data-end')) { found = c; break; }
       }
-      current = found;
-    }
-    if (share) {
-      var secs = Math.floor(player.currentTime());
-      var base = share.getAttribute('data-base');
-      share.value = secs > 0 ? base + '?t=' + secs : base;
-    }
-  });
+      if (found !== current) {
+        if (current) current.removeAttribute('aria-current');
+        if (found) {
+          found.setAttribute('aria-current', 'true');
+          if (Date.now() - readerScrolled > 5000) {
+            list.scrollTop = found.offsetTop - list.offsetTop - list.clientHeight / 3;
+          }
+        }
+        current = found;
+      }
+      if (share) {
+        var secs = Math.floor(player.currentTime());
+        var base = share.getAttribute('data-base');
+        share.value = secs > 0 ? base + '?t=' + secs : base;
+      }
+    });
+  }
 
   // Seek thumbnails: pointing along the progress bar, or moving it with the arrow keys,
   // shows the frame of that moment, cut from the sprites the ingest made (a WebVTT map of

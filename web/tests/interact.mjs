@@ -13,11 +13,19 @@ const check = (name, ok, detail) => {
   console.log(`${name}=${ok ? 'ok' : 'FAIL'} ${detail}`);
 };
 const time = (page) => page.evaluate(() => document.querySelector('video').currentTime);
+// Presses the page's play button and waits for video.js to have the video, then mutes it.
+async function startPlayer(page) {
+  await page.click('#player-start');
+  await page.waitForFunction(() => window.aulaPlayer && window.aulaPlayer.readyState() > 0, null, { timeout: 30000 });
+  await page.evaluate(() => { window.aulaPlayer.muted(true); return window.aulaPlayer.play(); });
+}
 try {
   const page = await browser.newPage();
   await page.goto(sessionUrl, { waitUntil: 'load' });
-  await page.waitForFunction(() => window.aulaPlayer && window.aulaPlayer.readyState() > 0, null, { timeout: 30000 });
-  await page.evaluate(() => { window.aulaPlayer.muted(true); return window.aulaPlayer.play(); });
+  // The page paints without video.js; it is fetched when the reader presses play.
+  const early = await page.evaluate(() => ({ player: typeof window.videojs, button: !document.getElementById('player-start').hidden }));
+  check('deferred-player', early.player === 'undefined' && early.button, JSON.stringify(early));
+  await startPlayer(page);
 
   // Captions: the player's own menu, as a reader would.
   await page.click('.vjs-subs-caps-button');
@@ -66,10 +74,35 @@ try {
 
   // Sound only: the button switches the player to the audio-only rung, at the same time.
   const before = await time(page);
+  const hit = await page.evaluate(() => {
+    const b = document.getElementById('audio-only');
+    b.scrollIntoView({ block: 'center' });
+    const r = b.getBoundingClientRect();
+    const at = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+    return at ? `${at.tagName}#${at.id}.${at.className}` : 'nothing';
+  });
   await page.click('#audio-only');
-  await page.waitForFunction(() => window.aulaPlayer.currentSource().src.includes('audio-64k'), null, { timeout: 10000 });
+  await page.waitForFunction(() => window.aulaPlayer.currentSource().src.includes('audio-64k'), null, { timeout: 10000 })
+    .catch(async (e) => {
+      const state = await page.evaluate(() => JSON.stringify({
+        src: window.aulaPlayer.currentSource().src,
+        pressed: document.getElementById('audio-only').getAttribute('aria-pressed'),
+        active: document.activeElement.id || document.activeElement.className,
+      }));
+      throw new Error(`${e.message}; under the pointer: ${hit}; then ${state}`);
+    });
   const pressed = await page.getAttribute('#audio-only', 'aria-pressed');
-  await page.waitForFunction(() => window.aulaPlayer.readyState() > 0, null, { timeout: 10000 });
+  const t0 = Date.now();
+  await page.waitForFunction(() => window.aulaPlayer.readyState() > 0, null, { timeout: 10000 })
+    .catch(async (e) => {
+      const state = await page.evaluate(() => {
+        const p = window.aulaPlayer;
+        const err = p.error();
+        return JSON.stringify({ ready: p.readyState(), network: p.networkState(), error: err && err.message, paused: p.paused(), t: p.currentTime() });
+      });
+      throw new Error(`${e.message}: the sound-only rung did not load: ${state}`);
+    });
+  console.log(`audio-ready-ms=${Date.now() - t0}`);
   await page.waitForTimeout(500);
   const after = await time(page);
   check('audio-only', pressed === 'true' && Math.abs(after - before) < 2, `pressed=${pressed} ${before}→${after}`);
@@ -80,8 +113,7 @@ try {
   const link = page.locator('.snippet a').first();
   const href = await link.getAttribute('href');
   await Promise.all([page.waitForURL(/\?t=/), link.click()]);
-  await page.waitForFunction(() => window.aulaPlayer && window.aulaPlayer.readyState() > 0, null, { timeout: 30000 });
-  await page.evaluate(() => { window.aulaPlayer.muted(true); return window.aulaPlayer.play(); });
+  await startPlayer(page);
   await page.waitForFunction(() => document.querySelector('video').currentTime > 0, null, { timeout: 30000 });
   t = await time(page);
   check('search-hit', t >= 4 && t < 5.5, `href=${href} t=${t}`);

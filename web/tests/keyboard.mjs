@@ -44,8 +44,6 @@ const time = (page) => page.evaluate(() => window.aulaPlayer.currentTime());
 try {
   const page = await browser.newPage({ locale: 'it-IT' });
   await page.goto(sessionUrl, { waitUntil: 'load' });
-  await page.waitForFunction(() => window.aulaPlayer && window.aulaPlayer.readyState() > 0, null, { timeout: 30000 });
-  await page.evaluate(() => window.aulaPlayer.muted(true));
 
   // 1. The first Tab shows the skip link; Enter jumps past the header.
   await page.keyboard.press('Tab');
@@ -56,11 +54,12 @@ try {
   const inMain = await page.evaluate(() => !!document.activeElement.closest('#contenuto'));
   check('skip-target', inMain, JSON.stringify(await focused(page)));
 
-  // 2. Tab to the big play button (or the bar's), Space plays.
-  let presses = await tabTo(page, '.vjs-big-play-button, .vjs-play-control');
+  // 2. Tab to the page's play button, Space fetches the player and plays.
+  let presses = await tabTo(page, '#player-start');
   f = await focused(page);
   await page.keyboard.press('Space');
-  await page.waitForFunction(() => !window.aulaPlayer.paused(), null, { timeout: 10000 });
+  await page.waitForFunction(() => window.aulaPlayer && !window.aulaPlayer.paused(), null, { timeout: 30000 });
+  await page.evaluate(() => window.aulaPlayer.muted(true));
   check('play', f.ring, `after ${presses} Tab presses on ${f.cls}: playing, focus ring ${f.ring}`);
   await page.evaluate(() => window.aulaPlayer.pause());
 

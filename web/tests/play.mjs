@@ -1,5 +1,5 @@
-// Opens a session page in headless Debian Chromium and plays the video until its
-// currentTime passes 2 s. Prints "currentTime=N" and exits 0 on success, 1 otherwise.
+// Opens a session page in headless Debian Chromium, presses play (the page's own button
+// where there is one) and plays the video until its currentTime passes 2 s. Prints "currentTime=N" and exits 0 on success, 1 otherwise.
 // Usage: node web/tests/play.mjs URL [SCREENSHOT.png]
 import { launchBrowser, shot } from './browser.mjs';
 
@@ -23,11 +23,19 @@ try {
   });
   await page.goto(url, { waitUntil: 'load' });
   await page.waitForSelector('video');
-  await page.evaluate(() => {
-    const v = document.querySelector('video');
-    v.muted = true;
-    return v.play();
-  });
+  if (await page.isVisible('#player-start')) {
+    // The session page: its play button fetches the player, as a reader's tap does.
+    await page.click('#player-start');
+    await page.waitForFunction(() => window.aulaPlayer, null, { timeout: 30000 });
+    await page.evaluate(() => window.aulaPlayer.muted(true));
+  } else {
+    // The embed (video.js already there) or a page without the button.
+    await page.evaluate(() => {
+      const v = document.querySelector('video');
+      v.muted = true;
+      return v.play();
+    });
+  }
   // Where playback began (a ?t= link starts there).
   await page.waitForFunction(() => document.querySelector('video').currentTime > 0, null, {
     timeout: 30000,
