@@ -11,6 +11,7 @@ bash scripts/install-deps.sh --browser
 echo "==> checking the Docker files (syntax and structure; Docker cannot run here)"
 bash scripts/check-docker-files.sh >/dev/null
 echo "==> running the tests (catalog on SQLite)"
+rm -f test-artifacts/lighthouse.txt
 cargo test --locked --all-targets
 
 echo "==> starting a throwaway PostgreSQL"
@@ -19,3 +20,10 @@ trap 'bash scripts/pg-throwaway.sh stop "$AULA_PG_DIR"' EXIT
 export AULA_TEST_POSTGRES
 echo "==> running the integration tests again (catalog on PostgreSQL)"
 cargo test --locked --test integration
+
+# Lighthouse's scores (mobile profile) from the SQLite run: printed, not asserted but for
+# accessibility; the speed goals are bench/web's.
+if [ -f test-artifacts/lighthouse.txt ]; then
+  echo "==> Lighthouse on the public pages (this run, this machine)"
+  cat test-artifacts/lighthouse.txt
+fi
