@@ -126,27 +126,20 @@ fn api_query_errors() -> web::QueryConfig {
 /// name live at the root.
 fn assets(cfg: &mut web::ServiceConfig, web_dir: &std::path::Path) {
     let cached = || actix_web::middleware::from_fn(asset_headers);
+    // Ours: the scripts and styles we write, and what web/build.mjs makes of them.
+    for (address, dir) in [("/static", "static"), ("/dist", "dist")] {
+        cfg.service(
+            web::scope(address)
+                .wrap(actix_web::middleware::Compress::default())
+                .wrap(cached())
+                .service(
+                    confined_files("", web_dir.join(dir))
+                        .use_etag(true)
+                        .prefer_utf8(true),
+                ),
+        );
+    }
     cfg.service(
-        web::scope("/static")
-            .wrap(actix_web::middleware::Compress::default())
-            .wrap(cached())
-            .service(
-                confined_files("", web_dir.join("static"))
-                    .use_etag(true)
-                    .prefer_utf8(true),
-            ),
-    )
-    .service(
-        web::scope("/dist")
-            .wrap(actix_web::middleware::Compress::default())
-            .wrap(cached())
-            .service(
-                confined_files("", web_dir.join("dist"))
-                    .use_etag(true)
-                    .prefer_utf8(true),
-            ),
-    )
-    .service(
         web::scope("/vendor")
             .wrap(actix_web::middleware::Compress::default())
             .wrap(cached())
