@@ -178,9 +178,31 @@ pub struct Object<T>(pub T);
 impl<'de, T: serde::de::DeserializeOwned> Deserialize<'de> for Object<T> {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let map = Map::<String, Value>::deserialize(d)?;
-        serde_json::from_value(Value::Object(map))
+        let value = Value::Object(map);
+        if has_control_text(&value) {
+            return Err(serde::de::Error::custom(
+                "text may hold tabs and line breaks but no other control characters",
+            ));
+        }
+        serde_json::from_value(value)
             .map(Object)
             .map_err(serde::de::Error::custom)
+    }
+}
+
+/// Whether any text in `value` holds a control character other than tab, CR or LF: never
+/// meant by an editor, invisible on the pages, and refused by PostgreSQL (NUL) — a 500
+/// there, found by schemathesis, where SQLite stored it.
+fn has_control_text(value: &Value) -> bool {
+    match value {
+        Value::String(s) => s
+            .chars()
+            .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r')),
+        Value::Array(items) => items.iter().any(has_control_text),
+        Value::Object(map) => map
+            .iter()
+            .any(|(k, v)| has_control_text(&Value::String(k.clone())) || has_control_text(v)),
+        _ => false,
     }
 }
 
@@ -423,7 +445,7 @@ fn kind_field(object: &Map<String, Value>) -> Result<Option<String>, ApiError> {
         return Ok(None);
     };
     let kind = kind.trim();
-    if kind.is_empty() || kind.len() > 40 {
+    if kind.is_empty() || kind.chars().count() > 40 {
         return Err(ApiError::bad_request(
             "Bad kind",
             "kind is a short word, e.g. ordinary",
@@ -689,6 +711,18 @@ fn upload_name(name: Option<&str>) -> Option<String> {
     ok.then(|| fit_file_name(name.trim(), 255))
 }
 
+/// The upload's `?name=`, or the 400 that says what a name may be (with an example).
+fn named_upload(params: &UploadParams, example: &str) -> Result<String, ApiError> {
+    upload_name(params.name.as_deref()).ok_or_else(|| {
+        ApiError::bad_request(
+            "Bad name",
+            format!(
+                "give the file's name (not a path, no control characters, at most 255 characters): ?name={example}"
+            ),
+        )
+    })
+}
+
 /// `name` in at most `max` bytes: the stem is cut (at a character) and a short extension
 /// kept, since ffprobe and the document readers go by it.
 fn fit_file_name(name: &str, max: usize) -> String {
@@ -772,12 +806,7 @@ pub async fn upload_recording(
 ) -> Result<HttpResponse, ApiError> {
     let who = authorize(&req, &state).await?;
     let id = session_id(&id)?;
-    let Some(name) = upload_name(params.name.as_deref()) else {
-        return Err(ApiError::bad_request(
-            "Bad name",
-            "give the file's name (not a path, no control characters, at most 255 characters): ?name=seduta.wmv",
-        ));
-    };
+    let name = named_upload(&params, "seduta.wmv")?;
     existing_session(&state, id).await?;
     let (_dir, path) = receive_upload(&req, &state, payload, &name).await?;
     let (part, job_id) = ingest::add_recording(&state.archive, id, &path, &name)
@@ -809,12 +838,7 @@ pub async fn upload_document(
 ) -> Result<HttpResponse, ApiError> {
     let who = authorize(&req, &state).await?;
     let id = session_id(&id)?;
-    let Some(name) = upload_name(params.name.as_deref()) else {
-        return Err(ApiError::bad_request(
-            "Bad name",
-            "give the file's name (not a path, no control characters, at most 255 characters): ?name=verbale.pdf",
-        ));
-    };
+    let name = named_upload(&params, "verbale.pdf")?;
     let kind = match params.kind.as_deref().map(str::parse::<DocumentKind>) {
         Some(Ok(kind)) => kind,
         _ => {
@@ -1225,6 +1249,14 @@ mod tests {
             Some(5.0)
         );
         assert!(start(json!({})).is_err());
+        // No control characters but tab and line breaks, anywhere (PostgreSQL refuses NUL).
+        assert!(read(json!({"name": "Giunta\u{0}"})).is_err());
+        assert!(read(json!({"name": "Giunta\u{7f}"})).is_err());
+        assert!(read(json!({"name": "Giunta\tcomunale\n"})).is_ok());
+        let titled = serde_json::from_value::<Object<AgendaFields>>(
+            json!({"items": [{"title": "Bilancio", "number": "1\u{0}"}]}),
+        );
+        assert!(titled.is_err());
         // Nested objects too.
         let ranges =
             serde_json::from_value::<Object<RangesFields>>(json!({"ranges": [[1.0, 2.0, null]]}));
