@@ -203,7 +203,7 @@ async fn main() -> anyhow::Result<()> {
             stored_path: "originals/d",
             media_type: "text/plain",
             text: Some(text),
-            extraction_state: "ok",
+            extraction_state: aula::domain::ExtractionState::Ok,
             extraction_note: None,
         };
         archive

@@ -1,6 +1,6 @@
 //! The archive's states and kinds, each an enum with the one spelling the catalog, the API
-//! and the templates share: a session's state, a job's state and kind, a document's kind,
-//! a search passage's kind.
+//! and the templates share: a session's state, a body's kind, a job's state and kind, a document's kind,
+//! a document's extraction state, a search passage's kind.
 //! Each is built by parsing (`FromStr`), written with `as_str`/`Display`, and read and
 //! written by serde and by sqlx (`Any`, a TEXT column). It must not hold rules about
 //! what a state allows: those live where the state changes (the catalog, the worker).
@@ -167,6 +167,26 @@ text_enum! {
         Transcript = "transcript",
         /// CSV or WebVTT chapters: sets when agenda items start.
         TimedAgenda = "timed_agenda",
+    }
+}
+
+text_enum! {
+    /// What a body is: the council, a committee (or the giunta), or anything else.
+    BodyKind, "kind of body" {
+        Council = "council",
+        Committee = "committee",
+        Other = "other",
+    }
+}
+
+text_enum! {
+    /// What became of reading a document's text.
+    ExtractionState, "extraction state" {
+        Ok = "ok",
+        /// The file is fine but holds no text (a scan OCR could not read, an empty file).
+        Empty = "empty",
+        /// The file could not be read; the reason is kept beside it.
+        Failed = "failed",
     }
 }
 

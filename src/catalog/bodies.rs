@@ -4,6 +4,7 @@
 use sqlx::Row;
 
 use super::{now, Body, BodyName, Catalog, Result, PUBLIC};
+use crate::domain::BodyKind;
 
 /// A body with how many public sessions it holds.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -78,7 +79,7 @@ impl Catalog {
     }
 
     /// A new body; `kind` defaults to what its name suggests.
-    pub async fn create_body(&self, name: &BodyName, kind: Option<&str>) -> Result<BodyChange> {
+    pub async fn create_body(&self, name: &BodyName, kind: Option<BodyKind>) -> Result<BodyChange> {
         let mut tx = self.write().await?;
         let taken: Option<i64> =
             sqlx::query_scalar("SELECT id FROM bodies WHERE match_key = $1 OR slug = $2")
@@ -110,7 +111,7 @@ impl Catalog {
         &self,
         id: i64,
         name: Option<&BodyName>,
-        kind: Option<&str>,
+        kind: Option<BodyKind>,
     ) -> Result<BodyChange> {
         let mut tx = self.write().await?;
         if let Some(name) = name {

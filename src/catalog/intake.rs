@@ -6,7 +6,7 @@ use sqlx::AnyConnection;
 
 use super::changes::note_change;
 use super::jobs::queue_transcode;
-use crate::domain::DocumentKind;
+use crate::domain::{DocumentKind, ExtractionState};
 
 use super::{now, BodyName, Catalog, Result, SessionDate, SessionTitle};
 
@@ -40,7 +40,7 @@ pub struct NewDocument<'a> {
     pub stored_path: &'a str,
     pub media_type: &'a str,
     pub text: Option<&'a str>,
-    pub extraction_state: &'a str,
+    pub extraction_state: ExtractionState,
     pub extraction_note: Option<&'a str>,
 }
 

@@ -5,11 +5,26 @@ use sqlx::Row;
 
 use super::{now, Backend, Catalog, Result};
 
+/// Which of the archive's originals a stored file is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoredKind {
+    Recording,
+    Document,
+}
+
+impl std::fmt::Display for StoredKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(match self {
+            StoredKind::Recording => "recording",
+            StoredKind::Document => "document",
+        })
+    }
+}
+
 /// A file the archive keeps under its own checksum: an original recording or a document.
 #[derive(Debug, Clone)]
 pub struct StoredFile {
-    /// "recording" or "document"
-    pub kind: &'static str,
+    pub kind: StoredKind,
     pub id: i64,
     pub session_id: i64,
     pub sha256: String,
@@ -48,10 +63,9 @@ impl Catalog {
         Ok(rows
             .into_iter()
             .map(|r| StoredFile {
-                kind: if r.get::<String, _>(0) == "recording" {
-                    "recording"
-                } else {
-                    "document"
+                kind: match r.get::<String, _>(0).as_str() {
+                    "recording" => StoredKind::Recording,
+                    _ => StoredKind::Document,
                 },
                 id: r.get(1),
                 session_id: r.get(2),

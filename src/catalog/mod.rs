@@ -127,7 +127,7 @@ pub use editing::SessionPatch;
 pub use intake::{CreatedSession, NewCue, NewDocument, NewRecording, NewSession};
 pub use jobs::{JobCount, JobProgress};
 pub use legacy::{LegacyImport, LegacyTarget, UnmappedRow};
-pub use maintenance::{ImportReport, StoredFile};
+pub use maintenance::{ImportReport, StoredFile, StoredKind};
 pub use media::{NewMediaVersion, NewRendition, RecordingPart, WithheldRange};
 pub use public::{ArchiveFilter, ArchivePage, DocumentFile, PublicSession};
 

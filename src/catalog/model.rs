@@ -5,7 +5,7 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use crate::domain::{DocumentKind, JobKind, JobState, SessionState};
+use crate::domain::{BodyKind, DocumentKind, ExtractionState, JobKind, JobState, SessionState};
 
 /// Why a value given by a person or a file was refused.
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -55,15 +55,16 @@ impl BodyName {
         slug(&self.0)
     }
 
-    /// "Consiglio comunale" is the council; everything else defaults to committee.
-    pub fn kind(&self) -> &'static str {
+    /// What the name suggests: "Consiglio …" is the council, "Commissione …" and
+    /// "Giunta …" committees, anything else other.
+    pub fn kind(&self) -> BodyKind {
         let key = self.match_key();
         if key.starts_with("consiglio") {
-            "council"
+            BodyKind::Council
         } else if key.starts_with("commissione") || key.starts_with("giunta") {
-            "committee"
+            BodyKind::Committee
         } else {
-            "other"
+            BodyKind::Other
         }
     }
 }
@@ -156,7 +157,7 @@ pub struct Body {
     pub id: i64,
     pub slug: String,
     pub name: String,
-    pub kind: String,
+    pub kind: BodyKind,
 }
 
 /// A session as lists and pages show it, with its body and published media (if any).
@@ -289,7 +290,7 @@ pub struct DocumentRow {
     pub original_name: String,
     pub media_type: String,
     pub size_bytes: i64,
-    pub extraction_state: String,
+    pub extraction_state: ExtractionState,
     pub extraction_note: Option<String>,
 }
 
@@ -332,10 +333,10 @@ mod tests {
         assert_eq!(a.as_str(), "Commissione Urbanistica");
         assert_eq!(a.match_key(), b.match_key());
         assert_eq!(a.slug(), "commissione-urbanistica");
-        assert_eq!(a.kind(), "committee");
+        assert_eq!(a.kind(), BodyKind::Committee);
         assert_eq!(
             BodyName::parse("Consiglio comunale").unwrap().kind(),
-            "council"
+            BodyKind::Council
         );
         assert_eq!(BodyName::parse(" \t"), Err(InvalidInput::EmptyBody));
     }

@@ -67,7 +67,7 @@ fn document(kind: DocumentKind, sha: &str) -> NewDocument<'_> {
         stored_path: "originals/doc",
         media_type: "text/plain",
         text: Some("testo"),
-        extraction_state: "ok",
+        extraction_state: crate::domain::ExtractionState::Ok,
         extraction_note: None,
     }
 }

@@ -22,6 +22,7 @@ use crate::auth;
 use crate::catalog::{
     BodyChange, BodyName, SessionDate, SessionPatch, SessionRow, SessionTitle, WithheldRange,
 };
+use crate::domain::BodyKind;
 use crate::ingest::attach::{self, DocumentKind};
 use crate::ingest::{self, IngestError};
 
@@ -283,17 +284,10 @@ fn session_id(text: &str) -> Result<i64, ApiError> {
     parse_id(text).ok_or_else(|| no_session(text))
 }
 
-const BODY_KINDS: [&str; 3] = ["council", "committee", "other"];
-
-fn body_kind(kind: Option<&str>) -> Result<Option<&str>, ApiError> {
-    match kind {
-        None => Ok(None),
-        Some(k) if BODY_KINDS.contains(&k) => Ok(Some(k)),
-        Some(k) => Err(ApiError::bad_request(
-            "Bad kind",
-            format!("{k:?} is not a kind of body: use council, committee or other"),
-        )),
-    }
+fn body_kind(kind: Option<&str>) -> Result<Option<BodyKind>, ApiError> {
+    kind.map(str::parse::<BodyKind>)
+        .transpose()
+        .map_err(|e| ApiError::bad_request("Bad kind", e.to_string()))
 }
 
 fn body_answer(change: BodyChange, status: StatusCode) -> Result<HttpResponse, ApiError> {

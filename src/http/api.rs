@@ -9,7 +9,7 @@ use super::AppState;
 use chrono::NaiveDate;
 
 use crate::catalog::{Body, DocumentRow, SessionRow};
-use crate::domain::{DocumentKind, SessionState};
+use crate::domain::{DocumentKind, ExtractionState, SessionState};
 use crate::search::{SearchRequest, SearchResults, Sort};
 
 #[derive(Debug, Serialize)]
@@ -60,7 +60,7 @@ pub struct DocumentJson {
     pub size_bytes: i64,
     pub url: String,
     /// ok, empty (no text found) or failed (unreadable), with the reason in `text_note`
-    pub text_state: String,
+    pub text_state: ExtractionState,
     pub text_note: Option<String>,
 }
 

@@ -20,7 +20,7 @@ use crate::catalog::{
 };
 use crate::documents::{timed_agenda, transcript};
 // Named by the templates, which compare states and kinds as values, not as strings.
-use crate::domain::{DocumentKind, SessionState};
+use crate::domain::{DocumentKind, ExtractionState, SessionState};
 use crate::search::SessionHit;
 use crate::urls::{page_url, published_media_url};
 

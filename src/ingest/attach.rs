@@ -9,6 +9,7 @@ use crate::archive::Archive;
 use crate::catalog::{CatalogError, NewCue, NewDocument};
 use crate::documents::extract::{self, Tools};
 use crate::documents::{self, timed_agenda, transcript};
+use crate::domain::ExtractionState;
 
 use super::store;
 
@@ -80,7 +81,10 @@ pub async fn attach(
         .await?;
     record_cues(archive, session_id, document_id, &read.cues).await?;
     record_timed_agenda(archive, session_id, &read.timed).await?;
-    let problem = if read.state == "ok" { None } else { read.note };
+    let problem = match read.state {
+        ExtractionState::Ok => None,
+        ExtractionState::Empty | ExtractionState::Failed => read.note,
+    };
     Ok(Attached {
         file: file.to_owned(),
         kind,
@@ -94,13 +98,19 @@ pub async fn attach(
 struct Reading {
     text: Option<String>,
     media_type: &'static str,
-    /// The catalog's extraction state: "ok", "empty" or "failed".
-    state: &'static str,
+    state: ExtractionState,
     note: Option<String>,
     summary: String,
     agenda: Vec<(Option<String>, String)>,
     cues: Vec<transcript::Cue>,
     timed: Vec<timed_agenda::TimedItem>,
+}
+
+/// Nothing read yet counts as failed until a reader says otherwise.
+impl Default for ExtractionState {
+    fn default() -> Self {
+        ExtractionState::Failed
+    }
 }
 
 /// A transcript or a timed agenda: plain text, parsed into cues or timed items.
@@ -125,11 +135,11 @@ fn read_timed_text(kind: DocumentKind, bytes: &[u8]) -> Reading {
             };
             read.text = Some(text);
             read.media_type = "text/plain; charset=utf-8";
-            read.state = "ok";
+            read.state = ExtractionState::Ok;
         }
         Err(reason) => {
             read.media_type = "text/plain";
-            read.state = "failed";
+            read.state = ExtractionState::Failed;
             read.note = Some(reason);
         }
     }
@@ -156,7 +166,7 @@ async fn read_with_extractor(kind: DocumentKind, bytes: &[u8], name: &str) -> Re
             Reading {
                 text: Some(found.text),
                 media_type: found.media_type,
-                state: "ok",
+                state: ExtractionState::Ok,
                 note: found.note,
                 summary,
                 agenda,
@@ -176,14 +186,14 @@ async fn read_with_extractor(kind: DocumentKind, bytes: &[u8], name: &str) -> Re
 }
 
 /// A document with no text in it is "empty", not "failed": nothing is wrong with the file.
-fn extraction_failure_state(e: &extract::ExtractError) -> &'static str {
+fn extraction_failure_state(e: &extract::ExtractError) -> ExtractionState {
     if matches!(
         e,
         extract::ExtractError::NoText(_) | extract::ExtractError::Empty
     ) {
-        "empty"
+        ExtractionState::Empty
     } else {
-        "failed"
+        ExtractionState::Failed
     }
 }
 
@@ -236,7 +246,10 @@ mod tests {
             DocumentKind::TimedAgenda,
             b"0:00:00,Appello\n1:05:00,Bilancio di previsione 2009",
         );
-        assert_eq!((read.state, read.note.as_deref()), ("ok", None));
+        assert_eq!(
+            (read.state, read.note.as_deref()),
+            (ExtractionState::Ok, None)
+        );
         assert_eq!(read.media_type, "text/plain; charset=utf-8");
         assert_eq!(read.summary, "2 timed agenda items");
         assert_eq!(read.timed.len(), 2);
@@ -246,7 +259,7 @@ mod tests {
     #[test]
     fn a_transcript_that_does_not_parse_is_kept_as_failed_with_the_reason() {
         let read = read_timed_text(DocumentKind::Transcript, b"not a transcript at all");
-        assert_eq!(read.state, "failed");
+        assert_eq!(read.state, ExtractionState::Failed);
         assert_eq!(read.media_type, "text/plain");
         assert!(read.note.is_some());
         assert_eq!((read.text, read.summary.as_str()), (None, ""));
@@ -255,14 +268,17 @@ mod tests {
     #[test]
     fn no_text_is_empty_not_failed() {
         use extract::ExtractError;
-        assert_eq!(extraction_failure_state(&ExtractError::Empty), "empty");
+        assert_eq!(
+            extraction_failure_state(&ExtractError::Empty),
+            ExtractionState::Empty
+        );
         assert_eq!(
             extraction_failure_state(&ExtractError::NoText("scan".into())),
-            "empty"
+            ExtractionState::Empty
         );
         assert_eq!(
             extraction_failure_state(&ExtractError::PasswordProtected),
-            "failed"
+            ExtractionState::Failed
         );
     }
 }

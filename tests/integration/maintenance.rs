@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use crate::helpers::{aula, make_flv, open_catalog, scratch, Ingest};
+use aula::catalog::StoredKind;
 
 fn run(data_dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> (bool, String, String) {
     let out = aula(data_dir)
@@ -139,8 +140,14 @@ async fn fixity_finds_originals_that_changed_or_vanished() {
 
     let catalog = open_catalog(&data_dir).await;
     let files = catalog.stored_files().await.unwrap();
-    let recording = files.iter().find(|f| f.kind == "recording").unwrap();
-    let document = files.iter().find(|f| f.kind == "document").unwrap();
+    let recording = files
+        .iter()
+        .find(|f| f.kind == StoredKind::Recording)
+        .unwrap();
+    let document = files
+        .iter()
+        .find(|f| f.kind == StoredKind::Document)
+        .unwrap();
     // One bit flipped in the recording; the agenda's original deleted.
     let path = data_dir.join(&recording.stored_path);
     let mut bytes = std::fs::read(&path).unwrap();

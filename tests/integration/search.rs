@@ -84,7 +84,7 @@ async fn build_archive(data_dir: PathBuf) {
             stored_path: "originals/doc",
             media_type: "text/plain",
             text: Some(text),
-            extraction_state: "ok",
+            extraction_state: aula::domain::ExtractionState::Ok,
             extraction_note: None,
         };
         archive
