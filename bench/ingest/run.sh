@@ -49,7 +49,7 @@ bare_command() { # profiles_dir source out_dir
 run_aula() { # source data_dir → seconds (aula's own phase times are left in $WORK/aula.log)
     local t0 t1
     t0=$(now)
-    AULA_LOG=warn,aula::ingest::job=info "$AULA" --data-dir "$2" ingest "$1" \
+    AULA_LOG=warn,aula::jobs::transcode=info "$AULA" --data-dir "$2" ingest "$1" \
         --body "Consiglio comunale" --date 2004-11-29 --title "Bench" \
         >/dev/null 2>"$WORK/aula.log" || { cat "$WORK/aula.log"; exit 1; }
     t1=$(now)
