@@ -195,14 +195,14 @@ impl<'de, T: serde::de::DeserializeOwned> Deserialize<'de> for Object<T> {
 /// meant by an editor, invisible on the pages, and refused by PostgreSQL (NUL) — a 500
 /// there, found by schemathesis, where SQLite stored it.
 fn has_control_text(value: &Value) -> bool {
+    let control = |s: &str| {
+        s.chars()
+            .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+    };
     match value {
-        Value::String(s) => s
-            .chars()
-            .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r')),
+        Value::String(s) => control(s),
         Value::Array(items) => items.iter().any(has_control_text),
-        Value::Object(map) => map
-            .iter()
-            .any(|(k, v)| has_control_text(&Value::String(k.clone())) || has_control_text(v)),
+        Value::Object(map) => map.iter().any(|(k, v)| control(k) || has_control_text(v)),
         _ => false,
     }
 }
@@ -455,18 +455,9 @@ const MAX_SESSION_NUMBER: i64 = 999_999_999;
 /// A session number as JSON gives it: 7 or 7.0 (JSON does not tell them apart, and the
 /// schema's "integer" takes both), from 0 to `MAX_SESSION_NUMBER`.
 fn session_number(v: &Value) -> Option<i64> {
-    let n = match v.as_i64() {
-        Some(n) => n,
-        None => {
-            let f = v.as_f64().filter(|f| f.fract() == 0.0)?;
-            // Any whole f64 in range converts exactly; one out of range is refused below.
-            if !(0.0..=MAX_SESSION_NUMBER as f64).contains(&f) {
-                return None;
-            }
-            f as i64
-        }
-    };
-    (0..=MAX_SESSION_NUMBER).contains(&n).then_some(n)
+    // Every whole number up to the maximum is exact as an f64, integer or not in the JSON.
+    let f = v.as_f64()?;
+    (f.fract() == 0.0 && (0.0..=MAX_SESSION_NUMBER as f64).contains(&f)).then_some(f as i64)
 }
 
 /// The session's number: absent (unchanged), null (cleared) or a whole number.

@@ -13,27 +13,14 @@ pub async fn node_script(
     args: Vec<String>,
     env: Vec<(&'static str, String)>,
 ) -> String {
-    let script = Path::new(MANIFEST_DIR).join("web/tests").join(script);
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new("node")
-            .arg(&script)
-            .args(args)
-            // Screenshots, as test artifacts (git ignores the directory).
-            .env(
-                "AULA_ARTIFACTS",
-                Path::new(MANIFEST_DIR).join("test-artifacts/browser"),
-            )
-            .envs(env)
-            .output()
-            .expect("node must be installed (the README's test command installs it)")
-    })
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    assert!(
-        out.status.success(),
-        "stdout: {stdout}\nstderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
+    let mut node = Command::new("node");
+    node.arg(Path::new(MANIFEST_DIR).join("web/tests").join(script))
+        .args(args)
+        // Screenshots, as test artifacts (git ignores the directory).
+        .env(
+            "AULA_ARTIFACTS",
+            Path::new(MANIFEST_DIR).join("test-artifacts/browser"),
+        )
+        .envs(env);
+    super::stdout_of(node).await
 }

@@ -33,14 +33,24 @@ pub fn run_ok(cmd: &mut Command) -> Output {
     out
 }
 
-/// Fails the test, with the command's stderr, unless it succeeded.
+/// Fails the test, with what the command printed, unless it succeeded.
 #[track_caller]
 pub fn assert_success(out: &Output) {
     assert!(
         out.status.success(),
-        "{}",
+        "stdout: {}\nstderr: {}",
+        String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// `run_ok` on a blocking thread, so a server under test in this process keeps answering
+/// meanwhile; returns what the command printed on stdout.
+pub async fn stdout_of(mut cmd: Command) -> String {
+    let out = tokio::task::spawn_blocking(move || run_ok(&mut cmd))
+        .await
+        .expect("the command's thread");
+    String::from_utf8_lossy(&out.stdout).to_string()
 }
 
 /// `aula ingest FILE --body … --date … --title … [--agenda …]`
