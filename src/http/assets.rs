@@ -15,7 +15,6 @@ use actix_web::{HttpRequest, HttpResponse};
 use sha2::{Digest, Sha256};
 
 use super::errors::PageError;
-use super::i18n::Ui;
 
 /// A year: the longest `max-age` caches are asked to honour (RFC 9111 §5.2.2.1 allows
 /// more; a year is what every cache understands).
@@ -124,31 +123,6 @@ pub async fn root_icon(req: HttpRequest, file: PathBuf) -> Result<HttpResponse, 
         actix_web::http::header::HeaderValue::from_static("public, max-age=86400"),
     );
     Ok(response)
-}
-
-/// `/manifest.webmanifest`: the archive's name and icons for a phone's home screen.
-pub async fn manifest(req: HttpRequest) -> HttpResponse {
-    let (t, _) = Ui::for_request(&req);
-    let body = serde_json::json!({
-        "name": t.s("site.name"),
-        "short_name": t.s("site.short_name"),
-        "description": t.s("site.description"),
-        "lang": t.code(),
-        "start_url": "/",
-        "display": "browser",
-        "background_color": "#ffffff",
-        "theme_color": "#0066cc",
-        "icons": [
-            {"src": "/dist/icon-192.png", "sizes": "192x192", "type": "image/png"},
-            {"src": "/dist/icon-512.png", "sizes": "512x512", "type": "image/png"},
-            {"src": "/dist/icon.svg", "sizes": "any", "type": "image/svg+xml"}
-        ]
-    });
-    HttpResponse::Ok()
-        .content_type("application/manifest+json")
-        .insert_header(("Cache-Control", "public, max-age=86400"))
-        .insert_header(("Vary", "Accept-Language, Cookie"))
-        .body(body.to_string())
 }
 
 /// The first 12 hex digits of the content's SHA-256: 48 bits, more than enough to tell

@@ -604,6 +604,31 @@ fn archive_page(
     }
 }
 
+/// `/manifest.webmanifest`: the archive's name and icons for a phone's home screen.
+pub async fn manifest(req: HttpRequest) -> HttpResponse {
+    let (t, _) = Ui::for_request(&req);
+    let body = serde_json::json!({
+        "name": t.s("site.name"),
+        "short_name": t.s("site.short_name"),
+        "description": t.s("site.description"),
+        "lang": t.code(),
+        "start_url": "/",
+        "display": "browser",
+        "background_color": "#ffffff",
+        "theme_color": "#0066cc",
+        "icons": [
+            {"src": "/dist/icon-192.png", "sizes": "192x192", "type": "image/png"},
+            {"src": "/dist/icon-512.png", "sizes": "512x512", "type": "image/png"},
+            {"src": "/dist/icon.svg", "sizes": "any", "type": "image/svg+xml"}
+        ]
+    });
+    HttpResponse::Ok()
+        .content_type("application/manifest+json")
+        .insert_header(("Cache-Control", "public, max-age=86400"))
+        .insert_header(("Vary", "Accept-Language, Cookie"))
+        .body(body.to_string())
+}
+
 /// `/accessibilita`: the accessibility statement AgID requires, linked from every footer.
 pub async fn accessibility(req: HttpRequest) -> Page {
     let (t, remember) = language(&req);

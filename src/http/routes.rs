@@ -158,7 +158,7 @@ fn assets(cfg: &mut web::ServiceConfig, web_dir: &std::path::Path) {
             assets::root_icon(req, path.clone())
         }));
     }
-    cfg.service(get("/manifest.webmanifest", assets::manifest));
+    cfg.service(get("/manifest.webmanifest", pages::manifest));
 }
 
 /// The icons asked for by name: `/favicon.ico` by every browser and tool, the touch icons
