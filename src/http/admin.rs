@@ -91,6 +91,31 @@ pub async fn authorize(req: &HttpRequest, state: &AppState) -> Result<String, Ap
     }
 }
 
+/// An editor: the request carried a valid admin token. Taken as a handler's first
+/// argument, so no handler can forget to ask; shown in the log as the token's name.
+pub struct Editor(String);
+
+impl std::fmt::Display for Editor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl actix_web::FromRequest for Editor {
+    type Error = ApiError;
+    type Future = futures_util::future::LocalBoxFuture<'static, Result<Editor, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let state = req
+                .app_data::<web::Data<AppState>>()
+                .ok_or_else(|| ApiError::internal("the admin API runs without its state"))?;
+            authorize(&req, state).await.map(Editor)
+        })
+    }
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StartTime {
@@ -122,12 +147,11 @@ where
 
 /// `PUT /api/v1/admin/sessions/{id}/agenda/{position}/start` with `{"start_seconds": 125}`.
 pub async fn set_agenda_start(
-    req: HttpRequest,
+    who: Editor,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
     body: Body<StartTime>,
 ) -> Result<HttpResponse, ApiError> {
-    let who = authorize(&req, &state).await?;
     let (Ok(session_id), Ok(position)) = (path.0.parse::<i64>(), path.1.parse::<i64>()) else {
         return Err(ApiError::not_found(
             "No such agenda item",
@@ -316,11 +340,10 @@ fn bad_name(e: impl std::fmt::Display) -> ApiError {
 
 /// `POST /api/v1/admin/bodies` `{"name": "Commissione Urbanistica", "kind": "committee"}`
 pub async fn create_body(
-    req: HttpRequest,
+    who: Editor,
     state: web::Data<AppState>,
     body: Body<BodyFields>,
 ) -> Result<HttpResponse, ApiError> {
-    let who = authorize(&req, &state).await?;
     let fields = json_body(body, r#"{"name": "…", "kind": "committee"}"#)?;
     let name = BodyName::parse(fields.name.as_deref().unwrap_or_default()).map_err(bad_name)?;
     let kind = body_kind(fields.kind.as_deref())?;
@@ -331,12 +354,11 @@ pub async fn create_body(
 
 /// `PATCH /api/v1/admin/bodies/{id}` with a new name and/or kind.
 pub async fn update_body(
-    req: HttpRequest,
+    who: Editor,
     state: web::Data<AppState>,
     id: web::Path<String>,
     body: Body<BodyFields>,
 ) -> Result<HttpResponse, ApiError> {
-    let who = authorize(&req, &state).await?;
     let Some(id) = parse_id(&id) else {
         return Err(ApiError::not_found(
             "No such body",
@@ -539,11 +561,10 @@ fn json_object(body: Body<Map<String, Value>>) -> Result<Map<String, Value>, Api
 
 /// `POST /api/v1/admin/sessions`: a session announced before its recording.
 pub async fn create_session(
-    req: HttpRequest,
+    who: Editor,
     state: web::Data<AppState>,
     body: Body<Map<String, Value>>,
 ) -> Result<HttpResponse, ApiError> {
-    let who = authorize(&req, &state).await?;
     let object = json_object(body)?;
     let patch = session_patch(&state, &object, true).await?;
     let id = state
@@ -564,12 +585,11 @@ pub async fn create_session(
 
 /// `PATCH /api/v1/admin/sessions/{id}`: title, date, body, kind, number, publication window.
 pub async fn update_session(
-    req: HttpRequest,
+    who: Editor,
     state: web::Data<AppState>,
     id: web::Path<String>,
     body: Body<Map<String, Value>>,
 ) -> Result<HttpResponse, ApiError> {
-    let who = authorize(&req, &state).await?;
     let id = session_id(&id)?;
     let object = json_object(body)?;
     let patch = session_patch(&state, &object, false).await?;
@@ -655,12 +675,11 @@ fn agenda_items(fields: Vec<AgendaItemFields>) -> Result<Vec<AgendaItem>, ApiErr
 
 /// `PUT /api/v1/admin/sessions/{id}/agenda`: the whole agenda, in order.
 pub async fn replace_agenda(
-    req: HttpRequest,
+    who: Editor,
     state: web::Data<AppState>,
     id: web::Path<String>,
     body: Body<AgendaFields>,
 ) -> Result<HttpResponse, ApiError> {
-    let who = authorize(&req, &state).await?;
     let id = session_id(&id)?;
     let fields = json_body(
         body,
@@ -783,13 +802,13 @@ pub fn remove_dead_uploads(staging: &std::path::Path) -> usize {
 /// `POST /api/v1/admin/sessions/{id}/recordings?name=FILE`: the raw file as the body; it
 /// becomes the session's next part and a transcode is queued.
 pub async fn upload_recording(
+    who: Editor,
     req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<String>,
     params: web::Query<UploadParams>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let who = authorize(&req, &state).await?;
     let id = session_id(&id)?;
     let name = named_upload(&params, "seduta.wmv")?;
     existing_session(&state, id).await?;
@@ -815,13 +834,13 @@ pub async fn upload_recording(
 /// `POST /api/v1/admin/sessions/{id}/documents?kind=minutes&name=FILE`: the raw file as the
 /// body; kept, read and indexed like documents given at ingest.
 pub async fn upload_document(
+    who: Editor,
     req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<String>,
     params: web::Query<UploadParams>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let who = authorize(&req, &state).await?;
     let id = session_id(&id)?;
     let name = named_upload(&params, "verbale.pdf")?;
     let kind = match params.kind.as_deref().map(str::parse::<DocumentKind>) {
@@ -864,11 +883,10 @@ pub async fn upload_document(
 
 /// `POST /api/v1/admin/sessions/{id}/reprocess`: a new media version from the originals.
 pub async fn reprocess(
-    req: HttpRequest,
+    who: Editor,
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let who = authorize(&req, &state).await?;
     let id = session_id(&id)?;
     existing_session(&state, id).await?;
     let Some(job_id) = state.archive.catalog.queue_reprocess(id).await? else {
@@ -889,11 +907,10 @@ pub struct WithholdFields {
 
 /// `POST /api/v1/admin/sessions/{id}/publish`
 pub async fn publish(
-    req: HttpRequest,
+    who: Editor,
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let who = authorize(&req, &state).await?;
     let id = session_id(&id)?;
     if !state.archive.catalog.set_withheld(id, None).await? {
         return Err(no_session(id));
@@ -905,12 +922,11 @@ pub async fn publish(
 /// `POST /api/v1/admin/sessions/{id}/withhold` `{"reason": "…"}`: nothing of it is public
 /// until it is published again.
 pub async fn withhold(
-    req: HttpRequest,
+    who: Editor,
     state: web::Data<AppState>,
     id: web::Path<String>,
     body: Body<WithholdFields>,
 ) -> Result<HttpResponse, ApiError> {
-    let who = authorize(&req, &state).await?;
     let id = session_id(&id)?;
     let fields = json_body(body, r#"{"reason": "…"}"#)?;
     let reason = fields.reason.trim();
@@ -986,12 +1002,11 @@ fn leaves_something(ranges: &[WithheldRange], total_ms: i64) -> bool {
 /// `PUT /api/v1/admin/sessions/{id}/withheld-ranges`: these ranges are cut from the public
 /// media, as a new version made from the untouched originals.
 pub async fn set_withheld_ranges(
-    req: HttpRequest,
+    who: Editor,
     state: web::Data<AppState>,
     id: web::Path<String>,
     body: Body<RangesFields>,
 ) -> Result<HttpResponse, ApiError> {
-    let who = authorize(&req, &state).await?;
     let id = session_id(&id)?;
     let fields = json_body(
         body,
@@ -1039,11 +1054,10 @@ pub fn job_json(job: &crate::catalog::JobRow) -> Value {
 
 /// `GET /api/v1/admin/jobs?state=failed`
 pub async fn list_jobs(
-    req: HttpRequest,
+    _: Editor,
     state: web::Data<AppState>,
     params: Result<web::Query<JobsParams>, actix_web::Error>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&req, &state).await?;
     let filter = match params.as_ref().map(|p| p.state.as_deref()) {
         Ok(None) => None,
         Ok(Some(s)) if s.parse::<crate::domain::JobState>().is_ok() => Some(s),
@@ -1060,11 +1074,10 @@ pub async fn list_jobs(
 
 /// `POST /api/v1/admin/jobs/{id}/retry`: a failed job queued again.
 pub async fn retry_job(
-    req: HttpRequest,
+    who: Editor,
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let who = authorize(&req, &state).await?;
     let no_job = || ApiError::not_found("No such job", "no job has that id");
     let id = parse_id(&id).ok_or_else(no_job)?;
     let catalog = &state.archive.catalog;
@@ -1087,11 +1100,10 @@ pub struct LimitParams {
 
 /// `GET /api/v1/admin/unmapped`: the most requested unknown addresses.
 pub async fn unmapped(
-    req: HttpRequest,
+    _: Editor,
     state: web::Data<AppState>,
     params: Result<web::Query<LimitParams>, actix_web::Error>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&req, &state).await?;
     let Ok(params) = params else {
         return Err(ApiError::bad_request(
             "Bad limit",
@@ -1111,10 +1123,9 @@ pub async fn unmapped(
 
 /// `GET /api/v1/admin/import-report`: what the last `aula import` found.
 pub async fn import_report(
-    req: HttpRequest,
+    _: Editor,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&req, &state).await?;
     let Some(r) = state.archive.catalog.last_import_report().await? else {
         return Err(ApiError::not_found(
             "No import yet",
