@@ -35,10 +35,7 @@ pub struct ChangeBatch {
 impl Catalog {
     /// Asks every server to rebuild its search index from the catalog.
     pub async fn request_reindex(&self) -> Result<()> {
-        let mut tx = self.write().await?;
-        note_change(&mut tx, REINDEX_ALL).await?;
-        tx.commit().await?;
-        Ok(())
+        commit_change(self.write().await?, REINDEX_ALL).await
     }
 
     /// Every session id, for a full rebuild of the search index.
@@ -123,6 +120,13 @@ impl Catalog {
         .fetch_all(&self.pool)
         .await?)
     }
+}
+
+/// Ends a write that changed a session: noted for the search index, then committed.
+pub(super) async fn commit_change(mut tx: super::Tx, session_id: i64) -> Result<()> {
+    note_change(&mut tx, session_id).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 pub(super) async fn note_change(tx: &mut AnyConnection, session_id: i64) -> Result<()> {

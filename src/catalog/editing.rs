@@ -2,7 +2,8 @@
 //! fields, agenda, publication (withholding) and ranges withheld from the public media.
 //! It must not read for the public (see `public`) nor claim or finish jobs (see `jobs`).
 
-use super::changes::note_change;
+use super::changes::commit_change;
+use super::intake::insert_agenda_item;
 use super::jobs::queue_transcode;
 use super::media::withheld_rows;
 use crate::domain::SessionState;
@@ -48,8 +49,7 @@ impl Catalog {
         .bind(now())
         .fetch_one(&mut *tx)
         .await?;
-        note_change(&mut tx, id).await?;
-        tx.commit().await?;
+        commit_change(tx, id).await?;
         Ok(id)
     }
 
@@ -82,8 +82,7 @@ impl Catalog {
         if done == 0 {
             return Ok(false);
         }
-        note_change(&mut tx, id).await?;
-        tx.commit().await?;
+        commit_change(tx, id).await?;
         Ok(true)
     }
 
@@ -99,20 +98,10 @@ impl Catalog {
             .execute(&mut *tx)
             .await?;
         for (i, (number, title, start_ms)) in items.iter().enumerate() {
-            sqlx::query(
-                "INSERT INTO agenda_items (session_id, position, number, title, start_ms) \
-                 VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(session_id)
-            .bind(i as i64 + 1)
-            .bind(number)
-            .bind(title)
-            .bind(start_ms)
-            .execute(&mut *tx)
-            .await?;
+            let item = (number.as_deref(), title.as_str(), *start_ms);
+            insert_agenda_item(&mut tx, session_id, i as i64 + 1, item).await?;
         }
-        note_change(&mut tx, session_id).await?;
-        tx.commit().await?;
+        commit_change(tx, session_id).await?;
         Ok(())
     }
 
@@ -143,8 +132,7 @@ impl Catalog {
         .bind(id)
         .execute(&mut *tx)
         .await?;
-        note_change(&mut tx, id).await?;
-        tx.commit().await?;
+        commit_change(tx, id).await?;
         Ok(true)
     }
 

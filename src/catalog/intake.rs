@@ -4,7 +4,7 @@
 
 use sqlx::AnyConnection;
 
-use super::changes::note_change;
+use super::changes::{commit_change, note_change};
 use super::jobs::queue_transcode;
 use crate::domain::{DocumentKind, ExtractionState};
 
@@ -129,8 +129,7 @@ impl Catalog {
         .bind(now)
         .fetch_one(&mut *tx)
         .await?;
-        note_change(&mut tx, session_id).await?;
-        tx.commit().await?;
+        commit_change(tx, session_id).await?;
         Ok(CreatedSession { session_id, job_id })
     }
 
@@ -177,8 +176,7 @@ impl Catalog {
             .execute(&mut *tx)
             .await?;
         }
-        note_change(&mut tx, session_id).await?;
-        tx.commit().await?;
+        commit_change(tx, session_id).await?;
         Ok(id)
     }
 
@@ -208,8 +206,7 @@ impl Catalog {
             .execute(&mut *tx)
             .await?;
         }
-        note_change(&mut tx, session_id).await?;
-        tx.commit().await?;
+        commit_change(tx, session_id).await?;
         Ok(())
     }
 
@@ -244,21 +241,11 @@ impl Catalog {
                 .execute(&mut *tx)
                 .await?;
             } else {
-                sqlx::query(
-                    "INSERT INTO agenda_items (session_id, position, number, title, start_ms) \
-                     VALUES ($1, $2, $3, $4, $5)",
-                )
-                .bind(session_id)
-                .bind(position)
-                .bind(number)
-                .bind(title)
-                .bind(start_ms)
-                .execute(&mut *tx)
-                .await?;
+                let item = (number.as_deref(), title.as_str(), Some(*start_ms));
+                insert_agenda_item(&mut tx, session_id, position, item).await?;
             }
         }
-        note_change(&mut tx, session_id).await?;
-        tx.commit().await?;
+        commit_change(tx, session_id).await?;
         Ok(())
     }
 
@@ -352,6 +339,27 @@ async fn insert_recording(
     .bind(recording.duration_ms)
     .bind(recording.probe_json)
     .bind(now())
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// One agenda item (number, title, start in the original in ms) at `position`.
+pub(super) async fn insert_agenda_item(
+    tx: &mut AnyConnection,
+    session_id: i64,
+    position: i64,
+    (number, title, start_ms): (Option<&str>, &str, Option<i64>),
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO agenda_items (session_id, position, number, title, start_ms) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(session_id)
+    .bind(position)
+    .bind(number)
+    .bind(title)
+    .bind(start_ms)
     .execute(tx)
     .await?;
     Ok(())

@@ -4,7 +4,7 @@
 
 use sqlx::AnyConnection;
 
-use super::changes::note_change;
+use super::changes::{commit_change, note_change};
 use crate::domain::JobState;
 
 use super::{now, Backend, Catalog, JobRow, Result};
@@ -321,8 +321,7 @@ impl Catalog {
         .bind(session_id)
         .execute(&mut *tx)
         .await?;
-        note_change(&mut tx, session_id).await?;
-        tx.commit().await?;
+        commit_change(tx, session_id).await?;
         Ok(())
     }
 }

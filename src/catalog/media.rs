@@ -4,7 +4,7 @@
 
 use sqlx::Row;
 
-use super::changes::note_change;
+use super::changes::commit_change;
 use super::{now, Backend, Catalog, CatalogError, Cuts, Result};
 
 /// One part of a session's recording, as a transcode reads it.
@@ -85,8 +85,7 @@ impl Catalog {
         let id = insert_media_version(&mut tx, session_id, media).await?;
         insert_renditions(&mut tx, id, renditions).await?;
         mark_published(&mut tx, session_id).await?;
-        note_change(&mut tx, session_id).await?;
-        tx.commit().await?;
+        commit_change(tx, session_id).await?;
         Ok(media.version)
     }
 
