@@ -490,9 +490,7 @@ async fn reprocess_and_retry(desk: &Desk<'_>) {
         .await;
     assert_eq!(status, 202, "{r}");
     let job = r["job_id"].as_i64().unwrap();
-    let (status, jobs) = admin
-        .call(Method::GET, "/api/v1/admin/jobs?state=queued", None)
-        .await;
+    let (status, jobs) = admin.get("/api/v1/admin/jobs?state=queued").await;
     assert_eq!(status, 200);
     assert!(jobs["jobs"]
         .as_array()
@@ -507,9 +505,7 @@ async fn reprocess_and_retry(desk: &Desk<'_>) {
         )
         .await;
     assert_eq!(status, 409);
-    let (status, _) = admin
-        .call(Method::GET, "/api/v1/admin/jobs?state=lost", None)
-        .await;
+    let (status, _) = admin.get("/api/v1/admin/jobs?state=lost").await;
     assert_eq!(status, 400);
 }
 
@@ -610,10 +606,7 @@ async fn open_data_feeds_and_admin_pages() {
         .output()
         .unwrap();
     assert!(!out.status.success());
-    let (status, report) = app
-        .admin(&token)
-        .call(Method::GET, "/api/v1/admin/import-report", None)
-        .await;
+    let (status, report) = app.admin(&token).get("/api/v1/admin/import-report").await;
     assert_eq!(status, 200, "{report}");
     assert_eq!(report["problems"][0]["line"], 2, "{report}");
     assert_eq!(report["imported"], 0);

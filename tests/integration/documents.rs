@@ -1,24 +1,14 @@
 //! A session ingested through the CLI with its documents: an HTML agenda, a timed agenda,
 //! an SRT transcript with speakers, and broken minutes that must not stop the ingest.
 
-use crate::helpers::{aula, ffmpeg, scratch, spawn_app};
+use crate::helpers::{aula, ffmpeg, scratch, spawn_app, synthesize};
 
 #[tokio::test]
 async fn documents_transcripts_and_times_come_in_with_the_recording() {
     let root = scratch("documents-ingest");
     let data_dir = root.join("data");
     let audio = root.join("seduta.mp3");
-    ffmpeg(&[
-        "-f",
-        "lavfi",
-        "-i",
-        "sine=frequency=250:sample_rate=44100",
-        "-t",
-        "20",
-        "-c:a",
-        "libmp3lame",
-        audio.to_str().unwrap(),
-    ]);
+    synthesize(&audio, None, Some((250, 44100)), 20, "-c:a libmp3lame");
     let agenda = root.join("odg.html");
     std::fs::write(&agenda, "<html><body><script>alert(1)</script><ol>\
         <p>1. Comunicazioni del Presidente</p><p>2. Variante al piano regolatore</p></ol></body></html>").unwrap();

@@ -12,17 +12,13 @@ async fn the_old_catalog_is_checked_whole_then_imported_once() {
     make_flv(&files.join("seduta_1.flv"));
     make_flv(&files.join("seduta_2.flv"));
     // Different content for the second recording (same content would be one session).
-    crate::helpers::ffmpeg(&[
-        "-f",
-        "lavfi",
-        "-i",
-        "testsrc2=size=176x144:rate=25",
-        "-t",
-        "2",
-        "-c:v",
-        "flv",
-        files.join("seduta_2.flv").to_str().unwrap(),
-    ]);
+    crate::helpers::synthesize(
+        &files.join("seduta_2.flv"),
+        Some("176x144"),
+        None,
+        2,
+        "-c:v flv",
+    );
     std::fs::write(
         files.join("odg_1.txt"),
         "ORDINE DEL GIORNO\n1. Bilancio\n2. Varie\n",
@@ -113,17 +109,13 @@ async fn the_old_catalog_is_checked_whole_then_imported_once() {
 
     // --skip-bad imports the good rows of a file that has bad ones.
     make_flv(&files.join("seduta_3.flv"));
-    crate::helpers::ffmpeg(&[
-        "-f",
-        "lavfi",
-        "-i",
-        "testsrc2=size=160x120:rate=25",
-        "-t",
-        "2",
-        "-c:v",
-        "flv",
-        files.join("seduta_3.flv").to_str().unwrap(),
-    ]);
+    crate::helpers::synthesize(
+        &files.join("seduta_3.flv"),
+        Some("160x120"),
+        None,
+        2,
+        "-c:v flv",
+    );
     std::fs::write(
         &csv,
         format!("{good_rows}/archivio/sedute.asp?id=5;5 maggio 2011;Giunta comunale;Giunta;;;vecchio/seduta_3.flv;\n{bad_rows}"),

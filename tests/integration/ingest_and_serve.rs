@@ -161,17 +161,7 @@ async fn a_running_server_sees_a_new_ingest_at_once() {
 
     // An audio-only recording, as many small committees published them.
     let source = root.join("commissione ambiente.mp3");
-    crate::helpers::ffmpeg(&[
-        "-f",
-        "lavfi",
-        "-i",
-        "sine=frequency=300:sample_rate=44100",
-        "-t",
-        "5",
-        "-c:a",
-        "libmp3lame",
-        source.to_str().unwrap(),
-    ]);
+    crate::helpers::synthesize(&source, None, Some((300, 44100)), 5, "-c:a libmp3lame");
     let agenda = root.join("odg.txt");
     std::fs::write(&agenda, "1. Qualità dell'aria nel territorio comunale\n").unwrap();
     let out = crate::helpers::ingest(&data_dir, &source, "Commissione ambiente", Some(&agenda));

@@ -9,33 +9,17 @@ use std::time::{Duration, Instant};
 
 use aula::catalog::{Catalog, JobRow};
 
-use crate::helpers::{aula, eventually, ffmpeg, files_under, scratch, Ingest};
+use crate::helpers::{aula, eventually, files_under, scratch, synthesize, Ingest};
 
 /// A 20-second PAL MPEG-2 source: long enough to be caught mid-transcode.
 fn long_source(path: &Path) {
-    ffmpeg(&[
-        "-f",
-        "lavfi",
-        "-i",
-        "testsrc2=size=720x576:rate=25",
-        "-f",
-        "lavfi",
-        "-i",
-        "sine=frequency=440:sample_rate=48000",
-        "-t",
-        "20",
-        "-c:v",
-        "mpeg2video",
-        "-b:v",
-        "3000k",
-        "-aspect",
-        "4:3",
-        "-c:a",
-        "mp2",
-        "-f",
-        "vob",
-        path.to_str().unwrap(),
-    ]);
+    synthesize(
+        path,
+        Some("720x576"),
+        Some((440, 48000)),
+        20,
+        "-c:v mpeg2video -b:v 3000k -aspect 4:3 -c:a mp2 -f vob",
+    );
 }
 
 async fn job(catalog: &Catalog) -> JobRow {

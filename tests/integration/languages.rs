@@ -7,12 +7,16 @@ use crate::helpers::{flv_archive, spawn_app};
 async fn pages_follow_the_readers_language() {
     let archive = flv_archive();
     let app = spawn_app(&archive.data_dir).await;
-    let page = |path: &'static str, headers: &'static [(&'static str, &'static str)]| {
+    let page = |path: &str, headers: &[(&str, &str)]| {
         let mut r = app.client.get(app.url(path));
         for (k, v) in headers {
             r = r.header(*k, *v);
         }
         r.send()
+    };
+    let text = |path: &str, headers: &[(&str, &str)]| {
+        let sent = page(path, headers);
+        async move { sent.await.unwrap().text().await.unwrap() }
     };
     let session = app.json("/api/v1/sessions").await["sessions"][0]["page_url"]
         .as_str()
@@ -20,7 +24,7 @@ async fn pages_follow_the_readers_language() {
         .to_string();
 
     // Italian by default, with a link to the same page in English.
-    let it = page("/", &[]).await.unwrap().text().await.unwrap();
+    let it = text("/", &[]).await;
     assert!(
         it.contains("<html lang=\"it\">") && it.contains("<h1>Sedute</h1>"),
         "{it}"
@@ -54,17 +58,11 @@ async fn pages_follow_the_readers_language() {
         "{body}"
     );
     assert!(body.contains("1 session found for «bilancio»."), "{body}");
-    let again = app
-        .client
-        .get(app.url(&session))
-        .header("Cookie", "aula_lang=en")
-        .header("Accept-Language", "it")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let again = text(
+        &session,
+        &[("Cookie", "aula_lang=en"), ("Accept-Language", "it")],
+    )
+    .await;
     assert!(
         again.contains("<html lang=\"en\">") && again.contains(">Agenda</h2>"),
         "{again}"

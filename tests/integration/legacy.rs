@@ -75,12 +75,15 @@ async fn old_urls_answer_301_410_or_are_counted() {
 async fn a_bad_redirect_list_imports_nothing() {
     let data_dir = published_files("legacy-bad", &[("master.m3u8", b"#EXTM3U\n")]).await;
     let list = data_dir.parent().unwrap().join("lista.csv");
+    let import_list = || {
+        aula(&data_dir)
+            .args(["legacy", "import"])
+            .arg(&list)
+            .output()
+            .unwrap()
+    };
     std::fs::write(&list, "/a,/sedute/1\n/b\n/A,/sedute/2\n").unwrap();
-    let out = aula(&data_dir)
-        .args(["legacy", "import"])
-        .arg(&list)
-        .output()
-        .unwrap();
+    let out = import_list();
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("line 2: expected two columns"), "{stderr}");
@@ -97,19 +100,9 @@ async fn a_bad_redirect_list_imports_nothing() {
     );
     // A conflicting second list is refused whole too.
     std::fs::write(&list, "/a,/sedute/1\n").unwrap();
-    assert!(aula(&data_dir)
-        .args(["legacy", "import"])
-        .arg(&list)
-        .output()
-        .unwrap()
-        .status
-        .success());
+    assert!(import_list().status.success());
     std::fs::write(&list, "/c,/sedute/1\n/a,/sedute/9\n").unwrap();
-    let out = aula(&data_dir)
-        .args(["legacy", "import"])
-        .arg(&list)
-        .output()
-        .unwrap();
+    let out = import_list();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("/a already leads to /sedute/1"));
     assert_eq!(app.get("/c").await.status(), 404);

@@ -72,16 +72,8 @@ async fn head_answers_wherever_get_does_with_the_same_headers_and_no_body() {
         .unwrap();
     assert_eq!(checked.status(), 404, "HEAD of an unknown address");
     let token = crate::helpers::admin_token(&data_dir);
-    let report: serde_json::Value = app
-        .client
-        .get(app.url("/api/v1/admin/unmapped"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (status, report) = app.admin(&token).get("/api/v1/admin/unmapped").await;
+    assert_eq!(status, 200, "{report}");
     let listed = report["unmapped"].as_array().expect("a list");
     assert_eq!(listed.len(), 1, "{report}");
     assert!(

@@ -163,25 +163,13 @@ async fn a_stopped_server_gives_its_running_job_back() {
     let root = scratch("ops-graceful");
     let data_dir = root.join("data");
     let source = root.join("lunga.avi");
-    crate::helpers::ffmpeg(&[
-        "-f",
-        "lavfi",
-        "-i",
-        "testsrc2=size=720x576:rate=25",
-        "-f",
-        "lavfi",
-        "-i",
-        "sine=frequency=440:sample_rate=48000",
-        "-t",
-        "120",
-        "-c:v",
-        "mpeg4",
-        "-q:v",
-        "5",
-        "-c:a",
-        "libmp3lame",
-        source.to_str().unwrap(),
-    ]);
+    crate::helpers::synthesize(
+        &source,
+        Some("720x576"),
+        Some((440, 48000)),
+        120,
+        "-c:v mpeg4 -q:v 5 -c:a libmp3lame",
+    );
     Ingest::new(&data_dir)
         .file(&source)
         .body("Consiglio comunale")

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::Command;
 
 use crate::formats::{generate, LEGACY_FORMATS};
-use crate::helpers::{assert_success, aula, ffmpeg, scratch, Ingest};
+use crate::helpers::{assert_success, aula, ffmpeg, scratch, synthesize, Ingest};
 
 /// ffprobe's JSON description of a file or playlist.
 fn probe(input: &Path) -> serde_json::Value {
@@ -196,31 +196,13 @@ async fn h264_and_aac_sources_are_copied_not_reencoded() {
     let root = scratch("copy-path");
     let source = root.join("diretta 2012.mp4");
     // 640×360 H.264 High with a key frame every 2 s: the 360p rung copies it.
-    ffmpeg(&[
-        "-f",
-        "lavfi",
-        "-i",
-        "testsrc2=size=640x360:rate=25",
-        "-f",
-        "lavfi",
-        "-i",
-        "sine=frequency=300:sample_rate=48000",
-        "-t",
-        "6",
-        "-c:v",
-        "libx264",
-        "-profile:v",
-        "high",
-        "-g",
-        "50",
-        "-pix_fmt",
-        "yuv420p",
-        "-c:a",
-        "aac",
-        "-ac",
-        "2",
-        source.to_str().unwrap(),
-    ]);
+    synthesize(
+        &source,
+        Some("640x360"),
+        Some((300, 48000)),
+        6,
+        "-c:v libx264 -profile:v high -g 50 -pix_fmt yuv420p -c:a aac -ac 2",
+    );
     let data_dir = root.join("data");
     let out = crate::helpers::ingest(&data_dir, &source, "Diretta", None);
     assert_success(&out);
@@ -278,31 +260,13 @@ async fn a_session_in_parts_plays_as_one_timeline() {
     let first = root.join("seduta parte 1.flv");
     let second = root.join("seduta parte 2.mpg");
     crate::helpers::make_flv(&first);
-    ffmpeg(&[
-        "-f",
-        "lavfi",
-        "-i",
-        "testsrc2=size=720x576:rate=25",
-        "-f",
-        "lavfi",
-        "-i",
-        "sine=frequency=500:sample_rate=48000",
-        "-t",
-        "4",
-        "-c:v",
-        "mpeg2video",
-        "-flags",
-        "+ilme+ildct",
-        "-top",
-        "1",
-        "-aspect",
-        "4:3",
-        "-c:a",
-        "mp2",
-        "-f",
-        "vob",
-        second.to_str().unwrap(),
-    ]);
+    synthesize(
+        &second,
+        Some("720x576"),
+        Some((500, 48000)),
+        4,
+        "-c:v mpeg2video -flags +ilme+ildct -top 1 -aspect 4:3 -c:a mp2 -f vob",
+    );
     let data_dir = root.join("data");
     Ingest::new(&data_dir)
         .files([&first, &second])
@@ -343,27 +307,8 @@ async fn truncated_recording_is_salvaged_with_a_warning_and_its_true_length() {
     // An ASF file states it in a header completed at the end: cut, it states none.
     let wmv = root.join("commissione troncata.wmv");
     for (file, codecs) in [(&flv, ["flv", "libmp3lame"]), (&wmv, ["wmv2", "wmav2"])] {
-        ffmpeg(&[
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=320x240:rate=25",
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=frequency=440:sample_rate=44100",
-            "-t",
-            "12",
-            "-c:v",
-            codecs[0],
-            "-b:v",
-            "600k",
-            "-c:a",
-            codecs[1],
-            "-b:a",
-            "64k",
-            file.to_str().unwrap(),
-        ]);
+        let encode = format!("-c:v {} -b:v 600k -c:a {} -b:a 64k", codecs[0], codecs[1]);
+        synthesize(file, Some("320x240"), Some((440, 44100)), 12, &encode);
         truncate(file, 0.4);
     }
     assert!(
@@ -407,27 +352,13 @@ async fn truncated_recording_is_salvaged_with_a_warning_and_its_true_length() {
 async fn damaged_middle_is_published_with_the_damaged_time_named() {
     let root = scratch("damaged");
     let source = root.join("commissione danneggiata.mpg");
-    ffmpeg(&[
-        "-f",
-        "lavfi",
-        "-i",
-        "testsrc2=size=352x288:rate=25",
-        "-f",
-        "lavfi",
-        "-i",
-        "sine=frequency=440:sample_rate=48000",
-        "-t",
-        "12",
-        "-c:v",
-        "mpeg2video",
-        "-b:v",
-        "1500k",
-        "-c:a",
-        "mp2",
-        "-f",
-        "vob",
-        source.to_str().unwrap(),
-    ]);
+    synthesize(
+        &source,
+        Some("352x288"),
+        Some((440, 48000)),
+        12,
+        "-c:v mpeg2video -b:v 1500k -c:a mp2 -f vob",
+    );
     // Scribble over a stretch in the middle of the file, as a failing tape or disk does.
     let mut bytes = std::fs::read(&source).unwrap();
     let (from, to) = (bytes.len() * 45 / 100, bytes.len() * 50 / 100);
@@ -465,19 +396,7 @@ async fn unreadable_inputs_are_refused_with_the_reason() {
     .unwrap();
     // An AVI whose codec nobody can decode (its FourCC overwritten).
     let avi = root.join("codec sconosciuto.avi");
-    ffmpeg(&[
-        "-f",
-        "lavfi",
-        "-i",
-        "testsrc2=size=176x144:rate=25",
-        "-t",
-        "2",
-        "-c:v",
-        "mpeg4",
-        "-vtag",
-        "XVID",
-        avi.to_str().unwrap(),
-    ]);
+    synthesize(&avi, Some("176x144"), None, 2, "-c:v mpeg4 -vtag XVID");
     let mut bytes = std::fs::read(&avi).unwrap();
     for tag in [b"XVID", b"xvid", b"FMP4"] {
         while let Some(at) = bytes.windows(4).position(|w| w == tag) {
@@ -487,17 +406,7 @@ async fn unreadable_inputs_are_refused_with_the_reason() {
     std::fs::write(&avi, &bytes).unwrap();
     // A QuickTime file with its index at the end, cut before the index arrived.
     let mov = root.join("intervista.mov");
-    ffmpeg(&[
-        "-f",
-        "lavfi",
-        "-i",
-        "testsrc2=size=176x144:rate=25",
-        "-t",
-        "4",
-        "-c:v",
-        "libx264",
-        mov.to_str().unwrap(),
-    ]);
+    synthesize(&mov, Some("176x144"), None, 4, "-c:v libx264");
     truncate(&mov, 0.4);
 
     let data_dir = root.join("data");

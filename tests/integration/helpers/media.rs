@@ -17,6 +17,31 @@ pub fn ffmpeg(args: &[&str]) {
     );
 }
 
+/// A recording made from ffmpeg's test sources: a moving pattern of `picture` size (none:
+/// sound only) and a tone of (frequency, sample rate) (none: silent), `seconds` long,
+/// encoded as `encode` says (ffmpeg's options, separated by spaces) into `path`.
+pub fn synthesize(
+    path: &Path,
+    picture: Option<&str>,
+    tone: Option<(u32, u32)>,
+    seconds: u32,
+    encode: &str,
+) {
+    let mut args: Vec<String> = Vec::new();
+    if let Some(size) = picture {
+        args.extend(["-f", "lavfi", "-i"].map(String::from));
+        args.push(format!("testsrc2=size={size}:rate=25"));
+    }
+    if let Some((hz, rate)) = tone {
+        args.extend(["-f", "lavfi", "-i"].map(String::from));
+        args.push(format!("sine=frequency={hz}:sample_rate={rate}"));
+    }
+    args.extend(["-t".to_string(), seconds.to_string()]);
+    args.extend(encode.split_whitespace().map(String::from));
+    args.push(path.to_str().expect("test paths are UTF-8").to_string());
+    ffmpeg(&args.iter().map(String::as_str).collect::<Vec<_>>());
+}
+
 /// Duration ffprobe reports for a file or URL, in seconds.
 pub fn ffprobe_duration(input: &str) -> f64 {
     let out = Command::new("ffprobe")
@@ -54,26 +79,11 @@ pub fn make_flv_lasting(path: &Path, seconds: u32) {
 
 /// The same with a tone of `hz`, which makes the file's bytes (and checksum) its own.
 pub fn make_flv_with_tone(path: &Path, seconds: u32, hz: u32) {
-    let seconds = seconds.to_string();
-    ffmpeg(&[
-        "-f",
-        "lavfi",
-        "-i",
-        "testsrc2=size=320x240:rate=25",
-        "-f",
-        "lavfi",
-        "-i",
-        &format!("sine=frequency={hz}:sample_rate=44100"),
-        "-t",
-        &seconds,
-        "-c:v",
-        "flv",
-        "-q:v",
-        "5",
-        "-c:a",
-        "libmp3lame",
-        "-b:a",
-        "64k",
-        path.to_str().unwrap(),
-    ]);
+    synthesize(
+        path,
+        Some("320x240"),
+        Some((hz, 44100)),
+        seconds,
+        "-c:v flv -q:v 5 -c:a libmp3lame -b:a 64k",
+    );
 }
