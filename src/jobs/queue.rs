@@ -45,6 +45,30 @@ where
     }
 }
 
+/// Takes the next job that is due for `owner`, for `lease_s` seconds; None when none is.
+pub async fn claim_next(
+    catalog: &Catalog,
+    owner: &str,
+    lease_s: i64,
+) -> Result<Option<JobRow>, CatalogError> {
+    catalog.claim_next_job(owner, lease_s).await
+}
+
+/// Takes job `job_id` for `owner` if it is due and no one holds it: its row, or None (it
+/// runs elsewhere, waits for a retry, or has ended).
+pub async fn claim(
+    catalog: &Catalog,
+    job_id: i64,
+    owner: &str,
+    lease_s: i64,
+) -> Result<Option<JobRow>, CatalogError> {
+    if catalog.claim_job(job_id, owner, lease_s).await? {
+        catalog.job(job_id).await
+    } else {
+        Ok(None)
+    }
+}
+
 /// One claimed job as its holder sees the queue: every write names the holder, so a
 /// worker whose lease expired cannot overwrite the one that took the job over.
 pub struct Claimed<'a> {

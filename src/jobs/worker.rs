@@ -139,11 +139,9 @@ pub async fn run_or_follow(
     let owner = format!("cli:{}", worker_name(0));
     let lease = archive.config.job_lease_seconds;
     loop {
-        if archive.catalog.claim_job(job_id, &owner, lease).await? {
-            if let Some(job) = archive.catalog.job(job_id).await? {
-                let cancel = Arc::new(AtomicBool::new(false));
-                return execute(archive, &job, &owner, cancel, on_progress).await;
-            }
+        if let Some(job) = queue::claim(&archive.catalog, job_id, &owner, lease).await? {
+            let cancel = Arc::new(AtomicBool::new(false));
+            return execute(archive, &job, &owner, cancel, on_progress).await;
         }
         let Some(job) = archive.catalog.job(job_id).await? else {
             return Ok(Outcome::Failed {
@@ -213,10 +211,8 @@ pub async fn run(archive: Archive, mut shutdown: watch::Receiver<bool>) {
         // A new name for every claim: a job this process claims again after its own lease
         // expired is told apart from the stale run.
         let owner = worker_name(slot);
-        let claimed = archive
-            .catalog
-            .claim_next_job(&owner, archive.config.job_lease_seconds)
-            .await;
+        let claimed =
+            queue::claim_next(&archive.catalog, &owner, archive.config.job_lease_seconds).await;
         let job = match claimed {
             Ok(Some(job)) => job,
             Ok(None) => {
