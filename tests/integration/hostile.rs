@@ -2,6 +2,7 @@
 //! (plain, encoded, double-encoded, overlong UTF-8, backslashes, NUL, absolute paths,
 //! symlinks planted inside the roots) never reaches anything outside them.
 
+use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::path::Path;
 
@@ -54,6 +55,49 @@ const SECRETS: &[&str] = &[
 
 #[tokio::test]
 async fn no_file_route_leaves_its_root() {
+    let (data_dir, web) = roots_with_escapes().await;
+    let app = spawn_app_with(&data_dir, |c| c.web_dir = web.clone()).await;
+    let answers = ask_all(&app.address, hostile_targets()).await;
+    let statuses = refused_without_secrets(&answers);
+    let (target, slowest) = answers.iter().max_by_key(|(_, a)| a.took).unwrap();
+    println!(
+        "{} hostile requests: {statuses:?}; slowest {:?} ({target})",
+        answers.len(),
+        slowest.took,
+    );
+    // The same routes still serve what they should, at once: a flood of bad requests
+    // must never lock a citizen out. Asked from a blocking thread like the corpus (not
+    // from this test's own runtime, which also drives the server's index follower).
+    let address = app.address.clone();
+    let finals = tokio::task::spawn_blocking(move || {
+        [
+            "/media/1/1/seg.m4s",
+            "/static/aula.css",
+            "/vendor/video.js/video.min.js",
+        ]
+        .map(|target| (target, raw_within(&address, target, ANSWER_WITHIN)))
+    })
+    .await
+    .unwrap();
+    for (target, a) in &finals {
+        println!("after the corpus: {target} {} in {:?}", a.status, a.took);
+    }
+    for (target, a) in finals {
+        if a.status != 200 {
+            panic!(
+                "{target} after the corpus: status {} after {:?} (read error {:?}); {}",
+                a.status,
+                a.took,
+                a.read_error,
+                diagnose(&app.address, target).await
+            );
+        }
+    }
+}
+
+/// A published session's files, with secrets beside the roots and symlinks inside them
+/// pointing out; the data directory and a web directory holding such links.
+async fn roots_with_escapes() -> (std::path::PathBuf, std::path::PathBuf) {
     let data_dir = published_files(
         "hostile",
         &[
@@ -84,8 +128,11 @@ async fn no_file_route_leaves_its_root() {
     );
     link(&root.join("segreto.txt"), &web.join("static/link.css"));
     link(Path::new("/etc"), &web.join("static/etc"));
-    let app = spawn_app_with(&data_dir, |c| c.web_dir = web.clone()).await;
+    (data_dir, web)
+}
 
+/// Every served prefix with every way of climbing out of it, to every goal.
+fn hostile_targets() -> Vec<String> {
     let climbs = [
         "../",
         "..%2f",
@@ -151,20 +198,31 @@ async fn no_file_route_leaves_its_root() {
             targets.push(format!("{prefix}{extra}"));
         }
     }
-    let address = app.address.clone();
-    let answers = tokio::task::spawn_blocking(move || {
+    targets
+}
+
+/// Each target asked in turn, from a blocking thread (the test's runtime also drives the
+/// server's index follower).
+async fn ask_all(address: &str, targets: Vec<String>) -> Vec<(String, Answer)> {
+    let address = address.to_string();
+    tokio::task::spawn_blocking(move || {
         targets
             .into_iter()
             .map(|t| {
-                let a = raw_within(&address, &t, ANSWER_WITHIN);
-                (t, a.status, a.text, a.took)
+                let answer = raw_within(&address, &t, ANSWER_WITHIN);
+                (t, answer)
             })
-            .collect::<Vec<_>>()
+            .collect()
     })
     .await
-    .unwrap();
-    let mut statuses = std::collections::BTreeMap::new();
-    for (target, status, text, _) in &answers {
+    .unwrap()
+}
+
+/// Checks that every answer refused (or redirected within the site) and carried no
+/// secret; the count of each status.
+fn refused_without_secrets(answers: &[(String, Answer)]) -> BTreeMap<u16, usize> {
+    let mut statuses = BTreeMap::new();
+    for (target, Answer { status, text, .. }) in answers {
         for secret in SECRETS {
             assert!(
                 !text.contains(secret),
@@ -183,41 +241,7 @@ async fn no_file_route_leaves_its_root() {
         );
         *statuses.entry(*status).or_insert(0) += 1;
     }
-    let slowest = answers.iter().max_by_key(|a| a.3).unwrap();
-    println!(
-        "{} hostile requests: {statuses:?}; slowest {:?} ({})",
-        answers.len(),
-        slowest.3,
-        slowest.0
-    );
-    // The same routes still serve what they should, at once: a flood of bad requests
-    // must never lock a citizen out. Asked from a blocking thread like the corpus (not
-    // from this test's own runtime, which also drives the server's index follower).
-    let address = app.address.clone();
-    let finals = tokio::task::spawn_blocking(move || {
-        [
-            "/media/1/1/seg.m4s",
-            "/static/aula.css",
-            "/vendor/video.js/video.min.js",
-        ]
-        .map(|target| (target, raw_within(&address, target, ANSWER_WITHIN)))
-    })
-    .await
-    .unwrap();
-    for (target, a) in &finals {
-        println!("after the corpus: {target} {} in {:?}", a.status, a.took);
-    }
-    for (target, a) in finals {
-        if a.status != 200 {
-            panic!(
-                "{target} after the corpus: status {} after {:?} (read error {:?}); {}",
-                a.status,
-                a.took,
-                a.read_error,
-                diagnose(&app.address, target).await
-            );
-        }
-    }
+    statuses
 }
 
 /// Longer than any answer of a well server on a loaded machine (the slowest of the
@@ -265,59 +289,22 @@ async fn slow_clients_huge_headers_and_bodies_are_bounded() {
     let data_dir = published_files("bounds", &[("master.m3u8", b"#EXTM3U\n".as_slice())]).await;
     let app = spawn_app_with(&data_dir, |_| {}).await;
     let address = app.address.trim_start_matches("http://").to_string();
-    let results = tokio::task::spawn_blocking(move || {
-        let connect = || std::net::TcpStream::connect(&address).unwrap();
-        // A request head that never ends (slowloris): 408 and closed within the timeout.
-        let mut slow = connect();
-        let started = std::time::Instant::now();
-        slow.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ")
-            .unwrap();
-        for _ in 0..3 {
-            std::thread::sleep(std::time::Duration::from_millis(500));
-            let _ = slow.write_all(b"a");
-        }
-        let (answer, closed) = read_until_closed(&mut slow, std::time::Duration::from_secs(15));
-        let slow_result = (
-            answer.get(9..12).map(str::to_string),
-            closed,
-            started.elapsed(),
-        );
-
-        // A header of 64 KiB, and 200 headers: refused, not served.
-        let mut big = connect();
-        write!(
-            big,
-            "GET / HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
-            "a".repeat(64 * 1024)
-        )
-        .unwrap();
-        let (big_answer, _) = read_until_closed(&mut big, std::time::Duration::from_secs(2));
-        let mut many = connect();
-        let mut head = String::from("GET / HTTP/1.1\r\nHost: x\r\n");
-        for i in 0..200 {
-            head.push_str(&format!("X-H{i}: v\r\n"));
-        }
-        head.push_str("\r\n");
-        many.write_all(head.as_bytes()).unwrap();
-        let (many_answer, _) = read_until_closed(&mut many, std::time::Duration::from_secs(2));
-
-        // An idle kept-alive connection is closed by the server.
-        let mut idle = connect();
-        idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-            .unwrap();
-        let started = std::time::Instant::now();
-        let (_, idle_closed) = read_until_closed(&mut idle, std::time::Duration::from_secs(30));
+    let (slow, big, many, idle) = tokio::task::spawn_blocking(move || {
+        let head_of = |extra: &str| format!("GET / HTTP/1.1\r\nHost: x\r\n{extra}\r\n");
+        let many: String = (0..200).map(|i| format!("X-H{i}: v\r\n")).collect();
         (
-            slow_result,
-            big_answer,
-            many_answer,
-            idle_closed,
-            started.elapsed(),
+            slowloris(&address),
+            refusal_of(
+                &address,
+                &head_of(&format!("X-Big: {}\r\n", "a".repeat(64 * 1024))),
+            ),
+            refusal_of(&address, &head_of(&many)),
+            idle_keep_alive(&address),
         )
     })
     .await
     .unwrap();
-    let ((slow_status, slow_closed, slow_time), big, many, idle_closed, idle_time) = results;
+    let (slow_status, slow_closed, slow_time) = slow;
     assert_eq!(slow_status.as_deref(), Some("408"), "slow head");
     assert!(
         slow_closed && slow_time < std::time::Duration::from_secs(8),
@@ -331,6 +318,7 @@ async fn slow_clients_huge_headers_and_bodies_are_bounded() {
             &answer[..answer.len().min(200)]
         );
     }
+    let (idle_closed, idle_time) = idle;
     assert!(
         idle_closed && idle_time < std::time::Duration::from_secs(20),
         "{idle_time:?}"
@@ -355,4 +343,40 @@ async fn slow_clients_huge_headers_and_bodies_are_bounded() {
     assert_eq!(r.status(), 400);
     // And the server is still well.
     assert_eq!(app.get("/healthz").await.status(), 200);
+}
+
+/// A request head that never ends: what the server answered, whether it closed the
+/// connection, and when (it should be a 408, within its 5 s limit).
+fn slowloris(address: &str) -> (Option<String>, bool, std::time::Duration) {
+    let mut slow = std::net::TcpStream::connect(address).unwrap();
+    let started = std::time::Instant::now();
+    slow.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        .unwrap();
+    for _ in 0..3 {
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        let _ = slow.write_all(b"a");
+    }
+    let (answer, closed) = read_until_closed(&mut slow, std::time::Duration::from_secs(15));
+    (
+        answer.get(9..12).map(str::to_string),
+        closed,
+        started.elapsed(),
+    )
+}
+
+/// What the server answers to an oversized request head.
+fn refusal_of(address: &str, head: &str) -> String {
+    let mut s = std::net::TcpStream::connect(address).unwrap();
+    s.write_all(head.as_bytes()).unwrap();
+    read_until_closed(&mut s, std::time::Duration::from_secs(2)).0
+}
+
+/// Whether the server closes a kept-alive connection left idle after one answer, and when.
+fn idle_keep_alive(address: &str) -> (bool, std::time::Duration) {
+    let mut idle = std::net::TcpStream::connect(address).unwrap();
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let started = std::time::Instant::now();
+    let (_, closed) = read_until_closed(&mut idle, std::time::Duration::from_secs(30));
+    (closed, started.elapsed())
 }
