@@ -2,7 +2,7 @@
 //! the README's test command installs) on 127.0.0.1; real `aula` processes ingest into it
 //! and serve from it, proxying byte ranges or redirecting to a public base.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::helpers::{aula, eventually, eventually_blocking, free_port, make_flv, run_ok, scratch};
@@ -88,11 +88,42 @@ async fn ready(client: &reqwest::Client, base: &str) -> serde_json::Value {
 async fn media_in_an_object_store_are_proxied_by_range_or_redirected() {
     let root = scratch("object-store");
     let (_server, endpoint) = s3_server(&root.join("s3"));
+    let data_dir = ingest_into_the_bucket(&root, &endpoint);
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let (_a, a) = serve(&data_dir, &endpoint, &[]);
+    let checks = ready(&client, &a).await;
+    assert_eq!(checks["checks"]["media"], "ok", "{checks}");
+    let objects = root.join("s3/media/archivio/1/1");
+    let etag = proxied_by_range_with_validators(&client, &a, &objects).await;
+
+    // A second replica gives the same validators (the store's own ETag).
+    let (_b, b) = serve(&data_dir, &endpoint, &[]);
+    ready(&client, &b).await;
+    let other = client
+        .get(format!("{b}/media/1/1/master.m3u8"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.headers()["etag"], etag.as_str());
+
+    // The HLS plays through the proxy: ffprobe reads the whole ladder over HTTP.
+    let got = crate::helpers::ffprobe_duration(&format!("{a}/media/1/1/master.m3u8"));
+    assert!((got - 6.0).abs() < 1.0, "{got}");
+
+    redirected_to_the_public_base(&client, &data_dir, &endpoint).await;
+}
+
+/// `aula ingest` of an FLV with the media store in the bucket: published there under
+/// the prefix, nothing left in the local media area. The data directory.
+fn ingest_into_the_bucket(root: &Path, endpoint: &str) -> PathBuf {
     let source = root.join("seduta.flv");
     make_flv(&source);
     let data_dir = root.join("data");
     run_ok(
-        with_store(aula(&data_dir), &endpoint)
+        with_store(aula(&data_dir), endpoint)
             .arg("ingest")
             .arg(&source)
             .args(["--body", "Consiglio comunale", "--date", "2010-05-06"])
@@ -112,15 +143,15 @@ async fn media_in_an_object_store_are_proxied_by_range_or_redirected() {
     assert!(crate::helpers::files_under(&data_dir.join("media")).is_empty());
     assert!(crate::helpers::files_under(&data_dir.join("staging")).is_empty());
 
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let (_a, a) = serve(&data_dir, &endpoint, &[]);
-    let checks = ready(&client, &a).await;
-    assert_eq!(checks["checks"]["media"], "ok", "{checks}");
+    data_dir
+}
 
-    // Proxied: types, one range and several, validators.
+/// Proxied from the store: types, one range and several, validators. The playlist's ETag.
+async fn proxied_by_range_with_validators(
+    client: &reqwest::Client,
+    a: &str,
+    objects: &Path,
+) -> String {
     let playlist = client
         .get(format!("{a}/media/1/1/master.m3u8"))
         .send()
@@ -134,24 +165,14 @@ async fn media_in_an_object_store_are_proxied_by_range_or_redirected() {
     let etag = playlist.headers()["etag"].to_str().unwrap().to_string();
     let mp4 = std::fs::read(objects.join("download.mp4")).unwrap();
     let url = format!("{a}/media/1/1/download.mp4");
-    let r = client
-        .get(&url)
-        .header("Range", "bytes=1000-1999")
-        .send()
-        .await
-        .unwrap();
+    let r = ranged(client, &url, "bytes=1000-1999").await;
     assert_eq!(r.status(), 206);
     assert_eq!(
         r.headers()["content-range"],
         format!("bytes 1000-1999/{}", mp4.len()).as_str()
     );
     assert_eq!(r.bytes().await.unwrap().as_ref(), &mp4[1000..2000]);
-    let tail = client
-        .get(&url)
-        .header("Range", "bytes=-500")
-        .send()
-        .await
-        .unwrap();
+    let tail = ranged(client, &url, "bytes=-500").await;
     assert_eq!(
         tail.bytes().await.unwrap().as_ref(),
         &mp4[mp4.len() - 500..]
@@ -162,31 +183,16 @@ async fn media_in_an_object_store_are_proxied_by_range_or_redirected() {
         mp4.len().to_string().as_str()
     );
     assert_eq!(whole.bytes().await.unwrap().as_ref(), mp4.as_slice());
-    let multi = client
-        .get(&url)
-        .header("Range", "bytes=0-9,2000000000-")
-        .send()
-        .await
-        .unwrap();
+    let multi = ranged(client, &url, "bytes=0-9,2000000000-").await;
     assert_eq!(multi.status(), 206);
-    let multi = client
-        .get(&url)
-        .header("Range", "bytes=0-9,100-109")
-        .send()
-        .await
-        .unwrap();
+    let multi = ranged(client, &url, "bytes=0-9,100-109").await;
     assert!(multi.headers()["content-type"]
         .to_str()
         .unwrap()
         .starts_with("multipart/byteranges"));
     let body = multi.bytes().await.unwrap();
     assert!(body.windows(10).any(|w| w == &mp4[100..110]));
-    let unsatisfiable = client
-        .get(&url)
-        .header("Range", format!("bytes={}-", mp4.len() + 10))
-        .send()
-        .await
-        .unwrap();
+    let unsatisfiable = ranged(client, &url, &format!("bytes={}-", mp4.len() + 10)).await;
     assert_eq!(unsatisfiable.status(), 416);
     let again = client
         .get(format!("{a}/media/1/1/master.m3u8"))
@@ -205,27 +211,17 @@ async fn media_in_an_object_store_are_proxied_by_range_or_redirected() {
         404
     );
 
-    // A second replica gives the same validators (the store's own ETag).
-    let (_b, b) = serve(&data_dir, &endpoint, &[]);
-    ready(&client, &b).await;
-    let other = client
-        .get(format!("{b}/media/1/1/master.m3u8"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(other.headers()["etag"], etag.as_str());
+    etag
+}
 
-    // The HLS plays through the proxy: ffprobe reads the whole ladder over HTTP.
-    let got = crate::helpers::ffprobe_duration(&format!("{a}/media/1/1/master.m3u8"));
-    assert!((got - 6.0).abs() < 1.0, "{got}");
-
-    // Redirect mode: the client is sent to the public base, after the same checks.
+/// Redirect mode: the client is sent to the public base, after the same checks.
+async fn redirected_to_the_public_base(client: &reqwest::Client, data_dir: &Path, endpoint: &str) {
     let (_c, c) = serve(
-        &data_dir,
-        &endpoint,
+        data_dir,
+        endpoint,
         &[("AULA_MEDIA_REDIRECT_URL", "https://cdn.example.it/archivio")],
     );
-    ready(&client, &c).await;
+    ready(client, &c).await;
     let r = client
         .get(format!("{c}/media/1/1/seg.m4s"))
         .send()
@@ -246,4 +242,9 @@ async fn media_in_an_object_store_are_proxied_by_range_or_redirected() {
         404,
         "only published versions are redirected"
     );
+}
+
+/// `url` asked for the bytes `range` names (`bytes=0-9`).
+async fn ranged(client: &reqwest::Client, url: &str, range: &str) -> reqwest::Response {
+    client.get(url).header("Range", range).send().await.unwrap()
 }
