@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::formats::{generate, LEGACY_FORMATS};
+use crate::formats::{generate, Expect, LegacyFormat, LEGACY_FORMATS};
 use crate::helpers::{assert_success, aula, ffmpeg, scratch, synthesize, Ingest};
 
 /// ffprobe's JSON description of a file or playlist.
@@ -53,9 +53,48 @@ async fn every_legacy_format_ingests_and_plays() {
         generate(&sources, f);
     }
     let data_dir = root.join("data");
-    let out = aula(&data_dir)
+    let summary = ingest_all(&sources, &data_dir);
+    let catalog = crate::helpers::open_catalog(&data_dir).await;
+    for f in LEGACY_FORMATS {
+        let file = sources.join(f.file_name);
+        let report = summary["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["file"] == file.display().to_string())
+            .unwrap_or_else(|| panic!("{} is not in the summary", f.name));
+        assert_eq!(report["status"], "published", "{}: {report}", f.name);
+        let session = catalog
+            .session(report["session_id"].as_i64().unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        let media = data_dir
+            .join("media")
+            .join(session.media_dir.as_ref().unwrap());
+        let source = probe(&file);
+        let hls = probe(&media.join("master.m3u8"));
+        let mp4 = probe(&media.join("download.mp4"));
+        keeps_duration_and_streams(f, &source, &hls, &mp4);
+        if let Some(expect) = &f.video {
+            video_is_square_progressive_and_keeps_aspect(f, expect, &source, &hls, &media);
+        }
+        if f.audio {
+            audio_is_stereo_download_and_mono_rung(f, &mp4, &media);
+        }
+        download_and_master_are_complete(f, &media);
+    }
+    // The originals are kept untouched, one per recording.
+    let originals = crate::helpers::files_under(&data_dir.join("originals"));
+    assert_eq!(originals.len(), LEGACY_FORMATS.len());
+}
+
+/// `aula ingest DIR --json` over the samples, two transcodes at once: every file
+/// published, progress shown. Its JSON summary.
+fn ingest_all(sources: &Path, data_dir: &Path) -> serde_json::Value {
+    let out = aula(data_dir)
         .args(["ingest", "--body", "Consiglio comunale", "--json"])
-        .arg(&sources)
+        .arg(sources)
         .env("AULA_TRANSCODES", "2")
         .output()
         .unwrap();
@@ -79,116 +118,116 @@ async fn every_legacy_format_ingests_and_plays() {
         "progress shown: {stderr}"
     );
 
-    let catalog = crate::helpers::open_catalog(&data_dir).await;
-    for f in LEGACY_FORMATS {
-        let file = sources.join(f.file_name);
-        let report = summary["files"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["file"] == file.display().to_string())
-            .unwrap_or_else(|| panic!("{} is not in the summary", f.name));
-        assert_eq!(report["status"], "published", "{}: {report}", f.name);
-        let session = catalog
-            .session(report["session_id"].as_i64().unwrap())
-            .await
-            .unwrap()
-            .unwrap();
-        let media = data_dir
-            .join("media")
-            .join(session.media_dir.as_ref().unwrap());
-        let source = probe(&file);
-        let hls = probe(&media.join("master.m3u8"));
-        let mp4 = probe(&media.join("download.mp4"));
-        for (what, out) in [("HLS", &hls), ("MP4", &mp4)] {
-            let (want, got) = (duration(&source), duration(out));
-            assert!(
-                (want - got).abs() <= 1.0,
-                "{}: {what} lasts {got:.2} s, source {want:.2} s",
-                f.name
-            );
-            assert_eq!(
-                stream(out, "audio").is_some(),
-                f.audio,
-                "{}: {what} audio",
-                f.name
-            );
-            assert_eq!(
-                stream(out, "video").is_some(),
-                f.video.is_some(),
-                "{}: {what} video",
-                f.name
-            );
-        }
-        if let Some(expect) = &f.video {
-            let field_order = stream(&source, "video").unwrap()["field_order"].as_str();
-            let source_interlaced = matches!(field_order, Some("tt" | "bb" | "tb" | "bt"));
-            assert_eq!(
-                source_interlaced, expect.interlaced,
-                "{}: the sample itself",
-                f.name
-            );
-            let v = stream(&hls, "video").unwrap();
-            let (w, h) = (v["width"].as_f64().unwrap(), v["height"].as_f64().unwrap());
-            let sar = v["sample_aspect_ratio"].as_str().unwrap_or("1:1");
-            assert!(
-                sar == "1:1" || sar == "0:1",
-                "{}: square pixels, got {sar}",
-                f.name
-            );
-            assert!(
-                (w / h - expect.display_aspect).abs() / expect.display_aspect < 0.02,
-                "{}: {w}×{h} does not keep {:.3}",
-                f.name,
-                expect.display_aspect
-            );
-            assert!(
-                v["field_order"].as_str().is_none_or(|o| o == "progressive"),
-                "{}: deinterlaced",
-                f.name
-            );
-            assert!(
-                media.join("thumbnails.vtt").is_file(),
-                "{}: thumbnails",
-                f.name
-            );
-        }
-        if f.audio {
-            // The download is remuxed from the top variant: stereo, as every video rung.
-            let a = stream(&mp4, "audio").unwrap();
-            assert_eq!(a["codec_name"], "aac", "{}", f.name);
-            assert_eq!(a["sample_rate"], "48000", "{}", f.name);
-            assert_eq!(a["channels"], 2, "{}", f.name);
-            // The slow-link rung is mono speech.
-            let rung = probe(&media.join("audio-64k/index.m3u8"));
-            let a = stream(&rung, "audio").expect("audio-only rung");
-            assert_eq!(a["codec_name"], "aac", "{}", f.name);
-            assert_eq!(a["sample_rate"], "48000", "{}", f.name);
-            assert_eq!(a["channels"], 1, "{}: the 64 kb/s rung", f.name);
-        }
-        // The download has its index first, so it plays while it downloads.
-        let bytes = std::fs::read(media.join("download.mp4")).unwrap();
-        let moov = bytes.windows(4).position(|w| w == b"moov").unwrap();
-        let mdat = bytes.windows(4).position(|w| w == b"mdat").unwrap();
-        assert!(moov < mdat, "{}: faststart MP4", f.name);
-        // The master playlist's bandwidths are measured, and complete.
-        let master = std::fs::read_to_string(media.join("master.m3u8")).unwrap();
-        for line in master
-            .lines()
-            .filter(|l| l.starts_with("#EXT-X-STREAM-INF"))
-        {
-            assert!(
-                line.contains("AVERAGE-BANDWIDTH=") && line.contains("CODECS="),
-                "{line}"
-            );
-            if line.contains("RESOLUTION=") {
-                assert!(line.contains("FRAME-RATE="), "{line}");
-            }
+    summary
+}
+
+/// The HLS and the MP4 last as long as the source and have its kinds of streams.
+fn keeps_duration_and_streams(
+    f: &LegacyFormat,
+    source: &serde_json::Value,
+    hls: &serde_json::Value,
+    mp4: &serde_json::Value,
+) {
+    for (what, out) in [("HLS", hls), ("MP4", mp4)] {
+        let (want, got) = (duration(source), duration(out));
+        assert!(
+            (want - got).abs() <= 1.0,
+            "{}: {what} lasts {got:.2} s, source {want:.2} s",
+            f.name
+        );
+        assert_eq!(
+            stream(out, "audio").is_some(),
+            f.audio,
+            "{}: {what} audio",
+            f.name
+        );
+        assert_eq!(
+            stream(out, "video").is_some(),
+            f.video.is_some(),
+            "{}: {what} video",
+            f.name
+        );
+    }
+}
+
+/// A video rung: the sample is (or is not) interlaced as its table says; the HLS has
+/// square pixels, the source's display aspect, progressive frames, and thumbnails.
+fn video_is_square_progressive_and_keeps_aspect(
+    f: &LegacyFormat,
+    expect: &Expect,
+    source: &serde_json::Value,
+    hls: &serde_json::Value,
+    media: &Path,
+) {
+    let field_order = stream(source, "video").unwrap()["field_order"].as_str();
+    let source_interlaced = matches!(field_order, Some("tt" | "bb" | "tb" | "bt"));
+    assert_eq!(
+        source_interlaced, expect.interlaced,
+        "{}: the sample itself",
+        f.name
+    );
+    let v = stream(hls, "video").unwrap();
+    let (w, h) = (v["width"].as_f64().unwrap(), v["height"].as_f64().unwrap());
+    let sar = v["sample_aspect_ratio"].as_str().unwrap_or("1:1");
+    assert!(
+        sar == "1:1" || sar == "0:1",
+        "{}: square pixels, got {sar}",
+        f.name
+    );
+    assert!(
+        (w / h - expect.display_aspect).abs() / expect.display_aspect < 0.02,
+        "{}: {w}×{h} does not keep {:.3}",
+        f.name,
+        expect.display_aspect
+    );
+    assert!(
+        v["field_order"].as_str().is_none_or(|o| o == "progressive"),
+        "{}: deinterlaced",
+        f.name
+    );
+    assert!(
+        media.join("thumbnails.vtt").is_file(),
+        "{}: thumbnails",
+        f.name
+    );
+}
+
+/// Sound: AAC at 48 kHz, stereo in the download, mono in the audio-only rung.
+fn audio_is_stereo_download_and_mono_rung(f: &LegacyFormat, mp4: &serde_json::Value, media: &Path) {
+    // The download is remuxed from the top variant: stereo, as every video rung.
+    let a = stream(mp4, "audio").unwrap();
+    assert_eq!(a["codec_name"], "aac", "{}", f.name);
+    assert_eq!(a["sample_rate"], "48000", "{}", f.name);
+    assert_eq!(a["channels"], 2, "{}", f.name);
+    // The slow-link rung is mono speech.
+    let rung = probe(&media.join("audio-64k/index.m3u8"));
+    let a = stream(&rung, "audio").expect("audio-only rung");
+    assert_eq!(a["codec_name"], "aac", "{}", f.name);
+    assert_eq!(a["sample_rate"], "48000", "{}", f.name);
+    assert_eq!(a["channels"], 1, "{}: the 64 kb/s rung", f.name);
+}
+
+/// The download and the master playlist as players need them.
+fn download_and_master_are_complete(f: &LegacyFormat, media: &Path) {
+    // The download has its index first, so it plays while it downloads.
+    let bytes = std::fs::read(media.join("download.mp4")).unwrap();
+    let moov = bytes.windows(4).position(|w| w == b"moov").unwrap();
+    let mdat = bytes.windows(4).position(|w| w == b"mdat").unwrap();
+    assert!(moov < mdat, "{}: faststart MP4", f.name);
+    // The master playlist's bandwidths are measured, and complete.
+    let master = std::fs::read_to_string(media.join("master.m3u8")).unwrap();
+    for line in master
+        .lines()
+        .filter(|l| l.starts_with("#EXT-X-STREAM-INF"))
+    {
+        assert!(
+            line.contains("AVERAGE-BANDWIDTH=") && line.contains("CODECS="),
+            "{line}"
+        );
+        if line.contains("RESOLUTION=") {
+            assert!(line.contains("FRAME-RATE="), "{line}");
         }
     }
-    // The originals are kept untouched, one per recording.
-    let originals = crate::helpers::files_under(&data_dir.join("originals"));
-    assert_eq!(originals.len(), LEGACY_FORMATS.len());
 }
 
 #[tokio::test]
