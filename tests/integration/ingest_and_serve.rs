@@ -1,9 +1,12 @@
 //! A legacy Flash recording ingested through the CLI, then served: playlists, ranges,
 //! pages, the JSON API, and the published stream's duration as ffprobe sees it.
 
+use std::path::Path;
 use std::time::Duration;
 
-use crate::helpers::{assert_success, eventually, ffprobe_duration, flv_archive, spawn_app};
+use crate::helpers::{
+    assert_success, eventually, ffprobe_duration, flv_archive, spawn_app, TestApp,
+};
 
 #[tokio::test]
 async fn flv_becomes_hls_that_serves_ranges_and_keeps_its_duration() {
@@ -23,8 +26,42 @@ async fn flv_becomes_hls_that_serves_ranges_and_keeps_its_duration() {
         .unwrap()
         .to_string();
 
-    // The master playlist answers with an HLS content type.
-    let response = app.get(&master).await;
+    let segment_url = first_segment(&app, &master).await;
+    segment_range_is_exact(&app, &archive.data_dir, &segment_url).await;
+
+    // ffprobe, reading the published stream over HTTP, sees the source's duration.
+    let source = ffprobe_duration(archive.source.to_str().unwrap());
+    let published = ffprobe_duration(&app.url(&master));
+    assert!(
+        (published - source).abs() <= 0.5,
+        "source {source:.3} s, published {published:.3} s"
+    );
+
+    downloads_audio_and_thumbnails(&app, &session["media"]).await;
+
+    // The pages list it and play it.
+    let home = app.get("/").await.text().await.unwrap();
+    assert!(home.contains(archive.title), "home page lists the session");
+    let page_url = session["page_url"].as_str().unwrap();
+    let page = app.get(page_url).await;
+    assert_eq!(page.status(), 200);
+    let page = page.text().await.unwrap();
+    assert!(page.contains(&format!("src=\"{master}\"")), "player source");
+    assert!(
+        page.contains("Approvazione del bilancio consuntivo"),
+        "agenda"
+    );
+
+    let detail = app
+        .json(&format!("/api/v1/sessions/{}", session["id"]))
+        .await;
+    assert_eq!(detail["agenda"].as_array().unwrap().len(), 3);
+}
+
+/// The master playlist answers with an HLS content type; its first variant's first
+/// segment, by address.
+async fn first_segment(app: &TestApp, master: &str) -> String {
+    let response = app.get(master).await;
     assert_eq!(response.status(), 200);
     assert_eq!(
         response.headers()["content-type"],
@@ -46,10 +83,13 @@ async fn flv_becomes_hls_that_serves_ranges_and_keeps_its_duration() {
         .expect("a segment");
     let segment_url = format!("{}/{segment}", variant_url.rsplit_once('/').unwrap().0);
 
-    // A segment answers 206 to a Range request with exactly those bytes.
+    segment_url
+}
+
+/// A segment answers 206 to a Range request with exactly those bytes.
+async fn segment_range_is_exact(app: &TestApp, data_dir: &Path, segment_url: &str) {
     let on_disk = std::fs::read(
-        archive
-            .data_dir
+        data_dir
             .join("media")
             .join(segment_url.trim_start_matches("/media/")),
     )
@@ -57,7 +97,7 @@ async fn flv_becomes_hls_that_serves_ranges_and_keeps_its_duration() {
     assert!(on_disk.len() > 300);
     let response = app
         .client
-        .get(app.url(&segment_url))
+        .get(app.url(segment_url))
         .header("Range", "bytes=100-299")
         .send()
         .await
@@ -69,28 +109,21 @@ async fn flv_becomes_hls_that_serves_ranges_and_keeps_its_duration() {
     );
     assert_eq!(response.headers()["content-type"], "video/iso.segment");
     assert_eq!(&response.bytes().await.unwrap()[..], &on_disk[100..300]);
+}
 
-    // ffprobe, reading the published stream over HTTP, sees the source's duration.
-    let source = ffprobe_duration(archive.source.to_str().unwrap());
-    let published = ffprobe_duration(&app.url(&master));
-    assert!(
-        (published - source).abs() <= 0.5,
-        "source {source:.3} s, published {published:.3} s"
-    );
-
-    // The progressive MP4 and the poster are there too.
-    let mp4 = session["media"]["mp4"].as_str().unwrap();
+/// The progressive MP4, the poster, the audio-only rung, the sound alone and the seek
+/// thumbnails, from the session's `media` in the API.
+async fn downloads_audio_and_thumbnails(app: &TestApp, media: &serde_json::Value) {
+    let mp4 = media["mp4"].as_str().unwrap();
     let response = app.get(mp4).await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["content-type"], "video/mp4");
-    let poster = session["media"]["poster"].as_str().unwrap();
+    let poster = media["poster"].as_str().unwrap();
     assert_eq!(
         app.get(poster).await.headers()["content-type"],
         "image/jpeg"
     );
 
-    // The audio-only rung, the sound alone and the seek thumbnails.
-    let media = &session["media"];
     let audio_playlist = media["audio_playlist"].as_str().unwrap();
     assert_eq!(app.get(audio_playlist).await.status(), 200);
     let audio = app.get(media["audio"].as_str().unwrap()).await;
@@ -117,24 +150,6 @@ async fn flv_becomes_hls_that_serves_ranges_and_keeps_its_duration() {
         0,
         "a clean source"
     );
-
-    // The pages list it and play it.
-    let home = app.get("/").await.text().await.unwrap();
-    assert!(home.contains(archive.title), "home page lists the session");
-    let page_url = session["page_url"].as_str().unwrap();
-    let page = app.get(page_url).await;
-    assert_eq!(page.status(), 200);
-    let page = page.text().await.unwrap();
-    assert!(page.contains(&format!("src=\"{master}\"")), "player source");
-    assert!(
-        page.contains("Approvazione del bilancio consuntivo"),
-        "agenda"
-    );
-
-    let detail = app
-        .json(&format!("/api/v1/sessions/{}", session["id"]))
-        .await;
-    assert_eq!(detail["agenda"].as_array().unwrap().len(), 3);
 }
 
 #[tokio::test]
