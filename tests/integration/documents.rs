@@ -1,12 +1,43 @@
 //! A session ingested through the CLI with its documents: an HTML agenda, a timed agenda,
 //! an SRT transcript with speakers, and broken minutes that must not stop the ingest.
 
-use crate::helpers::{aula, ffmpeg, scratch, spawn_app, synthesize};
+use std::path::{Path, PathBuf};
+
+use crate::helpers::{aula, ffmpeg, scratch, spawn_app, synthesize, TestApp};
 
 #[tokio::test]
 async fn documents_transcripts_and_times_come_in_with_the_recording() {
     let root = scratch("documents-ingest");
     let data_dir = root.join("data");
+    let broken = ingest_with_documents(&root, &data_dir);
+
+    let app = spawn_app(&data_dir).await;
+    let list = app.json("/api/v1/sessions").await;
+    let id = list["sessions"][0]["id"].as_i64().unwrap();
+    assert_eq!(list["sessions"][0]["state"], "published");
+    let detail = app.json(&format!("/api/v1/sessions/{id}")).await;
+    let agenda = detail["agenda"].as_array().unwrap();
+    assert_eq!(agenda.len(), 2, "{detail}");
+    assert_eq!(agenda[1]["title"], "Variante al piano regolatore");
+    assert_eq!(agenda[1]["start_ms"], 12_000);
+
+    tracks_and_page(&app, id).await;
+
+    // The transcript is searchable and its hit opens the second it was said.
+    let found = app.search_finds("fornace&kind=transcript", 1).await;
+    assert_eq!(
+        found["results"][0]["passages"][0]["start_seconds"], 13,
+        "{found}"
+    );
+    assert_eq!(found["results"][0]["passages"][0]["speaker"], "Cons. Rossi");
+
+    originals_are_downloadable(&app, &data_dir, &broken).await;
+}
+
+/// `aula ingest` of a recording with an HTML agenda (with a script), a timed agenda, an
+/// SRT transcript with speakers and broken minutes: it succeeds and says what it read.
+/// The broken minutes' path.
+fn ingest_with_documents(root: &Path, data_dir: &Path) -> PathBuf {
     let audio = root.join("seduta.mp3");
     synthesize(&audio, None, Some((250, 44100)), 20, "-c:a libmp3lame");
     let agenda = root.join("odg.html");
@@ -24,7 +55,7 @@ async fn documents_transcripts_and_times_come_in_with_the_recording() {
     )
     .unwrap();
 
-    let out = aula(&data_dir)
+    let out = aula(data_dir)
         .arg("ingest")
         .arg(&audio)
         .args([
@@ -52,18 +83,12 @@ async fn documents_transcripts_and_times_come_in_with_the_recording() {
         "{stderr}"
     );
     assert!(stderr.contains("2 cues"), "{stderr}");
+    broken
+}
 
-    let app = spawn_app(&data_dir).await;
-    let list = app.json("/api/v1/sessions").await;
-    let id = list["sessions"][0]["id"].as_i64().unwrap();
-    assert_eq!(list["sessions"][0]["state"], "published");
-    let detail = app.json(&format!("/api/v1/sessions/{id}")).await;
-    let agenda = detail["agenda"].as_array().unwrap();
-    assert_eq!(agenda.len(), 2, "{detail}");
-    assert_eq!(agenda[1]["title"], "Variante al piano regolatore");
-    assert_eq!(agenda[1]["start_ms"], 12_000);
-
-    // Captions and chapters tracks.
+/// Captions and chapters tracks, linked from the page, which marks the broken minutes
+/// and never passes the agenda's markup through.
+async fn tracks_and_page(app: &TestApp, id: i64) {
     let captions = app.get(&format!("/sedute/{id}/sottotitoli.vtt")).await;
     assert_eq!(captions.status(), 200);
     assert_eq!(
@@ -95,18 +120,12 @@ async fn documents_transcripts_and_times_come_in_with_the_recording() {
         !page.contains("<script>alert"),
         "agenda markup is never passed through"
     );
+}
 
-    // The transcript is searchable and its hit opens the second it was said.
-    let found = app.search_finds("fornace&kind=transcript", 1).await;
-    assert_eq!(
-        found["results"][0]["passages"][0]["start_seconds"], 13,
-        "{found}"
-    );
-    assert_eq!(found["results"][0]["passages"][0]["speaker"], "Cons. Rossi");
-
-    // Originals are kept and downloadable, byte for byte, even the broken one.
+/// Originals are kept and downloadable, byte for byte, even the broken one.
+async fn originals_are_downloadable(app: &TestApp, data_dir: &Path, broken: &Path) {
     let docs: Vec<i64> = {
-        let pool = crate::helpers::open_catalog(&data_dir).await;
+        let pool = crate::helpers::open_catalog(data_dir).await;
         sqlx::query_scalar("SELECT id FROM documents WHERE original_name = 'verbale.pdf'")
             .fetch_all(pool.pool())
             .await
@@ -120,7 +139,7 @@ async fn documents_transcripts_and_times_come_in_with_the_recording() {
         .contains("verbale.pdf"));
     assert_eq!(
         r.bytes().await.unwrap().to_vec(),
-        std::fs::read(&broken).unwrap()
+        std::fs::read(broken).unwrap()
     );
     assert_eq!(app.get("/documenti/999999").await.status(), 404);
 }
