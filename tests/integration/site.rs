@@ -1,29 +1,48 @@
 //! The citizens' pages beyond the home and the session: the archive by year and by body,
 //! with stable addresses and pagination, and the accessibility statement.
 
-use crate::helpers::{flv_archive, spawn_app};
+use crate::helpers::{flv_archive, spawn_app, TestApp};
 
-#[tokio::test]
-async fn the_archive_by_year_and_by_body() {
+/// The served archive of one session, with what its pages are checked against: the
+/// session's page address, its body's slug and its year.
+struct Listed {
+    app: TestApp,
+    page_url: String,
+    slug: String,
+    year: String,
+}
+
+async fn listed() -> Listed {
     let archive = flv_archive();
     let app = spawn_app(&archive.data_dir).await;
     let session = &app.json("/api/v1/sessions").await["sessions"][0];
-    let page_url = session["page_url"].as_str().unwrap().to_string();
-    let slug = session["body"]["slug"].as_str().unwrap().to_string();
-    let year = &session["date"].as_str().unwrap()[..4];
-    let text = |path: String| {
-        let app = &app;
-        async move {
-            let r = app.get(&path).await;
-            (r.status().as_u16(), r.text().await.unwrap())
-        }
-    };
+    Listed {
+        page_url: session["page_url"].as_str().unwrap().to_string(),
+        slug: session["body"]["slug"].as_str().unwrap().to_string(),
+        year: session["date"].as_str().unwrap()[..4].to_string(),
+        app,
+    }
+}
 
+/// A page's status and text.
+async fn text(app: &TestApp, path: impl AsRef<str>) -> (u16, String) {
+    let r = app.get(path.as_ref()).await;
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn the_archive_by_year_and_by_body() {
+    let Listed {
+        app,
+        page_url,
+        slug,
+        year,
+    } = &listed().await;
     // The home names the bodies, each linking to its page.
-    let (_, home) = text("/".into()).await;
+    let (_, home) = text(app, "/").await;
     assert!(home.contains(&format!("href=\"/organi/{slug}\"")), "{home}");
 
-    let (status, all) = text("/archivio".into()).await;
+    let (status, all) = text(app, "/archivio").await;
     assert_eq!(status, 200);
     assert!(all.contains(&format!("href=\"{page_url}\"")), "{all}");
     assert!(
@@ -36,21 +55,39 @@ async fn the_archive_by_year_and_by_body() {
     );
     assert!(all.contains("1 sedute, 1 pagine."), "{all}");
 
-    let (status, by_year) = text(format!("/archivio/{year}")).await;
+    let (status, by_year) = text(app, format!("/archivio/{year}")).await;
     assert_eq!(status, 200);
     assert!(by_year.contains(&format!("<h1>Archivio {year}</h1>")));
-    assert!(by_year.contains(&page_url));
-    let (status, empty_year) = text("/archivio/1990".into()).await;
+    assert!(by_year.contains(page_url.as_str()));
+    let (status, empty_year) = text(app, "/archivio/1990").await;
     assert_eq!(status, 200);
-    assert!(!empty_year.contains(&page_url) && empty_year.contains("Nessuna seduta."));
+    assert!(!empty_year.contains(page_url.as_str()) && empty_year.contains("Nessuna seduta."));
 
-    let (status, body) = text(format!("/organi/{slug}")).await;
+    let (status, body) = text(app, format!("/organi/{slug}")).await;
     assert_eq!(status, 200);
-    assert!(body.contains(&page_url) && body.contains(&format!("/organi/{slug}/feed.atom")));
+    assert!(
+        body.contains(page_url.as_str()) && body.contains(&format!("/organi/{slug}/feed.atom"))
+    );
 
+    let (status, body_year) = text(app, format!("/organi/{slug}/{year}")).await;
+    assert_eq!(status, 200);
+    assert!(body_year.contains(page_url.as_str()));
+}
+
+#[tokio::test]
+async fn every_page_announces_its_feed_and_describes_itself() {
+    let Listed {
+        app,
+        page_url,
+        slug,
+        ..
+    } = &listed().await;
+    let (_, home) = text(app, "/").await;
+    let (_, all) = text(app, "/archivio").await;
+    let (_, body) = text(app, format!("/organi/{slug}")).await;
     // Feed readers find the archive's feed from every page and a body's from its page;
     // every page describes itself once, for search engines and shared links.
-    let session_page = text(page_url.clone()).await.1;
+    let session_page = text(app, page_url).await.1;
     for (what, page) in [
         ("home", &home),
         ("archive", &all),
@@ -77,14 +114,18 @@ async fn the_archive_by_year_and_by_body() {
     );
     assert!(home.contains("<meta name=\"description\" content=\"Le sedute del consiglio comunale"));
     assert!(body.contains(": le sedute registrate, con video"), "{body}");
-    let (status, body_year) = text(format!("/organi/{slug}/{year}")).await;
-    assert_eq!(status, 200);
-    assert!(body_year.contains(&page_url));
+}
 
+#[tokio::test]
+async fn the_calendar_view() {
+    let Listed {
+        app, year, slug, ..
+    } = &listed().await;
+    let (_, by_year) = text(app, format!("/archivio/{year}")).await;
     // The calendar view: a year as months of weeks from Monday, each session under its
     // day; the year links keep the view, and the archive's calendar opens the newest year.
     assert!(by_year.contains(&format!("href=\"/archivio/{year}?vista=calendario\"")));
-    let (status, cal) = text(format!("/archivio/{year}?vista=calendario")).await;
+    let (status, cal) = text(app, format!("/archivio/{year}?vista=calendario")).await;
     assert_eq!(status, 200);
     assert!(cal.contains("<caption>marzo 2009</caption>"), "{cal}");
     assert!(cal.contains(
@@ -105,11 +146,19 @@ async fn the_archive_by_year_and_by_body() {
         newest.headers()["location"],
         format!("/archivio/{year}?vista=calendario").as_str()
     );
-    let (_, cal_en) = text(format!("/organi/{slug}/{year}?vista=calendario&lang=en")).await;
+    let (_, cal_en) = text(
+        app,
+        format!("/organi/{slug}/{year}?vista=calendario&lang=en"),
+    )
+    .await;
     assert!(cal_en.contains("<caption>March 2009</caption>"), "{cal_en}");
     assert!(cal_en.contains("<abbr title=\"Thursday\">Thu</abbr>"));
     assert!(cal_en.contains("data-label=\"Thursday March 12, 2009\""));
+}
 
+#[tokio::test]
+async fn addresses_that_name_nothing_are_404() {
+    let Listed { app, year, .. } = &listed().await;
     // Addresses that name nothing are 404, never a 500 or an empty page.
     for path in [
         "/archivio?vista=mappa".to_string(),
@@ -123,13 +172,18 @@ async fn the_archive_by_year_and_by_body() {
     ] {
         assert_eq!(app.get(&path).await.status(), 404, "{path}");
     }
+}
 
+#[tokio::test]
+async fn the_accessibility_statement_is_linked_from_every_page() {
+    let Listed { app, .. } = &listed().await;
+    let (_, all) = text(app, "/archivio").await;
     // The accessibility statement, linked from every page's footer, in both languages.
     assert!(all.contains("href=\"/accessibilita\""));
-    let (status, a11y) = text("/accessibilita".into()).await;
+    let (status, a11y) = text(app, "/accessibilita").await;
     assert_eq!(status, 200);
     assert!(a11y.contains("<h1>Dichiarazione di accessibilità</h1>"));
-    let (_, a11y_en) = text("/accessibilita?lang=en".into()).await;
+    let (_, a11y_en) = text(app, "/accessibilita?lang=en").await;
     assert!(a11y_en.contains("<h1>Accessibility statement</h1>"));
 }
 
