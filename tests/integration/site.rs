@@ -284,11 +284,9 @@ async fn search_results_have_facets_and_filters() {
 }
 
 /// What a browser and a phone ask for beside the page: the favicon (asked for by name on
-/// every visit), the touch icon, the manifest; and the pages' stylesheet and scripts at
-/// versioned addresses that caches may keep for a year, while any other address of the
-/// same file is revalidated.
+/// every visit), the touch icon, the manifest, each a real image of its size.
 #[tokio::test]
-async fn icons_manifest_and_versioned_assets() {
+async fn icons_and_manifest_answer_at_their_names() {
     let app = spawn_app(&flv_archive().data_dir).await;
     let home = app.get("/").await.text().await.unwrap();
     for link in [
@@ -335,7 +333,14 @@ async fn icons_manifest_and_versioned_assets() {
         let src = icon["src"].as_str().unwrap();
         assert_eq!(app.get(src).await.status(), 200, "{src}");
     }
+}
 
+/// The pages' stylesheet and icon at versioned addresses that caches may keep for a
+/// year, while any other address of the same file is revalidated.
+#[tokio::test]
+async fn linked_assets_are_versioned_and_immutable() {
+    let app = spawn_app(&flv_archive().data_dir).await;
+    let home = app.get("/").await.text().await.unwrap();
     // The stylesheet and the icon are linked with their version; that address is
     // immutable, the bare one is revalidated (and both are the same bytes).
     for asset in ["/dist/site.css", "/dist/icon.svg"] {
@@ -382,7 +387,11 @@ async fn icons_manifest_and_versioned_assets() {
         css.len(),
         kit.len()
     );
+}
 
+#[tokio::test]
+async fn the_session_page_loads_the_player_only_when_asked() {
+    let app = spawn_app(&flv_archive().data_dir).await;
     // The session page does not load video.js until asked: only player.js, deferred, and
     // the player's box is reserved with the poster preloaded.
     let page_url = app.json("/api/v1/sessions").await["sessions"][0]["page_url"]
