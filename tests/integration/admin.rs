@@ -5,6 +5,7 @@
 
 use std::path::Path;
 
+use aula::catalog::{CatalogError, Cuts, NewMediaVersion, WithheldRange};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -540,9 +541,8 @@ async fn a_window_that_closes_by_itself(desk: &Desk<'_>) {
 }
 
 #[tokio::test]
-async fn open_data_feeds_and_admin_pages() {
+async fn open_data_feeds_sitemap_csv_and_openapi() {
     let archive = flv_archive();
-    let token = admin_token(&archive.data_dir);
     let app = spawn_app(&archive.data_dir).await;
 
     // Feeds, sitemap and robots: well-formed, and naming the session.
@@ -592,7 +592,13 @@ async fn open_data_feeds_and_admin_pages() {
     let file = scratch("openapi").join("openapi.json");
     std::fs::write(&file, doc).unwrap();
     node_script("openapi.mjs", vec![file.display().to_string()], Vec::new()).await;
+}
 
+#[tokio::test]
+async fn admin_pages_sign_in_and_show_the_import_report() {
+    let archive = flv_archive();
+    let token = admin_token(&archive.data_dir);
+    let app = spawn_app(&archive.data_dir).await;
     // A refused import leaves its report for the admin pages.
     let csv_file = scratch("admin-import").join("catalogo.csv");
     std::fs::write(
@@ -652,57 +658,10 @@ async fn open_data_feeds_and_admin_pages() {
 
 #[tokio::test]
 async fn media_made_without_the_latest_withheld_ranges_never_become_public() {
-    use aula::catalog::{CatalogError, Cuts, NewMediaVersion, WithheldRange};
     let data_dir = scratch("admin-superseded").join("data");
     let archive = aula::Archive::open(test_config(&data_dir)).await.unwrap();
     let catalog = &archive.catalog;
-    // One session with a published version made before any range was withheld.
-    let body = catalog
-        .create_body(&aula::catalog::BodyName::parse("Giunta").unwrap(), None)
-        .await
-        .unwrap();
-    let aula::catalog::BodyChange::Done(body) = body else {
-        panic!("no body")
-    };
-    let id = catalog
-        .create_pending_session(
-            body.id,
-            "2010-01-01",
-            "Seduta",
-            "ordinary",
-            None,
-            (None, None),
-        )
-        .await
-        .unwrap();
-    let recording = aula::catalog::NewRecording {
-        sha256: &"a".repeat(64),
-        original_name: "a.flv",
-        size_bytes: 1,
-        stored_path: "originals/a.flv",
-        duration_ms: Some(60_000),
-        probe_json: "{}",
-    };
-    catalog.add_recording_part(id, &recording).await.unwrap();
-    let version = |n: i64, cuts: Option<&'static str>| NewMediaVersion {
-        version: n,
-        dir: if n == 1 { "x/1" } else { "x/2" },
-        profile: "test",
-        master_playlist: "master.m3u8",
-        mp4_file: None,
-        audio_playlist: None,
-        audio_file: None,
-        poster_file: None,
-        thumbnails_vtt: None,
-        duration_ms: 60_000,
-        warnings: None,
-        cuts,
-        job: None,
-    };
-    catalog
-        .publish_media(id, &version(1, None), &[])
-        .await
-        .unwrap();
+    let id = session_with_a_published_version(catalog).await;
 
     // Ranges set while a job was making version 2 without them: it is refused.
     let range = WithheldRange {
@@ -761,4 +720,60 @@ async fn media_made_without_the_latest_withheld_ranges_never_become_public() {
         "published"
     );
     assert!(catalog.is_public_media_dir("x/2").await.unwrap());
+}
+
+/// One session of a new body with a recording and a published version 1, made before any
+/// range was withheld; its id.
+async fn session_with_a_published_version(catalog: &aula::catalog::Catalog) -> i64 {
+    let body = catalog
+        .create_body(&aula::catalog::BodyName::parse("Giunta").unwrap(), None)
+        .await
+        .unwrap();
+    let aula::catalog::BodyChange::Done(body) = body else {
+        panic!("no body")
+    };
+    let id = catalog
+        .create_pending_session(
+            body.id,
+            "2010-01-01",
+            "Seduta",
+            "ordinary",
+            None,
+            (None, None),
+        )
+        .await
+        .unwrap();
+    let recording = aula::catalog::NewRecording {
+        sha256: &"a".repeat(64),
+        original_name: "a.flv",
+        size_bytes: 1,
+        stored_path: "originals/a.flv",
+        duration_ms: Some(60_000),
+        probe_json: "{}",
+    };
+    catalog.add_recording_part(id, &recording).await.unwrap();
+    catalog
+        .publish_media(id, &version(1, None), &[])
+        .await
+        .unwrap();
+    id
+}
+
+/// Media version `n` (1 or 2) of a minute, made with `cuts` (as JSON).
+fn version(n: i64, cuts: Option<&'static str>) -> NewMediaVersion<'static> {
+    NewMediaVersion {
+        version: n,
+        dir: if n == 1 { "x/1" } else { "x/2" },
+        profile: "test",
+        master_playlist: "master.m3u8",
+        mp4_file: None,
+        audio_playlist: None,
+        audio_file: None,
+        poster_file: None,
+        thumbnails_vtt: None,
+        duration_ms: 60_000,
+        warnings: None,
+        cuts,
+        job: None,
+    }
 }
