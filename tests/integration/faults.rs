@@ -44,27 +44,7 @@ async fn a_server_killed_mid_upload_leaves_nothing_and_the_upload_can_be_retried
     let token = admin_token(&data_dir);
     let (mut server, base) = serve(&data_dir, &[("AULA_LOG", "warn")]).await;
     let client = reqwest::Client::new();
-    let r = client
-        .post(format!("{base}/api/v1/admin/bodies"))
-        .bearer_auth(&token)
-        .json(&serde_json::json!({"name": "Consiglio comunale"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
-    let created: serde_json::Value = client
-        .post(format!("{base}/api/v1/admin/sessions"))
-        .bearer_auth(&token)
-        .json(&serde_json::json!({
-            "body": "consiglio-comunale", "date": "2008-06-05", "title": "Seduta interrotta"
-        }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let id = created["id"].as_i64().expect("session created");
+    let id = create_a_session(&client, &base, &token).await;
 
     // Half the file sent, then the server is killed with SIGKILL.
     let port = base.rsplit(':').next().unwrap().to_string();
@@ -126,6 +106,32 @@ async fn a_server_killed_mid_upload_leaves_nothing_and_the_upload_can_be_retried
     assert_eq!(kept, bytes, "the archived original is the whole file");
 }
 
+/// A body and a session in it, created through the admin API of the server at `base`;
+/// the session's id.
+async fn create_a_session(client: &reqwest::Client, base: &str, token: &str) -> i64 {
+    let r = client
+        .post(format!("{base}/api/v1/admin/bodies"))
+        .bearer_auth(token)
+        .json(&serde_json::json!({"name": "Consiglio comunale"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let created: serde_json::Value = client
+        .post(format!("{base}/api/v1/admin/sessions"))
+        .bearer_auth(token)
+        .json(&serde_json::json!({
+            "body": "consiglio-comunale", "date": "2008-06-05", "title": "Seduta interrotta"
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    created["id"].as_i64().expect("session created")
+}
+
 /// A private PostgreSQL for one test (scripts/pg-throwaway.sh), stopped at the end.
 struct PrivatePostgres {
     url: String,
@@ -175,18 +181,7 @@ async fn the_database_going_away_gives_503s_then_everything_recovers_with_no_job
     let root = scratch("database-away");
     let data_dir = root.join("data");
     let db = [("AULA_DATABASE_URL", pg.url.as_str())];
-    for i in 0..3 {
-        let source = root.join(format!("seduta-{i}.flv"));
-        make_flv_lasting(&source, 30 + i);
-        Ingest::new(&data_dir)
-            .envs(db)
-            .file(&source)
-            .body("Consiglio comunale")
-            .date(&format!("2007-0{}-10", i + 1))
-            .title(&format!("Seduta {i}"))
-            .no_wait()
-            .assert_success();
-    }
+    queue_three_sessions(&root, &data_dir, &pg.url);
     let catalog = aula::catalog::Catalog::open(&pg.url).await.unwrap();
     let (_server, base) = serve(
         &data_dir,
@@ -252,6 +247,28 @@ async fn the_database_going_away_gives_503s_then_everything_recovers_with_no_job
         }
     })
     .await;
+    every_job_done_once_and_published(&catalog).await;
+    assert_eq!(status("/readyz").await.0, 200);
+}
+
+/// Three FLV recordings of 30–32 s ingested into the catalog at `url`, queued (not run).
+fn queue_three_sessions(root: &Path, data_dir: &Path, url: &str) {
+    for i in 0..3 {
+        let source = root.join(format!("seduta-{i}.flv"));
+        make_flv_lasting(&source, 30 + i);
+        Ingest::new(data_dir)
+            .envs([("AULA_DATABASE_URL", url)])
+            .file(&source)
+            .body("Consiglio comunale")
+            .date(&format!("2007-0{}-10", i + 1))
+            .title(&format!("Seduta {i}"))
+            .no_wait()
+            .assert_success();
+    }
+}
+
+/// No job lost, none failed, each run once; every session published at version 1.
+async fn every_job_done_once_and_published(catalog: &aula::catalog::Catalog) {
     let jobs = eventually("every job finishes", Duration::from_secs(180), || async {
         let jobs = catalog.jobs(None, 10).await.unwrap();
         assert_eq!(jobs.len(), 3, "no job lost: {jobs:?}");
@@ -273,7 +290,6 @@ async fn the_database_going_away_gives_503s_then_everything_recovers_with_no_job
         assert_eq!(s.state, "published", "{s:?}");
         assert_eq!(s.media_dir, Some(format!("{id}/1")));
     }
-    assert_eq!(status("/readyz").await.0, 200);
 }
 
 /// A tmpfs mounted over a directory for one test (root may mount here), unmounted at the
@@ -371,25 +387,13 @@ async fn a_full_disk_fails_the_transcode_cleanly_and_it_runs_once_space_is_back(
     .await;
     first.0.kill().unwrap();
     first.0.wait().unwrap();
-    // Failed with the reason, nothing published or left behind, the catalog intact.
-    let reason = failed.error.clone().unwrap_or_default();
-    assert!(reason.contains("No space left on device"), "{reason}");
-    let session = catalog.session(1).await.unwrap().unwrap();
-    assert_ne!(session.state, "published");
-    assert!(session.media_dir.is_none());
-    assert!(files_under(&data_dir.join("media")).is_empty());
-    assert!(
-        files_under(&data_dir.join("staging")).is_empty(),
-        "staging cleaned"
-    );
-    assert_eq!(std::fs::read(&original[0]).unwrap(), original_bytes);
-    if catalog.backend() == aula::catalog::Backend::Sqlite {
-        let check: String = sqlx::query_scalar("PRAGMA integrity_check")
-            .fetch_one(catalog.pool())
-            .await
-            .unwrap();
-        assert_eq!(check, "ok");
-    }
+    failed_cleanly(
+        &catalog,
+        &data_dir,
+        &failed,
+        (&original[0], &original_bytes),
+    )
+    .await;
 
     // Space is back: the job's next attempt runs and publishes.
     disk.resize(256 << 20);
@@ -411,6 +415,34 @@ async fn a_full_disk_fails_the_transcode_cleanly_and_it_runs_once_space_is_back(
     let session = catalog.session(1).await.unwrap().unwrap();
     assert_eq!(session.state, "published");
     assert!(data_dir.join("media/1/1/master.m3u8").is_file());
+}
+
+/// A transcode that ran out of space: failed with the reason, nothing published or left
+/// behind, the original untouched, the catalog intact.
+async fn failed_cleanly(
+    catalog: &aula::catalog::Catalog,
+    data_dir: &Path,
+    failed: &aula::catalog::JobRow,
+    (original, original_bytes): (&Path, &[u8]),
+) {
+    let reason = failed.error.clone().unwrap_or_default();
+    assert!(reason.contains("No space left on device"), "{reason}");
+    let session = catalog.session(1).await.unwrap().unwrap();
+    assert_ne!(session.state, "published");
+    assert!(session.media_dir.is_none());
+    assert!(files_under(&data_dir.join("media")).is_empty());
+    assert!(
+        files_under(&data_dir.join("staging")).is_empty(),
+        "staging cleaned"
+    );
+    assert_eq!(std::fs::read(original).unwrap(), original_bytes);
+    if catalog.backend() == aula::catalog::Backend::Sqlite {
+        let check: String = sqlx::query_scalar("PRAGMA integrity_check")
+            .fetch_one(catalog.pool())
+            .await
+            .unwrap();
+        assert_eq!(check, "ok");
+    }
 }
 
 /// Uploads are told apart by their lock, not by process ids (which containers share or
