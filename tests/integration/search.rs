@@ -26,6 +26,19 @@ async fn titles(app: &TestApp, q: &str) -> Vec<String> {
         .collect()
 }
 
+/// The id of the session titled `title`, from the API's list.
+async fn id_of(app: &TestApp, title: &str) -> i64 {
+    let sessions = app.json("/api/v1/sessions").await;
+    sessions["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["title"] == title)
+        .unwrap_or_else(|| panic!("no session {title:?} in {sessions}"))["id"]
+        .as_i64()
+        .unwrap()
+}
+
 const A: &str = "Variante al piano regolatore generale";
 const B: &str = "Bilancio di previsione 2012";
 const C: &str = "Piste ciclabili e mobilità";
@@ -76,62 +89,68 @@ async fn build_archive(data_dir: PathBuf) {
             .enumerate()
             .map(|(n, t)| (Some((n + 1).to_string()), t.to_string()))
             .collect();
-        let doc = |kind: &str, sha: String, text| NewDocument {
-            kind: kind.parse().unwrap(),
-            original_name: "doc.txt",
-            sha256: Box::leak(sha.into_boxed_str()),
-            size_bytes: 1,
-            stored_path: "originals/doc",
-            media_type: "text/plain",
-            text: Some(text),
-            extraction_state: aula::domain::ExtractionState::Ok,
-            extraction_note: None,
-        };
         archive
             .catalog
-            .add_document(id, &doc("agenda", format!("a{i}"), "odg"), &items)
+            .add_document(id, &text_document("agenda", format!("a{i}"), "odg"), &items)
             .await
             .unwrap();
         archive
             .catalog
-            .add_document(id, &doc("minutes", format!("m{i}"), minutes), &[])
+            .add_document(id, &text_document("minutes", format!("m{i}"), minutes), &[])
             .await
             .unwrap();
         if i == 0 {
-            archive
-                .catalog
-                .set_agenda_times(id, &[(1, Some(125_000))])
-                .await
-                .unwrap();
-            let t = archive
-                .catalog
-                .add_document(id, &doc("transcript", "t0".into(), ""), &[])
-                .await
-                .unwrap();
-            archive
-                .catalog
-                .add_cues(
-                    id,
-                    t,
-                    &[
-                        NewCue {
-                            start_ms: 0,
-                            end_ms: 4000,
-                            speaker: Some("Presidente"),
-                            text: "Apriamo la seduta",
-                        },
-                        NewCue {
-                            start_ms: 65_000,
-                            end_ms: 70_000,
-                            speaker: Some("Cons. Rossi"),
-                            text: "La variante riguarda l'area della vecchia fornace",
-                        },
-                    ],
-                )
-                .await
-                .unwrap();
+            timed_agenda_and_transcript(&archive.catalog, id).await;
         }
     }
+}
+
+/// A text document of `kind` whose content is `text` (nothing on disk).
+fn text_document(kind: &str, sha: String, text: &'static str) -> NewDocument<'static> {
+    NewDocument {
+        kind: kind.parse().unwrap(),
+        original_name: "doc.txt",
+        sha256: Box::leak(sha.into_boxed_str()),
+        size_bytes: 1,
+        stored_path: "originals/doc",
+        media_type: "text/plain",
+        text: Some(text),
+        extraction_state: aula::domain::ExtractionState::Ok,
+        extraction_note: None,
+    }
+}
+
+/// The first session's agenda item at 2:05 and a transcript of two cues by two speakers.
+async fn timed_agenda_and_transcript(catalog: &aula::catalog::Catalog, id: i64) {
+    catalog
+        .set_agenda_times(id, &[(1, Some(125_000))])
+        .await
+        .unwrap();
+    let t = catalog
+        .add_document(id, &text_document("transcript", "t0".into(), ""), &[])
+        .await
+        .unwrap();
+    catalog
+        .add_cues(
+            id,
+            t,
+            &[
+                NewCue {
+                    start_ms: 0,
+                    end_ms: 4000,
+                    speaker: Some("Presidente"),
+                    text: "Apriamo la seduta",
+                },
+                NewCue {
+                    start_ms: 65_000,
+                    end_ms: 70_000,
+                    speaker: Some("Cons. Rossi"),
+                    text: "La variante riguarda l'area della vecchia fornace",
+                },
+            ],
+        )
+        .await
+        .unwrap();
 }
 
 fn search_archive() -> &'static PathBuf {
@@ -312,8 +331,52 @@ async fn bad_searches_get_readable_400s_never_500s() {
         let body = r.text().await.unwrap();
         assert!(body.contains(needle), "{query}: {body}");
     }
-    // Only common words: nothing is looked for, and the API and the page say so and what
-    // to type instead; quoted, they are a phrase and are searched.
+    // A body that does not exist is a resource that is not there.
+    let r = app.get("/api/v1/search?q=piano&body=nessuno").await;
+    assert_eq!(r.status(), 404);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    assert!(r.text().await.unwrap().contains("no body"));
+    // A query string the API cannot read is a problem document too.
+    let r = app.get("/api/v1/search?q=piano&page=1&page=2").await;
+    assert_eq!(r.status(), 400);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    let many = vec!["x"; 200].join("+");
+    let r = app.get(&format!("/api/v1/search?q={many}")).await;
+    assert_eq!(r.status(), 400);
+    assert!(r.text().await.unwrap().contains("at most 32"));
+    let long = "a".repeat(600);
+    assert_eq!(
+        app.get(&format!("/api/v1/search?q={long}")).await.status(),
+        400
+    );
+    // The page says it in the reader's language, the API in English.
+    let page = app.get("/cerca?q=piano&from=ieri").await;
+    assert_eq!(page.status(), 400);
+    assert!(page.text().await.unwrap().contains("«ieri» non è una data"));
+    let page = app.get("/cerca?q=piano&from=ieri&lang=en").await;
+    assert_eq!(page.status(), 400);
+    assert!(page.text().await.unwrap().contains("“ieri” is not a date"));
+    let many = vec!["parola"; 40].join(" ");
+    let page = app
+        .get(&format!("/cerca?q={}", urlencoding::encode(&many)))
+        .await;
+    assert_eq!(page.status(), 400);
+    let text = page.text().await.unwrap();
+    assert!(text.contains("40 parole o frasi"), "{text}");
+    let api = app.get("/api/v1/search?q=piano&sort=caso").await;
+    assert_eq!(api.status(), 400);
+    assert!(api
+        .text()
+        .await
+        .unwrap()
+        .contains(r#"sort=\"caso\" is unknown"#));
+}
+
+/// Only common words: nothing is looked for, and the API and the page say so and what to
+/// type instead; quoted, they are a phrase and are searched.
+#[tokio::test]
+async fn only_common_words_are_explained_not_searched() {
+    let app = spawn_app(search_archive()).await;
     let found = app.json("/api/v1/search?q=perch%C3%A9+della").await;
     assert_eq!(found["results"], serde_json::json!([]));
     assert!(
@@ -337,25 +400,12 @@ async fn bad_searches_get_readable_400s_never_500s() {
         200,
         "a quoted phrase of common words is searched"
     );
-    // A body that does not exist is a resource that is not there.
-    let r = app.get("/api/v1/search?q=piano&body=nessuno").await;
-    assert_eq!(r.status(), 404);
-    assert_eq!(r.headers()["content-type"], "application/problem+json");
-    assert!(r.text().await.unwrap().contains("no body"));
-    // A query string the API cannot read is a problem document too.
-    let r = app.get("/api/v1/search?q=piano&page=1&page=2").await;
-    assert_eq!(r.status(), 400);
-    assert_eq!(r.headers()["content-type"], "application/problem+json");
-    let many = vec!["x"; 200].join("+");
-    let r = app.get(&format!("/api/v1/search?q={many}")).await;
-    assert_eq!(r.status(), 400);
-    assert!(r.text().await.unwrap().contains("at most 32"));
-    let long = "a".repeat(600);
-    assert_eq!(
-        app.get(&format!("/api/v1/search?q={long}")).await.status(),
-        400
-    );
-    // Syntax a citizen did not mean is read leniently.
+}
+
+/// Syntax a citizen did not mean is read leniently, never refused.
+#[tokio::test]
+async fn query_syntax_nobody_meant_is_read_leniently() {
+    let app = spawn_app(search_archive()).await;
     for q in [
         "title:foo (a",
         "\"unterminated",
@@ -369,27 +419,6 @@ async fn bad_searches_get_readable_400s_never_500s() {
             .await;
         assert_eq!(r.status(), 200, "{q}");
     }
-    // The page says it in the reader's language, the API in English.
-    let page = app.get("/cerca?q=piano&from=ieri").await;
-    assert_eq!(page.status(), 400);
-    assert!(page.text().await.unwrap().contains("«ieri» non è una data"));
-    let page = app.get("/cerca?q=piano&from=ieri&lang=en").await;
-    assert_eq!(page.status(), 400);
-    assert!(page.text().await.unwrap().contains("“ieri” is not a date"));
-    let many = vec!["parola"; 40].join(" ");
-    let page = app
-        .get(&format!("/cerca?q={}", urlencoding::encode(&many)))
-        .await;
-    assert_eq!(page.status(), 400);
-    let text = page.text().await.unwrap();
-    assert!(text.contains("40 parole o frasi"), "{text}");
-    let api = app.get("/api/v1/search?q=piano&sort=caso").await;
-    assert_eq!(api.status(), 400);
-    assert!(api
-        .text()
-        .await
-        .unwrap()
-        .contains(r#"sort=\"caso\" is unknown"#));
 }
 
 #[tokio::test]
@@ -436,15 +465,7 @@ async fn agenda_times_set_through_the_admin_api_reach_search() {
     build_archive(data_dir.clone()).await;
     let token = crate::helpers::admin_token(&data_dir);
     let app = spawn_app(&data_dir).await;
-    let sessions = app.json("/api/v1/sessions").await;
-    let c = sessions["sessions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["title"] == C)
-        .unwrap()["id"]
-        .as_i64()
-        .unwrap();
+    let c = id_of(&app, C).await;
     let url = app.url(&format!("/api/v1/admin/sessions/{c}/agenda/1/start"));
     let put = |auth: Option<String>, body: &str| {
         let mut r = app
@@ -457,32 +478,33 @@ async fn agenda_times_set_through_the_admin_api_reach_search() {
         }
         r.send()
     };
-    let r = put(None, r#"{"start_seconds": 42}"#).await.unwrap();
-    assert_eq!(r.status(), 401);
-    assert!(r.headers()["www-authenticate"]
-        .to_str()
-        .unwrap()
-        .starts_with("Bearer"));
-    let r = put(Some("Bearer aula_wrong".into()), r#"{"start_seconds": 42}"#)
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 401);
     let bearer = Some(format!("Bearer {token}"));
-    let r = put(bearer.clone(), r#"{"start_seconds": -5}"#)
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 400);
-    let r = put(bearer.clone(), "not json").await.unwrap();
-    assert_eq!(r.status(), 400);
-    let missing = app
-        .client
-        .put(app.url(&format!("/api/v1/admin/sessions/{c}/agenda/99/start")))
-        .header("Authorization", bearer.clone().unwrap())
-        .json(&serde_json::json!({"start_seconds": 1}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(missing.status(), 404);
+    for (auth, body, expected) in [
+        (None, r#"{"start_seconds": 42}"#, 401),
+        (
+            Some("Bearer aula_wrong".into()),
+            r#"{"start_seconds": 42}"#,
+            401,
+        ),
+        (bearer.clone(), r#"{"start_seconds": -5}"#, 400),
+        (bearer.clone(), "not json", 400),
+    ] {
+        let anonymous = auth.is_none();
+        let r = put(auth, body).await.unwrap();
+        assert_eq!(r.status(), expected, "{body}");
+        if anonymous {
+            let challenge = r.headers()["www-authenticate"].to_str().unwrap();
+            assert!(challenge.starts_with("Bearer"), "{challenge}");
+        }
+    }
+    let (status, _) = app
+        .admin(&token)
+        .put(
+            &format!("/api/v1/admin/sessions/{c}/agenda/99/start"),
+            serde_json::json!({"start_seconds": 1}),
+        )
+        .await;
+    assert_eq!(status, 404);
     // Nothing was changed by the refused calls.
     let detail = app.json(&format!("/api/v1/sessions/{c}")).await;
     assert!(detail["agenda"][0]["start_ms"].is_null());
