@@ -1,7 +1,7 @@
 //! A real browser: headless Debian Chromium, driven by playwright-core from web/, opens the
 //! session page and plays the converted recording.
 
-use crate::helpers::{flv_archive, node_script, scratch, spawn_app, Ingest};
+use crate::helpers::{flv_archive, node_script, scratch, spawn_app, Ingest, TestApp};
 
 #[tokio::test]
 async fn the_session_page_plays_in_chromium() {
@@ -156,10 +156,43 @@ async fn chapters_transcript_captions_and_search_hits_seek_in_chromium() {
 /// runs and nothing becomes markup.
 #[tokio::test]
 async fn stored_script_payloads_are_shown_escaped_and_never_run() {
-    const SCRIPT: &str = "<script>window.__xss=1</script>";
-    const IMG: &str = "\"><img src=x onerror=\"window.__xss=2\">";
-    const SVG: &str = "</title><svg onload=window.__xss=3>";
-    const QUOTE: &str = "' onmouseover='window.__xss=4' x='";
+    let data_dir = ingest_with_payloads();
+    let app = spawn_app(&data_dir).await;
+    app.search_finds("bilancio", 1).await;
+    let slug = app.json("/api/v1/sessions").await["sessions"][0]["body"]["slug"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let pages: Vec<String> = [
+        "/sedute/1".to_string(),
+        "/".to_string(),
+        "/archivio".to_string(),
+        "/archivio/2013?vista=calendario".to_string(),
+        format!("/organi/{slug}"),
+        "/cerca?q=bilancio".to_string(),
+        "/cerca?q=%3Cscript%3Ewindow.__xss%3D1%3C%2Fscript%3E".to_string(),
+        "/embed/1".to_string(),
+        "/sedute/1?lang=en".to_string(),
+    ]
+    .iter()
+    .map(|p| app.url(p))
+    .collect();
+    let mut args = vec!["--shown".to_string(), format!("Bilancio {SCRIPT}")];
+    args.extend(pages);
+    let stdout = node_script("xss.mjs", args, Vec::new()).await;
+    assert_eq!(stdout.matches("xss=ok").count(), 9, "{stdout}");
+
+    feeds_and_captions_escape_them(&app, &slug).await;
+}
+
+const SCRIPT: &str = "<script>window.__xss=1</script>";
+const IMG: &str = "\"><img src=x onerror=\"window.__xss=2\">";
+const SVG: &str = "</title><svg onload=window.__xss=3>";
+const QUOTE: &str = "' onmouseover='window.__xss=4' x='";
+
+/// A session whose body, title, agenda, minutes and transcript all carry the payloads;
+/// the data directory.
+fn ingest_with_payloads() -> std::path::PathBuf {
     let root = scratch("stored-xss");
     let source = root.join("seduta.flv");
     crate::helpers::make_flv(&source);
@@ -194,32 +227,11 @@ async fn stored_script_payloads_are_shown_escaped_and_never_run() {
         .option("--minutes", &minutes)
         .option("--transcript", &srt)
         .assert_success();
-    let app = spawn_app(&data_dir).await;
-    app.search_finds("bilancio", 1).await;
-    let slug = app.json("/api/v1/sessions").await["sessions"][0]["body"]["slug"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let pages: Vec<String> = [
-        "/sedute/1".to_string(),
-        "/".to_string(),
-        "/archivio".to_string(),
-        "/archivio/2013?vista=calendario".to_string(),
-        format!("/organi/{slug}"),
-        "/cerca?q=bilancio".to_string(),
-        "/cerca?q=%3Cscript%3Ewindow.__xss%3D1%3C%2Fscript%3E".to_string(),
-        "/embed/1".to_string(),
-        "/sedute/1?lang=en".to_string(),
-    ]
-    .iter()
-    .map(|p| app.url(p))
-    .collect();
-    let mut args = vec!["--shown".to_string(), format!("Bilancio {SCRIPT}")];
-    args.extend(pages);
-    let stdout = node_script("xss.mjs", args, Vec::new()).await;
-    assert_eq!(stdout.matches("xss=ok").count(), 9, "{stdout}");
+    data_dir
+}
 
-    // Feeds, sitemap and the transcript downloads carry the text escaped (or as text).
+/// Feeds, sitemap and the captions carry the text escaped (or as text).
+async fn feeds_and_captions_escape_them(app: &TestApp, slug: &str) {
     for path in [
         "/feed.atom",
         &format!("/organi/{slug}/feed.atom"),
