@@ -183,6 +183,11 @@ async fn a_worker_killed_mid_transcode_has_its_job_finished_by_another() {
     drop(second);
     assert_eq!(done.state, "done", "{done:?}");
     assert_eq!(done.attempts, 2, "run again from the start once");
+    published_once_from_the_second_run(&catalog, &data_dir).await;
+}
+
+/// No duplicate session, one published version of the whole source, staging cleaned.
+async fn published_once_from_the_second_run(catalog: &aula::catalog::Catalog, data_dir: &Path) {
     assert_eq!(
         catalog.all_session_ids().await.unwrap(),
         vec![1],

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use aula::catalog::Backend;
+use aula::catalog::{Backend, Catalog};
 
 use crate::helpers::{
     aula, eventually, files_under, make_flv_with_tone, open_catalog, scratch, Ingest,
@@ -36,17 +36,7 @@ async fn the_catalog_runs_on_the_engine_the_suite_asked_for() {
 async fn three_workers_run_twelve_jobs_exactly_once_and_finish_a_killed_ones_job() {
     let root = scratch("three-workers");
     let data_dir = root.join("data");
-    for i in 0..12u32 {
-        let source = root.join(format!("seduta-{i}.flv"));
-        make_flv_with_tone(&source, 6, 300 + 40 * i);
-        Ingest::new(&data_dir)
-            .file(&source)
-            .body("Consiglio comunale")
-            .date(&format!("2010-01-{:02}", i + 1))
-            .title(&format!("Seduta {i}"))
-            .no_wait()
-            .assert_success();
-    }
+    queue_twelve(&root, &data_dir);
     let catalog = open_catalog(&data_dir).await;
     assert_eq!(catalog.jobs(Some("queued"), 100).await.unwrap().len(), 12);
 
@@ -102,8 +92,27 @@ async fn three_workers_run_twelve_jobs_exactly_once_and_finish_a_killed_ones_job
     let killed_job = killed_job.expect("the first worker was caught transcoding");
     assert_eq!(holders.len(), 3, "all three workers took jobs: {holders:?}");
 
-    // Each job ran to the end once: one attempt, except the killed one's, retaken once
-    // after its lease expired; every session has exactly one published version.
+    each_ran_once_and_published_once(&catalog, &data_dir, killed_job).await;
+}
+
+/// Twelve FLV recordings of different tones ingested and queued, not run.
+fn queue_twelve(root: &Path, data_dir: &Path) {
+    for i in 0..12u32 {
+        let source = root.join(format!("seduta-{i}.flv"));
+        make_flv_with_tone(&source, 6, 300 + 40 * i);
+        Ingest::new(data_dir)
+            .file(&source)
+            .body("Consiglio comunale")
+            .date(&format!("2010-01-{:02}", i + 1))
+            .title(&format!("Seduta {i}"))
+            .no_wait()
+            .assert_success();
+    }
+}
+
+/// Each job ran to the end once: one attempt, except the killed one's, retaken once
+/// after its lease expired; every session has exactly one published version.
+async fn each_ran_once_and_published_once(catalog: &Catalog, data_dir: &Path, killed_job: i64) {
     let jobs = catalog.jobs(None, 100).await.unwrap();
     assert_eq!(jobs.len(), 12);
     for j in &jobs {
@@ -188,14 +197,7 @@ async fn two_replicas_on_one_catalog_agree() {
     let a = replica(&data_dir, &root.join("index-a"));
     let b = replica(&data_dir, &root.join("index-b"));
     let client = reqwest::Client::new();
-    for r in [&a, &b] {
-        let url = format!("{}/readyz", r.base);
-        within("a replica to be ready", || {
-            let request = client.get(&url).send();
-            async move { matches!(request.await, Ok(resp) if resp.status() == 200) }
-        })
-        .await;
-    }
+    both_ready(&client, [&a.base, &b.base]).await;
     let total = |base: &str, q: &str| {
         let request = client.get(format!("{base}/api/v1/search?q={q}")).send();
         async move {
@@ -205,29 +207,18 @@ async fn two_replicas_on_one_catalog_agree() {
     };
     assert_eq!(total(&b.base, "prova").await, 1);
 
-    // The same bytes, with the same validators, from either replica.
-    let media = |base: &str| {
-        client
-            .get(format!("{base}/media/1/1/seg.m4s"))
-            .header("Range", "bytes=1000-1999")
-            .send()
-    };
-    let (ra, rb) = (media(&a.base).await.unwrap(), media(&b.base).await.unwrap());
-    assert_eq!(ra.status(), 206);
-    for h in ["etag", "last-modified", "content-range"] {
-        assert_eq!(ra.headers()[h], rb.headers()[h], "{h}");
-    }
-    assert_eq!(ra.bytes().await.unwrap(), rb.bytes().await.unwrap());
+    same_bytes_and_validators(&client, &a.base, &b.base).await;
 
     // Withheld through A: B stops finding it; published again through A: B finds it.
-    let admin = |path: &str, body: serde_json::Value| {
+    let admin = |method: reqwest::Method, path: &str, body: serde_json::Value| {
         client
-            .post(format!("{}{path}", a.base))
+            .request(method, format!("{}{path}", a.base))
             .bearer_auth(&token)
             .json(&body)
             .send()
     };
     let r = admin(
+        reqwest::Method::POST,
         "/api/v1/admin/sessions/1/withhold",
         serde_json::json!({"reason": "verifica"}),
     )
@@ -238,22 +229,26 @@ async fn two_replicas_on_one_catalog_agree() {
         total(&b.base, "prova").await == 0
     })
     .await;
-    let r = admin("/api/v1/admin/sessions/1/publish", serde_json::json!({}))
-        .await
-        .unwrap();
+    let r = admin(
+        reqwest::Method::POST,
+        "/api/v1/admin/sessions/1/publish",
+        serde_json::json!({}),
+    )
+    .await
+    .unwrap();
     assert_eq!(r.status(), 200);
     let back = within("B to find the published session", || async {
         total(&b.base, "prova").await == 1
     })
     .await;
     // A new title written through A is searchable through B.
-    let r = client
-        .patch(format!("{}/api/v1/admin/sessions/1", a.base))
-        .bearer_auth(&token)
-        .json(&serde_json::json!({"title": "Seduta sullo zibaldone"}))
-        .send()
-        .await
-        .unwrap();
+    let r = admin(
+        reqwest::Method::PATCH,
+        "/api/v1/admin/sessions/1",
+        serde_json::json!({"title": "Seduta sullo zibaldone"}),
+    )
+    .await
+    .unwrap();
     assert_eq!(r.status(), 200);
     let renamed = within("B to find the new title", || async {
         total(&b.base, "zibaldone").await == 1
@@ -263,4 +258,32 @@ async fn two_replicas_on_one_catalog_agree() {
         "replica B caught up: withheld in {gone:?}, published in {back:?}, renamed in {renamed:?}"
     );
     drop((a.process, b.process));
+}
+
+/// Waits for each replica's /readyz to answer 200.
+async fn both_ready(client: &reqwest::Client, bases: [&str; 2]) {
+    for base in bases {
+        let url = format!("{base}/readyz");
+        within("a replica to be ready", || {
+            let request = client.get(&url).send();
+            async move { matches!(request.await, Ok(resp) if resp.status() == 200) }
+        })
+        .await;
+    }
+}
+
+/// The same bytes of a segment, with the same validators, from either replica.
+async fn same_bytes_and_validators(client: &reqwest::Client, a: &str, b: &str) {
+    let media = |base: &str| {
+        client
+            .get(format!("{base}/media/1/1/seg.m4s"))
+            .header("Range", "bytes=1000-1999")
+            .send()
+    };
+    let (ra, rb) = (media(a).await.unwrap(), media(b).await.unwrap());
+    assert_eq!(ra.status(), 206);
+    for h in ["etag", "last-modified", "content-range"] {
+        assert_eq!(ra.headers()[h], rb.headers()[h], "{h}");
+    }
+    assert_eq!(ra.bytes().await.unwrap(), rb.bytes().await.unwrap());
 }
