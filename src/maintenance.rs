@@ -5,16 +5,14 @@
 //! pg_restore) runs through `process`, with a time limit; it never starts a child itself.
 
 use std::ffi::OsString;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-
-use sha2::{Digest, Sha256};
 
 use crate::catalog::{redact_url, Backend, Catalog, StoredFile};
 use crate::config::{Config, UrlCredentials};
 use crate::ingest::plan::Profile;
 use crate::process::{self, ProcessError};
+use crate::storage::originals::sha256_and_size;
 
 /// How long `ffmpeg -version` or one of its listings may take: they answer at once.
 const TOOL_TIMEOUT: Duration = Duration::from_secs(30);
@@ -461,7 +459,7 @@ pub async fn backup(config: &Config, dest: &Path) -> Result<BackupReport, Mainte
             file
         }
     };
-    let (bytes, sha256) = hash_file(&file).map_err(|e| io(file.display(), e))?;
+    let (sha256, bytes) = sha256_and_size(&file).map_err(|e| io(file.display(), e))?;
     let name = file.file_name().unwrap_or_default().to_string_lossy();
     let readme = format!(
         "aula catalog backup\n\
@@ -598,23 +596,6 @@ async fn pg_tool(
     }
 }
 
-/// (size, hex SHA-256) of a file, read in 1 MiB blocks.
-pub fn hash_file(path: &Path) -> std::io::Result<(u64, String)> {
-    let mut file = std::fs::File::open(path)?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    let mut total = 0u64;
-    loop {
-        let n = file.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        total += n as u64;
-        hasher.update(&buf[..n]);
-    }
-    Ok((total, format!("{:x}", hasher.finalize())))
-}
-
 /// One original whose bytes are no longer what was stored.
 #[derive(Debug, Clone)]
 pub struct FixityProblem {
@@ -640,8 +621,8 @@ pub async fn fixity(config: &Config, catalog: &Catalog) -> Result<FixityReport, 
         for file in files {
             let path = data_dir.join(&file.stored_path);
             report.checked += 1;
-            let problem = match hash_file(&path) {
-                Ok((size, sha)) => {
+            let problem = match sha256_and_size(&path) {
+                Ok((sha, size)) => {
                     report.bytes += size;
                     (sha != file.sha256).then(|| "changed".to_string())
                 }

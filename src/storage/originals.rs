@@ -77,22 +77,27 @@ pub async fn store_original_async(source: &Path, data_dir: &Path) -> std::io::Re
 
 /// SHA-256 of a file without copying it.
 pub fn sha256_of(path: &Path) -> std::io::Result<String> {
-    let mut file = std::fs::File::open(path)?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = file.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
-    Ok(hex::encode(hasher.finalize()))
+    Ok(sha256_and_size(path)?.0)
+}
+
+/// (hex SHA-256, size in bytes) of a file.
+pub fn sha256_and_size(path: &Path) -> std::io::Result<(String, u64)> {
+    digest(std::fs::File::open(path)?, None)
 }
 
 fn copy_hashing(source: &Path, target: &PathBuf) -> std::io::Result<(String, u64)> {
-    let mut input = std::fs::File::open(source)?;
     let mut output = std::fs::File::create(target)?;
+    let digested = digest(std::fs::File::open(source)?, Some(&mut output))?;
+    output.sync_all()?;
+    Ok(digested)
+}
+
+/// Reads `input` to its end in 1 MiB blocks, writing each to `copy` when there is one:
+/// the hex SHA-256 of what was read, and its size.
+fn digest(
+    mut input: impl Read,
+    mut copy: Option<&mut std::fs::File>,
+) -> std::io::Result<(String, u64)> {
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     let mut size = 0u64;
@@ -102,10 +107,11 @@ fn copy_hashing(source: &Path, target: &PathBuf) -> std::io::Result<(String, u64
             break;
         }
         hasher.update(&buf[..n]);
-        output.write_all(&buf[..n])?;
+        if let Some(out) = copy.as_mut() {
+            out.write_all(&buf[..n])?;
+        }
         size += n as u64;
     }
-    output.sync_all()?;
     Ok((hex::encode(hasher.finalize()), size))
 }
 
