@@ -39,7 +39,7 @@ impl Catalog {
     }
 
     /// Jobs, newest first, optionally only those in one state.
-    pub async fn jobs(&self, state: Option<&str>, limit: i64) -> Result<Vec<JobRow>> {
+    pub async fn jobs(&self, state: Option<JobState>, limit: i64) -> Result<Vec<JobRow>> {
         Ok(sqlx::query_as(&format!(
             "SELECT {JOB_COLUMNS} FROM jobs WHERE ($1 IS NULL OR state = $2) ORDER BY id DESC LIMIT $3"
         ))

@@ -197,8 +197,15 @@ async fn a_job_is_claimed_renewed_retried_failed_and_queued_again() {
             jobs: 1
         }]
     );
-    assert_eq!(catalog.jobs(Some("done"), 10).await.unwrap().len(), 1);
-    assert!(catalog.jobs(Some("queued"), 10).await.unwrap().is_empty());
+    assert_eq!(
+        catalog.jobs(Some(JobState::Done), 10).await.unwrap().len(),
+        1
+    );
+    assert!(catalog
+        .jobs(Some(JobState::Queued), 10)
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 #[tokio::test]

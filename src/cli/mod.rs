@@ -49,7 +49,7 @@ pub enum Command {
     Jobs {
         /// Only jobs in this state: queued, running, done or failed.
         #[arg(long)]
-        state: Option<String>,
+        state: Option<aula::domain::JobState>,
         /// Queue a failed job again.
         #[arg(long)]
         retry: Option<i64>,

@@ -9,7 +9,11 @@ use anyhow::{bail, Context};
 use aula::maintenance::{self, Status};
 use aula::{Archive, Config};
 
-pub async fn jobs(config: Config, state: Option<String>, retry: Option<i64>) -> anyhow::Result<()> {
+pub async fn jobs(
+    config: Config,
+    state: Option<aula::domain::JobState>,
+    retry: Option<i64>,
+) -> anyhow::Result<()> {
     let archive = Archive::open(config).await?;
     if let Some(id) = retry {
         if !archive.catalog.requeue_job(id).await? {
@@ -21,7 +25,7 @@ pub async fn jobs(config: Config, state: Option<String>, retry: Option<i64>) -> 
     for count in archive.catalog.job_counts().await? {
         eprintln!("{}: {}", count.state, count.jobs);
     }
-    for j in archive.catalog.jobs(state.as_deref(), 100).await? {
+    for j in archive.catalog.jobs(state, 100).await? {
         println!(
             "{:>6}  {:<8} session {:<6} attempt {}/{}  {:>5.1}%  {}",
             j.id,

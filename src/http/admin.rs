@@ -1060,13 +1060,11 @@ pub async fn list_jobs(
 ) -> Result<HttpResponse, ApiError> {
     let filter = match params.as_ref().map(|p| p.state.as_deref()) {
         Ok(None) => None,
-        Ok(Some(s)) if s.parse::<crate::domain::JobState>().is_ok() => Some(s),
-        _ => {
-            return Err(ApiError::bad_request(
-                "Bad state",
-                "state is queued, running, done or failed",
-            ))
-        }
+        Ok(Some(s)) => Some(
+            s.parse::<crate::domain::JobState>()
+                .map_err(|e| ApiError::bad_request("Bad state", e.to_string()))?,
+        ),
+        Err(e) => return Err(ApiError::bad_request("Bad state", e.to_string())),
     };
     let jobs = state.archive.catalog.jobs(filter, 200).await?;
     Ok(HttpResponse::Ok().json(json!({ "jobs": jobs.iter().map(job_json).collect::<Vec<_>>() })))

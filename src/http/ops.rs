@@ -313,7 +313,7 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     let catalog = &state.archive.catalog;
     match tokio::try_join!(
         catalog.job_counts(),
-        catalog.jobs(Some(JobState::Running.as_str()), 1000)
+        catalog.jobs(Some(JobState::Running), 1000)
     ) {
         Ok((counts, running)) => {
             let speeds: Vec<f64> = running.iter().filter_map(|j| j.speed).collect();

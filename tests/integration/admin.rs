@@ -3,6 +3,7 @@
 //! version (probed), withholding and publication windows, feeds, sitemap, robots, CSV
 //! export, transcript downloads and the OpenAPI document.
 
+use aula::domain::JobState;
 use std::path::Path;
 
 use aula::catalog::{CatalogError, Cuts, NewMediaVersion, WithheldRange};
@@ -694,7 +695,7 @@ async fn media_made_without_the_latest_withheld_ranges_never_become_public() {
         "withheld"
     );
     // Published again with no version lacking the range: not served (failed, with why).
-    let jobs = catalog.jobs(Some("queued"), 10).await.unwrap();
+    let jobs = catalog.jobs(Some(JobState::Queued), 10).await.unwrap();
     for job in jobs {
         assert!(catalog.claim_job(job.id, "t", 60).await.unwrap());
         assert!(catalog

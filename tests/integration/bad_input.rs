@@ -68,3 +68,20 @@ async fn bad_metadata_is_refused_before_anything_runs() {
         "{stderr}"
     );
 }
+
+/// A job state the queue does not have is named as such, with the ones it has; before, the
+/// CLI listed nothing, as if there were no such jobs.
+#[tokio::test]
+async fn an_unknown_job_state_is_refused_with_the_states() {
+    let data_dir = scratch("bad-job-state").join("data");
+    let out = crate::helpers::aula(&data_dir)
+        .args(["jobs", "--state", "lost"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("\"lost\" is not a job state: use queued, running, done, failed"),
+        "{stderr}"
+    );
+}

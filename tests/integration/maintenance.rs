@@ -2,6 +2,7 @@
 //! `aula fixity` — real processes on a real archive (SQLite, or PostgreSQL in the suite's
 //! second run, where backup is pg_dump and restore pg_restore).
 
+use aula::domain::JobState;
 use std::path::Path;
 
 use crate::helpers::{aula, make_flv, open_catalog, scratch, Ingest};
@@ -115,7 +116,14 @@ async fn a_backup_restores_the_catalog_as_it_was() {
     let s = catalog.session(1).await.unwrap().unwrap();
     assert_eq!(s.title, "Seduta da salvare");
     assert_eq!(catalog.agenda(1).await.unwrap().len(), 2);
-    assert_eq!(catalog.jobs(Some("queued"), 10).await.unwrap().len(), 1);
+    assert_eq!(
+        catalog
+            .jobs(Some(JobState::Queued), 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
     // The search index is rebuilt from the restored catalog, not taken from anywhere.
     let (ok, _, err) = run(&data_dir, &["reindex"], &[]);
     assert!(ok, "{err}");

@@ -2,6 +2,7 @@
 //! processes sharing one job queue (on PostgreSQL their claims use `FOR UPDATE SKIP
 //! LOCKED`), one of them killed mid-job.
 
+use aula::domain::JobState;
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -38,7 +39,14 @@ async fn three_workers_run_twelve_jobs_exactly_once_and_finish_a_killed_ones_job
     let data_dir = root.join("data");
     queue_twelve(&root, &data_dir);
     let catalog = open_catalog(&data_dir).await;
-    assert_eq!(catalog.jobs(Some("queued"), 100).await.unwrap().len(), 12);
+    assert_eq!(
+        catalog
+            .jobs(Some(JobState::Queued), 100)
+            .await
+            .unwrap()
+            .len(),
+        12
+    );
 
     let worker = || {
         Killed(
