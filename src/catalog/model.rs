@@ -24,18 +24,29 @@ pub enum InvalidInput {
     BadDate(String),
 }
 
+/// `text` with its runs of spaces made one and its ends trimmed; refused as `empty` when
+/// nothing is left, or when longer than `max` characters.
+fn required_text(
+    text: &str,
+    empty: InvalidInput,
+    what: &'static str,
+    max: usize,
+) -> Result<String, InvalidInput> {
+    let text = collapse_spaces(text);
+    if text.is_empty() {
+        return Err(empty);
+    }
+    check_len(what, &text, max)?;
+    Ok(text)
+}
+
 /// The name of a council, committee or other body, trimmed and non-empty.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BodyName(String);
 
 impl BodyName {
     pub fn parse(text: &str) -> Result<BodyName, InvalidInput> {
-        let text = collapse_spaces(text);
-        if text.is_empty() {
-            return Err(InvalidInput::EmptyBody);
-        }
-        check_len("the body name", &text, 200)?;
-        Ok(BodyName(text))
+        required_text(text, InvalidInput::EmptyBody, "the body name", 200).map(BodyName)
     }
 
     pub fn as_str(&self) -> &str {
@@ -75,12 +86,7 @@ pub struct SessionTitle(String);
 
 impl SessionTitle {
     pub fn parse(text: &str) -> Result<SessionTitle, InvalidInput> {
-        let text = collapse_spaces(text);
-        if text.is_empty() {
-            return Err(InvalidInput::EmptyTitle);
-        }
-        check_len("the title", &text, 500)?;
-        Ok(SessionTitle(text))
+        required_text(text, InvalidInput::EmptyTitle, "the title", 500).map(SessionTitle)
     }
 
     pub fn as_str(&self) -> &str {
