@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::path::Path;
+use std::time::Duration;
 
 use crate::helpers::{pattern, published_files, spawn_app_with, MANIFEST_DIR};
 
@@ -57,41 +58,114 @@ const SECRETS: &[&str] = &[
 async fn no_file_route_leaves_its_root() {
     let (data_dir, web) = roots_with_escapes().await;
     let app = spawn_app_with(&data_dir, |c| c.web_dir = web.clone()).await;
+    let lateness = std::sync::Arc::new(Lateness::watch());
     let answers = ask_all(&app.address, hostile_targets()).await;
     let statuses = refused_without_secrets(&answers);
     let (target, slowest) = answers.iter().max_by_key(|(_, a)| a.took).unwrap();
     println!(
-        "{} hostile requests: {statuses:?}; slowest {:?} ({target})",
+        "{} hostile requests: {statuses:?}; slowest {:?} ({target}); the test process woke \
+         at most {:?} late",
         answers.len(),
         slowest.took,
+        lateness.worst(),
     );
     // The same routes still serve what they should, at once: a flood of bad requests
     // must never lock a citizen out. Asked from a blocking thread like the corpus (not
     // from this test's own runtime, which also drives the server's index follower).
     let address = app.address.clone();
     let finals = tokio::task::spawn_blocking(move || {
-        [
+        let finals = [
             "/media/1/1/seg.m4s",
             "/static/aula.css",
             "/vendor/video.js/video.min.js",
         ]
-        .map(|target| (target, raw_within(&address, target, ANSWER_WITHIN)))
+        .map(|target| (target, ask_timing_the_process(&address, target, &lateness)));
+        println!("the test process woke at most {:?} late", lateness.worst());
+        finals
     })
     .await
     .unwrap();
-    for (target, a) in &finals {
-        println!("after the corpus: {target} {} in {:?}", a.status, a.took);
-    }
-    for (target, a) in finals {
+    for (target, (a, lost)) in finals {
         if a.status != 200 {
             panic!(
-                "{target} after the corpus: status {} after {:?} (read error {:?}); {}",
+                "{target} after the corpus: status {} after {:?} (read error {:?}; the \
+                 process did not run for {lost:?} of it); {}",
                 a.status,
                 a.took,
                 a.read_error,
                 diagnose(&app.address, target).await
             );
         }
+    }
+}
+
+/// `target` asked as `raw_within` does, with the time in it that the process did not run
+/// (the server answers inside this test's process: while the process, or the machine,
+/// does not run, neither does the server).
+fn ask_timing_the_process(address: &str, target: &str, lateness: &Lateness) -> (Answer, Duration) {
+    let lost_before = lateness.lost();
+    let answer = raw_within(address, target, ANSWER_WITHIN);
+    let lost = lateness.lost() - lost_before;
+    println!(
+        "after the corpus: {target} {} in {:?} (the process did not run for {lost:?} of it)",
+        answer.status, answer.took
+    );
+    (answer, lost)
+}
+
+/// A thread that asks to wake every 20 ms and keeps count of how late it wakes: time in
+/// which this process, or the whole machine, did not run (a stopped process, a paused
+/// virtual machine, or a machine so overloaded that a ready thread waits whole seconds).
+struct Lateness {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// Milliseconds: the longest single delay, and the sum of delays over 250 ms.
+    worst_ms: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    lost_ms: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Lateness {
+    fn watch() -> Lateness {
+        use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+        use std::sync::Arc;
+        let (stop, worst_ms, lost_ms) = (
+            Arc::new(AtomicBool::new(false)),
+            Arc::new(AtomicU64::new(0)),
+            Arc::new(AtomicU64::new(0)),
+        );
+        let (s, w, l) = (stop.clone(), worst_ms.clone(), lost_ms.clone());
+        std::thread::spawn(move || {
+            let tick = std::time::Duration::from_millis(20);
+            while !s.load(Ordering::Relaxed) {
+                let asked = std::time::Instant::now();
+                std::thread::sleep(tick);
+                let late = asked.elapsed().saturating_sub(tick).as_millis() as u64;
+                w.fetch_max(late, Ordering::Relaxed);
+                if late > 250 {
+                    l.fetch_add(late, Ordering::Relaxed);
+                }
+            }
+        });
+        Lateness {
+            stop,
+            worst_ms,
+            lost_ms,
+        }
+    }
+
+    fn worst(&self) -> std::time::Duration {
+        let ms = self.worst_ms.load(std::sync::atomic::Ordering::Relaxed);
+        std::time::Duration::from_millis(ms)
+    }
+
+    fn lost(&self) -> std::time::Duration {
+        let ms = self.lost_ms.load(std::sync::atomic::Ordering::Relaxed);
+        std::time::Duration::from_millis(ms)
+    }
+}
+
+impl Drop for Lateness {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
     }
 }
 
