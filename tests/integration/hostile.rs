@@ -454,3 +454,103 @@ fn idle_keep_alive(address: &str) -> (bool, std::time::Duration) {
     let (_, closed) = read_until_closed(&mut idle, std::time::Duration::from_secs(30));
     (closed, started.elapsed())
 }
+
+/// A flood: many clients at once asking for addresses that do not exist, each of which the
+/// catalog counts for the legacy report (a write), while a citizen keeps watching a
+/// session. Every one of the citizen's requests is answered, and none waits as long as
+/// `ANSWER_WITHIN`: bad requests never lock a citizen out.
+#[tokio::test]
+async fn a_flood_of_unknown_addresses_never_locks_a_citizen_out() {
+    let data_dir = published_files(
+        "flood",
+        &[
+            ("master.m3u8", b"#EXTM3U\n".as_slice()),
+            ("seg.m4s", &pattern(64 * 1024)),
+        ],
+    )
+    .await;
+    let app = spawn_app_with(&data_dir, |_| {}).await;
+    let (flooders, each) = (16, 150);
+    let address = app.address.clone();
+    // On threads of their own, like real clients (this test's runtime drives the server's
+    // index follower).
+    let (statuses, flood_time, answers) = tokio::task::spawn_blocking(move || {
+        flood_while_a_citizen_watches(&address, flooders, each)
+    })
+    .await
+    .unwrap();
+    let (worst_target, worst) = answers.iter().max_by_key(|(_, a)| a.took).unwrap();
+    println!(
+        "{} unknown addresses from {flooders} clients in {flood_time:?}: {statuses:?}; the \
+         citizen's {} requests meanwhile: slowest {:?} ({worst_target})",
+        flooders * each,
+        answers.len(),
+        worst.took
+    );
+    assert_eq!(statuses.get(&404), Some(&(flooders * each)), "{statuses:?}");
+    for (target, a) in &answers {
+        assert_eq!(
+            a.status, 200,
+            "{target} during the flood after {:?}",
+            a.took
+        );
+    }
+    assert!(
+        worst.took < ANSWER_WITHIN,
+        "{worst_target} took {:?}",
+        worst.took
+    );
+    // Nothing the flood asked for was lost from the report, either.
+    let counted = crate::helpers::open_catalog(&data_dir)
+        .await
+        .unmapped_report(10_000)
+        .await
+        .unwrap();
+    assert_eq!(counted.len(), flooders * each);
+}
+
+/// `flooders` clients each asking for `each` unknown addresses, while one citizen keeps
+/// asking for a segment, the session list and the session page: the flood's statuses,
+/// how long it took, and every answer the citizen got.
+fn flood_while_a_citizen_watches(
+    address: &str,
+    flooders: usize,
+    each: usize,
+) -> (BTreeMap<u16, usize>, Duration, Vec<(&'static str, Answer)>) {
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let citizen = {
+        let (address, done) = (address.to_string(), done.clone());
+        std::thread::spawn(move || {
+            let mut answers = Vec::new();
+            loop {
+                for target in ["/media/1/1/seg.m4s", "/api/v1/sessions", "/sedute/1"] {
+                    answers.push((target, raw_within(&address, target, ANSWER_WITHIN)));
+                }
+                if done.load(std::sync::atomic::Ordering::Relaxed) {
+                    return answers;
+                }
+            }
+        })
+    };
+    let started = std::time::Instant::now();
+    let flood: Vec<_> = (0..flooders)
+        .map(|f| {
+            let address = address.to_string();
+            std::thread::spawn(move || {
+                (0..each)
+                    .map(|i| raw_within(&address, &format!("/vecchio/{f}/{i}.asp"), ANSWER_WITHIN))
+                    .map(|a| a.status)
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let mut statuses = BTreeMap::new();
+    for thread in flood {
+        for status in thread.join().unwrap() {
+            *statuses.entry(status).or_insert(0) += 1;
+        }
+    }
+    let flood_time = started.elapsed();
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    (statuses, flood_time, citizen.join().unwrap())
+}

@@ -165,15 +165,27 @@ pub async fn spawn_app_with(data_dir: &Path, change: impl FnOnce(&mut Config)) -
     let archive = Archive::open(config).await.expect("open archive");
     let app = Application::build(archive).await.expect("start server");
     let address = app.address().to_string();
+    // actix's server starts its acceptor and workers when its future is first polled,
+    // which is when this test's runtime next gets to it: a test that blocked its thread
+    // before then would find a socket nobody accepts on. It is running once it answers.
     tokio::spawn(app.run_until_stopped());
-    TestApp {
+    let app = TestApp {
         address,
         index_dir,
         client: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap(),
-    }
+    };
+    eventually("the server answers", Duration::from_secs(30), || async {
+        match app.client.get(app.url("/healthz")).send().await {
+            Ok(r) if r.status() == 200 => Ok(()),
+            Ok(r) => Err(r.status().to_string()),
+            Err(e) => Err(e.to_string()),
+        }
+    })
+    .await;
+    app
 }
 
 /// A port free on 127.0.0.1 right now (for servers started as separate processes).
