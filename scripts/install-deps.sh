@@ -21,6 +21,10 @@ tesseract --list-langs 2>/dev/null | grep -x ita >/dev/null || packages+=(tesser
 command -v antiword >/dev/null 2>&1 || packages+=(antiword)
 command -v catdoc >/dev/null 2>&1 || packages+=(catdoc)
 command -v qpdf >/dev/null 2>&1 || packages+=(qpdf)
+# The tests read the server's listen queue with ss.
+if [ "$want_browser" = yes ] && ! command -v ss >/dev/null 2>&1; then
+  packages+=(iproute2)
+fi
 if [ "$want_browser" = yes ] && ! command -v chromium >/dev/null 2>&1; then
   packages+=(chromium)
 fi
