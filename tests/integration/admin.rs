@@ -3,7 +3,7 @@
 //! version (probed), withholding and publication windows, feeds, sitemap, robots, CSV
 //! export, transcript downloads and the OpenAPI document.
 
-use aula::domain::JobState;
+use aula::domain::{JobState, SessionState};
 use std::path::Path;
 
 use aula::catalog::{CatalogError, Cuts, NewMediaVersion, WithheldRange};
@@ -681,7 +681,7 @@ async fn media_made_without_the_latest_withheld_ranges_never_become_public() {
     );
     assert_eq!(
         catalog.session(id).await.unwrap().unwrap().state,
-        "processing"
+        SessionState::Processing
     );
 
     // Withheld by an editor, then its job fails: it stays withheld, not "failed" (public).
@@ -692,7 +692,7 @@ async fn media_made_without_the_latest_withheld_ranges_never_become_public() {
         .unwrap();
     assert_eq!(
         catalog.session(id).await.unwrap().unwrap().state,
-        "withheld"
+        SessionState::Withheld
     );
     // Published again with no version lacking the range: not served (failed, with why).
     let jobs = catalog.jobs(Some(JobState::Queued), 10).await.unwrap();
@@ -705,7 +705,7 @@ async fn media_made_without_the_latest_withheld_ranges_never_become_public() {
     }
     catalog.set_withheld(id, None).await.unwrap();
     let row = catalog.session(id).await.unwrap().unwrap();
-    assert_eq!(row.state, "failed", "{row:?}");
+    assert_eq!(row.state, SessionState::Failed, "{row:?}");
     assert!(!catalog.is_public_media_dir("x/1").await.unwrap());
 
     // The version made without the range is accepted and served.
@@ -718,7 +718,7 @@ async fn media_made_without_the_latest_withheld_ranges_never_become_public() {
         .unwrap();
     assert_eq!(
         catalog.session(id).await.unwrap().unwrap().state,
-        "published"
+        SessionState::Published
     );
     assert!(catalog.is_public_media_dir("x/2").await.unwrap());
 }

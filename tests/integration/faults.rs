@@ -1,6 +1,7 @@
 //! Faults: the server killed mid-upload, the disk filling during a transcode, the
 //! database going away mid-run. Real processes, real ffmpeg, a real PostgreSQL.
 
+use aula::domain::{JobState, SessionState};
 use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
@@ -82,7 +83,10 @@ async fn a_server_killed_mid_upload_leaves_nothing_and_the_upload_can_be_retried
     assert_eq!(partial.len(), 1, "{partial:?}");
     let catalog = open_catalog(&data_dir).await;
     assert!(catalog.recording_parts(id).await.unwrap().is_empty());
-    assert_eq!(catalog.session(id).await.unwrap().unwrap().state, "pending");
+    assert_eq!(
+        catalog.session(id).await.unwrap().unwrap().state,
+        SessionState::Pending
+    );
 
     // A new start removes the dead upload; the same upload, retried, is archived whole.
     let (_server, base) = serve(&data_dir, &[("AULA_LOG", "warn")]).await;
@@ -207,7 +211,7 @@ async fn the_database_going_away_gives_503s_then_everything_recovers_with_no_job
     // Wait for a transcode to be under way, then take the database away for a while.
     eventually("a job starts", Duration::from_secs(60), || async {
         let jobs = catalog.jobs(None, 10).await.unwrap();
-        match jobs.iter().any(|j| j.state == "running") {
+        match jobs.iter().any(|j| j.state == JobState::Running) {
             true => Ok(()),
             false => Err(jobs),
         }
@@ -273,10 +277,10 @@ async fn every_job_done_once_and_published(catalog: &aula::catalog::Catalog) {
         let jobs = catalog.jobs(None, 10).await.unwrap();
         assert_eq!(jobs.len(), 3, "no job lost: {jobs:?}");
         assert!(
-            jobs.iter().all(|j| j.state != "failed"),
+            jobs.iter().all(|j| j.state != JobState::Failed),
             "a job failed: {jobs:?}"
         );
-        match jobs.iter().all(|j| j.state == "done") {
+        match jobs.iter().all(|j| j.state == JobState::Done) {
             true => Ok(jobs),
             false => Err(jobs),
         }
@@ -287,7 +291,7 @@ async fn every_job_done_once_and_published(catalog: &aula::catalog::Catalog) {
     }
     for id in catalog.all_session_ids().await.unwrap() {
         let s = catalog.session(id).await.unwrap().unwrap();
-        assert_eq!(s.state, "published", "{s:?}");
+        assert_eq!(s.state, SessionState::Published, "{s:?}");
         assert_eq!(s.media_dir, Some(format!("{id}/1")));
     }
 }
@@ -375,10 +379,10 @@ async fn a_full_disk_fails_the_transcode_cleanly_and_it_runs_once_space_is_back(
         || async {
             let job = catalog.jobs(None, 1).await.unwrap().pop().unwrap();
             assert!(
-                job.state != "done",
+                job.state != JobState::Done,
                 "the transcode fitted: make the disk smaller"
             );
-            match job.state == "queued" && job.attempts == 1 {
+            match job.state == JobState::Queued && job.attempts == 1 {
                 true => Ok(job),
                 false => Err(job),
             }
@@ -403,8 +407,8 @@ async fn a_full_disk_fails_the_transcode_cleanly_and_it_runs_once_space_is_back(
         Duration::from_secs(90),
         || async {
             let job = catalog.jobs(None, 1).await.unwrap().pop().unwrap();
-            assert!(job.state != "failed", "{job:?}");
-            match job.state == "done" {
+            assert!(job.state != JobState::Failed, "{job:?}");
+            match job.state == JobState::Done {
                 true => Ok(job),
                 false => Err(job),
             }
@@ -413,7 +417,7 @@ async fn a_full_disk_fails_the_transcode_cleanly_and_it_runs_once_space_is_back(
     .await;
     assert_eq!(job.attempts, 2);
     let session = catalog.session(1).await.unwrap().unwrap();
-    assert_eq!(session.state, "published");
+    assert_eq!(session.state, SessionState::Published);
     assert!(data_dir.join("media/1/1/master.m3u8").is_file());
 }
 
@@ -428,7 +432,7 @@ async fn failed_cleanly(
     let reason = failed.error.clone().unwrap_or_default();
     assert!(reason.contains("No space left on device"), "{reason}");
     let session = catalog.session(1).await.unwrap().unwrap();
-    assert_ne!(session.state, "published");
+    assert_ne!(session.state, SessionState::Published);
     assert!(session.media_dir.is_none());
     assert!(files_under(&data_dir.join("media")).is_empty());
     assert!(

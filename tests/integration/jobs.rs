@@ -3,6 +3,7 @@
 //! duplicated; an ffmpeg that hangs is killed after the scaled timeout and the job is
 //! retried. Real `aula` processes and real ffmpeg, on short sources.
 
+use aula::domain::{JobState, SessionState};
 use std::path::Path;
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
@@ -134,7 +135,7 @@ async fn a_worker_killed_mid_transcode_has_its_job_finished_by_another() {
     // wait for the next progress write to the catalog).
     let worker_pid = first.0.id();
     let running = wait_for(&catalog, Duration::from_secs(60), "the transcode", |j| {
-        j.state == "running" && !ffmpeg_children(worker_pid, "-f hls").is_empty()
+        j.state == JobState::Running && !ffmpeg_children(worker_pid, "-f hls").is_empty()
     })
     .await;
     assert_eq!(running.attempts, 1);
@@ -177,11 +178,11 @@ async fn a_worker_killed_mid_transcode_has_its_job_finished_by_another() {
         &catalog,
         Duration::from_secs(120),
         "the job to finish",
-        |j| j.state == "done" || j.state == "failed",
+        |j| j.state == JobState::Done || j.state == JobState::Failed,
     )
     .await;
     drop(second);
-    assert_eq!(done.state, "done", "{done:?}");
+    assert_eq!(done.state, JobState::Done, "{done:?}");
     assert_eq!(done.attempts, 2, "run again from the start once");
     published_once_from_the_second_run(&catalog, &data_dir).await;
 }
@@ -194,7 +195,7 @@ async fn published_once_from_the_second_run(catalog: &aula::catalog::Catalog, da
         "no duplicate session"
     );
     let session = catalog.session(1).await.unwrap().unwrap();
-    assert_eq!(session.state, "published");
+    assert_eq!(session.state, SessionState::Published);
     assert_eq!(session.media_dir.as_deref(), Some("1/1"));
     let versions: Vec<_> = std::fs::read_dir(data_dir.join("media/1"))
         .unwrap()
@@ -260,13 +261,13 @@ async fn a_hung_ffmpeg_is_killed_after_the_scaled_timeout_and_the_job_retried() 
     );
     // The retry runs normally and publishes.
     let done = wait_for(&catalog, Duration::from_secs(120), "the retry", |j| {
-        j.state == "done" || j.state == "failed"
+        j.state == JobState::Done || j.state == JobState::Failed
     })
     .await;
-    assert_eq!(done.state, "done", "{done:?}");
+    assert_eq!(done.state, JobState::Done, "{done:?}");
     assert_eq!(done.attempts, 2);
     assert_eq!(
         catalog.session(1).await.unwrap().unwrap().state,
-        "published"
+        SessionState::Published
     );
 }

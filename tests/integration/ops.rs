@@ -4,6 +4,7 @@
 use crate::helpers::{
     eventually, files_under, flv_archive, scratch, spawn_app, spawn_app_with, Ingest,
 };
+use aula::domain::JobState;
 
 /// The value of one metric line (`name{labels} value`), if present.
 fn metric(text: &str, series: &str) -> Option<f64> {
@@ -195,7 +196,7 @@ async fn a_stopped_server_gives_its_running_job_back() {
     // ten seconds (a fast machine finished this whole job between two of them once).
     eventually("the job starts", Duration::from_secs(60), || async {
         let job = catalog.jobs(None, 10).await.unwrap().remove(0);
-        match job.state == "running"
+        match job.state == JobState::Running
             && !crate::jobs::ffmpeg_children(server.id(), "-f hls").is_empty()
             && !files_under(&data_dir.join("staging")).is_empty()
         {
@@ -214,7 +215,7 @@ async fn a_stopped_server_gives_its_running_job_back() {
     .await;
     assert!(status.success(), "{status:?}");
     let job = &catalog.jobs(None, 10).await.unwrap()[0];
-    assert_eq!(job.state, "queued", "{job:?}");
+    assert_eq!(job.state, JobState::Queued, "{job:?}");
     assert_eq!(job.lease_owner, None);
     assert_eq!(job.attempts, 0, "a stopped attempt does not count");
     assert!(

@@ -2,7 +2,7 @@
 //! processes sharing one job queue (on PostgreSQL their claims use `FOR UPDATE SKIP
 //! LOCKED`), one of them killed mid-job.
 
-use aula::domain::JobState;
+use aula::domain::{JobState, SessionState};
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -72,7 +72,7 @@ async fn three_workers_run_twelve_jobs_exactly_once_and_finish_a_killed_ones_job
     let workers = RefCell::new(workers);
     eventually("the queue drains", Duration::from_secs(240), || async {
         let jobs = catalog.jobs(None, 100).await.unwrap();
-        for j in jobs.iter().filter(|j| j.state == "running") {
+        for j in jobs.iter().filter(|j| j.state == JobState::Running) {
             if let Some(pid) = j.lease_owner.as_deref().and_then(owner_pid) {
                 holders.borrow_mut().insert(pid);
                 if killed_job.get().is_none()
@@ -88,7 +88,7 @@ async fn three_workers_run_twelve_jobs_exactly_once_and_finish_a_killed_ones_job
         }
         match jobs
             .iter()
-            .all(|j| j.state == "done" || j.state == "failed")
+            .all(|j| j.state == JobState::Done || j.state == JobState::Failed)
         {
             true => Ok(()),
             false => Err(jobs),
@@ -124,13 +124,13 @@ async fn each_ran_once_and_published_once(catalog: &Catalog, data_dir: &Path, ki
     let jobs = catalog.jobs(None, 100).await.unwrap();
     assert_eq!(jobs.len(), 12);
     for j in &jobs {
-        assert_eq!(j.state, "done", "{j:?}");
+        assert_eq!(j.state, JobState::Done, "{j:?}");
         let expected = if j.id == killed_job { 2 } else { 1 };
         assert_eq!(j.attempts, expected, "{j:?}");
     }
     for id in catalog.all_session_ids().await.unwrap() {
         let s = catalog.session(id).await.unwrap().unwrap();
-        assert_eq!(s.state, "published", "{s:?}");
+        assert_eq!(s.state, SessionState::Published, "{s:?}");
         assert_eq!(s.media_dir.as_deref(), Some(format!("{id}/1").as_str()));
         let versions = std::fs::read_dir(data_dir.join("media").join(id.to_string()))
             .unwrap()
