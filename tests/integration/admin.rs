@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 
 use crate::helpers::{
     admin_token, aula, ffprobe_duration, files_under, flv_archive, make_flv_lasting, node_script,
-    scratch, spawn_app, spawn_app_with, test_config, Admin, TestApp,
+    run_refused, scratch, spawn_app, spawn_app_with, test_config, Admin, TestApp,
 };
 
 /// An upload sent in chunks, with no Content-Length: only counting can stop it. Returns
@@ -607,12 +607,7 @@ async fn admin_pages_sign_in_and_show_the_import_report() {
         "old_url;date;body;title;recordings\n/vecchio?id=1;31/02/2011;Giunta;Seduta;manca.flv\n",
     )
     .unwrap();
-    let out = aula(&archive.data_dir)
-        .arg("import")
-        .arg(&csv_file)
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
+    run_refused(aula(&archive.data_dir).arg("import").arg(&csv_file));
     let (status, report) = app.admin(&token).get("/api/v1/admin/import-report").await;
     assert_eq!(status, 200, "{report}");
     assert_eq!(report["problems"][0]["line"], 2, "{report}");

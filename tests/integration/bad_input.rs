@@ -1,7 +1,7 @@
 //! Files that are not recordings are refused with a message naming the file and the
 //! problem, and leave nothing behind: no session, no job, no stored file.
 
-use crate::helpers::{files_under, ingest, scratch};
+use crate::helpers::{aula, files_under, ingest, run_refused, scratch};
 
 #[tokio::test]
 async fn empty_and_random_files_are_refused_and_change_nothing() {
@@ -44,25 +44,21 @@ async fn empty_and_random_files_are_refused_and_change_nothing() {
 async fn bad_metadata_is_refused_before_anything_runs() {
     let root = scratch("bad-metadata");
     let data_dir = root.join("data");
-    let out = crate::helpers::aula(&data_dir)
-        .args(["ingest", "/nonexistent.flv", "--body", "Consiglio"])
-        .args(["--date", "12/03/2009", "--title", "x"])
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = run_refused(
+        aula(&data_dir)
+            .args(["ingest", "/nonexistent.flv", "--body", "Consiglio"])
+            .args(["--date", "12/03/2009", "--title", "x"]),
+    );
     assert!(
         stderr.contains("--date") && stderr.contains("YYYY-MM-DD"),
         "{stderr}"
     );
 
-    let out = crate::helpers::aula(&data_dir)
-        .args(["ingest", "/nonexistent.flv", "--body", "Consiglio"])
-        .args(["--date", "2009-03-12", "--title", "x"])
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = run_refused(
+        aula(&data_dir)
+            .args(["ingest", "/nonexistent.flv", "--body", "Consiglio"])
+            .args(["--date", "2009-03-12", "--title", "x"]),
+    );
     assert!(
         stderr.contains("/nonexistent.flv: no such file"),
         "{stderr}"
@@ -74,12 +70,7 @@ async fn bad_metadata_is_refused_before_anything_runs() {
 #[tokio::test]
 async fn an_unknown_job_state_is_refused_with_the_states() {
     let data_dir = scratch("bad-job-state").join("data");
-    let out = crate::helpers::aula(&data_dir)
-        .args(["jobs", "--state", "lost"])
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = run_refused(aula(&data_dir).args(["jobs", "--state", "lost"]));
     assert!(
         stderr.contains("\"lost\" is not a job state: use queued, running, done, failed"),
         "{stderr}"

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::helpers::{aula, ffmpeg, scratch, spawn_app, synthesize, TestApp};
+use crate::helpers::{aula, ffmpeg, run_refused, scratch, spawn_app, synthesize, TestApp};
 
 #[tokio::test]
 async fn documents_transcripts_and_times_come_in_with_the_recording() {
@@ -158,22 +158,16 @@ async fn a_mistyped_document_path_stops_the_ingest_before_anything_is_written() 
         "2",
         audio.to_str().unwrap(),
     ]);
-    let out = aula(&data_dir)
-        .arg("ingest")
-        .arg(&audio)
-        .args([
-            "--body",
-            "Consiglio",
-            "--date",
-            "2016-02-03",
-            "--title",
-            "x",
-            "--minutes",
-            "/nonexistent/verbale.pdf",
-        ])
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/verbale.pdf"));
+    let stderr = run_refused(aula(&data_dir).arg("ingest").arg(&audio).args([
+        "--body",
+        "Consiglio",
+        "--date",
+        "2016-02-03",
+        "--title",
+        "x",
+        "--minutes",
+        "/nonexistent/verbale.pdf",
+    ]));
+    assert!(stderr.contains("/nonexistent/verbale.pdf"), "{stderr}");
     assert!(crate::helpers::files_under(&data_dir.join("originals")).is_empty());
 }
