@@ -217,54 +217,44 @@ async fn two_replicas_on_one_catalog_agree() {
 
     same_bytes_and_validators(&client, &a.base, &b.base).await;
 
-    // Withheld through A: B stops finding it; published again through A: B finds it.
-    let admin = |method: reqwest::Method, path: &str, body: serde_json::Value| {
-        client
-            .request(method, format!("{}{path}", a.base))
+    // Withheld through A: B stops finding it; published again through A: B finds it; a
+    // new title written through A is searchable through B.
+    use reqwest::Method;
+    let steps = [
+        (
+            Method::POST,
+            "/withhold",
+            serde_json::json!({"reason": "verifica"}),
+            "prova",
+            0,
+        ),
+        (Method::POST, "/publish", serde_json::json!({}), "prova", 1),
+        (
+            Method::PATCH,
+            "",
+            serde_json::json!({"title": "Seduta sullo zibaldone"}),
+            "zibaldone",
+            1,
+        ),
+    ];
+    for (method, action, body, query, expected) in steps {
+        let r = client
+            .request(
+                method,
+                format!("{}/api/v1/admin/sessions/1{action}", a.base),
+            )
             .bearer_auth(&token)
             .json(&body)
             .send()
-    };
-    let r = admin(
-        reqwest::Method::POST,
-        "/api/v1/admin/sessions/1/withhold",
-        serde_json::json!({"reason": "verifica"}),
-    )
-    .await
-    .unwrap();
-    assert_eq!(r.status(), 200);
-    let gone = within("B to drop the withheld session", || async {
-        total(&b.base, "prova").await == 0
-    })
-    .await;
-    let r = admin(
-        reqwest::Method::POST,
-        "/api/v1/admin/sessions/1/publish",
-        serde_json::json!({}),
-    )
-    .await
-    .unwrap();
-    assert_eq!(r.status(), 200);
-    let back = within("B to find the published session", || async {
-        total(&b.base, "prova").await == 1
-    })
-    .await;
-    // A new title written through A is searchable through B.
-    let r = admin(
-        reqwest::Method::PATCH,
-        "/api/v1/admin/sessions/1",
-        serde_json::json!({"title": "Seduta sullo zibaldone"}),
-    )
-    .await
-    .unwrap();
-    assert_eq!(r.status(), 200);
-    let renamed = within("B to find the new title", || async {
-        total(&b.base, "zibaldone").await == 1
-    })
-    .await;
-    println!(
-        "replica B caught up: withheld in {gone:?}, published in {back:?}, renamed in {renamed:?}"
-    );
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{action} {body}");
+        let took = within(&format!("B to find {expected} for {query:?}"), || async {
+            total(&b.base, query).await == expected
+        })
+        .await;
+        println!("replica B caught up with {action:?} {body} in {took:?}");
+    }
     drop((a.process, b.process));
 }
 
