@@ -109,45 +109,39 @@ async fn chapters_transcript_captions_and_search_hits_seek_in_chromium() {
     let app = spawn_app(&data_dir).await;
     // Wait for the server's index to hold the transcript.
     app.search_finds("fornace", 1).await;
-    let stdout = node_script(
+    passes_checks(
         "interact.mjs",
         vec![app.url("/sedute/1"), app.url("/cerca?q=fornace")],
-        Vec::new(),
+        &[
+            "captions",
+            "chapter",
+            "transcript",
+            "following",
+            "audio-only",
+            "search-hit",
+            "no-javascript",
+            "thumbnail",
+            "deferred-player",
+        ],
     )
     .await;
-    for check in [
-        "captions",
-        "chapter",
-        "transcript",
-        "following",
-        "audio-only",
-        "search-hit",
-        "no-javascript",
-        "thumbnail",
-        "deferred-player",
-    ] {
-        assert!(stdout.contains(&format!("{check}=ok")), "{stdout}");
-    }
 
     // The same page and the search with the keyboard alone.
-    let stdout = node_script(
+    passes_checks(
         "keyboard.mjs",
         vec![app.url("/sedute/1"), app.url("/cerca?q=fornace")],
-        Vec::new(),
+        &[
+            "skip-link",
+            "skip-target",
+            "play",
+            "seek-bar",
+            "captions",
+            "chapter",
+            "transcript",
+            "filter",
+        ],
     )
     .await;
-    for check in [
-        "skip-link",
-        "skip-target",
-        "play",
-        "seek-bar",
-        "captions",
-        "chapter",
-        "transcript",
-        "filter",
-    ] {
-        assert!(stdout.contains(&format!("{check}=ok")), "{stdout}");
-    }
 }
 
 /// Script payloads stored in every place a citizen's page shows text from the catalog: a
@@ -291,5 +285,14 @@ async fn lighthouse_finds_the_public_pages_fully_accessible() {
     assert_eq!(pages.len(), 4, "{stdout}");
     for page in pages {
         assert!(page.contains(" a11y=100 "), "{stdout}");
+    }
+}
+
+/// Runs a browser script over `urls` and fails the test unless it reports `NAME=ok` for
+/// each of `checks`.
+async fn passes_checks(script: &str, urls: Vec<String>, checks: &[&str]) {
+    let stdout = node_script(script, urls, Vec::new()).await;
+    for check in checks {
+        assert!(stdout.contains(&format!("{check}=ok")), "{check}: {stdout}");
     }
 }
