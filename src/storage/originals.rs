@@ -21,7 +21,7 @@ pub struct Stored {
 /// in `staging` until it is complete and synced, then it is renamed into place.
 pub fn store_original(source: &Path, data_dir: &Path) -> std::io::Result<Stored> {
     let staging = data_dir.join("staging");
-    std::fs::create_dir_all(&staging)?;
+    std::fs::create_dir_all(&staging).map_err(|e| naming(e, "making", &staging))?;
     let tmp = staging.join(format!(
         "original-{}-{}.part",
         std::process::id(),
@@ -54,7 +54,8 @@ pub fn store_original(source: &Path, data_dir: &Path) -> std::io::Result<Stored>
     let placed = target
         .parent()
         .map_or(Ok(()), std::fs::create_dir_all)
-        .and_then(|_| std::fs::rename(&tmp, &target));
+        .and_then(|_| std::fs::rename(&tmp, &target))
+        .map_err(|e| naming(e, "placing", &target));
     if let Err(e) = placed {
         let _ = std::fs::remove_file(&tmp);
         return Err(e);
@@ -86,10 +87,17 @@ pub fn sha256_and_size(path: &Path) -> std::io::Result<(String, u64)> {
 }
 
 fn copy_hashing(source: &Path, target: &PathBuf) -> std::io::Result<(String, u64)> {
-    let mut output = std::fs::File::create(target)?;
-    let digested = digest(std::fs::File::open(source)?, Some(&mut output))?;
+    let input = std::fs::File::open(source).map_err(|e| naming(e, "reading", source))?;
+    let mut output = std::fs::File::create(target).map_err(|e| naming(e, "writing", target))?;
+    let digested = digest(input, Some(&mut output))?;
     output.sync_all()?;
     Ok(digested)
+}
+
+/// `e` saying which step on which path failed, so an error names the file at fault (the
+/// original, the partial copy, or its place), keeping its kind.
+fn naming(e: std::io::Error, doing: &str, path: &Path) -> std::io::Error {
+    std::io::Error::new(e.kind(), format!("{doing} {}: {e}", path.display()))
 }
 
 /// Reads `input` to its end in 1 MiB blocks, writing each to `copy` when there is one:
