@@ -1064,7 +1064,7 @@ pub async fn list_jobs(
             s.parse::<crate::domain::JobState>()
                 .map_err(|e| ApiError::bad_request("Bad state", e.to_string()))?,
         ),
-        Err(e) => return Err(ApiError::bad_request("Bad state", e.to_string())),
+        Err(e) => return Err(ApiError::bad_request("Bad query", e.to_string())),
     };
     let jobs = state.archive.catalog.jobs(filter, 200).await?;
     Ok(HttpResponse::Ok().json(json!({ "jobs": jobs.iter().map(job_json).collect::<Vec<_>>() })))
