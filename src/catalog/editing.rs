@@ -98,8 +98,15 @@ impl Catalog {
             .execute(&mut *tx)
             .await?;
         for (i, (number, title, start_ms)) in items.iter().enumerate() {
-            let item = (number.as_deref(), title.as_str(), *start_ms);
-            insert_agenda_item(&mut tx, session_id, i as i64 + 1, item).await?;
+            insert_agenda_item(
+                &mut tx,
+                session_id,
+                i as i64 + 1,
+                number.as_deref(),
+                title,
+                *start_ms,
+            )
+            .await?;
         }
         commit_change(tx, session_id).await?;
         Ok(())

@@ -166,14 +166,14 @@ impl Catalog {
         .fetch_one(&mut *tx)
         .await?;
         for (offset, (number, title)) in agenda_items.iter().enumerate() {
-            sqlx::query(
-                "INSERT INTO agenda_items (session_id, position, number, title) VALUES ($1, $2, $3, $4)",
+            insert_agenda_item(
+                &mut tx,
+                session_id,
+                first + offset as i64,
+                number.as_deref(),
+                title,
+                None,
             )
-            .bind(session_id)
-            .bind(first + offset as i64)
-            .bind(number)
-            .bind(title)
-            .execute(&mut *tx)
             .await?;
         }
         commit_change(tx, session_id).await?;
@@ -241,8 +241,16 @@ impl Catalog {
                 .execute(&mut *tx)
                 .await?;
             } else {
-                let item = (number.as_deref(), title.as_str(), Some(*start_ms));
-                insert_agenda_item(&mut tx, session_id, position, item).await?;
+                let number = number.as_deref();
+                insert_agenda_item(
+                    &mut tx,
+                    session_id,
+                    position,
+                    number,
+                    title,
+                    Some(*start_ms),
+                )
+                .await?;
             }
         }
         commit_change(tx, session_id).await?;
@@ -344,12 +352,14 @@ async fn insert_recording(
     Ok(())
 }
 
-/// One agenda item (number, title, start in the original in ms) at `position`.
+/// One agenda item at `position`; `start_ms` is where it starts in the original.
 pub(super) async fn insert_agenda_item(
     tx: &mut AnyConnection,
     session_id: i64,
     position: i64,
-    (number, title, start_ms): (Option<&str>, &str, Option<i64>),
+    number: Option<&str>,
+    title: &str,
+    start_ms: Option<i64>,
 ) -> Result<()> {
     sqlx::query(
         "INSERT INTO agenda_items (session_id, position, number, title, start_ms) \
