@@ -116,56 +116,51 @@ fn ask_timing_the_process(address: &str, target: &str, lateness: &Lateness) -> (
 /// A thread that asks to wake every 20 ms and keeps count of how late it wakes: time in
 /// which this process, or the whole machine, did not run (a stopped process, a paused
 /// virtual machine, or a machine so overloaded that a ready thread waits whole seconds).
-struct Lateness {
-    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
-    /// Milliseconds: the longest single delay, and the sum of delays over 250 ms.
-    worst_ms: std::sync::Arc<std::sync::atomic::AtomicU64>,
-    lost_ms: std::sync::Arc<std::sync::atomic::AtomicU64>,
+struct Lateness(std::sync::Arc<WakeCounts>);
+
+/// What the waking thread shares: whether to stop, and in milliseconds the longest single
+/// delay and the sum of the delays over 250 ms.
+#[derive(Default)]
+struct WakeCounts {
+    stop: std::sync::atomic::AtomicBool,
+    worst_ms: std::sync::atomic::AtomicU64,
+    lost_ms: std::sync::atomic::AtomicU64,
 }
 
 impl Lateness {
     fn watch() -> Lateness {
-        use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-        use std::sync::Arc;
-        let (stop, worst_ms, lost_ms) = (
-            Arc::new(AtomicBool::new(false)),
-            Arc::new(AtomicU64::new(0)),
-            Arc::new(AtomicU64::new(0)),
-        );
-        let (s, w, l) = (stop.clone(), worst_ms.clone(), lost_ms.clone());
+        use std::sync::atomic::Ordering::Relaxed;
+        let counts = std::sync::Arc::new(WakeCounts::default());
+        let shared = counts.clone();
         std::thread::spawn(move || {
-            let tick = std::time::Duration::from_millis(20);
-            while !s.load(Ordering::Relaxed) {
+            let tick = Duration::from_millis(20);
+            while !shared.stop.load(Relaxed) {
                 let asked = std::time::Instant::now();
                 std::thread::sleep(tick);
                 let late = asked.elapsed().saturating_sub(tick).as_millis() as u64;
-                w.fetch_max(late, Ordering::Relaxed);
+                shared.worst_ms.fetch_max(late, Relaxed);
                 if late > 250 {
-                    l.fetch_add(late, Ordering::Relaxed);
+                    shared.lost_ms.fetch_add(late, Relaxed);
                 }
             }
         });
-        Lateness {
-            stop,
-            worst_ms,
-            lost_ms,
-        }
+        Lateness(counts)
     }
 
-    fn worst(&self) -> std::time::Duration {
-        let ms = self.worst_ms.load(std::sync::atomic::Ordering::Relaxed);
-        std::time::Duration::from_millis(ms)
+    fn worst(&self) -> Duration {
+        Duration::from_millis(self.0.worst_ms.load(std::sync::atomic::Ordering::Relaxed))
     }
 
-    fn lost(&self) -> std::time::Duration {
-        let ms = self.lost_ms.load(std::sync::atomic::Ordering::Relaxed);
-        std::time::Duration::from_millis(ms)
+    fn lost(&self) -> Duration {
+        Duration::from_millis(self.0.lost_ms.load(std::sync::atomic::Ordering::Relaxed))
     }
 }
 
 impl Drop for Lateness {
     fn drop(&mut self) {
-        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.0
+            .stop
+            .store(true, std::sync::atomic::Ordering::Relaxed);
     }
 }
 

@@ -20,7 +20,7 @@ const BAD_ROWS: &str = "/archivio/sedute.asp?id=3;31/02/2011;Giunta;Seduta;;;vec
 #[tokio::test]
 async fn the_old_catalog_is_checked_whole_then_imported_once() {
     let root = scratch("import");
-    let files = old_recordings(&root);
+    old_recordings(&root);
     let csv = root.join("catalogo.csv");
     std::fs::write(&csv, format!("{GOOD_ROWS}{BAD_ROWS}")).unwrap();
     let data_dir = root.join("data");
@@ -77,13 +77,6 @@ async fn the_old_catalog_is_checked_whole_then_imported_once() {
     assert_eq!(catalog.jobs(None, 10).await.unwrap().len(), 2);
 
     // --skip-bad imports the good rows of a file that has bad ones.
-    crate::helpers::synthesize(
-        &files.join("seduta_3.flv"),
-        Some("160x120"),
-        None,
-        2,
-        "-c:v flv",
-    );
     std::fs::write(
         &csv,
         format!("{GOOD_ROWS}/archivio/sedute.asp?id=5;5 maggio 2011;Giunta comunale;Giunta;;;vecchio/seduta_3.flv;\n{BAD_ROWS}"),
@@ -94,26 +87,21 @@ async fn the_old_catalog_is_checked_whole_then_imported_once() {
     assert_eq!(catalog.all_session_ids().await.unwrap(), vec![1, 2, 3]);
 }
 
-/// The old portal's files under `root/vecchio`: two recordings of different content (the
-/// same content would be one session) and an agenda.
-fn old_recordings(root: &Path) -> std::path::PathBuf {
+/// The old portal's files under `root/vecchio`: three recordings of different content (the
+/// same content would be one session; the third is named only by the `--skip-bad` rows)
+/// and an agenda.
+fn old_recordings(root: &Path) {
     let files = root.join("vecchio");
     std::fs::create_dir_all(&files).unwrap();
     make_flv(&files.join("seduta_1.flv"));
-    // Different content for the second recording (same content would be one session).
-    crate::helpers::synthesize(
-        &files.join("seduta_2.flv"),
-        Some("176x144"),
-        None,
-        2,
-        "-c:v flv",
-    );
+    for (name, size) in [("seduta_2.flv", "176x144"), ("seduta_3.flv", "160x120")] {
+        crate::helpers::synthesize(&files.join(name), Some(size), None, 2, "-c:v flv");
+    }
     std::fs::write(
         files.join("odg_1.txt"),
         "ORDINE DEL GIORNO\n1. Bilancio\n2. Varie\n",
     )
     .unwrap();
-    files
 }
 
 /// Two sessions of one body (whatever the case), with their agenda and dates, and the

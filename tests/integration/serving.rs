@@ -266,12 +266,19 @@ async fn head_has_the_headers_of_get() {
     assert_eq!(h(head.headers(), "content-length"), LEN.to_string());
 }
 
+/// The segment's ETag and Last-Modified, as a plain GET answers them.
+async fn validators(app: &TestApp) -> (String, String) {
+    let (_, headers, _) = get(app, SEG, &[]).await;
+    (
+        h(&headers, "etag").to_string(),
+        h(&headers, "last-modified").to_string(),
+    )
+}
+
 #[tokio::test]
 async fn conditional_requests() {
     let (app, _, _) = app().await;
-    let (_, headers, _) = get(&app, SEG, &[]).await;
-    let etag = h(&headers, "etag").to_string();
-    let modified = h(&headers, "last-modified").to_string();
+    let (etag, modified) = validators(&app).await;
     assert!(
         etag.starts_with('"') && !etag.starts_with("W/"),
         "strong: {etag}"
@@ -341,9 +348,7 @@ async fn conditional_requests() {
 #[tokio::test]
 async fn if_range_keeps_the_range_only_while_current() {
     let (app, bytes, _) = app().await;
-    let (_, headers, _) = get(&app, SEG, &[]).await;
-    let etag = h(&headers, "etag").to_string();
-    let modified = h(&headers, "last-modified").to_string();
+    let (etag, modified) = validators(&app).await;
     let weak = format!("W/{etag}");
     let long_ago = "Sat, 01 Jan 2000 00:00:00 GMT";
     // If-Range: the current ETag or date keeps the range; anything else sends it all.
