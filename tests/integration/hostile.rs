@@ -552,9 +552,10 @@ fn flood_while_a_citizen_watches(
 
 /// Six hundred connections opened at the same moment (a session starting, its viewers'
 /// players opening together) are queued by the kernel until the server takes them, not
-/// dropped: the listening socket asks for a queue of 2048 (std's `bind` asks for 128,
-/// and a burst of 600 then had 97–221 connections retried a second later and a few get
-/// no answer in 10 s).
+/// dropped: the listening socket asks for a queue of 2048. (With std's 128, three rounds
+/// in twelve had 97–221 connections retried a second later, one of them 6 unanswered in
+/// 10 s; a burst alone therefore catches the old queue only now and then, which is why
+/// the queue's length is read first.)
 #[tokio::test]
 async fn a_burst_of_connections_is_queued_not_dropped() {
     let data_dir = published_files("burst", &[("seg.m4s", &pattern(4096))]).await;
