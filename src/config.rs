@@ -62,6 +62,19 @@ pub struct Config {
     /// Answer media requests with a redirect to this public base (a public bucket or a
     /// CDN) instead of proxying the bytes from the store.
     pub media_redirect_url: Option<String>,
+    /// Speech to text: the Python of the engine's virtual environment, the engine (our
+    /// script over faster-whisper), and the faster-whisper model directory it loads.
+    pub asr_python: PathBuf,
+    pub asr_engine: PathBuf,
+    pub asr_model: PathBuf,
+    /// `cpu`, `cuda` or `auto`, and CTranslate2's compute type for it (`int8` on a CPU).
+    pub asr_device: String,
+    pub asr_compute_type: String,
+    /// CPU threads the engine uses (0: all); beam size (1 fastest, 5 most accurate).
+    pub asr_threads: usize,
+    pub asr_beam: usize,
+    /// Transcribe jobs run at once by one worker process (each uses `asr_threads`).
+    pub transcribes: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -233,6 +246,54 @@ pub const SETTINGS: &[Setting] = &[
         Kind::Text,
         "its site (http/https)",
     ),
+    setting(
+        "asr_python",
+        "AULA_ASR_PYTHON",
+        Kind::Text,
+        "speech to text: the engine's Python",
+    ),
+    setting(
+        "asr_engine",
+        "AULA_ASR_ENGINE",
+        Kind::Text,
+        "speech to text: the engine script",
+    ),
+    setting(
+        "asr_model",
+        "AULA_ASR_MODEL",
+        Kind::Text,
+        "speech to text: a faster-whisper model directory",
+    ),
+    setting(
+        "asr_device",
+        "AULA_ASR_DEVICE",
+        Kind::Text,
+        "speech to text: cpu, cuda or auto",
+    ),
+    setting(
+        "asr_compute_type",
+        "AULA_ASR_COMPUTE_TYPE",
+        Kind::Text,
+        "speech to text: CTranslate2 compute type",
+    ),
+    setting(
+        "asr_threads",
+        "AULA_ASR_THREADS",
+        Kind::Whole,
+        "speech to text: CPU threads (0 = all)",
+    ),
+    setting(
+        "asr_beam",
+        "AULA_ASR_BEAM",
+        Kind::Whole,
+        "speech to text: beam size",
+    ),
+    setting(
+        "transcribes",
+        "AULA_TRANSCRIBES",
+        Kind::Whole,
+        "transcribe jobs at once per worker",
+    ),
 ];
 
 /// Variables the binary reads itself, before (or instead of) any configuration.
@@ -270,6 +331,14 @@ pub struct Layer {
     pub s3_endpoint: Option<String>,
     pub s3_region: Option<String>,
     pub media_redirect_url: Option<String>,
+    pub asr_python: Option<PathBuf>,
+    pub asr_engine: Option<PathBuf>,
+    pub asr_model: Option<PathBuf>,
+    pub asr_device: Option<String>,
+    pub asr_compute_type: Option<String>,
+    pub asr_threads: Option<usize>,
+    pub asr_beam: Option<usize>,
+    pub transcribes: Option<usize>,
 }
 
 /// The layers' values by key, and for each the name to give in an error: the file's key
@@ -395,6 +464,14 @@ impl Default for Config {
             s3_endpoint: None,
             s3_region: None,
             media_redirect_url: None,
+            asr_python: PathBuf::from("./.venv-asr/bin/python"),
+            asr_engine: PathBuf::from("./asr/aula_asr.py"),
+            asr_model: PathBuf::from("./.venv-asr/models/whisper-base"),
+            asr_device: "cpu".into(),
+            asr_compute_type: "int8".into(),
+            asr_threads: 0,
+            asr_beam: 5,
+            transcribes: 1,
         }
     }
 }
@@ -441,6 +518,7 @@ impl Config {
                 message: e.to_string(),
             })?;
         let name = |key| layers.name(key);
+        self.apply_speech(&layer, &name)?;
         if let Some(v) = &layer.listen {
             self.listen = parse_listen(name("listen"), v)?;
         }
@@ -466,7 +544,39 @@ impl Config {
         Ok(self)
     }
 
-    /// Where things are: directories, the catalog, the tools.
+    /// The speech engine's settings (its paths are places); the device is one the engine
+    /// knows.
+    fn apply_speech(
+        &mut self,
+        layer: &Layer,
+        name: &dyn Fn(&'static str) -> &'static str,
+    ) -> Result<(), ConfigError> {
+        if let Some(v) = &layer.asr_device {
+            if !matches!(v.as_str(), "cpu" | "cuda" | "auto") {
+                return Err(bad_value(
+                    name("asr_device"),
+                    v,
+                    "expected cpu, cuda or auto",
+                ));
+            }
+            self.asr_device.clone_from(v);
+        }
+        if let Some(v) = &layer.asr_compute_type {
+            self.asr_compute_type.clone_from(v);
+        }
+        if let Some(v) = layer.asr_threads {
+            self.asr_threads = v;
+        }
+        if let Some(v) = layer.asr_beam {
+            self.asr_beam = at_least(v, 1, name("asr_beam"));
+        }
+        if let Some(v) = layer.transcribes {
+            self.transcribes = at_least(v, 1, name("transcribes"));
+        }
+        Ok(())
+    }
+
+    /// Where things are: directories, the catalog, the tools, the speech engine and model.
     fn apply_places(&mut self, layer: &Layer) {
         let path = |v: &Option<PathBuf>, current: &mut PathBuf| {
             if let Some(v) = v {
@@ -478,6 +588,9 @@ impl Config {
         path(&layer.profiles_dir, &mut self.profiles_dir);
         path(&layer.ffmpeg, &mut self.ffmpeg);
         path(&layer.ffprobe, &mut self.ffprobe);
+        path(&layer.asr_python, &mut self.asr_python);
+        path(&layer.asr_engine, &mut self.asr_engine);
+        path(&layer.asr_model, &mut self.asr_model);
         if layer.database_url.is_some() {
             self.database_url.clone_from(&layer.database_url);
         }

@@ -19,6 +19,7 @@ pub mod legacy;
 pub mod maintenance;
 pub mod process;
 pub mod search;
+pub mod speech;
 pub mod storage;
 pub mod text;
 pub mod urls;

@@ -1,15 +1,20 @@
 //! Every child process aula starts (ffprobe, ffmpeg for posters and demo media, the
-//! tools `aula doctor` asks, pg_dump and pg_restore) goes through here: a time limit, the
-//! child killed if we give up on it, and errors that say what to do. Long transcodes with
-//! progress use `ingest::transcode`, which shares `ProcessError`. Nothing here knows what
-//! a tool is for; the caller adds that to the error.
+//! tools `aula doctor` asks, pg_dump and pg_restore, the speech engine) goes through here:
+//! a time limit, the child killed if we give up on it, and errors that say what to do.
+//! `run` is for a tool that runs to its end; `Conversation` for one that stays up and
+//! answers a line for a line (the speech engine, which loads its model once). Long
+//! transcodes with progress use `ingest::transcode`, which shares `ProcessError`. Nothing
+//! here knows what a tool is for; the caller adds that to the error.
 
 use std::ffi::OsStr;
 use std::path::Path;
 use std::process::Stdio;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::process::Command;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
+use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProcessError {
@@ -31,6 +36,14 @@ pub enum ProcessError {
         program: String,
         source: std::io::Error,
     },
+    #[error("{program} stopped ({status}): {stderr}")]
+    Ended {
+        program: String,
+        status: String,
+        stderr: String,
+    },
+    #[error("{program} was stopped: the work was cancelled")]
+    Cancelled { program: String },
 }
 
 /// What a finished child printed.
@@ -102,6 +115,152 @@ where
     })
 }
 
+/// A child that stays up and answers lines with lines: started once, asked many times,
+/// killed when dropped. Its standard error is kept (the last few KiB) for the error that
+/// says why it stopped.
+pub struct Conversation {
+    name: String,
+    child: Child,
+    stdin: ChildStdin,
+    stdout: Lines<BufReader<ChildStdout>>,
+    stderr: Arc<Mutex<String>>,
+}
+
+/// How much of a conversing child's standard error is kept.
+const STDERR_KEPT: usize = 8 * 1024;
+
+impl Conversation {
+    pub fn start<I, S>(program: &Path, args: I, env: &[(&str, &str)]) -> Result<Self, ProcessError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let name = program_name(program);
+        let mut child = Command::new(program)
+            .args(args)
+            .envs(env.iter().copied())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|source| ProcessError::Spawn {
+                program: name.clone(),
+                source,
+            })?;
+        let (Some(stdin), Some(stdout), Some(stderr)) =
+            (child.stdin.take(), child.stdout.take(), child.stderr.take())
+        else {
+            unreachable!("all three were asked to be piped")
+        };
+        let kept = Arc::new(Mutex::new(String::new()));
+        let sink = Arc::clone(&kept);
+        tokio::spawn(async move {
+            let mut lines = BufReader::new(stderr).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                if let Ok(mut kept) = sink.lock() {
+                    kept.push_str(&line);
+                    kept.push('\n');
+                    if kept.len() > 2 * STDERR_KEPT {
+                        *kept = tail(&kept, STDERR_KEPT);
+                    }
+                }
+            }
+        });
+        Ok(Conversation {
+            name,
+            child,
+            stdin,
+            stdout: BufReader::new(stdout).lines(),
+            stderr: kept,
+        })
+    }
+
+    /// Sends one line (a newline is added).
+    pub async fn send(&mut self, line: &str) -> Result<(), ProcessError> {
+        let mut bytes = Vec::with_capacity(line.len() + 1);
+        bytes.extend_from_slice(line.as_bytes());
+        bytes.push(b'\n');
+        let io = |source| ProcessError::Io {
+            program: self.name.clone(),
+            source,
+        };
+        self.stdin.write_all(&bytes).await.map_err(io)?;
+        self.stdin.flush().await.map_err(|source| ProcessError::Io {
+            program: self.name.clone(),
+            source,
+        })
+    }
+
+    /// The next line the child prints, waiting at most `limit` and giving up at once when
+    /// `cancel` turns true (checked five times a second). The child is killed on a time
+    /// out or a cancel: it may be in the middle of an answer that nobody will read.
+    pub async fn receive(
+        &mut self,
+        limit: Duration,
+        cancel: &AtomicBool,
+    ) -> Result<String, ProcessError> {
+        let deadline = tokio::time::Instant::now() + limit;
+        let mut tick = tokio::time::interval(Duration::from_millis(200));
+        loop {
+            tokio::select! {
+                line = self.stdout.next_line() => {
+                    return match line {
+                        Ok(Some(line)) => Ok(line),
+                        Ok(None) => Err(self.ended().await),
+                        Err(source) => Err(ProcessError::Io { program: self.name.clone(), source }),
+                    };
+                }
+                _ = tokio::time::sleep_until(deadline) => {
+                    let _ = self.child.kill().await;
+                    return Err(ProcessError::Timeout {
+                        program: self.name.clone(),
+                        seconds: limit.as_secs(),
+                    });
+                }
+                _ = tick.tick() => {
+                    if cancel.load(Ordering::Acquire) {
+                        let _ = self.child.kill().await;
+                        return Err(ProcessError::Cancelled { program: self.name.clone() });
+                    }
+                }
+            }
+        }
+    }
+
+    /// Why the child stopped talking: its exit status and the end of its standard error.
+    async fn ended(&mut self) -> ProcessError {
+        let status = match tokio::time::timeout(Duration::from_secs(5), self.child.wait()).await {
+            Ok(Ok(status)) => status.to_string(),
+            Ok(Err(e)) => e.to_string(),
+            Err(_) => "still running, but its output closed".to_string(),
+        };
+        // The standard error reader may still be taking the last lines in.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let stderr = self
+            .stderr
+            .lock()
+            .map(|kept| tail(&kept, 600))
+            .unwrap_or_default();
+        ProcessError::Ended {
+            program: self.name.clone(),
+            status,
+            stderr,
+        }
+    }
+
+    /// Ends the conversation: input closed, a moment to exit, then killed.
+    pub async fn finish(mut self) {
+        drop(self.stdin);
+        if tokio::time::timeout(Duration::from_secs(5), self.child.wait())
+            .await
+            .is_err()
+        {
+            let _ = self.child.kill().await;
+        }
+    }
+}
+
 pub fn program_name(program: &Path) -> String {
     program
         .file_name()
@@ -157,6 +316,42 @@ mod tests {
         .await
         .unwrap();
         assert_eq!(out.stdout, b"s3cret");
+    }
+
+    #[tokio::test]
+    async fn a_conversation_answers_line_for_line_and_says_why_it_ended() {
+        let never = AtomicBool::new(false);
+        let script = "read a; echo \"got $a\"; read b; echo \"got $b\"; echo bye >&2; exit 3";
+        let mut c = Conversation::start(Path::new("sh"), ["-c", script], &[]).unwrap();
+        for n in ["one", "two"] {
+            c.send(n).await.unwrap();
+            let got = c.receive(Duration::from_secs(5), &never).await.unwrap();
+            assert_eq!(got, format!("got {n}"));
+        }
+        let err = c.receive(Duration::from_secs(5), &never).await.unwrap_err();
+        let text = err.to_string();
+        assert!(matches!(err, ProcessError::Ended { .. }), "{text}");
+        assert!(text.contains("bye") && text.contains('3'), "{text}");
+    }
+
+    #[tokio::test]
+    async fn a_silent_conversation_times_out_or_is_cancelled() {
+        let never = AtomicBool::new(false);
+        let mut c = Conversation::start(Path::new("sleep"), ["30"], &[]).unwrap();
+        let err = c
+            .receive(Duration::from_millis(300), &never)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, ProcessError::Timeout { .. }), "{err}");
+        let mut c = Conversation::start(Path::new("sleep"), ["30"], &[]).unwrap();
+        let cancel = AtomicBool::new(true);
+        let started = std::time::Instant::now();
+        let err = c
+            .receive(Duration::from_secs(20), &cancel)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, ProcessError::Cancelled { .. }), "{err}");
+        assert!(started.elapsed() < Duration::from_secs(5));
     }
 
     #[test]

@@ -526,11 +526,22 @@ fn tool_error(err: ProcessError, package: &str, format: &'static str) -> Extract
             program,
             status,
             stderr,
+        }
+        | ProcessError::Ended {
+            program,
+            status,
+            stderr,
         } => ExtractError::Tool {
             program,
             package: package.into(),
             format,
             detail: reason(&status, &stderr),
+        },
+        ProcessError::Cancelled { program } => ExtractError::Tool {
+            program,
+            package: package.into(),
+            format,
+            detail: "cancelled".into(),
         },
     }
 }

@@ -1,0 +1,119 @@
+"""aula's speech-to-text engine: faster-whisper, offline, run by aula as a child process.
+
+aula starts it once per transcribe job and keeps it for the whole job, so the model is
+loaded once however many chunks a long session is cut into. The conversation is one JSON
+object a line:
+
+  started:   {"ready": true, "engine": "faster-whisper 1.2.1", "model": ..., "device": ...}
+             or {"error": "..."} and exit status 2 (no model, no engine, a bad setting)
+  aula asks: {"audio": "/path/chunk.wav", "prompt": "words of this session" or null}
+  it says:   {"progress": 12.5}                      (seconds of the chunk done, repeated)
+             {"segments": [...], "duration": 300.0}   (the answer; times within the chunk)
+             or {"error": "..."}                      (this chunk only; it goes on)
+
+A segment is {"start", "end", "text", "avg_logprob", "no_speech_prob", "words"}, a word
+[text, start, end, probability]. End of input ends the process. `--check` loads the model,
+says ready or the error, and exits: `aula doctor` uses it.
+
+Nothing is downloaded: the model is a local directory (local_files_only, HF_HUB_OFFLINE),
+and the voice-activity filter is the Silero model inside the faster-whisper package.
+"""
+
+import argparse
+import json
+import os
+import sys
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+
+def say(obj):
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def options():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--model", required=True, help="a faster-whisper model directory")
+    p.add_argument("--device", default="cpu", help="cpu, cuda or auto")
+    p.add_argument("--compute-type", default="int8", help="int8, int8_float16, float16, ...")
+    p.add_argument("--threads", type=int, default=0, help="CPU threads; 0: all")
+    p.add_argument("--beam", type=int, default=5, help="beam size")
+    p.add_argument("--language", default="it")
+    p.add_argument("--check", action="store_true", help="load the model and exit")
+    return p.parse_args()
+
+
+def load(args):
+    if not os.path.isfile(os.path.join(args.model, "model.bin")):
+        raise RuntimeError(
+            f"no faster-whisper model in {args.model} (model.bin is missing): "
+            "run scripts/install-deps.sh, or set AULA_ASR_MODEL to a model directory"
+        )
+    from faster_whisper import WhisperModel, __version__
+
+    model = WhisperModel(
+        args.model,
+        device=args.device,
+        compute_type=args.compute_type,
+        cpu_threads=args.threads,
+        local_files_only=True,
+    )
+    return model, f"faster-whisper {__version__}"
+
+
+def transcribe(model, args, request):
+    audio = request["audio"]
+    prompt = request.get("prompt") or None
+    segments, info = model.transcribe(
+        audio,
+        language=args.language,
+        beam_size=args.beam,
+        word_timestamps=True,
+        vad_filter=True,
+        initial_prompt=prompt,
+        condition_on_previous_text=True,
+    )
+    out = []
+    for s in segments:
+        out.append(
+            {
+                "start": round(s.start, 3),
+                "end": round(s.end, 3),
+                "text": s.text.strip(),
+                "avg_logprob": round(s.avg_logprob, 4),
+                "no_speech_prob": round(s.no_speech_prob, 4),
+                "words": [
+                    [w.word, round(w.start, 3), round(w.end, 3), round(w.probability, 4)]
+                    for w in (s.words or [])
+                ],
+            }
+        )
+        say({"progress": round(s.end, 3)})
+    return {"segments": out, "duration": round(info.duration, 3)}
+
+
+def main():
+    args = options()
+    try:
+        model, engine = load(args)
+    except Exception as e:  # the model, the engine or a setting: say which, and stop
+        say({"error": f"cannot load the speech model: {e}"})
+        return 2
+    say({"ready": True, "engine": engine, "model": os.path.abspath(args.model), "device": args.device})
+    if args.check:
+        return 0
+    for line in sys.stdin:
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            say(transcribe(model, args, json.loads(line)))
+        except Exception as e:  # one bad chunk (unreadable audio) does not end the job
+            say({"error": f"{type(e).__name__}: {e}"})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

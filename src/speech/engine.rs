@@ -1,0 +1,256 @@
+//! The speech engine as aula talks to it: `asr/aula_asr.py` (faster-whisper) started as a
+//! child through `process::Conversation`, its model loaded once, then asked for one chunk
+//! of audio at a time. What it says is read into `Heard`: words with their times and
+//! probabilities. It knows nothing of sessions, jobs or the catalog.
+
+use std::path::Path;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::config::Config;
+use crate::process::{Conversation, ProcessError};
+
+/// How long the engine may take to load its model (a large model from a slow disk).
+const LOAD_LIMIT: Duration = Duration::from_secs(300);
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("the speech engine is not available: {0}")]
+    Unavailable(String),
+    #[error("the speech engine failed: {0}")]
+    Failed(String),
+    #[error("the speech engine took longer than {seconds} s over one chunk and was stopped")]
+    Hung { seconds: u64 },
+    #[error("the speech engine was stopped: the job was cancelled")]
+    Cancelled,
+    #[error("the speech engine said something that is not its protocol: {0}")]
+    Protocol(String),
+}
+
+impl EngineError {
+    /// Failures another attempt cannot fix until an operator acts (no engine, no model).
+    pub fn is_setup(&self) -> bool {
+        matches!(self, EngineError::Unavailable(_))
+    }
+}
+
+impl From<ProcessError> for EngineError {
+    fn from(e: ProcessError) -> Self {
+        match e {
+            ProcessError::Spawn { .. } => EngineError::Unavailable(format!(
+                "{e}; install it with scripts/install-deps.sh, or set AULA_ASR_PYTHON"
+            )),
+            ProcessError::Timeout { seconds, .. } => EngineError::Hung { seconds },
+            ProcessError::Cancelled { .. } => EngineError::Cancelled,
+            other => EngineError::Failed(other.to_string()),
+        }
+    }
+}
+
+/// One word as heard: its text as the engine spelt it (with its leading space), its time
+/// within the chunk, and how sure the engine was (0–1).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Word {
+    pub text: String,
+    pub start_ms: i64,
+    pub end_ms: i64,
+    pub probability: f64,
+}
+
+/// What the engine heard in one chunk.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Heard {
+    pub words: Vec<Word>,
+    /// The chunk's length as the engine read it.
+    pub duration_ms: i64,
+}
+
+/// One line of the engine's protocol (see `asr/aula_asr.py`).
+#[derive(Debug, Deserialize)]
+struct Line {
+    ready: Option<bool>,
+    engine: Option<String>,
+    error: Option<String>,
+    progress: Option<f64>,
+    segments: Option<Vec<Segment>>,
+    duration: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Segment {
+    words: Vec<(String, f64, f64, f64)>,
+}
+
+fn ms(seconds: f64) -> i64 {
+    (seconds.max(0.0) * 1000.0).round() as i64
+}
+
+fn parse(line: &str) -> Result<Line, EngineError> {
+    serde_json::from_str(line).map_err(|e| EngineError::Protocol(format!("{e}: {line:.200}")))
+}
+
+/// A started engine with its model loaded.
+pub struct Engine {
+    talk: Conversation,
+    /// e.g. `faster-whisper 1.2.1`.
+    pub name: String,
+    /// The model directory's name, e.g. `whisper-base`.
+    pub model: String,
+}
+
+impl Engine {
+    /// Starts the engine the configuration names and waits for its model to load.
+    pub async fn start(config: &Config, cancel: &AtomicBool) -> Result<Engine, EngineError> {
+        Engine::launch(config, false, cancel).await
+    }
+
+    async fn launch(
+        config: &Config,
+        check: bool,
+        cancel: &AtomicBool,
+    ) -> Result<Engine, EngineError> {
+        if !config.asr_engine.is_file() {
+            return Err(EngineError::Unavailable(format!(
+                "{} does not exist (set AULA_ASR_ENGINE)",
+                config.asr_engine.display()
+            )));
+        }
+        let mut args = vec![
+            config.asr_engine.as_os_str().to_owned(),
+            "--model".into(),
+            config.asr_model.as_os_str().to_owned(),
+            "--device".into(),
+            config.asr_device.clone().into(),
+            "--compute-type".into(),
+            config.asr_compute_type.clone().into(),
+            "--threads".into(),
+            config.asr_threads.to_string().into(),
+            "--beam".into(),
+            config.asr_beam.to_string().into(),
+        ];
+        if check {
+            args.push("--check".into());
+        }
+        let env = [("HF_HUB_OFFLINE", "1"), ("PYTHONUNBUFFERED", "1")];
+        let mut talk = Conversation::start(&config.asr_python, args, &env)?;
+        let first = parse(&talk.receive(LOAD_LIMIT, cancel).await?)?;
+        if let Some(error) = first.error {
+            return Err(EngineError::Unavailable(error));
+        }
+        if first.ready != Some(true) {
+            return Err(EngineError::Protocol("it did not say it was ready".into()));
+        }
+        Ok(Engine {
+            talk,
+            name: first.engine.unwrap_or_else(|| "unknown engine".into()),
+            model: model_name(&config.asr_model),
+        })
+    }
+
+    /// What the engine hears in `audio` (a WAV file), with `prompt` (words of this session)
+    /// to steer its spelling. `on_progress` sees the seconds of the chunk done so far; the
+    /// chunk must be done within `limit`.
+    pub async fn hear(
+        &mut self,
+        audio: &Path,
+        prompt: Option<&str>,
+        limit: Duration,
+        cancel: &AtomicBool,
+        on_progress: &mut (dyn FnMut(f64) + Send),
+    ) -> Result<Heard, EngineError> {
+        let request = serde_json::json!({ "audio": audio, "prompt": prompt });
+        self.talk.send(&request.to_string()).await?;
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let line = match self.talk.receive(left, cancel).await {
+                Err(ProcessError::Timeout { .. }) => {
+                    return Err(EngineError::Hung {
+                        seconds: limit.as_secs(),
+                    })
+                }
+                other => parse(&other?)?,
+            };
+            if let Some(error) = line.error {
+                return Err(EngineError::Failed(error));
+            }
+            if let Some(done) = line.progress {
+                on_progress(done);
+                continue;
+            }
+            let Some(segments) = line.segments else {
+                return Err(EngineError::Protocol("an answer without segments".into()));
+            };
+            let words = segments
+                .into_iter()
+                .flat_map(|s| s.words)
+                .map(|(text, start, end, probability)| Word {
+                    text,
+                    start_ms: ms(start),
+                    end_ms: ms(end.max(start)),
+                    probability,
+                })
+                .collect();
+            return Ok(Heard {
+                words,
+                duration_ms: ms(line.duration.unwrap_or(0.0)),
+            });
+        }
+    }
+
+    /// Ends the engine's process.
+    pub async fn stop(self) {
+        self.talk.finish().await;
+    }
+}
+
+/// Whether the configured engine starts and loads its model: `Ok` with what it is, or why
+/// not. For `aula doctor` and `/readyz`.
+pub async fn check(config: &Config) -> Result<String, EngineError> {
+    let never = AtomicBool::new(false);
+    let engine = Engine::launch(config, true, &never).await?;
+    let said = format!("{} with {}", engine.name, engine.model);
+    engine.stop().await;
+    Ok(said)
+}
+
+fn model_name(dir: &Path) -> String {
+    dir.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| dir.display().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_answer_is_read_into_words_in_milliseconds() {
+        let line = r#"{"segments": [{"start": 0.0, "end": 2.5, "text": "Buongiorno a tutti", "avg_logprob": -0.2, "no_speech_prob": 0.01, "words": [[" Buongiorno", 0.0, 0.84, 0.82], [" a", 0.84, 0.94, 0.99]]}], "duration": 9.17}"#;
+        let l = parse(line).unwrap();
+        assert_eq!(l.duration, Some(9.17));
+        let words = &l.segments.unwrap()[0].words;
+        assert_eq!(words[0].0, " Buongiorno");
+        assert_eq!(ms(words[0].2), 840);
+    }
+
+    #[test]
+    fn a_line_out_of_protocol_is_named() {
+        let err = parse("Traceback (most recent call last):").unwrap_err();
+        assert!(matches!(err, EngineError::Protocol(_)), "{err}");
+        assert!(err.to_string().contains("Traceback"));
+    }
+
+    #[test]
+    fn a_missing_interpreter_is_a_setup_error_that_says_what_to_do() {
+        let e: EngineError = ProcessError::Spawn {
+            program: "python".into(),
+            source: std::io::Error::from(std::io::ErrorKind::NotFound),
+        }
+        .into();
+        assert!(e.is_setup());
+        assert!(e.to_string().contains("AULA_ASR_PYTHON"), "{e}");
+    }
+}
