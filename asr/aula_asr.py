@@ -73,7 +73,9 @@ def transcribe(model, args, request):
         word_timestamps=True,
         vad_filter=True,
         initial_prompt=prompt,
-        condition_on_previous_text=True,
+        # Each window is not fed the text before it: with it, Whisper was seen repeating an
+        # earlier sentence over the last one of a session (a known loop of the model).
+        condition_on_previous_text=False,
     )
     out = []
     for s in segments:

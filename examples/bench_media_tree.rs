@@ -113,6 +113,7 @@ async fn main() -> anyhow::Result<()> {
                 audio_file: None,
                 thumbnails_vtt: None,
                 job: None,
+                transcribe: false,
                 poster_file: None,
                 duration_ms: 240_000,
                 warnings: None,

@@ -382,6 +382,8 @@ fn file_result(
         Outcome::Superseded => queued(
             "its withheld ranges changed meanwhile; a newer job makes the version".into(),
         ),
+        // A directory's files are followed by their transcode jobs only.
+        Outcome::Transcribed(_) => queued("the job followed was a transcription".into()),
     }
 }
 

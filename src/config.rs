@@ -73,8 +73,14 @@ pub struct Config {
     /// CPU threads the engine uses (0: all); beam size (1 fastest, 5 most accurate).
     pub asr_threads: usize,
     pub asr_beam: usize,
+    /// The length of audio the engine hears at once; a killed worker resumes at the chunk
+    /// it was in.
+    pub asr_chunk_seconds: u64,
     /// Transcribe jobs run at once by one worker process (each uses `asr_threads`).
     pub transcribes: usize,
+    /// Whether a session published without a transcript is queued for speech to text at
+    /// once (`auto`), or only when asked (`manual`: `aula transcribe`, the admin API).
+    pub auto_transcribe: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -289,10 +295,22 @@ pub const SETTINGS: &[Setting] = &[
         "speech to text: beam size",
     ),
     setting(
+        "asr_chunk_seconds",
+        "AULA_ASR_CHUNK_SECONDS",
+        Kind::Whole,
+        "speech to text: seconds of audio heard at once",
+    ),
+    setting(
         "transcribes",
         "AULA_TRANSCRIBES",
         Kind::Whole,
         "transcribe jobs at once per worker",
+    ),
+    setting(
+        "transcribe",
+        "AULA_TRANSCRIBE",
+        Kind::Text,
+        "speech to text after publication: auto, or manual",
     ),
 ];
 
@@ -338,7 +356,9 @@ pub struct Layer {
     pub asr_compute_type: Option<String>,
     pub asr_threads: Option<usize>,
     pub asr_beam: Option<usize>,
+    pub asr_chunk_seconds: Option<u64>,
     pub transcribes: Option<usize>,
+    pub transcribe: Option<String>,
 }
 
 /// The layers' values by key, and for each the name to give in an error: the file's key
@@ -471,7 +491,9 @@ impl Default for Config {
             asr_compute_type: "int8".into(),
             asr_threads: 0,
             asr_beam: 5,
+            asr_chunk_seconds: 300,
             transcribes: 1,
+            auto_transcribe: true,
         }
     }
 }
@@ -573,6 +595,15 @@ impl Config {
         if let Some(v) = layer.transcribes {
             self.transcribes = at_least(v, 1, name("transcribes"));
         }
+        if let Some(v) = layer.asr_chunk_seconds {
+            self.asr_chunk_seconds = at_least(v, 10, name("asr_chunk_seconds"));
+        }
+        self.auto_transcribe = match layer.transcribe.as_deref() {
+            None => self.auto_transcribe,
+            Some("auto") => true,
+            Some("manual") => false,
+            Some(v) => return Err(bad_value(name("transcribe"), v, "expected auto or manual")),
+        };
         Ok(())
     }
 

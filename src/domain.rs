@@ -153,6 +153,16 @@ text_enum! {
     JobKind, "job kind" {
         /// Makes a session's media version from its recording.
         Transcode = "transcode",
+        /// Hears a published session's speech into its automatic transcript.
+        Transcribe = "transcribe",
+    }
+}
+
+text_enum! {
+    /// Who wrote a transcript cue: a person (an imported transcript) or the speech engine.
+    CueSource, "cue source" {
+        Human = "human",
+        Automatic = "automatic",
     }
 }
 
@@ -201,6 +211,8 @@ text_enum! {
         Resolution = "resolution",
         /// A window of about 30 seconds of its transcript's cues.
         Transcript = "transcript",
+        /// The same of a transcript the speech engine made.
+        AutomaticTranscript = "automatic_transcript",
         Attachment = "attachment",
     }
 }
@@ -253,6 +265,7 @@ mod tests {
         round_trips(SessionState::ALL);
         round_trips(JobState::ALL);
         round_trips(JobKind::ALL);
+        round_trips(CueSource::ALL);
         round_trips(DocumentKind::ALL);
         round_trips(PassageKind::ALL);
     }

@@ -127,7 +127,24 @@ pub async fn doctor(config: &Config) -> Vec<Check> {
     checks.extend(storage_checks(config));
     checks.push(media_check(config).await);
     checks.push(database_check(config).await);
+    checks.push(speech_check(config).await);
     checks
+}
+
+/// The speech engine, started and its model loaded. Without it the archive works, but
+/// sessions get no automatic transcript: a warning, not a failure.
+async fn speech_check(config: &Config) -> Check {
+    match crate::speech::check(config).await {
+        Ok(what) => Check::ok("speech to text", what),
+        Err(e) => Check::bad(
+            Status::Warn,
+            "speech to text",
+            e.to_string(),
+            "sessions get no automatic transcript; run scripts/install-deps.sh (it installs \
+             the engine into .venv-asr), or set AULA_ASR_PYTHON / AULA_ASR_ENGINE / \
+             AULA_ASR_MODEL",
+        ),
+    }
 }
 
 /// The published media area: a probe written, read back and deleted (on disk, or in the

@@ -180,7 +180,8 @@ impl Catalog {
         Ok(id)
     }
 
-    /// Stores a transcript's timed cues (replacing any the document had).
+    /// Stores a transcript's timed cues (replacing any the document had, and the
+    /// session's automatic transcript).
     pub async fn add_cues(
         &self,
         session_id: i64,
@@ -188,6 +189,8 @@ impl Catalog {
         cues: &[NewCue<'_>],
     ) -> Result<()> {
         let mut tx = self.write().await?;
+        // A human transcript replaces the automatic one.
+        super::speech::remove_automatic_cues(&mut tx, session_id).await?;
         sqlx::query("DELETE FROM transcript_cues WHERE document_id = $1")
             .bind(document_id)
             .execute(&mut *tx)

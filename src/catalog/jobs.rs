@@ -5,7 +5,7 @@
 use sqlx::AnyConnection;
 
 use super::changes::{commit_change, note_change};
-use crate::domain::JobState;
+use crate::domain::{JobKind, JobState};
 
 use super::{now, Backend, Catalog, JobRow, Result};
 
@@ -93,23 +93,28 @@ impl Catalog {
         claim(&mut conn, id, owner, lease_seconds).await
     }
 
-    /// Claims the oldest job that is ready to run, or whose worker's lease expired.
-    /// A job whose worker vanished on its last allowed attempt is failed instead, with
-    /// its session.
-    pub async fn claim_next_job(&self, owner: &str, lease_seconds: i64) -> Result<Option<JobRow>> {
+    /// Claims the oldest job of `kind` that is ready to run, or whose worker's lease
+    /// expired. A job whose worker vanished on its last allowed attempt is failed instead,
+    /// with its session if it was a transcode.
+    pub async fn claim_next_job(
+        &self,
+        owner: &str,
+        lease_seconds: i64,
+        kind: JobKind,
+    ) -> Result<Option<JobRow>> {
         let now = now();
-        let abandoned: Vec<(i64, Option<i64>)> = sqlx::query_as(
+        let abandoned: Vec<(i64, Option<i64>, JobKind)> = sqlx::query_as(
             "UPDATE jobs SET state = 'failed', lease_owner = NULL, lease_expires_at = NULL, \
              error = 'the worker running it stopped responding on every attempt (' || attempts || ')', \
              updated_at = $1 WHERE state = 'running' AND lease_expires_at < $2 \
-             AND attempts >= max_attempts RETURNING id, session_id",
+             AND attempts >= max_attempts RETURNING id, session_id, kind",
         )
         .bind(now)
         .bind(now)
         .fetch_all(&self.pool)
         .await?;
-        for (id, session) in abandoned {
-            if let Some(session) = session {
+        for (id, session, abandoned_kind) in abandoned {
+            if let (Some(session), JobKind::Transcode) = (session, abandoned_kind) {
                 let reason = self
                     .job(id)
                     .await?
@@ -122,16 +127,17 @@ impl Catalog {
              ((state = 'queued' AND run_after <= $1) OR (state = 'running' AND lease_expires_at < $2)) \
              AND NOT EXISTS (SELECT 1 FROM jobs o WHERE o.session_id = jobs.session_id \
                  AND o.id != jobs.id AND o.state = 'running' AND o.lease_expires_at >= $3) \
-             ORDER BY run_after, id LIMIT 1";
+             AND kind = $4 ORDER BY run_after, id LIMIT 1";
         if self.backend == Backend::Postgres {
             return self
-                .claim_next_job_locked(READY, owner, lease_seconds)
+                .claim_next_job_locked(READY, owner, lease_seconds, kind)
                 .await;
         }
         let candidate: Option<(i64, Option<i64>)> = sqlx::query_as(READY)
             .bind(now)
             .bind(now)
             .bind(now)
+            .bind(kind)
             .fetch_optional(&self.pool)
             .await?;
         match candidate.map(|(id, _)| id) {
@@ -149,6 +155,7 @@ impl Catalog {
         ready: &str,
         owner: &str,
         lease_seconds: i64,
+        kind: JobKind,
     ) -> Result<Option<JobRow>> {
         let now = now();
         let mut tx = self.pool.begin().await?;
@@ -157,6 +164,7 @@ impl Catalog {
                 .bind(now)
                 .bind(now)
                 .bind(now)
+                .bind(kind)
                 .fetch_optional(&mut *tx)
                 .await?;
         let Some((id, session)) = candidate else {

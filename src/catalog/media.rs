@@ -36,6 +36,8 @@ pub struct NewMediaVersion<'a> {
     /// The transcode job publishing it and that job's lease holder: nothing is published
     /// unless the holder still holds it.
     pub job: Option<(i64, &'a str)>,
+    /// Queue a transcribe job with it when the session has no transcript yet.
+    pub transcribe: bool,
 }
 
 #[derive(Debug)]
@@ -85,6 +87,9 @@ impl Catalog {
         let id = insert_media_version(&mut tx, session_id, media).await?;
         insert_renditions(&mut tx, id, renditions).await?;
         mark_published(&mut tx, session_id).await?;
+        if media.transcribe && super::speech::wants_transcript(&mut tx, session_id).await? {
+            super::speech::queue_transcribe_in(&mut tx, session_id).await?;
+        }
         commit_change(tx, session_id).await?;
         Ok(media.version)
     }

@@ -119,6 +119,7 @@ mod legacy;
 mod maintenance;
 mod media;
 mod public;
+mod speech;
 mod tokens;
 
 pub use bodies::{BodyChange, BodyCount};
@@ -130,6 +131,7 @@ pub use legacy::{LegacyImport, LegacyTarget, UnmappedRow};
 pub use maintenance::{ImportReport, StoredFile, StoredKind};
 pub use media::{NewMediaVersion, NewRendition, RecordingPart, WithheldRange};
 pub use public::{ArchiveFilter, ArchivePage, DocumentFile, PublicSession};
+pub use speech::{AutomaticCue, NewTranscription, Transcription, TranscriptionChunk};
 
 #[cfg(test)]
 mod tests;

@@ -5,7 +5,9 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use crate::domain::{BodyKind, DocumentKind, ExtractionState, JobKind, JobState, SessionState};
+use crate::domain::{
+    BodyKind, CueSource, DocumentKind, ExtractionState, JobKind, JobState, SessionState,
+};
 
 /// Why a value given by a person or a file was refused.
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -264,6 +266,19 @@ impl Cuts {
         Some(ms - removed)
     }
 
+    /// Where an instant of the cut media was in the original: the inverse of `public_time`
+    /// (an instant where a cut was made is the one after the cut).
+    pub fn original_time(&self, public_ms: i64) -> i64 {
+        let mut t = public_ms;
+        for &(a, b) in &self.0 {
+            if t < a {
+                break;
+            }
+            t += b - a;
+        }
+        t
+    }
+
     /// Like `public_time`, but an instant inside a cut goes to where the cut is.
     pub fn public_time_clamped(&self, ms: i64) -> i64 {
         let mut removed = 0;
@@ -306,6 +321,9 @@ pub struct CueRow {
     pub end_ms: i64,
     pub speaker: Option<String>,
     pub text: String,
+    pub source: CueSource,
+    /// The speech engine's mean confidence in the words (automatic cues only).
+    pub confidence: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -374,6 +392,21 @@ mod tests {
         assert_eq!(Cuts::from_json(Some(&cuts.to_json())), cuts);
         assert!(Cuts::from_json(Some("not json")).is_empty());
         assert_eq!(Cuts::new(vec![(-5, 10)]).ranges(), &[(0, 10)]);
+    }
+
+    #[test]
+    fn a_time_in_the_cut_media_goes_back_to_the_original() {
+        let cuts = Cuts::new(vec![(5_000, 12_000), (20_000, 30_000)]);
+        for public in [0, 4_999, 5_000, 12_999, 13_000, 20_000, 50_000] {
+            let original = cuts.original_time(public);
+            assert_eq!(
+                cuts.public_time(original),
+                Some(public),
+                "{public} -> {original}"
+            );
+        }
+        assert_eq!(cuts.original_time(5_000), 12_000);
+        assert_eq!(Cuts::default().original_time(7), 7);
     }
 
     #[test]

@@ -201,12 +201,16 @@ impl Catalog {
     }
 
     /// The session's transcript cues in time order, as the public media plays them: what
-    /// was said in a cut range is left out, later cues move back by the cut's length.
+    /// was said in a cut range is left out, later cues move back by the cut's length. A
+    /// human transcript's cues when there is one, otherwise the automatic transcript's.
     pub async fn cues(&self, session_id: i64) -> Result<Vec<CueRow>> {
         let rows: Vec<CueRow> = sqlx::query_as(
-            "SELECT start_ms, end_ms, speaker, text FROM transcript_cues \
-             WHERE session_id = $1 ORDER BY start_ms, id",
+            "SELECT start_ms, end_ms, speaker, text, source, confidence FROM transcript_cues \
+             WHERE session_id = $1 AND (source = 'human' OR NOT EXISTS (SELECT 1 FROM \
+             transcript_cues h WHERE h.session_id = $2 AND h.source = 'human')) \
+             ORDER BY start_ms, id",
         )
+        .bind(session_id)
         .bind(session_id)
         .fetch_all(&self.pool)
         .await?;

@@ -6,6 +6,7 @@ mod import;
 mod ingest;
 mod ops;
 mod serve;
+mod speech;
 
 use std::path::PathBuf;
 
@@ -45,7 +46,7 @@ pub enum Command {
     },
     /// Run queued transcode jobs until stopped (Ctrl-C or SIGTERM gives running jobs back).
     Worker,
-    /// Show the transcode jobs: state, progress, failure reasons.
+    /// Show the jobs (transcodes and transcriptions): state, progress, failure reasons.
     Jobs {
         /// Only jobs in this state: queued, running, done or failed.
         #[arg(long)]
@@ -60,6 +61,9 @@ pub enum Command {
     /// directory makes one session per recording found in it, with the date taken from
     /// each file's name (or --date) and the title from the name (or --title).
     Ingest(ingest::IngestArgs),
+    /// Hear published sessions' speech into automatic transcripts (captions, search) and
+    /// wait for them; sessions with a human transcript are left as they are.
+    Transcribe(speech::TranscribeArgs),
     /// Show how recordings would be transcoded: the profile, the rungs, and the exact
     /// ffmpeg command (nothing is written to the archive).
     Plan {
@@ -159,6 +163,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo { listen, no_serve } => serve::demo(config, listen, no_serve).await,
         Command::Jobs { state, retry } => ops::jobs(config, state, retry).await,
         Command::Ingest(args) => ingest::ingest(config, args).await,
+        Command::Transcribe(args) => speech::transcribe(config, args).await,
         Command::Plan { files, output } => ingest::plan(&config, &files, &output).await,
         Command::Import {
             file,

@@ -27,8 +27,9 @@ pub async fn jobs(
     }
     for j in archive.catalog.jobs(state, 100).await? {
         println!(
-            "{:>6}  {:<8} session {:<6} attempt {}/{}  {:>5.1}%  {}",
+            "{:>6}  {:<10} {:<8} session {:<6} attempt {}/{}  {:>5.1}%  {}",
             j.id,
+            j.kind,
             j.state,
             j.session_id.map_or("-".into(), |s| s.to_string()),
             j.attempts,

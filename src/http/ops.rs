@@ -231,6 +231,7 @@ pub async fn healthz() -> HttpResponse {
 
 /// `GET /readyz`: 200 when the catalog answers, ffmpeg and ffprobe are there, the data
 /// directory takes writes and the search index is open; otherwise 503 naming what fails.
+/// `features` says whether what the archive can work without (speech to text) is there.
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let config = &state.archive.config;
     let database = match state.archive.catalog.ping().await {
@@ -284,9 +285,16 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     } else {
         HttpResponse::ServiceUnavailable()
     };
+    // Features the archive works without: said, but not counted against readiness.
+    let speech = crate::speech::installed(config)
+        .map_or_else(|e| format!("unavailable: {e}"), |()| "ok".into());
     response
         .insert_header(("Cache-Control", "no-store"))
-        .json(json!({ "status": if ready { "ready" } else { "not ready" }, "checks": report }))
+        .json(json!({
+            "status": if ready { "ready" } else { "not ready" },
+            "checks": report,
+            "features": { "speech_to_text": speech },
+        }))
 }
 
 /// The program as a command would find it: a path as it is, a bare name in `$PATH`.

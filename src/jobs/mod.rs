@@ -1,17 +1,65 @@
 //! Jobs: the durable work queued in the catalog and run by workers. `queue` is the
 //! library's side of the catalog's job table (claim, finish, retry, give back, follow),
-//! `worker` the loop that claims jobs and hands each to its kind, `transcode` the one kind
-//! there is so far (a recording made into a published media version), `lease` the renewal
-//! that every running job keeps up. A new kind (speech-to-text is next) is a module beside
-//! `transcode` and one arm in `worker::run_kind`.
+//! `worker` the loop that claims jobs and hands each to its kind, `transcode` (a recording
+//! made into a published media version) and `transcribe` (a published session's speech
+//! heard into its automatic transcript) the kinds, `lease` the renewal that every running
+//! job keeps up, `error` why a job failed. A new kind is a module beside these, one arm in
+//! `worker::run_kind` and its own concurrency in `worker::run`.
 //!
 //! Jobs use `crate::ingest` (probe, plan, ffmpeg) and `crate::storage`; neither of those
 //! knows about jobs. No HTTP here.
 
+pub mod error;
 pub mod lease;
 pub mod queue;
 pub mod transcode;
+pub mod transcribe;
 pub mod worker;
 
-pub use transcode::{plan_for, JobError, Published};
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use crate::archive::Archive;
+
+pub use error::JobError;
+pub use transcode::{plan_for, Published};
+pub use transcribe::Transcribed;
 pub use worker::{run, run_or_follow, Outcome};
+
+/// Who runs a job and how it reports: the claimed job's lease is renewed while it runs;
+/// losing it, or `cancel`, stops ffmpeg.
+pub struct Runner {
+    pub owner: String,
+    pub cancel: Arc<AtomicBool>,
+}
+
+/// One staging directory per claim; what earlier attempts of this job left (a worker
+/// killed mid-run) is removed first.
+pub(crate) async fn fresh_staging(archive: &Archive, job_id: i64, owner: &str) -> PathBuf {
+    let staging_root = archive.config.staging_dir();
+    let mine = format!("job-{job_id}-{}", sanitize(owner));
+    if let Ok(mut entries) = tokio::fs::read_dir(&staging_root).await {
+        while let Ok(Some(e)) = entries.next_entry().await {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with(&format!("job-{job_id}-")) && name != mine {
+                let _ = tokio::fs::remove_dir_all(e.path()).await;
+            }
+        }
+    }
+    staging_root.join(mine)
+}
+
+/// A worker name as a directory name.
+fn sanitize(owner: &str) -> String {
+    owner
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}

@@ -6,9 +6,7 @@
 use std::time::Duration;
 
 use crate::catalog::{Catalog, CatalogError, JobRow};
-#[cfg(test)]
-use crate::domain::JobKind;
-use crate::domain::JobState;
+use crate::domain::{JobKind, JobState};
 
 /// A name for a worker that tells the job list where it runs: host, process, slot.
 pub fn worker_name(slot: usize) -> String {
@@ -45,13 +43,15 @@ where
     }
 }
 
-/// Takes the next job that is due for `owner`, for `lease_s` seconds; None when none is.
+/// Takes the next job of `kind` that is due for `owner`, for `lease_s` seconds; None
+/// when none is.
 pub async fn claim_next(
     catalog: &Catalog,
     owner: &str,
     lease_s: i64,
+    kind: JobKind,
 ) -> Result<Option<JobRow>, CatalogError> {
-    catalog.claim_next_job(owner, lease_s).await
+    catalog.claim_next_job(owner, lease_s, kind).await
 }
 
 /// Takes job `job_id` for `owner` if it is due and no one holds it: its row, or None (it

@@ -17,12 +17,16 @@ use crate::domain::JobKind;
 use crate::ingest::transcode::Progress;
 
 use super::queue::{self, backoff_seconds, worker_name, Claimed, Standing};
-use super::transcode::{self, JobError, Published, Runner};
+use super::transcode::{self, Published};
+use super::transcribe::{self, Transcribed};
+use super::{JobError, Runner};
 
 /// What became of one run of a job.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
     Published(Published),
+    /// A transcribe job heard the session (`stored` false: it has a human transcript).
+    Transcribed(Transcribed),
     /// This attempt failed; the job runs again after `after_s` seconds.
     Retrying {
         reason: String,
@@ -67,19 +71,22 @@ pub async fn execute(
     record(archive, job, session_id, &claimed, result).await
 }
 
-/// Hands a job to the code of its kind.
+/// Hands a job to the code of its kind; what it made, as an `Outcome`.
 async fn run_kind(
     archive: &Archive,
     job: &JobRow,
     session_id: i64,
     runner: &Runner,
     on_progress: impl Fn(Progress) + Send + Sync + 'static,
-) -> Result<Published, JobError> {
+) -> Result<Outcome, JobError> {
     // A new kind of job is a variant of `JobKind` and an arm here.
     match job.kind {
-        JobKind::Transcode => {
-            transcode::run(archive, job.id, session_id, runner, on_progress).await
-        }
+        JobKind::Transcode => transcode::run(archive, job.id, session_id, runner, on_progress)
+            .await
+            .map(Outcome::Published),
+        JobKind::Transcribe => transcribe::run(archive, job.id, session_id, runner, on_progress)
+            .await
+            .map(Outcome::Transcribed),
     }
 }
 
@@ -89,8 +96,11 @@ async fn record(
     job: &JobRow,
     session_id: i64,
     claimed: &Claimed<'_>,
-    result: Result<Published, JobError>,
+    result: Result<Outcome, JobError>,
 ) -> Result<Outcome, CatalogError> {
+    // Only a transcode's failure leaves the session without media: a transcript that
+    // cannot be made leaves it as it was.
+    let fails_session = job.kind == JobKind::Transcode;
     let done = |outcome: Outcome| async move {
         if claimed.finish(None).await? {
             Ok(outcome)
@@ -99,7 +109,7 @@ async fn record(
         }
     };
     match result {
-        Ok(published) => done(Outcome::Published(published)).await,
+        Ok(outcome) => done(outcome).await,
         Err(JobError::LeaseLost) => Ok(Outcome::Lost),
         Err(JobError::Superseded) => done(Outcome::Superseded).await,
         Err(JobError::Cancelled) => {
@@ -111,7 +121,9 @@ async fn record(
             if !claimed.finish(Some(&reason)).await? {
                 return Ok(Outcome::Lost);
             }
-            claimed.fail_session(session_id, &reason).await?;
+            if fails_session {
+                claimed.fail_session(session_id, &reason).await?;
+            }
             Ok(Outcome::Failed { reason })
         }
         Err(e) => {
@@ -120,7 +132,9 @@ async fn record(
             match claimed.retry(&reason, after_s).await? {
                 Some(true) => Ok(Outcome::Retrying { reason, after_s }),
                 Some(false) => {
-                    claimed.fail_session(session_id, &reason).await?;
+                    if fails_session {
+                        claimed.fail_session(session_id, &reason).await?;
+                    }
                     Ok(Outcome::Failed { reason })
                 }
                 None => Ok(Outcome::Lost),
@@ -168,8 +182,20 @@ pub async fn run_or_follow(
     }
 }
 
-/// What another worker published for a finished job, read back from its session.
+/// What another worker made of a finished job, read back from its session.
 async fn published_by_another(archive: &Archive, job: &JobRow) -> Result<Outcome, CatalogError> {
+    if job.kind == JobKind::Transcribe {
+        let session_id = job.session_id.unwrap_or(0);
+        let made = archive.catalog.transcription(session_id).await?;
+        return Ok(Outcome::Transcribed(Transcribed {
+            session_id,
+            words: made.as_ref().map_or(0, |t| t.words.max(0) as usize),
+            captions: archive.catalog.cues(session_id).await?.len(),
+            chunks_heard: 0,
+            chunks_resumed: 0,
+            stored: made.is_some(),
+        }));
+    }
     let session = match job.session_id {
         Some(id) => archive.catalog.session(id).await?,
         None => None,
@@ -188,67 +214,73 @@ async fn published_by_another(archive: &Archive, job: &JobRow) -> Result<Outcome
     }))
 }
 
-/// Claims and runs jobs until `shutdown` turns true, at most `config.transcodes` at a
-/// time. On shutdown, running jobs are stopped and given back to the queue.
+/// Claims and runs jobs until `shutdown` turns true: at most `config.transcodes`
+/// transcodes and `config.transcribes` transcriptions at a time, each kind claimed only
+/// while it has a free slot. On shutdown, running jobs are stopped and given back.
 pub async fn run(archive: Archive, mut shutdown: watch::Receiver<bool>) {
-    let slots = archive.config.transcodes.max(1);
-    let permits = Arc::new(Semaphore::new(slots));
+    let kinds = [
+        (JobKind::Transcode, archive.config.transcodes.max(1)),
+        (JobKind::Transcribe, archive.config.transcribes.max(1)),
+    ]
+    .map(|(kind, slots)| (kind, Arc::new(Semaphore::new(slots))));
     let running: Arc<Mutex<Vec<Arc<AtomicBool>>>> = Arc::default();
     let mut tasks = tokio::task::JoinSet::new();
     let mut slot = 0usize;
     let idle = Duration::from_millis(500);
-    tracing::info!("worker started: {slots} transcode(s) at a time");
-    loop {
-        if *shutdown.borrow() {
-            break;
-        }
+    tracing::info!(
+        "worker started: {} transcode(s) and {} transcription(s) at a time",
+        archive.config.transcodes.max(1),
+        archive.config.transcribes.max(1)
+    );
+    while !*shutdown.borrow() {
         while tasks.try_join_next().is_some() {}
-        let permit = tokio::select! {
-            p = Arc::clone(&permits).acquire_owned() => match p { Ok(p) => p, Err(_) => break },
-            _ = shutdown.changed() => continue,
-        };
-        slot += 1;
-        // A new name for every claim: a job this process claims again after its own lease
-        // expired is told apart from the stale run.
-        let owner = worker_name(slot);
-        let claimed =
-            queue::claim_next(&archive.catalog, &owner, archive.config.job_lease_seconds).await;
-        let job = match claimed {
-            Ok(Some(job)) => job,
-            Ok(None) => {
-                drop(permit);
-                tokio::select! {
-                    _ = tokio::time::sleep(idle) => {}
-                    _ = shutdown.changed() => {}
+        let mut claimed_any = false;
+        for (kind, permits) in &kinds {
+            let Ok(permit) = Arc::clone(permits).try_acquire_owned() else {
+                continue;
+            };
+            slot += 1;
+            // A new name for every claim: a job this process claims again after its own
+            // lease expired is told apart from the stale run.
+            let owner = worker_name(slot);
+            let lease = archive.config.job_lease_seconds;
+            let job = match queue::claim_next(&archive.catalog, &owner, lease, *kind).await {
+                Ok(Some(job)) => job,
+                Ok(None) => continue,
+                Err(e) => {
+                    tracing::warn!("worker cannot read the job queue: {e}");
+                    tokio::time::sleep(Duration::from_secs(2)).await;
+                    continue;
                 }
-                continue;
+            };
+            claimed_any = true;
+            let cancel = Arc::new(AtomicBool::new(false));
+            if let Ok(mut list) = running.lock() {
+                list.retain(|c| Arc::strong_count(c) > 1);
+                list.push(Arc::clone(&cancel));
             }
-            Err(e) => {
+            let archive = archive.clone();
+            tasks.spawn(async move {
+                tracing::info!(
+                    "{} job {} (session {:?}) claimed by {owner}",
+                    job.kind,
+                    job.id,
+                    job.session_id
+                );
+                let outcome = execute(&archive, &job, &owner, cancel, |_| {}).await;
+                match outcome {
+                    Ok(o) => tracing::info!("job {}: {o:?}", job.id),
+                    Err(e) => tracing::error!("job {}: cannot record the outcome: {e}", job.id),
+                }
                 drop(permit);
-                tracing::warn!("worker cannot read the job queue: {e}");
-                tokio::time::sleep(Duration::from_secs(2)).await;
-                continue;
-            }
-        };
-        let cancel = Arc::new(AtomicBool::new(false));
-        if let Ok(mut list) = running.lock() {
-            list.retain(|c| Arc::strong_count(c) > 1);
-            list.push(Arc::clone(&cancel));
+            });
         }
-        let archive = archive.clone();
-        tasks.spawn(async move {
-            tracing::info!(
-                "job {} (session {:?}) claimed by {owner}",
-                job.id,
-                job.session_id
-            );
-            let outcome = execute(&archive, &job, &owner, cancel, |_| {}).await;
-            match outcome {
-                Ok(o) => tracing::info!("job {}: {o:?}", job.id),
-                Err(e) => tracing::error!("job {}: cannot record the outcome: {e}", job.id),
+        if !claimed_any {
+            tokio::select! {
+                _ = tokio::time::sleep(idle) => {}
+                _ = shutdown.changed() => {}
             }
-            drop(permit);
-        });
+        }
     }
     if let Ok(list) = running.lock() {
         for cancel in list.iter() {

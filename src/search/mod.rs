@@ -1006,8 +1006,20 @@ fn documents_for(id: i64, src: Option<&SearchSource>, f: &Fields) -> Vec<Tantivy
             out.push(base(PassageKind::from(*kind), &passage));
         }
     }
-    for window in cue_windows(&src.cues, 30_000) {
-        let mut d = base(PassageKind::Transcript, &window.text);
+    // The cues are a human transcript's or, when there is none, the speech engine's.
+    let automatic = src
+        .cues
+        .first()
+        .is_some_and(|c| c.source == crate::domain::CueSource::Automatic);
+    let cue_kind = if automatic {
+        PassageKind::AutomaticTranscript
+    } else {
+        PassageKind::Transcript
+    };
+    // An automatic transcript's windows start at sentences, so a hit opens the session at
+    // the sentence it is in (its captions are cut at sentence ends).
+    for window in cue_windows(&src.cues, 30_000, automatic) {
+        let mut d = base(cue_kind, &window.text);
         d.add_u64(f.start_ms, window.start_ms);
         if let Some(speaker) = &window.speaker {
             d.add_text(f.speaker, speaker);
@@ -1024,25 +1036,27 @@ struct CueWindow {
 }
 
 /// Consecutive cues of one speaker, up to `span_ms` long, as one passage that starts at its
-/// first cue.
-fn cue_windows(cues: &[crate::catalog::CueRow], span_ms: i64) -> Vec<CueWindow> {
+/// first cue; with `by_sentence`, a window also ends with a sentence.
+fn cue_windows(cues: &[crate::catalog::CueRow], span_ms: i64, by_sentence: bool) -> Vec<CueWindow> {
     let mut out: Vec<CueWindow> = Vec::new();
     let mut window_start = i64::MIN;
     for cue in cues {
-        let same = out
-            .last()
-            .is_some_and(|w| w.speaker == cue.speaker && cue.start_ms - window_start < span_ms);
+        let same = out.last().is_some_and(|w| {
+            w.speaker == cue.speaker
+                && cue.start_ms - window_start < span_ms
+                && !(by_sentence && w.text.ends_with(['.', '?', '!']))
+        });
         if same {
             if let Some(w) = out.last_mut() {
                 w.text.push(' ');
-                w.text.push_str(&cue.text);
+                w.text.push_str(&cue.text.replace('\n', " "));
             }
         } else {
             window_start = cue.start_ms;
             out.push(CueWindow {
                 start_ms: cue.start_ms.max(0) as u64,
                 speaker: cue.speaker.clone(),
-                text: cue.text.clone(),
+                text: cue.text.replace('\n', " "),
             });
         }
     }
@@ -1223,6 +1237,8 @@ mod tests {
             end_ms: start + 1000,
             speaker: Some(speaker.into()),
             text: text.into(),
+            source: crate::domain::CueSource::Human,
+            confidence: None,
         };
         let cues = [
             cue(0, "Rossi", "a"),
@@ -1230,8 +1246,24 @@ mod tests {
             cue(40_000, "Rossi", "c"),
             cue(41_000, "Bianchi", "d"),
         ];
-        let w = cue_windows(&cues, 30_000);
+        let w = cue_windows(&cues, 30_000, false);
         let got: Vec<_> = w.iter().map(|w| (w.start_ms, w.text.as_str())).collect();
         assert_eq!(got, vec![(0, "a b"), (40_000, "c"), (41_000, "d")]);
+        // By sentence (an automatic transcript's captions, two lines each): a window ends
+        // with its sentence, so a hit on "fognaria" opens at 4 s, not at 0.
+        let cues = [
+            cue(0, "", "Buongiorno a tutti."),
+            cue(4_000, "", "La rete\nfognaria"),
+            cue(6_000, "", "va rifatta."),
+        ];
+        let w = cue_windows(&cues, 30_000, true);
+        let got: Vec<_> = w.iter().map(|w| (w.start_ms, w.text.as_str())).collect();
+        assert_eq!(
+            got,
+            vec![
+                (0, "Buongiorno a tutti."),
+                (4_000, "La rete fognaria va rifatta.")
+            ]
+        );
     }
 }

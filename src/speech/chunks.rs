@@ -1,16 +1,13 @@
-//! Where a long recording is cut for the engine: into chunks of about five minutes, each
-//! cut in the middle of a silence near its mark so no word is split, from the silences
+//! Where a long recording is cut for the engine: into chunks of about five minutes (a
+//! setting), each cut in the middle of a silence near its mark so no word is split, from the silences
 //! ffmpeg's `silencedetect` finds. A finished chunk is kept, so a worker that dies in
 //! hour three of a session starts again at the chunk it was in, and memory stays the same
 //! whatever the length. Pure: ffmpeg's report in, chunk bounds out.
 
-/// The length a chunk aims at, and how far before or after its mark a cut may move to
-/// find a silence.
+/// The length a chunk aims at unless configured otherwise. A cut moves to a silence from
+/// 80 % to 110 % of it, or failing that from 50 % to 150 %: a cut where someone speaks
+/// splits a word. A last chunk under 10 % of it joins the one before.
 pub const TARGET_MS: i64 = 300_000;
-const EARLIEST_MS: i64 = 240_000;
-const LATEST_MS: i64 = 330_000;
-/// A last chunk shorter than this joins the one before.
-const SHORTEST_MS: i64 = 30_000;
 
 /// The `silencedetect` filter's arguments the parser expects: quieter than -35 dB for at
 /// least 0.3 s.
@@ -49,20 +46,23 @@ pub fn silences(report: &str, duration_ms: i64) -> Vec<(i64, i64)> {
     out
 }
 
-/// The chunks of audio lasting `duration_ms`, cut in the silences where they can be.
-pub fn chunks(duration_ms: i64, silences: &[(i64, i64)]) -> Vec<Chunk> {
+/// The chunks of audio lasting `duration_ms`, of about `target_ms` each, cut in the
+/// silences where they can be.
+pub fn chunks(duration_ms: i64, silences: &[(i64, i64)], target_ms: i64) -> Vec<Chunk> {
+    let target = target_ms.max(1_000);
+    let shortest = target / 10;
     let mut out = Vec::new();
     let mut start = 0;
-    while duration_ms - start > TARGET_MS + SHORTEST_MS {
-        let (earliest, mark, latest) = (start + EARLIEST_MS, start + TARGET_MS, start + LATEST_MS);
-        // The longest silence whose middle is within reach, the nearer the mark the better
-        // among equals; with none, the cut falls on the mark.
-        let cut = silences
-            .iter()
-            .map(|&(a, b)| (b - a, (a + b) / 2))
-            .filter(|&(_, middle)| (earliest..=latest).contains(&middle))
-            .max_by_key(|&(length, middle)| (length / 100, -(middle - mark).abs()))
-            .map_or(mark, |(_, middle)| middle);
+    while duration_ms - start > target + shortest {
+        let mark = start + target;
+        let within = |from: i64, to: i64| best_silence(silences, start + from, start + to, mark);
+        let cut = within(target * 8 / 10, target * 11 / 10)
+            .or_else(|| within(target / 2, target * 3 / 2))
+            .unwrap_or(mark)
+            .min(duration_ms);
+        if duration_ms - cut < shortest {
+            break;
+        }
         out.push(Chunk {
             start_ms: start,
             end_ms: cut,
@@ -76,6 +76,17 @@ pub fn chunks(duration_ms: i64, silences: &[(i64, i64)]) -> Vec<Chunk> {
         });
     }
     out
+}
+
+/// The middle of the longest silence whose middle is in `[earliest, latest]`, the nearer
+/// `mark` the better among equals (to a tenth of a second).
+fn best_silence(silences: &[(i64, i64)], earliest: i64, latest: i64, mark: i64) -> Option<i64> {
+    silences
+        .iter()
+        .map(|&(a, b)| (b - a, (a + b) / 2))
+        .filter(|&(_, middle)| (earliest..=latest).contains(&middle))
+        .max_by_key(|&(length, middle)| (length / 100, -(middle - mark).abs()))
+        .map(|(_, middle)| middle)
 }
 
 #[cfg(test)]
@@ -98,40 +109,43 @@ mod tests {
     #[test]
     fn a_short_recording_is_one_chunk() {
         assert_eq!(
-            chunks(90_000, &[]),
+            chunks(90_000, &[], TARGET_MS),
             [Chunk {
                 start_ms: 0,
                 end_ms: 90_000
             }]
         );
-        assert!(chunks(0, &[]).is_empty());
+        assert!(chunks(0, &[], TARGET_MS).is_empty());
     }
 
     #[test]
     fn cuts_fall_in_the_longest_silence_near_the_mark() {
         let silences = [(250_000, 250_400), (290_000, 292_000), (310_000, 310_500)];
-        let c = chunks(700_000, &silences);
+        let c = chunks(700_000, &silences, TARGET_MS);
         assert_eq!(c[0].end_ms, 291_000);
         assert_eq!(c[1].start_ms, 291_000);
         // No silence near the second mark: cut on it.
         assert_eq!(c[1].end_ms, 591_000);
         assert_eq!(c.last().unwrap().end_ms, 700_000);
+        // None near the mark but one further off: better late than in a word.
+        let c = chunks(700_000, &[(420_000, 421_000)], TARGET_MS);
+        assert_eq!(c[0].end_ms, 420_500);
     }
 
     #[test]
     fn chunks_cover_the_whole_recording_without_a_sliver_at_the_end() {
         for duration in [299_000, 330_000, 331_000, 601_000, 8 * 3_600_000] {
-            let c = chunks(duration, &[]);
+            let c = chunks(duration, &[], TARGET_MS);
             assert_eq!(c[0].start_ms, 0);
             assert_eq!(c.last().unwrap().end_ms, duration);
             assert!(c.windows(2).all(|p| p[0].end_ms == p[1].start_ms));
             assert!(
-                c.iter().all(|k| k.end_ms - k.start_ms >= SHORTEST_MS),
+                c.iter().all(|k| k.end_ms - k.start_ms >= TARGET_MS / 10),
                 "{c:?}"
             );
             assert!(c
                 .iter()
-                .all(|k| k.end_ms - k.start_ms <= TARGET_MS + SHORTEST_MS));
+                .all(|k| k.end_ms - k.start_ms <= TARGET_MS * 11 / 10));
         }
     }
 }

@@ -80,7 +80,19 @@ struct Line {
 
 #[derive(Debug, Deserialize)]
 struct Segment {
+    no_speech_prob: f64,
     words: Vec<(String, f64, f64, f64)>,
+}
+
+impl Segment {
+    /// Whether the segment is Whisper "hearing" words in what it itself judged to be no
+    /// speech: a likely silence (over 0.6) and words it barely believes (a mean under
+    /// 0.35). Seen here at the end of a Festival recording: the prompt repeated over the
+    /// last half second, at no_speech 0.84 and a mean word probability of 0.05.
+    fn is_hallucinated(&self) -> bool {
+        let mean = self.words.iter().map(|w| w.3).sum::<f64>() / self.words.len().max(1) as f64;
+        self.no_speech_prob > 0.6 && mean < 0.35
+    }
 }
 
 fn ms(seconds: f64) -> i64 {
@@ -185,6 +197,7 @@ impl Engine {
             };
             let words = segments
                 .into_iter()
+                .filter(|s| !s.is_hallucinated())
                 .flat_map(|s| s.words)
                 .map(|(text, start, end, probability)| Word {
                     text,
@@ -204,6 +217,22 @@ impl Engine {
     pub async fn stop(self) {
         self.talk.finish().await;
     }
+}
+
+/// Whether the engine's files are where the configuration says (the interpreter, the
+/// script, the model's weights): cheap enough for every `/readyz`; `check` runs it.
+pub fn installed(config: &Config) -> Result<(), String> {
+    let model = config.asr_model.join("model.bin");
+    for (what, path) in [
+        ("AULA_ASR_PYTHON", &config.asr_python),
+        ("AULA_ASR_ENGINE", &config.asr_engine),
+        ("AULA_ASR_MODEL", &model),
+    ] {
+        if !path.is_file() {
+            return Err(format!("{} not found (set {what})", path.display()));
+        }
+    }
+    Ok(())
 }
 
 /// Whether the configured engine starts and loads its model: `Ok` with what it is, or why
@@ -234,6 +263,19 @@ mod tests {
         let words = &l.segments.unwrap()[0].words;
         assert_eq!(words[0].0, " Buongiorno");
         assert_eq!(ms(words[0].2), 840);
+    }
+
+    #[test]
+    fn words_heard_in_what_the_engine_took_for_silence_are_dropped() {
+        let line = r#"{"segments": [
+            {"start": 0.05, "end": 18.21, "no_speech_prob": 0.008, "words": [[" Grazie", 0.05, 0.5, 0.99]]},
+            {"start": 18.21, "end": 18.67, "no_speech_prob": 0.84, "words": [[" Il", 18.21, 18.67, 0.0146], [" primo", 18.67, 18.67, 0.0059]]},
+            {"start": 20.0, "end": 21.0, "no_speech_prob": 0.7, "words": [[" Sì", 20.0, 20.4, 0.9]]}
+        ], "duration": 21.0}"#;
+        let segments = parse(line).unwrap().segments.unwrap();
+        let kept: Vec<bool> = segments.iter().map(|s| !s.is_hallucinated()).collect();
+        // A quiet "Sì" the engine believes stays.
+        assert_eq!(kept, [true, false, true]);
     }
 
     #[test]

@@ -10,4 +10,4 @@ pub mod engine;
 pub mod prompt;
 pub mod score;
 
-pub use engine::{check, Engine, EngineError, Heard, Word};
+pub use engine::{check, installed, Engine, EngineError, Heard, Word};

@@ -262,6 +262,36 @@ impl MediaStore {
         }
     }
 
+    /// A published file (`session/version/file`) as a file on this machine, for a tool
+    /// that reads it whole (the speech engine's ffmpeg): in place on disk, or copied from
+    /// the object store into `scratch`.
+    pub async fn local_file(
+        &self,
+        relative: &str,
+        scratch: &Path,
+    ) -> Result<PathBuf, StorageError> {
+        match self {
+            MediaStore::Local(root) => {
+                let path = root.join(relative);
+                tokio::fs::metadata(&path).await.map_err(io(&path))?;
+                Ok(path)
+            }
+            MediaStore::Object(media) => {
+                use futures_util::StreamExt;
+                use tokio::io::AsyncWriteExt;
+                let name = relative.rsplit('/').next().unwrap_or("media");
+                let path = scratch.join(name);
+                let mut out = tokio::fs::File::create(&path).await.map_err(io(&path))?;
+                let mut stream = media.store.get(&media.key(relative)).await?.into_stream();
+                while let Some(bytes) = stream.next().await {
+                    out.write_all(&bytes?).await.map_err(io(&path))?;
+                }
+                out.flush().await.map_err(io(&path))?;
+                Ok(path)
+            }
+        }
+    }
+
     /// Whether the media area answers (cheap enough for every `/readyz`): the directory
     /// exists, or the store answers a HEAD (an absent key is an answer).
     pub async fn reachable(&self) -> Result<(), StorageError> {

@@ -771,5 +771,6 @@ fn version(n: i64, cuts: Option<&'static str>) -> NewMediaVersion<'static> {
         warnings: None,
         cuts,
         job: None,
+        transcribe: false,
     }
 }

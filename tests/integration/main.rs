@@ -23,3 +23,4 @@ mod scale;
 mod search;
 mod serving;
 mod site;
+mod speech;

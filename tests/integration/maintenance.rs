@@ -35,6 +35,7 @@ fn doctor_says_what_works_and_what_to_fix() {
         "ok   catalog",
         "ok   originals",
         "ok   free space",
+        "ok   speech to text       faster-whisper 1.2.1 with whisper-base",
     ] {
         assert!(out.contains(line), "{line:?} in\n{out}");
     }

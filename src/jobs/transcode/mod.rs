@@ -11,80 +11,19 @@ mod finish;
 mod publish;
 mod stages;
 
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::path::Path;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use crate::archive::Archive;
-use crate::catalog::CatalogError;
-use crate::ingest::plan::ProfileError;
-use crate::ingest::probe::ProbeError;
 use crate::ingest::transcode::Progress;
-use crate::process::ProcessError;
 
 use super::lease::Lease;
 
 pub use stages::plan_for;
 
-/// Why a transcode job failed, in words a clerk can act on.
-#[derive(Debug, thiserror::Error)]
-pub enum JobError {
-    #[error("job {0} does not exist")]
-    NoSuchJob(i64),
-    #[error("job {0} is not waiting to run (another worker may hold it)")]
-    NotClaimable(i64),
-    #[error("the session of job {0} has no recording")]
-    NoRecording(i64),
-    #[error("the stored original {path} is missing: {source}")]
-    OriginalMissing {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error(transparent)]
-    Profile(#[from] ProfileError),
-    #[error("the stored description of the recording is unreadable: {0}")]
-    Probe(#[from] ProbeError),
-    #[error("transcoding failed: {0}")]
-    Transcode(ProcessError),
-    #[error(
-        "ffmpeg hung: it was stopped after {seconds} s, the limit for a source of this length"
-    )]
-    Hung { seconds: u64 },
-    #[error("the output failed its check: {0}")]
-    Check(String),
-    #[error("{0}")]
-    Unsalvageable(String),
-    #[error("cannot write the output in {path}: {source}")]
-    Output {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("cannot publish the version: {0}")]
-    Publish(#[from] crate::storage::StorageError),
-    #[error("another worker took the job over (this worker's lease expired)")]
-    LeaseLost,
-    #[error("the worker is shutting down")]
-    Cancelled,
-    #[error("the withheld ranges changed while this version was made; it was not published")]
-    Superseded,
-    #[error(transparent)]
-    Catalog(#[from] CatalogError),
-}
-
-impl JobError {
-    /// Failures that running again cannot fix: the source or the setup is at fault.
-    pub fn is_permanent(&self) -> bool {
-        matches!(
-            self,
-            JobError::NoRecording(_)
-                | JobError::OriginalMissing { .. }
-                | JobError::Profile(_)
-                | JobError::Probe(_)
-                | JobError::Check(_)
-                | JobError::Unsalvageable(_)
-        )
-    }
-}
+pub(crate) use super::JobError;
+use super::{fresh_staging, Runner};
 
 /// A published version, as the job reports it.
 #[derive(Debug, Clone, PartialEq)]
@@ -93,13 +32,6 @@ pub struct Published {
     pub version: i64,
     pub duration_s: f64,
     pub warnings: Vec<String>,
-}
-
-/// Who runs a job and how it reports: the claimed job's lease is renewed while it runs;
-/// losing it, or `cancel`, stops ffmpeg.
-pub struct Runner {
-    pub owner: String,
-    pub cancel: Arc<AtomicBool>,
 }
 
 /// Runs a job this worker has claimed. `on_progress` sees every progress report.
@@ -136,36 +68,6 @@ pub async fn run(
     };
     let _ = tokio::fs::remove_dir_all(&staging).await;
     result
-}
-
-/// One staging directory per claim; what earlier attempts of this job left (a worker
-/// killed mid-run) is removed first.
-async fn fresh_staging(archive: &Archive, job_id: i64, owner: &str) -> PathBuf {
-    let staging_root = archive.config.staging_dir();
-    let mine = format!("job-{job_id}-{}", sanitize(owner));
-    if let Ok(mut entries) = tokio::fs::read_dir(&staging_root).await {
-        while let Ok(Some(e)) = entries.next_entry().await {
-            let name = e.file_name().to_string_lossy().into_owned();
-            if name.starts_with(&format!("job-{job_id}-")) && name != mine {
-                let _ = tokio::fs::remove_dir_all(e.path()).await;
-            }
-        }
-    }
-    staging_root.join(mine)
-}
-
-/// A worker name as a directory name.
-fn sanitize(owner: &str) -> String {
-    owner
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
 }
 
 /// The claimed job as its stages see it.

@@ -62,6 +62,7 @@ pub(super) async fn publish(
         warnings: (!warnings.is_empty()).then_some(joined.as_str()),
         cuts: cut_list.as_deref(),
         job: Some((ctx.job_id, &ctx.runner.owner)),
+        transcribe: archive.config.auto_transcribe,
     };
     let published = until_reachable("publishing the version", || {
         archive

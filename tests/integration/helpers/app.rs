@@ -141,12 +141,18 @@ pub async fn spawn_app(data_dir: &Path) -> TestApp {
     spawn_app_with(data_dir, |_| {}).await
 }
 
-/// The configuration the tests run with, over `data_dir`.
+/// The configuration the tests run with, over `data_dir`: the repository's profiles, web
+/// assets and speech engine, and sessions transcribed only when a test asks.
 pub fn test_config(data_dir: &Path) -> Config {
+    let repo = Path::new(MANIFEST_DIR);
     Config {
         data_dir: data_dir.to_owned(),
-        web_dir: Path::new(MANIFEST_DIR).join("web"),
-        profiles_dir: Path::new(MANIFEST_DIR).join("transcode-profiles"),
+        web_dir: repo.join("web"),
+        profiles_dir: repo.join("transcode-profiles"),
+        asr_python: repo.join(".venv-asr/bin/python"),
+        asr_engine: repo.join("asr/aula_asr.py"),
+        asr_model: repo.join(".venv-asr/models/whisper-base"),
+        auto_transcribe: false,
         index_poll_ms: 200,
         database_url: database_url(data_dir),
         ..Config::default()

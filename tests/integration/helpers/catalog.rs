@@ -115,6 +115,7 @@ pub async fn published_files(name: &str, files: &[(&str, &[u8])]) -> PathBuf {
                 audio_file: None,
                 thumbnails_vtt: None,
                 job: None,
+                transcribe: false,
                 poster_file: None,
                 duration_ms: 1000,
                 warnings: None,

@@ -7,16 +7,20 @@ use std::sync::OnceLock;
 
 use super::{database_url, make_flv, scratch, MANIFEST_DIR};
 
-/// The `aula` binary with a data directory and the repository's profiles.
+/// The `aula` binary with a data directory and the repository's profiles and speech
+/// engine; sessions are transcribed only when a test asks (`AULA_TRANSCRIBE=manual`), so
+/// the tests that are not about speech do not all run the engine.
 pub fn aula(data_dir: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_aula"));
+    let repo = Path::new(MANIFEST_DIR);
     cmd.arg("--data-dir")
         .arg(data_dir)
-        .env(
-            "AULA_PROFILES_DIR",
-            Path::new(MANIFEST_DIR).join("transcode-profiles"),
-        )
-        .env("AULA_WEB_DIR", Path::new(MANIFEST_DIR).join("web"))
+        .env("AULA_PROFILES_DIR", repo.join("transcode-profiles"))
+        .env("AULA_WEB_DIR", repo.join("web"))
+        .env("AULA_ASR_PYTHON", repo.join(".venv-asr/bin/python"))
+        .env("AULA_ASR_ENGINE", repo.join("asr/aula_asr.py"))
+        .env("AULA_ASR_MODEL", repo.join(".venv-asr/models/whisper-base"))
+        .env("AULA_TRANSCRIBE", "manual")
         .env("AULA_LOG", "warn");
     if let Some(url) = database_url(data_dir) {
         cmd.env("AULA_DATABASE_URL", url);

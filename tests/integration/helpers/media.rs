@@ -87,3 +87,102 @@ pub fn make_flv_with_tone(path: &Path, seconds: u32, hz: u32) {
         "-c:v flv -q:v 5 -c:a libmp3lame -b:a 64k",
     );
 }
+
+/// A session's recording in which `sentences` are spoken in Italian (Festival's voice
+/// `pc_diphone`), one after another with `pause` seconds of silence between them, over a
+/// test picture, as MPEG-2 in a program stream (a 2000s DVD-recorder file). Where each
+/// sentence starts and ends, in seconds.
+pub fn speak(path: &Path, sentences: &[&str], pause: f64) -> Vec<(f64, f64)> {
+    let dir = path.with_extension("voice");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut list = String::new();
+    let mut times = Vec::new();
+    let mut at = 0.0;
+    let silence = dir.join("pause.wav");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "anullsrc=r=16000:cl=mono",
+        "-t",
+        &pause.to_string(),
+        "-c:a",
+        "pcm_s16le",
+        silence.to_str().unwrap(),
+    ]);
+    for (i, sentence) in sentences.iter().enumerate() {
+        let text = dir.join(format!("{i}.txt"));
+        let wav = dir.join(format!("{i}.wav"));
+        // Festival reads ISO 8859-1: "è" in UTF-8 comes out as noise.
+        let latin1: Vec<u8> = sentence
+            .chars()
+            .map(|c| u8::try_from(u32::from(c)).unwrap_or(b'?'))
+            .collect();
+        std::fs::write(&text, latin1).unwrap();
+        let out = Command::new("text2wave")
+            .args(["-eval", "(voice_pc_diphone)", "-o"])
+            .arg(&wav)
+            .arg(&text)
+            .output()
+            .expect("Festival must be installed (the README's test command installs it)");
+        assert!(
+            out.status.success(),
+            "text2wave: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // Festival's own rate, made the same as the pause's for the concat demuxer.
+        let even = dir.join(format!("{i}-16k.wav"));
+        ffmpeg(&[
+            "-i",
+            wav.to_str().unwrap(),
+            "-ar",
+            "16000",
+            "-ac",
+            "1",
+            even.to_str().unwrap(),
+        ]);
+        let length = ffprobe_duration(even.to_str().unwrap());
+        times.push((at, at + length));
+        at += length + pause;
+        list.push_str(&format!(
+            "file '{}'\nfile '{}'\n",
+            even.display(),
+            silence.display()
+        ));
+    }
+    let list_file = dir.join("list.txt");
+    std::fs::write(&list_file, list).unwrap();
+    let voice = dir.join("voice.wav");
+    ffmpeg(&[
+        "-f",
+        "concat",
+        "-safe",
+        "0",
+        "-i",
+        list_file.to_str().unwrap(),
+        "-c:a",
+        "pcm_s16le",
+        voice.to_str().unwrap(),
+    ]);
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=320x240:rate=25",
+        "-i",
+        voice.to_str().unwrap(),
+        "-shortest",
+        "-c:v",
+        "mpeg2video",
+        "-b:v",
+        "400k",
+        "-c:a",
+        "mp2",
+        "-ar",
+        "48000",
+        "-f",
+        "vob",
+        path.to_str().unwrap(),
+    ]);
+    times
+}

@@ -1,0 +1,32 @@
+-- Speech to text. Cues say where they come from: a human transcript (an imported SRT/VTT
+-- or a document) or the speech engine; a human one always wins. Times stay in the
+-- original recording's timeline, as for every cue.
+ALTER TABLE transcript_cues ADD COLUMN source TEXT NOT NULL DEFAULT 'human'
+    CHECK (source IN ('human', 'automatic'));
+-- The engine's mean confidence in the cue's words (0-1); none for a human cue.
+ALTER TABLE transcript_cues ADD COLUMN confidence REAL;
+
+-- A session's automatic transcript: which published version was heard, by which engine
+-- and model, and what came of it ('empty': no speech found).
+CREATE TABLE transcriptions (
+    session_id  INTEGER PRIMARY KEY REFERENCES sessions(id) ON DELETE CASCADE,
+    media_dir   TEXT NOT NULL,
+    engine      TEXT NOT NULL,
+    model       TEXT NOT NULL,
+    state       TEXT NOT NULL CHECK (state IN ('done', 'empty')),
+    words       INTEGER NOT NULL,
+    confidence  REAL,
+    updated_at  INTEGER NOT NULL
+);
+
+-- What the engine heard in each finished chunk of a transcription under way, so a worker
+-- that dies resumes at the chunk it was in. Words as JSON [[text, start_ms, end_ms,
+-- probability], ...] in the heard version's timeline; removed when the transcript is stored.
+CREATE TABLE transcription_chunks (
+    session_id  INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    media_dir   TEXT NOT NULL,
+    start_ms    INTEGER NOT NULL,
+    end_ms      INTEGER NOT NULL,
+    words       TEXT NOT NULL,
+    PRIMARY KEY (session_id, media_dir, start_ms)
+);

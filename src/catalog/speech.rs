@@ -1,0 +1,270 @@
+//! The catalog's side of speech to text: queueing transcribe jobs, the chunks a running
+//! transcription has finished (so a killed worker resumes), and the automatic transcript
+//! stored as the session's cues, marked automatic. A human transcript always wins: an
+//! automatic one is never stored over it, and importing one removes the automatic cues.
+
+use sqlx::AnyConnection;
+
+use super::changes::commit_change;
+use super::{now, Catalog, Result};
+use crate::domain::CueSource;
+
+/// One finished chunk of a transcription under way.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct TranscriptionChunk {
+    pub start_ms: i64,
+    pub end_ms: i64,
+    /// JSON `[[text, start_ms, end_ms, probability], …]` in the heard version's timeline.
+    pub words: String,
+}
+
+/// One cue of an automatic transcript, in the original recording's timeline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AutomaticCue {
+    pub start_ms: i64,
+    pub end_ms: i64,
+    pub text: String,
+    pub confidence: f64,
+}
+
+/// What is known of a session's automatic transcript.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, sqlx::FromRow)]
+pub struct Transcription {
+    pub media_dir: String,
+    pub engine: String,
+    pub model: String,
+    /// `done`, or `empty` when no speech was found.
+    pub state: String,
+    pub words: i64,
+    pub confidence: Option<f64>,
+    pub updated_at: i64,
+}
+
+/// The automatic transcript to store, with what made it.
+#[derive(Debug)]
+pub struct NewTranscription<'a> {
+    pub session_id: i64,
+    pub media_dir: &'a str,
+    pub engine: &'a str,
+    pub model: &'a str,
+    pub words: i64,
+    pub cues: &'a [AutomaticCue],
+}
+
+impl Catalog {
+    /// Queues a transcribe job for the session unless one is waiting or running: the job's
+    /// id, and whether it is new.
+    pub async fn queue_transcribe(&self, session_id: i64) -> Result<(i64, bool)> {
+        let mut tx = self.write().await?;
+        let queued = queue_transcribe_in(&mut tx, session_id).await?;
+        tx.commit().await?;
+        Ok(queued)
+    }
+
+    /// Published sessions with neither a human transcript nor an automatic one, oldest
+    /// first: what `aula transcribe --all-missing` queues.
+    pub async fn sessions_without_transcript(&self) -> Result<Vec<i64>> {
+        Ok(sqlx::query_scalar(
+            "SELECT s.id FROM sessions s WHERE s.state = 'published' \
+             AND NOT EXISTS (SELECT 1 FROM transcript_cues c WHERE c.session_id = s.id \
+                 AND c.source = 'human') \
+             AND NOT EXISTS (SELECT 1 FROM transcriptions t WHERE t.session_id = s.id) \
+             ORDER BY s.id",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Whether the session has cues from a human transcript.
+    pub async fn has_human_transcript(&self, session_id: i64) -> Result<bool> {
+        let found: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM transcript_cues WHERE session_id = $1 AND source = 'human' LIMIT 1",
+        )
+        .bind(session_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(found.is_some())
+    }
+
+    /// The chunks already heard of the session's version `media_dir`, in time order.
+    pub async fn transcription_chunks(
+        &self,
+        session_id: i64,
+        media_dir: &str,
+    ) -> Result<Vec<TranscriptionChunk>> {
+        Ok(sqlx::query_as(
+            "SELECT start_ms, end_ms, words FROM transcription_chunks \
+             WHERE session_id = $1 AND media_dir = $2 ORDER BY start_ms",
+        )
+        .bind(session_id)
+        .bind(media_dir)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Keeps what one chunk heard (replacing an earlier attempt's).
+    pub async fn save_transcription_chunk(
+        &self,
+        session_id: i64,
+        media_dir: &str,
+        chunk: &TranscriptionChunk,
+    ) -> Result<()> {
+        let mut tx = self.write().await?;
+        sqlx::query(
+            "DELETE FROM transcription_chunks WHERE session_id = $1 AND media_dir = $2 \
+             AND start_ms = $3",
+        )
+        .bind(session_id)
+        .bind(media_dir)
+        .bind(chunk.start_ms)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO transcription_chunks (session_id, media_dir, start_ms, end_ms, words) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(session_id)
+        .bind(media_dir)
+        .bind(chunk.start_ms)
+        .bind(chunk.end_ms)
+        .bind(&chunk.words)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Stores the automatic transcript in place of the previous one, and forgets the
+    /// chunks; false (and nothing stored) when the session has a human transcript by now.
+    pub async fn store_transcription(&self, t: &NewTranscription<'_>) -> Result<bool> {
+        let mut tx = self.write().await?;
+        let human: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM transcript_cues WHERE session_id = $1 AND source = 'human' LIMIT 1",
+        )
+        .bind(t.session_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM transcription_chunks WHERE session_id = $1")
+            .bind(t.session_id)
+            .execute(&mut *tx)
+            .await?;
+        if human.is_some() {
+            tx.commit().await?;
+            return Ok(false);
+        }
+        remove_automatic_cues(&mut tx, t.session_id).await?;
+        for cue in t.cues {
+            sqlx::query(
+                "INSERT INTO transcript_cues (session_id, start_ms, end_ms, text, source, \
+                 confidence) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(t.session_id)
+            .bind(cue.start_ms)
+            .bind(cue.end_ms)
+            .bind(&cue.text)
+            .bind(CueSource::Automatic)
+            .bind(cue.confidence)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let confidence = (!t.cues.is_empty())
+            .then(|| t.cues.iter().map(|c| c.confidence).sum::<f64>() / t.cues.len() as f64);
+        let state = if t.cues.is_empty() { "empty" } else { "done" };
+        sqlx::query(
+            "INSERT INTO transcriptions (session_id, media_dir, engine, model, state, words, \
+             confidence, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(t.session_id)
+        .bind(t.media_dir)
+        .bind(t.engine)
+        .bind(t.model)
+        .bind(state)
+        .bind(t.words)
+        .bind(confidence)
+        .bind(now())
+        .execute(&mut *tx)
+        .await?;
+        commit_change(tx, t.session_id).await?;
+        Ok(true)
+    }
+
+    /// The session's automatic transcript, if one was made.
+    pub async fn transcription(&self, session_id: i64) -> Result<Option<Transcription>> {
+        Ok(sqlx::query_as(
+            "SELECT media_dir, engine, model, state, words, confidence, updated_at \
+             FROM transcriptions WHERE session_id = $1",
+        )
+        .bind(session_id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// Whether a transcribe job of the session is waiting or running.
+    pub async fn transcribing(&self, session_id: i64) -> Result<bool> {
+        let found: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM jobs WHERE session_id = $1 AND kind = 'transcribe' \
+             AND state IN ('queued', 'running') LIMIT 1",
+        )
+        .bind(session_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(found.is_some())
+    }
+}
+
+/// Queues a transcribe job in `tx` unless the session has one waiting or running: the
+/// job's id, and whether it is new.
+pub(super) async fn queue_transcribe_in(
+    tx: &mut AnyConnection,
+    session_id: i64,
+) -> Result<(i64, bool)> {
+    let pending: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM jobs WHERE session_id = $1 AND kind = 'transcribe' \
+         AND state IN ('queued', 'running') LIMIT 1",
+    )
+    .bind(session_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some(id) = pending {
+        return Ok((id, false));
+    }
+    let now = now();
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO jobs (kind, session_id, payload, state, run_after, created_at, updated_at) \
+         VALUES ('transcribe', $1, '{}', 'queued', $2, $3, $4) RETURNING id",
+    )
+    .bind(session_id)
+    .bind(now)
+    .bind(now)
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await?;
+    Ok((id, true))
+}
+
+/// Whether a newly published session should be heard: no human transcript, no automatic
+/// one yet.
+pub(super) async fn wants_transcript(tx: &mut AnyConnection, session_id: i64) -> Result<bool> {
+    let has: Option<i64> = sqlx::query_scalar(
+        "SELECT 1 FROM transcript_cues WHERE session_id = $1 AND source = 'human' \
+         UNION ALL SELECT 1 FROM transcriptions WHERE session_id = $2 LIMIT 1",
+    )
+    .bind(session_id)
+    .bind(session_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    Ok(has.is_none())
+}
+
+/// Removes the session's automatic cues and the record of its automatic transcript.
+pub(super) async fn remove_automatic_cues(tx: &mut AnyConnection, session_id: i64) -> Result<()> {
+    sqlx::query("DELETE FROM transcript_cues WHERE session_id = $1 AND source = 'automatic'")
+        .bind(session_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM transcriptions WHERE session_id = $1")
+        .bind(session_id)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,335 @@
+//! Speech to text with the real engine (faster-whisper with Whisper base, installed by the
+//! README's commands) on Italian speech that Festival says from known sentences: what it
+//! hears, the captions, search landing in the sentence, a worker killed mid-way, a human
+//! transcript taking over, a silent recording, and the engine missing.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use aula::speech::score::word_error_rate;
+
+use crate::helpers::{
+    admin_token, aula, eventually, open_catalog, run_ok, run_refused, scratch, spawn_app, speak,
+    synthesize, Ingest,
+};
+
+/// What the spoken session says, one sentence each.
+const SAID: &[&str] = &[
+    "Buongiorno a tutti, apriamo la seduta del consiglio comunale.",
+    "Il primo punto all'ordine del giorno riguarda la variante al piano regolatore generale.",
+    "La parola al consigliere Bianchi.",
+    "Grazie presidente, la rete fognaria del quartiere nord deve essere rifatta entro l'anno prossimo.",
+    "Passiamo alla votazione. La proposta è approvata all'unanimità.",
+];
+
+/// The word error rate the transcript must stay under. Measured here: 0.11 on these
+/// sentences (Whisper base, int8, beam 5, Festival's pc_diphone voice; the mistakes are
+/// names run together and "entro l'anno" misheard); the issue measured 0.16 on Festival's
+/// voices at large. 0.25 leaves room for that spread and still fails a transcript that
+/// lost a sentence (one of five is about 0.2) or heard garbage.
+const WER_BOUND: f64 = 0.25;
+
+struct SpokenArchive {
+    data_dir: PathBuf,
+    /// Where each sentence starts and ends in the recording, in seconds.
+    times: Vec<(f64, f64)>,
+    /// What `aula transcribe` said.
+    said: String,
+}
+
+/// A spoken session with its agenda (whose words the engine is given), ingested with
+/// transcription after publication on, then transcribed by `aula transcribe --all-missing`
+/// (which follows the job the publication queued).
+fn spoken_archive() -> &'static SpokenArchive {
+    static ARCHIVE: OnceLock<SpokenArchive> = OnceLock::new();
+    ARCHIVE.get_or_init(|| {
+        let root = scratch("spoken-archive");
+        let source = root.join("seduta 2009-03-12.mpg");
+        let times = speak(&source, SAID, 1.0);
+        let data_dir = root.join("data");
+        let agenda = root.join("odg.txt");
+        std::fs::write(
+            &agenda,
+            "ORDINE DEL GIORNO\n\n1. Variante al piano regolatore generale\n\
+             2. Rifacimento della rete fognaria del quartiere nord\n",
+        )
+        .unwrap();
+        Ingest::new(&data_dir)
+            .file(&source)
+            .agenda(&agenda)
+            .body("Consiglio comunale")
+            .date("2009-03-12")
+            .title("Consiglio comunale del 12 marzo 2009")
+            .envs([("AULA_TRANSCRIBE", "auto")])
+            .assert_success();
+        let jobs = run_ok(aula(&data_dir).arg("jobs"));
+        let listed = String::from_utf8_lossy(&jobs.stdout);
+        assert!(
+            listed.contains("transcribe queued"),
+            "publication queues the transcription: {listed}"
+        );
+        let out = run_ok(aula(&data_dir).args(["transcribe", "--all-missing"]));
+        SpokenArchive {
+            data_dir,
+            times,
+            said: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    })
+}
+
+/// `source` ingested and published as session 1, with no transcription queued.
+fn publish(data_dir: &Path, source: &Path) {
+    Ingest::new(data_dir)
+        .file(source)
+        .body("Consiglio comunale")
+        .date("2009-03-12")
+        .title("Seduta")
+        .assert_success();
+}
+
+/// The session's stored cues: (start ms, end ms, text, source).
+async fn stored_cues(data_dir: &Path) -> Vec<aula::catalog::CueRow> {
+    open_catalog(data_dir).await.cues(1).await.unwrap()
+}
+
+#[tokio::test]
+async fn what_was_said_is_heard_within_the_bound() {
+    let archive = spoken_archive();
+    assert!(archive.said.contains("words heard"), "{}", archive.said);
+    let cues = stored_cues(&archive.data_dir).await;
+    assert!(!cues.is_empty());
+    assert!(cues
+        .iter()
+        .all(|c| c.source == aula::domain::CueSource::Automatic));
+    let heard: Vec<String> = cues.iter().map(|c| c.text.replace('\n', " ")).collect();
+    let heard = heard.join(" ");
+    let wer = word_error_rate(&SAID.join(" "), &heard);
+    println!("word error rate {wer:.3}; heard: {heard}");
+    assert!(
+        wer <= WER_BOUND,
+        "word error rate {wer:.3} over {WER_BOUND}: {heard}"
+    );
+    // The elision the engine splits ("all" + "'ordine") comes out whole.
+    assert!(heard.contains("all'ordine"), "{heard}");
+    let catalog = open_catalog(&archive.data_dir).await;
+    let made = catalog.transcription(1).await.unwrap().unwrap();
+    assert_eq!(made.state, "done");
+    assert!(made.engine.starts_with("faster-whisper"), "{made:?}");
+    assert_eq!(made.model, "whisper-base");
+}
+
+#[tokio::test]
+async fn captions_follow_subtitle_practice() {
+    let archive = spoken_archive();
+    let app = spawn_app(&archive.data_dir).await;
+    let response = app.get("/sedute/1/sottotitoli.vtt").await;
+    assert_eq!(response.status(), 200);
+    let vtt = response.text().await.unwrap();
+    assert!(vtt.starts_with("WEBVTT"), "{vtt}");
+    let mut cues = 0;
+    for block in vtt.split("\n\n").skip(1).filter(|b| !b.trim().is_empty()) {
+        let mut lines = block.lines();
+        let timing = lines
+            .find(|l| l.contains(" --> "))
+            .unwrap_or_else(|| panic!("a cue without timing: {block:?}"));
+        let (from, to) = timing.split_once(" --> ").unwrap();
+        let length = seconds(to) - seconds(from);
+        assert!((0.999..=7.001).contains(&length), "{length} s: {block}");
+        let text: Vec<&str> = lines.collect();
+        assert!((1..=2).contains(&text.len()), "{block}");
+        assert!(text.iter().all(|l| l.chars().count() <= 42), "{block}");
+        cues += 1;
+    }
+    assert!(cues >= SAID.len(), "{vtt}");
+}
+
+/// `00:00:12.345` (or `00:12.345`) in seconds.
+fn seconds(clock: &str) -> f64 {
+    clock
+        .trim()
+        .split(':')
+        .fold(0.0, |acc, part| acc * 60.0 + part.parse::<f64>().unwrap())
+}
+
+#[tokio::test]
+async fn a_spoken_phrase_is_found_and_opens_in_its_sentence() {
+    let archive = spoken_archive();
+    let app = spawn_app(&archive.data_dir).await;
+    // The agenda says "rete fognaria" too: only what was said is asked for.
+    let found = app
+        .search_finds("%22rete%20fognaria%22&kind=automatic_transcript", 1)
+        .await;
+    let hit = &found["results"][0]["passages"][0];
+    assert_eq!(hit["kind"], "automatic_transcript", "{found}");
+    let start = hit["start_seconds"]
+        .as_f64()
+        .expect("a hit with its second");
+    let (from, to) = archive.times[3];
+    assert!(
+        start >= from - 1.0 && start <= to,
+        "the hit opens at {start} s; the sentence is {from:.1}-{to:.1} s: {found}"
+    );
+    // As a human transcript's, it is not found.
+    let human = app.search("fognaria&kind=transcript").await;
+    assert_eq!(human["total"], 0, "{human}");
+}
+
+#[tokio::test]
+async fn a_human_transcript_replaces_the_automatic_one() {
+    let root = scratch("speech-human");
+    let source = root.join("seduta.mpg");
+    speak(&source, &SAID[..2], 0.8);
+    let data_dir = root.join("data");
+    publish(&data_dir, &source);
+    run_ok(aula(&data_dir).args(["transcribe", "1"]));
+    let cues = stored_cues(&data_dir).await;
+    assert!(cues
+        .iter()
+        .all(|c| c.source == aula::domain::CueSource::Automatic));
+    let app = spawn_app(&data_dir).await;
+    let token = admin_token(&data_dir);
+    let srt = "1\n00:00:00,500 --> 00:00:04,000\nBuongiorno a tutti, si apre la seduta.\n";
+    let (status, doc) = app
+        .admin(&token)
+        .upload(
+            "/api/v1/admin/sessions/1/documents?kind=transcript&name=trascrizione.srt",
+            srt.into(),
+        )
+        .await;
+    assert_eq!(status, 201, "{doc}");
+    let cues = stored_cues(&data_dir).await;
+    assert_eq!(cues.len(), 1, "{cues:?}");
+    assert_eq!(cues[0].source, aula::domain::CueSource::Human);
+    let catalog = open_catalog(&data_dir).await;
+    assert_eq!(catalog.transcription(1).await.unwrap(), None);
+    // Asking again changes nothing: the human transcript is kept.
+    let out = run_ok(aula(&data_dir).args(["transcribe", "1"]));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("human transcript"), "{said}");
+    assert_eq!(stored_cues(&data_dir).await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_recording_without_speech_gets_an_empty_transcript() {
+    let root = scratch("speech-silent");
+    let source = root.join("seduta.mpg");
+    // A test picture and a steady tone: sound, but nobody speaking.
+    synthesize(
+        &source,
+        Some("320x240"),
+        Some((440, 48000)),
+        8,
+        "-c:v mpeg2video -c:a mp2 -f vob",
+    );
+    let data_dir = root.join("data");
+    publish(&data_dir, &source);
+    let out = run_ok(aula(&data_dir).args(["transcribe", "1"]));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("no speech found"), "{said}");
+    assert!(stored_cues(&data_dir).await.is_empty());
+    let made = open_catalog(&data_dir)
+        .await
+        .transcription(1)
+        .await
+        .unwrap();
+    assert_eq!(made.map(|t| t.state), Some("empty".to_string()));
+}
+
+#[tokio::test]
+async fn a_killed_worker_resumes_from_its_last_finished_chunk() {
+    let root = scratch("speech-resume");
+    let source = root.join("seduta.mpg");
+    let times = speak(&source, SAID, 2.0);
+    let data_dir = root.join("data");
+    publish(&data_dir, &source);
+    // Chunks of about 10 s: the recording makes three or four.
+    let chunked = [
+        ("AULA_ASR_CHUNK_SECONDS", "10"),
+        ("AULA_JOB_LEASE_SECONDS", "2"),
+    ];
+    let mut first = aula(&data_dir)
+        .args(["transcribe", "1"])
+        .envs(chunked)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let catalog = open_catalog(&data_dir).await;
+    let media_dir = catalog
+        .session(1)
+        .await
+        .unwrap()
+        .unwrap()
+        .media_dir
+        .unwrap();
+    let kept = || catalog.transcription_chunks(1, &media_dir);
+    eventually(
+        "a first chunk is kept",
+        Duration::from_secs(120),
+        || async {
+            match kept().await.unwrap().len() {
+                0 => Err(0),
+                n => Ok(n),
+            }
+        },
+    )
+    .await;
+    first.kill().unwrap();
+    first.wait().unwrap();
+    // Once the dead worker's lease has expired, the next run takes the job over.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let out = run_ok(aula(&data_dir).args(["transcribe", "1"]).envs(chunked));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("resumed from an earlier run"), "{said}");
+    let cues = stored_cues(&data_dir).await;
+    let heard: Vec<String> = cues.iter().map(|c| c.text.replace('\n', " ")).collect();
+    let wer = word_error_rate(&SAID.join(" "), &heard.join(" "));
+    assert!(wer <= WER_BOUND, "after resuming, {wer:.3}: {heard:?}");
+    // Every sentence is covered by a cue near where it was said.
+    for (from, to) in times {
+        assert!(
+            cues.iter()
+                .any(|c| (c.start_ms as f64) < to * 1000.0 && (c.end_ms as f64) > from * 1000.0),
+            "nothing heard in {from:.1}-{to:.1} s: {cues:?}"
+        );
+    }
+    assert!(
+        kept().await.unwrap().is_empty(),
+        "kept chunks are removed once the transcript is stored"
+    );
+}
+
+#[test]
+fn without_the_engine_transcription_fails_clearly_and_nothing_else_does() {
+    let root = scratch("speech-missing");
+    let source = root.join("seduta.mpg");
+    synthesize(
+        &source,
+        Some("320x240"),
+        Some((440, 48000)),
+        3,
+        "-c:v mpeg2video -c:a mp2 -f vob",
+    );
+    let data_dir = root.join("data");
+    publish(&data_dir, &source);
+    let missing = [("AULA_ASR_PYTHON", "/nonexistent/python3")];
+    let err = run_refused(aula(&data_dir).args(["transcribe", "1"]).envs(missing));
+    assert!(
+        err.contains("speech engine is not available") && err.contains("AULA_ASR_PYTHON"),
+        "{err}"
+    );
+    // The session is still published; doctor warns and still passes.
+    let doctor = aula(&data_dir)
+        .arg("doctor")
+        .envs(missing)
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&doctor.stdout);
+    assert!(doctor.status.success(), "{report}");
+    assert!(report.contains("WARN speech to text"), "{report}");
+    let out = run_ok(aula(&data_dir).args(["jobs", "--state", "failed"]));
+    let listed = String::from_utf8_lossy(&out.stdout);
+    assert!(listed.contains("transcribe"), "{listed}");
+    let sessions = run_ok(aula(&data_dir).args(["jobs", "--state", "done"]));
+    assert!(String::from_utf8_lossy(&sessions.stdout).contains("transcode"));
+}
