@@ -41,19 +41,23 @@ pub struct PublicSession {
     pub agenda: Vec<AgendaItem>,
     /// Without a transcript while ranges are withheld.
     pub documents: Vec<DocumentRow>,
-    /// Without what was said in a withheld range.
+    /// Without what was said in a withheld range; a human transcript's, or else the speech
+    /// engine's (`CueRow::source`).
     pub cues: Vec<CueRow>,
+    /// A transcription of it is waiting or running.
+    pub transcribing: bool,
 }
 
 impl Catalog {
     /// A session with its agenda, documents and cues; None if there is no such session or
     /// it is not public (withheld, or outside its publication window).
     pub async fn public_session(&self, id: i64) -> Result<Option<PublicSession>> {
-        let (session, agenda, documents, cues) = tokio::try_join!(
+        let (session, agenda, documents, cues, transcribing) = tokio::try_join!(
             self.session(id),
             self.agenda(id),
             self.documents(id),
-            self.cues(id)
+            self.cues(id),
+            self.transcribing(id)
         )?;
         Ok(session
             .filter(SessionRow::is_public)
@@ -62,6 +66,7 @@ impl Catalog {
                 agenda,
                 documents,
                 cues,
+                transcribing,
             }))
     }
 

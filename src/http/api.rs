@@ -9,7 +9,7 @@ use super::AppState;
 use chrono::NaiveDate;
 
 use crate::catalog::{Body, DocumentRow, SessionRow};
-use crate::domain::{DocumentKind, ExtractionState, SessionState};
+use crate::domain::{CueSource, DocumentKind, ExtractionState, SessionState};
 use crate::search::{SearchRequest, SearchResults, Sort};
 
 #[derive(Debug, Serialize)]
@@ -176,8 +176,12 @@ pub async fn session(
             agenda,
             documents,
             cues,
+            transcribing,
         }) => {
             let page = page_url(row.id);
+            let automatic = cues
+                .first()
+                .is_some_and(|c| c.source == CueSource::Automatic);
             let has_chapters = agenda.iter().any(|a| a.start_ms.is_some());
             let mut json = serde_json::to_value(SessionJson::from(row)).unwrap_or_default();
             json["agenda"] = serde_json::to_value(agenda).unwrap_or_default();
@@ -194,8 +198,10 @@ pub async fn session(
                 serde_json::json!({
                     "vtt": format!("{page}/trascrizione.vtt"),
                     "srt": format!("{page}/trascrizione.srt"),
+                    "automatic": automatic,
                 })
             };
+            json["transcribing"] = transcribing.into();
             json["chapters"] = if has_chapters {
                 format!("{page}/capitoli.vtt").into()
             } else {

@@ -20,7 +20,7 @@ use crate::catalog::{
 };
 use crate::documents::{timed_agenda, transcript};
 // Named by the templates, which compare states and kinds as values, not as strings.
-use crate::domain::{DocumentKind, ExtractionState, SessionState};
+use crate::domain::{CueSource, DocumentKind, ExtractionState, SessionState};
 use crate::search::SessionHit;
 use crate::urls::{page_url, published_media_url};
 
@@ -88,6 +88,10 @@ struct SessionPage {
     t: Ui,
     s: SessionView,
     has_captions: bool,
+    /// The transcript is the speech engine's: the captions and the pane say so.
+    automatic: bool,
+    /// No transcript yet, and one is being made.
+    transcribing: bool,
     has_chapters: bool,
     agenda: Vec<AgendaView>,
     documents: Vec<DocumentRow>,
@@ -119,6 +123,7 @@ struct EmbedPage {
     t: Ui,
     s: SessionView,
     has_captions: bool,
+    automatic: bool,
     start_at: u64,
     canonical: String,
 }
@@ -680,7 +685,11 @@ fn session_page(t: Ui, recording: PublicSession, origin: &str, start_at: u64) ->
         agenda,
         documents,
         cues,
+        transcribing,
     } = recording;
+    let automatic = cues
+        .first()
+        .is_some_and(|c| c.source == CueSource::Automatic);
     let origin = origin.to_string();
     let duration_ms = row.duration_ms;
     let s: SessionView = row.into();
@@ -710,6 +719,8 @@ fn session_page(t: Ui, recording: PublicSession, origin: &str, start_at: u64) ->
     SessionPage {
         t,
         has_captions: !cues.is_empty(),
+        automatic,
+        transcribing: transcribing && cues.is_empty(),
         has_chapters: agenda.iter().any(|a| a.start_ms.is_some()),
         s,
         agenda: agenda.into_iter().map(agenda_view).collect(),
@@ -759,6 +770,9 @@ pub async fn embed(
         EmbedPage {
             t,
             has_captions: !cues.is_empty(),
+            automatic: cues
+                .first()
+                .is_some_and(|c| c.source == CueSource::Automatic),
             start_at: params.t.as_deref().and_then(parse_start).unwrap_or(0),
             s,
             canonical,

@@ -144,6 +144,13 @@ async fn captions_follow_subtitle_practice() {
     assert!(cues >= SAID.len(), "{vtt}");
 }
 
+/// The session's page, as a citizen's browser gets it.
+async fn session_page(app: &crate::helpers::TestApp) -> String {
+    let response = app.get("/sedute/1").await;
+    assert_eq!(response.status(), 200);
+    response.text().await.unwrap()
+}
+
 /// `00:00:12.345` (or `00:12.345`) in seconds.
 fn seconds(clock: &str) -> f64 {
     clock
@@ -182,12 +189,28 @@ async fn a_human_transcript_replaces_the_automatic_one() {
     speak(&source, &SAID[..2], 0.8);
     let data_dir = root.join("data");
     publish(&data_dir, &source);
+    let app = spawn_app(&data_dir).await;
+    // Queued: the session is public already, and its page says the text is coming.
+    run_ok(aula(&data_dir).args(["transcribe", "1", "--no-wait"]));
+    let page = session_page(&app).await;
+    assert!(page.contains("Trascrizione automatica in corso"), "{page}");
+    assert!(!page.contains("<track kind=\"captions\""), "{page}");
+    assert_eq!(app.json("/api/v1/sessions/1").await["transcribing"], true);
     run_ok(aula(&data_dir).args(["transcribe", "1"]));
     let cues = stored_cues(&data_dir).await;
     assert!(cues
         .iter()
         .all(|c| c.source == aula::domain::CueSource::Automatic));
-    let app = spawn_app(&data_dir).await;
+    // Heard: captions labelled automatic, and the pane says it may be wrong.
+    let page = session_page(&app).await;
+    assert!(page.contains("label=\"Italiano (automatici)\""), "{page}");
+    assert!(
+        page.contains("Trascrizione automatica: può contenere errori."),
+        "{page}"
+    );
+    let json = app.json("/api/v1/sessions/1").await;
+    assert_eq!(json["transcript"]["automatic"], true, "{json}");
+    assert_eq!(json["transcribing"], false, "{json}");
     let token = admin_token(&data_dir);
     let srt = "1\n00:00:00,500 --> 00:00:04,000\nBuongiorno a tutti, si apre la seduta.\n";
     let (status, doc) = app
@@ -203,6 +226,9 @@ async fn a_human_transcript_replaces_the_automatic_one() {
     assert_eq!(cues[0].source, aula::domain::CueSource::Human);
     let catalog = open_catalog(&data_dir).await;
     assert_eq!(catalog.transcription(1).await.unwrap(), None);
+    let page = session_page(&app).await;
+    assert!(page.contains("label=\"Italiano\""), "{page}");
+    assert!(!page.contains("Trascrizione automatica"), "{page}");
     // Asking again changes nothing: the human transcript is kept.
     let out = run_ok(aula(&data_dir).args(["transcribe", "1"]));
     let said = String::from_utf8_lossy(&out.stderr);
