@@ -899,6 +899,38 @@ pub async fn reprocess(
     Ok(HttpResponse::Accepted().json(json!({ "session_id": id, "job_id": job_id })))
 }
 
+/// `POST /api/v1/admin/sessions/{id}/transcribe`: an automatic transcript, heard by the
+/// speech engine in a transcribe job (a queued one is reused).
+pub async fn transcribe(
+    who: Editor,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    use crate::jobs::transcribe::{ask, Asked};
+    let id = session_id(&id)?;
+    let refused = |title: &'static str, detail: &str| Err(ApiError::conflict(title, detail));
+    match ask(&state.archive, id).await.map_err(|e| match e {
+        crate::jobs::JobError::Catalog(e) => ApiError::from(e),
+        other => ApiError::internal(other),
+    })? {
+        Asked::Queued { job_id, new } => {
+            tracing::info!(token = %who, id, job_id, new, "transcription queued");
+            Ok(HttpResponse::Accepted().json(json!({ "session_id": id, "job_id": job_id })))
+        }
+        Asked::NoSuchSession => Err(no_session(id)),
+        Asked::HumanTranscript => refused(
+            "Human transcript",
+            "the session has a human transcript, which is kept: an automatic one never \
+             replaces it",
+        ),
+        Asked::NoAudio => refused("No sound", "the session's recording has no sound"),
+        Asked::NotPublished => refused(
+            "Not published",
+            "the session has no published media yet: transcribe it once it is published",
+        ),
+    }
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WithholdFields {

@@ -84,6 +84,7 @@ fn admin_api(cfg: &mut web::ServiceConfig) {
             .service(post("/sessions/{id}/recordings", admin::upload_recording))
             .service(post("/sessions/{id}/documents", admin::upload_document))
             .service(post("/sessions/{id}/reprocess", admin::reprocess))
+            .service(post("/sessions/{id}/transcribe", admin::transcribe))
             .service(post("/sessions/{id}/publish", admin::publish))
             .service(post("/sessions/{id}/withhold", admin::withhold))
             .service(put(

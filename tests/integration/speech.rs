@@ -8,6 +8,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use aula::speech::score::word_error_rate;
+use serde_json::json;
 
 use crate::helpers::{
     admin_token, aula, eventually, open_catalog, run_ok, run_refused, scratch, spawn_app, speak,
@@ -190,8 +191,22 @@ async fn a_human_transcript_replaces_the_automatic_one() {
     let data_dir = root.join("data");
     publish(&data_dir, &source);
     let app = spawn_app(&data_dir).await;
-    // Queued: the session is public already, and its page says the text is coming.
-    run_ok(aula(&data_dir).args(["transcribe", "1", "--no-wait"]));
+    // Queued by an editor: the session is public already, and its page says the text is
+    // coming.
+    let token = admin_token(&data_dir);
+    let admin = app.admin(&token);
+    let (status, queued) = admin
+        .post("/api/v1/admin/sessions/1/transcribe", json!({}))
+        .await;
+    assert_eq!(status, 202, "{queued}");
+    let (status, again) = admin
+        .post("/api/v1/admin/sessions/1/transcribe", json!({}))
+        .await;
+    assert_eq!(
+        (status, &again["job_id"]),
+        (202, &queued["job_id"]),
+        "a queued job is reused"
+    );
     let page = session_page(&app).await;
     assert!(page.contains("Trascrizione automatica in corso"), "{page}");
     assert!(!page.contains("<track kind=\"captions\""), "{page}");
@@ -211,10 +226,8 @@ async fn a_human_transcript_replaces_the_automatic_one() {
     let json = app.json("/api/v1/sessions/1").await;
     assert_eq!(json["transcript"]["automatic"], true, "{json}");
     assert_eq!(json["transcribing"], false, "{json}");
-    let token = admin_token(&data_dir);
     let srt = "1\n00:00:00,500 --> 00:00:04,000\nBuongiorno a tutti, si apre la seduta.\n";
-    let (status, doc) = app
-        .admin(&token)
+    let (status, doc) = admin
         .upload(
             "/api/v1/admin/sessions/1/documents?kind=transcript&name=trascrizione.srt",
             srt.into(),
@@ -233,6 +246,18 @@ async fn a_human_transcript_replaces_the_automatic_one() {
     let out = run_ok(aula(&data_dir).args(["transcribe", "1"]));
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(said.contains("human transcript"), "{said}");
+    let (status, refused) = admin
+        .post("/api/v1/admin/sessions/1/transcribe", json!({}))
+        .await;
+    assert_eq!(
+        (status, &refused["title"]),
+        (409, &json!("Human transcript")),
+        "{refused}"
+    );
+    let (status, _) = admin
+        .post("/api/v1/admin/sessions/99/transcribe", json!({}))
+        .await;
+    assert_eq!(status, 404);
     assert_eq!(stored_cues(&data_dir).await.len(), 1);
 }
 
