@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 
 use crate::helpers::{
     admin_token, aula, ffprobe_duration, files_under, flv_archive, make_flv_lasting, node_script,
-    run_refused, scratch, spawn_app, spawn_app_with, test_config, Admin, TestApp,
+    run_job, run_refused, scratch, spawn_app, spawn_app_with, test_config, Admin, TestApp,
 };
 
 /// An upload sent in chunks, with no Content-Length: only counting can stop it. Returns
@@ -45,18 +45,6 @@ async fn chunked_upload(app: &TestApp, path: &str, token: &str, total: usize) ->
         .nth(1)
         .and_then(|code| code.parse().ok())
         .unwrap_or_else(|| panic!("no HTTP answer: {answer:?}"))
-}
-
-/// Runs a queued job to its end in this process, as a worker would.
-async fn run_job(data_dir: &Path, job_id: i64) {
-    let archive = aula::Archive::open(test_config(data_dir)).await.unwrap();
-    let outcome = aula::jobs::run_or_follow(&archive, job_id, |_| {})
-        .await
-        .unwrap();
-    assert!(
-        matches!(outcome, aula::jobs::Outcome::Published(_)),
-        "{outcome:?}"
-    );
 }
 
 fn well_formed(xml: &str) {

@@ -384,3 +384,76 @@ fn without_the_engine_transcription_fails_clearly_and_nothing_else_does() {
     let sessions = run_ok(aula(&data_dir).args(["jobs", "--state", "done"]));
     assert!(String::from_utf8_lossy(&sessions.stdout).contains("transcode"));
 }
+
+/// Everything a citizen can read of session 1: captions, transcript downloads, the API's
+/// JSON, the page, and what search finds for `word`.
+async fn public_text(app: &crate::helpers::TestApp, word: &str) -> Vec<String> {
+    let mut seen = Vec::new();
+    for path in [
+        "/sedute/1/sottotitoli.vtt",
+        "/sedute/1/trascrizione.vtt",
+        "/sedute/1/trascrizione.srt",
+        "/sedute/1",
+        "/api/v1/sessions/1",
+    ] {
+        seen.push(app.get(path).await.text().await.unwrap());
+    }
+    seen.push(app.search(word).await["results"].to_string());
+    seen
+}
+
+#[tokio::test]
+async fn a_withheld_range_leaves_no_word_of_it_anywhere_public() {
+    let root = scratch("speech-withheld");
+    let source = root.join("seduta.mpg");
+    let times = speak(&source, SAID, 1.0);
+    let data_dir = root.join("data");
+    publish(&data_dir, &source);
+    run_ok(aula(&data_dir).args(["transcribe", "1"]));
+    let app = spawn_app(&data_dir).await;
+    app.search_finds("quartiere", 1).await;
+    // The fourth sentence (the sewers of the northern quarter) is withheld after it was heard: its captions go
+    // at once, before the cut version is even made.
+    let (from, to) = times[3];
+    let token = admin_token(&data_dir);
+    let (status, cut) = app
+        .admin(&token)
+        .put(
+            "/api/v1/admin/sessions/1/withheld-ranges",
+            json!({"ranges": [{"from_seconds": from - 0.3, "to_seconds": to + 0.3,
+                               "reason": "dati personali"}]}),
+        )
+        .await;
+    assert_eq!(status, 202, "{cut}");
+    app.search_finds("quartiere", 0).await;
+    for text in public_text(&app, "quartiere").await {
+        assert!(
+            !text.contains("quartiere") && !text.contains("rifatta"),
+            "{text}"
+        );
+    }
+    // Heard again from the version without it: the engine never hears those words.
+    crate::helpers::run_job(&data_dir, cut["job_id"].as_i64().unwrap()).await;
+    run_ok(aula(&data_dir).args(["transcribe", "1"]));
+    let stored = stored_cues(&data_dir).await;
+    let all: Vec<String> = stored.iter().map(|c| c.text.replace('\n', " ")).collect();
+    let all = all.join(" ");
+    assert!(
+        !all.contains("quartiere") && !all.contains("rifatta"),
+        "{all}"
+    );
+    // What follows the cut is still heard, where the cut media play it (the original's
+    // time less the cut).
+    let cut_ms = (to - from + 0.6) * 1000.0;
+    let (last_from, last_to) = times[4];
+    assert!(
+        stored.iter().any(|c| c.text.contains("proposta")
+            && (c.start_ms as f64) >= last_from * 1000.0 - cut_ms - 1000.0
+            && (c.start_ms as f64) <= last_to * 1000.0 - cut_ms),
+        "{stored:?}"
+    );
+    app.search_finds("proposta", 1).await;
+    for text in public_text(&app, "quartiere").await {
+        assert!(!text.contains("quartiere"), "{text}");
+    }
+}

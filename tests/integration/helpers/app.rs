@@ -194,6 +194,19 @@ pub async fn spawn_app_with(data_dir: &Path, change: impl FnOnce(&mut Config)) -
     app
 }
 
+/// Runs a queued transcode to its end in this process, as a worker would, and fails the
+/// test unless it publishes.
+pub async fn run_job(data_dir: &Path, job_id: i64) {
+    let archive = aula::Archive::open(test_config(data_dir)).await.unwrap();
+    let outcome = aula::jobs::run_or_follow(&archive, job_id, |_| {})
+        .await
+        .unwrap();
+    assert!(
+        matches!(outcome, aula::jobs::Outcome::Published(_)),
+        "{outcome:?}"
+    );
+}
+
 /// A port free on 127.0.0.1 right now (for servers started as separate processes).
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
