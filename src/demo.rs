@@ -1,6 +1,8 @@
 //! Demo archive: short recordings in the legacy formats town halls actually hold, made
-//! with ffmpeg's lavfi sources, each with a small Italian agenda. Only for `aula demo`
-//! and tests; nothing here is used when serving a real archive.
+//! with ffmpeg's lavfi sources, each with a small Italian agenda and an Italian sentence
+//! spoken by Festival (`text2wave`, Debian's `festival` with its Italian voices) so the
+//! speech engine has something to caption and search; without Festival, a tone. Only for
+//! `aula demo` and tests; nothing here is used when serving a real archive.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -61,7 +63,10 @@ pub struct DemoRecording {
     pub date: &'static str,
     pub title: &'static str,
     pub agenda: &'static str,
-    /// ffmpeg arguments between the inputs and the output file.
+    /// What is said in it.
+    pub speech: &'static str,
+    /// ffmpeg arguments between the inputs and the output file; its sound input is a
+    /// lavfi `sine`, replaced by the spoken words when Festival is there.
     ffmpeg_args: &'static [&'static str],
 }
 
@@ -79,6 +84,8 @@ pub const RECORDINGS: &[DemoRecording] = &[
             2. Approvazione del verbale della seduta precedente\n\
             3. Bilancio di previsione 2007 e relazione previsionale e programmatica\n\
             4. Interrogazioni sulla viabilità del centro storico\n",
+        speech: "Buongiorno, apriamo la seduta del consiglio comunale. Il primo punto \
+            riguarda il bilancio di previsione.",
         ffmpeg_args: &[
             "-f",
             "lavfi",
@@ -109,6 +116,7 @@ pub const RECORDINGS: &[DemoRecording] = &[
             1) Variante al piano regolatore generale per l'area ex Fornace\n\
             2) Parere sul piano del traffico urbano\n\
             3) Varie ed eventuali\n",
+        speech: "La commissione esamina la variante al piano regolatore per l'area ex Fornace.",
         ffmpeg_args: &[
             "-f",
             "lavfi",
@@ -138,6 +146,7 @@ pub const RECORDINGS: &[DemoRecording] = &[
         agenda: "Punto 1 – Assestamento generale del bilancio 2004\n\
             Punto 2 – Tariffe dei tributi locali per l'anno 2005\n\
             Punto 3 – Contributi alle associazioni della città\n",
+        speech: "Passiamo all'assestamento del bilancio e alle tariffe dei tributi locali.",
         ffmpeg_args: &[
             "-f",
             "lavfi",
@@ -177,6 +186,8 @@ pub const RECORDINGS: &[DemoRecording] = &[
         agenda: "1. Relazione sulla qualità dell'aria nel territorio comunale\n\
             2. Piano della mobilità sostenibile: piste ciclabili\n\
             3. Perché ridurre il traffico nelle zone scolastiche\n",
+        speech: "La relazione sulla qualità dell'aria propone nuove piste ciclabili vicino \
+            alle scuole.",
         ffmpeg_args: &[
             "-f",
             "lavfi",
@@ -215,7 +226,8 @@ impl DemoRecording {
                 "error".into(),
                 "-y".into(),
             ];
-            args.extend(self.ffmpeg_args.iter().map(|s| s.to_string()));
+            let voice = self.voice(dir).await;
+            args.extend(with_voice(self.ffmpeg_args, voice.as_deref()));
             args.extend([
                 "-t".into(),
                 DEMO_SECONDS.to_string(),
@@ -229,7 +241,112 @@ impl DemoRecording {
             ]);
             process::run(ffmpeg, &args, Duration::from_secs(120)).await?;
             tokio::fs::rename(&part, &video).await.map_err(io)?;
+            if let Some(voice) = voice {
+                let _ = tokio::fs::remove_file(voice).await;
+            }
         }
         Ok((video, agenda))
+    }
+
+    /// The speech said by Festival into a WAV file in `dir`; None (with a warning) when
+    /// Festival is not there, and the recording keeps its tone.
+    async fn voice(&self, dir: &Path) -> Option<PathBuf> {
+        let text = dir.join(format!(".speech-{}.txt", self.file_name));
+        let wav = dir.join(format!(".speech-{}.wav", self.file_name));
+        // Festival reads ISO 8859-1; every demo sentence is written in it.
+        let latin1: Vec<u8> = self
+            .speech
+            .chars()
+            .map(|c| u8::try_from(u32::from(c)).unwrap_or(b' '))
+            .collect();
+        tokio::fs::write(&text, latin1).await.ok()?;
+        let args = [
+            "-eval".as_ref(),
+            "(voice_pc_diphone)".as_ref(),
+            "-o".as_ref(),
+            wav.as_os_str(),
+            text.as_os_str(),
+        ];
+        let said = process::run(Path::new("text2wave"), args, Duration::from_secs(60)).await;
+        let _ = tokio::fs::remove_file(&text).await;
+        match said {
+            Ok(_) => Some(wav),
+            Err(e) => {
+                tracing::warn!("demo recordings get a tone instead of speech: {e}");
+                None
+            }
+        }
+    }
+}
+
+/// `args` with the lavfi `sine` input replaced by `voice`, padded with silence to the
+/// recording's length and at the sine's sample rate, when there is one.
+fn with_voice(args: &[&str], voice: Option<&Path>) -> Vec<String> {
+    let mut out: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    let Some(voice) = voice else {
+        return out;
+    };
+    let Some(at) = args.iter().position(|a| a.starts_with("sine=")) else {
+        return out;
+    };
+    let rate = args[at]
+        .split(':')
+        .find_map(|p| p.strip_prefix("sample_rate="))
+        .unwrap_or("44100")
+        .to_string();
+    // "-f lavfi -i sine=…" becomes "-i VOICE"; the filter and rate go with the output.
+    out.splice(at - 3..=at, ["-i".to_string(), voice.display().to_string()]);
+    out.extend(["-af".into(), "apad".into(), "-ar".into(), rate]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tone_gives_way_to_the_voice() {
+        let args = [
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:sample_rate=48000",
+            "-c:a",
+            "mp2",
+        ];
+        let voice = Path::new("/tmp/v.wav");
+        assert_eq!(
+            with_voice(&args, Some(voice)),
+            [
+                "-f",
+                "lavfi",
+                "-i",
+                "testsrc2",
+                "-i",
+                "/tmp/v.wav",
+                "-c:a",
+                "mp2",
+                "-af",
+                "apad",
+                "-ar",
+                "48000"
+            ]
+        );
+        assert_eq!(with_voice(&args, None), args);
+        for rec in RECORDINGS {
+            assert!(
+                rec.ffmpeg_args.iter().any(|a| a.starts_with("sine=")),
+                "{}",
+                rec.file_name
+            );
+            assert!(
+                rec.speech.chars().all(|c| u32::from(c) < 256),
+                "Festival reads ISO 8859-1"
+            );
+        }
     }
 }

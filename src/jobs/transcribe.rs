@@ -51,7 +51,7 @@ pub async fn ask(archive: &Archive, session_id: i64) -> Result<Asked, JobError> 
     if session.stored_state != SessionState::Published {
         return Ok(Asked::NotPublished);
     }
-    if session.audio_file.is_none() {
+    if session.audio_file.is_none() && session.audio_playlist.is_none() {
         return Ok(Asked::NoAudio);
     }
     if catalog.has_human_transcript(session_id).await? {
@@ -135,11 +135,12 @@ async fn transcribe(
         .await?
         .ok_or(JobError::NothingToHear(session_id))?;
     let session = &source.session;
-    let (Some(media_dir), Some(audio_file), Some(duration_ms)) = (
-        session.media_dir.clone(),
-        session.audio_file.clone(),
-        session.duration_ms,
-    ) else {
+    // The sound alone when the version has it; an audio-only session's download has
+    // nothing else.
+    let sound = session.audio_file.clone().or(session.mp4_file.clone());
+    let (Some(media_dir), Some(audio_file), Some(duration_ms)) =
+        (session.media_dir.clone(), sound, session.duration_ms)
+    else {
         return Err(JobError::NothingToHear(session_id));
     };
     tokio::fs::create_dir_all(staging)

@@ -93,8 +93,12 @@ pub fn captions(words: &[Word]) -> Vec<Caption> {
             let text = joined(&current, Some(word));
             let too_long = word.end_ms - first.start_ms > MAX_MS || lay_out(&text).is_none();
             if too_long {
-                cues.push(caption(&current));
-                current.clear();
+                // What the sentence still has to say goes on with some of this caption's
+                // words, rather than alone ("… vicino alle" / "scuole.").
+                let rest = sentence_rest(&words[i..]);
+                let keep = balanced(&current, rest);
+                cues.push(caption(&current[..keep]));
+                current.drain(..keep);
             }
         }
         current.push(word);
@@ -105,6 +109,46 @@ pub fn captions(words: &[Word]) -> Vec<Caption> {
         }
     }
     timed(cues)
+}
+
+/// The characters of `words` up to the end of their sentence (at most two captions' worth).
+fn sentence_rest(words: &[Word]) -> usize {
+    let mut chars = 0;
+    for w in words {
+        chars += w.text.chars().count() + 1;
+        if ends_sentence(&w.text) || chars > LINE_CHARS * LINES {
+            break;
+        }
+    }
+    chars
+}
+
+/// How many of a full caption's words to show before the rest of its sentence (`rest`
+/// characters) follows: all of them unless that rest is short, then as many as leave the
+/// next caption about as long as this one.
+fn balanced(current: &[&Word], rest: usize) -> usize {
+    if rest > LINE_CHARS / 2 {
+        return current.len();
+    }
+    let mut keep = current.len();
+    let mut moved = rest;
+    while keep > 1 {
+        let last = current[keep - 1].text.chars().count() + 1;
+        let kept: usize = current[..keep - 1]
+            .iter()
+            .map(|w| w.text.chars().count() + 1)
+            .sum();
+        // Stop where the sentence broke (a comma) or once the two are even.
+        if ends_sentence(&current[keep - 1].text) || moved + last > kept {
+            break;
+        }
+        moved += last;
+        keep -= 1;
+        if current[keep - 1].text.ends_with([',', ';', ':']) {
+            break;
+        }
+    }
+    keep
 }
 
 /// Whether the caption being built ends after its last word: at a sentence end or a
@@ -287,6 +331,20 @@ mod tests {
         let cues = captions(&words);
         assert_eq!(cues.len(), 1, "{cues:?}");
         assert_eq!(cues[0].text, "Sì. Favorevoli tutti.");
+    }
+
+    #[test]
+    fn a_sentence_too_long_for_one_caption_is_not_left_with_a_lone_word() {
+        let words = spoken(
+            "La relazione sulla qualità dell'aria propone nuove piste ciclabili vicino alle scuole.",
+            0,
+            300,
+        );
+        let texts: Vec<String> = captions(&words).into_iter().map(|c| c.text).collect();
+        assert_eq!(texts.len(), 2, "{texts:?}");
+        let second = &texts[1];
+        assert!(second.split_whitespace().count() >= 4, "{texts:?}");
+        assert!(second.ends_with("alle scuole."), "{texts:?}");
     }
 
     #[test]

@@ -80,18 +80,20 @@ struct Line {
 
 #[derive(Debug, Deserialize)]
 struct Segment {
+    avg_logprob: f64,
     no_speech_prob: f64,
     words: Vec<(String, f64, f64, f64)>,
 }
 
 impl Segment {
-    /// Whether the segment is Whisper "hearing" words in what it itself judged to be no
-    /// speech: a likely silence (over 0.6) and words it barely believes (a mean under
-    /// 0.35). Seen here at the end of a Festival recording: the prompt repeated over the
-    /// last half second, at no_speech 0.84 and a mean word probability of 0.05.
+    /// Whether the segment is Whisper "hearing" words in silence: words it barely
+    /// believes (a mean under 0.35) where it judged speech unlikely (over 0.5) or decoded
+    /// poorly (a mean log probability under -1, Whisper's own threshold). Seen here in the
+    /// silence after Festival's speech: the prompt repeated (no speech 0.84, words 0.05)
+    /// and "Non so, non so." (no speech 0.58, log probability -1.80, words 0.15).
     fn is_hallucinated(&self) -> bool {
         let mean = self.words.iter().map(|w| w.3).sum::<f64>() / self.words.len().max(1) as f64;
-        self.no_speech_prob > 0.6 && mean < 0.35
+        mean < 0.35 && (self.no_speech_prob > 0.5 || self.avg_logprob < -1.0)
     }
 }
 
@@ -268,14 +270,16 @@ mod tests {
     #[test]
     fn words_heard_in_what_the_engine_took_for_silence_are_dropped() {
         let line = r#"{"segments": [
-            {"start": 0.05, "end": 18.21, "no_speech_prob": 0.008, "words": [[" Grazie", 0.05, 0.5, 0.99]]},
-            {"start": 18.21, "end": 18.67, "no_speech_prob": 0.84, "words": [[" Il", 18.21, 18.67, 0.0146], [" primo", 18.67, 18.67, 0.0059]]},
-            {"start": 20.0, "end": 21.0, "no_speech_prob": 0.7, "words": [[" Sì", 20.0, 20.4, 0.9]]}
-        ], "duration": 21.0}"#;
+            {"start": 0.05, "end": 18.21, "avg_logprob": -0.2, "no_speech_prob": 0.008, "words": [[" Grazie", 0.05, 0.5, 0.99]]},
+            {"start": 18.21, "end": 18.67, "avg_logprob": -0.53, "no_speech_prob": 0.84, "words": [[" Il", 18.21, 18.67, 0.0146], [" primo", 18.67, 18.67, 0.0059]]},
+            {"start": 6.82, "end": 7.22, "avg_logprob": -1.8, "no_speech_prob": 0.58, "words": [[" Non", 6.82, 7.22, 0.01], [" so,", 7.22, 7.22, 0.03], [" non", 7.22, 7.22, 0.16], [" so.", 7.22, 7.22, 0.4]]},
+            {"start": 20.0, "end": 21.0, "avg_logprob": -0.4, "no_speech_prob": 0.7, "words": [[" Sì", 20.0, 20.4, 0.9]]},
+            {"start": 22.0, "end": 23.0, "avg_logprob": -0.6, "no_speech_prob": 0.1, "words": [[" mormorio", 22.0, 23.0, 0.2]]}
+        ], "duration": 23.0}"#;
         let segments = parse(line).unwrap().segments.unwrap();
         let kept: Vec<bool> = segments.iter().map(|s| !s.is_hallucinated()).collect();
-        // A quiet "Sì" the engine believes stays.
-        assert_eq!(kept, [true, false, true]);
+        // A quiet "Sì" the engine believes stays, and so does an unsure word in speech.
+        assert_eq!(kept, [true, false, false, true, true]);
     }
 
     #[test]
