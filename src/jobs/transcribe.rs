@@ -168,6 +168,12 @@ async fn transcribe(
         documents: source.documents.iter().map(|d| d.text.as_str()).collect(),
     };
     let prompt = prompt::prompt(&words_prompt);
+    tracing::info!(
+        session_id,
+        chunks = chunks.len(),
+        prompt = prompt.as_deref().unwrap_or(""),
+        "transcribing"
+    );
     let (words, (engine, model), resumed) = job
         .hear_all(
             &audio,
