@@ -75,19 +75,7 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<OsStr>,
 {
-    let name = program_name(program);
-    let child = Command::new(program)
-        .args(args)
-        .envs(env.iter().copied())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(|source| ProcessError::Spawn {
-            program: name.clone(),
-            source,
-        })?;
+    let (name, child) = spawn(program, args, env, Stdio::null())?;
     let output = match tokio::time::timeout(timeout, child.wait_with_output()).await {
         Ok(result) => result.map_err(|source| ProcessError::Io {
             program: name.clone(),
@@ -115,6 +103,34 @@ where
     })
 }
 
+/// `program args…` started with `env` added, its output piped, killed when dropped; its
+/// name for messages.
+fn spawn<I, S>(
+    program: &Path,
+    args: I,
+    env: &[(&str, &str)],
+    stdin: Stdio,
+) -> Result<(String, Child), ProcessError>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    let name = program_name(program);
+    let child = Command::new(program)
+        .args(args)
+        .envs(env.iter().copied())
+        .stdin(stdin)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|source| ProcessError::Spawn {
+            program: name.clone(),
+            source,
+        })?;
+    Ok((name, child))
+}
+
 /// A child that stays up and answers lines with lines: started once, asked many times,
 /// killed when dropped. Its standard error is kept (the last few KiB) for the error that
 /// says why it stopped.
@@ -135,19 +151,7 @@ impl Conversation {
         I: IntoIterator<Item = S>,
         S: AsRef<OsStr>,
     {
-        let name = program_name(program);
-        let mut child = Command::new(program)
-            .args(args)
-            .envs(env.iter().copied())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .map_err(|source| ProcessError::Spawn {
-                program: name.clone(),
-                source,
-            })?;
+        let (name, mut child) = spawn(program, args, env, Stdio::piped())?;
         let (Some(stdin), Some(stdout), Some(stderr)) =
             (child.stdin.take(), child.stdout.take(), child.stderr.take())
         else {

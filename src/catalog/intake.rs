@@ -5,8 +5,8 @@
 use sqlx::AnyConnection;
 
 use super::changes::{commit_change, note_change};
-use super::jobs::queue_transcode;
-use crate::domain::{DocumentKind, ExtractionState};
+use super::jobs::{insert_job, queue_transcode};
+use crate::domain::{DocumentKind, ExtractionState, JobKind};
 
 use super::{now, BodyName, Catalog, Result, SessionDate, SessionTitle};
 
@@ -118,17 +118,7 @@ impl Catalog {
         for (part, recording) in parts.iter().enumerate() {
             insert_recording(&mut tx, session_id, part as i64 + 1, recording).await?;
         }
-        let job_id: i64 = sqlx::query_scalar(
-            "INSERT INTO jobs (kind, session_id, payload, state, run_after, created_at, updated_at) \
-             VALUES ('transcode', $1, $2, 'queued', $3, $4, $5) RETURNING id",
-        )
-        .bind(session_id)
-        .bind(job_payload)
-        .bind(now)
-        .bind(now)
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await?;
+        let job_id = insert_job(&mut tx, JobKind::Transcode, session_id, job_payload).await?;
         commit_change(tx, session_id).await?;
         Ok(CreatedSession { session_id, job_id })
     }

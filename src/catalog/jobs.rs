@@ -397,18 +397,7 @@ pub(super) async fn queue_transcode(
     };
     let job_id = match queued {
         Some(id) if reset => id,
-        _ => {
-            sqlx::query_scalar(
-                "INSERT INTO jobs (kind, session_id, payload, state, run_after, created_at, updated_at) \
-                 VALUES ('transcode', $1, '{}', 'queued', $2, $3, $4) RETURNING id",
-            )
-            .bind(session_id)
-            .bind(now)
-            .bind(now)
-            .bind(now)
-            .fetch_one(&mut *tx)
-            .await?
-        }
+        _ => insert_job(tx, JobKind::Transcode, session_id, "{}").await?,
     };
     let states = if hide_current {
         "('pending', 'failed', 'published')"
@@ -425,4 +414,26 @@ pub(super) async fn queue_transcode(
     .await?;
     note_change(&mut *tx, session_id).await?;
     Ok(job_id)
+}
+
+/// Queues a job of `kind` for the session, due now; its id.
+pub(super) async fn insert_job(
+    tx: &mut AnyConnection,
+    kind: JobKind,
+    session_id: i64,
+    payload: &str,
+) -> Result<i64> {
+    let now = now();
+    Ok(sqlx::query_scalar(
+        "INSERT INTO jobs (kind, session_id, payload, state, run_after, created_at, updated_at) \
+         VALUES ($1, $2, $3, 'queued', $4, $5, $6) RETURNING id",
+    )
+    .bind(kind)
+    .bind(session_id)
+    .bind(payload)
+    .bind(now)
+    .bind(now)
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await?)
 }

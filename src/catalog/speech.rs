@@ -7,7 +7,7 @@ use sqlx::AnyConnection;
 
 use super::changes::commit_change;
 use super::{now, Catalog, Result};
-use crate::domain::CueSource;
+use crate::domain::{CueSource, JobKind};
 
 /// One finished chunk of a transcription under way.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
@@ -228,17 +228,7 @@ pub(super) async fn queue_transcribe_in(
     if let Some(id) = pending {
         return Ok((id, false));
     }
-    let now = now();
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO jobs (kind, session_id, payload, state, run_after, created_at, updated_at) \
-         VALUES ('transcribe', $1, '{}', 'queued', $2, $3, $4) RETURNING id",
-    )
-    .bind(session_id)
-    .bind(now)
-    .bind(now)
-    .bind(now)
-    .fetch_one(&mut *tx)
-    .await?;
+    let id = super::jobs::insert_job(tx, JobKind::Transcribe, session_id, "{}").await?;
     Ok((id, true))
 }
 

@@ -21,6 +21,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use crate::archive::Archive;
+use lease::Lease;
 
 pub use error::JobError;
 pub use transcode::{plan_for, Published};
@@ -34,9 +35,44 @@ pub struct Runner {
     pub cancel: Arc<AtomicBool>,
 }
 
+/// What a claimed job works in and under: its own staging directory and its lease,
+/// renewed for the whole run (with the latest progress); losing the lease stops the job's
+/// child processes. Every kind of job begins and ends its run with one.
+pub(crate) struct Claim {
+    pub staging: PathBuf,
+    pub lease: Lease,
+}
+
+impl Claim {
+    pub(crate) async fn begin(archive: &Archive, job_id: i64, runner: &Runner) -> Claim {
+        Claim {
+            staging: fresh_staging(archive, job_id, &runner.owner).await,
+            lease: Lease::keep(
+                archive.catalog.clone(),
+                job_id,
+                runner.owner.clone(),
+                archive.config.job_lease_seconds,
+                Arc::clone(&runner.cancel),
+            ),
+        }
+    }
+
+    /// The run's result, unless another worker took the job over meanwhile (then what
+    /// this one made counts for nothing); the staging directory is removed.
+    pub(crate) async fn end<T>(self, result: Result<T, JobError>) -> Result<T, JobError> {
+        let lost = self.lease.lost();
+        drop(self.lease);
+        let _ = tokio::fs::remove_dir_all(&self.staging).await;
+        match result {
+            Err(_) if lost => Err(JobError::LeaseLost),
+            other => other,
+        }
+    }
+}
+
 /// One staging directory per claim; what earlier attempts of this job left (a worker
 /// killed mid-run) is removed first.
-pub(crate) async fn fresh_staging(archive: &Archive, job_id: i64, owner: &str) -> PathBuf {
+async fn fresh_staging(archive: &Archive, job_id: i64, owner: &str) -> PathBuf {
     let staging_root = archive.config.staging_dir();
     let mine = format!("job-{job_id}-{}", sanitize(owner));
     if let Ok(mut entries) = tokio::fs::read_dir(&staging_root).await {

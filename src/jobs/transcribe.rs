@@ -9,7 +9,6 @@
 
 use std::path::Path;
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
 use std::time::Instant;
 
 use crate::archive::Archive;
@@ -23,7 +22,7 @@ use crate::speech::{captions, Engine, EngineError, Word};
 
 use super::lease::Lease;
 use super::queue::until_reachable;
-use super::{fresh_staging, JobError, Runner};
+use super::{Claim, JobError, Runner};
 
 /// What became of asking for a session's transcription.
 #[derive(Debug, Clone, PartialEq)]
@@ -92,20 +91,10 @@ pub async fn run(
     runner: &Runner,
     on_progress: impl Fn(Progress) + Send + Sync + 'static,
 ) -> Result<Transcribed, JobError> {
-    let staging = fresh_staging(archive, job_id, &runner.owner).await;
-    let lease = Lease::keep(
-        archive.catalog.clone(),
-        job_id,
-        runner.owner.clone(),
-        archive.config.job_lease_seconds,
-        Arc::clone(&runner.cancel),
-    );
-    let result = transcribe(archive, session_id, &staging, runner, &lease, on_progress).await;
-    let lost = lease.lost();
-    drop(lease);
-    let _ = tokio::fs::remove_dir_all(&staging).await;
-    match result {
-        Err(_) if lost => Err(JobError::LeaseLost),
+    let claim = Claim::begin(archive, job_id, runner).await;
+    let (staging, lease) = (&claim.staging, &claim.lease);
+    let result = transcribe(archive, session_id, staging, runner, lease, on_progress).await;
+    match claim.end(result).await {
         Err(JobError::Speech(EngineError::Cancelled)) => Err(JobError::Cancelled),
         other => other,
     }
@@ -447,12 +436,7 @@ mod tests {
     use super::*;
 
     fn w(text: &str, start_ms: i64, end_ms: i64) -> Word {
-        Word {
-            text: format!(" {text}"),
-            start_ms,
-            end_ms,
-            probability: 0.8,
-        }
+        Word::heard(&format!(" {text}"), start_ms, end_ms)
     }
 
     #[test]

@@ -206,12 +206,7 @@ mod tests {
     use super::*;
 
     fn w(text: &str, start_ms: i64, end_ms: i64) -> Word {
-        Word {
-            text: text.into(),
-            start_ms,
-            end_ms,
-            probability: 0.9,
-        }
+        Word::heard(text, start_ms, end_ms)
     }
 
     /// Words of `text` spoken one every `step` ms, each lasting `step - 50`.

@@ -59,6 +59,19 @@ pub struct Word {
     pub probability: f64,
 }
 
+#[cfg(test)]
+impl Word {
+    /// A word heard with a probability of 0.9, for tests.
+    pub(crate) fn heard(text: &str, start_ms: i64, end_ms: i64) -> Word {
+        Word {
+            text: text.into(),
+            start_ms,
+            end_ms,
+            probability: 0.9,
+        }
+    }
+}
+
 /// What the engine heard in one chunk.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Heard {

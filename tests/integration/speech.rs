@@ -89,6 +89,24 @@ fn publish(data_dir: &Path, source: &Path) {
         .assert_success();
 }
 
+/// A published session whose sound is a steady tone (sound, but nobody speaking) over a
+/// test picture, `seconds` long; its data directory.
+fn toned_session(name: &str, seconds: u32) -> PathBuf {
+    let root = scratch(name);
+    let source = root.join("seduta.mpg");
+    let encode = "-c:v mpeg2video -c:a mp2 -f vob";
+    synthesize(
+        &source,
+        Some("320x240"),
+        Some((440, 48000)),
+        seconds,
+        encode,
+    );
+    let data_dir = root.join("data");
+    publish(&data_dir, &source);
+    data_dir
+}
+
 /// The session's stored cues: (start ms, end ms, text, source).
 async fn stored_cues(data_dir: &Path) -> Vec<aula::catalog::CueRow> {
     open_catalog(data_dir).await.cues(1).await.unwrap()
@@ -263,18 +281,7 @@ async fn a_human_transcript_replaces_the_automatic_one() {
 
 #[tokio::test]
 async fn a_recording_without_speech_gets_an_empty_transcript() {
-    let root = scratch("speech-silent");
-    let source = root.join("seduta.mpg");
-    // A test picture and a steady tone: sound, but nobody speaking.
-    synthesize(
-        &source,
-        Some("320x240"),
-        Some((440, 48000)),
-        8,
-        "-c:v mpeg2video -c:a mp2 -f vob",
-    );
-    let data_dir = root.join("data");
-    publish(&data_dir, &source);
+    let data_dir = toned_session("speech-silent", 8);
     let out = run_ok(aula(&data_dir).args(["transcribe", "1"]));
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(said.contains("no speech found"), "{said}");
@@ -352,17 +359,7 @@ async fn a_killed_worker_resumes_from_its_last_finished_chunk() {
 
 #[test]
 fn without_the_engine_transcription_fails_clearly_and_nothing_else_does() {
-    let root = scratch("speech-missing");
-    let source = root.join("seduta.mpg");
-    synthesize(
-        &source,
-        Some("320x240"),
-        Some((440, 48000)),
-        3,
-        "-c:v mpeg2video -c:a mp2 -f vob",
-    );
-    let data_dir = root.join("data");
-    publish(&data_dir, &source);
+    let data_dir = toned_session("speech-missing", 3);
     let missing = [("AULA_ASR_PYTHON", "/nonexistent/python3")];
     let err = run_refused(aula(&data_dir).args(["transcribe", "1"]).envs(missing));
     assert!(

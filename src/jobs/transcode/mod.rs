@@ -13,7 +13,6 @@ mod stages;
 
 use std::path::Path;
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
 
 use crate::archive::Archive;
 use crate::ingest::transcode::Progress;
@@ -23,7 +22,7 @@ use super::lease::Lease;
 pub use stages::plan_for;
 
 pub(crate) use super::JobError;
-use super::{fresh_staging, Runner};
+use super::{Claim, Runner};
 
 /// A published version, as the job reports it.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,32 +41,18 @@ pub async fn run(
     runner: &Runner,
     on_progress: impl Fn(Progress) + Send + Sync + 'static,
 ) -> Result<Published, JobError> {
-    let staging = fresh_staging(archive, job_id, &runner.owner).await;
-    // The lease is renewed for the whole job (planning and finishing read whole files
-    // too), with ffmpeg's latest progress; losing it stops ffmpeg and the job.
-    let lease = Lease::keep(
-        archive.catalog.clone(),
-        job_id,
-        runner.owner.clone(),
-        archive.config.job_lease_seconds,
-        Arc::clone(&runner.cancel),
-    );
+    // The lease is kept for the whole job (planning and finishing read whole files too),
+    // with ffmpeg's latest progress; losing it stops ffmpeg and the job.
+    let claim = Claim::begin(archive, job_id, runner).await;
     let ctx = Ctx {
         job_id,
         session_id,
-        staging: &staging,
+        staging: &claim.staging,
         runner,
-        lease: &lease,
+        lease: &claim.lease,
     };
     let result = transcode_and_publish(archive, &ctx, on_progress).await;
-    let lost = lease.lost();
-    drop(lease);
-    let result = match result {
-        Err(_) if lost => Err(JobError::LeaseLost),
-        other => other,
-    };
-    let _ = tokio::fs::remove_dir_all(&staging).await;
-    result
+    claim.end(result).await
 }
 
 /// The claimed job as its stages see it.
