@@ -12,6 +12,14 @@ async fn fresh() -> (Catalog, tempfile::TempDir) {
     (Catalog::open(&url).await.unwrap(), dir)
 }
 
+/// The next transcode job `owner` claims for 60 s, if any.
+async fn next_transcode(catalog: &Catalog, owner: &str) -> Option<JobRow> {
+    catalog
+        .claim_next_job(owner, 60, JobKind::Transcode)
+        .await
+        .unwrap()
+}
+
 /// A session with a one-part recording; returns its id and its transcode job's.
 async fn new_session(catalog: &Catalog, title: &str) -> CreatedSession {
     let body = BodyName::parse("Consiglio comunale").unwrap();
@@ -88,11 +96,7 @@ async fn a_session_is_created_published_withheld_and_published_again() {
     assert_eq!(row.body_slug, "consiglio-comunale");
     assert_eq!(catalog.count_sessions().await.unwrap(), 1);
 
-    let job = catalog
-        .claim_next_job("w1", 60, JobKind::Transcode)
-        .await
-        .unwrap()
-        .unwrap();
+    let job = next_transcode(&catalog, "w1").await.unwrap();
     assert_eq!(job.id, created.job_id);
     catalog
         .publish_media(id, &media_version((job.id, "w1")), &[])
@@ -122,11 +126,7 @@ async fn a_session_is_created_published_withheld_and_published_again() {
 async fn a_lease_lost_refuses_the_publication() {
     let (catalog, _dir) = fresh().await;
     let id = new_session(&catalog, "Seduta").await.session_id;
-    let job = catalog
-        .claim_next_job("w1", 60, JobKind::Transcode)
-        .await
-        .unwrap()
-        .unwrap();
+    let job = next_transcode(&catalog, "w1").await.unwrap();
     let refused = catalog
         .publish_media(id, &media_version((job.id, "w2")), &[])
         .await;
@@ -147,18 +147,10 @@ async fn a_job_is_claimed_renewed_retried_failed_and_queued_again() {
         (JobKind::Transcode, JobState::Queued)
     );
 
-    let job = catalog
-        .claim_next_job("w1", 60, JobKind::Transcode)
-        .await
-        .unwrap()
-        .unwrap();
+    let job = next_transcode(&catalog, "w1").await.unwrap();
     assert_eq!((job.state, job.attempts), (JobState::Running, 1));
     assert_eq!(job.lease_owner.as_deref(), Some("w1"));
-    assert!(catalog
-        .claim_next_job("w2", 60, JobKind::Transcode)
-        .await
-        .unwrap()
-        .is_none());
+    assert!(next_transcode(&catalog, "w2").await.is_none());
 
     let progress = JobProgress {
         percent: 40.0,
@@ -186,11 +178,7 @@ async fn a_job_is_claimed_renewed_retried_failed_and_queued_again() {
     let retried = catalog.job(job.id).await.unwrap().unwrap();
     assert_eq!(retried.state, JobState::Queued);
     assert_eq!(retried.error.as_deref(), Some("flaky"));
-    let job = catalog
-        .claim_next_job("w2", 60, JobKind::Transcode)
-        .await
-        .unwrap()
-        .unwrap();
+    let job = next_transcode(&catalog, "w2").await.unwrap();
     assert_eq!(job.attempts, 2);
 
     // Only the lease holder finishes it.
@@ -201,20 +189,12 @@ async fn a_job_is_claimed_renewed_retried_failed_and_queued_again() {
         .unwrap());
     let failed = catalog.job(job.id).await.unwrap().unwrap();
     assert_eq!(failed.state, JobState::Failed);
-    assert!(catalog
-        .claim_next_job("w1", 60, JobKind::Transcode)
-        .await
-        .unwrap()
-        .is_none());
+    assert!(next_transcode(&catalog, "w1").await.is_none());
 
     // A clerk's retry starts afresh.
     assert!(catalog.requeue_job(job.id).await.unwrap());
     assert!(!catalog.requeue_job(job.id).await.unwrap());
-    let job = catalog
-        .claim_next_job("w1", 60, JobKind::Transcode)
-        .await
-        .unwrap()
-        .unwrap();
+    let job = next_transcode(&catalog, "w1").await.unwrap();
     assert_eq!(job.attempts, 1);
     assert!(catalog.finish_job(job.id, "w1", None).await.unwrap());
     let done = catalog.job(job.id).await.unwrap().unwrap();
@@ -241,20 +221,12 @@ async fn a_job_is_claimed_renewed_retried_failed_and_queued_again() {
 async fn a_released_job_keeps_its_attempt_and_a_delayed_retry_waits() {
     let (catalog, _dir) = fresh().await;
     new_session(&catalog, "Seduta").await;
-    let job = catalog
-        .claim_next_job("w1", 60, JobKind::Transcode)
-        .await
-        .unwrap()
-        .unwrap();
+    let job = next_transcode(&catalog, "w1").await.unwrap();
     catalog.release_job(job.id, "w1").await.unwrap();
     let released = catalog.job(job.id).await.unwrap().unwrap();
     assert_eq!((released.state, released.attempts), (JobState::Queued, 0));
 
-    let job = catalog
-        .claim_next_job("w1", 60, JobKind::Transcode)
-        .await
-        .unwrap()
-        .unwrap();
+    let job = next_transcode(&catalog, "w1").await.unwrap();
     assert_eq!(
         catalog
             .retry_job(job.id, "w1", "later", 3600)
@@ -262,11 +234,7 @@ async fn a_released_job_keeps_its_attempt_and_a_delayed_retry_waits() {
             .unwrap(),
         Some(true)
     );
-    assert!(catalog
-        .claim_next_job("w1", 60, JobKind::Transcode)
-        .await
-        .unwrap()
-        .is_none());
+    assert!(next_transcode(&catalog, "w1").await.is_none());
     assert_eq!(catalog.retry_job(job.id, "w9", "x", 0).await.unwrap(), None);
 }
 
@@ -274,11 +242,7 @@ async fn a_released_job_keeps_its_attempt_and_a_delayed_retry_waits() {
 async fn a_failed_job_fails_its_session_and_retrying_it_resumes_it() {
     let (catalog, _dir) = fresh().await;
     let id = new_session(&catalog, "Seduta").await.session_id;
-    let job = catalog
-        .claim_next_job("w1", 60, JobKind::Transcode)
-        .await
-        .unwrap()
-        .unwrap();
+    let job = next_transcode(&catalog, "w1").await.unwrap();
     assert!(catalog.finish_job(job.id, "w1", Some("bad")).await.unwrap());
     catalog.set_session_failed(id, "bad").await.unwrap();
     assert_eq!(state(&catalog, id).await, SessionState::Failed);
