@@ -159,10 +159,12 @@ text_enum! {
 }
 
 text_enum! {
-    /// Who wrote a transcript cue: a person (an imported transcript) or the speech engine.
+    /// Who wrote a transcript cue: a person (an imported transcript), the speech engine, or
+    /// the speech engine and then an editor who corrected it (kept when it hears again).
     CueSource, "cue source" {
         Human = "human",
         Automatic = "automatic",
+        Corrected = "corrected",
     }
 }
 
@@ -227,6 +229,13 @@ impl From<DocumentKind> for PassageKind {
             DocumentKind::Transcript => PassageKind::Transcript,
             DocumentKind::Attachment | DocumentKind::TimedAgenda => PassageKind::Attachment,
         }
+    }
+}
+
+impl CueSource {
+    /// Made by the speech engine (corrected or not): shown as automatic, may be wrong.
+    pub fn is_automatic(self) -> bool {
+        self != CueSource::Human
     }
 }
 

@@ -1,8 +1,9 @@
 -- Speech to text. Cues say where they come from: a human transcript (an imported SRT/VTT
--- or a document) or the speech engine; a human one always wins. Times stay in the
+-- or a document), the speech engine, or the engine corrected by an editor (kept when the
+-- engine hears the session again); a human transcript always wins. Times stay in the
 -- original recording's timeline, as for every cue.
 ALTER TABLE transcript_cues ADD COLUMN source TEXT NOT NULL DEFAULT 'human'
-    CHECK (source IN ('human', 'automatic'));
+    CHECK (source IN ('human', 'automatic', 'corrected'));
 -- The engine's mean confidence in the cue's words (0-1); none for a human cue.
 ALTER TABLE transcript_cues ADD COLUMN confidence DOUBLE PRECISION;
 

@@ -131,7 +131,9 @@ pub use legacy::{LegacyImport, LegacyTarget, UnmappedRow};
 pub use maintenance::{ImportReport, StoredFile, StoredKind};
 pub use media::{NewMediaVersion, NewRendition, RecordingPart, WithheldRange};
 pub use public::{ArchiveFilter, ArchivePage, DocumentFile, PublicSession};
-pub use speech::{AutomaticCue, NewTranscription, Transcription, TranscriptionChunk};
+pub use speech::{
+    AutomaticCue, Correction, EditedCue, NewTranscription, Transcription, TranscriptionChunk,
+};
 
 #[cfg(test)]
 mod tests;

@@ -40,6 +40,23 @@ pub struct Transcription {
     pub updated_at: i64,
 }
 
+/// One cue as an editor set it, in the published media's timeline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EditedCue {
+    pub start_ms: i64,
+    pub end_ms: i64,
+    pub text: String,
+}
+
+/// What became of an editor's corrections.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Correction {
+    /// Stored: this many cues, of which this many differ from what the engine heard.
+    Stored { cues: usize, corrected: usize },
+    /// The session's transcript is a human one: corrected by uploading a new one.
+    HumanTranscript,
+}
+
 /// The automatic transcript to store, with what made it.
 #[derive(Debug)]
 pub struct NewTranscription<'a> {
@@ -152,8 +169,28 @@ impl Catalog {
             tx.commit().await?;
             return Ok(false);
         }
-        remove_automatic_cues(&mut tx, t.session_id).await?;
-        for cue in t.cues {
+        // What editors corrected stays; the engine's new words fill the rest.
+        sqlx::query("DELETE FROM transcript_cues WHERE session_id = $1 AND source = 'automatic'")
+            .bind(t.session_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM transcriptions WHERE session_id = $1")
+            .bind(t.session_id)
+            .execute(&mut *tx)
+            .await?;
+        let corrected: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT start_ms, end_ms FROM transcript_cues WHERE session_id = $1 \
+             AND source = 'corrected'",
+        )
+        .bind(t.session_id)
+        .fetch_all(&mut *tx)
+        .await?;
+        let free = |c: &&AutomaticCue| {
+            !corrected
+                .iter()
+                .any(|&(a, b)| c.start_ms < b && c.end_ms > a)
+        };
+        for cue in t.cues.iter().filter(free) {
             sqlx::query(
                 "INSERT INTO transcript_cues (session_id, start_ms, end_ms, text, source, \
                  confidence) VALUES ($1, $2, $3, $4, $5, $6)",
@@ -186,6 +223,75 @@ impl Catalog {
         .await?;
         commit_change(tx, t.session_id).await?;
         Ok(true)
+    }
+
+    /// An editor's version of the automatic transcript, replacing what was shown (cues in
+    /// withheld ranges, which the editor did not see, are kept). A cue the same as one the
+    /// engine heard stays the engine's; any other is marked corrected, and is kept when
+    /// the engine hears the session again.
+    pub async fn correct_transcript(
+        &self,
+        session_id: i64,
+        cues: &[EditedCue],
+    ) -> Result<Correction> {
+        let cuts = self.current_cuts(session_id).await?;
+        let withheld = self.withheld_ranges(session_id).await?;
+        let mut tx = self.write().await?;
+        let human: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM transcript_cues WHERE session_id = $1 AND source = 'human' LIMIT 1",
+        )
+        .bind(session_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if human.is_some() {
+            return Ok(Correction::HumanTranscript);
+        }
+        let before: Vec<(i64, i64, i64, String, CueSource)> = sqlx::query_as(
+            "SELECT id, start_ms, end_ms, text, source FROM transcript_cues \
+             WHERE session_id = $1",
+        )
+        .bind(session_id)
+        .fetch_all(&mut *tx)
+        .await?;
+        let hidden = |a: i64, b: i64| withheld.iter().any(|w| a < w.end_ms && b > w.start_ms);
+        for (id, start, end, ..) in &before {
+            if !hidden(*start, *end) {
+                sqlx::query("DELETE FROM transcript_cues WHERE id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        let mut corrected = 0;
+        for cue in cues {
+            let start = cuts.original_time(cue.start_ms);
+            let end = cuts.original_time((cue.end_ms - 1).max(cue.start_ms)) + 1;
+            let heard = before.iter().any(|(_, a, b, text, source)| {
+                *source == CueSource::Automatic && (*a, *b) == (start, end) && *text == cue.text
+            });
+            let source = if heard {
+                CueSource::Automatic
+            } else {
+                corrected += 1;
+                CueSource::Corrected
+            };
+            sqlx::query(
+                "INSERT INTO transcript_cues (session_id, start_ms, end_ms, text, source) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(session_id)
+            .bind(start)
+            .bind(end)
+            .bind(&cue.text)
+            .bind(source)
+            .execute(&mut *tx)
+            .await?;
+        }
+        commit_change(tx, session_id).await?;
+        Ok(Correction::Stored {
+            cues: cues.len(),
+            corrected,
+        })
     }
 
     /// The session's automatic transcript, if one was made.
@@ -246,12 +352,16 @@ pub(super) async fn wants_transcript(tx: &mut AnyConnection, session_id: i64) ->
     Ok(has.is_none())
 }
 
-/// Removes the session's automatic cues and the record of its automatic transcript.
+/// Removes the session's automatic cues (corrected ones too) and the record of its
+/// automatic transcript: a human transcript replaces them.
 pub(super) async fn remove_automatic_cues(tx: &mut AnyConnection, session_id: i64) -> Result<()> {
-    sqlx::query("DELETE FROM transcript_cues WHERE session_id = $1 AND source = 'automatic'")
-        .bind(session_id)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "DELETE FROM transcript_cues WHERE session_id = $1 \
+         AND source IN ('automatic', 'corrected')",
+    )
+    .bind(session_id)
+    .execute(&mut *tx)
+    .await?;
     sqlx::query("DELETE FROM transcriptions WHERE session_id = $1")
         .bind(session_id)
         .execute(&mut *tx)

@@ -237,7 +237,7 @@ fn json_body<T>(body: Body<T>, shape: &str) -> Result<T, ApiError> {
             ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "Body too large",
-                "JSON bodies are limited to 64 KiB",
+                "the body is larger than this call takes (64 KiB; a transcript 4 MiB)",
             )
         } else {
             ApiError::bad_request("Bad body", format!("{e}; send JSON like {shape}"))
@@ -1067,6 +1067,121 @@ pub async fn set_withheld_ranges(
     let listed: Vec<Value> = ranges.iter().map(range_json).collect();
     Ok(HttpResponse::Accepted()
         .json(json!({ "session_id": id, "job_id": job_id, "ranges": listed })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TranscriptFields {
+    cues: Vec<Object<CueFields>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CueFields {
+    start_seconds: f64,
+    end_seconds: f64,
+    text: String,
+    /// As `GET` gave it: read back and ignored (the server decides what was corrected).
+    #[serde(default, rename = "source")]
+    _source: Option<crate::domain::CueSource>,
+}
+
+/// Cues an editor may set at once, and characters in one.
+const MAX_CUES: usize = 20_000;
+const MAX_CUE_CHARS: usize = 1_000;
+
+/// The cues an editor sent, checked one by one and put in time order.
+fn edited_cues(fields: Vec<CueFields>) -> Result<Vec<crate::catalog::EditedCue>, ApiError> {
+    if fields.len() > MAX_CUES {
+        return Err(ApiError::bad_request(
+            "Too many cues",
+            format!("at most {MAX_CUES} cues"),
+        ));
+    }
+    let mut cues = Vec::with_capacity(fields.len());
+    for (n, c) in fields.into_iter().enumerate() {
+        let (start_ms, end_ms) = (
+            seconds_to_ms(c.start_seconds)?,
+            seconds_to_ms(c.end_seconds)?,
+        );
+        let text = c.text.trim();
+        let bad = |why: &str| {
+            Err(ApiError::unprocessable(
+                "Bad cue",
+                format!("cue {}: {why}", n + 1),
+            ))
+        };
+        if end_ms <= start_ms {
+            return bad("it must end after it starts");
+        }
+        if text.is_empty() || text.chars().count() > MAX_CUE_CHARS {
+            return bad(&format!(
+                "its text must have 1 to {MAX_CUE_CHARS} characters"
+            ));
+        }
+        cues.push(crate::catalog::EditedCue {
+            start_ms,
+            end_ms,
+            text: text.to_string(),
+        });
+    }
+    cues.sort_by_key(|c| (c.start_ms, c.end_ms));
+    Ok(cues)
+}
+
+/// A cue as the transcript editor sees it: times in the published media.
+fn cue_json(cue: &crate::catalog::CueRow) -> Value {
+    json!({
+        "start_seconds": cue.start_ms as f64 / 1000.0,
+        "end_seconds": cue.end_ms as f64 / 1000.0,
+        "text": cue.text,
+        "source": cue.source,
+    })
+}
+
+/// `GET /api/v1/admin/sessions/{id}/transcript`: the cues as the published media play
+/// them, each saying whether a person, the speech engine or an editor wrote it.
+pub async fn transcript(
+    _: Editor,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = session_id(&id)?;
+    existing_session(&state, id).await?;
+    let cues = state.archive.catalog.cues(id).await?;
+    let listed: Vec<Value> = cues.iter().map(cue_json).collect();
+    Ok(HttpResponse::Ok().json(json!({ "session_id": id, "cues": listed })))
+}
+
+/// `PUT /api/v1/admin/sessions/{id}/transcript`: an editor's corrections of the automatic
+/// transcript, the whole list as it should read (merged, split, retimed, retyped); what
+/// differs from what the engine heard is kept when it hears the session again.
+pub async fn correct_transcript(
+    who: Editor,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    body: Body<TranscriptFields>,
+) -> Result<HttpResponse, ApiError> {
+    let id = session_id(&id)?;
+    let fields = json_body(
+        body,
+        r#"{"cues": [{"start_seconds": 1.5, "end_seconds": 4, "text": "…"}]}"#,
+    )?;
+    let cues = edited_cues(fields.cues.into_iter().map(|o| o.0).collect())?;
+    existing_session(&state, id).await?;
+    let catalog = &state.archive.catalog;
+    match catalog.correct_transcript(id, &cues).await? {
+        crate::catalog::Correction::HumanTranscript => Err(ApiError::conflict(
+            "Human transcript",
+            "the session's transcript is a human one: upload a corrected file instead",
+        )),
+        crate::catalog::Correction::Stored { cues, corrected } => {
+            tracing::info!(token = %who, id, cues, corrected, "transcript corrected");
+            let listed: Vec<Value> = catalog.cues(id).await?.iter().map(cue_json).collect();
+            Ok(HttpResponse::Ok()
+                .json(json!({ "session_id": id, "corrected": corrected, "cues": listed })))
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]

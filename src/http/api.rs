@@ -9,7 +9,7 @@ use super::AppState;
 use chrono::NaiveDate;
 
 use crate::catalog::{Body, DocumentRow, SessionRow};
-use crate::domain::{CueSource, DocumentKind, ExtractionState, SessionState};
+use crate::domain::{DocumentKind, ExtractionState, SessionState};
 use crate::search::{SearchRequest, SearchResults, Sort};
 
 #[derive(Debug, Serialize)]
@@ -179,9 +179,7 @@ pub async fn session(
             transcribing,
         }) => {
             let page = page_url(row.id);
-            let automatic = cues
-                .first()
-                .is_some_and(|c| c.source == CueSource::Automatic);
+            let automatic = cues.first().is_some_and(|c| c.source.is_automatic());
             let has_chapters = agenda.iter().any(|a| a.start_ms.is_some());
             let mut json = serde_json::to_value(SessionJson::from(row)).unwrap_or_default();
             json["agenda"] = serde_json::to_value(agenda).unwrap_or_default();

@@ -20,7 +20,7 @@ use crate::catalog::{
 };
 use crate::documents::{timed_agenda, transcript};
 // Named by the templates, which compare states and kinds as values, not as strings.
-use crate::domain::{CueSource, DocumentKind, ExtractionState, SessionState};
+use crate::domain::{DocumentKind, ExtractionState, SessionState};
 use crate::search::SessionHit;
 use crate::urls::{page_url, published_media_url};
 
@@ -687,9 +687,7 @@ fn session_page(t: Ui, recording: PublicSession, origin: &str, start_at: u64) ->
         cues,
         transcribing,
     } = recording;
-    let automatic = cues
-        .first()
-        .is_some_and(|c| c.source == CueSource::Automatic);
+    let automatic = cues.first().is_some_and(|c| c.source.is_automatic());
     let origin = origin.to_string();
     let duration_ms = row.duration_ms;
     let s: SessionView = row.into();
@@ -770,9 +768,7 @@ pub async fn embed(
         EmbedPage {
             t,
             has_captions: !cues.is_empty(),
-            automatic: cues
-                .first()
-                .is_some_and(|c| c.source == CueSource::Automatic),
+            automatic: cues.first().is_some_and(|c| c.source.is_automatic()),
             start_at: params.t.as_deref().and_then(parse_start).unwrap_or(0),
             s,
             canonical,

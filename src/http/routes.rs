@@ -85,6 +85,12 @@ fn admin_api(cfg: &mut web::ServiceConfig) {
             .service(post("/sessions/{id}/documents", admin::upload_document))
             .service(post("/sessions/{id}/reprocess", admin::reprocess))
             .service(post("/sessions/{id}/transcribe", admin::transcribe))
+            .service(
+                get("/sessions/{id}/transcript", admin::transcript)
+                    .route(web::put().to(admin::correct_transcript))
+                    // A long session's transcript is a few hundred KiB of JSON.
+                    .app_data(web::JsonConfig::default().limit(4 << 20)),
+            )
             .service(post("/sessions/{id}/publish", admin::publish))
             .service(post("/sessions/{id}/withhold", admin::withhold))
             .service(put(

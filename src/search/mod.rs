@@ -1007,10 +1007,7 @@ fn documents_for(id: i64, src: Option<&SearchSource>, f: &Fields) -> Vec<Tantivy
         }
     }
     // The cues are a human transcript's or, when there is none, the speech engine's.
-    let automatic = src
-        .cues
-        .first()
-        .is_some_and(|c| c.source == crate::domain::CueSource::Automatic);
+    let automatic = src.cues.first().is_some_and(|c| c.source.is_automatic());
     let cue_kind = if automatic {
         PassageKind::AutomaticTranscript
     } else {

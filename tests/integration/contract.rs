@@ -88,5 +88,5 @@ async fn the_admin_api_keeps_its_openapi() {
         .to_vec(),
     )
     .await;
-    assert!(stdout.contains("Tested: 17"), "{stdout}");
+    assert!(stdout.contains("Tested: 19"), "{stdout}");
 }

@@ -454,3 +454,79 @@ async fn a_withheld_range_leaves_no_word_of_it_anywhere_public() {
         assert!(!text.contains("quartiere"), "{text}");
     }
 }
+
+#[tokio::test]
+async fn an_editors_corrections_reach_captions_and_search_and_survive_a_rerun() {
+    let root = scratch("speech-corrections");
+    let source = root.join("seduta.mpg");
+    speak(&source, &SAID[..3], 1.0);
+    let data_dir = root.join("data");
+    publish(&data_dir, &source);
+    run_ok(aula(&data_dir).args(["transcribe", "1"]));
+    let app = spawn_app(&data_dir).await;
+    let token = admin_token(&data_dir);
+    let admin = app.admin(&token);
+    let (status, heard) = admin.get("/api/v1/admin/sessions/1/transcript").await;
+    assert_eq!(status, 200, "{heard}");
+    let mut cues = heard["cues"].as_array().unwrap().clone();
+    assert!(cues.len() >= 3, "{heard}");
+    assert!(cues.iter().all(|c| c["source"] == "automatic"), "{heard}");
+    // The editor retypes the first cue and merges the last two.
+    cues[0]["text"] = json!("Buongiorno consiglieri e cittadinanza, apriamo la seduta.");
+    let last = cues.pop().unwrap();
+    let merged = cues.last_mut().unwrap();
+    merged["end_seconds"] = last["end_seconds"].clone();
+    let joined = format!(
+        "{} {}",
+        merged["text"].as_str().unwrap(),
+        last["text"].as_str().unwrap()
+    );
+    merged["text"] = json!(joined);
+    let (status, saved) = admin
+        .put(
+            "/api/v1/admin/sessions/1/transcript",
+            json!({ "cues": cues }),
+        )
+        .await;
+    assert_eq!(status, 200, "{saved}");
+    assert_eq!(saved["corrected"], 2, "{saved}");
+    let vtt = app
+        .get("/sedute/1/sottotitoli.vtt")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(vtt.contains("consiglieri e cittadinanza"), "{vtt}");
+    app.search_finds("cittadinanza", 1).await;
+    // Heard again: what the editor set is kept, the rest is the engine's.
+    run_ok(aula(&data_dir).args(["transcribe", "1"]));
+    let (_, after) = admin.get("/api/v1/admin/sessions/1/transcript").await;
+    let texts: Vec<&str> = after["cues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["text"].as_str().unwrap())
+        .collect();
+    assert!(
+        texts.contains(&"Buongiorno consiglieri e cittadinanza, apriamo la seduta."),
+        "{after}"
+    );
+    assert!(texts.contains(&joined.as_str()), "{after}");
+    assert_eq!(
+        texts.len(),
+        cues.len(),
+        "nothing heard again over a correction: {after}"
+    );
+    // Bad corrections change nothing.
+    for bad in [
+        json!({"cues": [{"start_seconds": 5, "end_seconds": 2, "text": "a rovescio"}]}),
+        json!({"cues": [{"start_seconds": 1, "end_seconds": 2, "text": "  "}]}),
+        json!({"cues": [{"start_seconds": 1, "end_seconds": 2}]}),
+        json!({"cue": []}),
+    ] {
+        let (status, refused) = admin.put("/api/v1/admin/sessions/1/transcript", bad).await;
+        assert!(status == 400 || status == 422, "{status} {refused}");
+    }
+    let (_, unchanged) = admin.get("/api/v1/admin/sessions/1/transcript").await;
+    assert_eq!(unchanged, after);
+}
