@@ -315,7 +315,7 @@ pub struct DocumentRow {
     pub extraction_note: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct CueRow {
     pub start_ms: i64,
     pub end_ms: i64,

@@ -1,5 +1,6 @@
 //! The admin pages (`/admin/…`): sign-in with an admin token, the job list with a retry
-//! button, the last import report and the old addresses still answering 404. The token is
+//! button, the last import report, the old addresses still answering 404, and a session's
+//! automatic transcript beside its video, to correct (`speech::editing` reads the form). The token is
 //! kept in an HttpOnly, SameSite=Strict cookie, which other sites cannot make a browser
 //! send with a form, so the buttons need no further CSRF token.
 //!
@@ -17,8 +18,8 @@ use super::i18n::Ui;
 use super::AppState;
 use crate::auth;
 use crate::catalog::{JobRow, UnmappedRow};
-// Named by the template, which compares job states as values, not as strings.
-use crate::domain::JobState;
+// Named by the template, which compares job states and kinds as values, not as strings.
+use crate::domain::{JobKind, JobState};
 
 pub struct ImportView {
     pub file: String,
@@ -26,6 +27,23 @@ pub struct ImportView {
     pub dry_run: bool,
     pub summary: String,
     pub problems: Vec<String>,
+}
+
+/// A session's transcript as the editor's form shows it.
+pub struct TranscriptView {
+    pub session_id: i64,
+    pub title: String,
+    /// The published MP4 (or the sound alone), to play beside the cues.
+    pub media: Option<String>,
+    pub rows: Vec<EditorRow>,
+}
+
+pub struct EditorRow {
+    pub n: usize,
+    pub start: String,
+    pub end: String,
+    pub text: String,
+    pub corrected: bool,
 }
 
 #[derive(Template)]
@@ -38,6 +56,7 @@ struct AdminPage {
     jobs: Vec<JobRow>,
     import: Option<ImportView>,
     unmapped: Vec<UnmappedRow>,
+    transcript: Option<TranscriptView>,
 }
 
 impl AdminPage {
@@ -50,6 +69,7 @@ impl AdminPage {
             jobs: Vec::new(),
             import: None,
             unmapped: Vec::new(),
+            transcript: None,
         }
     }
 }
@@ -243,4 +263,114 @@ pub async fn unmapped(req: HttpRequest, state: web::Data<AppState>) -> Page {
         .await
         .or_page(&req)?;
     page(&req, StatusCode::OK, p)
+}
+
+/// `GET /admin/sedute/{id}/trascrizione`: the transcript's cues beside the video, each a
+/// row of the form that corrects them.
+pub async fn transcript(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    notice: web::Query<Notice>,
+) -> Page {
+    if let Some(answer) = sign_in_first(&req, &state).await {
+        return answer;
+    }
+    let id = id.parse::<i64>().map_err(|_| PageError::not_found(&req))?;
+    let mut p = AdminPage::new(&req, true, "transcript");
+    if let Some(n) = notice
+        .fatto
+        .as_deref()
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        p.message = p.t.f("admin.transcript_saved", n);
+    }
+    p.transcript = Some(transcript_view(&req, &state, id).await?);
+    page(&req, StatusCode::OK, p)
+}
+
+async fn transcript_view(
+    req: &HttpRequest,
+    state: &AppState,
+    id: i64,
+) -> Result<TranscriptView, PageError> {
+    let catalog = &state.archive.catalog;
+    let session = catalog.session(id).await.or_page(req)?;
+    let session = session.ok_or_else(|| PageError::not_found(req))?;
+    let cues = catalog.cues(id).await.or_page(req)?;
+    let media = crate::urls::published_media_url(&session, &session.mp4_file);
+    Ok(TranscriptView {
+        session_id: id,
+        title: session.title,
+        media,
+        rows: cues
+            .into_iter()
+            .enumerate()
+            .map(|(i, c)| EditorRow {
+                n: i + 1,
+                start: crate::speech::editing::form_time(c.start_ms),
+                end: crate::speech::editing::form_time(c.end_ms),
+                text: c.text.replace('\n', " "),
+                corrected: c.source == crate::domain::CueSource::Corrected,
+            })
+            .collect(),
+    })
+}
+
+/// `POST /admin/sedute/{id}/trascrizione`: the form's rows (`start-N`, `end-N`, `text-N`,
+/// `merge-N`) as the transcript should read; a row that cannot be read is named and
+/// nothing changes.
+pub async fn correct_transcript(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Page {
+    if let Some(answer) = sign_in_first(&req, &state).await {
+        return answer;
+    }
+    let id = id.parse::<i64>().map_err(|_| PageError::not_found(&req))?;
+    let rows = form_rows(&form.into_inner());
+    let mut p = AdminPage::new(&req, true, "transcript");
+    p.message = match crate::speech::editing::cues_from_form(&rows) {
+        Err((row, why)) => p.t.fill("admin.transcript_bad_row", &[&row, &why]),
+        Ok(cues) => match state
+            .archive
+            .catalog
+            .correct_transcript(id, &cues)
+            .await
+            .or_page(&req)?
+        {
+            crate::catalog::Correction::Stored { corrected, .. } => {
+                tracing::info!(id, corrected, "transcript corrected in the admin pages");
+                return Ok(see_other(&format!(
+                    "/admin/sedute/{id}/trascrizione?fatto={corrected}"
+                )));
+            }
+            crate::catalog::Correction::HumanTranscript => p.t.s("admin.transcript_human").into(),
+        },
+    };
+    p.transcript = Some(transcript_view(&req, &state, id).await?);
+    page(&req, StatusCode::UNPROCESSABLE_ENTITY, p)
+}
+
+/// The form's fields as rows, in the order of their numbers.
+fn form_rows(fields: &[(String, String)]) -> Vec<crate::speech::editing::FormRow> {
+    let mut rows: std::collections::BTreeMap<usize, crate::speech::editing::FormRow> =
+        std::collections::BTreeMap::new();
+    for (name, value) in fields {
+        let Some((field, n)) = name.rsplit_once('-') else {
+            continue;
+        };
+        let Ok(n) = n.parse::<usize>() else { continue };
+        let row = rows.entry(n).or_default();
+        match field {
+            "start" => row.start.clone_from(value),
+            "end" => row.end.clone_from(value),
+            "text" => row.text.clone_from(value),
+            "merge" => row.merge_with_next = true,
+            _ => {}
+        }
+    }
+    rows.into_values().collect()
 }

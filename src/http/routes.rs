@@ -222,7 +222,11 @@ fn admin_site(cfg: &mut web::ServiceConfig) {
         .service(get("/admin/lavori", admin_pages::jobs))
         .service(post("/admin/lavori/{id}/riprova", admin_pages::retry))
         .service(get("/admin/importazione", admin_pages::import))
-        .service(get("/admin/indirizzi", admin_pages::unmapped));
+        .service(get("/admin/indirizzi", admin_pages::unmapped))
+        .service(
+            get("/admin/sedute/{id}/trascrizione", admin_pages::transcript)
+                .route(web::post().to(admin_pages::correct_transcript)),
+        );
 }
 
 fn site(cfg: &mut web::ServiceConfig) {

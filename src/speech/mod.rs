@@ -6,6 +6,7 @@
 
 pub mod captions;
 pub mod chunks;
+pub mod editing;
 pub mod engine;
 pub mod prompt;
 pub mod score;

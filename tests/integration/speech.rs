@@ -530,3 +530,108 @@ async fn an_editors_corrections_reach_captions_and_search_and_survive_a_rerun() 
     let (_, unchanged) = admin.get("/api/v1/admin/sessions/1/transcript").await;
     assert_eq!(unchanged, after);
 }
+
+/// The editor's form for `cues` as shown, with row 1's text replaced by `first`.
+fn editor_form(cues: &[aula::catalog::CueRow], first: &str) -> Vec<(String, String)> {
+    let mut form = Vec::new();
+    for (i, c) in cues.iter().enumerate() {
+        let n = i + 1;
+        let text = if n == 1 {
+            first.to_string()
+        } else {
+            c.text.replace('\n', " ")
+        };
+        form.push((
+            format!("start-{n}"),
+            aula::speech::editing::form_time(c.start_ms),
+        ));
+        form.push((
+            format!("end-{n}"),
+            aula::speech::editing::form_time(c.end_ms),
+        ));
+        form.push((format!("text-{n}"), text));
+    }
+    form
+}
+
+/// The admin pages' cookie for `token`, as a browser gets it by signing in.
+async fn signed_in(app: &crate::helpers::TestApp, token: &str) -> String {
+    let r = app
+        .client
+        .post(app.url("/admin/accedi"))
+        .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let cookie = r.headers()["set-cookie"].to_str().unwrap();
+    cookie.split(';').next().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn the_editor_page_retypes_merges_and_splits_cues_beside_the_video() {
+    let root = scratch("speech-editor-page");
+    let source = root.join("seduta.mpg");
+    speak(&source, &SAID[..2], 1.0);
+    let data_dir = root.join("data");
+    publish(&data_dir, &source);
+    run_ok(aula(&data_dir).args(["transcribe", "1"]));
+    let app = spawn_app(&data_dir).await;
+    let cookie = signed_in(&app, &admin_token(&data_dir)).await;
+    let path = "/admin/sedute/1/trascrizione";
+    let get = || {
+        app.client
+            .get(app.url(path))
+            .header("Cookie", cookie.clone())
+            .send()
+    };
+    assert_eq!(
+        app.get(path).await.status(),
+        401,
+        "signed out: the sign-in form"
+    );
+    let page = get().await.unwrap().text().await.unwrap();
+    assert!(
+        page.contains("<video controls") && page.contains("download.mp4"),
+        "{page}"
+    );
+    assert!(
+        page.contains("name=\"text-1\"") && page.contains("name=\"merge-1\""),
+        "{page}"
+    );
+    let heard = stored_cues(&data_dir).await;
+    assert!(heard.len() >= 2, "{heard:?}");
+    // Row 1 retyped and split in two, merged with row 2; the rest as shown.
+    let mut form = editor_form(&heard, "Buongiorno || a tutti i presenti");
+    form.push(("merge-1".into(), "1".into()));
+    let post = |f: Vec<(String, String)>| {
+        app.client
+            .post(app.url(path))
+            .header("Cookie", cookie.clone())
+            .form(&f)
+            .send()
+    };
+    let saved = post(form.clone()).await.unwrap();
+    assert_eq!(saved.status(), 303);
+    let after = saved.headers()["location"].to_str().unwrap().to_string();
+    assert!(after.starts_with(path), "{after}");
+    let cues = stored_cues(&data_dir).await;
+    assert_eq!(cues[0].text, "Buongiorno", "{cues:?}");
+    assert!(cues[1].text.starts_with("a tutti i presenti "), "{cues:?}");
+    assert_eq!(cues.len(), heard.len(), "one split, one merge: {cues:?}");
+    let shown = app
+        .client
+        .get(app.url(&after))
+        .header("Cookie", cookie.clone());
+    let page = shown.send().await.unwrap().text().await.unwrap();
+    assert!(
+        page.contains("(corretta)") && page.contains("Trascrizione salvata"),
+        "{page}"
+    );
+    // A row ending before it starts: named, and nothing changes.
+    form[1].1 = "0:00:00.001".into();
+    let refused = post(form).await.unwrap();
+    assert_eq!(refused.status(), 422);
+    assert!(refused.text().await.unwrap().contains("riga 1"));
+    assert_eq!(stored_cues(&data_dir).await, cues);
+}

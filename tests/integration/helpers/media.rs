@@ -95,82 +95,54 @@ pub fn make_flv_with_tone(path: &Path, seconds: u32, hz: u32) {
 pub fn speak(path: &Path, sentences: &[&str], pause: f64) -> Vec<(f64, f64)> {
     let dir = path.with_extension("voice");
     std::fs::create_dir_all(&dir).unwrap();
-    let mut list = String::new();
-    let mut times = Vec::new();
-    let mut at = 0.0;
     let silence = dir.join("pause.wav");
-    ffmpeg(&[
+    let pause_s = pause.to_string();
+    let silence_args = [
         "-f",
         "lavfi",
         "-i",
         "anullsrc=r=16000:cl=mono",
         "-t",
-        &pause.to_string(),
-        "-c:a",
-        "pcm_s16le",
-        silence.to_str().unwrap(),
-    ]);
+        &pause_s,
+    ];
+    ffmpeg(
+        &[
+            &silence_args[..],
+            &["-c:a", "pcm_s16le", silence.to_str().unwrap()],
+        ]
+        .concat(),
+    );
+    let mut list = String::new();
+    let mut times = Vec::new();
+    let mut at = 0.0;
     for (i, sentence) in sentences.iter().enumerate() {
-        let text = dir.join(format!("{i}.txt"));
-        let wav = dir.join(format!("{i}.wav"));
-        // Festival reads ISO 8859-1: "è" in UTF-8 comes out as noise.
-        let latin1: Vec<u8> = sentence
-            .chars()
-            .map(|c| u8::try_from(u32::from(c)).unwrap_or(b'?'))
-            .collect();
-        std::fs::write(&text, latin1).unwrap();
-        let out = Command::new("text2wave")
-            .args(["-eval", "(voice_pc_diphone)", "-o"])
-            .arg(&wav)
-            .arg(&text)
-            .output()
-            .expect("Festival must be installed (the README's test command installs it)");
-        assert!(
-            out.status.success(),
-            "text2wave: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        // Festival's own rate, made the same as the pause's for the concat demuxer.
-        let even = dir.join(format!("{i}-16k.wav"));
-        ffmpeg(&[
-            "-i",
-            wav.to_str().unwrap(),
-            "-ar",
-            "16000",
-            "-ac",
-            "1",
-            even.to_str().unwrap(),
-        ]);
-        let length = ffprobe_duration(even.to_str().unwrap());
+        let said = say(&dir, i, sentence);
+        let length = ffprobe_duration(said.to_str().unwrap());
         times.push((at, at + length));
         at += length + pause;
         list.push_str(&format!(
             "file '{}'\nfile '{}'\n",
-            even.display(),
+            said.display(),
             silence.display()
         ));
     }
     let list_file = dir.join("list.txt");
     std::fs::write(&list_file, list).unwrap();
     let voice = dir.join("voice.wav");
+    let list_path = list_file.to_str().unwrap();
     ffmpeg(&[
         "-f",
         "concat",
         "-safe",
         "0",
         "-i",
-        list_file.to_str().unwrap(),
+        list_path,
         "-c:a",
         "pcm_s16le",
         voice.to_str().unwrap(),
     ]);
-    ffmpeg(&[
-        "-f",
-        "lavfi",
-        "-i",
-        "testsrc2=size=320x240:rate=25",
-        "-i",
-        voice.to_str().unwrap(),
+    let picture = ["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25"];
+    let encode = [
         "-shortest",
         "-c:v",
         "mpeg2video",
@@ -182,7 +154,33 @@ pub fn speak(path: &Path, sentences: &[&str], pause: f64) -> Vec<(f64, f64)> {
         "48000",
         "-f",
         "vob",
-        path.to_str().unwrap(),
-    ]);
+    ];
+    let sound = ["-i", voice.to_str().unwrap()];
+    ffmpeg(&[&picture[..], &sound, &encode, &[path.to_str().unwrap()]].concat());
     times
+}
+
+/// Sentence number `i` said by Festival into `dir`, as 16 kHz mono WAV (the rate of the
+/// pauses, for ffmpeg's concat demuxer).
+fn say(dir: &Path, i: usize, sentence: &str) -> std::path::PathBuf {
+    let text = dir.join(format!("{i}.txt"));
+    let wav = dir.join(format!("{i}.wav"));
+    // Festival reads ISO 8859-1: "è" in UTF-8 comes out as noise.
+    let latin1: Vec<u8> = sentence
+        .chars()
+        .map(|c| u8::try_from(u32::from(c)).unwrap_or(b'?'))
+        .collect();
+    std::fs::write(&text, latin1).unwrap();
+    let out = Command::new("text2wave")
+        .args(["-eval", "(voice_pc_diphone)", "-o"])
+        .arg(&wav)
+        .arg(&text)
+        .output()
+        .expect("Festival must be installed (the README's test command installs it)");
+    let why = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "text2wave: {why}");
+    let even = dir.join(format!("{i}-16k.wav"));
+    let (from, to) = (wav.to_str().unwrap(), even.to_str().unwrap());
+    ffmpeg(&["-i", from, "-ar", "16000", "-ac", "1", to]);
+    even
 }
