@@ -97,6 +97,25 @@ async fn readiness_names_what_is_missing() {
 }
 
 #[tokio::test]
+async fn readiness_says_whether_speech_to_text_is_there_without_failing_for_it() {
+    let data_dir = scratch("ops-no-speech").join("data");
+    let app = spawn_app_with(&data_dir, |c| c.asr_model = "/nonexistent/model".into()).await;
+    let r = app.get("/readyz").await;
+    assert_eq!(r.status(), 200, "ingest and serving go on without it");
+    let ready: serde_json::Value = r.json().await.unwrap();
+    let said = ready["features"]["speech_to_text"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        said.starts_with("unavailable") && said.contains("AULA_ASR_MODEL"),
+        "{ready}"
+    );
+    let app = spawn_app(&data_dir).await;
+    let ready: serde_json::Value = app.get("/readyz").await.json().await.unwrap();
+    assert_eq!(ready["features"]["speech_to_text"], "ok", "{ready}");
+}
+
+#[tokio::test]
 async fn every_answer_carries_a_request_id() {
     let app = spawn_app(&flv_archive().data_dir).await;
     let id = |r: &reqwest::Response| {
