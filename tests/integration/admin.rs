@@ -312,12 +312,7 @@ async fn a_range_withheld(desk: &Desk<'_>, first_mp4: &str, transcript_doc: &str
         404,
         "the uncut media must stop being served"
     );
-    let vtt = app
-        .get(&format!("/sedute/{id}/sottotitoli.vtt"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let vtt = app.text(&format!("/sedute/{id}/sottotitoli.vtt")).await;
     assert!(
         !vtt.contains("riservato") && vtt.contains("apriamo"),
         "{vtt}"
@@ -392,12 +387,7 @@ async fn public_times_follow_the_cut(desk: &Desk<'_>, public: &Value) {
         .map(|a| a["start_ms"].clone())
         .collect();
     assert_eq!(starts, vec![json!(0), json!(2500), json!(3000)]);
-    let vtt = app
-        .get(&format!("/sedute/{id}/trascrizione.vtt"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let vtt = app.text(&format!("/sedute/{id}/trascrizione.vtt")).await;
     assert!(!vtt.contains("riservato"), "{vtt}");
     assert!(
         vtt.contains("00:00:03.000 --> 00:00:04.000") && vtt.contains("variante"),
@@ -553,13 +543,13 @@ async fn open_data_feeds_sitemap_csv_and_openapi() {
         assert!(xml.contains(page) && xml.contains(archive.title), "{xml}");
     }
     assert_eq!(app.get("/organi/nessuno/feed.atom").await.status(), 404);
-    let sitemap = app.get("/sitemap.xml").await.text().await.unwrap();
+    let sitemap = app.text("/sitemap.xml").await;
     well_formed(&sitemap);
     assert!(
         sitemap.contains("<video:content_loc>") && sitemap.contains(page),
         "{sitemap}"
     );
-    let robots = app.get("/robots.txt").await.text().await.unwrap();
+    let robots = app.text("/robots.txt").await;
     assert!(
         robots.contains("Sitemap: http://127.0.0.1:")
             && robots.contains("Disallow: /api/v1/admin/"),
@@ -567,7 +557,7 @@ async fn open_data_feeds_sitemap_csv_and_openapi() {
     );
 
     // CSV export: a header and the session, read back by a CSV reader.
-    let csv_text = app.get("/api/v1/sessions.csv").await.text().await.unwrap();
+    let csv_text = app.text("/api/v1/sessions.csv").await;
     let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
     assert_eq!(reader.headers().unwrap().get(4), Some("title"));
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
@@ -577,7 +567,7 @@ async fn open_data_feeds_sitemap_csv_and_openapi() {
     );
 
     // The OpenAPI document served is valid (checked by swagger-parser in node).
-    let doc = app.get("/api/v1/openapi.json").await.text().await.unwrap();
+    let doc = app.text("/api/v1/openapi.json").await;
     let file = scratch("openapi").join("openapi.json");
     std::fs::write(&file, doc).unwrap();
     node_script("openapi.mjs", vec![file.display().to_string()], Vec::new()).await;
@@ -604,7 +594,7 @@ async fn admin_pages_sign_in_and_show_the_import_report() {
     // Admin pages: the sign-in form; a wrong token refused; a right one kept in a cookie
     // that opens the job list, the import report and the unmapped addresses.
     assert_eq!(app.get("/admin/lavori").await.status(), 401);
-    let form = app.get("/admin").await.text().await.unwrap();
+    let form = app.text("/admin").await;
     assert!(form.contains("name=\"token\""));
     let sign_in = |t: &str| {
         app.client

@@ -231,23 +231,18 @@ async fn feeds_and_captions_escape_them(app: &TestApp, slug: &str) {
         &format!("/organi/{slug}/feed.atom"),
         "/sitemap.xml",
     ] {
-        let xml = app.get(path).await.text().await.unwrap();
+        let xml = app.text(path).await;
         assert!(
             !xml.contains("<script>") && !xml.contains("<img ") && !xml.contains("<svg"),
             "{path}: {xml}"
         );
     }
-    let feed = app.get("/feed.atom").await.text().await.unwrap();
+    let feed = app.text("/feed.atom").await;
     assert!(
         feed.contains("&lt;script&gt;window.__xss=1&lt;/script&gt;"),
         "{feed}"
     );
-    let vtt = app
-        .get("/sedute/1/sottotitoli.vtt")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let vtt = app.text("/sedute/1/sottotitoli.vtt").await;
     assert!(
         !vtt.contains("<script>") && vtt.contains("&lt;script&gt;"),
         "{vtt}"

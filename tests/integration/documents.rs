@@ -98,19 +98,9 @@ async fn tracks_and_page(app: &TestApp, id: i64) {
     let text = captions.text().await.unwrap();
     assert!(text.starts_with("WEBVTT"), "{text}");
     assert!(text.contains("<v Cons. Rossi>"), "{text}");
-    let chapters = app
-        .get(&format!("/sedute/{id}/capitoli.vtt"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let chapters = app.text(&format!("/sedute/{id}/capitoli.vtt")).await;
     assert!(chapters.contains("00:00:12.000 --> "), "{chapters}");
-    let page = app
-        .get(&format!("/sedute/{id}"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let page = app.text(&format!("/sedute/{id}")).await;
     assert!(page.contains("kind=\"captions\"") && page.contains("kind=\"chapters\""));
     assert!(
         page.contains("testo non leggibile"),

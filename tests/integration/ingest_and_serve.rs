@@ -40,7 +40,7 @@ async fn flv_becomes_hls_that_serves_ranges_and_keeps_its_duration() {
     downloads_audio_and_thumbnails(&app, &session["media"]).await;
 
     // The pages list it and play it.
-    let home = app.get("/").await.text().await.unwrap();
+    let home = app.text("/").await;
     assert!(home.contains(archive.title), "home page lists the session");
     let page_url = session["page_url"].as_str().unwrap();
     let page = app.get(page_url).await;
@@ -75,7 +75,7 @@ async fn first_segment(app: &TestApp, master: &str) -> String {
         .expect("a variant");
     let media_base = master.rsplit_once('/').unwrap().0;
     let variant_url = format!("{media_base}/{variant}");
-    let playlist = app.get(&variant_url).await.text().await.unwrap();
+    let playlist = app.text(&variant_url).await;
     assert!(playlist.contains("#EXT-X-ENDLIST"), "{playlist}");
     let segment = playlist
         .lines()
@@ -134,7 +134,7 @@ async fn downloads_audio_and_thumbnails(app: &TestApp, media: &serde_json::Value
         .to_string();
     assert!(audio_type.starts_with("audio/"), "{audio_type}");
     let thumbnails = media["thumbnails"].as_str().unwrap();
-    let vtt = app.get(thumbnails).await.text().await.unwrap();
+    let vtt = app.text(thumbnails).await;
     assert!(vtt.starts_with("WEBVTT"), "{vtt}");
     let sprite = vtt
         .lines()
@@ -203,7 +203,7 @@ async fn a_running_server_sees_a_new_ingest_at_once() {
         .as_str()
         .unwrap()
         .to_string();
-    let text = app.get(&master).await.text().await.unwrap();
+    let text = app.text(&master).await;
     assert!(
         text.contains("mp4a.40.2") && !text.contains("avc1"),
         "{text}"

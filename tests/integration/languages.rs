@@ -91,14 +91,14 @@ async fn a_failed_recording_is_explained_in_the_readers_language() {
         .await
         .unwrap();
     let app = spawn_app(&data_dir).await;
-    let it = app.get("/sedute/1").await.text().await.unwrap();
+    let it = app.text("/sedute/1").await;
     assert!(
         it.contains("La registrazione di questa seduta per ora non può essere riprodotta."),
         "{it}"
     );
     assert!(it.contains("<summary>Dettagli tecnici (in inglese)</summary>"));
     assert!(it.contains("<p class=\"mb-0 small\" lang=\"en\">ffmpeg exited with 1: Invalid data"));
-    let en = app.get("/sedute/1?lang=en").await.text().await.unwrap();
+    let en = app.text("/sedute/1?lang=en").await;
     assert!(
         en.contains("The recording of this session cannot be played for now."),
         "{en}"

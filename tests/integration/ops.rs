@@ -27,7 +27,7 @@ async fn health_readiness_and_metrics() {
     }
 
     // Some traffic, then the counters that must have moved.
-    let before = app.get("/metrics").await.text().await.unwrap();
+    let before = app.text("/metrics").await;
     let sessions = app.json("/api/v1/sessions").await;
     let mp4 = sessions["sessions"][0]["media"]["mp4"]
         .as_str()
@@ -36,7 +36,7 @@ async fn health_readiness_and_metrics() {
     let body = app.get(&mp4).await.bytes().await.unwrap();
     assert_eq!(app.get("/non/esiste").await.status(), 404);
     assert_eq!(app.search("bilancio").await["total"], 1);
-    let after = app.get("/metrics").await.text().await.unwrap();
+    let after = app.text("/metrics").await;
 
     let sessions_series = "aula_http_requests_total{route=\"/api/v1/sessions\",status=\"200\"}";
     assert_eq!(

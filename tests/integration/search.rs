@@ -306,7 +306,7 @@ async fn documents_are_shown_escaped() {
         .unwrap();
     assert!(snippet.contains("&lt;script&gt;"), "{snippet}");
     assert!(!snippet.contains("<script"), "{snippet}");
-    let page = app.get("/cerca?q=alert").await.text().await.unwrap();
+    let page = app.text("/cerca?q=alert").await;
     assert!(
         !page.contains("<script>alert"),
         "search page runs no stored script"

@@ -288,7 +288,7 @@ async fn search_results_have_facets_and_filters() {
 #[tokio::test]
 async fn icons_and_manifest_answer_at_their_names() {
     let app = spawn_app(&flv_archive().data_dir).await;
-    let home = app.get("/").await.text().await.unwrap();
+    let home = app.text("/").await;
     for link in [
         "<link rel=\"icon\" href=\"/favicon.ico\"",
         "<link rel=\"apple-touch-icon\" href=\"/apple-touch-icon.png\">",
@@ -340,7 +340,7 @@ async fn icons_and_manifest_answer_at_their_names() {
 #[tokio::test]
 async fn linked_assets_are_versioned_and_immutable() {
     let app = spawn_app(&flv_archive().data_dir).await;
-    let home = app.get("/").await.text().await.unwrap();
+    let home = app.text("/").await;
     // The stylesheet and the icon are linked with their version; that address is
     // immutable, the bare one is revalidated (and both are the same bytes).
     for asset in ["/dist/site.css", "/dist/icon.svg"] {
@@ -398,7 +398,7 @@ async fn the_session_page_loads_the_player_only_when_asked() {
         .as_str()
         .unwrap()
         .to_string();
-    let session = app.get(&page_url).await.text().await.unwrap();
+    let session = app.text(&page_url).await;
     assert!(!session.contains("<script src=\"/vendor/"), "{session}");
     assert!(session.contains("/static/player.js?v="), "{session}");
     assert!(session.contains("\" defer></script>"), "{session}");

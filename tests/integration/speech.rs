@@ -393,7 +393,7 @@ async fn public_text(app: &crate::helpers::TestApp, word: &str) -> Vec<String> {
         "/sedute/1",
         "/api/v1/sessions/1",
     ] {
-        seen.push(app.get(path).await.text().await.unwrap());
+        seen.push(app.text(path).await);
     }
     seen.push(app.search(word).await["results"].to_string());
     seen
@@ -490,12 +490,7 @@ async fn an_editors_corrections_reach_captions_and_search_and_survive_a_rerun() 
         .await;
     assert_eq!(status, 200, "{saved}");
     assert_eq!(saved["corrected"], 2, "{saved}");
-    let vtt = app
-        .get("/sedute/1/sottotitoli.vtt")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let vtt = app.text("/sedute/1/sottotitoli.vtt").await;
     assert!(vtt.contains("consiglieri e cittadinanza"), "{vtt}");
     app.search_finds("cittadinanza", 1).await;
     // Heard again: what the editor set is kept, the rest is the engine's.
