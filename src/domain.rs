@@ -159,6 +159,15 @@ text_enum! {
 }
 
 text_enum! {
+    /// What came of a session's automatic transcript.
+    TranscriptionState, "transcription state" {
+        Done = "done",
+        /// The engine found no speech.
+        Empty = "empty",
+    }
+}
+
+text_enum! {
     /// Who wrote a transcript cue: a person (an imported transcript), the speech engine, or
     /// the speech engine and then an editor who corrected it (kept when it hears again).
     CueSource, "cue source" {
@@ -275,6 +284,7 @@ mod tests {
         round_trips(JobState::ALL);
         round_trips(JobKind::ALL);
         round_trips(CueSource::ALL);
+        round_trips(TranscriptionState::ALL);
         round_trips(DocumentKind::ALL);
         round_trips(PassageKind::ALL);
     }

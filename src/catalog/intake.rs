@@ -186,18 +186,12 @@ impl Catalog {
             .execute(&mut *tx)
             .await?;
         for cue in cues {
-            sqlx::query(
-                "INSERT INTO transcript_cues (session_id, document_id, start_ms, end_ms, speaker, text) \
-                 VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(session_id)
-            .bind(document_id)
-            .bind(cue.start_ms)
-            .bind(cue.end_ms)
-            .bind(cue.speaker)
-            .bind(cue.text)
-            .execute(&mut *tx)
-            .await?;
+            let row = super::speech::CueInsert {
+                document_id: Some(document_id),
+                speaker: cue.speaker,
+                ..super::speech::CueInsert::new(session_id, cue.start_ms, cue.end_ms, cue.text)
+            };
+            super::speech::insert_cue(&mut tx, &row).await?;
         }
         commit_change(tx, session_id).await?;
         Ok(())

@@ -7,7 +7,7 @@ use sqlx::AnyConnection;
 
 use super::changes::commit_change;
 use super::{now, Catalog, Result};
-use crate::domain::{CueSource, JobKind};
+use crate::domain::{CueSource, JobKind, TranscriptionState};
 
 /// One finished chunk of a transcription under way.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
@@ -33,8 +33,7 @@ pub struct Transcription {
     pub media_dir: String,
     pub engine: String,
     pub model: String,
-    /// `done`, or `empty` when no speech was found.
-    pub state: String,
+    pub state: TranscriptionState,
     pub words: i64,
     pub confidence: Option<f64>,
     pub updated_at: i64,
@@ -94,13 +93,8 @@ impl Catalog {
 
     /// Whether the session has cues from a human transcript.
     pub async fn has_human_transcript(&self, session_id: i64) -> Result<bool> {
-        let found: Option<i64> = sqlx::query_scalar(
-            "SELECT 1 FROM transcript_cues WHERE session_id = $1 AND source = 'human' LIMIT 1",
-        )
-        .bind(session_id)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(found.is_some())
+        let mut conn = self.pool.acquire().await?;
+        has_human_in(&mut conn, session_id).await
     }
 
     /// The chunks already heard of the session's version `media_dir`, in time order.
@@ -155,17 +149,12 @@ impl Catalog {
     /// chunks; false (and nothing stored) when the session has a human transcript by now.
     pub async fn store_transcription(&self, t: &NewTranscription<'_>) -> Result<bool> {
         let mut tx = self.write().await?;
-        let human: Option<i64> = sqlx::query_scalar(
-            "SELECT 1 FROM transcript_cues WHERE session_id = $1 AND source = 'human' LIMIT 1",
-        )
-        .bind(t.session_id)
-        .fetch_optional(&mut *tx)
-        .await?;
+        let human = has_human_in(&mut tx, t.session_id).await?;
         sqlx::query("DELETE FROM transcription_chunks WHERE session_id = $1")
             .bind(t.session_id)
             .execute(&mut *tx)
             .await?;
-        if human.is_some() {
+        if human {
             tx.commit().await?;
             return Ok(false);
         }
@@ -191,22 +180,20 @@ impl Catalog {
                 .any(|&(a, b)| c.start_ms < b && c.end_ms > a)
         };
         for cue in t.cues.iter().filter(free) {
-            sqlx::query(
-                "INSERT INTO transcript_cues (session_id, start_ms, end_ms, text, source, \
-                 confidence) VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(t.session_id)
-            .bind(cue.start_ms)
-            .bind(cue.end_ms)
-            .bind(&cue.text)
-            .bind(CueSource::Automatic)
-            .bind(cue.confidence)
-            .execute(&mut *tx)
-            .await?;
+            let row = CueInsert {
+                source: CueSource::Automatic,
+                confidence: Some(cue.confidence),
+                ..CueInsert::new(t.session_id, cue.start_ms, cue.end_ms, &cue.text)
+            };
+            insert_cue(&mut tx, &row).await?;
         }
         let confidence = (!t.cues.is_empty())
             .then(|| t.cues.iter().map(|c| c.confidence).sum::<f64>() / t.cues.len() as f64);
-        let state = if t.cues.is_empty() { "empty" } else { "done" };
+        let state = if t.cues.is_empty() {
+            TranscriptionState::Empty
+        } else {
+            TranscriptionState::Done
+        };
         sqlx::query(
             "INSERT INTO transcriptions (session_id, media_dir, engine, model, state, words, \
              confidence, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -237,13 +224,7 @@ impl Catalog {
         let cuts = self.current_cuts(session_id).await?;
         let withheld = self.withheld_ranges(session_id).await?;
         let mut tx = self.write().await?;
-        let human: Option<i64> = sqlx::query_scalar(
-            "SELECT 1 FROM transcript_cues WHERE session_id = $1 AND source = 'human' LIMIT 1",
-        )
-        .bind(session_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if human.is_some() {
+        if has_human_in(&mut tx, session_id).await? {
             return Ok(Correction::HumanTranscript);
         }
         let before: Vec<(i64, i64, i64, String, CueSource)> = sqlx::query_as(
@@ -275,17 +256,11 @@ impl Catalog {
                 corrected += 1;
                 CueSource::Corrected
             };
-            sqlx::query(
-                "INSERT INTO transcript_cues (session_id, start_ms, end_ms, text, source) \
-                 VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(session_id)
-            .bind(start)
-            .bind(end)
-            .bind(&cue.text)
-            .bind(source)
-            .execute(&mut *tx)
-            .await?;
+            let row = CueInsert {
+                source,
+                ..CueInsert::new(session_id, start, end, &cue.text)
+            };
+            insert_cue(&mut tx, &row).await?;
         }
         commit_change(tx, session_id).await?;
         Ok(Correction::Stored {
@@ -307,15 +282,79 @@ impl Catalog {
 
     /// Whether a transcribe job of the session is waiting or running.
     pub async fn transcribing(&self, session_id: i64) -> Result<bool> {
-        let found: Option<i64> = sqlx::query_scalar(
-            "SELECT 1 FROM jobs WHERE session_id = $1 AND kind = 'transcribe' \
-             AND state IN ('queued', 'running') LIMIT 1",
-        )
-        .bind(session_id)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(found.is_some())
+        let mut conn = self.pool.acquire().await?;
+        Ok(pending_transcribe(&mut conn, session_id).await?.is_some())
     }
+}
+
+/// One row of `transcript_cues` as written: a human transcript's (with its document and
+/// speaker) or the speech engine's (with its confidence); times in the original's timeline.
+pub(super) struct CueInsert<'a> {
+    pub session_id: i64,
+    pub document_id: Option<i64>,
+    pub start_ms: i64,
+    pub end_ms: i64,
+    pub speaker: Option<&'a str>,
+    pub text: &'a str,
+    pub source: CueSource,
+    pub confidence: Option<f64>,
+}
+
+impl<'a> CueInsert<'a> {
+    /// A human cue with no document or speaker; the fields that differ are set after.
+    pub(super) fn new(session_id: i64, start_ms: i64, end_ms: i64, text: &'a str) -> Self {
+        CueInsert {
+            session_id,
+            document_id: None,
+            start_ms,
+            end_ms,
+            speaker: None,
+            text,
+            source: CueSource::Human,
+            confidence: None,
+        }
+    }
+}
+
+/// Writes one cue: the one place transcript cues are inserted.
+pub(super) async fn insert_cue(tx: &mut AnyConnection, c: &CueInsert<'_>) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO transcript_cues (session_id, document_id, start_ms, end_ms, speaker, \
+         text, source, confidence) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(c.session_id)
+    .bind(c.document_id)
+    .bind(c.start_ms)
+    .bind(c.end_ms)
+    .bind(c.speaker)
+    .bind(c.text)
+    .bind(c.source)
+    .bind(c.confidence)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// Whether the session has cues from a human transcript (which always wins).
+async fn has_human_in(conn: &mut AnyConnection, session_id: i64) -> Result<bool> {
+    let found: Option<i64> = sqlx::query_scalar(
+        "SELECT 1 FROM transcript_cues WHERE session_id = $1 AND source = 'human' LIMIT 1",
+    )
+    .bind(session_id)
+    .fetch_optional(conn)
+    .await?;
+    Ok(found.is_some())
+}
+
+/// The session's transcribe job that is waiting or running, if any.
+async fn pending_transcribe(conn: &mut AnyConnection, session_id: i64) -> Result<Option<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM jobs WHERE session_id = $1 AND kind = 'transcribe' \
+         AND state IN ('queued', 'running') LIMIT 1",
+    )
+    .bind(session_id)
+    .fetch_optional(conn)
+    .await?)
 }
 
 /// Queues a transcribe job in `tx` unless the session has one waiting or running: the
@@ -324,14 +363,7 @@ pub(super) async fn queue_transcribe_in(
     tx: &mut AnyConnection,
     session_id: i64,
 ) -> Result<(i64, bool)> {
-    let pending: Option<i64> = sqlx::query_scalar(
-        "SELECT id FROM jobs WHERE session_id = $1 AND kind = 'transcribe' \
-         AND state IN ('queued', 'running') LIMIT 1",
-    )
-    .bind(session_id)
-    .fetch_optional(&mut *tx)
-    .await?;
-    if let Some(id) = pending {
+    if let Some(id) = pending_transcribe(tx, session_id).await? {
         return Ok((id, false));
     }
     let id = super::jobs::insert_job(tx, JobKind::Transcribe, session_id, "{}").await?;

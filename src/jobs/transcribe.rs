@@ -277,7 +277,7 @@ impl Hearing<'_> {
             // Every chunk was heard by an earlier run that stopped before storing them.
             None => (
                 "faster-whisper".into(),
-                model_name(&self.archive.config.asr_model),
+                crate::speech::engine::model_name(&self.archive.config.asr_model),
             ),
         };
         Ok((words, names, resumed))
@@ -423,12 +423,6 @@ fn read_words(json: &str) -> Vec<Word> {
             probability,
         })
         .collect()
-}
-
-fn model_name(dir: &Path) -> String {
-    dir.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -260,7 +260,8 @@ pub async fn check(config: &Config) -> Result<String, EngineError> {
     Ok(said)
 }
 
-fn model_name(dir: &Path) -> String {
+/// A model directory's name as transcripts record it, e.g. `whisper-base`.
+pub fn model_name(dir: &Path) -> String {
     dir.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| dir.display().to_string())

@@ -89,6 +89,23 @@ fn publish(data_dir: &Path, source: &Path) {
         .assert_success();
 }
 
+/// `sentences` spoken (see `speak`, `pause` seconds apart) and published as session 1:
+/// its data directory, and where each sentence is in the recording.
+fn spoken_session(name: &str, sentences: &[&str], pause: f64) -> (PathBuf, Vec<(f64, f64)>) {
+    let root = scratch(name);
+    let source = root.join("seduta.mpg");
+    let times = speak(&source, sentences, pause);
+    let data_dir = root.join("data");
+    publish(&data_dir, &source);
+    (data_dir, times)
+}
+
+/// `aula transcribe 1`, which must succeed; what it said.
+fn transcribe(data_dir: &Path) -> String {
+    let out = run_ok(aula(data_dir).args(["transcribe", "1"]));
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
 /// A published session whose sound is a steady tone (sound, but nobody speaking) over a
 /// test picture, `seconds` long; its data directory.
 fn toned_session(name: &str, seconds: u32) -> PathBuf {
@@ -133,7 +150,7 @@ async fn what_was_said_is_heard_within_the_bound() {
     assert!(heard.contains("all'ordine"), "{heard}");
     let catalog = open_catalog(&archive.data_dir).await;
     let made = catalog.transcription(1).await.unwrap().unwrap();
-    assert_eq!(made.state, "done");
+    assert_eq!(made.state, aula::domain::TranscriptionState::Done);
     assert!(made.engine.starts_with("faster-whisper"), "{made:?}");
     assert_eq!(made.model, "whisper-base");
 }
@@ -203,11 +220,7 @@ async fn a_spoken_phrase_is_found_and_opens_in_its_sentence() {
 
 #[tokio::test]
 async fn a_human_transcript_replaces_the_automatic_one() {
-    let root = scratch("speech-human");
-    let source = root.join("seduta.mpg");
-    speak(&source, &SAID[..2], 0.8);
-    let data_dir = root.join("data");
-    publish(&data_dir, &source);
+    let (data_dir, _) = spoken_session("speech-human", &SAID[..2], 0.8);
     let app = spawn_app(&data_dir).await;
     // Queued by an editor: the session is public already, and its page says the text is
     // coming.
@@ -229,7 +242,7 @@ async fn a_human_transcript_replaces_the_automatic_one() {
     assert!(page.contains("Trascrizione automatica in corso"), "{page}");
     assert!(!page.contains("<track kind=\"captions\""), "{page}");
     assert_eq!(app.json("/api/v1/sessions/1").await["transcribing"], true);
-    run_ok(aula(&data_dir).args(["transcribe", "1"]));
+    transcribe(&data_dir);
     let cues = stored_cues(&data_dir).await;
     assert!(cues
         .iter()
@@ -261,8 +274,7 @@ async fn a_human_transcript_replaces_the_automatic_one() {
     assert!(page.contains("label=\"Italiano\""), "{page}");
     assert!(!page.contains("Trascrizione automatica"), "{page}");
     // Asking again changes nothing: the human transcript is kept.
-    let out = run_ok(aula(&data_dir).args(["transcribe", "1"]));
-    let said = String::from_utf8_lossy(&out.stderr);
+    let said = transcribe(&data_dir);
     assert!(said.contains("human transcript"), "{said}");
     let (status, refused) = admin
         .post("/api/v1/admin/sessions/1/transcribe", json!({}))
@@ -282,8 +294,7 @@ async fn a_human_transcript_replaces_the_automatic_one() {
 #[tokio::test]
 async fn a_recording_without_speech_gets_an_empty_transcript() {
     let data_dir = toned_session("speech-silent", 8);
-    let out = run_ok(aula(&data_dir).args(["transcribe", "1"]));
-    let said = String::from_utf8_lossy(&out.stderr);
+    let said = transcribe(&data_dir);
     assert!(said.contains("no speech found"), "{said}");
     assert!(stored_cues(&data_dir).await.is_empty());
     let made = open_catalog(&data_dir)
@@ -291,16 +302,15 @@ async fn a_recording_without_speech_gets_an_empty_transcript() {
         .transcription(1)
         .await
         .unwrap();
-    assert_eq!(made.map(|t| t.state), Some("empty".to_string()));
+    assert_eq!(
+        made.map(|t| t.state),
+        Some(aula::domain::TranscriptionState::Empty)
+    );
 }
 
 #[tokio::test]
 async fn a_killed_worker_resumes_from_its_last_finished_chunk() {
-    let root = scratch("speech-resume");
-    let source = root.join("seduta.mpg");
-    let times = speak(&source, SAID, 2.0);
-    let data_dir = root.join("data");
-    publish(&data_dir, &source);
+    let (data_dir, times) = spoken_session("speech-resume", SAID, 2.0);
     // Chunks of about 10 s: the recording makes three or four.
     let chunked = [
         ("AULA_ASR_CHUNK_SECONDS", "10"),
@@ -401,12 +411,8 @@ async fn public_text(app: &crate::helpers::TestApp, word: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn a_withheld_range_leaves_no_word_of_it_anywhere_public() {
-    let root = scratch("speech-withheld");
-    let source = root.join("seduta.mpg");
-    let times = speak(&source, SAID, 1.0);
-    let data_dir = root.join("data");
-    publish(&data_dir, &source);
-    run_ok(aula(&data_dir).args(["transcribe", "1"]));
+    let (data_dir, times) = spoken_session("speech-withheld", SAID, 1.0);
+    transcribe(&data_dir);
     let app = spawn_app(&data_dir).await;
     app.search_finds("quartiere", 1).await;
     // The fourth sentence (the sewers of the northern quarter) is withheld after it was heard: its captions go
@@ -431,7 +437,7 @@ async fn a_withheld_range_leaves_no_word_of_it_anywhere_public() {
     }
     // Heard again from the version without it: the engine never hears those words.
     crate::helpers::run_job(&data_dir, cut["job_id"].as_i64().unwrap()).await;
-    run_ok(aula(&data_dir).args(["transcribe", "1"]));
+    transcribe(&data_dir);
     let stored = stored_cues(&data_dir).await;
     let all: Vec<String> = stored.iter().map(|c| c.text.replace('\n', " ")).collect();
     let all = all.join(" ");
@@ -457,12 +463,8 @@ async fn a_withheld_range_leaves_no_word_of_it_anywhere_public() {
 
 #[tokio::test]
 async fn an_editors_corrections_reach_captions_and_search_and_survive_a_rerun() {
-    let root = scratch("speech-corrections");
-    let source = root.join("seduta.mpg");
-    speak(&source, &SAID[..3], 1.0);
-    let data_dir = root.join("data");
-    publish(&data_dir, &source);
-    run_ok(aula(&data_dir).args(["transcribe", "1"]));
+    let (data_dir, _) = spoken_session("speech-corrections", &SAID[..3], 1.0);
+    transcribe(&data_dir);
     let app = spawn_app(&data_dir).await;
     let token = admin_token(&data_dir);
     let admin = app.admin(&token);
@@ -494,7 +496,7 @@ async fn an_editors_corrections_reach_captions_and_search_and_survive_a_rerun() 
     assert!(vtt.contains("consiglieri e cittadinanza"), "{vtt}");
     app.search_finds("cittadinanza", 1).await;
     // Heard again: what the editor set is kept, the rest is the engine's.
-    run_ok(aula(&data_dir).args(["transcribe", "1"]));
+    transcribe(&data_dir);
     let (_, after) = admin.get("/api/v1/admin/sessions/1/transcript").await;
     let texts: Vec<&str> = after["cues"]
         .as_array()
@@ -565,12 +567,8 @@ async fn signed_in(app: &crate::helpers::TestApp, token: &str) -> String {
 
 #[tokio::test]
 async fn the_editor_page_retypes_merges_and_splits_cues_beside_the_video() {
-    let root = scratch("speech-editor-page");
-    let source = root.join("seduta.mpg");
-    speak(&source, &SAID[..2], 1.0);
-    let data_dir = root.join("data");
-    publish(&data_dir, &source);
-    run_ok(aula(&data_dir).args(["transcribe", "1"]));
+    let (data_dir, _) = spoken_session("speech-editor-page", &SAID[..2], 1.0);
+    transcribe(&data_dir);
     let app = spawn_app(&data_dir).await;
     let cookie = signed_in(&app, &admin_token(&data_dir)).await;
     let path = "/admin/sedute/1/trascrizione";
