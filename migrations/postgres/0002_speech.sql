@@ -31,3 +31,7 @@ CREATE TABLE transcription_chunks (
     words       TEXT NOT NULL,
     PRIMARY KEY (session_id, media_dir, start_ms)
 );
+
+-- Every session page asks whether a transcription of it is waiting or running, and a
+-- publication whether one is queued: by session, not by scanning the whole queue.
+CREATE INDEX jobs_by_session ON jobs(session_id, kind, state);
