@@ -225,7 +225,9 @@ fn admin_site(cfg: &mut web::ServiceConfig) {
         .service(get("/admin/indirizzi", admin_pages::unmapped))
         .service(
             get("/admin/sedute/{id}/trascrizione", admin_pages::transcript)
-                .route(web::post().to(admin_pages::correct_transcript)),
+                .route(web::post().to(admin_pages::correct_transcript))
+                // A long session's form is far over actix's 16 KiB default for forms.
+                .app_data(web::FormConfig::default().limit(4 << 20)),
         );
 }
 

@@ -627,4 +627,17 @@ async fn the_editor_page_retypes_merges_and_splits_cues_beside_the_video() {
     assert_eq!(refused.status(), 422);
     assert!(refused.text().await.unwrap().contains("riga 1"));
     assert_eq!(stored_cues(&data_dir).await, cues);
+    // A long session's form (a thousand rows, about 90 KiB) is taken whole.
+    let long: Vec<(String, String)> = (1..=1000)
+        .flat_map(|n| {
+            let at = |s: i64| aula::speech::editing::form_time(s * 1000);
+            [
+                (format!("start-{n}"), at(n)),
+                (format!("end-{n}"), at(n + 1)),
+                (format!("text-{n}"), format!("riga numero {n} della seduta")),
+            ]
+        })
+        .collect();
+    assert_eq!(post(long).await.unwrap().status(), 303);
+    assert_eq!(stored_cues(&data_dir).await.len(), 1000);
 }
