@@ -491,7 +491,7 @@ impl Default for Config {
             asr_compute_type: "int8".into(),
             asr_threads: 0,
             asr_beam: 5,
-            asr_chunk_seconds: 300,
+            asr_chunk_seconds: (crate::speech::chunks::TARGET_MS / 1000) as u64,
             transcribes: 1,
             auto_transcribe: true,
         }

@@ -1,6 +1,6 @@
 //! The transcribe job: a published session's speech heard into its automatic transcript.
 //! It reads the published version's audio (so a withheld range, already cut from it, is
-//! never heard), finds the silences, cuts the audio into chunks of about five minutes,
+//! never heard), finds the silences, cuts the audio into chunks of about a minute,
 //! and gives the engine one chunk at a time with the session's own words as a prompt.
 //! Each finished chunk is kept in the catalog, so a worker killed in hour three resumes at
 //! the chunk it was in; memory stays that of one chunk. At the end the words become

@@ -12,6 +12,9 @@ use serde::Deserialize;
 use crate::config::Config;
 use crate::process::{Conversation, ProcessError};
 
+/// Above this gzip ratio a segment's text is a loop, not speech (Whisper's threshold).
+const LOOP_COMPRESSION: f64 = 2.4;
+
 /// How long the engine may take to load its model (a large model from a slow disk).
 const LOAD_LIMIT: Duration = Duration::from_secs(300);
 
@@ -95,6 +98,9 @@ struct Line {
 struct Segment {
     avg_logprob: f64,
     no_speech_prob: f64,
+    /// gzip's ratio over the segment's text; absent from engines that do not say it.
+    #[serde(default)]
+    compression_ratio: f64,
     words: Vec<(String, f64, f64, f64)>,
 }
 
@@ -104,9 +110,13 @@ impl Segment {
     /// poorly (a mean log probability under -1, Whisper's own threshold). Seen here in the
     /// silence after Festival's speech: the prompt repeated (no speech 0.84, words 0.05)
     /// and "Non so, non so." (no speech 0.58, log probability -1.80, words 0.15).
+    /// Or a loop: text that compresses more than 2.4 times (Whisper's own threshold for a
+    /// failed decode) even after the engine's fallback, like the 220 times "si" a 60 s
+    /// chunk once gave in two seconds.
     fn is_hallucinated(&self) -> bool {
         let mean = self.words.iter().map(|w| w.3).sum::<f64>() / self.words.len().max(1) as f64;
-        mean < 0.35 && (self.no_speech_prob > 0.5 || self.avg_logprob < -1.0)
+        let unsure = mean < 0.35 && (self.no_speech_prob > 0.5 || self.avg_logprob < -1.0);
+        unsure || self.compression_ratio > LOOP_COMPRESSION
     }
 }
 
@@ -288,12 +298,15 @@ mod tests {
             {"start": 18.21, "end": 18.67, "avg_logprob": -0.53, "no_speech_prob": 0.84, "words": [[" Il", 18.21, 18.67, 0.0146], [" primo", 18.67, 18.67, 0.0059]]},
             {"start": 6.82, "end": 7.22, "avg_logprob": -1.8, "no_speech_prob": 0.58, "words": [[" Non", 6.82, 7.22, 0.01], [" so,", 7.22, 7.22, 0.03], [" non", 7.22, 7.22, 0.16], [" so.", 7.22, 7.22, 0.4]]},
             {"start": 20.0, "end": 21.0, "avg_logprob": -0.4, "no_speech_prob": 0.7, "words": [[" Sì", 20.0, 20.4, 0.9]]},
-            {"start": 22.0, "end": 23.0, "avg_logprob": -0.6, "no_speech_prob": 0.1, "words": [[" mormorio", 22.0, 23.0, 0.2]]}
-        ], "duration": 23.0}"#;
+            {"start": 22.0, "end": 23.0, "avg_logprob": -0.6, "no_speech_prob": 0.1, "words": [[" mormorio", 22.0, 23.0, 0.2]]},
+            {"start": 289.0, "end": 291.0, "avg_logprob": -0.3, "no_speech_prob": 0.02, "compression_ratio": 14.7, "words": [[" si", 289.0, 289.1, 0.6], [" si", 289.1, 289.2, 0.7]]},
+            {"start": 291.0, "end": 295.0, "avg_logprob": -0.3, "no_speech_prob": 0.02, "compression_ratio": 1.2, "words": [[" Il", 291.0, 291.2, 0.9]]}
+        ], "duration": 300.0}"#;
         let segments = parse(line).unwrap().segments.unwrap();
         let kept: Vec<bool> = segments.iter().map(|s| !s.is_hallucinated()).collect();
-        // A quiet "Sì" the engine believes stays, and so does an unsure word in speech.
-        assert_eq!(kept, [true, false, false, true, true]);
+        // A quiet "Sì" the engine believes stays, and so does an unsure word in speech; a
+        // loop goes, the sentence after it stays.
+        assert_eq!(kept, [true, false, false, true, true, false, true]);
     }
 
     #[test]
