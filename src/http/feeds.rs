@@ -5,6 +5,7 @@
 use chrono::{DateTime, Datelike, NaiveDate, SecondsFormat, Utc};
 
 use crate::catalog::{SessionRow, ITALIAN_MONTHS};
+use crate::search::SessionHit;
 use crate::urls::{page_url, published_media_url};
 
 const XML_DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
@@ -50,6 +51,56 @@ pub struct FeedInfo {
 pub fn atom_feed(base: &str, feed: &FeedInfo, sessions: &[SessionRow], updated: i64) -> String {
     let base = origin(base);
     let updated = DateTime::<Utc>::from_timestamp(updated, 0).unwrap_or_default();
+    let mut out = feed_head(base, feed, updated);
+    for s in sessions {
+        atom_entry(&mut out, base, s, updated);
+    }
+    close(&mut out, 0, "feed");
+    out
+}
+
+/// The Atom feed of a search: one entry per matching session, in the order given (the
+/// newest first), its link opening the session at the second of its best passage and its
+/// summary that passage with the words searched for marked.
+pub fn search_feed(base: &str, feed: &FeedInfo, hits: &[SessionHit], updated: i64) -> String {
+    let base = origin(base);
+    let updated = DateTime::<Utc>::from_timestamp(updated, 0).unwrap_or_default();
+    let mut out = feed_head(base, feed, updated);
+    for hit in hits {
+        let id = hit.session_id as i64;
+        let page = format!("{base}{}", page_url(id));
+        // The best passage that has a second to open at, else simply the best.
+        let best = (hit.passages.iter())
+            .find(|p| p.start_seconds.is_some())
+            .or(hit.passages.first());
+        let link = match best.and_then(|p| p.start_seconds) {
+            Some(t) => format!("{page}?t={t}"),
+            None => page.clone(),
+        };
+        open(&mut out, 1, "entry", &[]);
+        text_element(&mut out, 2, "id", &page);
+        text_element(&mut out, 2, "title", &hit.title);
+        text_element(&mut out, 2, "updated", &rfc3339(day_or(&hit.date, updated)));
+        empty_element(
+            &mut out,
+            2,
+            "link",
+            &[("rel", "alternate"), ("type", "text/html"), ("href", &link)],
+        );
+        if let Some(best) = best {
+            indent(&mut out, 2);
+            out.push_str("<summary type=\"html\">");
+            out.push_str(&escape(&best.snippet_html));
+            out.push_str("</summary>\n");
+        }
+        close(&mut out, 1, "entry");
+    }
+    close(&mut out, 0, "feed");
+    out
+}
+
+/// A feed's opening: the declaration, `<feed>` and what describes it, up to its entries.
+fn feed_head(base: &str, feed: &FeedInfo, updated: DateTime<Utc>) -> String {
     let mut out = String::from(XML_DECLARATION);
     open(
         &mut out,
@@ -85,21 +136,21 @@ pub fn atom_feed(base: &str, feed: &FeedInfo, sessions: &[SessionRow], updated: 
     open(&mut out, 1, "author", &[]);
     text_element(&mut out, 2, "name", &feed.title);
     close(&mut out, 1, "author");
-
-    for s in sessions {
-        atom_entry(&mut out, base, s, updated);
-    }
-    close(&mut out, 0, "feed");
     out
+}
+
+/// A session's day as a time, or `otherwise` when the date cannot be read.
+fn day_or(date: &str, otherwise: DateTime<Utc>) -> DateTime<Utc> {
+    parse_date(date)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc())
+        .unwrap_or(otherwise)
 }
 
 /// One session's `<entry>`; `updated` stands in for a date that cannot be read.
 fn atom_entry(out: &mut String, base: &str, s: &SessionRow, updated: DateTime<Utc>) {
     let page = format!("{base}{}", page_url(s.id));
-    let entry_updated = parse_date(&s.date)
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|t| t.and_utc())
-        .unwrap_or(updated);
+    let entry_updated = day_or(&s.date, updated);
     open(out, 1, "entry", &[]);
     text_element(out, 2, "id", &page);
     text_element(out, 2, "title", &s.title);

@@ -186,6 +186,8 @@ struct SearchPage {
     sort: String,
     prev: Option<String>,
     next: Option<String>,
+    /// The same search as a feed, once it has words and found something to follow.
+    feed: Option<String>,
 }
 
 /// What a page handler answers: the page, or the error page `errors.rs` makes.
@@ -818,6 +820,7 @@ pub async fn search(
         sort: params.sort.clone().unwrap_or_default(),
         prev: None,
         next: None,
+        feed: None,
     };
     let status = match run_search(&state, &params).await {
         Ok((found, bodies)) => {
@@ -880,6 +883,11 @@ fn show_results(
     page.total = found.total;
     page.results = found.hits;
     page.bodies = bodies;
+    if !page.query.trim().is_empty() {
+        let query = search_url(params, &[("sort", None), ("page", None)]);
+        let query = query.trim_start_matches("/cerca");
+        page.feed = Some(format!("/cerca/feed.atom{query}"));
+    }
 }
 
 /// The searcher's mistake in the reader's language.
@@ -1101,6 +1109,53 @@ pub async fn feed(req: HttpRequest, state: web::Data<AppState>) -> Page {
         "application/atom+xml",
         feeds::atom_feed(&base, &info, &rows, updated),
     ))
+}
+
+/// `/cerca/feed.atom?q=…`: a search followed in a feed reader. The same words and filters
+/// as `/cerca`; the newest matching sessions first, so a session that starts to match
+/// (a new one, or an old one whose transcript or minutes arrive) shows up as a new entry.
+pub async fn search_feed(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    params: web::Query<SearchParams>,
+) -> Page {
+    let mut params = params.into_inner();
+    let words = params.q.clone().unwrap_or_default();
+    if words.trim().is_empty() {
+        return Ok(bad_feed(
+            "a search feed follows words: add them as q, e.g. /cerca/feed.atom?q=bilancio",
+        ));
+    }
+    params.sort = Some("newest".into());
+    params.page = None;
+    params.per_page = Some(FEED_ENTRIES.to_string());
+    let found = match run_search(&state, &params).await {
+        Ok((found, _)) => found,
+        Err(Ok(bad)) => return Ok(bad_feed(&bad_search_text(&Ui::for_request(&req).0, &bad))),
+        Err(Err(e)) => return Err(PageError::fault(&req, e)),
+    };
+    let updated = state.archive.catalog.last_session_change().await?;
+    let query = search_url(&params, &[("sort", None), ("per_page", None)]);
+    let query = query.trim_start_matches("/cerca");
+    let info = FeedInfo {
+        title: format!("Ricerca «{}» – Sedute del Comune", words.trim()),
+        self_path: format!("/cerca/feed.atom{query}"),
+        alternate_path: format!("/cerca{query}"),
+        id_path: format!("/cerca/feed.atom{query}"),
+    };
+    let base = base_url(&req, &state);
+    Ok(xml(
+        &state,
+        "application/atom+xml",
+        feeds::search_feed(&base, &info, &found.hits, updated),
+    ))
+}
+
+/// A search feed asked for wrongly: what to change, as plain text a feed reader shows.
+fn bad_feed(why: &str) -> HttpResponse {
+    HttpResponse::BadRequest()
+        .content_type("text/plain; charset=utf-8")
+        .body(format!("{why}\n"))
 }
 
 /// `/organi/{slug}/feed.atom`: the newest sessions of one body.

@@ -251,5 +251,6 @@ fn site(cfg: &mut web::ServiceConfig) {
         .service(get("/sitemap.xml", pages::sitemap))
         .service(get("/robots.txt", pages::robots))
         .service(get("/documenti/{id}", pages::document))
-        .service(get("/cerca", pages::search));
+        .service(get("/cerca", pages::search))
+        .service(get("/cerca/feed.atom", pages::search_feed));
 }

@@ -16,6 +16,7 @@ const READS: &[&str] = &[
     "/organi/consiglio-comunale",
     "/organi/consiglio-comunale/feed.atom",
     "/cerca?q=seduta",
+    "/cerca/feed.atom?q=seduta",
     "/accessibilita",
     "/embed/1",
     "/feed.atom",

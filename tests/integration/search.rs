@@ -535,3 +535,96 @@ async fn agenda_times_set_through_the_admin_api_reach_search() {
         .unwrap()
         .ends_with("?t=42"));
 }
+
+/// The entries of an Atom feed (checked well-formed first), each as its XML text.
+fn feed_entries(xml: &str) -> Vec<String> {
+    let mut reader = quick_xml::Reader::from_str(xml);
+    loop {
+        match reader.read_event() {
+            Ok(quick_xml::events::Event::Eof) => break,
+            Ok(_) => {}
+            Err(e) => panic!("not well-formed XML ({e}): {xml}"),
+        }
+    }
+    xml.split("<entry>")
+        .skip(1)
+        .map(|e| e.split("</entry>").next().unwrap().to_string())
+        .collect()
+}
+
+/// What sits between `<name>` and `</name>` in `xml`.
+fn element<'a>(xml: &'a str, name: &str) -> &'a str {
+    let open = xml
+        .find(&format!("<{name}"))
+        .unwrap_or_else(|| panic!("no {name}: {xml}"));
+    let start = open + xml[open..].find('>').unwrap() + 1;
+    &xml[start..start + xml[start..].find(&format!("</{name}>")).unwrap()]
+}
+
+#[tokio::test]
+async fn a_search_is_followed_as_a_feed_newest_first_opening_at_its_second() {
+    let app = spawn_app(search_archive()).await;
+    let response = app.get("/cerca/feed.atom?q=piano").await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/atom+xml; charset=utf-8"
+    );
+    let feed = response.text().await.unwrap();
+    let entries = feed_entries(&feed);
+    let titles: Vec<&str> = entries.iter().map(|e| element(e, "title")).collect();
+    // The newest session first, as /api/v1/search?sort=newest gives them.
+    assert_eq!(titles, [C, B, A], "{feed}");
+    assert!(element(&feed, "title").contains("«piano»"), "{feed}");
+    assert!(
+        feed.contains("/cerca/feed.atom?q=piano\"/>"),
+        "self link: {feed}"
+    );
+
+    // Each entry opens its session at the second of its best timed passage, and shows
+    // that passage with the words searched for marked (HTML, escaped in the XML).
+    let api = search(&app, "q=fornace").await;
+    let jump = api["results"][0]["jump_url"].as_str().unwrap();
+    let entries = feed_entries(&app.text("/cerca/feed.atom?q=fornace").await);
+    assert_eq!(entries.len(), 1);
+    let href = entries[0]
+        .split("rel=\"alternate\" type=\"text/html\" href=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap();
+    assert!(
+        href.starts_with("http://") && href.ends_with(jump),
+        "{href} vs {jump}"
+    );
+    assert!(jump.contains("?t="), "{jump}");
+    let summary = element(&entries[0], "summary");
+    assert!(
+        summary
+            .to_lowercase()
+            .contains("&lt;mark&gt;fornace&lt;/mark&gt;"),
+        "{summary}"
+    );
+
+    // The page's filters hold in the feed, and the page announces its feed.
+    let filtered = app
+        .text("/cerca/feed.atom?q=piano&body=commissione-urbanistica")
+        .await;
+    assert_eq!(feed_entries(&filtered).len(), 2, "{filtered}");
+    let page = app.text("/cerca?q=piano&sort=oldest").await;
+    assert!(page.contains(
+        "<link rel=\"alternate\" type=\"application/atom+xml\" title=\"Ricerca «piano» (Atom)\" href=\"/cerca/feed.atom?q=piano\">"
+    ), "{page}");
+    assert!(page.contains("<a href=\"/cerca/feed.atom?q=piano\" type=\"application/atom+xml\">"));
+    assert!(!app.text("/cerca").await.contains("/cerca/feed.atom"));
+
+    // A feed of nothing, or of a search the page would refuse, is a 400 that says why.
+    for (query, needle) in [
+        ("", "add them as q"),
+        ("?q=piano&from=2009-13-45", "2009-13-45"),
+    ] {
+        let response = app.get(&format!("/cerca/feed.atom{query}")).await;
+        assert_eq!(response.status(), 400, "{query}");
+        let why = response.text().await.unwrap();
+        assert!(why.contains(needle), "{query}: {why}");
+    }
+}
