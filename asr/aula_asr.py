@@ -12,9 +12,8 @@ object a line:
              or {"error": "..."}                      (this chunk only; it goes on)
 
 A segment is {"start", "end", "text", "avg_logprob", "no_speech_prob", "compression_ratio",
-"words"}, a word
-[text, start, end, probability]. End of input ends the process. `--check` loads the model,
-says ready or the error, and exits: `aula doctor` uses it.
+"words"}, a word [text, start, end, probability]. End of input ends the process. `--check`
+loads the model, says ready or the error, and exits: `aula doctor` uses it.
 
 Nothing is downloaded: the model is a local directory (local_files_only, HF_HUB_OFFLINE),
 and the voice-activity filter is the Silero model inside the faster-whisper package.

@@ -4,7 +4,7 @@
 //! dies in hour three of a session starts again at the chunk it was in. The engine holds
 //! a whole chunk at once (its audio, features and voice-activity scores), so the chunk,
 //! not the session, sets its memory: 680 MB with 300 s chunks on a 10-minute session,
-//! about 520 MB with 60 s ones. Pure: ffmpeg's report in, chunk bounds out.
+//! 505–550 MB with 60 s ones. Pure: ffmpeg's report in, chunk bounds out.
 
 /// The length a chunk aims at unless configured otherwise. A cut moves to a silence from
 /// 80 % to 110 % of it, or failing that from 50 % to 150 %: a cut where someone speaks

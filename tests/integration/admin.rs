@@ -12,7 +12,8 @@ use serde_json::{json, Value};
 
 use crate::helpers::{
     admin_token, aula, ffprobe_duration, files_under, flv_archive, make_flv_lasting, node_script,
-    run_job, run_refused, scratch, spawn_app, spawn_app_with, test_config, Admin, TestApp,
+    run_job, run_refused, scratch, spawn_app, spawn_app_with, test_config, well_formed, Admin,
+    TestApp,
 };
 
 /// An upload sent in chunks, with no Content-Length: only counting can stop it. Returns
@@ -45,17 +46,6 @@ async fn chunked_upload(app: &TestApp, path: &str, token: &str, total: usize) ->
         .nth(1)
         .and_then(|code| code.parse().ok())
         .unwrap_or_else(|| panic!("no HTTP answer: {answer:?}"))
-}
-
-fn well_formed(xml: &str) {
-    let mut reader = quick_xml::Reader::from_str(xml);
-    loop {
-        match reader.read_event() {
-            Ok(quick_xml::events::Event::Eof) => break,
-            Ok(_) => {}
-            Err(e) => panic!("not well-formed XML ({e}): {xml}"),
-        }
-    }
 }
 
 /// What the steps of the editors' story share: the server, an editor's client, and the

@@ -1,4 +1,4 @@
-//! Scratch directories and file listings for tests; nothing that runs a process.
+//! Scratch directories, file listings and XML checks for tests; nothing that runs a process.
 
 use std::path::{Path, PathBuf};
 
@@ -36,4 +36,16 @@ pub fn pattern(len: usize) -> Vec<u8> {
             (x >> 16) as u8
         })
         .collect()
+}
+
+/// Panics unless `xml` is well-formed XML (quick-xml reads it to the end).
+pub fn well_formed(xml: &str) {
+    let mut reader = quick_xml::Reader::from_str(xml);
+    loop {
+        match reader.read_event() {
+            Ok(quick_xml::events::Event::Eof) => break,
+            Ok(_) => {}
+            Err(e) => panic!("not well-formed XML ({e}): {xml}"),
+        }
+    }
 }
