@@ -186,7 +186,7 @@ struct SearchPage {
     sort: String,
     prev: Option<String>,
     next: Option<String>,
-    /// The same search as a feed, once it has words and found something to follow.
+    /// The same search as a feed, once it has words (the page asks nothing wrong).
     feed: Option<String>,
 }
 
@@ -884,9 +884,7 @@ fn show_results(
     page.results = found.hits;
     page.bodies = bodies;
     if !page.query.trim().is_empty() {
-        let query = search_url(params, &[("sort", None), ("page", None)]);
-        let query = query.trim_start_matches("/cerca");
-        page.feed = Some(format!("/cerca/feed.atom{query}"));
+        page.feed = Some(search_feed_url(params));
     }
 }
 
@@ -911,6 +909,18 @@ fn bad_search_text(t: &Ui, bad: &BadSearch) -> String {
 
 /// `/cerca` with the same parameters as `params`, some replaced (or removed, with None).
 fn search_url(params: &SearchParams, changes: &[(&str, Option<&String>)]) -> String {
+    format!("/cerca{}", search_query(params, changes))
+}
+
+/// The same search as a feed: its words and filters, in the feed's own order (newest
+/// first, no page).
+fn search_feed_url(params: &SearchParams) -> String {
+    let query = search_query(params, &[("sort", None), ("page", None)]);
+    format!("/cerca/feed.atom{query}")
+}
+
+/// `?q=…&body=…`: the search parameters of `params`, some replaced (or removed, with None).
+fn search_query(params: &SearchParams, changes: &[(&str, Option<&String>)]) -> String {
     let current = [
         ("q", &params.q),
         ("body", &params.body),
@@ -930,7 +940,7 @@ fn search_url(params: &SearchParams, changes: &[(&str, Option<&String>)]) -> Str
             pairs.push(format!("{name}={}", urlencoding::encode(&v)));
         }
     }
-    format!("/cerca?{}", pairs.join("&"))
+    format!("?{}", pairs.join("&"))
 }
 
 fn vtt(body: String) -> HttpResponse {
@@ -1119,29 +1129,27 @@ pub async fn search_feed(
     state: web::Data<AppState>,
     params: web::Query<SearchParams>,
 ) -> Page {
+    let t = Ui::for_request(&req).0;
     let mut params = params.into_inner();
     let words = params.q.clone().unwrap_or_default();
     if words.trim().is_empty() {
-        return Ok(bad_feed(
-            "a search feed follows words: add them as q, e.g. /cerca/feed.atom?q=bilancio",
-        ));
+        return Ok(bad_feed(t.s("search.feed_needs_words")));
     }
     params.sort = Some("newest".into());
     params.page = None;
     params.per_page = Some(FEED_ENTRIES.to_string());
     let found = match run_search(&state, &params).await {
         Ok((found, _)) => found,
-        Err(Ok(bad)) => return Ok(bad_feed(&bad_search_text(&Ui::for_request(&req).0, &bad))),
+        Err(Ok(bad)) => return Ok(bad_feed(&bad_search_text(&t, &bad))),
         Err(Err(e)) => return Err(PageError::fault(&req, e)),
     };
     let updated = state.archive.catalog.last_session_change().await?;
-    let query = search_url(&params, &[("sort", None), ("per_page", None)]);
-    let query = query.trim_start_matches("/cerca");
+    let feed_url = search_feed_url(&params);
     let info = FeedInfo {
         title: format!("Ricerca «{}» – Sedute del Comune", words.trim()),
-        self_path: format!("/cerca/feed.atom{query}"),
-        alternate_path: format!("/cerca{query}"),
-        id_path: format!("/cerca/feed.atom{query}"),
+        alternate_path: search_url(&params, &[("sort", None)]),
+        self_path: feed_url.clone(),
+        id_path: feed_url,
     };
     let base = base_url(&req, &state);
     Ok(xml(

@@ -10,7 +10,7 @@ use aula::catalog::{
 };
 use aula::{Archive, Config};
 
-use crate::helpers::{eventually, flv_archive, scratch, spawn_app, TestApp};
+use crate::helpers::{eventually, flv_archive, scratch, spawn_app, well_formed, TestApp};
 
 async fn search(app: &TestApp, query: &str) -> serde_json::Value {
     app.json(&format!("/api/v1/search?{query}")).await
@@ -538,14 +538,7 @@ async fn agenda_times_set_through_the_admin_api_reach_search() {
 
 /// The entries of an Atom feed (checked well-formed first), each as its XML text.
 fn feed_entries(xml: &str) -> Vec<String> {
-    let mut reader = quick_xml::Reader::from_str(xml);
-    loop {
-        match reader.read_event() {
-            Ok(quick_xml::events::Event::Eof) => break,
-            Ok(_) => {}
-            Err(e) => panic!("not well-formed XML ({e}): {xml}"),
-        }
-    }
+    well_formed(xml);
     xml.split("<entry>")
         .skip(1)
         .map(|e| e.split("</entry>").next().unwrap().to_string())
@@ -617,9 +610,10 @@ async fn a_search_is_followed_as_a_feed_newest_first_opening_at_its_second() {
     assert!(page.contains("<a href=\"/cerca/feed.atom?q=piano\" type=\"application/atom+xml\">"));
     assert!(!app.text("/cerca").await.contains("/cerca/feed.atom"));
 
-    // A feed of nothing, or of a search the page would refuse, is a 400 that says why.
+    // A feed of nothing, or of a search the page would refuse, is a 400 that says why, in
+    // the reader's language (Italian unless asked otherwise).
     for (query, needle) in [
-        ("", "add them as q"),
+        ("", "aggiungile come q"),
         ("?q=piano&from=2009-13-45", "2009-13-45"),
     ] {
         let response = app.get(&format!("/cerca/feed.atom{query}")).await;
