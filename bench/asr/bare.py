@@ -17,6 +17,7 @@ ctranslate2.set_random_seed(zlib.crc32(os.path.basename(audio).encode()))
 model = WhisperModel(model_dir, device="cpu", compute_type="int8", cpu_threads=0,
                      local_files_only=True)
 segments, _ = model.transcribe(audio, language="it", beam_size=5, word_timestamps=True,
-                               vad_filter=True, initial_prompt=prompt, temperature=(0.0, 0.2, 0.4, 0.6, 0.8, 1.0),
+                               vad_filter=True, initial_prompt=prompt,
+                               temperature=(0.0, 0.2, 0.4, 0.6, 0.8, 1.0),
                                condition_on_previous_text=False)
 print(" ".join(s.text.strip() for s in segments))
