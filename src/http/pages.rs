@@ -1122,8 +1122,10 @@ pub async fn feed(req: HttpRequest, state: web::Data<AppState>) -> Page {
 }
 
 /// `/cerca/feed.atom?q=…`: a search followed in a feed reader. The same words and filters
-/// as `/cerca`; the newest matching sessions first, so a session that starts to match
-/// (a new one, or an old one whose transcript or minutes arrive) shows up as a new entry.
+/// as `/cerca`; the newest matching sessions by date first, so a new session that matches
+/// shows up as a new entry. An old session that starts to match (its transcript arrives)
+/// shows up only if it is among the 50 newest that match: the feed keeps no record of
+/// when a session began to match.
 pub async fn search_feed(
     req: HttpRequest,
     state: web::Data<AppState>,
