@@ -47,6 +47,10 @@ pub struct Config {
     pub transcode_timeout_factor: f64,
     /// Largest file the admin API accepts as one upload, in bytes.
     pub upload_limit: u64,
+    /// The longest clip of a session that can be cut and downloaded, in seconds.
+    pub clip_max_seconds: u64,
+    /// Disk the cut clips may take (the least recently used go first), in megabytes.
+    pub clip_cache_mb: u64,
     /// The archive's public address (e.g. `https://video.comune.example.it`), for feeds and
     /// the sitemap; `None`: from the request's Host header.
     pub public_url: Option<String>,
@@ -235,6 +239,18 @@ pub const SETTINGS: &[Setting] = &[
         "largest upload through the admin API (bytes)",
     ),
     setting(
+        "clip_max_seconds",
+        "AULA_CLIP_MAX_SECONDS",
+        Kind::Whole,
+        "longest clip of a session (seconds)",
+    ),
+    setting(
+        "clip_cache_mb",
+        "AULA_CLIP_CACHE_MB",
+        Kind::Whole,
+        "disk for cut clips (megabytes)",
+    ),
+    setting(
         "public_url",
         "AULA_PUBLIC_URL",
         Kind::Text,
@@ -342,6 +358,8 @@ pub struct Layer {
     pub transcode_timeout_base: Option<f64>,
     pub transcode_timeout_factor: Option<f64>,
     pub upload_limit: Option<u64>,
+    pub clip_max_seconds: Option<u64>,
+    pub clip_cache_mb: Option<u64>,
     pub public_url: Option<String>,
     pub owner_name: Option<String>,
     pub owner_url: Option<String>,
@@ -477,6 +495,8 @@ impl Default for Config {
             transcode_timeout_base: 120.0,
             transcode_timeout_factor: 10.0,
             upload_limit: 8 << 30,
+            clip_max_seconds: 900,
+            clip_cache_mb: 2048,
             public_url: None,
             owner_name: None,
             owner_url: None,
@@ -657,6 +677,12 @@ impl Config {
         }
         if let Some(v) = layer.upload_limit {
             self.upload_limit = at_least(v, 1, name("upload_limit"));
+        }
+        if let Some(v) = layer.clip_max_seconds {
+            self.clip_max_seconds = at_least(v, 1, name("clip_max_seconds"));
+        }
+        if let Some(v) = layer.clip_cache_mb {
+            self.clip_cache_mb = at_least(v, 1, name("clip_cache_mb"));
         }
     }
 

@@ -7,6 +7,7 @@ pub mod archive;
 pub mod auth;
 pub mod batch;
 pub mod catalog;
+pub mod clips;
 pub mod config;
 pub mod demo;
 pub mod documents;

@@ -292,6 +292,19 @@ impl MediaStore {
         }
     }
 
+    /// An address ffmpeg can read a published file (`session/version/file`) at, by ranges
+    /// and without copying it whole: its path on disk, or a presigned URL of the store.
+    pub async fn reader_address(&self, relative: &str) -> Result<String, StorageError> {
+        match self {
+            MediaStore::Local(root) => {
+                let path = root.join(relative);
+                tokio::fs::metadata(&path).await.map_err(io(&path))?;
+                Ok(path.display().to_string())
+            }
+            MediaStore::Object(media) => media.presigned(relative).await,
+        }
+    }
+
     /// Whether the media area answers (cheap enough for every `/readyz`): the directory
     /// exists, or the store answers a HEAD (an absent key is an answer).
     pub async fn reachable(&self) -> Result<(), StorageError> {
