@@ -239,6 +239,28 @@ pub async fn serve(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse
     respond(&req, file)
 }
 
+/// Answers `req` with a file this server made rather than published (a clip from the
+/// cache), with the same ranges and conditions as published media, but its own
+/// `Cache-Control` (a clip's address outlives any one version of the session) and a
+/// `Content-Disposition` naming it.
+pub fn respond_made(
+    req: &HttpRequest,
+    stored: StoredFile,
+    cache_control: &'static str,
+    disposition: &str,
+) -> Option<HttpResponse> {
+    let mut response = respond(req, Arc::new(describe(stored)?));
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(cache_control),
+    );
+    if let Ok(value) = HeaderValue::from_str(disposition) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    Some(response)
+}
+
 fn respond(req: &HttpRequest, file: Arc<MediaFile>) -> HttpResponse {
     let headers = req.headers();
     let is_head = req.method() == Method::HEAD;

@@ -6,6 +6,7 @@ mod admin;
 mod admin_pages;
 mod api;
 mod assets;
+mod clips;
 #[doc(hidden)]
 pub mod conditional;
 mod errors;
@@ -38,6 +39,8 @@ pub struct AppState {
     pub assets: Arc<assets::Assets>,
     /// Failed admin token attempts, to bound guessing.
     pub failed_attempts: security::FailedAttempts,
+    /// Clips cut from published sessions, and their cache.
+    pub clips: crate::clips::cut::Clips,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -112,7 +115,15 @@ impl Application {
         let workers = archive.config.workers;
         let media = media::MediaFiles::new(Arc::clone(&archive.media));
         let archive_web_dir = archive.config.web_dir.clone();
+        let config = &archive.config;
+        let clips = crate::clips::cut::Clips::new(
+            &config.data_dir,
+            &config.ffmpeg,
+            &config.ffprobe,
+            config.clip_cache_mb << 20,
+        );
         let state = web::Data::new(AppState {
+            clips,
             archive,
             search,
             media,

@@ -105,6 +105,27 @@ struct SessionPage {
     json_ld: String,
     share_url: String,
     embed_code: String,
+    /// The stretch shown as a clip (`?t=&fine=`).
+    clip: Option<ClipView>,
+    /// Why the stretch asked for cannot be a clip (the page answers 400 and shows it).
+    clip_error: String,
+    /// The longest clip, as a clock, for the form's hint.
+    clip_max: String,
+}
+
+/// A clip of the session, as its page shows it.
+pub struct ClipView {
+    pub start_s: u64,
+    pub end_s: u64,
+    pub start_clock: String,
+    pub end_clock: String,
+    /// "Title, 1:05–2:30": the page's title, and what a shared link shows.
+    pub title: String,
+    /// Its page, absolute.
+    pub url: String,
+    /// Its MP4 and its captions (when the session has any).
+    pub mp4: String,
+    pub vtt: Option<String>,
 }
 
 /// A transcript line beside the video.
@@ -660,6 +681,8 @@ async fn public_session(
 #[derive(Debug, Deserialize)]
 pub struct SessionParams {
     t: Option<String>,
+    /// With `t`, the end of a clip.
+    fine: Option<String>,
 }
 
 pub async fn session(
@@ -675,13 +698,82 @@ pub async fn session(
     };
     let recording = public_session(&req, &state, id).await?;
     let start_at = params.t.as_deref().and_then(parse_start).unwrap_or(0);
-    let page = session_page(t, recording, &base_url(&req, &state), start_at);
-    html(&req, StatusCode::OK, remember, page)
+    let clip = match params.fine.as_deref() {
+        Some(end) if recording.session.mp4_file.is_some() => Some(super::clips::window(
+            &state,
+            &recording.session,
+            params.t.as_deref(),
+            Some(end),
+        )),
+        _ => None,
+    };
+    if let Some(Ok(window)) = &clip {
+        if let Some(redirect) = super::clips::to_its_address(&req, id, *window) {
+            return Ok(redirect);
+        }
+    }
+    let status = match &clip {
+        Some(Err(_)) => StatusCode::BAD_REQUEST,
+        _ => StatusCode::OK,
+    };
+    let max = state.archive.config.clip_max_seconds;
+    let mut page = session_page(t, recording, &base_url(&req, &state), start_at, max);
+    match clip {
+        Some(Ok(window)) => with_clip(&mut page, window),
+        Some(Err(e)) => page.clip_error = super::clips::window_message(&page.t, &e),
+        None => {}
+    }
+    html(&req, status, remember, page)
+}
+
+/// Makes the session's page the page of its clip `window`: its title, address, metadata
+/// (Open Graph and a schema.org `Clip`) and share link are the clip's.
+fn with_clip(page: &mut SessionPage, window: crate::clips::Window) {
+    let crate::clips::Window { start_s, end_s } = window;
+    let at = |s: u64| clock(s as i64 * 1000);
+    let title = page
+        .t
+        .fill("clip.title", &[&page.s.title, &at(start_s), &at(end_s)]);
+    let url = format!("{}?t={start_s}&fine={end_s}", page.canonical);
+    let files = format!("{}/clip", page.s.url);
+    let clip = ClipView {
+        start_s,
+        end_s,
+        start_clock: at(start_s),
+        end_clock: at(end_s),
+        mp4: format!("{files}.mp4?da={start_s}&a={end_s}"),
+        vtt: page
+            .has_captions
+            .then(|| format!("{files}.vtt?da={start_s}&a={end_s}")),
+        title,
+        url,
+    };
+    // The session's VideoObject (`\u003c` is JSON's own escape, read back as `<`).
+    if let Ok(mut object) = serde_json::from_str::<serde_json::Value>(&page.json_ld) {
+        object["hasPart"] = serde_json::json!([{
+            "@type": "Clip",
+            "name": clip.title,
+            "startOffset": start_s,
+            "endOffset": end_s,
+            "url": clip.url,
+        }]);
+        page.json_ld = script_json(&object);
+    }
+    page.start_at = start_s;
+    page.share_url.clone_from(&clip.url);
+    page.canonical.clone_from(&clip.url);
+    page.clip = Some(clip);
 }
 
 /// The page of a public session, on the archive at `origin`, the video starting at
 /// `start_at` seconds.
-fn session_page(t: Ui, recording: PublicSession, origin: &str, start_at: u64) -> SessionPage {
+fn session_page(
+    t: Ui,
+    recording: PublicSession,
+    origin: &str,
+    start_at: u64,
+    clip_max_s: u64,
+) -> SessionPage {
     let PublicSession {
         session: row,
         agenda,
@@ -743,6 +835,9 @@ fn session_page(t: Ui, recording: PublicSession, origin: &str, start_at: u64) ->
         json_ld,
         share_url,
         embed_code,
+        clip: None,
+        clip_error: String::new(),
+        clip_max: clock(clip_max_s as i64 * 1000),
     }
 }
 
@@ -1216,7 +1311,7 @@ pub async fn robots(req: HttpRequest, state: web::Data<AppState>) -> HttpRespons
 }
 
 /// `?t=` as seconds (`95`), or `1:35`, or `1h2m3s`.
-fn parse_start(text: &str) -> Option<u64> {
+pub(super) fn parse_start(text: &str) -> Option<u64> {
     let text = text.trim();
     if let Ok(s) = text.parse::<u64>() {
         return Some(s);

@@ -8,7 +8,7 @@
 
 use actix_web::{web, FromRequest, Handler, Resource, Responder};
 
-use super::{admin, admin_pages, api, assets, media, ops, pages, AppState};
+use super::{admin, admin_pages, api, assets, clips, media, ops, pages, AppState};
 
 /// A resource answering GET, and HEAD with the same handler.
 fn get<F, Args>(path: &str, handler: F) -> Resource
@@ -236,6 +236,8 @@ fn site(cfg: &mut web::ServiceConfig) {
         .service(get("/sedute/{id}", pages::session))
         .service(get("/sedute/{id}/sottotitoli.vtt", pages::captions))
         .service(get("/sedute/{id}/capitoli.vtt", pages::chapters))
+        .service(get("/sedute/{id}/clip.mp4", clips::clip_mp4))
+        .service(get("/sedute/{id}/clip.vtt", clips::clip_vtt))
         .service(get(
             "/sedute/{id}/trascrizione.{format}",
             pages::transcript_download,

@@ -3,6 +3,7 @@
 mod admin;
 mod bad_input;
 mod browser;
+mod clips;
 mod contract;
 mod documents;
 mod faults;

@@ -113,6 +113,23 @@ async fn media_in_an_object_store_are_proxied_by_range_or_redirected() {
     let got = crate::helpers::ffprobe_duration(&format!("{a}/media/1/1/master.m3u8"));
     assert!((got - 6.0).abs() < 1.0, "{got}");
 
+    // A clip is cut from the download in the bucket, which ffmpeg reads by ranges at a
+    // presigned address (nothing copied whole), into the local clip cache.
+    let clip = client
+        .get(format!("{a}/sedute/1/clip.mp4?da=1&a=4"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(clip.status(), 200);
+    assert_eq!(clip.headers()["content-type"], "video/mp4");
+    let file = root.join("clip.mp4");
+    std::fs::write(&file, clip.bytes().await.unwrap()).unwrap();
+    let got = crate::helpers::ffprobe_duration(file.to_str().unwrap());
+    assert!(
+        (3.9..4.3).contains(&got),
+        "a clip of 0:00 (key frame) to 0:04 lasts {got} s"
+    );
+
     redirected_to_the_public_base(&client, &data_dir, &endpoint).await;
 }
 

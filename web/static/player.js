@@ -10,6 +10,8 @@
   var el = document.getElementById('player');
   if (!el) return;
   var start = parseInt(el.getAttribute('data-start') || '0', 10) || 0;
+  // A clip's page plays its stretch and stops at its end (once: played on, it goes on).
+  var end = parseInt(el.getAttribute('data-end') || '0', 10) || 0;
   var starter = document.getElementById('player-start');
   var ready = null;
 
@@ -59,6 +61,24 @@
         audioButton.setAttribute('aria-pressed', on ? 'true' : 'false');
       });
     });
+  }
+
+  // Making a clip: "mark here" fills the start or end field with where the video is.
+  document.querySelectorAll('[data-mark]').forEach(function (button) {
+    var field = document.getElementById(button.getAttribute('data-mark'));
+    if (!field) return;
+    button.hidden = false;
+    button.addEventListener('click', function () {
+      var at = window.aulaPlayer ? window.aulaPlayer.currentTime() : el.currentTime;
+      field.value = clock(Math.floor(at || 0));
+      field.focus();
+    });
+  });
+
+  function clock(secs) {
+    var h = Math.floor(secs / 3600), m = Math.floor(secs / 60) % 60, s = secs % 60;
+    var two = function (n) { return (n < 10 ? '0' : '') + n; };
+    return (h > 0 ? h + ':' + two(m) : m) + ':' + two(s);
   }
 
   // Runs `then` with the player, fetching and setting it up first if need be; the page's
@@ -133,9 +153,22 @@
     });
     window.aulaPlayer = player;
     if (start > 0) seek(player, start);
+    if (end > start) stopAtEnd(player);
     seekThumbnails(player, el.getAttribute('data-thumbnails'));
     followTranscript(player);
     return player;
+  }
+
+  // The clip's end: playback pauses there the first time it is reached.
+  function stopAtEnd(player) {
+    var stopped = false;
+    player.on('timeupdate', function () {
+      if (!stopped && player.currentTime() >= end) {
+        stopped = true;
+        player.pause();
+        player.currentTime(end);
+      }
+    });
   }
 
   // The transcript follows playback: the cue being spoken is marked (aria-current) and
@@ -150,7 +183,8 @@
       list.addEventListener('wheel', function () { readerScrolled = Date.now(); }, { passive: true });
       list.addEventListener('touchmove', function () { readerScrolled = Date.now(); }, { passive: true });
     }
-    var share = document.getElementById('share-url');
+    // A clip's share link stays the clip's.
+    var share = end > start ? null : document.getElementById('share-url');
     player.on('timeupdate', function () {
       var ms = player.currentTime() * 1000;
       var found = null;
