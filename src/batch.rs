@@ -383,7 +383,9 @@ fn file_result(
             "its withheld ranges changed meanwhile; a newer job makes the version".into(),
         ),
         // A directory's files are followed by their transcode jobs only.
-        Outcome::Transcribed(_) => queued("the job followed was a transcription".into()),
+        Outcome::Transcribed(_) | Outcome::Mailed(_) => {
+            queued("the job followed was not a transcode".into())
+        }
     }
 }
 

@@ -51,6 +51,16 @@ pub struct Config {
     pub clip_max_seconds: u64,
     /// Disk the cut clips may take (the least recently used go first), in megabytes.
     pub clip_cache_mb: u64,
+    /// E-mail alerts: the SMTP server (`None`: no alerts are offered), its port, how the
+    /// connection is secured, the credentials, and the sender's address.
+    pub smtp_host: Option<String>,
+    pub smtp_port: u16,
+    pub smtp_tls: SmtpTls,
+    pub smtp_user: Option<String>,
+    pub smtp_password: Option<String>,
+    pub mail_from: Option<String>,
+    /// How often a server looks for alert digests that are due.
+    pub alerts_poll_seconds: u64,
     /// The archive's public address (e.g. `https://video.comune.example.it`), for feeds and
     /// the sitemap; `None`: from the request's Host header.
     pub public_url: Option<String>,
@@ -85,6 +95,17 @@ pub struct Config {
     /// Whether a session published without a transcript is queued for speech to text at
     /// once (`auto`), or only when asked (`manual`: `aula transcribe`, the admin API).
     pub auto_transcribe: bool,
+}
+
+/// How the connection to the SMTP server is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpTls {
+    /// Plain, then upgraded with STARTTLS (port 587); refused if the server cannot.
+    Starttls,
+    /// TLS from the first byte (port 465).
+    Tls,
+    /// No encryption: only for a server on the same machine or network.
+    None,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -251,6 +272,48 @@ pub const SETTINGS: &[Setting] = &[
         "disk for cut clips (megabytes)",
     ),
     setting(
+        "smtp_host",
+        "AULA_SMTP_HOST",
+        Kind::Text,
+        "e-mail alerts: SMTP server (unset: no alerts)",
+    ),
+    setting(
+        "smtp_port",
+        "AULA_SMTP_PORT",
+        Kind::Whole,
+        "e-mail alerts: SMTP port",
+    ),
+    setting(
+        "smtp_tls",
+        "AULA_SMTP_TLS",
+        Kind::Text,
+        "e-mail alerts: starttls, tls or none",
+    ),
+    setting(
+        "smtp_user",
+        "AULA_SMTP_USER",
+        Kind::Text,
+        "e-mail alerts: SMTP user",
+    ),
+    setting(
+        "smtp_password",
+        "AULA_SMTP_PASSWORD",
+        Kind::Text,
+        "e-mail alerts: SMTP password",
+    ),
+    setting(
+        "mail_from",
+        "AULA_MAIL_FROM",
+        Kind::Text,
+        "e-mail alerts: sender address",
+    ),
+    setting(
+        "alerts_poll_seconds",
+        "AULA_ALERTS_POLL_SECONDS",
+        Kind::Whole,
+        "e-mail alerts: how often due digests are looked for",
+    ),
+    setting(
         "public_url",
         "AULA_PUBLIC_URL",
         Kind::Text,
@@ -360,6 +423,13 @@ pub struct Layer {
     pub upload_limit: Option<u64>,
     pub clip_max_seconds: Option<u64>,
     pub clip_cache_mb: Option<u64>,
+    pub smtp_host: Option<String>,
+    pub smtp_port: Option<u16>,
+    pub smtp_tls: Option<String>,
+    pub smtp_user: Option<String>,
+    pub smtp_password: Option<String>,
+    pub mail_from: Option<String>,
+    pub alerts_poll_seconds: Option<u64>,
     pub public_url: Option<String>,
     pub owner_name: Option<String>,
     pub owner_url: Option<String>,
@@ -497,6 +567,13 @@ impl Default for Config {
             upload_limit: 8 << 30,
             clip_max_seconds: 900,
             clip_cache_mb: 2048,
+            smtp_host: None,
+            smtp_port: 587,
+            smtp_tls: SmtpTls::Starttls,
+            smtp_user: None,
+            smtp_password: None,
+            mail_from: None,
+            alerts_poll_seconds: 300,
             public_url: None,
             owner_name: None,
             owner_url: None,
@@ -561,6 +638,7 @@ impl Config {
             })?;
         let name = |key| layers.name(key);
         self.apply_speech(&layer, &name)?;
+        self.apply_mail(&layer, &name)?;
         if let Some(v) = &layer.listen {
             self.listen = parse_listen(name("listen"), v)?;
         }
@@ -583,7 +661,63 @@ impl Config {
             let setting = name("media_redirect_url");
             self.media_redirect_url = Some(redirect_setting(setting, &v)?);
         }
+        // The links in alert messages: never from a request's Host header, which anyone
+        // can write (a confirmation mail pointing at another site would be phishing).
+        if self.smtp_host.is_some() && self.public_url.is_none() {
+            return Err(bad_value(
+                name("public_url"),
+                "",
+                "e-mail alerts need the archive's public address for the links in their \
+                 messages: set AULA_PUBLIC_URL (public_url) with the SMTP server",
+            ));
+        }
         Ok(self)
+    }
+
+    /// The SMTP server of e-mail alerts: a sender is needed as soon as a server is named.
+    fn apply_mail(
+        &mut self,
+        layer: &Layer,
+        name: &dyn Fn(&'static str) -> &'static str,
+    ) -> Result<(), ConfigError> {
+        self.smtp_host = layer.smtp_host.clone().or(self.smtp_host.take());
+        if let Some(v) = layer.smtp_port {
+            self.smtp_port = at_least(v, 1, name("smtp_port"));
+        }
+        if let Some(v) = &layer.smtp_tls {
+            self.smtp_tls = match v.as_str() {
+                "starttls" => SmtpTls::Starttls,
+                "tls" => SmtpTls::Tls,
+                "none" => SmtpTls::None,
+                _ => {
+                    return Err(bad_value(
+                        name("smtp_tls"),
+                        v,
+                        "expected starttls, tls or none",
+                    ))
+                }
+            };
+        }
+        self.smtp_user = layer.smtp_user.clone().or(self.smtp_user.take());
+        self.smtp_password = layer.smtp_password.clone().or(self.smtp_password.take());
+        if let Some(v) = &layer.mail_from {
+            if !v.contains('@') {
+                return Err(bad_value(
+                    name("mail_from"),
+                    v,
+                    "expected an e-mail address",
+                ));
+            }
+            self.mail_from = Some(v.clone());
+        }
+        if self.smtp_host.is_some() && self.mail_from.is_none() {
+            return Err(bad_value(
+                name("mail_from"),
+                "",
+                "e-mail alerts need a sender: set AULA_MAIL_FROM (mail_from) with the SMTP server",
+            ));
+        }
+        Ok(())
     }
 
     /// The speech engine's settings (its paths are places); the device is one the engine
@@ -684,6 +818,9 @@ impl Config {
         if let Some(v) = layer.clip_cache_mb {
             self.clip_cache_mb = at_least(v, 1, name("clip_cache_mb"));
         }
+        if let Some(v) = layer.alerts_poll_seconds {
+            self.alerts_poll_seconds = at_least(v, 1, name("alerts_poll_seconds"));
+        }
     }
 
     /// How long a transcode of a source lasting `duration_s` may run before it is presumed
@@ -692,6 +829,12 @@ impl Config {
         std::time::Duration::from_secs_f64(
             self.transcode_timeout_base + duration_s.max(0.0) * self.transcode_timeout_factor,
         )
+    }
+
+    /// Whether the archive offers e-mail alerts: an SMTP server to send through and the
+    /// public address their links name.
+    pub fn alerts_enabled(&self) -> bool {
+        self.smtp_host.is_some() && self.public_url.is_some()
     }
 
     /// Sets the listen address from a flag's text.
@@ -839,6 +982,40 @@ mod tests {
         assert_eq!(config.data_dir, PathBuf::from("/srv/aula"));
         assert_eq!(config.database_url(), "sqlite:///srv/aula/aula.db");
         assert_eq!(config.index_dir(), PathBuf::from("/srv/aula/index"));
+    }
+
+    #[test]
+    fn alerts_need_a_sender_and_the_public_address_and_a_known_tls() {
+        let from = |vars: &[(&str, &str)]| Config::from_layers(None, env(vars));
+        let server = ("AULA_SMTP_HOST", "smtp.comune.example.it");
+        let sender = ("AULA_MAIL_FROM", "Archivio <archivio@comune.example.it>");
+        let public = ("AULA_PUBLIC_URL", "https://video.comune.example.it/");
+        let ok = from(&[
+            server,
+            sender,
+            public,
+            ("AULA_SMTP_TLS", "tls"),
+            ("AULA_SMTP_PORT", "465"),
+        ])
+        .unwrap();
+        assert!(ok.alerts_enabled());
+        assert_eq!((ok.smtp_tls, ok.smtp_port), (SmtpTls::Tls, 465));
+        assert!(!from(&[]).unwrap().alerts_enabled());
+        for (vars, names) in [
+            (vec![server, public], "AULA_MAIL_FROM"),
+            (vec![server, sender], "AULA_PUBLIC_URL"),
+            (
+                vec![server, sender, public, ("AULA_SMTP_TLS", "ssl")],
+                "AULA_SMTP_TLS",
+            ),
+            (
+                vec![server, ("AULA_MAIL_FROM", "archivio"), public],
+                "AULA_MAIL_FROM",
+            ),
+        ] {
+            let refused = from(&vars).unwrap_err().to_string();
+            assert!(refused.contains(names), "{refused}");
+        }
     }
 
     #[test]

@@ -155,6 +155,16 @@ text_enum! {
         Transcode = "transcode",
         /// Hears a published session's speech into its automatic transcript.
         Transcribe = "transcribe",
+        /// Sends one e-mail message of an alert (a confirmation or a digest).
+        Mail = "mail",
+    }
+}
+
+text_enum! {
+    /// How often an alert's digest of new matches is sent.
+    Frequency, "frequency" {
+        Daily = "daily",
+        Weekly = "weekly",
     }
 }
 
@@ -283,6 +293,7 @@ mod tests {
         round_trips(SessionState::ALL);
         round_trips(JobState::ALL);
         round_trips(JobKind::ALL);
+        round_trips(Frequency::ALL);
         round_trips(CueSource::ALL);
         round_trips(TranscriptionState::ALL);
         round_trips(DocumentKind::ALL);

@@ -3,6 +3,7 @@
 //! The library holds every capability; the `aula` binary (src/main.rs) and the HTTP layer
 //! (`http`) are thin shells around it. See DESIGN.md in the shared folder for the picture.
 
+pub mod alerts;
 pub mod archive;
 pub mod auth;
 pub mod batch;

@@ -423,6 +423,35 @@ pub(super) async fn insert_job(
     session_id: i64,
     payload: &str,
 ) -> Result<i64> {
+    insert(tx, kind, Some(session_id), payload).await
+}
+
+/// A job about no session (a message to send), its subject in `payload`. It is tried
+/// more often than the default: with the backoff doubling, an SMTP server may be away
+/// for hours before a message is given up.
+pub(super) async fn insert_job_without_session(
+    tx: &mut AnyConnection,
+    kind: JobKind,
+    payload: &str,
+) -> Result<i64> {
+    let id = insert(tx, kind, None, payload).await?;
+    sqlx::query("UPDATE jobs SET max_attempts = $1 WHERE id = $2")
+        .bind(MAIL_ATTEMPTS)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    Ok(id)
+}
+
+/// Attempts of a job without a session (30 s doubled nine times: about four hours).
+const MAIL_ATTEMPTS: i64 = 10;
+
+async fn insert(
+    tx: &mut AnyConnection,
+    kind: JobKind,
+    session_id: Option<i64>,
+    payload: &str,
+) -> Result<i64> {
     let now = now();
     Ok(sqlx::query_scalar(
         "INSERT INTO jobs (kind, session_id, payload, state, run_after, created_at, updated_at) \

@@ -110,6 +110,7 @@ const SESSION_COLUMNS: &str = concat!(
 /// SQL condition: the session `s` is public (see `SessionRow::is_public`).
 const PUBLIC: &str = concat!("(", public_state!(), ") != 'withheld'");
 
+mod alerts;
 mod bodies;
 mod changes;
 mod editing;
@@ -122,6 +123,7 @@ mod public;
 mod speech;
 mod tokens;
 
+pub use alerts::{NewMail, NewSubscription, OutgoingMail, Subscribed, Subscription};
 pub use bodies::{BodyChange, BodyCount};
 pub use changes::{ChangeBatch, SearchSource, SourceDocument};
 pub use editing::SessionPatch;

@@ -2,11 +2,11 @@
 //! the published download by `crate::clips::cut`, and its captions
 //! (`/sedute/{id}/clip.vtt?da=&a=`) timed from the clip's own start. The checks of the
 //! stretch (`window`) and their messages (`window_message`) are shared with the clip page
-//! (`/sedute/{id}?t=&fine=`, in `pages.rs`). A stretch that cannot be a clip is a 400 in
-//! plain text saying why; a session or media that is not public is a 404; nothing is cut
-//! for either.
+//! (`/sedute/{id}?t=&fine=`, in `pages.rs`). A stretch that cannot be a clip is a 400
+//! (times that cannot be read) or 422 (times that name no clip) in plain text saying why;
+//! a session or media that is not public is a 404; nothing is cut for either.
 
-use actix_web::http::header;
+use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
@@ -82,6 +82,17 @@ pub(super) fn to_its_address(req: &HttpRequest, id: i64, window: Window) -> Opti
     )
 }
 
+/// The status of a stretch that cannot be a clip: 400 for times that cannot be read (or
+/// no end), 422 for times that can but name no clip (the end before the start, beyond
+/// the session, longer than allowed), as the API answers a well-formed but impossible
+/// request (RFC 9110 §15.5.21).
+pub(super) fn status_of(error: &WindowError) -> StatusCode {
+    match error {
+        WindowError::Missing | WindowError::Unreadable(_) => StatusCode::BAD_REQUEST,
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
+    }
+}
+
 /// Why a stretch cannot be a clip, in the reader's language.
 pub(super) fn window_message(t: &Ui, error: &WindowError) -> String {
     let at = |s: &u64| clock(*s as i64 * 1000);
@@ -135,7 +146,7 @@ async fn asked(
         Err(e) => {
             let t = Ui::for_request(req).0;
             let why = format!("{} {}", t.s("clip.invalid"), window_message(&t, &e));
-            return Ok(Err(bad_clip(&why)));
+            return Ok(Err(bad_clip(status_of(&e), &why)));
         }
     };
     let cues = cues
@@ -156,8 +167,8 @@ async fn asked(
     }))
 }
 
-fn bad_clip(why: &str) -> HttpResponse {
-    HttpResponse::BadRequest()
+fn bad_clip(status: StatusCode, why: &str) -> HttpResponse {
+    HttpResponse::build(status)
         .content_type("text/plain; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .body(format!("{why}\n"))

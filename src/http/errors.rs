@@ -33,6 +33,15 @@ impl Unavailable for crate::catalog::CatalogError {
     }
 }
 
+impl Unavailable for crate::alerts::digest::DigestError {
+    fn is_unavailable(&self) -> bool {
+        match self {
+            crate::alerts::digest::DigestError::Catalog(e) => e.is_unavailable(),
+            crate::alerts::digest::DigestError::Search(e) => e.is_unavailable(),
+        }
+    }
+}
+
 impl Unavailable for crate::search::SearchError {
     fn is_unavailable(&self) -> bool {
         crate::search::SearchError::is_unavailable(self)

@@ -69,10 +69,7 @@ pub fn search_feed(base: &str, feed: &FeedInfo, hits: &[SessionHit], updated: i6
     for hit in hits {
         let id = hit.session_id as i64;
         let page = format!("{base}{}", page_url(id));
-        // The best passage that has a second to open at, else simply the best.
-        let best = (hit.passages.iter())
-            .find(|p| p.start_seconds.is_some())
-            .or(hit.passages.first());
+        let best = hit.best_passage();
         let link = match best.and_then(|p| p.start_seconds) {
             Some(t) => format!("{page}?t={t}"),
             None => page.clone(),

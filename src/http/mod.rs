@@ -4,6 +4,7 @@
 
 mod admin;
 mod admin_pages;
+mod alerts;
 mod api;
 mod assets;
 mod clips;
@@ -102,6 +103,14 @@ impl Application {
             Arc::clone(&search),
             Duration::from_millis(archive.config.index_poll_ms.max(50)),
         );
+
+        if archive.config.alerts_enabled() {
+            crate::alerts::digest::spawn_composer(
+                archive.catalog.clone(),
+                Arc::clone(&search),
+                Duration::from_secs(archive.config.alerts_poll_seconds),
+            );
+        }
 
         let addr = archive.config.listen;
         let listener = listen(addr).map_err(|source| StartError::Bind {

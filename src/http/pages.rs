@@ -128,6 +128,16 @@ pub struct ClipView {
     pub vtt: Option<String>,
 }
 
+/// The form that follows a search or a body's sessions by e-mail (`alert_form.html`).
+pub struct AlertForm {
+    pub legend: String,
+    pub q: String,
+    pub body: String,
+    pub kind: String,
+    /// A body's slug, to follow its sessions rather than a search.
+    pub organo: String,
+}
+
 /// A transcript line beside the video.
 pub struct CueView {
     pub start_ms: i64,
@@ -209,17 +219,19 @@ struct SearchPage {
     next: Option<String>,
     /// The same search as a feed, once it has words (the page asks nothing wrong).
     feed: Option<String>,
+    /// The form that follows it by e-mail (when the archive sends alerts).
+    alert: Option<AlertForm>,
 }
 
 /// What a page handler answers: the page, or the error page `errors.rs` makes.
-type Page = Result<HttpResponse, PageError>;
+pub(super) type Page = Result<HttpResponse, PageError>;
 
 /// A page for `req`. `remember` is the language cookie to set when the reader chose one
 /// with `?lang=` (see `Ui::for_request`).
 // A page error carries the reader's language and its cookie; it is made once per failed
 // request, so its size costs nothing worth a box.
 #[allow(clippy::result_large_err)]
-fn html(
+pub(super) fn html(
     req: &HttpRequest,
     status: StatusCode,
     remember: Option<String>,
@@ -239,7 +251,7 @@ fn html(
 }
 
 /// The reader's language, and the cookie to set if they just chose it.
-fn language(req: &HttpRequest) -> (Ui, Option<String>) {
+pub(super) fn language(req: &HttpRequest) -> (Ui, Option<String>) {
     let (ui, asked) = Ui::for_request(req);
     let remember = asked.then(|| ui.remember());
     (ui, remember)
@@ -273,6 +285,8 @@ struct ArchivePage {
     /// Where this listing lives, without a year: `/archivio` or `/organi/{slug}`.
     base: String,
     feed: Option<String>,
+    /// On a body's page, the form that follows its sessions by e-mail.
+    alert: Option<AlertForm>,
     year: Option<i32>,
     years: Vec<(i32, i64)>,
     bodies: Vec<crate::catalog::BodyCount>,
@@ -550,7 +564,16 @@ pub async fn archive(
     }
     let (t, remember) = language(&req);
     let list_url = listing_path(slug, query.year);
-    let page = archive_page(t, &query, body, listing, list_url, calendar_url);
+    let mut page = archive_page(t, &query, body.clone(), listing, list_url, calendar_url);
+    if let (Some(body), true) = (body, state.archive.config.alerts_enabled()) {
+        page.alert = Some(AlertForm {
+            legend: page.t.f("alerts.form_body_legend", &body.name),
+            q: String::new(),
+            body: String::new(),
+            kind: String::new(),
+            organo: body.slug,
+        });
+    }
     html(&req, StatusCode::OK, remember, page)
 }
 
@@ -601,6 +624,7 @@ fn archive_page(
         crumb,
         base,
         feed: Some(feed),
+        alert: None,
         year: query.year,
         years: listing.years,
         // The body page lists its own sessions only.
@@ -713,7 +737,7 @@ pub async fn session(
         }
     }
     let status = match &clip {
-        Some(Err(_)) => StatusCode::BAD_REQUEST,
+        Some(Err(e)) => super::clips::status_of(e),
         _ => StatusCode::OK,
     };
     let max = state.archive.config.clip_max_seconds;
@@ -916,6 +940,7 @@ pub async fn search(
         prev: None,
         next: None,
         feed: None,
+        alert: None,
     };
     let status = match run_search(&state, &params).await {
         Ok((found, bodies)) => {
@@ -933,6 +958,18 @@ pub async fn search(
         }
         Err(Err(e)) => return Err(PageError::fault(&req, e)),
     };
+    if state.archive.config.alerts_enabled()
+        && page.error.is_empty()
+        && !page.query.trim().is_empty()
+    {
+        page.alert = Some(AlertForm {
+            legend: page.t.f("alerts.form_legend", page.query.trim()),
+            q: page.query.trim().to_string(),
+            body: page.body.clone(),
+            kind: page.kind.clone(),
+            organo: String::new(),
+        });
+    }
     html(&req, status, remember, page)
 }
 
@@ -1165,7 +1202,7 @@ pub async fn document(state: web::Data<AppState>, id: web::Path<String>) -> Page
 }
 
 /// The archive's public address: `AULA_PUBLIC_URL`, or what the request was sent to.
-fn base_url(req: &HttpRequest, state: &AppState) -> String {
+pub(super) fn base_url(req: &HttpRequest, state: &AppState) -> String {
     match &state.archive.config.public_url {
         Some(url) => url.clone(),
         None => {
@@ -1237,6 +1274,12 @@ pub async fn search_feed(
     params.per_page = Some(FEED_ENTRIES.to_string());
     let found = match run_search(&state, &params).await {
         Ok((found, _)) => found,
+        // No such body: as the search API answers it, 404.
+        Err(Ok(bad @ BadSearch::Param(ParamError::Body(_)))) => {
+            let mut answer = bad_feed(&bad_search_text(&t, &bad));
+            *answer.status_mut() = StatusCode::NOT_FOUND;
+            return Ok(answer);
+        }
         Err(Ok(bad)) => return Ok(bad_feed(&bad_search_text(&t, &bad))),
         Err(Err(e)) => return Err(PageError::fault(&req, e)),
     };

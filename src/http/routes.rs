@@ -8,7 +8,7 @@
 
 use actix_web::{web, FromRequest, Handler, Resource, Responder};
 
-use super::{admin, admin_pages, api, assets, clips, media, ops, pages, AppState};
+use super::{admin, admin_pages, alerts, api, assets, clips, media, ops, pages, AppState};
 
 /// A resource answering GET, and HEAD with the same handler.
 fn get<F, Args>(path: &str, handler: F) -> Resource
@@ -97,6 +97,7 @@ fn admin_api(cfg: &mut web::ServiceConfig) {
                 "/sessions/{id}/withheld-ranges",
                 admin::set_withheld_ranges,
             ))
+            .service(post("/alerts/digests", alerts::compose_digests))
             .service(get("/jobs", admin::list_jobs))
             .service(post("/jobs/{id}/retry", admin::retry_job))
             .service(get("/unmapped", admin::unmapped))
@@ -254,5 +255,14 @@ fn site(cfg: &mut web::ServiceConfig) {
         .service(get("/robots.txt", pages::robots))
         .service(get("/documenti/{id}", pages::document))
         .service(get("/cerca", pages::search))
-        .service(get("/cerca/feed.atom", pages::search_feed));
+        .service(get("/cerca/feed.atom", pages::search_feed))
+        .service(post("/avvisi", alerts::subscribe))
+        .service(
+            get("/avvisi/conferma/{token}", alerts::confirm_page)
+                .route(web::post().to(alerts::confirm)),
+        )
+        .service(
+            get("/avvisi/annulla/{token}", alerts::leave_page).route(web::post().to(alerts::leave)),
+        )
+        .service(get("/privacy", alerts::privacy));
 }

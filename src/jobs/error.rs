@@ -55,6 +55,8 @@ pub enum JobError {
     #[error(transparent)]
     Speech(#[from] EngineError),
     #[error(transparent)]
+    Mail(#[from] crate::alerts::mail::MailError),
+    #[error(transparent)]
     Catalog(#[from] CatalogError),
 }
 
@@ -71,5 +73,6 @@ impl JobError {
                 | JobError::Unsalvageable(_)
                 | JobError::NothingToHear(_)
         ) || matches!(self, JobError::Speech(e) if e.is_setup())
+            || matches!(self, JobError::Mail(e) if e.is_permanent())
     }
 }

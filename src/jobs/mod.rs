@@ -2,7 +2,7 @@
 //! library's side of the catalog's job table (claim, finish, retry, give back, follow),
 //! `worker` the loop that claims jobs and hands each to its kind, `transcode` (a recording
 //! made into a published media version) and `transcribe` (a published session's speech
-//! heard into its automatic transcript) the kinds, `lease` the renewal that every running
+//! heard into its automatic transcript) and `mail` (one alert message sent) the kinds, `lease` the renewal that every running
 //! job keeps up, `error` why a job failed. A new kind is a module beside these, one arm in
 //! `worker::run_kind` and its own concurrency in `worker::run`.
 //!
@@ -11,6 +11,7 @@
 
 pub mod error;
 pub mod lease;
+pub mod mail;
 pub mod queue;
 pub mod transcode;
 pub mod transcribe;

@@ -16,6 +16,7 @@ use crate::catalog::{CatalogError, JobRow};
 use crate::domain::JobKind;
 use crate::ingest::transcode::Progress;
 
+use super::mail::{self, Mailed};
 use super::queue::{self, backoff_seconds, worker_name, Claimed, Standing};
 use super::transcode::{self, Published};
 use super::transcribe::{self, Transcribed};
@@ -27,6 +28,8 @@ pub enum Outcome {
     Published(Published),
     /// A transcribe job heard the session (`stored` false: it has a human transcript).
     Transcribed(Transcribed),
+    /// A mail job sent its message (or found its subscriber gone).
+    Mailed(Mailed),
     /// This attempt failed; the job runs again after `after_s` seconds.
     Retrying {
         reason: String,
@@ -58,35 +61,36 @@ pub async fn execute(
         job_id: job.id,
         owner,
     };
-    let Some(session_id) = job.session_id else {
-        let reason = JobError::NoRecording(job.id).to_string();
-        claimed.finish(Some(&reason)).await?;
-        return Ok(Outcome::Failed { reason });
-    };
     let runner = Runner {
         owner: owner.to_string(),
         cancel,
     };
-    let result = run_kind(archive, job, session_id, &runner, on_progress).await;
-    record(archive, job, session_id, &claimed, result).await
+    let result = run_kind(archive, job, &runner, on_progress).await;
+    record(archive, job, &claimed, result).await
 }
 
 /// Hands a job to the code of its kind; what it made, as an `Outcome`.
 async fn run_kind(
     archive: &Archive,
     job: &JobRow,
-    session_id: i64,
     runner: &Runner,
     on_progress: impl Fn(Progress) + Send + Sync + 'static,
 ) -> Result<Outcome, JobError> {
     // A new kind of job is a variant of `JobKind` and an arm here.
-    match job.kind {
-        JobKind::Transcode => transcode::run(archive, job.id, session_id, runner, on_progress)
-            .await
-            .map(Outcome::Published),
-        JobKind::Transcribe => transcribe::run(archive, job.id, session_id, runner, on_progress)
-            .await
-            .map(Outcome::Transcribed),
+    match (job.kind, job.session_id) {
+        (JobKind::Transcode, Some(session)) => {
+            transcode::run(archive, job.id, session, runner, on_progress)
+                .await
+                .map(Outcome::Published)
+        }
+        (JobKind::Transcribe, Some(session)) => {
+            transcribe::run(archive, job.id, session, runner, on_progress)
+                .await
+                .map(Outcome::Transcribed)
+        }
+        // About no session: a message to send.
+        (JobKind::Mail, _) => mail::run(archive, job).await.map(Outcome::Mailed),
+        (_, None) => Err(JobError::NoRecording(job.id)),
     }
 }
 
@@ -94,13 +98,12 @@ async fn run_kind(
 async fn record(
     archive: &Archive,
     job: &JobRow,
-    session_id: i64,
     claimed: &Claimed<'_>,
     result: Result<Outcome, JobError>,
 ) -> Result<Outcome, CatalogError> {
     // Only a transcode's failure leaves the session without media: a transcript that
     // cannot be made leaves it as it was.
-    let fails_session = job.kind == JobKind::Transcode;
+    let fails_session = job.session_id.filter(|_| job.kind == JobKind::Transcode);
     let done = |outcome: Outcome| async move {
         if claimed.finish(None).await? {
             Ok(outcome)
@@ -121,7 +124,7 @@ async fn record(
             if !claimed.finish(Some(&reason)).await? {
                 return Ok(Outcome::Lost);
             }
-            if fails_session {
+            if let Some(session_id) = fails_session {
                 claimed.fail_session(session_id, &reason).await?;
             }
             Ok(Outcome::Failed { reason })
@@ -132,7 +135,7 @@ async fn record(
             match claimed.retry(&reason, after_s).await? {
                 Some(true) => Ok(Outcome::Retrying { reason, after_s }),
                 Some(false) => {
-                    if fails_session {
+                    if let Some(session_id) = fails_session {
                         claimed.fail_session(session_id, &reason).await?;
                     }
                     Ok(Outcome::Failed { reason })
@@ -184,6 +187,10 @@ pub async fn run_or_follow(
 
 /// What another worker made of a finished job, read back from its session.
 async fn published_by_another(archive: &Archive, job: &JobRow) -> Result<Outcome, CatalogError> {
+    if job.kind == JobKind::Mail {
+        // Done: its message went (or its subscriber had left).
+        return Ok(Outcome::Mailed(Mailed { sent: true }));
+    }
     if job.kind == JobKind::Transcribe {
         let session_id = job.session_id.unwrap_or(0);
         let made = archive.catalog.transcription(session_id).await?;
@@ -217,10 +224,15 @@ async fn published_by_another(archive: &Archive, job: &JobRow) -> Result<Outcome
 /// Claims and runs jobs until `shutdown` turns true: at most `config.transcodes`
 /// transcodes and `config.transcribes` transcriptions at a time, each kind claimed only
 /// while it has a free slot. On shutdown, running jobs are stopped and given back.
+/// Alert messages one worker sends at once.
+const MAILS_AT_ONCE: usize = 2;
+
 pub async fn run(archive: Archive, mut shutdown: watch::Receiver<bool>) {
     let kinds = [
         (JobKind::Transcode, archive.config.transcodes.max(1)),
         (JobKind::Transcribe, archive.config.transcribes.max(1)),
+        // Messages: short, and waiting on the SMTP server rather than the CPU.
+        (JobKind::Mail, MAILS_AT_ONCE),
     ]
     .map(|(kind, slots)| (kind, Arc::new(Semaphore::new(slots))));
     let running: Arc<Mutex<Vec<Arc<AtomicBool>>>> = Arc::default();

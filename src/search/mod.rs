@@ -156,6 +156,16 @@ pub struct SessionHit {
     pub passages: Vec<Passage>,
 }
 
+impl SessionHit {
+    /// The passage to open the session at: the best one with a second to start from,
+    /// else simply the best.
+    pub fn best_passage(&self) -> Option<&Passage> {
+        (self.passages.iter())
+            .find(|p| p.start_seconds.is_some())
+            .or(self.passages.first())
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct SearchResults {
     /// Sessions matching, over all pages.

@@ -301,20 +301,20 @@ async fn served_as_media(app: &TestApp, etag: &str) {
 async fn a_stretch_that_cannot_be_a_clip_is_refused_saying_why_and_nothing_is_cut() {
     let data_dir = clip_archive();
     let app = spawn_app_with(data_dir, |c| c.clip_max_seconds = 8).await;
-    // A stretch that cannot be a clip: 400 saying why, in the reader's language, and
-    // nothing cut.
-    for (query, says) in [
-        ("da=7&a=3", "deve venire dopo l'inizio"),
-        ("da=3&a=3", "deve venire dopo l'inizio"),
-        ("da=3&a=40", "oltre la durata della seduta"),
-        ("da=0&a=9", "al massimo 0:08"),
-        ("da=abc&a=4", "«abc» non è un orario"),
-        ("da=3", "servono l'inizio e la fine"),
-        ("da=-1&a=4", "«-1» non è un orario"),
+    // A stretch that cannot be a clip: 400 (unreadable) or 422 (impossible) saying why, in
+    // the reader's language, and nothing cut.
+    for (query, status, says) in [
+        ("da=7&a=3", 422, "deve venire dopo l'inizio"),
+        ("da=3&a=3", 422, "deve venire dopo l'inizio"),
+        ("da=3&a=40", 422, "oltre la durata della seduta"),
+        ("da=0&a=9", 422, "al massimo 0:08"),
+        ("da=abc&a=4", 400, "«abc» non è un orario"),
+        ("da=3", 400, "servono l'inizio e la fine"),
+        ("da=-1&a=4", 400, "«-1» non è un orario"),
     ] {
         for file in ["clip.mp4", "clip.vtt"] {
             let response = app.get(&format!("/sedute/1/{file}?{query}")).await;
-            assert_eq!(response.status(), 400, "{file}?{query}");
+            assert_eq!(response.status(), status, "{file}?{query}");
             let text = response.text().await.unwrap();
             assert!(text.contains(says), "{file}?{query}: {text}");
         }
@@ -326,14 +326,14 @@ async fn a_stretch_that_cannot_be_a_clip_is_refused_saying_why_and_nothing_is_cu
         .send()
         .await
         .unwrap();
-    assert_eq!(english.status(), 400);
+    assert_eq!(english.status(), 422);
     assert!(english
         .text()
         .await
         .unwrap()
         .contains("must come after the start"));
     let bad_page = app.get("/sedute/1?t=7&fine=3").await;
-    assert_eq!(bad_page.status(), 400);
+    assert_eq!(bad_page.status(), 422);
     let bad_page = bad_page.text().await.unwrap().replace("&#39;", "'");
     assert!(bad_page.contains(
         "Questa clip non si può mostrare: la fine (0:03) deve venire dopo l'inizio (0:07)."
@@ -421,7 +421,7 @@ async fn a_withheld_session_or_range_is_never_in_a_clip() {
     ));
     // The session now lasts 10 s: 6–12 is beyond it.
     let beyond = app.get("/sedute/1/clip.mp4?da=6&a=12").await;
-    assert_eq!(beyond.status(), 400);
+    assert_eq!(beyond.status(), 422);
 
     // The whole session withheld: no clip, no clip page.
     let (status, _) = admin

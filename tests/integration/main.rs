@@ -1,6 +1,7 @@
 //! All integration tests in one binary, so the suite links once.
 
 mod admin;
+mod alerts;
 mod bad_input;
 mod browser;
 mod clips;

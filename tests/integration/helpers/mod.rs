@@ -1,7 +1,7 @@
 //! What every integration test uses, one room per concern: media made with ffmpeg's lavfi
 //! sources (`media`), the real `aula` binary (`cli`), the real server and its client
 //! (`app`), the catalog underneath (`catalog`), scratch files (`files`), the browser scripts
-//! (`browser`), and waiting for something that happens in the background (`eventually`).
+//! (`browser`), a real SMTP server (`mail`), and waiting for something that happens in the background (`eventually`).
 //! Tests name these through `crate::helpers::X`; the modules stay private details.
 
 mod app;
@@ -10,6 +10,7 @@ mod catalog;
 mod cli;
 mod eventually;
 mod files;
+mod mail;
 mod media;
 
 pub use app::*;
@@ -18,6 +19,7 @@ pub use catalog::*;
 pub use cli::*;
 pub use eventually::*;
 pub use files::*;
+pub use mail::*;
 pub use media::*;
 
 pub const MANIFEST_DIR: &str = env!("CARGO_MANIFEST_DIR");

@@ -1,0 +1,375 @@
+//! E-mail alerts as citizens meet them: the form under a search or a body's sessions
+//! (`POST /avvisi`), the confirmation link (`/avvisi/conferma/{token}`: a page with one
+//! button, so a mail scanner that opens links confirms nothing), the leaving link
+//! (`/avvisi/annulla/{token}`: the same, and its POST is also the one-click target of the
+//! messages' `List-Unsubscribe-Post`), the privacy statement (`/privacy`), and the admin
+//! call that composes the digests now. Without an SMTP server configured there are no
+//! alerts: the forms are not shown and these addresses answer 404.
+//!
+//! The answer to a subscription never says whether the address was already subscribed:
+//! the same page whether or not a message was sent.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use super::admin::Editor;
+use super::errors::{ApiError, OrPage, PageError};
+use super::i18n::Ui;
+use super::pages::{html, language, Page};
+use super::AppState;
+use crate::alerts::messages::{self, Links};
+use crate::alerts::{self, digest, Follows};
+use crate::catalog::{NewMail, NewSubscription};
+use crate::domain::Frequency;
+
+#[derive(Template)]
+#[template(path = "alert.html")]
+struct AlertPage {
+    t: Ui,
+    heading: String,
+    lines: Vec<String>,
+    /// A form with one button posting here, when not empty.
+    action: String,
+    button: String,
+}
+
+#[derive(Template)]
+#[template(path = "privacy.html")]
+struct PrivacyPage {
+    t: Ui,
+    owner: Option<String>,
+}
+
+/// The subscription form's fields.
+#[derive(Debug, Deserialize)]
+pub struct SubscribeForm {
+    email: String,
+    #[serde(default)]
+    q: Option<String>,
+    #[serde(default)]
+    body: Option<String>,
+    #[serde(default)]
+    kind: Option<String>,
+    /// A body's sessions, rather than a search.
+    #[serde(default)]
+    organo: Option<String>,
+    #[serde(default)]
+    frequency: Option<String>,
+}
+
+fn enabled(state: &AppState) -> bool {
+    state.archive.config.alerts_enabled()
+}
+
+fn page(
+    req: &HttpRequest,
+    status: StatusCode,
+    t: Ui,
+    remember: Option<String>,
+    heading: String,
+    lines: Vec<String>,
+    form: Option<(String, String)>,
+) -> Page {
+    let (action, button) = form.unwrap_or_default();
+    html(
+        req,
+        status,
+        remember,
+        AlertPage {
+            t,
+            heading,
+            lines,
+            action,
+            button,
+        },
+    )
+}
+
+/// What the form asks to follow, and how messages name it; None when it names nothing.
+fn follows(
+    form: &SubscribeForm,
+    body_name: impl Fn(&str) -> Option<String>,
+) -> Option<(Follows, String)> {
+    let given = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(String::from)
+    };
+    if let Some(q) = given(&form.q) {
+        let body = given(&form.body);
+        let label = match body.as_deref().and_then(&body_name) {
+            Some(name) => format!("«{q}» ({name})"),
+            None => format!("«{q}»"),
+        };
+        let follows = Follows::Search {
+            q,
+            body,
+            kind: given(&form.kind),
+        };
+        return Some((follows, label));
+    }
+    let slug = given(&form.organo)?;
+    let name = body_name(&slug)?;
+    Some((Follows::Body { slug }, name))
+}
+
+/// `POST /avvisi`: an address asks to follow a search or a body; a confirmation message
+/// is queued (at most one per address and follow while unconfirmed).
+pub async fn subscribe(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<SubscribeForm>,
+) -> Page {
+    if !enabled(&state) {
+        return Err(PageError::not_found(&req));
+    }
+    let (t, remember) = language(&req);
+    let bodies = state.archive.catalog.bodies().await.or_page(&req)?;
+    let body_name = |slug: &str| {
+        bodies
+            .iter()
+            .find(|b| b.slug == slug)
+            .map(|b| b.name.clone())
+    };
+    let refused = |t: Ui, why: String| {
+        let heading = t.s("alerts.refused").to_string();
+        page(
+            &req,
+            StatusCode::BAD_REQUEST,
+            t,
+            remember.clone(),
+            heading,
+            vec![why],
+            None,
+        )
+    };
+    let email = match alerts::address(&form.email) {
+        Ok(email) => email,
+        Err(alerts::AddressError::Missing) => {
+            let why = t.s("alerts.address_missing").to_string();
+            return refused(t, why);
+        }
+        Err(alerts::AddressError::Invalid(_)) => {
+            let why = t.f("alerts.address_invalid", form.email.trim());
+            return refused(t, why);
+        }
+    };
+    let Some((follows, label)) = follows(&form, body_name) else {
+        let why = t.s("alerts.nothing_to_follow").to_string();
+        return refused(t, why);
+    };
+    let frequency = match form
+        .frequency
+        .as_deref()
+        .unwrap_or("weekly")
+        .parse::<Frequency>()
+    {
+        Ok(f) => f,
+        Err(_) => {
+            let why = t.s("alerts.bad_frequency").to_string();
+            return refused(t, why);
+        }
+    };
+    let token = crate::auth::random_hex(24).map_err(|e| PageError::other(Some(&req), e))?;
+    // Never the request's Host (anyone can write it): the address set for the archive,
+    // which configuration requires with alerts.
+    let Some(origin) = state.archive.config.public_url.clone() else {
+        return Err(PageError::not_found(&req));
+    };
+    let lang = t.code();
+    let (subject, body) =
+        messages::confirmation(lang, &Links::new(&origin, &token), &label, frequency);
+    let new = NewSubscription {
+        email: &email,
+        follows: &follows.to_json(),
+        label: &label,
+        frequency,
+        lang,
+        origin: &origin,
+        token: &token,
+    };
+    let mail = NewMail {
+        subject: &subject,
+        body: &body,
+    };
+    let subscribed = state
+        .archive
+        .catalog
+        .subscribe(&new, &mail)
+        .await
+        .or_page(&req)?;
+    tracing::info!(queued = ?subscribed, "alert subscription asked");
+    let heading = t.s("alerts.check_mail").to_string();
+    let lines = vec![
+        t.f("alerts.check_mail_text", &label),
+        t.s("alerts.check_mail_spam").to_string(),
+    ];
+    page(&req, StatusCode::OK, t, remember, heading, lines, None)
+}
+
+/// The subscription of `token`, or the page saying there is none.
+async fn subscription_of(
+    req: &HttpRequest,
+    state: &AppState,
+    token: &str,
+) -> Result<crate::catalog::Subscription, PageError> {
+    if !enabled(state) || token.len() > 100 {
+        return Err(PageError::not_found(req));
+    }
+    state
+        .archive
+        .catalog
+        .subscription(token)
+        .await
+        .or_page(req)?
+        .ok_or_else(|| PageError::not_found(req))
+}
+
+/// `GET /avvisi/conferma/{token}`: what is followed, and the button that confirms it.
+pub async fn confirm_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+) -> Page {
+    let subscription = subscription_of(&req, &state, &token).await?;
+    let (t, remember) = language(&req);
+    if subscription.confirmed_at.is_some() {
+        let heading = t.s("alerts.confirmed").to_string();
+        let lines = vec![t.f("alerts.confirmed_text", &subscription.label)];
+        return page(&req, StatusCode::OK, t, remember, heading, lines, None);
+    }
+    let heading = t.s("alerts.confirm").to_string();
+    let lines = vec![t.f("alerts.confirm_text", &subscription.label)];
+    let form = (
+        format!("/avvisi/conferma/{token}"),
+        t.s("alerts.confirm_button").to_string(),
+    );
+    page(
+        &req,
+        StatusCode::OK,
+        t,
+        remember,
+        heading,
+        lines,
+        Some(form),
+    )
+}
+
+/// `POST /avvisi/conferma/{token}`: confirmed; what matches now counts as told.
+pub async fn confirm(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+) -> Page {
+    let subscription = subscription_of(&req, &state, &token).await?;
+    let matching = match Follows::from_json(&subscription.follows) {
+        Some(follows) => digest::matching(&state.archive.catalog, &state.search, &follows)
+            .await
+            .or_page(&req)?,
+        None => Vec::new(),
+    };
+    let ids: Vec<i64> = matching.iter().map(|h| h.session_id as i64).collect();
+    let now = crate::catalog::now();
+    let first = alerts::next_digest(now, subscription.frequency);
+    state
+        .archive
+        .catalog
+        .confirm_subscription(&token, first, &ids)
+        .await
+        .or_page(&req)?;
+    tracing::info!(
+        subscription = subscription.id,
+        matching = ids.len(),
+        "alert confirmed"
+    );
+    let (t, remember) = language(&req);
+    let heading = t.s("alerts.confirmed").to_string();
+    let lines = vec![
+        t.f("alerts.confirmed_text", &subscription.label),
+        t.s("alerts.leave_any_time").to_string(),
+    ];
+    page(&req, StatusCode::OK, t, remember, heading, lines, None)
+}
+
+/// `GET /avvisi/annulla/{token}`: the button that ends the subscription.
+pub async fn leave_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+) -> Page {
+    let subscription = subscription_of(&req, &state, &token).await?;
+    let (t, remember) = language(&req);
+    let heading = t.s("alerts.leave").to_string();
+    let lines = vec![t.f("alerts.leave_text", &subscription.label)];
+    let form = (
+        format!("/avvisi/annulla/{token}"),
+        t.s("alerts.leave_button").to_string(),
+    );
+    page(
+        &req,
+        StatusCode::OK,
+        t,
+        remember,
+        heading,
+        lines,
+        Some(form),
+    )
+}
+
+/// `POST /avvisi/annulla/{token}`: the subscription and all kept for it deleted. Also what
+/// a mail program's own "unsubscribe" posts (RFC 8058). Gone already: the same answer.
+pub async fn leave(req: HttpRequest, state: web::Data<AppState>, token: web::Path<String>) -> Page {
+    if !enabled(&state) || token.len() > 100 {
+        return Err(PageError::not_found(&req));
+    }
+    let gone = state
+        .archive
+        .catalog
+        .unsubscribe(&token)
+        .await
+        .or_page(&req)?;
+    if gone {
+        tracing::info!("alert subscription removed by its subscriber");
+    }
+    let (t, remember) = language(&req);
+    let heading = t.s("alerts.left").to_string();
+    let lines = vec![t.s("alerts.left_text").to_string()];
+    page(&req, StatusCode::OK, t, remember, heading, lines, None)
+}
+
+/// `GET /privacy`: what the archive keeps about people, and why.
+pub async fn privacy(req: HttpRequest, state: web::Data<AppState>) -> Page {
+    let (t, remember) = language(&req);
+    let owner = state.archive.config.owner_name.clone();
+    html(&req, StatusCode::OK, remember, PrivacyPage { t, owner })
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DigestParams {
+    /// Every confirmed subscription, not only those due.
+    #[serde(default)]
+    all: bool,
+}
+
+/// `POST /api/v1/admin/alerts/digests`: composes the due digests now (every confirmed
+/// subscription's with `?all=true`) and queues their messages.
+pub async fn compose_digests(
+    who: Editor,
+    state: web::Data<AppState>,
+    params: web::Query<DigestParams>,
+) -> Result<HttpResponse, ApiError> {
+    if !enabled(&state) {
+        return Err(ApiError::conflict(
+            "No SMTP server",
+            "alerts need an SMTP server: set AULA_SMTP_HOST and AULA_MAIL_FROM",
+        ));
+    }
+    let now = crate::catalog::now();
+    let composed =
+        digest::compose_due(&state.archive.catalog, &state.search, now, params.all).await?;
+    tracing::info!(token = %who, ?composed, "alert digests composed");
+    Ok(HttpResponse::Ok().json(composed))
+}
