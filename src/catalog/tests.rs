@@ -404,3 +404,108 @@ async fn a_public_session_comes_with_its_agenda_documents_and_cues() {
     assert!(catalog.public_session(id).await.unwrap().is_none());
     assert!(catalog.public_session(id + 1).await.unwrap().is_none());
 }
+
+/// An unconfirmed subscription of `email` to `follows`, as the form makes it.
+async fn subscribe(catalog: &Catalog, email: &str, follows: &str, token: &str) -> Subscribed {
+    let new = NewSubscription {
+        email,
+        follows,
+        label: "«fornace»",
+        frequency: crate::domain::Frequency::Daily,
+        lang: "it",
+        origin: "https://video.example.it",
+        token,
+    };
+    let mail = NewMail {
+        subject: "Conferma",
+        body: "…",
+    };
+    catalog.subscribe(&new, &mail).await.unwrap()
+}
+
+#[tokio::test]
+async fn a_subscription_is_due_when_its_time_comes_and_a_match_is_told_once() {
+    let (catalog, _dir) = fresh().await;
+    let (a, b) = (
+        new_session(&catalog, "A").await,
+        new_session(&catalog, "Bb").await,
+    );
+    // One confirmation per address and follow while unconfirmed; at most five in all.
+    assert!(matches!(
+        subscribe(&catalog, "m@x.it", "f1", "t1").await,
+        Subscribed::Queued { .. }
+    ));
+    assert_eq!(
+        subscribe(&catalog, "m@x.it", "f1", "t1b").await,
+        Subscribed::NotSent
+    );
+    for n in 2..=5 {
+        let queued = subscribe(&catalog, "m@x.it", &format!("f{n}"), &format!("t{n}")).await;
+        assert!(matches!(queued, Subscribed::Queued { .. }));
+    }
+    assert_eq!(
+        subscribe(&catalog, "m@x.it", "f6", "t6").await,
+        Subscribed::NotSent
+    );
+
+    // Confirmed with A already matching, its first digest at 1000.
+    let confirmed = catalog
+        .confirm_subscription("t1", 1000, &[a.session_id])
+        .await
+        .unwrap();
+    let confirmed = confirmed.unwrap();
+    assert!(catalog
+        .due_subscriptions(999, false)
+        .await
+        .unwrap()
+        .is_empty());
+    let due = catalog.due_subscriptions(1000, false).await.unwrap();
+    assert_eq!(
+        due,
+        vec![Subscription {
+            next_digest_at: Some(1000),
+            ..confirmed
+        }]
+    );
+    let sessions = [a.session_id, b.session_id];
+    assert_eq!(
+        catalog.untold(due[0].id, &sessions).await.unwrap(),
+        [b.session_id]
+    );
+
+    // Two servers compose the same digest: one queues it, the other finds it moved.
+    let mail = NewMail {
+        subject: "Digest",
+        body: "B",
+    };
+    let first = catalog
+        .queue_digest(&due[0], 2000, &sessions, &mail)
+        .await
+        .unwrap();
+    assert!(matches!(first, Some(Some(_))), "{first:?}");
+    let second = catalog
+        .queue_digest(&due[0], 2000, &sessions, &mail)
+        .await
+        .unwrap();
+    assert_eq!(second, None);
+    let again = catalog.due_subscriptions(2000, false).await.unwrap();
+    assert!(catalog
+        .untold(again[0].id, &sessions)
+        .await
+        .unwrap()
+        .is_empty());
+    // Nothing new: the time moves, no message.
+    assert_eq!(
+        catalog
+            .queue_digest(&again[0], 3000, &sessions, &mail)
+            .await
+            .unwrap(),
+        Some(None)
+    );
+
+    // Leaving deletes it; unconfirmed ones go after their time.
+    assert!(catalog.unsubscribe("t1").await.unwrap());
+    assert!(!catalog.unsubscribe("t1").await.unwrap());
+    assert!(catalog.subscription("t1").await.unwrap().is_none());
+    assert_eq!(catalog.forget_unconfirmed(now() + 1).await.unwrap(), 4);
+}
