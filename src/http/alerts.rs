@@ -63,28 +63,60 @@ fn enabled(state: &AppState) -> bool {
     state.archive.config.alerts_enabled()
 }
 
-fn page(
-    req: &HttpRequest,
-    status: StatusCode,
-    t: Ui,
-    remember: Option<String>,
+/// What an alert page says, in the reader's language: its heading, its paragraphs, and
+/// at most one button, posting to an address.
+struct Said {
     heading: String,
     lines: Vec<String>,
-    form: Option<(String, String)>,
+    button: Option<(String, String)>,
+}
+
+/// The page `said` writes with the reader's words.
+fn show(req: &HttpRequest, status: StatusCode, said: impl FnOnce(&Ui) -> Said) -> Page {
+    let (t, remember) = language(req);
+    let Said {
+        heading,
+        lines,
+        button,
+    } = said(&t);
+    let (action, button) = button.unwrap_or_default();
+    let page = AlertPage {
+        t,
+        heading,
+        lines,
+        action,
+        button,
+    };
+    html(req, status, remember, page)
+}
+
+/// A page of heading `key` saying `lines` (each a key, `{}` the subscription's label).
+fn told(req: &HttpRequest, key: &str, lines: &[&str], label: &str) -> Page {
+    show(req, StatusCode::OK, |t| Said {
+        heading: t.s(key).to_string(),
+        lines: lines.iter().map(|k| t.f(k, label)).collect(),
+        button: None,
+    })
+}
+
+/// The page of the subscription of `token` with the one button that does `what`
+/// (`confirm`, `leave`: its heading, text and button are `alerts.{what}…`) at `path`.
+async fn button_page(
+    req: &HttpRequest,
+    state: &AppState,
+    token: &str,
+    what: &str,
+    path: &str,
 ) -> Page {
-    let (action, button) = form.unwrap_or_default();
-    html(
-        req,
-        status,
-        remember,
-        AlertPage {
-            t,
-            heading,
-            lines,
-            action,
-            button,
-        },
-    )
+    let subscription = subscription_of(req, state, token).await?;
+    show(req, StatusCode::OK, |t| Said {
+        heading: t.s(&format!("alerts.{what}")).to_string(),
+        lines: vec![t.f(&format!("alerts.{what}_text"), &subscription.label)],
+        button: Some((
+            format!("{path}/{token}"),
+            t.s(&format!("alerts.{what}_button")).to_string(),
+        )),
+    })
 }
 
 /// What the form asks to follow, and how messages name it; None when it names nothing.
@@ -126,7 +158,6 @@ pub async fn subscribe(
     if !enabled(&state) {
         return Err(PageError::not_found(&req));
     }
-    let (t, remember) = language(&req);
     let bodies = state.archive.catalog.bodies().await.or_page(&req)?;
     let body_name = |slug: &str| {
         bodies
@@ -134,44 +165,32 @@ pub async fn subscribe(
             .find(|b| b.slug == slug)
             .map(|b| b.name.clone())
     };
-    let refused = |t: Ui, why: String| {
-        let heading = t.s("alerts.refused").to_string();
-        page(
-            &req,
-            StatusCode::BAD_REQUEST,
-            t,
-            remember.clone(),
-            heading,
-            vec![why],
-            None,
-        )
+    let refused = |why: &dyn Fn(&Ui) -> String| {
+        show(&req, StatusCode::BAD_REQUEST, |t| Said {
+            heading: t.s("alerts.refused").to_string(),
+            lines: vec![why(t)],
+            button: None,
+        })
     };
     let email = match alerts::address(&form.email) {
         Ok(email) => email,
         Err(alerts::AddressError::Missing) => {
-            let why = t.s("alerts.address_missing").to_string();
-            return refused(t, why);
+            return refused(&|t| t.s("alerts.address_missing").to_string())
         }
         Err(alerts::AddressError::Invalid(_)) => {
-            let why = t.f("alerts.address_invalid", form.email.trim());
-            return refused(t, why);
+            return refused(&|t| t.f("alerts.address_invalid", form.email.trim()))
         }
     };
     let Some((follows, label)) = follows(&form, body_name) else {
-        let why = t.s("alerts.nothing_to_follow").to_string();
-        return refused(t, why);
+        return refused(&|t| t.s("alerts.nothing_to_follow").to_string());
     };
-    let frequency = match form
+    let frequency = form
         .frequency
         .as_deref()
         .unwrap_or("weekly")
-        .parse::<Frequency>()
-    {
-        Ok(f) => f,
-        Err(_) => {
-            let why = t.s("alerts.bad_frequency").to_string();
-            return refused(t, why);
-        }
+        .parse::<Frequency>();
+    let Ok(frequency) = frequency else {
+        return refused(&|t| t.s("alerts.bad_frequency").to_string());
     };
     let token = crate::auth::random_hex(24).map_err(|e| PageError::other(Some(&req), e))?;
     // Never the request's Host (anyone can write it): the address set for the archive,
@@ -179,7 +198,7 @@ pub async fn subscribe(
     let Some(origin) = state.archive.config.public_url.clone() else {
         return Err(PageError::not_found(&req));
     };
-    let lang = t.code();
+    let lang = Ui::for_request(&req).0.code();
     let (subject, body) =
         messages::confirmation(lang, &Links::new(&origin, &token), &label, frequency);
     let new = NewSubscription {
@@ -202,12 +221,12 @@ pub async fn subscribe(
         .await
         .or_page(&req)?;
     tracing::info!(queued = ?subscribed, "alert subscription asked");
-    let heading = t.s("alerts.check_mail").to_string();
-    let lines = vec![
-        t.f("alerts.check_mail_text", &label),
-        t.s("alerts.check_mail_spam").to_string(),
-    ];
-    page(&req, StatusCode::OK, t, remember, heading, lines, None)
+    told(
+        &req,
+        "alerts.check_mail",
+        &["alerts.check_mail_text", "alerts.check_mail_spam"],
+        &label,
+    )
 }
 
 /// The subscription of `token`, or the page saying there is none.
@@ -235,27 +254,11 @@ pub async fn confirm_page(
     token: web::Path<String>,
 ) -> Page {
     let subscription = subscription_of(&req, &state, &token).await?;
-    let (t, remember) = language(&req);
     if subscription.confirmed_at.is_some() {
-        let heading = t.s("alerts.confirmed").to_string();
-        let lines = vec![t.f("alerts.confirmed_text", &subscription.label)];
-        return page(&req, StatusCode::OK, t, remember, heading, lines, None);
+        let texts = ["alerts.confirmed_text"];
+        return told(&req, "alerts.confirmed", &texts, &subscription.label);
     }
-    let heading = t.s("alerts.confirm").to_string();
-    let lines = vec![t.f("alerts.confirm_text", &subscription.label)];
-    let form = (
-        format!("/avvisi/conferma/{token}"),
-        t.s("alerts.confirm_button").to_string(),
-    );
-    page(
-        &req,
-        StatusCode::OK,
-        t,
-        remember,
-        heading,
-        lines,
-        Some(form),
-    )
+    button_page(&req, &state, &token, "confirm", "/avvisi/conferma").await
 }
 
 /// `POST /avvisi/conferma/{token}`: confirmed; what matches now counts as told.
@@ -285,13 +288,8 @@ pub async fn confirm(
         matching = ids.len(),
         "alert confirmed"
     );
-    let (t, remember) = language(&req);
-    let heading = t.s("alerts.confirmed").to_string();
-    let lines = vec![
-        t.f("alerts.confirmed_text", &subscription.label),
-        t.s("alerts.leave_any_time").to_string(),
-    ];
-    page(&req, StatusCode::OK, t, remember, heading, lines, None)
+    let texts = ["alerts.confirmed_text", "alerts.leave_any_time"];
+    told(&req, "alerts.confirmed", &texts, &subscription.label)
 }
 
 /// `GET /avvisi/annulla/{token}`: the button that ends the subscription.
@@ -300,23 +298,7 @@ pub async fn leave_page(
     state: web::Data<AppState>,
     token: web::Path<String>,
 ) -> Page {
-    let subscription = subscription_of(&req, &state, &token).await?;
-    let (t, remember) = language(&req);
-    let heading = t.s("alerts.leave").to_string();
-    let lines = vec![t.f("alerts.leave_text", &subscription.label)];
-    let form = (
-        format!("/avvisi/annulla/{token}"),
-        t.s("alerts.leave_button").to_string(),
-    );
-    page(
-        &req,
-        StatusCode::OK,
-        t,
-        remember,
-        heading,
-        lines,
-        Some(form),
-    )
+    button_page(&req, &state, &token, "leave", "/avvisi/annulla").await
 }
 
 /// `POST /avvisi/annulla/{token}`: the subscription and all kept for it deleted. Also what
@@ -334,10 +316,7 @@ pub async fn leave(req: HttpRequest, state: web::Data<AppState>, token: web::Pat
     if gone {
         tracing::info!("alert subscription removed by its subscriber");
     }
-    let (t, remember) = language(&req);
-    let heading = t.s("alerts.left").to_string();
-    let lines = vec![t.s("alerts.left_text").to_string()];
-    page(&req, StatusCode::OK, t, remember, heading, lines, None)
+    told(&req, "alerts.left", &["alerts.left_text"], "")
 }
 
 /// `GET /privacy`: what the archive keeps about people, and why.

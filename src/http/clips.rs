@@ -186,12 +186,23 @@ fn cut_failed(req: &HttpRequest, error: CutError) -> Result<HttpResponse, PageEr
     }
 }
 
-/// Where ffmpeg reads the published download, and where the clip really starts.
-async fn source_and_start(
+/// What `asked` needs, then where ffmpeg reads the published download and where the clip
+/// really starts (its key frame); or the answer already. `captions` refuses a session
+/// without any before anything is probed.
+async fn prepared(
     req: &HttpRequest,
     state: &AppState,
-    asked: &Asked,
-) -> Result<Result<(String, u64), HttpResponse>, PageError> {
+    id: &str,
+    params: &ClipParams,
+    captions: bool,
+) -> Result<Result<(Asked, String, u64), HttpResponse>, PageError> {
+    let asked = match asked(req, state, id, params).await? {
+        Ok(asked) => asked,
+        Err(answer) => return Ok(Err(answer)),
+    };
+    if captions && asked.cues.is_empty() {
+        return Err(PageError::missing());
+    }
     let input = state
         .archive
         .media
@@ -199,7 +210,7 @@ async fn source_and_start(
         .await
         .map_err(|e| PageError::other(Some(req), e))?;
     match state.clips.start_of(&input, &asked.dir, asked.window).await {
-        Ok(from_ms) => Ok(Ok((input, from_ms))),
+        Ok(from_ms) => Ok(Ok((asked, input, from_ms))),
         Err(e) => cut_failed(req, e).map(Err),
     }
 }
@@ -211,11 +222,7 @@ pub async fn clip_mp4(
     id: web::Path<String>,
     params: web::Query<ClipParams>,
 ) -> Result<HttpResponse, PageError> {
-    let asked = match asked(&req, &state, &id, &params).await? {
-        Ok(asked) => asked,
-        Err(answer) => return Ok(answer),
-    };
-    let (input, from_ms) = match source_and_start(&req, &state, &asked).await? {
+    let (asked, input, from_ms) = match prepared(&req, &state, &id, &params, false).await? {
         Ok(found) => found,
         Err(answer) => return Ok(answer),
     };
@@ -250,15 +257,8 @@ pub async fn clip_vtt(
     id: web::Path<String>,
     params: web::Query<ClipParams>,
 ) -> Result<HttpResponse, PageError> {
-    let asked = match asked(&req, &state, &id, &params).await? {
-        Ok(asked) => asked,
-        Err(answer) => return Ok(answer),
-    };
-    if asked.cues.is_empty() {
-        return Err(PageError::missing());
-    }
-    let from_ms = match source_and_start(&req, &state, &asked).await? {
-        Ok((_, from_ms)) => from_ms,
+    let (asked, _, from_ms) = match prepared(&req, &state, &id, &params, true).await? {
+        Ok(found) => found,
         Err(answer) => return Ok(answer),
     };
     let cues = crate::clips::captions(&asked.cues, from_ms, asked.window.end_s * 1000);
