@@ -1,7 +1,16 @@
 """The bare engine for bench/asr/run.sh: faster-whisper called directly on one audio file,
-whole, with the decoding settings aula's engine uses (asr/aula_asr.py: int8, beam 5,
+with the decoding settings aula's engine uses (asr/aula_asr.py: int8, beam 5,
 voice-activity filter, word times, temperatures 0 then 0.2 to 1 for a failed window with
-the seed taken from the file's name, no conditioning on the previous window). Prints the text heard. Usage: python bare.py MODEL AUDIO [PROMPT]"""
+the seed taken from the file's name, no conditioning on the previous window). Prints the
+text heard.
+
+Usage: python bare.py MODEL AUDIO [PROMPT] [CHUNKS]
+
+Without CHUNKS the file is heard whole, as anyone would call the engine: the prompt then
+conditions its first 30 s window only. With CHUNKS (`0-60120,60120-121000,…`, the
+milliseconds aula's job logged), the audio is decoded once and each stretch is heard on its
+own with the prompt and the seed aula gives that chunk (`chunk-{start_ms}.wav`): the same
+decoding as aula's job, without the job (no chunk files, no child process, no catalog)."""
 
 import os
 import sys
@@ -9,15 +18,30 @@ import zlib
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 import ctranslate2  # noqa: E402
-from faster_whisper import WhisperModel  # noqa: E402
+from faster_whisper import WhisperModel, decode_audio  # noqa: E402
 
 model_dir, audio = sys.argv[1], sys.argv[2]
 prompt = sys.argv[3] if len(sys.argv) > 3 and sys.argv[3] else None
-ctranslate2.set_random_seed(zlib.crc32(os.path.basename(audio).encode()))
+chunks = sys.argv[4] if len(sys.argv) > 4 and sys.argv[4] else None
 model = WhisperModel(model_dir, device="cpu", compute_type="int8", cpu_threads=0,
                      local_files_only=True)
-segments, _ = model.transcribe(audio, language="it", beam_size=5, word_timestamps=True,
-                               vad_filter=True, initial_prompt=prompt,
-                               temperature=(0.0, 0.2, 0.4, 0.6, 0.8, 1.0),
-                               condition_on_previous_text=False)
-print(" ".join(s.text.strip() for s in segments))
+
+
+def hear(source, seed_name):
+    ctranslate2.set_random_seed(zlib.crc32(seed_name.encode()))
+    segments, _ = model.transcribe(source, language="it", beam_size=5, word_timestamps=True,
+                                   vad_filter=True, initial_prompt=prompt,
+                                   temperature=(0.0, 0.2, 0.4, 0.6, 0.8, 1.0),
+                                   condition_on_previous_text=False)
+    return [s.text.strip() for s in segments]
+
+
+if chunks is None:
+    texts = hear(audio, os.path.basename(audio))
+else:
+    samples = decode_audio(audio, sampling_rate=16000)
+    texts = []
+    for bounds in chunks.split(","):
+        start_ms, end_ms = (int(x) for x in bounds.split("-"))
+        texts += hear(samples[start_ms * 16:end_ms * 16], f"chunk-{start_ms}.wav")
+print(" ".join(texts))

@@ -7,6 +7,9 @@
 # time, real-time factor, peak RSS (the largest process: the engine) and word error rate;
 # aula with the agenda's words in its prompt and with only the session's title, the bare
 # engine with aula's prompt and with none.
+# The bare engine runs three ways: the whole file with aula's prompt (which then conditions
+# the first 30 s window only), with none, and aula's own chunks each with the prompt (the
+# same decoding as the job, so the difference is the job's own cost).
 # Goals: aula's job at most 1.10x the bare engine's wall time; its word error rate no worse
 # than the bare engine's, and better with the prompt; peak RSS the same for 30 s and LONG s.
 # Usage: bench/asr/run.sh [LONG_SECONDS]   (default 600)
@@ -43,13 +46,13 @@ print(" ".join(r[0].replace("\n", " ") for r in rows))
 PY
 }
 
-prompt_of() { # aula's JSON log → the prompt its job gave the engine
+logged() { # field aula's_JSON_log → that field of the job's "transcribing" line
     python3 -c 'import json,sys
-for l in open(sys.argv[1]):
+for l in open(sys.argv[2]):
     try: d = json.loads(l)
     except ValueError: continue
-    p = d.get("fields", {}).get("prompt")
-    if p is not None: print(p); break' "$1"
+    p = d.get("fields", {}).get(sys.argv[1])
+    if p is not None: print(p); break' "$1" "$2"
 }
 
 measure() { # label seconds_of_audio said.txt heard.txt time_file → one table row
@@ -85,27 +88,35 @@ for len in 30 "$LONG"; do
     done
     # The bare engine on the very file aula's job heard.
     audio=$WORK/d$len-agenda/media/1/1/audio.m4a
-    aula_prompt=$(prompt_of "$WORK/log-$len-agenda")
-    for prompt in aula none; do
-        p=""
-        [ "$prompt" = aula ] && p=$aula_prompt
-        /usr/bin/time -f "%e %M" -o "$WORK/time" "$PY" bench/asr/bare.py "$MODEL" "$audio" "$p" \
-            > "$WORK/heard" 2>/dev/null
-        measure "bare engine, prompt: $prompt" "$audio_s" "$WORK/s$len.txt" "$WORK/heard" "$WORK/time"
+    aula_prompt=$(logged prompt "$WORK/log-$len-agenda")
+    aula_chunks=$(logged bounds "$WORK/log-$len-agenda")
+    for prompt in aula none chunks; do
+        p="" c=""
+        [ "$prompt" != none ] && p=$aula_prompt
+        [ "$prompt" = chunks ] && c=$aula_chunks
+        /usr/bin/time -f "%e %M" -o "$WORK/time" "$PY" bench/asr/bare.py "$MODEL" "$audio" \
+            "$p" "$c" > "$WORK/heard" 2>/dev/null
+        label="bare engine, prompt: $prompt"
+        [ "$prompt" = chunks ] && label="bare engine, aula's chunks and prompt"
+        measure "$label" "$audio_s" "$WORK/s$len.txt" "$WORK/heard" "$WORK/time"
         cp "$WORK/last" "$WORK/bare-$len-$prompt"
     done
 done
 echo
 read -r aw arss awer < "$WORK/aula-$LONG-agenda"
 read -r bw brss bwer < "$WORK/bare-$LONG-aula"
+read -r cw crss cwer < "$WORK/bare-$LONG-chunks"
 read -r _ _ awer_title < "$WORK/aula-$LONG-title"
 read -r _ _ bwer_none < "$WORK/bare-$LONG-none"
 read -r _ arss30 _ < "$WORK/aula-30-agenda"
-python3 - "$aw" "$bw" "$awer" "$bwer" "$awer_title" "$bwer_none" "$arss" "$arss30" "$LONG" <<'PY'
+python3 - "$aw" "$bw" "$awer" "$bwer" "$awer_title" "$bwer_none" "$arss" "$arss30" "$cw" "$cwer" "$LONG" <<'PY'
 import sys
-aw, bw, awer, bwer, awer_t, bwer_n, arss, arss30 = map(float, sys.argv[1:9])
-long = sys.argv[9]
-print(f"{long} s: aula's job / bare engine, wall time: {aw / bw:.3f} (goal <= 1.10)")
+aw, bw, awer, bwer, awer_t, bwer_n, arss, arss30, cw, cwer = map(float, sys.argv[1:11])
+long = sys.argv[11]
+print(f"{long} s: aula's job / bare engine on aula's chunks with its prompt (the same "
+      f"decoding), wall time: {aw / cw:.3f} (goal <= 1.10); word error rate {awer:.3f} vs {cwer:.3f}")
+print(f"{long} s: aula's job / bare engine on the whole file with aula's prompt (the prompt "
+      f"conditions its first window only), wall time: {aw / bw:.3f}")
 print(f"{long} s: word error rate aula {awer:.3f} vs bare {bwer:.3f} (same prompt); "
       f"aula with the agenda's words {awer:.3f} vs the title only {awer_t:.3f}; "
       f"bare with aula's prompt {bwer:.3f} vs none {bwer_n:.3f}")

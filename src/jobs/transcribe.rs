@@ -157,9 +157,16 @@ async fn transcribe(
         documents: source.documents.iter().map(|d| d.text.as_str()).collect(),
     };
     let prompt = prompt::prompt(&words_prompt);
+    // Where the chunks fall (`0-60120,60120-…`, ms): bench/asr decodes the same chunks
+    // with the bare engine to measure what the job itself costs.
+    let bounds: Vec<String> = chunks
+        .iter()
+        .map(|c| format!("{}-{}", c.start_ms, c.end_ms))
+        .collect();
     tracing::info!(
         session_id,
         chunks = chunks.len(),
+        bounds = bounds.join(","),
         prompt = prompt.as_deref().unwrap_or(""),
         "transcribing"
     );
