@@ -90,6 +90,9 @@ pub struct Config {
     /// The length of audio the engine hears at once; a killed worker resumes at the chunk
     /// it was in.
     pub asr_chunk_seconds: u64,
+    /// Chunks one engine process hears before a fresh one takes over: its memory grows a
+    /// little with each chunk, and a new process starts from its floor again.
+    pub asr_chunks_per_engine: usize,
     /// Transcribe jobs run at once by one worker process (each uses `asr_threads`).
     pub transcribes: usize,
     /// Whether a session published without a transcript is queued for speech to text at
@@ -380,6 +383,12 @@ pub const SETTINGS: &[Setting] = &[
         "speech to text: seconds of audio heard at once",
     ),
     setting(
+        "asr_chunks_per_engine",
+        "AULA_ASR_CHUNKS_PER_ENGINE",
+        Kind::Whole,
+        "speech to text: chunks one engine process hears before a fresh one",
+    ),
+    setting(
         "transcribes",
         "AULA_TRANSCRIBES",
         Kind::Whole,
@@ -445,6 +454,7 @@ pub struct Layer {
     pub asr_threads: Option<usize>,
     pub asr_beam: Option<usize>,
     pub asr_chunk_seconds: Option<u64>,
+    pub asr_chunks_per_engine: Option<usize>,
     pub transcribes: Option<usize>,
     pub transcribe: Option<String>,
 }
@@ -589,6 +599,7 @@ impl Default for Config {
             asr_threads: 0,
             asr_beam: 5,
             asr_chunk_seconds: (crate::speech::chunks::TARGET_MS / 1000) as u64,
+            asr_chunks_per_engine: 5,
             transcribes: 1,
             auto_transcribe: true,
         }
@@ -751,6 +762,9 @@ impl Config {
         }
         if let Some(v) = layer.asr_chunk_seconds {
             self.asr_chunk_seconds = at_least(v, 10, name("asr_chunk_seconds"));
+        }
+        if let Some(v) = layer.asr_chunks_per_engine {
+            self.asr_chunks_per_engine = at_least(v, 1, name("asr_chunks_per_engine"));
         }
         self.auto_transcribe = match layer.transcribe.as_deref() {
             None => self.auto_transcribe,

@@ -8,17 +8,20 @@ Usage: python bare.py MODEL AUDIO [PROMPT] [CHUNKS]
 
 Without CHUNKS the file is heard whole, as anyone would call the engine: the prompt then
 conditions its first 30 s window only. With CHUNKS (`0-60120,60120-121000,…`, the
-milliseconds aula's job logged), the audio is decoded once and each stretch is heard on its
-own with the prompt and the seed aula gives that chunk (`chunk-{start_ms}.wav`): the same
-decoding as aula's job, without the job (no chunk files, no child process, no catalog)."""
+milliseconds aula's job logged), each stretch is cut by ffmpeg as aula cuts it and heard on
+its own with the prompt and the seed aula gives that chunk (`chunk-{start_ms}.wav`): the
+same decoding of the same samples as aula's job, without the job (no silence pass, no
+child process speaking JSON, no catalog)."""
 
 import os
+import subprocess
 import sys
+import tempfile
 import zlib
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 import ctranslate2  # noqa: E402
-from faster_whisper import WhisperModel, decode_audio  # noqa: E402
+from faster_whisper import WhisperModel  # noqa: E402
 
 model_dir, audio = sys.argv[1], sys.argv[2]
 prompt = sys.argv[3] if len(sys.argv) > 3 and sys.argv[3] else None
@@ -39,9 +42,16 @@ def hear(source, seed_name):
 if chunks is None:
     texts = hear(audio, os.path.basename(audio))
 else:
-    samples = decode_audio(audio, sampling_rate=16000)
     texts = []
-    for bounds in chunks.split(","):
-        start_ms, end_ms = (int(x) for x in bounds.split("-"))
-        texts += hear(samples[start_ms * 16:end_ms * 16], f"chunk-{start_ms}.wav")
+    with tempfile.TemporaryDirectory() as work:
+        for bounds in chunks.split(","):
+            start_ms, end_ms = (int(x) for x in bounds.split("-"))
+            # Cut as aula's job cuts it (src/jobs/transcribe.rs), so the engine hears the
+            # very same samples: Whisper's words change with the slightest difference.
+            wav = os.path.join(work, f"chunk-{start_ms}.wav")
+            subprocess.run(["ffmpeg", "-hide_banner", "-nostats", "-v", "error",
+                            "-ss", f"{start_ms / 1000:.3f}",
+                            "-t", f"{(end_ms - start_ms) / 1000:.3f}", "-i", audio, "-vn",
+                            "-ac", "1", "-ar", "16000", "-y", wav], check=True)
+            texts += hear(wav, os.path.basename(wav))
 print(" ".join(texts))

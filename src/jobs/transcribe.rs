@@ -226,6 +226,8 @@ impl Hearing<'_> {
             .await?;
         let mut words = Vec::new();
         let mut engine: Option<Engine> = None;
+        let mut heard_by_engine = 0;
+        let mut names = None;
         let mut resumed = 0;
         let started = Instant::now();
         let mut heard_ms = 0i64;
@@ -241,12 +243,23 @@ impl Hearing<'_> {
             if self.runner.cancel.load(Ordering::Acquire) {
                 return Err(JobError::Cancelled);
             }
+            // A fresh engine every few chunks: its memory grows a little with each chunk it
+            // hears (about 6 MB a chunk, measured), and a new process starts from its floor
+            // again, so a 3-hour session needs no more than a 5-minute one.
+            if heard_by_engine >= self.archive.config.asr_chunks_per_engine {
+                if let Some(old) = engine.take() {
+                    names = Some((old.name.clone(), old.model.clone()));
+                    old.stop().await;
+                }
+                heard_by_engine = 0;
+            }
             let engine = match &mut engine {
                 Some(e) => e,
                 None => {
                     engine.insert(Engine::start(&self.archive.config, &self.runner.cancel).await?)
                 }
             };
+            heard_by_engine += 1;
             let progress = self.lease.progress();
             let mut report = |done_s: f64| {
                 let p = Progress {
@@ -275,14 +288,15 @@ impl Hearing<'_> {
             .await?;
             words.extend(heard);
         }
-        let names = match engine {
-            Some(e) => {
+        let names = match (engine, names) {
+            (Some(e), _) => {
                 let names = (e.name.clone(), e.model.clone());
                 e.stop().await;
                 names
             }
+            (None, Some(names)) => names,
             // Every chunk was heard by an earlier run that stopped before storing them.
-            None => (
+            (None, None) => (
                 "faster-whisper".into(),
                 crate::speech::engine::model_name(&self.archive.config.asr_model),
             ),

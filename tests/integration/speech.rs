@@ -311,9 +311,11 @@ async fn a_recording_without_speech_gets_an_empty_transcript() {
 #[tokio::test]
 async fn a_killed_worker_resumes_from_its_last_finished_chunk() {
     let (data_dir, times) = spoken_session("speech-resume", SAID, 2.0);
-    // Chunks of about 10 s: the recording makes three or four.
+    // Chunks of about 10 s: the recording makes three or four, each heard by a fresh
+    // engine (so the resumed run, with two or more left, changes engines too).
     let chunked = [
         ("AULA_ASR_CHUNK_SECONDS", "10"),
+        ("AULA_ASR_CHUNKS_PER_ENGINE", "1"),
         ("AULA_JOB_LEASE_SECONDS", "2"),
     ];
     let mut first = aula(&data_dir)
