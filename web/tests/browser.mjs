@@ -30,3 +30,11 @@ export async function shot(page, name) {
   await mkdir(dir, { recursive: true });
   await page.screenshot({ path: `${dir}/${name.replace(/[^a-z0-9-]+/gi, '_')}.png`, fullPage: true });
 }
+
+// Presses a session page's play button and waits for video.js to have the video, then
+// mutes it and plays.
+export async function startPlayer(page) {
+  await page.click('#player-start');
+  await page.waitForFunction(() => window.aulaPlayer && window.aulaPlayer.readyState() > 0, null, { timeout: 30000 });
+  await page.evaluate(() => { window.aulaPlayer.muted(true); return window.aulaPlayer.play(); });
+}

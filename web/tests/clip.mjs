@@ -4,7 +4,7 @@
 // end; then fetches the clip's MP4 the page links.
 // Usage: node web/tests/clip.mjs SESSION_URL
 // Prints one "name=value" line per check; exits 0 if all pass.
-import { launchBrowser, shot } from './browser.mjs';
+import { launchBrowser, shot, startPlayer } from './browser.mjs';
 
 const [sessionUrl] = process.argv.slice(2);
 const browser = await launchBrowser();
@@ -14,11 +14,6 @@ const check = (name, ok, detail) => {
   console.log(`${name}=${ok ? 'ok' : 'FAIL'} ${detail}`);
 };
 const time = (page) => page.evaluate(() => window.aulaPlayer.currentTime());
-async function startPlayer(page) {
-  await page.click('#player-start');
-  await page.waitForFunction(() => window.aulaPlayer && window.aulaPlayer.readyState() > 0, null, { timeout: 30000 });
-  await page.evaluate(() => { window.aulaPlayer.muted(true); return window.aulaPlayer.play(); });
-}
 try {
   const page = await browser.newPage();
   const problems = [];

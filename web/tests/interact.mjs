@@ -3,7 +3,7 @@
 // transcript line (each must seek there), then follows a search hit to its moment.
 // Usage: node web/tests/interact.mjs SESSION_URL SEARCH_URL
 // Prints one "name=value" line per check; exits 0 if all pass.
-import { launchBrowser, shot } from './browser.mjs';
+import { launchBrowser, shot, startPlayer } from './browser.mjs';
 
 const [sessionUrl, searchUrl] = process.argv.slice(2);
 const browser = await launchBrowser();
@@ -13,12 +13,6 @@ const check = (name, ok, detail) => {
   console.log(`${name}=${ok ? 'ok' : 'FAIL'} ${detail}`);
 };
 const time = (page) => page.evaluate(() => document.querySelector('video').currentTime);
-// Presses the page's play button and waits for video.js to have the video, then mutes it.
-async function startPlayer(page) {
-  await page.click('#player-start');
-  await page.waitForFunction(() => window.aulaPlayer && window.aulaPlayer.readyState() > 0, null, { timeout: 30000 });
-  await page.evaluate(() => { window.aulaPlayer.muted(true); return window.aulaPlayer.play(); });
-}
 try {
   const page = await browser.newPage();
   await page.goto(sessionUrl, { waitUntil: 'load' });
