@@ -5,6 +5,7 @@
 //! same in Chromium where a person clicks.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use aula::config::SmtpTls;
 use aula::domain::{JobKind, JobState};
@@ -13,8 +14,8 @@ use aula::{Archive, Config};
 use serde_json::Value;
 
 use crate::helpers::{
-    admin_token, free_port, make_flv_with_tone, node_script, scratch, smtp_server, spawn_app_with,
-    test_config, Ingest, TestApp,
+    admin_token, eventually, free_port, make_flv_with_tone, node_script, scratch, smtp_server,
+    spawn_app_with, test_config, Ingest, TestApp,
 };
 
 const ADDRESS: &str = "mario.rossi@example.it";
@@ -273,6 +274,68 @@ async fn a_body_is_followed_and_a_message_waits_for_an_smtp_server_that_is_down(
     let digest = &smtp.received()[1];
     assert_eq!(digest.subject, "Consiglio comunale: 1 nuova seduta");
     assert!(digest.body.contains("Seduta di gennaio"));
+}
+
+#[tokio::test]
+async fn a_server_composes_a_due_digest_on_its_own() {
+    let port = free_port();
+    let root = scratch("alerts-poll");
+    let data_dir = root.join("data");
+    session_saying(
+        &data_dir,
+        &root,
+        "2014-04-01",
+        "Seduta di aprile",
+        "la rete fognaria",
+    );
+    // Looking for due digests every second.
+    let app = spawn_app_with(&data_dir, |c| {
+        with_mail(c, port);
+        c.alerts_poll_seconds = 1;
+    })
+    .await;
+    app.search_finds("fognaria", 1).await;
+    let form = [
+        ("email", ADDRESS),
+        ("q", "fognaria"),
+        ("frequency", "daily"),
+    ];
+    assert_eq!(subscribe(&app, &form).await.0, 200);
+    let smtp = smtp_server(port, &root.join("maildir"));
+    send_queued_mail(&data_dir, port).await;
+    let confirm = smtp.received()[0].link(&format!("{PUBLIC}/avvisi/conferma/"));
+    // Confirmed with its first digest due now and nothing counted as told.
+    let token = confirm.rsplit('/').next().unwrap();
+    let catalog = crate::helpers::open_catalog(&data_dir).await;
+    let now = aula::catalog::now();
+    catalog.confirm_subscription(token, now, &[]).await.unwrap();
+    // The server's own pass queues it: a mail job appears, and its message lists the match.
+    let queued = eventually(
+        "the server composes the digest",
+        Duration::from_secs(30),
+        || async {
+            let jobs = catalog.jobs(Some(JobState::Queued), 50).await.unwrap();
+            match jobs.iter().filter(|j| j.kind == JobKind::Mail).count() {
+                0 => Err(0),
+                n => Ok(n),
+            }
+        },
+    )
+    .await;
+    assert_eq!(queued, 1);
+    send_queued_mail(&data_dir, port).await;
+    let digest = &smtp.received()[1];
+    assert_eq!(digest.subject, "«fognaria»: 1 nuova seduta");
+    assert!(digest.body.contains("Seduta di aprile"), "{}", digest.body);
+    // And moved the next one to tomorrow morning: nothing more now.
+    let next = catalog
+        .subscription(token)
+        .await
+        .unwrap()
+        .unwrap()
+        .next_digest_at
+        .unwrap();
+    assert!(next > now && next <= now + 24 * 3600, "{next} after {now}");
 }
 
 #[tokio::test]
