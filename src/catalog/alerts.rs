@@ -184,18 +184,8 @@ impl Catalog {
 
     /// Of `sessions`, those `subscription_id` has not been told about, in the order given.
     pub async fn untold(&self, subscription_id: i64, sessions: &[i64]) -> Result<Vec<i64>> {
-        let told: Vec<i64> = sqlx::query_scalar(
-            "SELECT session_id FROM alert_matches_sent WHERE subscription_id = $1",
-        )
-        .bind(subscription_id)
-        .fetch_all(&self.pool)
-        .await?;
-        let told: std::collections::HashSet<i64> = told.into_iter().collect();
-        Ok(sessions
-            .iter()
-            .copied()
-            .filter(|s| !told.contains(s))
-            .collect())
+        let mut conn = self.pool.acquire().await?;
+        untold_in(&mut conn, subscription_id, sessions).await
     }
 
     /// Moves the subscription's next digest from `was` to `next` and, when `sessions` is
@@ -223,20 +213,8 @@ impl Catalog {
         if moved != 1 {
             return Ok(None);
         }
-        // Marked in the same transaction: another composer finds them told.
-        let sessions = {
-            let told: Vec<i64> = sqlx::query_scalar(
-                "SELECT session_id FROM alert_matches_sent WHERE subscription_id = $1",
-            )
-            .bind(subscription.id)
-            .fetch_all(&mut *tx)
-            .await?;
-            sessions
-                .iter()
-                .copied()
-                .filter(|s| !told.contains(s))
-                .collect::<Vec<i64>>()
-        };
+        // Read and marked in the same transaction: another composer finds them told.
+        let sessions = untold_in(&mut tx, subscription.id, sessions).await?;
         let job = if sessions.is_empty() {
             None
         } else {
@@ -283,6 +261,26 @@ impl Catalog {
         tx.commit().await?;
         Ok(gone)
     }
+}
+
+/// Of `sessions`, those `subscription_id` has not been told about, in the order given.
+async fn untold_in(
+    conn: &mut AnyConnection,
+    subscription_id: i64,
+    sessions: &[i64],
+) -> Result<Vec<i64>> {
+    let told: std::collections::HashSet<i64> =
+        sqlx::query_scalar("SELECT session_id FROM alert_matches_sent WHERE subscription_id = $1")
+            .bind(subscription_id)
+            .fetch_all(&mut *conn)
+            .await?
+            .into_iter()
+            .collect();
+    Ok(sessions
+        .iter()
+        .copied()
+        .filter(|s| !told.contains(s))
+        .collect())
 }
 
 /// Records that `subscription_id` was told about `sessions`.

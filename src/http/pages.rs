@@ -101,8 +101,8 @@ struct SessionPage {
     origin: String,
     canonical: String,
     description: String,
-    /// schema.org VideoObject, made safe to sit inside a script element.
-    json_ld: String,
+    /// schema.org VideoObject (with the clip as its `Clip` part, on a clip's page).
+    video: serde_json::Value,
     share_url: String,
     embed_code: String,
     /// The stretch shown as a clip (`?t=&fine=`).
@@ -111,6 +111,13 @@ struct SessionPage {
     clip_error: String,
     /// The longest clip, as a clock, for the form's hint.
     clip_max: String,
+}
+
+impl SessionPage {
+    /// The VideoObject made safe to sit inside a script element.
+    fn json_ld(&self) -> String {
+        script_json(&self.video)
+    }
 }
 
 /// A clip of the session, as its page shows it.
@@ -772,17 +779,13 @@ fn with_clip(page: &mut SessionPage, window: crate::clips::Window) {
         title,
         url,
     };
-    // The session's VideoObject (`\u003c` is JSON's own escape, read back as `<`).
-    if let Ok(mut object) = serde_json::from_str::<serde_json::Value>(&page.json_ld) {
-        object["hasPart"] = serde_json::json!([{
-            "@type": "Clip",
-            "name": clip.title,
-            "startOffset": start_s,
-            "endOffset": end_s,
-            "url": clip.url,
-        }]);
-        page.json_ld = script_json(&object);
-    }
+    page.video["hasPart"] = serde_json::json!([{
+        "@type": "Clip",
+        "name": clip.title,
+        "startOffset": start_s,
+        "endOffset": end_s,
+        "url": clip.url,
+    }]);
     page.start_at = start_s;
     page.share_url.clone_from(&clip.url);
     page.canonical.clone_from(&clip.url);
@@ -815,13 +818,7 @@ fn session_page(
         t.f("session.description", &s.body),
         t.date(&s.date_iso)
     );
-    let json_ld = script_json(&video_object(
-        &s,
-        &origin,
-        &canonical,
-        &description,
-        duration_ms,
-    ));
+    let video = video_object(&s, &origin, &canonical, &description, duration_ms);
     let share_url = if start_at > 0 {
         format!("{canonical}?t={start_at}")
     } else {
@@ -856,7 +853,7 @@ fn session_page(
         origin,
         canonical,
         description,
-        json_ld,
+        video,
         share_url,
         embed_code,
         clip: None,

@@ -227,7 +227,6 @@ impl Hearing<'_> {
         let mut words = Vec::new();
         let mut engine: Option<Engine> = None;
         let mut heard_by_engine = 0;
-        let mut names = None;
         let mut resumed = 0;
         let started = Instant::now();
         let mut heard_ms = 0i64;
@@ -248,7 +247,6 @@ impl Hearing<'_> {
             // again, so a 3-hour session needs no more than a 5-minute one.
             if heard_by_engine >= self.archive.config.asr_chunks_per_engine {
                 if let Some(old) = engine.take() {
-                    names = Some((old.name.clone(), old.model.clone()));
                     old.stop().await;
                 }
                 heard_by_engine = 0;
@@ -288,15 +286,15 @@ impl Hearing<'_> {
             .await?;
             words.extend(heard);
         }
-        let names = match (engine, names) {
-            (Some(e), _) => {
+        // Whichever engine heard the last chunk names them all (they are the same setting).
+        let names = match engine {
+            Some(e) => {
                 let names = (e.name.clone(), e.model.clone());
                 e.stop().await;
                 names
             }
-            (None, Some(names)) => names,
             // Every chunk was heard by an earlier run that stopped before storing them.
-            (None, None) => (
+            None => (
                 "faster-whisper".into(),
                 crate::speech::engine::model_name(&self.archive.config.asr_model),
             ),
