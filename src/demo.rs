@@ -32,7 +32,7 @@ pub async fn ingest_all(archive: &Archive, feedback: &Arc<dyn Feedback>) -> Resu
             file: rec.file_name.into(),
             reason,
         };
-        let (file, agenda) =
+        let (file, agenda, minutes) =
             rec.generate(&archive.config.ffmpeg, &dir)
                 .await
                 .map_err(|source| DemoError::Generate {
@@ -45,7 +45,9 @@ pub async fn ingest_all(archive: &Archive, feedback: &Arc<dyn Feedback>) -> Resu
             date: SessionDate::parse(rec.date).map_err(|e| failed(e.to_string()))?,
             title: SessionTitle::parse(rec.title).map_err(|e| failed(e.to_string()))?,
             kind: "ordinary".into(),
-            documents: vec![(DocumentKind::Agenda, agenda)],
+            documents: std::iter::once((DocumentKind::Agenda, agenda))
+                .chain(minutes.map(|m| (DocumentKind::Minutes, m)))
+                .collect(),
         };
         if let FileResult::Failed { reason } =
             batch::ingest_one(archive, &sub, false, feedback, true).await
@@ -53,6 +55,36 @@ pub async fn ingest_all(archive: &Archive, feedback: &Arc<dyn Feedback>) -> Resu
             return Err(failed(reason));
         }
     }
+    people(archive).await
+}
+
+/// The demo roster: the council of 2007 and its president, the mayor and an assessore.
+const ROSTER: &str = "nome;cognome;ruolo;organo;gruppo;delega;dal;al\n\
+    Laura;Bianchi;presidente;Consiglio comunale;;;2006-06-01;2011-05-31\n\
+    Laura;Bianchi;consigliere;Consiglio comunale;Lista civica;;2006-06-01;2011-05-31\n\
+    Marco;Colombo;consigliere;Consiglio comunale;Lista civica;;2006-06-01;2011-05-31\n\
+    Giulia;Ferrari;consigliere;Consiglio comunale;Centro;;2006-06-01;2011-05-31\n\
+    Andrea;Esposito;consigliere;Consiglio comunale;Insieme per la città;;2006-06-01;2011-05-31\n\
+    Paolo;Ricci;consigliere;Consiglio comunale;Insieme per la città;;2006-06-01;2011-05-31\n\
+    Sara;Romano;sindaco;;;;2006-06-01;2011-05-31\n\
+    Luca;Greco;assessore;;;Urbanistica;2006-06-01;2011-05-31\n";
+
+/// Imports the demo roster (the same rows again change nothing), which reads the
+/// sessions' minutes for the roll call and the votes.
+async fn people(archive: &Archive) -> Result<(), DemoError> {
+    let failed = |reason: String| DemoError::Ingest {
+        file: "demo roster".into(),
+        reason,
+    };
+    let rows = crate::import::read_rows(ROSTER).map_err(failed)?;
+    match crate::people::roster::import(&archive.catalog, rows, false).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(problems)) => return Err(failed(format!("{problems:?}"))),
+        Err(e) => return Err(failed(e.to_string())),
+    }
+    crate::people::reading::read_all(&archive.catalog)
+        .await
+        .map_err(|e| failed(e.to_string()))?;
     Ok(())
 }
 
@@ -65,6 +97,8 @@ pub struct DemoRecording {
     pub agenda: &'static str,
     /// What is said in it.
     pub speech: &'static str,
+    /// The minutes' text (roll call and votes), or empty.
+    pub minutes: &'static str,
     /// ffmpeg arguments between the inputs and the output file; its sound input is a
     /// lavfi `sine`, replaced by the spoken words when Festival is there.
     ffmpeg_args: &'static [&'static str],
@@ -86,6 +120,15 @@ pub const RECORDINGS: &[DemoRecording] = &[
             4. Interrogazioni sulla viabilità del centro storico\n",
         speech: "Buongiorno, apriamo la seduta del consiglio comunale. Il primo punto \
             riguarda il bilancio di previsione.",
+        minutes: "VERBALE DELLA SEDUTA DEL 16 APRILE 2007\n\n\
+            Risultano presenti i consiglieri: Bianchi Laura, Colombo Marco, Ferrari Giulia, \
+            Esposito Andrea.\n\
+            Risultano assenti i consiglieri: Ricci Paolo.\n\n\
+            Punto n. 2 all'ordine del giorno: Approvazione del verbale della seduta precedente\n\
+            Il Consiglio approva con voti unanimi.\n\n\
+            Punto n. 3 all'ordine del giorno: Bilancio di previsione 2007\n\
+            Presenti n. 4, votanti n. 4, favorevoli n. 3, contrari n. 1, astenuti n. 0.\n\
+            La proposta è approvata.\n",
         ffmpeg_args: &[
             "-f",
             "lavfi",
@@ -117,6 +160,7 @@ pub const RECORDINGS: &[DemoRecording] = &[
             2) Parere sul piano del traffico urbano\n\
             3) Varie ed eventuali\n",
         speech: "La commissione esamina la variante al piano regolatore per l'area ex Fornace.",
+        minutes: "",
         ffmpeg_args: &[
             "-f",
             "lavfi",
@@ -147,6 +191,7 @@ pub const RECORDINGS: &[DemoRecording] = &[
             Punto 2 – Tariffe dei tributi locali per l'anno 2005\n\
             Punto 3 – Contributi alle associazioni della città\n",
         speech: "Passiamo all'assestamento del bilancio e alle tariffe dei tributi locali.",
+        minutes: "",
         ffmpeg_args: &[
             "-f",
             "lavfi",
@@ -188,6 +233,7 @@ pub const RECORDINGS: &[DemoRecording] = &[
             3. Perché ridurre il traffico nelle zone scolastiche\n",
         speech: "La relazione sulla qualità dell'aria propone nuove piste ciclabili vicino \
             alle scuole.",
+        minutes: "",
         ffmpeg_args: &[
             "-f",
             "lavfi",
@@ -208,15 +254,19 @@ impl DemoRecording {
         &self,
         ffmpeg: &Path,
         dir: &Path,
-    ) -> Result<(PathBuf, PathBuf), ProcessError> {
+    ) -> Result<(PathBuf, PathBuf, Option<PathBuf>), ProcessError> {
         let video = dir.join(self.file_name);
         let agenda = dir.join(format!("{}.odg.txt", self.file_name));
+        let minutes = dir.join(format!("{}.verbale.txt", self.file_name));
         let io = |source| ProcessError::Io {
             program: "aula demo".into(),
             source,
         };
         tokio::fs::create_dir_all(dir).await.map_err(io)?;
         tokio::fs::write(&agenda, self.agenda).await.map_err(io)?;
+        if !self.minutes.is_empty() {
+            tokio::fs::write(&minutes, self.minutes).await.map_err(io)?;
+        }
         if tokio::fs::metadata(&video).await.is_err() {
             // Keep the extension last: ffmpeg picks the container from it.
             let part = dir.join(format!(".part-{}", self.file_name));
@@ -245,7 +295,7 @@ impl DemoRecording {
                 let _ = tokio::fs::remove_file(voice).await;
             }
         }
-        Ok((video, agenda))
+        Ok((video, agenda, (!self.minutes.is_empty()).then_some(minutes)))
     }
 
     /// The speech said by Festival into a WAV file in `dir`; None (with a warning) when

@@ -325,3 +325,53 @@ mod tests {
         }
     }
 }
+
+text_enum! {
+    /// What a person is in a body (or, for the mayor, the giunta and the secretary, in the
+    /// comune) over a span of time.
+    RoleKind, "role" {
+        Councillor = "councillor",
+        Mayor = "mayor",
+        DeputyMayor = "deputy_mayor",
+        /// A member of the giunta with a portfolio.
+        Assessore = "assessore",
+        /// Presides over the body: the council's or a committee's president.
+        President = "president",
+        VicePresident = "vice_president",
+        /// The secretary general, who takes the minutes.
+        Secretary = "secretary",
+    }
+}
+
+text_enum! {
+    /// Where a speaker turn, a roll call or a vote came from: a label in a human transcript,
+    /// the words of an automatic one, the minutes' text, an imported file, or an editor
+    /// (whose word is kept when the others are read again).
+    Provenance, "provenance" {
+        Label = "label",
+        Inferred = "inferred",
+        Minutes = "minutes",
+        Import = "import",
+        Editor = "editor",
+    }
+}
+
+text_enum! {
+    /// What came of a vote on an agenda item.
+    VoteOutcome, "vote outcome" {
+        Approved = "approved",
+        Rejected = "rejected",
+        Postponed = "postponed",
+    }
+}
+
+text_enum! {
+    /// How one person voted.
+    VoteChoice, "vote" {
+        InFavour = "in_favour",
+        Against = "against",
+        Abstained = "abstained",
+        /// Present but not voting, or absent at the vote.
+        NotVoting = "not_voting",
+    }
+}

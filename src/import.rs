@@ -74,10 +74,10 @@ pub struct ImportRow {
 
 /// Reads the file's rows: JSON when it starts with `[` (an array of objects), else CSV
 /// with a header (comma or semicolon separated, as spreadsheets export it).
-pub fn read_rows(text: &str) -> Result<Vec<(usize, RawRow)>, String> {
+pub fn read_rows<T: serde::de::DeserializeOwned>(text: &str) -> Result<Vec<(usize, T)>, String> {
     let text = text.trim_start_matches('\u{feff}');
     if text.trim_start().starts_with('[') {
-        let rows: Vec<RawRow> =
+        let rows: Vec<T> =
             serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"))?;
         return Ok(rows
             .into_iter()
@@ -97,7 +97,7 @@ pub fn read_rows(text: &str) -> Result<Vec<(usize, RawRow)>, String> {
         .flexible(false)
         .from_reader(text.as_bytes());
     let mut rows = Vec::new();
-    for record in reader.deserialize::<RawRow>() {
+    for record in reader.deserialize::<T>() {
         match record {
             Ok(row) => rows.push((rows.len() + 2, row)),
             Err(e) => {
@@ -154,7 +154,7 @@ pub struct Problem {
 }
 
 impl Problem {
-    fn on_line(line: usize, reason: impl Into<String>) -> Problem {
+    pub fn on_line(line: usize, reason: impl Into<String>) -> Problem {
         Problem {
             line: Some(line),
             reason: reason.into(),
@@ -447,7 +447,7 @@ mod tests {
     fn rows_from_csv_and_json() {
         let csv = "old_url;date;body;title;kind;number;recordings;agenda\n\
                    /a.asp?id=1 | /v/1.wmv;12/03/2009;Consiglio comunale;Seduta;ordinaria;n. 4;s1.wmv;odg.pdf\n";
-        let rows = read_rows(csv).unwrap();
+        let rows = read_rows::<RawRow>(csv).unwrap();
         assert_eq!(rows.len(), 1);
         let (line, r) = &rows[0];
         assert_eq!(*line, 2);
@@ -456,9 +456,11 @@ mod tests {
         assert_eq!(r.agenda, "odg.pdf");
         let json = r#"[{"old_urls": ["/a"], "date": "2009-03-12", "body": "Giunta",
                        "title": "T", "recordings": ["p1.mpg", "p2.mpg"]}]"#;
-        let rows = read_rows(json).unwrap();
+        let rows = read_rows::<RawRow>(json).unwrap();
         assert_eq!(rows[0].1.recordings.0.len(), 2);
-        assert!(read_rows("[{").unwrap_err().contains("not valid JSON"));
+        assert!(read_rows::<RawRow>("[{")
+            .unwrap_err()
+            .contains("not valid JSON"));
     }
 
     #[test]

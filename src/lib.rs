@@ -19,6 +19,7 @@ pub mod ingest;
 pub mod jobs;
 pub mod legacy;
 pub mod maintenance;
+pub mod people;
 pub mod process;
 pub mod search;
 pub mod speech;

@@ -119,6 +119,7 @@ mod jobs;
 mod legacy;
 mod maintenance;
 mod media;
+mod people;
 mod public;
 mod speech;
 mod tokens;
@@ -132,6 +133,10 @@ pub use jobs::{JobCount, JobProgress};
 pub use legacy::{LegacyImport, LegacyTarget, UnmappedRow};
 pub use maintenance::{ImportReport, StoredFile, StoredKind};
 pub use media::{NewMediaVersion, NewRendition, RecordingPart, WithheldRange};
+pub use people::{
+    AttendanceRow, Counts, NewRecord, NewTurn, NewVote, PersonRole, PersonRow, PersonVote, TurnRow,
+    VoteRow,
+};
 pub use public::{ArchiveFilter, ArchivePage, DocumentFile, PublicSession};
 pub use speech::{
     AutomaticCue, Correction, EditedCue, NewTranscription, Transcription, TranscriptionChunk,

@@ -160,7 +160,7 @@ pub fn slug(text: &str) -> String {
     out
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct Body {
     pub id: i64,
     pub slug: String,
@@ -324,6 +324,19 @@ pub struct CueRow {
     pub source: CueSource,
     /// The speech engine's mean confidence in the words (automatic cues only).
     pub confidence: Option<f64>,
+    /// The person of the roster speaking, from the session's speaker turns.
+    #[sqlx(skip)]
+    pub person: Option<super::PersonRow>,
+}
+
+impl CueRow {
+    /// Who speaks, as captions name them: the person of the roster, else the label.
+    pub fn speaker_name(&self) -> Option<String> {
+        self.person
+            .as_ref()
+            .map(|p| p.name())
+            .or_else(|| self.speaker.clone())
+    }
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]

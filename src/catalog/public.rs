@@ -46,18 +46,24 @@ pub struct PublicSession {
     pub cues: Vec<CueRow>,
     /// A transcription of it is waiting or running.
     pub transcribing: bool,
+    /// The roll call, present first.
+    pub attendance: Vec<super::AttendanceRow>,
+    /// The votes, in the order taken.
+    pub votes: Vec<super::VoteRow>,
 }
 
 impl Catalog {
     /// A session with its agenda, documents and cues; None if there is no such session or
     /// it is not public (withheld, or outside its publication window).
     pub async fn public_session(&self, id: i64) -> Result<Option<PublicSession>> {
-        let (session, agenda, documents, cues, transcribing) = tokio::try_join!(
+        let (session, agenda, documents, cues, transcribing, attendance, votes) = tokio::try_join!(
             self.session(id),
             self.agenda(id),
             self.documents(id),
             self.cues(id),
-            self.transcribing(id)
+            self.transcribing(id),
+            self.attendance(id),
+            self.votes(id)
         )?;
         Ok(session
             .filter(SessionRow::is_public)
@@ -67,6 +73,8 @@ impl Catalog {
                 documents,
                 cues,
                 transcribing,
+                attendance,
+                votes,
             }))
     }
 
@@ -219,6 +227,15 @@ impl Catalog {
         .bind(session_id)
         .fetch_all(&self.pool)
         .await?;
+        let turns = self.turns(session_id).await?;
+        let rows: Vec<CueRow> = rows
+            .into_iter()
+            .map(|mut cue| {
+                cue.person =
+                    crate::people::speaker_at(&turns, cue.start_ms).and_then(|t| t.person.clone());
+                cue
+            })
+            .collect();
         // What was said in a withheld range is never shown, even before the version
         // without it is published (or if making it failed).
         let withheld = self.withheld_ranges(session_id).await?;

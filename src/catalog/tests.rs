@@ -509,3 +509,171 @@ async fn a_subscription_is_due_when_its_time_comes_and_a_match_is_told_once() {
     assert!(catalog.subscription("t1").await.unwrap().is_none());
     assert_eq!(catalog.forget_unconfirmed(now() + 1).await.unwrap(), 4);
 }
+
+/// A roster of three: two councillors of different terms and the council's president.
+const ROSTER: &str = "nome;cognome;ruolo;organo;gruppo;dal;al\n\
+    Mario;Rossi;consigliere;Consiglio comunale;A;2009-06-01;\n\
+    Anna;Verdi;presidente;Consiglio comunale;;2009-06-01;\n\
+    Luca;Neri;consigliere;Consiglio comunale;B;2015-01-01;\n";
+
+async fn import_roster(
+    catalog: &Catalog,
+    text: &str,
+) -> std::result::Result<crate::people::roster::RosterImported, Vec<crate::import::Problem>> {
+    let rows = crate::import::read_rows(text).unwrap();
+    crate::people::roster::import(catalog, rows, false)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_roster_is_imported_whole_or_not_at_all() {
+    let (catalog, _dir) = fresh().await;
+    let id = new_session(&catalog, "Seduta").await.session_id;
+    let done = import_roster(&catalog, ROSTER).await.unwrap();
+    assert_eq!((done.people, done.new_people, done.roles), (3, 3, 3));
+    let again = import_roster(&catalog, ROSTER).await.unwrap();
+    assert_eq!((again.people, again.new_people, again.roles), (3, 0, 3));
+    // On 2010-01-01 Neri was not yet a councillor; Verdi chaired the council.
+    let members = catalog.members_on(id).await.unwrap();
+    let names: Vec<&str> = members.iter().map(|m| m.family_name.as_str()).collect();
+    assert_eq!(names, ["Rossi", "Verdi"]);
+    assert!(members[1].has(crate::domain::RoleKind::President));
+    // A second president over the same dates contradicts the roster: nothing is written.
+    let problems = import_roster(
+        &catalog,
+        "nome;cognome;ruolo;organo;dal\nLuca;Neri;presidente;Consiglio comunale;2012-01-01\nPia;Blu;consigliere;Consiglio comunale;2012-01-01\n",
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0]
+            .to_string()
+            .starts_with("line 2: Luca Neri and Anna Verdi (already in the roster)"),
+        "{problems:?}"
+    );
+    assert!(catalog.person("pia-blu").await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn an_editors_turn_and_record_outlast_the_readings() {
+    use crate::catalog::{NewRecord, NewTurn};
+    use crate::domain::Provenance;
+    let (catalog, _dir) = fresh().await;
+    let id = new_session(&catalog, "Seduta").await.session_id;
+    import_roster(&catalog, ROSTER).await.unwrap();
+    let rossi = catalog.person("mario-rossi").await.unwrap().unwrap().id;
+    let verdi = catalog.person("anna-verdi").await.unwrap().unwrap().id;
+    let transcript = catalog
+        .add_document(id, &document(DocumentKind::Transcript, "t"), &[])
+        .await
+        .unwrap();
+    let cue = |start_ms, text| NewCue {
+        start_ms,
+        end_ms: start_ms + 1_000,
+        speaker: None,
+        text,
+    };
+    catalog
+        .add_cues(
+            id,
+            transcript,
+            &[cue(1_000, "uno"), cue(12_000, "due"), cue(20_000, "tre")],
+        )
+        .await
+        .unwrap();
+    let turn = |start_ms, person_id| NewTurn {
+        start_ms,
+        person_id,
+        label: None,
+        confidence: None,
+    };
+    let read = [turn(0, Some(rossi)), turn(10_000, Some(verdi))];
+    catalog
+        .replace_read_turns(id, Provenance::Label, &read)
+        .await
+        .unwrap();
+    let speakers = |cues: Vec<CueRow>| -> Vec<Option<String>> {
+        cues.into_iter()
+            .map(|c| c.person.map(|p| p.family_name))
+            .collect()
+    };
+    let who = speakers(catalog.cues(id).await.unwrap());
+    assert_eq!(
+        who,
+        [
+            Some("Rossi".into()),
+            Some("Verdi".into()),
+            Some("Verdi".into())
+        ]
+    );
+    // The editor says Rossi went on until 15 s, and the reading is done again.
+    catalog
+        .set_editor_turn(id, 11_000, 15_000, Some(rossi))
+        .await
+        .unwrap();
+    catalog
+        .replace_read_turns(id, Provenance::Label, &read)
+        .await
+        .unwrap();
+    let who = speakers(catalog.cues(id).await.unwrap());
+    assert_eq!(
+        who,
+        [
+            Some("Rossi".into()),
+            Some("Rossi".into()),
+            Some("Verdi".into())
+        ]
+    );
+    // A second editor's turn inside the first cuts it; both ends keep their person.
+    catalog
+        .set_editor_turn(id, 12_000, 13_000, None)
+        .await
+        .unwrap();
+    let turns = catalog.turns(id).await.unwrap();
+    let editor: Vec<(i64, Option<i64>)> = turns
+        .iter()
+        .filter(|t| t.source == Provenance::Editor)
+        .map(|t| (t.start_ms, t.end_ms))
+        .collect();
+    assert_eq!(
+        editor,
+        [
+            (11_000, Some(12_000)),
+            (12_000, Some(13_000)),
+            (13_000, Some(15_000))
+        ]
+    );
+
+    let record = |present| NewRecord {
+        attendance: vec![(rossi, present)],
+        votes: Vec::new(),
+    };
+    assert!(catalog
+        .replace_record(id, Provenance::Minutes, &record(true))
+        .await
+        .unwrap());
+    assert!(catalog
+        .replace_record(id, Provenance::Import, &record(false))
+        .await
+        .unwrap());
+    // The minutes read again do not undo the import, nor an import the editor's record.
+    assert!(!catalog
+        .replace_record(id, Provenance::Minutes, &record(true))
+        .await
+        .unwrap());
+    assert!(catalog
+        .replace_record(id, Provenance::Editor, &record(true))
+        .await
+        .unwrap());
+    assert!(!catalog
+        .replace_record(id, Provenance::Import, &record(false))
+        .await
+        .unwrap());
+    let attendance = catalog.attendance(id).await.unwrap();
+    assert_eq!(attendance.len(), 1);
+    assert!(attendance[0].present);
+    assert_eq!(attendance[0].source, Provenance::Editor);
+    assert_eq!(attendance[0].party.as_deref(), Some("A"));
+}

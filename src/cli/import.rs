@@ -20,7 +20,8 @@ pub async fn import(
     let archive = Archive::open(config).await?;
     let text =
         std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
-    let rows = import::read_rows(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let rows = import::read_rows::<import::RawRow>(&text)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
     let base = file.parent().unwrap_or(Path::new("."));
     let total = rows.len();
     let (good, problems) = import::check_rows(&archive, rows, base).await;

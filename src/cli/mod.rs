@@ -5,6 +5,7 @@
 mod import;
 mod ingest;
 mod ops;
+mod people;
 mod serve;
 mod speech;
 
@@ -91,6 +92,17 @@ pub enum Command {
         #[command(subcommand)]
         action: LegacyAction,
     },
+    /// The roster of people (councillors, mayor, assessori, presidents, the secretary) and
+    /// what is read about them from transcripts and minutes.
+    People {
+        #[command(subcommand)]
+        action: PeopleAction,
+    },
+    /// Roll calls and votes from a structured file (one row per person per vote).
+    Votes {
+        #[command(subcommand)]
+        action: VotesAction,
+    },
     /// Manage admin API tokens.
     Token {
         #[command(subcommand)]
@@ -142,6 +154,36 @@ pub enum LegacyAction {
 }
 
 #[derive(Subcommand)]
+pub enum PeopleAction {
+    /// Import the roster (CSV or JSON, one row per role; see docs/PEOPLE.md). Every row is
+    /// checked, and the roster for contradictions, before anything is written; the people
+    /// in the file get exactly the roles it gives them. Then every session's transcript
+    /// and minutes are read again for speakers, roll calls and votes.
+    Import {
+        file: PathBuf,
+        /// Check the file and say what would change, without changing anything.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Read sessions' transcripts and minutes again for speakers, roll calls and votes
+    /// (all sessions that have them, or the ones given).
+    Read { sessions: Vec<i64> },
+}
+
+#[derive(Subcommand)]
+pub enum VotesAction {
+    /// Import roll calls and votes (CSV or JSON; see docs/PEOPLE.md). Every row is checked
+    /// before anything is written; each session's record then replaces what was read from
+    /// its minutes (an editor's record stays).
+    Import {
+        file: PathBuf,
+        /// Check the file and say what would change, without changing anything.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+#[derive(Subcommand)]
 pub enum TokenAction {
     /// Make a token for the admin API; it is printed once and stored only as a hash.
     Create {
@@ -171,6 +213,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             skip_bad,
         } => import::import(config, &file, dry_run, skip_bad).await,
         Command::Legacy { action } => import::legacy(config, action).await,
+        Command::People { action } => people::people(config, action).await,
+        Command::Votes { action } => people::votes(config, action).await,
         Command::Token {
             action: TokenAction::Create { name },
         } => ops::create_token(config, &name).await,

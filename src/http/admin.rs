@@ -231,13 +231,13 @@ fn has_control_text(value: &Value) -> bool {
     }
 }
 
-fn json_body<T>(body: Body<T>, shape: &str) -> Result<T, ApiError> {
+pub(super) fn json_body<T>(body: Body<T>, shape: &str) -> Result<T, ApiError> {
     body.map(|json| json.into_inner().0).map_err(|e| {
         if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "Body too large",
-                "the body is larger than this call takes (64 KiB; a transcript 4 MiB)",
+                "the body is larger than this call takes (64 KiB; an agenda or a record 1 MiB, a transcript 4 MiB)",
             )
         } else {
             ApiError::bad_request("Bad body", format!("{e}; send JSON like {shape}"))
@@ -290,7 +290,7 @@ async fn answer_session(
 }
 
 /// The session, or the 404 (or 500) to answer.
-async fn existing_session(state: &AppState, id: i64) -> Result<SessionRow, ApiError> {
+pub(super) async fn existing_session(state: &AppState, id: i64) -> Result<SessionRow, ApiError> {
     state
         .archive
         .catalog
@@ -304,7 +304,7 @@ fn parse_id(text: &str) -> Option<i64> {
 }
 
 /// A session id from the path, or the 404 naming what was asked for.
-fn session_id(text: &str) -> Result<i64, ApiError> {
+pub(super) fn session_id(text: &str) -> Result<i64, ApiError> {
     parse_id(text).ok_or_else(|| no_session(text))
 }
 
@@ -640,7 +640,7 @@ fn not_a_time(title: &'static str, s: f64) -> ApiError {
 }
 
 /// Seconds from the start of a recording, as milliseconds; at most a week.
-fn seconds_to_ms(s: f64) -> Result<i64, ApiError> {
+pub(super) fn seconds_to_ms(s: f64) -> Result<i64, ApiError> {
     ms_from_seconds(s).ok_or_else(|| not_a_time("Bad time", s))
 }
 
@@ -1177,6 +1177,7 @@ pub async fn correct_transcript(
         )),
         crate::catalog::Correction::Stored { cues, corrected } => {
             tracing::info!(token = %who, id, cues, corrected, "transcript corrected");
+            crate::people::reading::read_session(catalog, id).await?;
             let listed: Vec<Value> = catalog.cues(id).await?.iter().map(cue_json).collect();
             Ok(HttpResponse::Ok()
                 .json(json!({ "session_id": id, "corrected": corrected, "cues": listed })))

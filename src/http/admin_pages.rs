@@ -19,7 +19,7 @@ use super::AppState;
 use crate::auth;
 use crate::catalog::{JobRow, UnmappedRow};
 // Named by the template, which compares job states and kinds as values, not as strings.
-use crate::domain::{JobKind, JobState};
+use crate::domain::{JobKind, JobState, Provenance};
 
 pub struct ImportView {
     pub file: String,
@@ -36,6 +36,20 @@ pub struct TranscriptView {
     /// The published MP4 (or the sound alone), to play beside the cues.
     pub media: Option<String>,
     pub rows: Vec<EditorRow>,
+    /// Who speaks when, as read or set; each can be confirmed or changed.
+    pub turns: Vec<TurnView>,
+    /// The roster of the session's day: (address, name).
+    pub people: Vec<(String, String)>,
+}
+
+/// A speaker turn in the editor: times as the player shows them.
+pub struct TurnView {
+    pub start: String,
+    pub end: String,
+    pub who: String,
+    pub person: String,
+    pub source: Provenance,
+    pub confidence: String,
 }
 
 pub struct EditorRow {
@@ -299,7 +313,12 @@ async fn transcript_view(
     let session = session.ok_or_else(|| PageError::not_found(req))?;
     let cues = catalog.cues(id).await.or_page(req)?;
     let media = crate::urls::published_media_url(&session, &session.mp4_file);
+    let (turns, people) = speaker_views(catalog, id, cues.last().map(|c| c.end_ms))
+        .await
+        .or_page(req)?;
     Ok(TranscriptView {
+        turns,
+        people,
         session_id: id,
         title: session.title,
         media,
@@ -315,6 +334,96 @@ async fn transcript_view(
             })
             .collect(),
     })
+}
+
+/// The session's turns, each running to the next (or, for an editor's, to its end), in
+/// the published media's timeline; and the roster of the session's day.
+async fn speaker_views(
+    catalog: &crate::catalog::Catalog,
+    id: i64,
+    last_ms: Option<i64>,
+) -> Result<(Vec<TurnView>, Vec<(String, String)>), crate::catalog::CatalogError> {
+    use crate::speech::editing::form_time;
+    let cuts = catalog.current_cuts(id).await?;
+    let turns = catalog.turns(id).await?;
+    let shown = |ms: i64| form_time(cuts.public_time_clamped(ms));
+    let mut views = Vec::new();
+    for (i, t) in turns.iter().enumerate() {
+        let next = turns[i + 1..].iter().map(|n| n.start_ms).next();
+        let end = t.end_ms.or(next).or(last_ms).unwrap_or(t.start_ms);
+        views.push(TurnView {
+            start: shown(t.start_ms),
+            end: shown(end),
+            who: t
+                .person
+                .as_ref()
+                .map(|p| p.name())
+                .or_else(|| t.label.clone())
+                .unwrap_or_default(),
+            person: t
+                .person
+                .as_ref()
+                .map(|p| p.slug.clone())
+                .unwrap_or_default(),
+            source: t.source,
+            confidence: t.confidence.map(|c| format!("{c:.2}")).unwrap_or_default(),
+        });
+    }
+    let everyone = catalog.people().await?;
+    let people = catalog
+        .members_on(id)
+        .await?
+        .into_iter()
+        .filter_map(|m| everyone.iter().find(|p| p.id == m.id))
+        .map(|p| (p.slug.clone(), p.name()))
+        .collect();
+    Ok((views, people))
+}
+
+/// `POST /admin/sedute/{id}/oratori`: who speaks from `da` to `a` (times as the player
+/// shows them); `persona` empty for nobody of the roster. Kept over what is read.
+pub async fn set_speaker(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Page {
+    if let Some(answer) = sign_in_first(&req, &state).await {
+        return answer;
+    }
+    let id = id.parse::<i64>().map_err(|_| PageError::not_found(&req))?;
+    let field = |name: &str| {
+        form.iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    let parse = crate::speech::editing::parse_time;
+    let catalog = &state.archive.catalog;
+    let mut p = AdminPage::new(&req, true, "transcript");
+    let person = match field("persona").as_str() {
+        "" => Ok(None),
+        slug => match catalog.person(slug).await.or_page(&req)? {
+            Some(person) => Ok(Some(person.id)),
+            None => Err(p.t.s("admin.speaker_unknown").to_string()),
+        },
+    };
+    p.message = match (parse(&field("da")), parse(&field("a")), person) {
+        (Some(from), Some(to), Ok(person)) if to > from => {
+            let cuts = catalog.current_cuts(id).await.or_page(&req)?;
+            let (from, to) = (cuts.original_time(from), cuts.original_time(to));
+            catalog
+                .set_editor_turn(id, from, to, person)
+                .await
+                .or_page(&req)?;
+            tracing::info!(id, from, to, ?person, "speaker set in the admin pages");
+            return Ok(see_other(&format!("/admin/sedute/{id}/trascrizione")));
+        }
+        (_, _, Err(message)) => message,
+        _ => p.t.s("admin.speaker_bad_times").to_string(),
+    };
+    p.transcript = Some(transcript_view(&req, &state, id).await?);
+    page(&req, StatusCode::UNPROCESSABLE_ENTITY, p)
 }
 
 /// `POST /admin/sedute/{id}/trascrizione`: the form's rows (`start-N`, `end-N`, `text-N`,
@@ -343,6 +452,9 @@ pub async fn correct_transcript(
         {
             crate::catalog::Correction::Stored { corrected, .. } => {
                 tracing::info!(id, corrected, "transcript corrected in the admin pages");
+                crate::people::reading::read_session(&state.archive.catalog, id)
+                    .await
+                    .or_page(&req)?;
                 return Ok(see_other(&format!(
                     "/admin/sedute/{id}/trascrizione?fatto={corrected}"
                 )));

@@ -177,12 +177,16 @@ pub async fn session(
             documents,
             cues,
             transcribing,
+            attendance,
+            votes,
         }) => {
             let page = page_url(row.id);
             let automatic = cues.first().is_some_and(|c| c.source.is_automatic());
             let has_chapters = agenda.iter().any(|a| a.start_ms.is_some());
             let mut json = serde_json::to_value(SessionJson::from(row)).unwrap_or_default();
-            json["agenda"] = serde_json::to_value(agenda).unwrap_or_default();
+            json["agenda"] = agenda_json(agenda, &votes);
+            json["votes"] = votes.iter().map(vote_json).collect();
+            json["attendance"] = attendance.iter().map(attendance_json).collect();
             json["documents"] = serde_json::to_value(
                 documents
                     .into_iter()
@@ -216,6 +220,60 @@ pub async fn session(
     }
 }
 
+/// A vote as the API gives it: its counts, outcome, source and who voted how.
+pub(super) fn vote_json(v: &crate::catalog::VoteRow) -> serde_json::Value {
+    serde_json::json!({
+        "item_number": v.item_number,
+        "item_title": v.item_title,
+        "outcome": v.outcome,
+        "present": v.counts.present,
+        "voting": v.counts.voting,
+        "in_favour": v.counts.in_favour,
+        "against": v.counts.against,
+        "abstained": v.counts.abstained,
+        "unanimous": v.unanimous,
+        "problem": v.problem,
+        "source": v.source,
+        "people": v.people.iter().map(|p| serde_json::json!({
+            "person": p.person.slug,
+            "name": p.person.name(),
+            "vote": p.choice,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// One person at a roll call, as the API gives it.
+pub(super) fn attendance_json(a: &crate::catalog::AttendanceRow) -> serde_json::Value {
+    serde_json::json!({
+        "person": a.person.slug,
+        "name": a.person.name(),
+        "party": a.party,
+        "present": a.present,
+        "source": a.source,
+    })
+}
+
+/// The agenda, each item with the vote taken on it (the first with its number) or null.
+fn agenda_json(
+    agenda: Vec<crate::catalog::AgendaItem>,
+    votes: &[crate::catalog::VoteRow],
+) -> serde_json::Value {
+    agenda
+        .into_iter()
+        .map(|item| {
+            let vote = item.number.as_ref().and_then(|n| {
+                votes
+                    .iter()
+                    .find(|v| v.item_number.as_ref() == Some(n))
+                    .map(vote_json)
+            });
+            let mut json = serde_json::to_value(item).unwrap_or_default();
+            json["vote"] = vote.unwrap_or_default();
+            json
+        })
+        .collect()
+}
+
 /// `GET /api/v1/bodies`: every body with its number of public sessions.
 pub async fn bodies(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let bodies = state.archive.catalog.bodies_with_counts().await?;
@@ -244,7 +302,26 @@ pub async fn openapi() -> HttpResponse {
         .content_type("application/json")
         .insert_header(("Cache-Control", "public, max-age=3600"))
         .insert_header(("Access-Control-Allow-Origin", "*"))
-        .body(include_str!("../../docs/openapi.json"))
+        .body(openapi_document())
+}
+
+/// The OpenAPI document as served: `docs/openapi.json` with its schemas, which are kept in
+/// `docs/openapi-schemas.json`, put back in `components.schemas`. Both files are checked
+/// by the tests (a unit test here, and swagger-parser on the served document).
+pub fn openapi_document() -> &'static str {
+    static DOCUMENT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DOCUMENT.get_or_init(|| {
+        let parse = |text: &str| serde_json::from_str::<serde_json::Value>(text);
+        let (Ok(mut doc), Ok(schemas)) = (
+            parse(include_str!("../../docs/openapi.json")),
+            parse(include_str!("../../docs/openapi-schemas.json")),
+        ) else {
+            // A unit test reads both files: this cannot ship.
+            return String::from("{}");
+        };
+        doc["components"]["schemas"] = schemas["schemas"].clone();
+        serde_json::to_string(&doc).unwrap_or_default()
+    })
 }
 
 /// Search parameters, shared by the API and the search page.
@@ -257,6 +334,8 @@ pub struct SearchParams {
     /// YYYY-MM-DD or YYYY
     pub from: Option<String>,
     pub to: Option<String>,
+    /// A person's address: only what they said.
+    pub speaker: Option<String>,
     /// relevance (default), newest, oldest
     pub sort: Option<String>,
     pub page: Option<String>,
@@ -351,6 +430,12 @@ impl SearchParams {
             kind,
             from: date("from", &self.from, false)?,
             to: date("to", &self.to, true)?,
+            speaker: self
+                .speaker
+                .as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from),
             sort,
             page: number("page", &self.page, 1, MAX_PAGE as usize)?,
             per_page: number("per_page", &self.per_page, 20, MAX_SEARCH_PER_PAGE)?,
@@ -413,6 +498,17 @@ pub async fn search(
     params: web::Query<SearchParams>,
 ) -> Result<HttpResponse, ApiError> {
     refuse_empty_fields(&params)?;
+    let people = state.archive.catalog.people().await?;
+    if let Some(slug) = params.speaker.as_deref() {
+        if !people.iter().any(|p| p.slug == slug) {
+            return Err(ApiError::not_found(
+                "No such person",
+                format!(
+                    "nobody in the roster has the address {slug:?}; GET /api/v1/people lists them"
+                ),
+            ));
+        }
+    }
     let (results, bodies) = match run_search(&state, &params).await {
         Ok(found) => found,
         Err(Ok(BadSearch::Param(ParamError::Body(slug)))) => {
@@ -447,6 +543,14 @@ pub async fn search(
         .iter()
         .map(|(year, count)| serde_json::json!({ "year": year, "count": count }))
         .collect();
+    let speakers: Vec<serde_json::Value> = results
+        .speakers
+        .iter()
+        .filter_map(|(slug, count)| {
+            let p = people.iter().find(|p| &p.slug == slug)?;
+            Some(serde_json::json!({ "slug": slug, "name": p.name(), "count": count }))
+        })
+        .collect();
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "public, max-age=10"))
         .json(serde_json::json!({
@@ -455,7 +559,7 @@ pub async fn search(
             "page": results.page,
             "per_page": results.per_page,
             "results": hits,
-            "facets": { "bodies": facet_bodies, "years": years },
+            "facets": { "bodies": facet_bodies, "years": years, "speakers": speakers },
             "note": (!results.unsearchable.is_empty()).then(|| format!(
                 "{}: only common words (or words too long to be words), which are not searched on \
                  their own; add a word that says what was discussed, or put the words in quotes \
@@ -496,6 +600,7 @@ fn hit_json(hit: &crate::search::SessionHit, body: Option<&Body>) -> serde_json:
                 "snippet_html": p.snippet_html,
                 "start_seconds": p.start_seconds,
                 "speaker": p.speaker,
+                "person": p.person,
                 "url": page_url_at(id, p.start_seconds),
             })
         })
@@ -518,4 +623,23 @@ pub async fn not_found() -> Result<HttpResponse, ApiError> {
         "Not found",
         "no such API resource; see /api/v1/sessions",
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_served_openapi_document_is_whole() {
+        let doc: serde_json::Value = serde_json::from_str(super::openapi_document()).unwrap();
+        assert_eq!(doc["openapi"], "3.1.0");
+        let schemas = doc["components"]["schemas"].as_object().unwrap();
+        // Every schema a path names is there.
+        let text = super::openapi_document();
+        for (at, _) in text.match_indices("#/components/schemas/") {
+            let name: String = text[at + 21..]
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            assert!(schemas.contains_key(&name), "missing schema {name}");
+        }
+    }
 }

@@ -154,7 +154,7 @@ async fn asked(
         .map(|c| Cue {
             start_ms: c.start_ms.max(0) as u64,
             end_ms: c.end_ms.max(0) as u64,
-            speaker: c.speaker,
+            speaker: c.speaker_name(),
             text: c.text,
         })
         .collect();

@@ -300,7 +300,7 @@ fn write_csv(writer: &mut csv::Writer<Vec<u8>>, sessions: &[SessionRow]) -> csv:
 }
 
 /// A text cell safe to open in a spreadsheet: one starting like a formula gets a `'`.
-fn text_cell(text: &str) -> String {
+pub(super) fn text_cell(text: &str) -> String {
     if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{text}")
     } else {

@@ -4,6 +4,7 @@
 
 mod admin;
 mod admin_pages;
+mod admin_people;
 mod alerts;
 mod api;
 mod assets;
@@ -16,6 +17,7 @@ mod i18n;
 mod media;
 mod ops;
 mod pages;
+mod people;
 #[doc(hidden)]
 pub mod ranges;
 mod routes;

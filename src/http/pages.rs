@@ -71,6 +71,8 @@ pub struct AgendaView {
     pub number: String,
     pub title: String,
     pub start: Option<(u64, String)>,
+    /// The vote taken on it, when one is known.
+    pub vote: Option<super::people::VotePane>,
 }
 
 #[derive(Template)]
@@ -94,6 +96,8 @@ struct SessionPage {
     transcribing: bool,
     has_chapters: bool,
     agenda: Vec<AgendaView>,
+    /// The roll call and the votes on no agenda item.
+    record: super::people::RecordView,
     documents: Vec<DocumentRow>,
     cues: Vec<CueView>,
     start_at: u64,
@@ -151,7 +155,10 @@ pub struct CueView {
     pub end_ms: i64,
     pub secs: i64,
     pub clock: String,
+    /// Who speaks, shown where a labelled cue names them or where the turn changes.
     pub speaker: String,
+    /// Their page, when the speaker is a person of the roster.
+    pub person_url: String,
     pub text: String,
 }
 
@@ -167,7 +174,7 @@ struct EmbedPage {
 }
 
 /// JSON for a `<script type="application/ld+json">`: no `<` can close the element.
-fn script_json(value: &serde_json::Value) -> String {
+pub(super) fn script_json(value: &serde_json::Value) -> String {
     value.to_string().replace('<', "\\u003c")
 }
 
@@ -215,6 +222,10 @@ struct SearchPage {
     /// (name, sessions, link that filters on it)
     facet_bodies: Vec<(String, usize, String)>,
     facet_years: Vec<(u64, usize, String)>,
+    /// (person, transcript passages, link that filters on them)
+    facet_speakers: Vec<(String, u64, String)>,
+    /// The person whose words alone are searched, and the link that searches everyone's.
+    speaker: Option<(String, String)>,
     /// Every body, for the filter's list.
     bodies: Vec<crate::catalog::Body>,
     body: String,
@@ -807,7 +818,11 @@ fn session_page(
         documents,
         cues,
         transcribing,
+        attendance,
+        votes,
     } = recording;
+    let numbers: Vec<Option<String>> = agenda.iter().map(|a| a.number.clone()).collect();
+    let (item_votes, record) = super::people::record_view(&t, &numbers, &attendance, &votes);
     let automatic = cues.first().is_some_and(|c| c.source.is_automatic());
     let origin = origin.to_string();
     let duration_ms = row.duration_ms;
@@ -836,19 +851,17 @@ fn session_page(
         transcribing: transcribing && cues.is_empty(),
         has_chapters: agenda.iter().any(|a| a.start_ms.is_some()),
         s,
-        agenda: agenda.into_iter().map(agenda_view).collect(),
-        documents,
-        cues: cues
+        agenda: agenda
             .into_iter()
-            .map(|c| CueView {
-                secs: c.start_ms.max(0) / 1000,
-                clock: clock(c.start_ms),
-                start_ms: c.start_ms,
-                end_ms: c.end_ms,
-                speaker: c.speaker.unwrap_or_default(),
-                text: c.text,
+            .zip(item_votes)
+            .map(|(item, vote)| AgendaView {
+                vote,
+                ..agenda_view(item)
             })
             .collect(),
+        record,
+        documents,
+        cues: cue_views(cues),
         start_at,
         origin,
         canonical,
@@ -910,7 +923,36 @@ fn agenda_view(item: AgendaItem) -> AgendaView {
         start: item
             .start_ms
             .map(|ms| ((ms.max(0) / 1000) as u64, clock(ms))),
+        vote: None,
     }
+}
+
+/// The transcript pane's rows: a labelled cue shows its speaker (the person of the roster
+/// it was resolved to, linked, or the label as written); an unlabelled one shows the person
+/// only where the turn changes, so an automatic transcript is not a list of names.
+fn cue_views(cues: Vec<crate::catalog::CueRow>) -> Vec<CueView> {
+    let mut previous: Option<i64> = None;
+    cues.into_iter()
+        .map(|c| {
+            let person = c.person.as_ref();
+            let changed = person.map(|p| p.id) != previous;
+            previous = person.map(|p| p.id);
+            let show_person = c.speaker.is_some() || changed;
+            let (speaker, person_url) = match person {
+                Some(p) if show_person => (p.name(), super::people::person_url(&p.slug)),
+                _ => (c.speaker.clone().unwrap_or_default(), String::new()),
+            };
+            CueView {
+                secs: c.start_ms.max(0) / 1000,
+                clock: clock(c.start_ms),
+                start_ms: c.start_ms,
+                end_ms: c.end_ms,
+                speaker,
+                person_url,
+                text: c.text,
+            }
+        })
+        .collect()
 }
 
 pub async fn search(
@@ -928,6 +970,8 @@ pub async fn search(
         total: 0,
         facet_bodies: Vec::new(),
         facet_years: Vec::new(),
+        facet_speakers: Vec::new(),
+        speaker: None,
         bodies: Vec::new(),
         body: params.body.clone().unwrap_or_default(),
         kind: params.kind.clone().unwrap_or_default(),
@@ -946,6 +990,8 @@ pub async fn search(
                     .t
                     .f("search.error.common", found.unsearchable.join(", "));
             }
+            let people = state.archive.catalog.people().await.or_page(&req)?;
+            show_speakers(&mut page, &params, &found, &people);
             show_results(&mut page, &params, found, bodies);
             StatusCode::OK
         }
@@ -968,6 +1014,31 @@ pub async fn search(
         });
     }
     html(&req, status, remember, page)
+}
+
+/// The speaker facet and the speaker filter in force, with the people's names.
+fn show_speakers(
+    page: &mut SearchPage,
+    params: &SearchParams,
+    found: &crate::search::SearchResults,
+    people: &[crate::catalog::PersonRow],
+) {
+    let name_of = |slug: &str| people.iter().find(|p| p.slug == slug).map(|p| p.name());
+    page.facet_speakers = found
+        .speakers
+        .iter()
+        .filter_map(|(slug, n)| {
+            let url = search_url(params, &[("speaker", Some(slug)), ("page", None)]);
+            Some((name_of(slug)?, *n, url))
+        })
+        .collect();
+    page.speaker = params.speaker.as_deref().map(|slug| {
+        let name = name_of(slug).unwrap_or_else(|| slug.to_string());
+        (
+            name,
+            search_url(params, &[("speaker", None), ("page", None)]),
+        )
+    });
 }
 
 /// Fills the search page with what was found, the facets and the links to the pages
@@ -1056,6 +1127,7 @@ fn search_query(params: &SearchParams, changes: &[(&str, Option<&String>)]) -> S
         ("kind", &params.kind),
         ("from", &params.from),
         ("to", &params.to),
+        ("speaker", &params.speaker),
         ("sort", &params.sort),
         ("page", &params.page),
     ];
@@ -1100,7 +1172,7 @@ async fn public_cues(
             .map(|c| transcript::Cue {
                 start_ms: c.start_ms.max(0) as u64,
                 end_ms: c.end_ms.max(0) as u64,
-                speaker: c.speaker,
+                speaker: c.speaker_name(),
                 text: c.text,
             })
             .collect(),

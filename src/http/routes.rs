@@ -8,7 +8,10 @@
 
 use actix_web::{web, FromRequest, Handler, Resource, Responder};
 
-use super::{admin, admin_pages, alerts, api, assets, clips, media, ops, pages, AppState};
+use super::{
+    admin, admin_pages, admin_people, alerts, api, assets, clips, media, ops, pages, people,
+    AppState,
+};
 
 /// A resource answering GET, and HEAD with the same handler.
 fn get<F, Args>(path: &str, handler: F) -> Resource
@@ -76,7 +79,12 @@ fn admin_api(cfg: &mut web::ServiceConfig) {
             .service(web::resource("/bodies/{id}").route(web::patch().to(admin::update_body)))
             .service(post("/sessions", admin::create_session))
             .service(web::resource("/sessions/{id}").route(web::patch().to(admin::update_session)))
-            .service(put("/sessions/{id}/agenda", admin::replace_agenda))
+            .service(
+                put("/sessions/{id}/agenda", admin::replace_agenda)
+                    // 500 items of long titles are past the 64 KiB default: the item
+                    // count, not the size, is what the call refuses (400).
+                    .app_data(web::JsonConfig::default().limit(1 << 20)),
+            )
             .service(put(
                 "/sessions/{id}/agenda/{position}/start",
                 admin::set_agenda_start,
@@ -90,6 +98,11 @@ fn admin_api(cfg: &mut web::ServiceConfig) {
                     .route(web::put().to(admin::correct_transcript))
                     // A long session's transcript is a few hundred KiB of JSON.
                     .app_data(web::JsonConfig::default().limit(4 << 20)),
+            )
+            .service(post("/sessions/{id}/speakers", admin_people::set_speaker))
+            .service(
+                put("/sessions/{id}/record", admin_people::replace_record)
+                    .app_data(web::JsonConfig::default().limit(1 << 20)),
             )
             .service(post("/sessions/{id}/publish", admin::publish))
             .service(post("/sessions/{id}/withhold", admin::withhold))
@@ -116,6 +129,9 @@ fn public_api(cfg: &mut web::ServiceConfig) {
             .service(get("/sessions", api::list_sessions))
             .service(get("/sessions/{id}", api::session))
             .service(get("/search", api::search))
+            .service(get("/people", people::api_list))
+            .service(get("/people/{slug}", people::api_person))
+            .service(get("/votes.csv", people::votes_csv))
             .default_service(web::to(api::not_found)),
     );
 }
@@ -229,7 +245,8 @@ fn admin_site(cfg: &mut web::ServiceConfig) {
                 .route(web::post().to(admin_pages::correct_transcript))
                 // A long session's form is far over actix's 16 KiB default for forms.
                 .app_data(web::FormConfig::default().limit(4 << 20)),
-        );
+        )
+        .service(post("/admin/sedute/{id}/oratori", admin_pages::set_speaker));
 }
 
 fn site(cfg: &mut web::ServiceConfig) {
@@ -255,6 +272,8 @@ fn site(cfg: &mut web::ServiceConfig) {
         .service(get("/robots.txt", pages::robots))
         .service(get("/documenti/{id}", pages::document))
         .service(get("/cerca", pages::search))
+        .service(get("/persone", people::list))
+        .service(get("/persone/{slug}", people::page))
         .service(get("/cerca/feed.atom", pages::search_feed))
         .service(post("/avvisi", alerts::subscribe))
         .service(

@@ -81,6 +81,13 @@ pub async fn attach(
         .await?;
     record_cues(archive, session_id, document_id, &read.cues).await?;
     record_timed_agenda(archive, session_id, &read.timed).await?;
+    if matches!(
+        kind,
+        DocumentKind::Transcript | DocumentKind::Minutes | DocumentKind::Agenda
+    ) {
+        // Speakers, the roll call and the votes are read from these.
+        crate::people::reading::read_session(&archive.catalog, session_id).await?;
+    }
     let problem = match read.state {
         ExtractionState::Ok => None,
         ExtractionState::Empty | ExtractionState::Failed => read.note,

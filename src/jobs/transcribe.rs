@@ -383,6 +383,12 @@ impl Hearing<'_> {
             catalog.store_transcription(&made)
         })
         .await?;
+        if stored {
+            until_reachable("reading the speakers", || {
+                crate::people::reading::read_session(catalog, self.session_id)
+            })
+            .await?;
+        }
         Ok(Transcribed {
             session_id: self.session_id,
             words: words.len(),

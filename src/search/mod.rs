@@ -77,11 +77,13 @@ struct Fields {
     text_exact: Field,
     start_ms: Field,
     speaker: Field,
+    /// The address of the roster's person speaking in a transcript passage.
+    person: Field,
 }
 
 /// Bumped whenever the schema or analysis changes: an index of another version is rebuilt
 /// from the catalog.
-const SCHEMA_VERSION: &str = "aula-search-2";
+const SCHEMA_VERSION: &str = "aula-search-3";
 
 fn schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
@@ -106,6 +108,7 @@ fn schema() -> (Schema, Fields) {
         text_exact: b.add_text_field("text_exact", analyzed(italian::EXACT)),
         start_ms: b.add_u64_field("start_ms", STORED),
         speaker: b.add_text_field("speaker", STORED),
+        person: b.add_text_field("person", STRING | STORED | FAST),
     };
     (b.build(), fields)
 }
@@ -129,6 +132,8 @@ pub struct SearchRequest {
     pub kind: Option<String>,
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
+    /// Only what this person of the roster said (their address).
+    pub speaker: Option<String>,
     pub sort: Sort,
     /// 1-based
     pub page: usize,
@@ -143,6 +148,8 @@ pub struct Passage {
     pub snippet_html: String,
     pub start_seconds: Option<u64>,
     pub speaker: Option<String>,
+    /// The speaker's address, when they are a person of the roster.
+    pub person: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -177,6 +184,9 @@ pub struct SearchResults {
     pub bodies: Vec<(u64, usize)>,
     /// (year, sessions) for the query before the date filter, newest first.
     pub years: Vec<(u64, usize)>,
+    /// (person's address, passages) of the transcript passages matching the words (and
+    /// kind), before any other filter, most first.
+    pub speakers: Vec<(String, u64)>,
     /// The words asked for, when none of them can be searched (only common words such
     /// as "della", or words too long to be words): nothing was looked for.
     pub unsearchable: Vec<String>,
@@ -455,6 +465,7 @@ impl SearchIndex {
             hits: Vec::new(),
             bodies: Vec::new(),
             years: Vec::new(),
+            speakers: Vec::new(),
             unsearchable: Vec::new(),
         };
         let Some((text_query, highlight)) = self.text_query(&live, &parsed) else {
@@ -467,6 +478,8 @@ impl SearchIndex {
         // session, so the filters on them, and the facets that each ignore one of them (so a
         // citizen sees where else to look), all come from this pass.
         let matched = self.of_kind(text_query, req.kind.as_deref());
+        results.speakers = speaker_facet(&searcher, &matched)?;
+        let matched = self.of_speaker(matched, req.speaker.as_deref());
         let all = searcher.search(&matched, &SessionCollector)?;
         let filters = SessionFilters::of(req);
         (results.bodies, results.years) = facets(&all, &filters);
@@ -499,6 +512,23 @@ impl SearchIndex {
             ));
         }
         BooleanQuery::new(clauses)
+    }
+
+    /// The query narrowed to one speaker's transcript passages when the request names one.
+    fn of_speaker(&self, query: BooleanQuery, speaker: Option<&str>) -> BooleanQuery {
+        let Some(speaker) = speaker else {
+            return query;
+        };
+        BooleanQuery::new(vec![
+            (Occur::Must, Box::new(query) as Box<dyn Query>),
+            (
+                Occur::Must,
+                Box::new(TermQuery::new(
+                    Term::from_field_text(self.fields.person, speaker),
+                    IndexRecordOption::Basic,
+                )),
+            ),
+        ])
     }
 
     /// The query for the words and phrases, and a query of their stems over `text` used
@@ -657,6 +687,38 @@ impl SearchIndex {
             .search(&*q, &TopDocs::with_limit(limit).order_by_score())?
             .len())
     }
+}
+
+/// Transcript passages matching `query`, counted by the person speaking (most first, at
+/// most 30): tantivy's terms aggregation over the `person` fast field.
+fn speaker_facet(
+    searcher: &Searcher,
+    query: &dyn Query,
+) -> Result<Vec<(String, u64)>, SearchError> {
+    use tantivy::aggregation::agg_req::Aggregations;
+    use tantivy::aggregation::agg_result::{AggregationResult, BucketResult};
+    use tantivy::aggregation::{AggContextParams, AggregationCollector, Key};
+    let aggs: Aggregations = serde_json::from_value(serde_json::json!({
+        "speakers": { "terms": { "field": "person", "size": 30 } }
+    }))
+    .map_err(|e| SearchError::Open {
+        path: "aggregation request".into(),
+        message: e.to_string(),
+    })?;
+    let collector = AggregationCollector::from_aggs(aggs, AggContextParams::default());
+    let found = searcher.search(query, &collector)?;
+    let Some(AggregationResult::BucketResult(BucketResult::Terms { buckets, .. })) =
+        found.0.get("speakers")
+    else {
+        return Ok(Vec::new());
+    };
+    Ok(buckets
+        .iter()
+        .filter_map(|b| match &b.key {
+            Key::Str(slug) if !slug.is_empty() => Some((slug.clone(), b.doc_count)),
+            _ => None,
+        })
+        .collect())
 }
 
 fn current_generation(root: &Path) -> u64 {
@@ -955,7 +1017,9 @@ fn passage_of(d: &TantivyDocument, f: Fields, snippets: &SnippetGenerator) -> Op
         return None; // the title is the hit's own heading
     }
     let speaker = stored_text(d, f.speaker);
+    let person = stored_text(d, f.person);
     Some(Passage {
+        person: (!person.is_empty()).then_some(person),
         snippet_html: highlight_html(&snippets.snippet_from_doc(d), &stored_text(d, f.text)),
         start_seconds: d
             .get_first(f.start_ms)
@@ -1031,6 +1095,9 @@ fn documents_for(id: i64, src: Option<&SearchSource>, f: &Fields) -> Vec<Tantivy
         if let Some(speaker) = &window.speaker {
             d.add_text(f.speaker, speaker);
         }
+        if let Some(person) = &window.person {
+            d.add_text(f.person, person);
+        }
         out.push(d);
     }
     out
@@ -1039,6 +1106,7 @@ fn documents_for(id: i64, src: Option<&SearchSource>, f: &Fields) -> Vec<Tantivy
 struct CueWindow {
     start_ms: u64,
     speaker: Option<String>,
+    person: Option<String>,
     text: String,
 }
 
@@ -1048,8 +1116,10 @@ fn cue_windows(cues: &[crate::catalog::CueRow], span_ms: i64, by_sentence: bool)
     let mut out: Vec<CueWindow> = Vec::new();
     let mut window_start = i64::MIN;
     for cue in cues {
+        let person = cue.person.as_ref().map(|p| p.slug.clone());
         let same = out.last().is_some_and(|w| {
-            w.speaker == cue.speaker
+            w.speaker == cue.speaker_name()
+                && w.person == person
                 && cue.start_ms - window_start < span_ms
                 && !(by_sentence && w.text.ends_with(['.', '?', '!']))
         });
@@ -1062,7 +1132,8 @@ fn cue_windows(cues: &[crate::catalog::CueRow], span_ms: i64, by_sentence: bool)
             window_start = cue.start_ms;
             out.push(CueWindow {
                 start_ms: cue.start_ms.max(0) as u64,
-                speaker: cue.speaker.clone(),
+                speaker: cue.speaker_name(),
+                person,
                 text: cue.text.replace('\n', " "),
             });
         }
@@ -1246,6 +1317,7 @@ mod tests {
             text: text.into(),
             source: crate::domain::CueSource::Human,
             confidence: None,
+            person: None,
         };
         let cues = [
             cue(0, "Rossi", "a"),

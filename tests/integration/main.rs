@@ -20,6 +20,7 @@ mod maintenance;
 mod methods;
 mod objects;
 mod ops;
+mod people;
 mod pipeline;
 mod scale;
 mod search;
