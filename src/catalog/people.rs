@@ -555,22 +555,6 @@ impl Catalog {
         .await?)
     }
 
-    /// A session's transcript as read for speakers: the human one if any, else the
-    /// engine's, in the original timeline and whole (what is withheld is not shown, but
-    /// who spoke around it is still read from it).
-    pub async fn cues_for_reading(&self, session_id: i64) -> Result<Vec<super::CueRow>> {
-        Ok(sqlx::query_as(
-            "SELECT start_ms, end_ms, speaker, text, source, confidence FROM transcript_cues \
-             WHERE session_id = $1 AND (source = 'human' OR NOT EXISTS (SELECT 1 FROM \
-             transcript_cues h WHERE h.session_id = $2 AND h.source = 'human')) \
-             ORDER BY start_ms, id",
-        )
-        .bind(session_id)
-        .bind(session_id)
-        .fetch_all(&self.pool)
-        .await?)
-    }
-
     /// The text of a session's minutes, in the order attached.
     pub async fn minutes_texts(&self, session_id: i64) -> Result<Vec<String>> {
         Ok(sqlx::query_scalar(

@@ -213,11 +213,12 @@ impl Catalog {
         .await?)
     }
 
-    /// The session's transcript cues in time order, as the public media plays them: what
-    /// was said in a cut range is left out, later cues move back by the cut's length. A
-    /// human transcript's cues when there is one, otherwise the automatic transcript's.
-    pub async fn cues(&self, session_id: i64) -> Result<Vec<CueRow>> {
-        let rows: Vec<CueRow> = sqlx::query_as(
+    /// A session's transcript, whole: the human one if any, else the engine's, in the
+    /// original timeline, withheld ranges included. Never shown as it is (`cues` is what
+    /// citizens see); speakers are read from it, since who spoke around a withheld range
+    /// is still who spoke.
+    pub async fn whole_transcript(&self, session_id: i64) -> Result<Vec<CueRow>> {
+        Ok(sqlx::query_as(
             "SELECT start_ms, end_ms, speaker, text, source, confidence FROM transcript_cues \
              WHERE session_id = $1 AND (source = 'human' OR NOT EXISTS (SELECT 1 FROM \
              transcript_cues h WHERE h.session_id = $2 AND h.source = 'human')) \
@@ -226,7 +227,14 @@ impl Catalog {
         .bind(session_id)
         .bind(session_id)
         .fetch_all(&self.pool)
-        .await?;
+        .await?)
+    }
+
+    /// The session's transcript cues in time order, as the public media plays them: what
+    /// was said in a cut range is left out, later cues move back by the cut's length. A
+    /// human transcript's cues when there is one, otherwise the automatic transcript's.
+    pub async fn cues(&self, session_id: i64) -> Result<Vec<CueRow>> {
+        let rows = self.whole_transcript(session_id).await?;
         let turns = self.turns(session_id).await?;
         let rows: Vec<CueRow> = rows
             .into_iter()

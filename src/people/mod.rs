@@ -49,3 +49,14 @@ pub fn speaker_at(turns: &[crate::catalog::TurnRow], ms: i64) -> Option<&crate::
             .rfind(|t| t.source != Provenance::Editor && t.start_ms <= ms)
     })
 }
+
+/// A member of a test roster.
+#[cfg(test)]
+pub(crate) fn member(id: i64, given: &str, family: &str, roles: &[RoleKind]) -> Member {
+    Member {
+        id,
+        given_name: given.into(),
+        family_name: family.into(),
+        roles: roles.to_vec(),
+    }
+}

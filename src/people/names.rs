@@ -197,15 +197,7 @@ fn verdict(ids: Vec<i64>) -> Resolved {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn member(id: i64, given: &str, family: &str, roles: &[RoleKind]) -> Member {
-        Member {
-            id,
-            given_name: given.into(),
-            family_name: family.into(),
-            roles: roles.to_vec(),
-        }
-    }
+    use crate::people::member;
 
     fn roster() -> Vec<Member> {
         use RoleKind::*;

@@ -31,7 +31,7 @@ pub struct Reading {
 /// Reads the session again and stores what was found.
 pub async fn read_session(catalog: &Catalog, session_id: i64) -> Result<Reading, CatalogError> {
     let members = catalog.members_on(session_id).await?;
-    let cues = catalog.cues_for_reading(session_id).await?;
+    let cues = catalog.whole_transcript(session_id).await?;
     let mut reading = Reading::default();
     let (source, found) = speaker_turns(&cues, &members, &mut reading.unresolved);
     reading.turns = found.len();

@@ -40,8 +40,11 @@ pub const THRESHOLD: f64 = 0.6;
 /// Words that start the name of whoever is given the floor, after them.
 const FLOOR: &[&[&str]] = &[
     &["ha", "la", "parola"],
-    // The engine often hears "ha la parola" as "a la parola".
+    // The engine often hears "ha la parola" as "a la parola", "do la" as "dola".
     &["a", "la", "parola"],
+    &["do", "la", "parola"],
+    &["dola", "parola"],
+    &["cedo", "la", "parola"],
     &["la", "parola", "al"],
     &["la", "parola", "alla"],
     &["la", "parola", "all"],
@@ -52,7 +55,8 @@ const FLOOR: &[&[&str]] = &[
     &["prego"],
 ];
 
-/// Words that end a name phrase.
+/// Words that end a name phrase. Particles that begin surnames ("di", "da", "la") do
+/// not: the longest phrase that names someone is taken.
 const NAME_STOP: &[&str] = &[
     "per",
     "prego",
@@ -61,15 +65,12 @@ const NAME_STOP: &[&str] = &[
     "e",
     "ne",
     "ha",
-    "la",
     "le",
     "su",
     "sul",
     "sulla",
     "a",
     "ad",
-    "di",
-    "da",
     "in",
     "con",
     "buongiorno",
@@ -395,15 +396,7 @@ fn within_one(a: &str, b: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn member(id: i64, given: &str, family: &str, roles: &[RoleKind]) -> Member {
-        Member {
-            id,
-            given_name: given.into(),
-            family_name: family.into(),
-            roles: roles.to_vec(),
-        }
-    }
+    use crate::people::member;
 
     fn roster() -> Vec<Member> {
         use RoleKind::*;

@@ -365,14 +365,38 @@ const CHAIRED_BY: &[&str] = &[
     "anna-verdi",
 ];
 
-/// The speech engine hears the session; the turns are inferred from the chair's words.
-/// Each sentence is scored by the person of the caption under its middle: named
-/// correctly, named wrongly, or left unnamed (printed for the record).
-#[tokio::test]
-async fn turns_are_inferred_from_the_chair_giving_the_floor() {
-    let root = scratch("people-spoken");
+/// A second sitting in other phrasings, written after the rules were set from the first
+/// and not used to tune them: how the reading does on words it was not fitted to.
+const HELD_OUT: &[&str] = &[
+    "Buonasera, dichiaro aperta la seduta.",
+    "Do la parola al sindaco.",
+    "Grazie presidente. La giunta ha approvato il progetto della nuova scuola.",
+    "Grazie sindaco. Interviene il consigliere Neri.",
+    "Chiedo che il progetto torni in commissione.",
+    "Prego consigliera De Luca, ne ha facoltà.",
+    "Sono d'accordo con il collega, grazie.",
+    "Grazie a voi. La seduta è tolta.",
+];
+
+const HELD_OUT_BY: &[&str] = &[
+    "anna-verdi",
+    "anna-verdi",
+    "carla-bruni",
+    "anna-verdi",
+    "paolo-neri",
+    "anna-verdi",
+    "anna-de-luca",
+    "anna-verdi",
+];
+
+/// `sentences` said, ingested, the roster imported and the speech heard: for each
+/// sentence, the person of the last caption starting before its middle (who the
+/// transcript says is speaking then), scored against `said_by` as (named correctly,
+/// named wrongly, left unnamed), each sentence printed for the record.
+async fn speaker_naming(name: &str, sentences: &[&str], said_by: &[&str]) -> (usize, usize, usize) {
+    let root = scratch(name);
     let source = root.join("seduta.mpg");
-    let times = speak(&source, CHAIRED, 1.0);
+    let times = speak(&source, sentences, 1.0);
     let data_dir = root.join("data");
     Ingest::new(&data_dir)
         .file(&source)
@@ -388,28 +412,40 @@ async fn turns_are_inferred_from_the_chair_giving_the_floor() {
     );
     run_ok(aula(&data_dir).args(["transcribe", "1"]));
     let cues = open_catalog(&data_dir).await.cues(1).await.unwrap();
-    let (mut right, mut wrong, mut unnamed) = (0, 0, 0);
-    for ((start, end), expected) in times.iter().zip(CHAIRED_BY) {
+    let mut score = (0, 0, 0);
+    for ((start, end), expected) in times.iter().zip(said_by) {
         let middle = ((start + end) / 2.0 * 1000.0) as i64;
-        let cue = cues
-            .iter()
-            .rfind(|c| c.start_ms <= middle)
-            .filter(|c| c.end_ms >= middle);
-        match cue.and_then(|c| c.person.as_ref()) {
-            Some(p) if p.slug == *expected => right += 1,
-            Some(_) => wrong += 1,
-            None => unnamed += 1,
+        let cue = cues.iter().rfind(|c| c.start_ms <= middle);
+        let named = cue.and_then(|c| c.person.as_ref()).map(|p| p.slug.as_str());
+        match named {
+            Some(slug) if slug == *expected => score.0 += 1,
+            Some(_) => score.1 += 1,
+            None => score.2 += 1,
         }
+        println!("{name} {start:.1}-{end:.1} s: said by {expected}, named {named:?}");
     }
-    let heard: Vec<String> = cues
-        .iter()
-        .map(|c| format!("{} [{:?}]", c.text, c.person.as_ref().map(|p| &p.slug)))
-        .collect();
+    for c in &cues {
+        println!(
+            "{name} heard: {} [{:?}]",
+            c.text.replace('\n', " "),
+            c.person.as_ref().map(|p| &p.slug)
+        );
+    }
     println!(
-        "speaker naming, {} sentences: {right} named correctly, {wrong} named wrongly, \
-         {unnamed} left unnamed",
-        times.len()
+        "{name}: {} sentences, {} named correctly, {} named wrongly, {} left unnamed",
+        times.len(),
+        score.0,
+        score.1,
+        score.2
     );
-    assert_eq!(wrong, 0, "{heard:#?}");
-    assert!(right >= 5, "{right} right: {heard:#?}");
+    score
+}
+
+/// The speech engine hears the sessions; the turns are inferred from the chair's words.
+#[tokio::test]
+async fn turns_are_inferred_from_the_chair_giving_the_floor() {
+    let (right, wrong, _) = speaker_naming("people-spoken", CHAIRED, CHAIRED_BY).await;
+    assert_eq!((right, wrong), (8, 0), "see the sentences printed above");
+    let (right, wrong, _) = speaker_naming("people-held-out", HELD_OUT, HELD_OUT_BY).await;
+    assert!(right >= 5 && wrong <= 2, "{right} right, {wrong} wrong");
 }
