@@ -71,6 +71,10 @@ struct AdminPage {
     import: Option<ImportView>,
     unmapped: Vec<UnmappedRow>,
     transcript: Option<TranscriptView>,
+    /// The roster: (name, its page, the roles in words), and the rows last sent.
+    people: Vec<(String, String, String)>,
+    roster_rows: String,
+    roster_problems: Vec<String>,
 }
 
 impl AdminPage {
@@ -84,6 +88,9 @@ impl AdminPage {
             import: None,
             unmapped: Vec::new(),
             transcript: None,
+            people: Vec::new(),
+            roster_rows: String::new(),
+            roster_problems: Vec::new(),
         }
     }
 }
@@ -378,6 +385,103 @@ async fn speaker_views(
         .map(|p| (p.slug.clone(), p.name()))
         .collect();
     Ok((views, people))
+}
+
+/// `GET /admin/persone`: the roster, and the form that changes it.
+pub async fn people(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    notice: web::Query<Notice>,
+) -> Page {
+    if let Some(answer) = sign_in_first(&req, &state).await {
+        return answer;
+    }
+    let mut p = AdminPage::new(&req, true, "people");
+    if let Some(n) = notice.fatto.as_deref() {
+        p.message = p.t.f("admin.roster_saved", n);
+    }
+    roster_view(&req, &state, &mut p).await?;
+    page(&req, StatusCode::OK, p)
+}
+
+async fn roster_view(
+    req: &HttpRequest,
+    state: &AppState,
+    p: &mut AdminPage,
+) -> Result<(), PageError> {
+    let catalog = &state.archive.catalog;
+    for person in catalog.people().await.or_page(req)? {
+        let roles = catalog.person_roles(person.id).await.or_page(req)?;
+        let roles: Vec<String> = roles
+            .iter()
+            .map(|r| {
+                let body = r
+                    .body
+                    .as_ref()
+                    .map(|b| format!(" ({})", b.name))
+                    .unwrap_or_default();
+                let to = r.to.clone().unwrap_or_default();
+                format!(
+                    "{}{body} {}–{to}",
+                    p.t.s(&format!("role.{}", r.role)),
+                    r.from
+                )
+            })
+            .collect();
+        let url = super::people::person_url(&person.slug);
+        p.people.push((person.name(), url, roles.join("; ")));
+    }
+    Ok(())
+}
+
+/// `POST /admin/persone`: roster rows as CSV text (`righe`, with its header), checked and
+/// written as `aula people import` does; every problem is listed and nothing changes.
+pub async fn change_people(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Page {
+    if let Some(answer) = sign_in_first(&req, &state).await {
+        return answer;
+    }
+    let text = form
+        .iter()
+        .find(|(k, _)| k == "righe")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    let mut p = AdminPage::new(&req, true, "people");
+    let catalog = &state.archive.catalog;
+    let problems = match crate::import::read_rows::<crate::people::roster::RawRole>(&text) {
+        Err(e) => vec![e],
+        Ok(rows) => match crate::people::roster::import(catalog, rows, false)
+            .await
+            .or_page(&req)?
+        {
+            Ok(done) => {
+                crate::people::reading::read_all(catalog)
+                    .await
+                    .or_page(&req)?;
+                tracing::info!(
+                    people = done.people,
+                    roles = done.roles,
+                    "roster changed in the admin pages"
+                );
+                return Ok(see_other(&format!("/admin/persone?fatto={}", done.people)));
+            }
+            Err(problems) => problems
+                .iter()
+                .map(|q| match q.line {
+                    Some(line) => p.t.f2("admin.row_problem", line, &q.reason),
+                    None => q.reason.clone(),
+                })
+                .collect(),
+        },
+    };
+    p.message = p.t.s("admin.roster_refused").to_string();
+    p.roster_problems = problems;
+    p.roster_rows = text;
+    roster_view(&req, &state, &mut p).await?;
+    page(&req, StatusCode::UNPROCESSABLE_ENTITY, p)
 }
 
 /// `POST /admin/sedute/{id}/oratori`: who speaks from `da` to `a` (times as the player

@@ -243,3 +243,58 @@ async fn checked_vote(
         people,
     })
 }
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RosterFields {
+    roles: Vec<Object<crate::people::roster::RawRole>>,
+}
+
+/// `PUT /api/v1/admin/people`: roles of people, as the roster file has them (one object a
+/// row, the same names); the people named get exactly these roles. Everything is checked
+/// first: 422 with every problem, by position, and nothing written.
+pub async fn replace_roles(
+    who: Editor,
+    state: web::Data<AppState>,
+    body: Body<RosterFields>,
+) -> Result<HttpResponse, ApiError> {
+    let f = json_body(
+        body,
+        r#"{"roles": [{"given_name": "Mario", "family_name": "Rossi", "role": "consigliere", "body": "Consiglio comunale", "from": "2009-06-12"}]}"#,
+    )?;
+    if f.roles.len() > 5000 {
+        return Err(ApiError::bad_request(
+            "Too many roles",
+            "at most 5,000 roles at once; split the roster",
+        ));
+    }
+    let rows = f
+        .roles
+        .into_iter()
+        .map(|r| r.0)
+        .enumerate()
+        .map(|(i, r)| (i + 1, r));
+    let catalog = &state.archive.catalog;
+    match crate::people::roster::import(catalog, rows.collect(), false).await? {
+        Ok(done) => {
+            tracing::info!(token = %who, people = done.people, roles = done.roles, "roster changed");
+            let read = crate::people::reading::read_all(catalog).await?;
+            Ok(HttpResponse::Ok().json(json!({
+                "people": done.people,
+                "new_people": done.new_people,
+                "roles": done.roles,
+                "sessions_read": read.len(),
+            })))
+        }
+        Err(problems) => {
+            let listed: Vec<String> = problems
+                .iter()
+                .map(|p| p.to_string().replacen("line ", "role ", 1))
+                .collect();
+            Err(ApiError::unprocessable(
+                "Roster not accepted",
+                format!("nothing was changed: {}", listed.join("; ")),
+            ))
+        }
+    }
+}

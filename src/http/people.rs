@@ -366,6 +366,62 @@ fn write_votes(
     Ok(())
 }
 
+const PEOPLE_HEADER: [&str; 9] = [
+    "slug",
+    "given_name",
+    "family_name",
+    "role",
+    "body",
+    "group",
+    "portfolio",
+    "from",
+    "to",
+];
+
+/// `GET /api/v1/people.csv`: the roster as open data, one row per role.
+pub async fn people_csv(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let mut roles = state.archive.catalog.roster_roles().await?;
+    roles.sort_by(|a, b| {
+        (&a.family_name, &a.given_name, &a.slug, a.from).cmp(&(
+            &b.family_name,
+            &b.given_name,
+            &b.slug,
+            b.from,
+        ))
+    });
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let mut write = || -> csv::Result<()> {
+        writer.write_record(PEOPLE_HEADER)?;
+        for r in &roles {
+            writer.write_record([
+                text_cell(&r.slug),
+                text_cell(&r.given_name),
+                text_cell(&r.family_name),
+                r.role.to_string(),
+                text_cell(r.body.as_ref().map_or("", |b| b.name.as_str())),
+                text_cell(r.party.as_deref().unwrap_or("")),
+                text_cell(r.portfolio.as_deref().unwrap_or("")),
+                r.from.iso(),
+                r.to.map(|d| d.iso()).unwrap_or_default(),
+            ])?;
+        }
+        Ok(())
+    };
+    // Writing into a Vec cannot fail, and every record has the header's length.
+    let body = match write() {
+        Ok(()) => writer.into_inner().unwrap_or_default(),
+        Err(_) => Vec::new(),
+    };
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header(("Cache-Control", "public, max-age=60"))
+        .insert_header((
+            "Content-Disposition",
+            "attachment; filename=\"persone.csv\"",
+        ))
+        .body(body))
+}
+
 /// A person's vote in words, for the session page.
 pub fn choice_text(t: &Ui, c: VoteChoice) -> String {
     t.s(&format!("vote.{c}")).to_string()

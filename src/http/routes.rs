@@ -101,6 +101,10 @@ fn admin_api(cfg: &mut web::ServiceConfig) {
             )
             .service(post("/sessions/{id}/speakers", admin_people::set_speaker))
             .service(
+                put("/people", admin_people::replace_roles)
+                    .app_data(web::JsonConfig::default().limit(1 << 20)),
+            )
+            .service(
                 put("/sessions/{id}/record", admin_people::replace_record)
                     .app_data(web::JsonConfig::default().limit(1 << 20)),
             )
@@ -129,6 +133,7 @@ fn public_api(cfg: &mut web::ServiceConfig) {
             .service(get("/sessions", api::list_sessions))
             .service(get("/sessions/{id}", api::session))
             .service(get("/search", api::search))
+            .service(get("/people.csv", people::people_csv))
             .service(get("/people", people::api_list))
             .service(get("/people/{slug}", people::api_person))
             .service(get("/votes.csv", people::votes_csv))
@@ -246,7 +251,12 @@ fn admin_site(cfg: &mut web::ServiceConfig) {
                 // A long session's form is far over actix's 16 KiB default for forms.
                 .app_data(web::FormConfig::default().limit(4 << 20)),
         )
-        .service(post("/admin/sedute/{id}/oratori", admin_pages::set_speaker));
+        .service(post("/admin/sedute/{id}/oratori", admin_pages::set_speaker))
+        .service(
+            get("/admin/persone", admin_pages::people)
+                .route(web::post().to(admin_pages::change_people))
+                .app_data(web::FormConfig::default().limit(1 << 20)),
+        );
 }
 
 fn site(cfg: &mut web::ServiceConfig) {

@@ -17,9 +17,10 @@ use crate::import::{parse_date, Problem};
 /// The longest name part accepted: longer is a column mix-up, not a name.
 const MAX_NAME_CHARS: usize = 100;
 
-/// One row as read. CSV columns have these names (Italian ones are accepted too).
+/// One row as read. CSV columns have these names (Italian ones are accepted too); any
+/// other column is refused, naming the ones there may be.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct RawRole {
     /// Only needed to tell apart two people with the same name.
     pub slug: String,
@@ -401,6 +402,11 @@ mod tests {
         assert_eq!(parse_role("Segretario generale"), Some(RoleKind::Secretary));
         assert_eq!(parse_role("vice_president"), Some(RoleKind::VicePresident));
         assert_eq!(parse_role("usciere"), None);
+        let json = r#"[{"given_name": "Mario", "family_name": "Rossi", "role": "sindaco", "from": "2009-06-12"}]"#;
+        let rows = crate::import::read_rows::<RawRole>(json).unwrap();
+        assert_eq!(entry(rows[0].0, rows[0].1.clone()).role, RoleKind::Mayor);
+        let extra = crate::import::read_rows::<RawRole>("nome;cognome;note\nA;B;x\n").unwrap_err();
+        assert!(extra.contains("unknown field `note`"), "{extra}");
     }
 
     #[test]

@@ -15,14 +15,25 @@ use crate::helpers::{
     spawn_app, speak, Ingest, TestApp,
 };
 
+/// Two terms of the council: 2009-2014 and from 2014. Sara Rossi sits only in the second,
+/// so "CONS. ROSSI" in 2012 is Mario Rossi alone; Luisa Romano is secretary in both.
 const ROSTER: &str = "nome;cognome;ruolo;organo;gruppo;delega;dal;al\n\
-    Anna;Verdi;presidente;Consiglio comunale;;;01/06/2009;\n\
-    Anna;Verdi;consigliere;Consiglio comunale;Lista civica;;01/06/2009;\n\
-    Mario;Rossi;consigliere;Consiglio comunale;Lista civica;;01/06/2009;\n\
-    Luca;Rossi;assessore;;;Bilancio;01/06/2009;\n\
-    Anna;De Luca;consigliere;Consiglio comunale;Centro;;01/06/2009;\n\
-    Paolo;Neri;consigliere;Consiglio comunale;Centro;;01/06/2009;\n\
-    Carla;Bruni;sindaco;;;;01/06/2009;\n";
+    Anna;Verdi;presidente;Consiglio comunale;;;01/06/2009;31/05/2014\n\
+    Anna;Verdi;consigliere;Consiglio comunale;Lista civica;;01/06/2009;31/05/2014\n\
+    Mario;Rossi;consigliere;Consiglio comunale;Lista civica;;01/06/2009;31/05/2014\n\
+    Mario;Rossi;consigliere;Consiglio comunale;Nuovo gruppo;;01/06/2014;\n\
+    Luca;Rossi;assessore;;;Bilancio;01/06/2009;31/05/2014\n\
+    Anna;De Luca;consigliere;Consiglio comunale;Centro;;01/06/2009;31/05/2014\n\
+    Paolo;Neri;consigliere;Consiglio comunale;Centro;;01/06/2009;31/05/2014\n\
+    Carla;Bruni;sindaco;;;;01/06/2009;31/05/2014\n\
+    Luisa;Romano;segretario;;;;01/06/2009;\n\
+    Sara;Rossi;consigliere;Consiglio comunale;Centro;;01/06/2014;\n\
+    Giorgio;Esposito;presidente;Consiglio comunale;;;01/06/2014;\n\
+    Giorgio;Esposito;consigliere;Consiglio comunale;Centro;;01/06/2014;\n\
+    Elena;Ricci;sindaco;;;;01/06/2014;\n\
+    Franco;Marino;assessore;;;Urbanistica;01/06/2014;\n\
+    Chiara;Greco;consigliere;Consiglio comunale;Nuovo gruppo;;01/06/2014;\n\
+    Davide;Conti;consigliere;Consiglio comunale;Nuovo gruppo;;01/06/2014;\n";
 
 const AGENDA: &str = "1. Comunicazioni del Presidente\n2. Bilancio di previsione 2012\n\
                       3. Variante al piano regolatore\n4. Mozione sul verde pubblico\n";
@@ -77,7 +88,7 @@ fn council_session(name: &str, hz: u32) -> PathBuf {
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        stdout.contains("imported 6 people (6 new), 7 roles"),
+        stdout.contains("imported 13 people (13 new), 16 roles"),
         "{stdout}"
     );
     assert!(stdout.contains("session 1: 5 speaker turns (4 named), 3 present, 1 absent, 3 votes; nobody or several fit: Bianchi"), "{stdout}");
@@ -149,10 +160,14 @@ async fn labels_resolve_to_the_people_of_the_day_and_the_minutes_give_the_votes(
 async fn a_person_has_a_page_an_api_resource_and_a_search_filter() {
     let app = spawn_app(shared_archive()).await;
     let people = app.json("/api/v1/people").await;
-    assert_eq!(people["people"].as_array().unwrap().len(), 6, "{people}");
+    assert_eq!(people["people"].as_array().unwrap().len(), 13, "{people}");
     let rossi = app.json("/api/v1/people/mario-rossi").await;
-    assert_eq!(rossi["roles"][0]["role"], "councillor", "{rossi}");
-    assert_eq!(rossi["roles"][0]["party"], "Lista civica");
+    assert_eq!(rossi["roles"][1]["role"], "councillor", "{rossi}");
+    assert_eq!(rossi["roles"][1]["party"], "Lista civica");
+    assert_eq!(
+        rossi["roles"][0]["party"], "Nuovo gruppo",
+        "the latest first"
+    );
     assert_eq!(rossi["attended"][0]["id"], 1);
     let spoken = &rossi["spoken"][0];
     assert_eq!(spoken["snippet"], "la variante della fornace", "{rossi}");
@@ -293,6 +308,72 @@ async fn personal_votes_are_imported_whole_or_not_at_all() {
     let csv_text = app.text("/api/v1/votes.csv").await;
     assert!(csv_text.contains(",anna-de-luca,against"), "{csv_text}");
     editor_sets_speaker_and_record(&app, &data_dir).await;
+    editor_changes_the_roster(&app, &data_dir).await;
+}
+
+/// The roster changed through the admin API and the admin page; refusals change nothing.
+async fn editor_changes_the_roster(app: &TestApp, data_dir: &Path) {
+    let token = admin_token(data_dir);
+    let admin = app.admin(&token);
+    let role = |role: &str| {
+        json!({"roles": [{"given_name": "Giulia", "family_name": "Gallo", "role": role,
+                          "body": "Consiglio comunale", "from": "2013-01-01"}]})
+    };
+    let (status, answer) = admin.put("/api/v1/admin/people", role("usciere")).await;
+    assert_eq!(status, 422, "{answer}");
+    assert!(
+        answer["detail"]
+            .as_str()
+            .unwrap()
+            .contains("role 1: role \"usciere\""),
+        "{answer}"
+    );
+    assert_eq!(app.get("/api/v1/people/giulia-gallo").await.status(), 404);
+    let (status, answer) = admin
+        .put("/api/v1/admin/people", role("vicepresidente"))
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(
+        app.json("/api/v1/people/giulia-gallo").await["roles"][0]["role"],
+        "vice_president"
+    );
+
+    let cookie = format!("aula_admin={token}");
+    let post = |rows: &'static str| {
+        app.client
+            .post(app.url("/admin/persone"))
+            .header("Cookie", cookie.clone())
+            .form(&[("righe", rows)])
+            .send()
+    };
+    let refused =
+        post("nome;cognome;ruolo;organo;dal\nUgo;Blu;consigliere;Giunta regionale;2013-01-01\n");
+    let refused = refused.await.unwrap();
+    assert_eq!(refused.status(), 422);
+    let page = refused.text().await.unwrap();
+    assert!(page.contains("riga 2: no body is named"), "{page}");
+    let saved =
+        post("nome;cognome;ruolo;organo;dal\nUgo;Blu;consigliere;Consiglio comunale;2013-01-01\n");
+    assert_eq!(saved.await.unwrap().status(), 303);
+    let listed = app
+        .client
+        .get(app.url("/admin/persone"))
+        .header("Cookie", cookie.clone())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        listed.contains("Ugo Blu") && listed.contains("Giulia Gallo"),
+        "{listed}"
+    );
+    let csv_text = app.text("/api/v1/people.csv").await;
+    assert!(
+        csv_text.contains("ugo-blu,Ugo,Blu,councillor,Consiglio comunale,,,2013-01-01,"),
+        "{csv_text}"
+    );
 }
 
 /// An editor names the unknown speaker and fixes the record; refusals change nothing.
