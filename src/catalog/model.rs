@@ -327,6 +327,10 @@ pub struct CueRow {
     /// The person of the roster speaking, from the session's speaker turns.
     #[sqlx(skip)]
     pub person: Option<super::PersonRow>,
+    /// The person was inferred from the chair's words, not read from a label or set by an
+    /// editor: pages say so.
+    #[sqlx(skip)]
+    pub person_inferred: bool,
 }
 
 impl CueRow {

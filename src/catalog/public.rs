@@ -239,8 +239,10 @@ impl Catalog {
         let rows: Vec<CueRow> = rows
             .into_iter()
             .map(|mut cue| {
-                cue.person =
-                    crate::people::speaker_at(&turns, cue.start_ms).and_then(|t| t.person.clone());
+                let turn = crate::people::speaker_at(&turns, cue.start_ms);
+                cue.person = turn.and_then(|t| t.person.clone());
+                cue.person_inferred = cue.person.is_some()
+                    && turn.is_some_and(|t| t.source == crate::domain::Provenance::Inferred);
                 cue
             })
             .collect();

@@ -159,6 +159,8 @@ pub struct CueView {
     pub speaker: String,
     /// Their page, when the speaker is a person of the roster.
     pub person_url: String,
+    /// The person was inferred from the chair's words.
+    pub inferred: bool,
     pub text: String,
 }
 
@@ -942,6 +944,7 @@ fn cue_views(cues: Vec<crate::catalog::CueRow>) -> Vec<CueView> {
                 Some(p) if show_person => (p.name(), super::people::person_url(&p.slug)),
                 _ => (c.speaker.clone().unwrap_or_default(), String::new()),
             };
+            let inferred = c.person_inferred && !person_url.is_empty();
             CueView {
                 secs: c.start_ms.max(0) / 1000,
                 clock: clock(c.start_ms),
@@ -949,6 +952,7 @@ fn cue_views(cues: Vec<crate::catalog::CueRow>) -> Vec<CueView> {
                 end_ms: c.end_ms,
                 speaker,
                 person_url,
+                inferred,
                 text: c.text,
             }
         })

@@ -261,6 +261,7 @@ pub async fn api_person(
                 "start_seconds": s.start_ms as f64 / 1000.0,
                 "url": format!("{}?t={}", page_url(s.session.id), s.start_ms.max(0) / 1000),
                 "snippet": s.snippet,
+                "inferred": s.inferred,
             })
         })
         .collect();

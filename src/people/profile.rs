@@ -40,6 +40,8 @@ pub struct Spoken {
     /// Where it starts in the published media.
     pub start_ms: i64,
     pub snippet: String,
+    /// Who spoke was inferred from the chair's words.
+    pub inferred: bool,
 }
 
 /// How a person voted on one item.
@@ -122,6 +124,7 @@ fn turns_of(person: &PersonRow, session: &crate::catalog::PublicSession) -> Vec<
                 session: SessionRef::from(&session.session),
                 start_ms: cue.start_ms,
                 snippet: cue.text.replace('\n', " "),
+                inferred: cue.person_inferred,
             }),
         }
         in_turn = true;

@@ -1318,6 +1318,7 @@ mod tests {
             source: crate::domain::CueSource::Human,
             confidence: None,
             person: None,
+            person_inferred: false,
         };
         let cues = [
             cue(0, "Rossi", "a"),

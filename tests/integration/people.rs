@@ -401,6 +401,37 @@ async fn editor_sets_speaker_and_record(app: &TestApp, data_dir: &Path) {
             .0,
         422
     );
+    // The same in the admin transcript editor: a turn confirmed, and bad times refused.
+    let cookie = format!("aula_admin={}", admin_token(data_dir));
+    let form = |fields: [(&'static str, &'static str); 3]| {
+        app.client
+            .post(app.url("/admin/sedute/1/oratori"))
+            .header("Cookie", cookie.clone())
+            .form(&fields)
+            .send()
+    };
+    let bad = form([("da", "0:00:05"), ("a", "ieri"), ("persona", "anna-verdi")]);
+    assert_eq!(bad.await.unwrap().status(), 422);
+    let good = form([
+        ("da", "0:00:00.5"),
+        ("a", "0:00:02"),
+        ("persona", "anna-verdi"),
+    ]);
+    assert_eq!(good.await.unwrap().status(), 303);
+    let editor = app
+        .client
+        .get(app.url("/admin/sedute/1/trascrizione"))
+        .header("Cookie", cookie.clone())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        editor.contains("Chi parla") && editor.contains("redazione"),
+        "{editor}"
+    );
 
     let wrong = json!({"votes": [{"item_number": "3", "voting": 3, "in_favour": 1, "against": 1}]});
     let (status, answer) = admin.put("/api/v1/admin/sessions/1/record", wrong).await;
@@ -477,7 +508,11 @@ const HELD_OUT_BY: &[&str] = &[
 /// sentence, the person of the last caption starting before its middle (who the
 /// transcript says is speaking then), scored against `said_by` as (named correctly,
 /// named wrongly, left unnamed), each sentence printed for the record.
-async fn speaker_naming(name: &str, sentences: &[&str], said_by: &[&str]) -> (usize, usize, usize) {
+async fn speaker_naming(
+    name: &str,
+    sentences: &[&str],
+    said_by: &[&str],
+) -> ((usize, usize, usize), PathBuf) {
     let root = scratch(name);
     let source = root.join("seduta.mpg");
     let times = speak(&source, sentences, 1.0);
@@ -522,14 +557,20 @@ async fn speaker_naming(name: &str, sentences: &[&str], said_by: &[&str]) -> (us
         score.1,
         score.2
     );
-    score
+    (score, data_dir)
 }
 
 /// The speech engine hears the sessions; the turns are inferred from the chair's words.
 #[tokio::test]
 async fn turns_are_inferred_from_the_chair_giving_the_floor() {
-    let (right, wrong, _) = speaker_naming("people-spoken", CHAIRED, CHAIRED_BY).await;
+    let ((right, wrong, _), data_dir) = speaker_naming("people-spoken", CHAIRED, CHAIRED_BY).await;
     assert_eq!((right, wrong), (8, 0), "see the sentences printed above");
-    let (right, wrong, _) = speaker_naming("people-held-out", HELD_OUT, HELD_OUT_BY).await;
+    // The page names them, saying the names were inferred.
+    let app = spawn_app(&data_dir).await;
+    let page = app.text("/sedute/1").await;
+    assert!(page.contains(r#"<a href="/persone/mario-rossi">Mario Rossi</a> <span class="cue-inferred">(riconosciuto automaticamente)</span>"#), "{page}");
+    let rossi = app.json("/api/v1/people/mario-rossi").await;
+    assert_eq!(rossi["spoken"][0]["inferred"], true, "{rossi}");
+    let ((right, wrong, _), _) = speaker_naming("people-held-out", HELD_OUT, HELD_OUT_BY).await;
     assert!(right >= 5 && wrong <= 2, "{right} right, {wrong} wrong");
 }
