@@ -180,3 +180,60 @@ pub async fn read_all(catalog: &Catalog) -> Result<Vec<(i64, Reading)>, CatalogE
     }
     Ok(all)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::RoleKind::*;
+    use crate::people::member;
+
+    /// Cues as the catalog gives them, from a transcript as a clerk wrote it.
+    fn human_cues(text: &str) -> Vec<CueRow> {
+        crate::documents::transcript::parse(text)
+            .unwrap()
+            .into_iter()
+            .map(|c| CueRow {
+                start_ms: c.start_ms as i64,
+                end_ms: c.end_ms as i64,
+                speaker: c.speaker,
+                text: c.text,
+                source: CueSource::Human,
+                confidence: None,
+                person: None,
+                person_inferred: false,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn webvtt_voices_and_srt_labels_become_the_same_turns() {
+        let roster = [
+            member(1, "Anna", "Verdi", &[Councillor, President]),
+            member(2, "Mario", "Rossi", &[Councillor]),
+            member(3, "Luca", "Rossi", &[Assessore]),
+        ];
+        let vtt =
+            "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\n<v Il Presidente>Apriamo la seduta.\n\n\
+                   00:00:03.000 --> 00:00:04.000\n<v Cons. Rossi>La variante.\n\n\
+                   00:00:05.000 --> 00:00:06.000\nE la fornace.\n\n\
+                   00:00:07.000 --> 00:00:08.000\n<v Rossi>Chi dei due?\n";
+        let srt = "1\n00:00:01,000 --> 00:00:02,000\nIL PRESIDENTE: Apriamo la seduta.\n\n\
+                   2\n00:00:03,000 --> 00:00:04,000\nCONS. ROSSI: La variante.\n\n\
+                   3\n00:00:05,000 --> 00:00:06,000\nE la fornace.\n\n\
+                   4\n00:00:07,000 --> 00:00:08,000\nROSSI: Chi dei due?\n";
+        for text in [vtt, srt] {
+            let mut unresolved = Vec::new();
+            let (source, turns) = speaker_turns(&human_cues(text), &roster, &mut unresolved);
+            assert_eq!(source, Provenance::Label);
+            let who: Vec<(i64, Option<i64>)> =
+                turns.iter().map(|t| (t.start_ms, t.person_id)).collect();
+            // An unlabelled cue goes on with the speaker before; "Rossi" alone is two people.
+            assert_eq!(
+                who,
+                [(1_000, Some(1)), (3_000, Some(2)), (7_000, None)],
+                "{text}"
+            );
+            assert_eq!(unresolved, ["Rossi"]);
+        }
+    }
+}
