@@ -81,6 +81,24 @@ fn document(kind: DocumentKind, sha: &str) -> NewDocument<'_> {
     }
 }
 
+/// A human transcript of one-second cues (start ms, text), attached to session `id`.
+async fn add_transcript(catalog: &Catalog, id: i64, cues: &[(i64, &str)]) {
+    let transcript = catalog
+        .add_document(id, &document(DocumentKind::Transcript, "t"), &[])
+        .await
+        .unwrap();
+    let cues: Vec<NewCue> = cues
+        .iter()
+        .map(|&(start_ms, text)| NewCue {
+            start_ms,
+            end_ms: start_ms + 1_000,
+            speaker: None,
+            text,
+        })
+        .collect();
+    catalog.add_cues(id, transcript, &cues).await.unwrap();
+}
+
 async fn state(catalog: &Catalog, id: i64) -> SessionState {
     catalog.session(id).await.unwrap().unwrap().state
 }
@@ -361,24 +379,7 @@ async fn a_public_session_comes_with_its_agenda_documents_and_cues() {
         .add_document(id, &document(DocumentKind::Agenda, "a"), &items)
         .await
         .unwrap();
-    let transcript = catalog
-        .add_document(id, &document(DocumentKind::Transcript, "t"), &[])
-        .await
-        .unwrap();
-    let cue = |start_ms, text| NewCue {
-        start_ms,
-        end_ms: start_ms + 1_000,
-        speaker: None,
-        text,
-    };
-    catalog
-        .add_cues(
-            id,
-            transcript,
-            &[cue(1_000, "buongiorno"), cue(20_000, "segreto")],
-        )
-        .await
-        .unwrap();
+    add_transcript(&catalog, id, &[(1_000, "buongiorno"), (20_000, "segreto")]).await;
 
     let public = catalog.public_session(id).await.unwrap().unwrap();
     assert_eq!(public.session.id, id);
@@ -565,24 +566,12 @@ async fn an_editors_turn_and_record_outlast_the_readings() {
     import_roster(&catalog, ROSTER).await.unwrap();
     let rossi = catalog.person("mario-rossi").await.unwrap().unwrap().id;
     let verdi = catalog.person("anna-verdi").await.unwrap().unwrap().id;
-    let transcript = catalog
-        .add_document(id, &document(DocumentKind::Transcript, "t"), &[])
-        .await
-        .unwrap();
-    let cue = |start_ms, text| NewCue {
-        start_ms,
-        end_ms: start_ms + 1_000,
-        speaker: None,
-        text,
-    };
-    catalog
-        .add_cues(
-            id,
-            transcript,
-            &[cue(1_000, "uno"), cue(12_000, "due"), cue(20_000, "tre")],
-        )
-        .await
-        .unwrap();
+    add_transcript(
+        &catalog,
+        id,
+        &[(1_000, "uno"), (12_000, "due"), (20_000, "tre")],
+    )
+    .await;
     let turn = |start_ms, person_id| NewTurn {
         start_ms,
         person_id,

@@ -355,16 +355,7 @@ async fn editor_changes_the_roster(app: &TestApp, data_dir: &Path) {
     let saved =
         post("nome;cognome;ruolo;organo;dal\nUgo;Blu;consigliere;Consiglio comunale;2013-01-01\n");
     assert_eq!(saved.await.unwrap().status(), 303);
-    let listed = app
-        .client
-        .get(app.url("/admin/persone"))
-        .header("Cookie", cookie.clone())
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let listed = admin_page(app, &cookie, "/admin/persone").await;
     assert!(
         listed.contains("Ugo Blu") && listed.contains("Giulia Gallo"),
         "{listed}"
@@ -374,6 +365,19 @@ async fn editor_changes_the_roster(app: &TestApp, data_dir: &Path) {
         csv_text.contains("ugo-blu,Ugo,Blu,councillor,Consiglio comunale,,,2013-01-01,"),
         "{csv_text}"
     );
+}
+
+/// An admin page's text, signed in with `cookie`.
+async fn admin_page(app: &TestApp, cookie: &str, path: &str) -> String {
+    let response = app
+        .client
+        .get(app.url(path))
+        .header("Cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "{path}");
+    response.text().await.unwrap()
 }
 
 /// An editor names the unknown speaker and fixes the record; refusals change nothing.
@@ -418,16 +422,7 @@ async fn editor_sets_speaker_and_record(app: &TestApp, data_dir: &Path) {
         ("persona", "anna-verdi"),
     ]);
     assert_eq!(good.await.unwrap().status(), 303);
-    let editor = app
-        .client
-        .get(app.url("/admin/sedute/1/trascrizione"))
-        .header("Cookie", cookie.clone())
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let editor = admin_page(app, &cookie, "/admin/sedute/1/trascrizione").await;
     assert!(
         editor.contains("Chi parla") && editor.contains("redazione"),
         "{editor}"
