@@ -212,6 +212,26 @@ async fn a_person_has_a_page_an_api_resource_and_a_search_filter() {
     node_script("axe.mjs", urls, Vec::new()).await;
 }
 
+/// Lighthouse's mobile profile on the people pages: accessibility 100 (the other scores
+/// depend on the machine's load and are printed only).
+#[tokio::test]
+async fn the_people_pages_pass_lighthouse_on_a_phone() {
+    if std::env::var_os("AULA_TEST_POSTGRES").is_some() {
+        eprintln!("Lighthouse runs with the SQLite suite only");
+        return;
+    }
+    let app = spawn_app(shared_archive()).await;
+    let urls = vec![app.url("/persone"), app.url("/persone/mario-rossi")];
+    let stdout = node_script("lighthouse.mjs", urls, Vec::new()).await;
+    println!("{stdout}");
+    let pages: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("lighthouse "))
+        .collect();
+    assert_eq!(pages.len(), 2, "{stdout}");
+    assert!(pages.iter().all(|p| p.contains(" a11y=100 ")), "{stdout}");
+}
+
 #[tokio::test]
 async fn a_roster_with_a_bad_row_is_refused_whole() {
     let data_dir = shared_archive();
