@@ -1411,11 +1411,19 @@ pub async fn body_feed(
 /// `/sitemap.xml`: every public session page, with its video.
 pub async fn sitemap(req: HttpRequest, state: web::Data<AppState>) -> Page {
     let rows = state.archive.catalog.list_sessions(EXPORT_LIMIT, 0).await?;
+    let people = state.archive.catalog.people().await?;
     let base = base_url(&req, &state);
+    // The home page, then the people's pages (when there is a roster), then the sessions.
+    let mut paths: Vec<String> = vec!["/".into()];
+    if !people.is_empty() {
+        paths.push("/persone".into());
+        paths.extend(people.iter().map(|p| super::people::person_url(&p.slug)));
+    }
+    let paths: Vec<&str> = paths.iter().map(String::as_str).collect();
     Ok(xml(
         &state,
         "application/xml",
-        feeds::sitemap(&base, &rows, &["/"]),
+        feeds::sitemap(&base, &rows, &paths),
     ))
 }
 

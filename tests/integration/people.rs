@@ -180,6 +180,8 @@ async fn a_person_has_a_page_an_api_resource_and_a_search_filter() {
     assert!(page.contains(r#""@type":"Person""#), "{page}");
     assert!(page.contains("la variante della fornace"), "{page}");
     assert!(page.contains("/sedute/1?t=2"), "{page}");
+    let sitemap = app.text("/sitemap.xml").await;
+    assert!(sitemap.contains("/persone/mario-rossi</loc>"), "{sitemap}");
     let list = app.text("/persone").await;
     assert!(list.contains(r#"href="/persone/luca-rossi""#), "{list}");
 
