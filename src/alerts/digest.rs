@@ -78,21 +78,35 @@ pub async fn matching(
                 return Ok(Vec::new());
             };
             let rows = catalog.list_body_sessions(id, LOOKED_AT as i64).await?;
-            Ok(rows
-                .into_iter()
-                .filter(|r| r.is_public())
-                .map(|r| SessionHit {
-                    session_id: r.id as u64,
-                    title: r.title,
-                    body: r.body_name,
-                    body_id: r.body_id as u64,
-                    date: r.date,
-                    score: 0.0,
-                    passages: Vec::new(),
-                })
-                .collect())
+            Ok(session_hits(rows))
+        }
+        Follows::Person { slug } => {
+            // Someone since removed from the roster matches nothing any more.
+            let Some(person) = catalog.person(slug).await? else {
+                return Ok(Vec::new());
+            };
+            let rows = catalog
+                .sessions_of_person(person.id, LOOKED_AT as i64)
+                .await?;
+            Ok(session_hits(rows))
         }
     }
+}
+
+/// Sessions as hits without a passage: what a body or a person followed matches.
+fn session_hits(rows: Vec<crate::catalog::SessionRow>) -> Vec<SessionHit> {
+    rows.into_iter()
+        .filter(|r| r.is_public())
+        .map(|r| SessionHit {
+            session_id: r.id as u64,
+            title: r.title,
+            body: r.body_name,
+            body_id: r.body_id as u64,
+            date: r.date,
+            score: 0.0,
+            passages: Vec::new(),
+        })
+        .collect()
 }
 
 /// Composes the digests due at `now` (every confirmed subscription's, with `all`).

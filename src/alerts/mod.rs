@@ -29,6 +29,10 @@ pub enum Follows {
     Body {
         slug: String,
     },
+    /// The sessions where a person of the roster spoke or voted.
+    Person {
+        slug: String,
+    },
 }
 
 impl Follows {

@@ -566,6 +566,28 @@ impl Catalog {
         .await?)
     }
 
+    /// The public sessions where a person spoke or voted, the latest first, at most
+    /// `limit`: what following them by e-mail tells about.
+    pub async fn sessions_of_person(
+        &self,
+        person_id: i64,
+        limit: i64,
+    ) -> Result<Vec<super::SessionRow>> {
+        let sql = format!(
+            "SELECT {} WHERE {PUBLIC} AND (s.id IN (SELECT session_id FROM speaker_turns \
+             WHERE person_id = $1) OR s.id IN (SELECT v.session_id FROM votes v JOIN \
+             person_votes pv ON pv.vote_id = v.id WHERE pv.person_id = $2)) \
+             ORDER BY s.date DESC, s.id DESC LIMIT $3",
+            super::SESSION_COLUMNS
+        );
+        Ok(sqlx::query_as(&sql)
+            .bind(person_id)
+            .bind(person_id)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
     /// The public sessions with votes, the latest first.
     pub async fn sessions_with_votes(&self) -> Result<Vec<super::SessionRow>> {
         let sql = format!(

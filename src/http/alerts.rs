@@ -55,6 +55,9 @@ pub struct SubscribeForm {
     /// A body's sessions, rather than a search.
     #[serde(default)]
     organo: Option<String>,
+    /// A person's sessions (their slug), rather than a search.
+    #[serde(default)]
+    persona: Option<String>,
     #[serde(default)]
     frequency: Option<String>,
 }
@@ -123,6 +126,7 @@ async fn button_page(
 fn follows(
     form: &SubscribeForm,
     body_name: impl Fn(&str) -> Option<String>,
+    person_name: impl Fn(&str) -> Option<String>,
 ) -> Option<(Follows, String)> {
     let given = |v: &Option<String>| {
         v.as_deref()
@@ -142,6 +146,10 @@ fn follows(
             kind: given(&form.kind),
         };
         return Some((follows, label));
+    }
+    if let Some(slug) = given(&form.persona) {
+        let name = person_name(&slug)?;
+        return Some((Follows::Person { slug }, name));
     }
     let slug = given(&form.organo)?;
     let name = body_name(&slug)?;
@@ -181,7 +189,9 @@ pub async fn subscribe(
             return refused(&|t| t.f("alerts.address_invalid", form.email.trim()))
         }
     };
-    let Some((follows, label)) = follows(&form, body_name) else {
+    let people = state.archive.catalog.people().await.or_page(&req)?;
+    let person_name = |slug: &str| people.iter().find(|p| p.slug == slug).map(|p| p.name());
+    let Some((follows, label)) = follows(&form, body_name, person_name) else {
         return refused(&|t| t.s("alerts.nothing_to_follow").to_string());
     };
     let frequency = form

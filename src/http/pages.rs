@@ -147,6 +147,8 @@ pub struct AlertForm {
     pub kind: String,
     /// A body's slug, to follow its sessions rather than a search.
     pub organo: String,
+    /// A person's slug, to follow the sessions where they speak or vote.
+    pub persona: String,
 }
 
 /// A transcript line beside the video.
@@ -592,6 +594,7 @@ pub async fn archive(
             body: String::new(),
             kind: String::new(),
             organo: body.slug,
+            persona: String::new(),
         });
     }
     html(&req, StatusCode::OK, remember, page)
@@ -1015,6 +1018,7 @@ pub async fn search(
             body: page.body.clone(),
             kind: page.kind.clone(),
             organo: String::new(),
+            persona: String::new(),
         });
     }
     html(&req, status, remember, page)

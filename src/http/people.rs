@@ -120,6 +120,8 @@ struct PersonPage {
     spoken: Vec<SpokenView>,
     votes: Vec<VoteView>,
     json_ld: String,
+    /// The form that follows them by e-mail (when the archive sends alerts).
+    alert: Option<super::pages::AlertForm>,
 }
 
 /// `GET /persone`: everyone in the roster, with their latest role.
@@ -171,6 +173,18 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>, slug: web::Path<
             })
             .collect(),
         json_ld: script_json(&person_ld(&profile, &origin)),
+        alert: state
+            .archive
+            .config
+            .alerts_enabled()
+            .then(|| super::pages::AlertForm {
+                legend: t.f("alerts.form_person_legend", profile.person.name()),
+                q: String::new(),
+                body: String::new(),
+                kind: String::new(),
+                organo: String::new(),
+                persona: profile.person.slug.clone(),
+            }),
         t,
     };
     html(&req, StatusCode::OK, remember, page)

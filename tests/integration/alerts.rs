@@ -14,8 +14,8 @@ use aula::{Archive, Config};
 use serde_json::Value;
 
 use crate::helpers::{
-    admin_token, eventually, free_port, make_flv_with_tone, node_script, scratch, smtp_server,
-    spawn_app_with, test_config, Ingest, TestApp,
+    admin_token, aula as aula_cli, eventually, free_port, make_flv_with_tone, node_script, scratch,
+    smtp_server, spawn_app_with, test_config, Ingest, TestApp,
 };
 
 const ADDRESS: &str = "mario.rossi@example.it";
@@ -274,6 +274,61 @@ async fn a_body_is_followed_and_a_message_waits_for_an_smtp_server_that_is_down(
     let digest = &smtp.received()[1];
     assert_eq!(digest.subject, "Consiglio comunale: 1 nuova seduta");
     assert!(digest.body.contains("Seduta di gennaio"));
+}
+
+/// A councillor followed from their page: the next session where they speak is news; one
+/// where only others speak is not.
+#[tokio::test]
+async fn a_person_is_followed_from_their_page() {
+    let port = free_port();
+    let (root, data_dir, app) = archive_with_alerts("alerts-person", port).await;
+    let roster = root.join("persone.csv");
+    std::fs::write(
+        &roster,
+        "nome;cognome;ruolo;organo;dal\nMario;Rossi;consigliere;Consiglio comunale;2009-06-01\n",
+    )
+    .unwrap();
+    crate::helpers::run_ok(aula_cli(&data_dir).args(["people", "import"]).arg(&roster));
+    let page = app.text("/persone/mario-rossi").await;
+    assert!(
+        page.contains("name=\"persona\" value=\"mario-rossi\""),
+        "{page}"
+    );
+    let smtp = smtp_server(port, &root.join("maildir"));
+    let form = [("email", ADDRESS), ("persona", "mario-rossi")];
+    assert_eq!(subscribe(&app, &form).await.0, 200);
+    let unknown = [("email", ADDRESS), ("persona", "nessuno")];
+    assert_eq!(subscribe(&app, &unknown).await.0, 400);
+    send_queued_mail(&data_dir, port).await;
+    let received = smtp.received();
+    assert_eq!(received[0].subject, "Conferma il tuo avviso: Mario Rossi");
+    let confirm = received[0].link(&format!("{}/avvisi/conferma/", PUBLIC));
+    assert_eq!(post(&app, &confirm, "").await.0, 200);
+
+    session_saying(
+        &data_dir,
+        &root,
+        "2013-02-11",
+        "Seduta senza Rossi",
+        "PRESIDENTE: apriamo",
+    );
+    session_saying(
+        &data_dir,
+        &root,
+        "2013-03-11",
+        "Seduta con Rossi",
+        "CONS. ROSSI: chiedo la parola",
+    );
+    let composed = compose(&app, &admin_token(&data_dir)).await;
+    assert_eq!(composed["sessions"], 1, "{composed}");
+    send_queued_mail(&data_dir, port).await;
+    let digest = &smtp.received()[1];
+    assert_eq!(digest.subject, "Mario Rossi: 1 nuova seduta");
+    assert!(
+        digest.body.contains("Seduta con Rossi") && !digest.body.contains("senza"),
+        "{}",
+        digest.body
+    );
 }
 
 #[tokio::test]
