@@ -45,7 +45,12 @@ pub async fn matching(
     let bodies = catalog.bodies().await?;
     let body_id = |slug: &str| bodies.iter().find(|b| b.slug == slug).map(|b| b.id);
     match follows {
-        Follows::Search { q, body, kind } => {
+        Follows::Search {
+            q,
+            body,
+            kind,
+            speaker,
+        } => {
             let body_id = match body {
                 // A body since removed: it matches nothing any more.
                 Some(slug) => match body_id(slug) {
@@ -60,6 +65,7 @@ pub async fn matching(
                     text: q.clone(),
                     body_id,
                     kind: kind.clone(),
+                    speaker: speaker.clone(),
                     sort: Sort::Newest,
                     page,
                     per_page: 100,

@@ -25,6 +25,9 @@ pub enum Follows {
         body: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         kind: Option<String>,
+        /// Only what this person of the roster said (their slug).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        speaker: Option<String>,
     },
     Body {
         slug: String,
@@ -140,6 +143,7 @@ mod tests {
             q: "variante piano".into(),
             body: Some("consiglio-comunale".into()),
             kind: None,
+            speaker: None,
         };
         assert_eq!(
             search.to_json(),

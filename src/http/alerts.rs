@@ -136,14 +136,25 @@ fn follows(
     };
     if let Some(q) = given(&form.q) {
         let body = given(&form.body);
-        let label = match body.as_deref().and_then(&body_name) {
-            Some(name) => format!("«{q}» ({name})"),
-            None => format!("«{q}»"),
+        // With a search, `persona` narrows it to what that person said.
+        let speaker = given(&form.persona);
+        let speaker_name = match speaker.as_deref() {
+            Some(slug) => Some(person_name(slug)?),
+            None => None,
+        };
+        let within: Vec<String> = [body.as_deref().and_then(&body_name), speaker_name]
+            .into_iter()
+            .flatten()
+            .collect();
+        let label = match within.is_empty() {
+            true => format!("«{q}»"),
+            false => format!("«{q}» ({})", within.join(", ")),
         };
         let follows = Follows::Search {
             q,
             body,
             kind: given(&form.kind),
+            speaker,
         };
         return Some((follows, label));
     }

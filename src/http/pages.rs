@@ -1018,7 +1018,7 @@ pub async fn search(
             body: page.body.clone(),
             kind: page.kind.clone(),
             organo: String::new(),
-            persona: String::new(),
+            persona: params.speaker.clone().unwrap_or_default(),
         });
     }
     html(&req, status, remember, page)

@@ -324,6 +324,24 @@ async fn a_person_is_followed_from_their_page() {
     send_queued_mail(&data_dir, port).await;
     let digest = &smtp.received()[1];
     assert_eq!(digest.subject, "Mario Rossi: 1 nuova seduta");
+    // A search narrowed to what he said is followed as such.
+    let form = [
+        ("email", ADDRESS),
+        ("q", "parola"),
+        ("persona", "mario-rossi"),
+    ];
+    assert_eq!(subscribe(&app, &form).await.0, 200);
+    send_queued_mail(&data_dir, port).await;
+    let asked = &smtp.received()[2];
+    assert_eq!(
+        asked.subject,
+        "Conferma il tuo avviso: «parola» (Mario Rossi)"
+    );
+    let search = app.text("/cerca?q=parola&speaker=mario-rossi").await;
+    assert!(
+        search.contains("name=\"persona\" value=\"mario-rossi\""),
+        "{search}"
+    );
     assert!(
         digest.body.contains("Seduta con Rossi") && !digest.body.contains("senza"),
         "{}",
