@@ -31,7 +31,7 @@ use super::names::{self, Resolved};
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(default)]
 pub struct RawVoteRow {
-    #[serde(alias = "seduta")]
+    #[serde(deserialize_with = "text_or_number", alias = "seduta")]
     pub session: String,
     #[serde(alias = "punto")]
     pub item: String,
@@ -41,18 +41,36 @@ pub struct RawVoteRow {
     pub vote: String,
     #[serde(alias = "esito")]
     pub outcome: String,
-    #[serde(alias = "presenti")]
+    #[serde(deserialize_with = "text_or_number", alias = "presenti")]
     pub present: String,
-    #[serde(alias = "votanti")]
+    #[serde(deserialize_with = "text_or_number", alias = "votanti")]
     pub voting: String,
-    #[serde(alias = "favorevoli")]
+    #[serde(deserialize_with = "text_or_number", alias = "favorevoli")]
     pub in_favour: String,
-    #[serde(alias = "contrari")]
+    #[serde(deserialize_with = "text_or_number", alias = "contrari")]
     pub against: String,
-    #[serde(alias = "astenuti")]
+    #[serde(deserialize_with = "text_or_number", alias = "astenuti")]
     pub abstained: String,
-    #[serde(alias = "unanimita")]
+    #[serde(deserialize_with = "text_or_number", alias = "unanimita")]
     pub unanimous: String,
+}
+
+/// A cell as text: JSON vote files may give numbers and booleans as such.
+fn text_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Cell {
+        Text(String),
+        Whole(i64),
+        Number(f64),
+        Flag(bool),
+    }
+    Ok(match Cell::deserialize(d)? {
+        Cell::Text(t) => t,
+        Cell::Whole(n) => n.to_string(),
+        Cell::Number(n) => n.to_string(),
+        Cell::Flag(b) => if b { "1" } else { "0" }.to_string(),
+    })
 }
 
 /// What an import wrote.
@@ -387,6 +405,19 @@ fn record_of(s: SessionVotes) -> Result<NewRecord, Vec<(usize, String)>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_files_give_numbers_as_numbers() {
+        let json = r#"[{"session": 1, "item": "2", "present": 3, "voting": 3,
+                        "in_favour": 2, "against": 1, "unanimous": false}]"#;
+        let rows = crate::import::read_rows::<RawVoteRow>(json).unwrap();
+        let r = &rows[0].1;
+        assert_eq!(
+            (r.session.as_str(), r.present.as_str(), r.against.as_str()),
+            ("1", "3", "1")
+        );
+        assert_eq!(parse_bool(&r.unanimous), Some(false));
+    }
 
     #[test]
     fn spellings_are_read() {
