@@ -557,21 +557,31 @@ async fn the_roster_is_imported_whole_or_not_at_all() {
     assert!(catalog.person("pia-blu").await.unwrap().is_none());
 }
 
-#[tokio::test]
-async fn an_editors_turn_and_record_outlast_the_readings() {
-    use crate::catalog::{NewRecord, NewTurn};
-    use crate::domain::Provenance;
-    let (catalog, _dir) = fresh().await;
-    let id = new_session(&catalog, "Seduta").await.session_id;
-    import_roster(&catalog, ROSTER).await.unwrap();
+/// A session with the test roster and a three-cue transcript: its id, Rossi's and Verdi's.
+async fn session_with_people(catalog: &Catalog) -> (i64, i64, i64) {
+    let id = new_session(catalog, "Seduta").await.session_id;
+    import_roster(catalog, ROSTER).await.unwrap();
     let rossi = catalog.person("mario-rossi").await.unwrap().unwrap().id;
     let verdi = catalog.person("anna-verdi").await.unwrap().unwrap().id;
-    add_transcript(
-        &catalog,
-        id,
-        &[(1_000, "uno"), (12_000, "due"), (20_000, "tre")],
-    )
-    .await;
+    let cues = [(1_000, "uno"), (12_000, "due"), (20_000, "tre")];
+    add_transcript(catalog, id, &cues).await;
+    (id, rossi, verdi)
+}
+
+/// Who speaks each public cue, by family name.
+async fn speakers(catalog: &Catalog, id: i64) -> Vec<Option<String>> {
+    let cues = catalog.cues(id).await.unwrap();
+    cues.into_iter()
+        .map(|c| c.person.map(|p| p.family_name))
+        .collect()
+}
+
+#[tokio::test]
+async fn an_editors_turn_outlasts_the_readings() {
+    use crate::catalog::NewTurn;
+    use crate::domain::Provenance;
+    let (catalog, _dir) = fresh().await;
+    let (id, rossi, verdi) = session_with_people(&catalog).await;
     let turn = |start_ms, person_id| NewTurn {
         start_ms,
         person_id,
@@ -579,87 +589,60 @@ async fn an_editors_turn_and_record_outlast_the_readings() {
         confidence: None,
     };
     let read = [turn(0, Some(rossi)), turn(10_000, Some(verdi))];
-    catalog
-        .replace_read_turns(id, Provenance::Label, &read)
-        .await
-        .unwrap();
-    let speakers = |cues: Vec<CueRow>| -> Vec<Option<String>> {
-        cues.into_iter()
-            .map(|c| c.person.map(|p| p.family_name))
-            .collect()
-    };
-    let who = speakers(catalog.cues(id).await.unwrap());
-    assert_eq!(
-        who,
-        [
-            Some("Rossi".into()),
-            Some("Verdi".into()),
-            Some("Verdi".into())
-        ]
-    );
+    let reread = || catalog.replace_read_turns(id, Provenance::Label, &read);
+    reread().await.unwrap();
+    let (rossi_s, verdi_s) = (Some("Rossi".to_string()), Some("Verdi".to_string()));
+    let all = [rossi_s.clone(), verdi_s.clone(), verdi_s.clone()];
+    assert_eq!(speakers(&catalog, id).await, all);
     // The editor says Rossi went on until 15 s, and the reading is done again.
     catalog
         .set_editor_turn(id, 11_000, 15_000, Some(rossi))
         .await
         .unwrap();
-    catalog
-        .replace_read_turns(id, Provenance::Label, &read)
-        .await
-        .unwrap();
-    let who = speakers(catalog.cues(id).await.unwrap());
-    assert_eq!(
-        who,
-        [
-            Some("Rossi".into()),
-            Some("Rossi".into()),
-            Some("Verdi".into())
-        ]
-    );
+    reread().await.unwrap();
+    let all = [rossi_s.clone(), rossi_s, verdi_s];
+    assert_eq!(speakers(&catalog, id).await, all);
     // A second editor's turn inside the first cuts it; both ends keep their person.
     catalog
         .set_editor_turn(id, 12_000, 13_000, None)
         .await
         .unwrap();
-    let turns = catalog.turns(id).await.unwrap();
-    let editor: Vec<(i64, Option<i64>)> = turns
+    let editor: Vec<(i64, Option<i64>, Option<i64>)> = catalog
+        .turns(id)
+        .await
+        .unwrap()
         .iter()
         .filter(|t| t.source == Provenance::Editor)
-        .map(|t| (t.start_ms, t.end_ms))
+        .map(|t| (t.start_ms, t.end_ms, t.person.as_ref().map(|p| p.id)))
         .collect();
-    assert_eq!(
-        editor,
-        [
-            (11_000, Some(12_000)),
-            (12_000, Some(13_000)),
-            (13_000, Some(15_000))
-        ]
-    );
+    let expected = [
+        (11_000, Some(12_000), Some(rossi)),
+        (12_000, Some(13_000), None),
+        (13_000, Some(15_000), Some(rossi)),
+    ];
+    assert_eq!(editor, expected);
+}
 
-    let record = |present| NewRecord {
-        attendance: vec![(rossi, present)],
-        votes: Vec::new(),
+#[tokio::test]
+async fn the_most_trusted_record_stands() {
+    use crate::catalog::NewRecord;
+    use crate::domain::Provenance;
+    let (catalog, _dir) = fresh().await;
+    let (id, rossi, _) = session_with_people(&catalog).await;
+    let catalog = &catalog;
+    let replace = |source, present| async move {
+        let record = NewRecord {
+            attendance: vec![(rossi, present)],
+            votes: Vec::new(),
+        };
+        catalog.replace_record(id, source, &record).await.unwrap()
     };
-    assert!(catalog
-        .replace_record(id, Provenance::Minutes, &record(true))
-        .await
-        .unwrap());
-    assert!(catalog
-        .replace_record(id, Provenance::Import, &record(false))
-        .await
-        .unwrap());
+    assert!(replace(Provenance::Minutes, true).await);
+    assert!(replace(Provenance::Import, false).await);
     // The minutes read again do not undo the import, nor an import the editor's record.
-    assert!(!catalog
-        .replace_record(id, Provenance::Minutes, &record(true))
-        .await
-        .unwrap());
-    assert!(catalog
-        .replace_record(id, Provenance::Editor, &record(true))
-        .await
-        .unwrap());
-    assert!(!catalog
-        .replace_record(id, Provenance::Import, &record(false))
-        .await
-        .unwrap());
+    assert!(!replace(Provenance::Minutes, true).await);
+    assert!(replace(Provenance::Editor, true).await);
+    assert!(!replace(Provenance::Import, false).await);
     let attendance = catalog.attendance(id).await.unwrap();
     assert_eq!(attendance.len(), 1);
     assert!(attendance[0].present);
