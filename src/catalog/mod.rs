@@ -134,8 +134,8 @@ pub use legacy::{LegacyImport, LegacyTarget, UnmappedRow};
 pub use maintenance::{ImportReport, StoredFile, StoredKind};
 pub use media::{NewMediaVersion, NewRendition, RecordingPart, WithheldRange};
 pub use people::{
-    AttendanceRow, Counts, NewRecord, NewTurn, NewVote, PersonRole, PersonRow, PersonVote, TurnRow,
-    VoteRow,
+    AttendanceRow, Counts, NewRecord, NewTurn, NewVote, PersonRole, PersonRow, PersonVote,
+    SessionRecord, TurnRow, VoteRow,
 };
 pub use public::{ArchiveFilter, ArchivePage, DocumentFile, PublicSession};
 pub use speech::{

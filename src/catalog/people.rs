@@ -75,6 +75,19 @@ pub struct Counts {
     pub abstained: Option<i64>,
 }
 
+impl From<crate::people::minutes::VoteCounts> for Counts {
+    fn from(c: crate::people::minutes::VoteCounts) -> Counts {
+        let n = |v: Option<u32>| v.map(i64::from);
+        Counts {
+            present: n(c.present),
+            voting: n(c.voting),
+            in_favour: n(c.in_favour),
+            against: n(c.against),
+            abstained: n(c.abstained),
+        }
+    }
+}
+
 /// A vote on an agenda item, with how each person voted when it is known.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct VoteRow {
@@ -97,6 +110,16 @@ pub struct VoteRow {
 pub struct PersonVote {
     pub person: PersonRow,
     pub choice: VoteChoice,
+}
+
+/// What a session's page and resource show of its people: asked for only there, not by
+/// every reader of a public session (captions, clips, downloads).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SessionRecord {
+    /// The roll call, present first.
+    pub attendance: Vec<AttendanceRow>,
+    /// The votes, in the order taken.
+    pub votes: Vec<VoteRow>,
 }
 
 /// A vote to be stored.
@@ -445,6 +468,13 @@ impl Catalog {
         Ok(stored)
     }
 
+    /// A session's roll call and votes.
+    pub async fn session_record(&self, session_id: i64) -> Result<SessionRecord> {
+        let (attendance, votes) =
+            tokio::try_join!(self.attendance(session_id), self.votes(session_id))?;
+        Ok(SessionRecord { attendance, votes })
+    }
+
     /// Who was at a session's roll call, present first, by family name.
     pub async fn attendance(&self, session_id: i64) -> Result<Vec<AttendanceRow>> {
         let rows = sqlx::query(&format!(
@@ -506,22 +536,25 @@ impl Catalog {
         .fetch_all(&self.pool)
         .await?;
         let mut votes: Vec<VoteRow> = rows.iter().map(vote_row).collect();
-        for v in &mut votes {
-            let people = sqlx::query(&format!(
-                "SELECT pv.choice, {PERSON} FROM person_votes pv JOIN people p \
-                 ON p.id = pv.person_id WHERE pv.vote_id = $1 \
-                 ORDER BY p.family_name, p.given_name"
-            ))
-            .bind(v.id)
-            .fetch_all(&self.pool)
-            .await?;
-            v.people = people
-                .iter()
-                .map(|r| PersonVote {
-                    choice: r.get(0),
-                    person: person_at(r, 1),
-                })
-                .collect();
+        // Who voted how, for all those votes in one query.
+        let people = sqlx::query(&format!(
+            "SELECT pv.vote_id, pv.choice, {PERSON} FROM person_votes pv \
+             JOIN people p ON p.id = pv.person_id WHERE pv.vote_id IN (SELECT v.id FROM votes v \
+             JOIN sessions s ON s.id = v.session_id WHERE {condition}) \
+             ORDER BY p.family_name, p.given_name"
+        ))
+        .bind(value)
+        .fetch_all(&self.pool)
+        .await?;
+        let at: std::collections::HashMap<i64, usize> =
+            votes.iter().enumerate().map(|(i, v)| (v.id, i)).collect();
+        for r in &people {
+            if let Some(v) = at.get(&r.get::<i64, _>(0)).map(|&i| &mut votes[i]) {
+                v.people.push(PersonVote {
+                    choice: r.get(1),
+                    person: person_at(r, 2),
+                });
+            }
         }
         Ok(votes)
     }

@@ -46,24 +46,18 @@ pub struct PublicSession {
     pub cues: Vec<CueRow>,
     /// A transcription of it is waiting or running.
     pub transcribing: bool,
-    /// The roll call, present first.
-    pub attendance: Vec<super::AttendanceRow>,
-    /// The votes, in the order taken.
-    pub votes: Vec<super::VoteRow>,
 }
 
 impl Catalog {
     /// A session with its agenda, documents and cues; None if there is no such session or
     /// it is not public (withheld, or outside its publication window).
     pub async fn public_session(&self, id: i64) -> Result<Option<PublicSession>> {
-        let (session, agenda, documents, cues, transcribing, attendance, votes) = tokio::try_join!(
+        let (session, agenda, documents, cues, transcribing) = tokio::try_join!(
             self.session(id),
             self.agenda(id),
             self.documents(id),
             self.cues(id),
-            self.transcribing(id),
-            self.attendance(id),
-            self.votes(id)
+            self.transcribing(id)
         )?;
         Ok(session
             .filter(SessionRow::is_public)
@@ -73,8 +67,6 @@ impl Catalog {
                 documents,
                 cues,
                 transcribing,
-                attendance,
-                votes,
             }))
     }
 

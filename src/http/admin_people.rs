@@ -11,7 +11,7 @@ use super::admin::{existing_session, json_body, seconds_to_ms, session_id, Body,
 use super::api::{attendance_json, vote_json};
 use super::errors::ApiError;
 use super::AppState;
-use crate::catalog::{Catalog, Counts, NewRecord, NewVote, TurnRow};
+use crate::catalog::{Catalog, NewRecord, NewVote, TurnRow};
 use crate::domain::{Provenance, VoteChoice, VoteOutcome};
 use crate::people::minutes::{self, VoteCounts};
 
@@ -218,25 +218,11 @@ async fn checked_vote(
         people.retain(|(q, _)| *q != person);
         people.push((person, p.0.vote));
     }
-    let n = |x: Option<u32>| x.map(i64::from);
-    let (present, voting, in_favour, against, abstained) = (
-        counts.present,
-        counts.voting,
-        counts.in_favour,
-        counts.against,
-        counts.abstained,
-    );
     Ok(NewVote {
         item_number: Some(v.item_number),
         item_title: item.title.clone(),
         outcome: v.outcome,
-        counts: Counts {
-            present: n(present),
-            voting: n(voting),
-            in_favour: n(in_favour),
-            against: n(against),
-            abstained: n(abstained),
-        },
+        counts: counts.into(),
         unanimous: v.unanimous,
         problem: None,
         excerpt: None,

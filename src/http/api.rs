@@ -177,9 +177,9 @@ pub async fn session(
             documents,
             cues,
             transcribing,
-            attendance,
-            votes,
         }) => {
+            let crate::catalog::SessionRecord { attendance, votes } =
+                state.archive.catalog.session_record(row.id).await?;
             let page = page_url(row.id);
             let automatic = cues.first().is_some_and(|c| c.source.is_automatic());
             let has_chapters = agenda.iter().any(|a| a.start_ms.is_some());

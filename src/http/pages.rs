@@ -744,6 +744,12 @@ pub async fn session(
         return fallback(req.clone(), state.clone()).await;
     };
     let recording = public_session(&req, &state, id).await?;
+    let record = state
+        .archive
+        .catalog
+        .session_record(id)
+        .await
+        .or_page(&req)?;
     let start_at = params.t.as_deref().and_then(parse_start).unwrap_or(0);
     let clip = match params.fine.as_deref() {
         Some(end) if recording.session.mp4_file.is_some() => Some(super::clips::window(
@@ -764,7 +770,13 @@ pub async fn session(
         _ => StatusCode::OK,
     };
     let max = state.archive.config.clip_max_seconds;
-    let mut page = session_page(t, recording, &base_url(&req, &state), start_at, max);
+    let mut page = session_page(
+        t,
+        (recording, record),
+        &base_url(&req, &state),
+        start_at,
+        max,
+    );
     match clip {
         Some(Ok(window)) => with_clip(&mut page, window),
         Some(Err(e)) => page.clip_error = super::clips::window_message(&page.t, &e),
@@ -812,7 +824,7 @@ fn with_clip(page: &mut SessionPage, window: crate::clips::Window) {
 /// `start_at` seconds.
 fn session_page(
     t: Ui,
-    recording: PublicSession,
+    (recording, record): (PublicSession, crate::catalog::SessionRecord),
     origin: &str,
     start_at: u64,
     clip_max_s: u64,
@@ -823,11 +835,10 @@ fn session_page(
         documents,
         cues,
         transcribing,
-        attendance,
-        votes,
     } = recording;
     let numbers: Vec<Option<String>> = agenda.iter().map(|a| a.number.clone()).collect();
-    let (item_votes, record) = super::people::record_view(&t, &numbers, &attendance, &votes);
+    let (item_votes, record) =
+        super::people::record_view(&t, &numbers, &record.attendance, &record.votes);
     let automatic = cues.first().is_some_and(|c| c.source.is_automatic());
     let origin = origin.to_string();
     let duration_ms = row.duration_ms;

@@ -79,9 +79,11 @@ pub async fn profile(catalog: &Catalog, slug: &str) -> Result<Option<Profile>, C
         })
         .collect();
     let mut spoken = Vec::new();
+    // Only the session and its public cues: not the rest of what its page shows.
     for id in catalog.sessions_spoken_in(person.id, TURN_SESSIONS).await? {
-        if let Some(session) = catalog.public_session(id).await? {
-            spoken.extend(turns_of(&person, &session));
+        if let Some(session) = catalog.session(id).await?.filter(SessionRow::is_public) {
+            let cues = catalog.cues(id).await?;
+            spoken.extend(turns_of(&person, &session, &cues));
         }
     }
     let mut votes = Vec::new();
@@ -104,10 +106,14 @@ pub async fn profile(catalog: &Catalog, slug: &str) -> Result<Option<Profile>, C
 }
 
 /// The runs of a session's public cues spoken by `person`.
-fn turns_of(person: &PersonRow, session: &crate::catalog::PublicSession) -> Vec<Spoken> {
+fn turns_of(
+    person: &PersonRow,
+    session: &SessionRow,
+    cues: &[crate::catalog::CueRow],
+) -> Vec<Spoken> {
     let mut found: Vec<Spoken> = Vec::new();
     let mut in_turn = false;
-    for cue in &session.cues {
+    for cue in cues {
         let theirs = cue.person.as_ref().is_some_and(|p| p.id == person.id);
         if !theirs {
             in_turn = false;
@@ -121,7 +127,7 @@ fn turns_of(person: &PersonRow, session: &crate::catalog::PublicSession) -> Vec<
                 }
             }
             _ => found.push(Spoken {
-                session: SessionRef::from(&session.session),
+                session: SessionRef::from(session),
                 start_ms: cue.start_ms,
                 snippet: cue.text.replace('\n', " "),
                 inferred: cue.person_inferred,

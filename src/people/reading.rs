@@ -4,9 +4,7 @@
 //! roll call and the votes from the minutes. What an editor set, or a vote file imported,
 //! is never overwritten by a reading.
 
-use crate::catalog::{
-    AgendaItem, Catalog, CatalogError, Counts, CueRow, NewRecord, NewTurn, NewVote,
-};
+use crate::catalog::{AgendaItem, Catalog, CatalogError, CueRow, NewRecord, NewTurn, NewVote};
 use crate::domain::{CueSource, Provenance};
 
 use super::minutes::{self, MinutesReading};
@@ -149,7 +147,7 @@ fn record_of(
             item_number: number,
             item_title: title,
             outcome: v.outcome,
-            counts: counts_of(&v.counts),
+            counts: v.counts.into(),
             unanimous: v.unanimous,
             problem: v.problem.clone(),
             excerpt: Some(v.excerpt.clone()),
@@ -159,17 +157,6 @@ fn record_of(
         });
     }
     record
-}
-
-fn counts_of(c: &minutes::VoteCounts) -> Counts {
-    let n = |v: Option<u32>| v.map(i64::from);
-    Counts {
-        present: n(c.present),
-        voting: n(c.voting),
-        in_favour: n(c.in_favour),
-        against: n(c.against),
-        abstained: n(c.abstained),
-    }
 }
 
 /// Reads every session with a transcript or minutes again (after the roster changed).

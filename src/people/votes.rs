@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use crate::catalog::{fold, Catalog, CatalogError, Counts, NewRecord, NewVote};
+use crate::catalog::{fold, Catalog, CatalogError, NewRecord, NewVote};
 use crate::domain::{Provenance, VoteChoice, VoteOutcome};
 use crate::import::Problem;
 
@@ -374,18 +374,11 @@ fn record_of(s: SessionVotes) -> Result<NewRecord, Vec<(usize, String)>> {
             }),
             _ => None,
         });
-        let n = |x: Option<u32>| x.map(i64::from);
         votes.push(NewVote {
             item_number: Some(number),
             item_title: v.title,
             outcome,
-            counts: Counts {
-                present: n(v.counts.present),
-                voting: n(v.counts.voting),
-                in_favour: n(v.counts.in_favour),
-                against: n(v.counts.against),
-                abstained: n(v.counts.abstained),
-            },
+            counts: v.counts.into(),
             unanimous: v.unanimous,
             problem: None,
             excerpt: None,
