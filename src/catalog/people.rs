@@ -1,6 +1,8 @@
 //! People: the roster and its roles, speaker turns, roll calls and votes. It stores what
 //! `crate::people` reads and gives it back; it never reads names or minutes itself.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 use sqlx::Row;
 
@@ -254,26 +256,44 @@ impl Catalog {
 
     /// A person's roles, the latest first.
     pub async fn person_roles(&self, person_id: i64) -> Result<Vec<PersonRole>> {
-        let rows = sqlx::query(
-            "SELECT r.role, r.party, r.portfolio, r.from_date, r.to_date, \
+        let mut all = self
+            .roles_where("r.person_id = $1", Some(person_id))
+            .await?;
+        Ok(all.remove(&person_id).unwrap_or_default())
+    }
+
+    /// Everyone's roles, by person, the latest first: one query for a list of people.
+    pub async fn everyones_roles(&self) -> Result<HashMap<i64, Vec<PersonRole>>> {
+        self.roles_where("1 = 1", None).await
+    }
+
+    async fn roles_where(
+        &self,
+        condition: &str,
+        value: Option<i64>,
+    ) -> Result<HashMap<i64, Vec<PersonRole>>> {
+        let sql = format!(
+            "SELECT r.person_id, r.role, r.party, r.portfolio, r.from_date, r.to_date, \
              b.id, b.slug, b.name, b.kind FROM person_roles r \
-             LEFT JOIN bodies b ON b.id = r.body_id WHERE r.person_id = $1 \
-             ORDER BY r.from_date DESC, r.id",
-        )
-        .bind(person_id)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows
-            .iter()
-            .map(|r| PersonRole {
-                role: r.get(0),
-                party: r.get(1),
-                portfolio: r.get(2),
-                from: r.get(3),
-                to: r.get(4),
-                body: body_at(r, 5),
-            })
-            .collect())
+             LEFT JOIN bodies b ON b.id = r.body_id WHERE {condition} \
+             ORDER BY r.from_date DESC, r.id"
+        );
+        let mut query = sqlx::query(&sql);
+        if let Some(v) = value {
+            query = query.bind(v);
+        }
+        let mut roles: HashMap<i64, Vec<PersonRole>> = HashMap::new();
+        for r in query.fetch_all(&self.pool).await? {
+            roles.entry(r.get(0)).or_default().push(PersonRole {
+                role: r.get(1),
+                party: r.get(2),
+                portfolio: r.get(3),
+                from: r.get(4),
+                to: r.get(5),
+                body: body_at(&r, 6),
+            });
+        }
+        Ok(roles)
     }
 
     /// The roster valid on a session's date, with the roles each held that day: in the
@@ -546,8 +566,7 @@ impl Catalog {
         .bind(value)
         .fetch_all(&self.pool)
         .await?;
-        let at: std::collections::HashMap<i64, usize> =
-            votes.iter().enumerate().map(|(i, v)| (v.id, i)).collect();
+        let at: HashMap<i64, usize> = votes.iter().enumerate().map(|(i, v)| (v.id, i)).collect();
         for r in &people {
             if let Some(v) = at.get(&r.get::<i64, _>(0)).map(|&i| &mut votes[i]) {
                 v.people.push(PersonVote {

@@ -410,26 +410,16 @@ async fn roster_view(
     p: &mut AdminPage,
 ) -> Result<(), PageError> {
     let catalog = &state.archive.catalog;
+    let roles = catalog.everyones_roles().await.or_page(req)?;
     for person in catalog.people().await.or_page(req)? {
-        let roles = catalog.person_roles(person.id).await.or_page(req)?;
-        let roles: Vec<String> = roles
-            .iter()
-            .map(|r| {
-                let body = r
-                    .body
-                    .as_ref()
-                    .map(|b| format!(" ({})", b.name))
-                    .unwrap_or_default();
-                let to = r.to.clone().unwrap_or_default();
-                format!(
-                    "{}{body} {}–{to}",
-                    p.t.s(&format!("role.{}", r.role)),
-                    r.from
-                )
-            })
+        let text: Vec<String> = roles
+            .get(&person.id)
+            .into_iter()
+            .flatten()
+            .map(|r| super::people::role_text(&p.t, r))
             .collect();
         let url = super::people::person_url(&person.slug);
-        p.people.push((person.name(), url, roles.join("; ")));
+        p.people.push((person.name(), url, text.join("; ")));
     }
     Ok(())
 }

@@ -25,7 +25,7 @@ pub fn person_url(slug: &str) -> String {
 }
 
 /// A role in words: "Consigliere · Consiglio comunale · Lista civica · dal 12 giugno 2009".
-fn role_text(t: &Ui, r: &PersonRole) -> String {
+pub(super) fn role_text(t: &Ui, r: &PersonRole) -> String {
     let mut parts = vec![t.s(&format!("role.{}", r.role)).to_string()];
     if let Some(b) = &r.body {
         parts.push(b.name.clone());
@@ -128,15 +128,22 @@ struct PersonPage {
 pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Page {
     let (t, remember) = language(&req);
     let catalog = &state.archive.catalog;
-    let mut people = Vec::new();
-    for p in catalog.people().await.or_page(&req)? {
-        let roles = catalog.person_roles(p.id).await.or_page(&req)?;
-        people.push(PersonItem {
+    let roles = catalog.everyones_roles().await.or_page(&req)?;
+    let people = catalog
+        .people()
+        .await
+        .or_page(&req)?
+        .into_iter()
+        .map(|p| PersonItem {
             url: person_url(&p.slug),
+            roles: roles
+                .get(&p.id)
+                .and_then(|r| r.first())
+                .map(|r| role_text(&t, r))
+                .unwrap_or_default(),
             name: p.name(),
-            roles: roles.first().map(|r| role_text(&t, r)).unwrap_or_default(),
-        });
-    }
+        })
+        .collect();
     html(&req, StatusCode::OK, remember, PeoplePage { t, people })
 }
 
@@ -241,12 +248,18 @@ fn person_json(p: &PersonRow) -> Value {
 /// `GET /api/v1/people`: the roster with each person's roles.
 pub async fn api_list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let catalog = &state.archive.catalog;
-    let mut people = Vec::new();
-    for p in catalog.people().await? {
-        let mut json = person_json(&p);
-        json["roles"] = serde_json::to_value(catalog.person_roles(p.id).await?).unwrap_or_default();
-        people.push(json);
-    }
+    let mut roles = catalog.everyones_roles().await?;
+    let people: Vec<Value> = catalog
+        .people()
+        .await?
+        .iter()
+        .map(|p| {
+            let mut json = person_json(p);
+            json["roles"] =
+                serde_json::to_value(roles.remove(&p.id).unwrap_or_default()).unwrap_or_default();
+            json
+        })
+        .collect();
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "public, max-age=10"))
         .json(json!({ "people": people })))
