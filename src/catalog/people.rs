@@ -372,13 +372,33 @@ async fn upsert_person(tx: &mut Tx, e: &RoleEntry) -> Result<(i64, bool)> {
 /// Turns, roll calls and votes.
 impl Catalog {
     /// Replaces a session's read turns (label or inferred) with `turns`; an editor's stay.
+    /// Turns read the same as before change nothing, so reading every session again (after
+    /// a roster import) re-indexes only those whose speakers changed. Whether they did.
     pub async fn replace_read_turns(
         &self,
         session_id: i64,
         source: Provenance,
         turns: &[NewTurn],
-    ) -> Result<()> {
+    ) -> Result<bool> {
         let mut tx = self.write().await?;
+        let stored = sqlx::query(
+            "SELECT start_ms, person_id, label, source, confidence FROM speaker_turns \
+             WHERE session_id = $1 AND source != 'editor' ORDER BY start_ms, id",
+        )
+        .bind(session_id)
+        .fetch_all(&mut *tx)
+        .await?;
+        let same = stored.len() == turns.len()
+            && stored.iter().zip(turns).all(|(r, t)| {
+                r.get::<i64, _>(0) == t.start_ms
+                    && r.get::<Option<i64>, _>(1) == t.person_id
+                    && r.get::<Option<String>, _>(2) == t.label
+                    && r.get::<Provenance, _>(3) == source
+                    && r.get::<Option<f64>, _>(4) == t.confidence
+            });
+        if same {
+            return Ok(false);
+        }
         sqlx::query("DELETE FROM speaker_turns WHERE session_id = $1 AND source != 'editor'")
             .bind(session_id)
             .execute(&mut *tx)
@@ -397,7 +417,8 @@ impl Catalog {
             .execute(&mut *tx)
             .await?;
         }
-        super::changes::commit_change(tx, session_id).await
+        super::changes::commit_change(tx, session_id).await?;
+        Ok(true)
     }
 
     /// Sets who speaks from `start_ms` to `end_ms` (nobody: `None`), as an editor says;

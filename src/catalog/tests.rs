@@ -590,7 +590,11 @@ async fn an_editors_turn_outlasts_the_readings() {
     };
     let read = [turn(0, Some(rossi)), turn(10_000, Some(verdi))];
     let reread = || catalog.replace_read_turns(id, Provenance::Label, &read);
-    reread().await.unwrap();
+    assert!(reread().await.unwrap());
+    // The same reading again is no change for search to follow.
+    let noted = catalog.last_change().await.unwrap();
+    assert!(!reread().await.unwrap());
+    assert_eq!(catalog.last_change().await.unwrap(), noted);
     let (rossi_s, verdi_s) = (Some("Rossi".to_string()), Some("Verdi".to_string()));
     let all = [rossi_s.clone(), verdi_s.clone(), verdi_s.clone()];
     assert_eq!(speakers(&catalog, id).await, all);
