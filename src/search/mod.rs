@@ -477,10 +477,21 @@ impl SearchIndex {
         // One pass over what the text (and kind) match. Body and date belong to a whole
         // session, so the filters on them, and the facets that each ignore one of them (so a
         // citizen sees where else to look), all come from this pass.
+        // The speaker facet ignores the speaker filter: without one, it comes from that
+        // same pass; with one, from a pass of its own.
         let matched = self.of_kind(text_query, req.kind.as_deref());
-        results.speakers = speaker_facet(&searcher, &matched)?;
-        let matched = self.of_speaker(matched, req.speaker.as_deref());
-        let all = searcher.search(&matched, &SessionCollector)?;
+        let speakers = speaker_collector()?;
+        let all = match req.speaker.as_deref() {
+            None => {
+                let (all, found) = searcher.search(&matched, &(SessionCollector, speakers))?;
+                results.speakers = speaker_buckets(found);
+                all
+            }
+            Some(speaker) => {
+                results.speakers = speaker_buckets(searcher.search(&matched, &speakers)?);
+                searcher.search(&self.of_speaker(matched, speaker), &SessionCollector)?
+            }
+        };
         let filters = SessionFilters::of(req);
         (results.bodies, results.years) = facets(&all, &filters);
         let ranked: Vec<&SessionAgg> = all.iter().filter(|a| filters.admits(a)).collect();
@@ -514,11 +525,8 @@ impl SearchIndex {
         BooleanQuery::new(clauses)
     }
 
-    /// The query narrowed to one speaker's transcript passages when the request names one.
-    fn of_speaker(&self, query: BooleanQuery, speaker: Option<&str>) -> BooleanQuery {
-        let Some(speaker) = speaker else {
-            return query;
-        };
+    /// The query narrowed to one speaker's transcript passages.
+    fn of_speaker(&self, query: BooleanQuery, speaker: &str) -> BooleanQuery {
         BooleanQuery::new(vec![
             (Occur::Must, Box::new(query) as Box<dyn Query>),
             (
@@ -689,15 +697,11 @@ impl SearchIndex {
     }
 }
 
-/// Transcript passages matching `query`, counted by the person speaking (most first, at
-/// most 30): tantivy's terms aggregation over the `person` fast field.
-fn speaker_facet(
-    searcher: &Searcher,
-    query: &dyn Query,
-) -> Result<Vec<(String, u64)>, SearchError> {
+/// Counts matching transcript passages by the person speaking (at most 30 people):
+/// tantivy's terms aggregation over the `person` fast field.
+fn speaker_collector() -> Result<tantivy::aggregation::AggregationCollector, SearchError> {
     use tantivy::aggregation::agg_req::Aggregations;
-    use tantivy::aggregation::agg_result::{AggregationResult, BucketResult};
-    use tantivy::aggregation::{AggContextParams, AggregationCollector, Key};
+    use tantivy::aggregation::{AggContextParams, AggregationCollector};
     let aggs: Aggregations = serde_json::from_value(serde_json::json!({
         "speakers": { "terms": { "field": "person", "size": 30 } }
     }))
@@ -705,20 +709,30 @@ fn speaker_facet(
         path: "aggregation request".into(),
         message: e.to_string(),
     })?;
-    let collector = AggregationCollector::from_aggs(aggs, AggContextParams::default());
-    let found = searcher.search(query, &collector)?;
+    Ok(AggregationCollector::from_aggs(
+        aggs,
+        AggContextParams::default(),
+    ))
+}
+
+/// (person's address, passages) from what `speaker_collector` gathered, most first.
+fn speaker_buckets(
+    found: tantivy::aggregation::agg_result::AggregationResults,
+) -> Vec<(String, u64)> {
+    use tantivy::aggregation::agg_result::{AggregationResult, BucketResult};
+    use tantivy::aggregation::Key;
     let Some(AggregationResult::BucketResult(BucketResult::Terms { buckets, .. })) =
         found.0.get("speakers")
     else {
-        return Ok(Vec::new());
+        return Vec::new();
     };
-    Ok(buckets
+    buckets
         .iter()
         .filter_map(|b| match &b.key {
             Key::Str(slug) if !slug.is_empty() => Some((slug.clone(), b.doc_count)),
             _ => None,
         })
-        .collect())
+        .collect()
 }
 
 fn current_generation(root: &Path) -> u64 {
