@@ -253,22 +253,19 @@ pub(super) fn attendance_json(a: &crate::catalog::AttendanceRow) -> serde_json::
     })
 }
 
-/// The agenda, each item with the vote taken on it (the first with its number) or null.
+/// The agenda, each item with the vote taken on it or null (`people::votes_by_item`).
 fn agenda_json(
     agenda: Vec<crate::catalog::AgendaItem>,
     votes: &[crate::catalog::VoteRow],
 ) -> serde_json::Value {
+    let numbers: Vec<Option<String>> = agenda.iter().map(|a| a.number.clone()).collect();
+    let (placed, _) = crate::people::votes_by_item(&numbers, votes);
     agenda
         .into_iter()
-        .map(|item| {
-            let vote = item.number.as_ref().and_then(|n| {
-                votes
-                    .iter()
-                    .find(|v| v.item_number.as_ref() == Some(n))
-                    .map(vote_json)
-            });
+        .zip(placed)
+        .map(|(item, vote)| {
             let mut json = serde_json::to_value(item).unwrap_or_default();
-            json["vote"] = vote.unwrap_or_default();
+            json["vote"] = vote.map(vote_json).unwrap_or_default();
             json
         })
         .collect()
@@ -498,17 +495,6 @@ pub async fn search(
     params: web::Query<SearchParams>,
 ) -> Result<HttpResponse, ApiError> {
     refuse_empty_fields(&params)?;
-    let people = state.archive.catalog.people().await?;
-    if let Some(slug) = params.speaker.as_deref() {
-        if !people.iter().any(|p| p.slug == slug) {
-            return Err(ApiError::not_found(
-                "No such person",
-                format!(
-                    "nobody in the roster has the address {slug:?}; GET /api/v1/people lists them"
-                ),
-            ));
-        }
-    }
     let (results, bodies) = match run_search(&state, &params).await {
         Ok(found) => found,
         Err(Ok(BadSearch::Param(ParamError::Body(slug)))) => {
@@ -543,6 +529,23 @@ pub async fn search(
         .iter()
         .map(|(year, count)| serde_json::json!({ "year": year, "count": count }))
         .collect();
+    // The roster is read only when there are speakers to name or a speaker was asked for
+    // (none without a roster), not on every search.
+    let people = if params.speaker.is_some() || !results.speakers.is_empty() {
+        state.archive.catalog.people().await?
+    } else {
+        Vec::new()
+    };
+    if let Some(slug) = params.speaker.as_deref() {
+        if !people.iter().any(|p| p.slug == slug) {
+            return Err(ApiError::not_found(
+                "No such person",
+                format!(
+                    "nobody in the roster has the address {slug:?}; GET /api/v1/people lists them"
+                ),
+            ));
+        }
+    }
     let speakers: Vec<serde_json::Value> = results
         .speakers
         .iter()

@@ -1008,8 +1008,11 @@ pub async fn search(
                     .t
                     .f("search.error.common", found.unsearchable.join(", "));
             }
-            let people = state.archive.catalog.people().await.or_page(&req)?;
-            show_speakers(&mut page, &params, &found, &people);
+            // Names only when there are speakers to name (none without a roster).
+            if params.speaker.is_some() || !found.speakers.is_empty() {
+                let people = state.archive.catalog.people().await.or_page(&req)?;
+                show_speakers(&mut page, &params, &found, &people);
+            }
             show_results(&mut page, &params, found, bodies);
             StatusCode::OK
         }

@@ -520,20 +520,15 @@ pub fn record_view(
     attendance: &[crate::catalog::AttendanceRow],
     votes: &[VoteRow],
 ) -> (Vec<Option<VotePane>>, RecordView) {
-    let mut by_item: Vec<Option<VotePane>> = agenda_numbers.iter().map(|_| None).collect();
-    let mut record = RecordView::default();
-    for v in votes {
-        let at = v.item_number.as_ref().and_then(|n| {
-            agenda_numbers
-                .iter()
-                .position(|a| a.as_ref() == Some(n))
-                .filter(|&i| by_item[i].is_none())
-        });
-        match at {
-            Some(i) => by_item[i] = Some(vote_pane(t, v)),
-            None => record.other_votes.push(vote_pane(t, v)),
-        }
-    }
+    let (placed, elsewhere) = crate::people::votes_by_item(agenda_numbers, votes);
+    let by_item = placed
+        .into_iter()
+        .map(|v| v.map(|v| vote_pane(t, v)))
+        .collect();
+    let mut record = RecordView {
+        other_votes: elsewhere.into_iter().map(|v| vote_pane(t, v)).collect(),
+        ..RecordView::default()
+    };
     for a in attendance {
         let link = PersonLink::of(&a.person, a.party.as_deref());
         if a.present {
