@@ -174,6 +174,34 @@ pub struct Summary {
     pub queued: usize,
     pub already_archived: usize,
     pub files: Vec<FileReport>,
+    /// For a directory: what was estimated before it started, and what it took.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timing: Option<Timing>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Timing {
+    pub estimate: crate::estimate::Estimate,
+    /// Wall seconds from the first transcode started to the last finished.
+    pub elapsed_s: f64,
+}
+
+impl Timing {
+    /// "took 4 h 05 min, estimated 4 h 20 min (+6 %)": the estimate's error, for the
+    /// next batch on this machine.
+    pub fn to_text(&self) -> String {
+        use crate::estimate::clock;
+        let e = self.estimate.seconds;
+        let error = match self.elapsed_s > 0.0 {
+            true => format!(" ({:+.0} %)", (e - self.elapsed_s) / self.elapsed_s * 100.0),
+            false => String::new(),
+        };
+        format!(
+            "took {}, estimated {}{error}\n",
+            clock(self.elapsed_s),
+            clock(e)
+        )
+    }
 }
 
 impl Summary {
@@ -190,6 +218,7 @@ impl Summary {
             queued: count(&|r| matches!(r, FileResult::Queued { .. })),
             already_archived: count(&|r| matches!(r, FileResult::AlreadyArchived { .. })),
             files,
+            timing: None,
         }
     }
 
@@ -199,6 +228,9 @@ impl Summary {
             "{} published, {} with warnings, {} failed, {} queued, {} already in the archive\n",
             self.ok, self.warnings, self.failed, self.queued, self.already_archived
         );
+        if let Some(t) = self.timing.as_ref().filter(|_| self.queued == 0) {
+            out.push_str(&t.to_text());
+        }
         for f in &self.files {
             match &f.result {
                 FileResult::Published { warnings, .. } if !warnings.is_empty() => {
@@ -397,10 +429,14 @@ pub struct BatchOptions {
     pub title: Option<SessionTitle>,
     pub kind: String,
     pub no_wait: bool,
+    /// Recordings transcoded at once; None fits the machine (`estimate::at_once`).
+    pub at_once: Option<usize>,
 }
 
-/// One session per recording under `dir`, transcoded `archive.config.transcodes` at a
-/// time; the summary lists them in path order.
+/// One session per recording under `dir`, after saying how long they will take
+/// (`estimate`), as many transcoded at once as the machine takes (or `options.at_once`;
+/// with `no_wait`, the worker's `transcodes`); the summary lists them in path order, with
+/// the estimate and the time it really took.
 pub async fn ingest_directory(
     archive: &Archive,
     dir: &Path,
@@ -419,10 +455,15 @@ pub async fn ingest_directory(
     }
     let total = files.len();
     feedback.note(&format!("{}: {total} recordings", dir.display()));
+    let at_once = match options.no_wait {
+        true => Some(archive.config.transcodes.max(1)),
+        false => options.at_once,
+    };
+    let estimate = crate::estimate::estimate(&archive.config, &files, at_once).await;
+    feedback.note(&estimate.to_text());
+    let began = std::time::Instant::now();
     let done = Arc::new(AtomicUsize::new(0));
-    let slots = Arc::new(tokio::sync::Semaphore::new(
-        archive.config.transcodes.max(1),
-    ));
+    let slots = Arc::new(tokio::sync::Semaphore::new(estimate.at_once.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
     for (index, file) in files.into_iter().enumerate() {
         let shown = file.display().to_string();
@@ -463,7 +504,12 @@ pub async fn ingest_directory(
         reports.push(joined?);
     }
     reports.sort_by_key(|(i, _)| *i);
-    Ok(Summary::new(reports.into_iter().map(|(_, r)| r).collect()))
+    let mut summary = Summary::new(reports.into_iter().map(|(_, r)| r).collect());
+    summary.timing = Some(Timing {
+        elapsed_s: began.elapsed().as_secs_f64(),
+        estimate,
+    });
+    Ok(summary)
 }
 
 /// The session one file of a directory becomes: the date from the options, else the

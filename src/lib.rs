@@ -13,6 +13,7 @@ pub mod config;
 pub mod demo;
 pub mod documents;
 pub mod domain;
+pub mod estimate;
 pub mod http;
 pub mod import;
 pub mod ingest;

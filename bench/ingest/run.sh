@@ -6,6 +6,8 @@
 #  2. the remux path: aula ingest of an H.264 + AAC source whose video is copied;
 #     goal: at least 50x real time.
 #  3. the one-decode ladder against the same ladder made by one ffmpeg run per rung.
+#  4. `aula ingest DIR` on a small archive of both kinds: the time it said up front
+#     against the time it took; goal: within 20 %.
 # Usage: bench/ingest/run.sh [SOURCE_SECONDS] [ROUNDS]   (defaults: 120 s, 2 rounds)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -141,3 +143,34 @@ for round in $(seq "$ROUNDS"); do
 done
 O=$(min "${one[@]}") S=$(min "${split[@]}")
 echo "   best: one run ${O} s, separate runs ${S} s, separate/one = $(ratio "$S" "$O")"
+
+echo
+echo "4. aula ingest DIR: the estimate said up front against the time it took"
+# A small archive of the two kinds above: two PAL sessions and three H.264 ones (two of
+# them with one shape, so one measurement serves both), each a different recording.
+mkdir -p "$WORK/archive"
+cp "$WORK/pal.mpg" "$WORK/archive/consiglio_2004-11-29.mpg"
+ffmpeg -hide_banner -v error -y -f lavfi -i "testsrc2=size=720x576:rate=25" \
+    -f lavfi -i "sine=frequency=500:sample_rate=48000" -t "$((LENGTH / 2))" \
+    -c:v mpeg2video -b:v 5000k -maxrate 8000k -bufsize 1835k -flags +ilme+ildct -top 1 -aspect 4:3 \
+    -c:a mp2 -b:a 192k -f vob "$WORK/archive/giunta_2005-01-10.mpg"
+cp "$WORK/h264-240p.mp4" "$WORK/archive/commissione_2010-03-01.mp4"
+cp "$WORK/h264-240p-quiet.mp4" "$WORK/archive/commissione_2010-04-01.mp4"
+cp "$WORK/h264-360p.mp4" "$WORK/archive/consiglio_2011-02-14.mp4"
+for round in $(seq "$ROUNDS"); do
+    rm -rf "$WORK/data"
+    t0=$(now)
+    "$AULA" --data-dir "$WORK/data" ingest "$WORK/archive" --body "Consiglio comunale" --json \
+        >"$WORK/batch.json" 2>"$WORK/batch.log" || { cat "$WORK/batch.log"; exit 1; }
+    t1=$(now)
+    python3 - "$WORK/batch.json" "$(elapsed "$t0" "$t1")" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+t = s["timing"]; e = t["estimate"]
+print(f"   {len(e['files'])} recordings, {e['media_s']:.0f} s of media, {e['at_once']} at a time; "
+      f"measuring {e['measuring_s']:.1f} s, then estimated {e['seconds']:.1f} s, took {t['elapsed_s']:.1f} s: "
+      f"estimate/actual = {e['seconds'] / t['elapsed_s']:.3f} (goal 0.80-1.20); whole command {sys.argv[2]} s")
+for shape, r in e["shapes"].items():
+    print(f"     {shape}: {r['fixed_s']:.2f} s + {r['per_media_s']:.4f} s per media second, {r['cores']:.2f} cores")
+PY
+done

@@ -34,6 +34,10 @@ pub struct IngestArgs {
     /// Print the summary as JSON on standard output.
     #[arg(long)]
     pub json: bool,
+    /// For a directory: how many recordings to transcode at once. By default as many as
+    /// the machine takes, from the cores a trial transcode of each kind keeps busy.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub at_once: Option<u16>,
     /// ordinary, extraordinary, …
     #[arg(long, default_value = "ordinary")]
     pub kind: String,
@@ -147,6 +151,7 @@ pub async fn ingest(config: Config, mut args: IngestArgs) -> anyhow::Result<()> 
                 title,
                 kind: args.kind,
                 no_wait: args.no_wait,
+                at_once: args.at_once.map(usize::from),
             };
             return ingest_directory(&archive, dir, &options, args.json).await;
         }

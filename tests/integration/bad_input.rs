@@ -63,6 +63,16 @@ async fn bad_metadata_is_refused_before_anything_runs() {
         stderr.contains("/nonexistent.flv: no such file"),
         "{stderr}"
     );
+
+    let stderr = run_refused(
+        aula(&data_dir)
+            .args(["ingest", &root.display().to_string(), "--body", "Consiglio"])
+            .args(["--at-once", "0"]),
+    );
+    assert!(
+        stderr.contains("--at-once") && stderr.contains("0 is not in 1..=64"),
+        "{stderr}"
+    );
 }
 
 /// A job state the queue does not have is named as such, with the ones it has; before, the

@@ -89,13 +89,19 @@ async fn every_legacy_format_ingests_and_plays() {
     assert_eq!(originals.len(), LEGACY_FORMATS.len());
 }
 
-/// `aula ingest DIR --json` over the samples, two transcodes at once: every file
+/// `aula ingest DIR --json --at-once 2` over the samples: every file
 /// published, progress shown. Its JSON summary.
 fn ingest_all(sources: &Path, data_dir: &Path) -> serde_json::Value {
     let out = aula(data_dir)
-        .args(["ingest", "--body", "Consiglio comunale", "--json"])
+        .args([
+            "ingest",
+            "--body",
+            "Consiglio comunale",
+            "--json",
+            "--at-once",
+            "2",
+        ])
         .arg(sources)
-        .env("AULA_TRANSCODES", "2")
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -117,8 +123,50 @@ fn ingest_all(sources: &Path, data_dir: &Path) -> serde_json::Value {
         stderr.contains(&format!("{0}/{0}", LEGACY_FORMATS.len())),
         "progress shown: {stderr}"
     );
-
+    said_how_long_it_would_take(&summary, &stderr);
     summary
+}
+
+/// Before the batch, every legacy shape was measured by a trial transcode and the batch's
+/// time estimated; the summary keeps the estimate beside what it took. (How close the
+/// estimate comes is measured by `bench/ingest`, not asserted here.)
+fn said_how_long_it_would_take(summary: &serde_json::Value, stderr: &str) {
+    let timing = &summary["timing"];
+    let estimate = &timing["estimate"];
+    assert_eq!(
+        estimate["unmeasured"],
+        serde_json::json!({}),
+        "{estimate:#}"
+    );
+    let files = estimate["files"].as_array().unwrap();
+    assert_eq!(files.len(), LEGACY_FORMATS.len());
+    assert!(files.iter().all(|f| f["seconds"].as_f64().unwrap() > 0.0));
+    let media: f64 = files
+        .iter()
+        .map(|f| f["duration_s"].as_f64().unwrap())
+        .sum();
+    assert!((estimate["media_s"].as_f64().unwrap() - media).abs() < 1e-6);
+    // Two at once: the batch can be no shorter than half the sum of its recordings.
+    assert_eq!(estimate["at_once"], 2, "--at-once 2");
+    let sum: f64 = files.iter().map(|f| f["seconds"].as_f64().unwrap()).sum();
+    let seconds = estimate["seconds"].as_f64().unwrap();
+    assert!(
+        seconds >= sum / 2.0 - 1e-6 && seconds <= sum + 1e-6,
+        "{seconds} of {sum}"
+    );
+    assert!(timing["elapsed_s"].as_f64().unwrap() > 0.0);
+    let said = stderr
+        .lines()
+        .position(|l| l.starts_with("estimate: "))
+        .expect(stderr);
+    let first_done = stderr
+        .lines()
+        .position(|l| l.starts_with('['))
+        .expect(stderr);
+    assert!(
+        said < first_done,
+        "said before the first was done: {stderr}"
+    );
 }
 
 /// The HLS and the MP4 last as long as the source and have its kinds of streams.
