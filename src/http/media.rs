@@ -185,8 +185,10 @@ pub async fn serve(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse
             .insert_header((header::ALLOW, "GET, HEAD, OPTIONS"))
             .finish();
     }
-    // actix has percent-decoded the match once; it is never decoded again.
-    let raw = req.match_info().get("path").unwrap_or("");
+    // What follows "/media/", as actix has percent-decoded it once; it is never decoded
+    // again.
+    let raw = req.match_info().unprocessed();
+    let raw = raw.strip_prefix('/').unwrap_or(raw);
     let Some(relative) = safe_relative_path(raw) else {
         return not_found();
     };

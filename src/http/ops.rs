@@ -128,10 +128,14 @@ pub async fn count(
             .await?
             .map_into_boxed_body()
     };
-    let route = response
-        .request()
-        .match_pattern()
-        .unwrap_or_else(|| "unmatched".to_string());
+    // The media scope has no pattern of its own (see `routes`): its answers keep the
+    // label they had as a route.
+    let route = response.request().match_pattern().unwrap_or_else(|| {
+        match response.request().path().starts_with("/media/") {
+            true => "/media/{path:.*}".to_string(),
+            false => "unmatched".to_string(),
+        }
+    });
     let status = response.status().as_u16();
     METRICS.count_request(&route, status);
     span.in_scope(|| {
