@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 /// the answer is 431 and the connection closes.
 pub const MAX_HEADER_BYTES: usize = 32 * 1024;
 
-use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::HttpRequest;
 
 /// What pages may load: scripts only from the archive itself (no inline script anywhere);
@@ -24,22 +24,28 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
 /// Adds the security headers to an answer. `https` says whether the client reached us
 /// over TLS (directly or through a proxy that says so): only then is HSTS sent.
 pub fn add_headers(headers: &mut actix_web::http::header::HeaderMap, https: bool) {
+    // Names and values made at compile time: made from text on each answer, checking the
+    // policy's 300 characters was a visible share of a small media answer's time.
+    const POLICY: HeaderValue = HeaderValue::from_static(CONTENT_SECURITY_POLICY);
+    const DENY: HeaderValue = HeaderValue::from_static("DENY");
+    const NOSNIFF: HeaderValue = HeaderValue::from_static("nosniff");
+    const REFERRER: HeaderValue = HeaderValue::from_static("strict-origin-when-cross-origin");
+    const HSTS: HeaderValue = HeaderValue::from_static("max-age=31536000");
     // A handler that set its own policy (the embeddable player) decides about framing.
-    let own_policy = headers.contains_key("content-security-policy");
-    let mut set = |name: &'static str, value: &'static str| {
-        let name = HeaderName::from_static(name);
+    let own_policy = headers.contains_key(header::CONTENT_SECURITY_POLICY);
+    let mut set = |name: HeaderName, value: HeaderValue| {
         if !headers.contains_key(&name) {
-            headers.insert(name, HeaderValue::from_static(value));
+            headers.insert(name, value);
         }
     };
     if !own_policy {
-        set("x-frame-options", "DENY");
+        set(header::X_FRAME_OPTIONS, DENY);
+        set(header::CONTENT_SECURITY_POLICY, POLICY);
     }
-    set("content-security-policy", CONTENT_SECURITY_POLICY);
-    set("x-content-type-options", "nosniff");
-    set("referrer-policy", "strict-origin-when-cross-origin");
+    set(header::X_CONTENT_TYPE_OPTIONS, NOSNIFF);
+    set(header::REFERRER_POLICY, REFERRER);
     if https {
-        set("strict-transport-security", "max-age=31536000");
+        set(header::STRICT_TRANSPORT_SECURITY, HSTS);
     }
 }
 
