@@ -101,8 +101,10 @@ impl ObjectMedia {
     }
 }
 
-/// Files up to this size are kept in memory whole when opened.
-pub const SMALL_FILE: u64 = 256 * 1024;
+/// Files up to this size are kept in memory whole when opened: playlists, init segments,
+/// posters, where the cost per request is what counts. Larger bodies are read as sent,
+/// which costs no more per byte (bench/media) and keeps no copy (docs/SERVING.md).
+pub const SMALL_FILE: u64 = 64 * 1024;
 
 /// Where a published file's bytes come from.
 #[derive(Debug)]
