@@ -122,6 +122,17 @@ pub fn makespan(walls: &[f64], slots: usize) -> f64 {
     free_at.into_iter().fold(0.0, f64::max)
 }
 
+/// How a shape was measured, and its rate.
+#[derive(Debug, Clone, Serialize)]
+pub struct Measured {
+    /// The recording measured (the longest of its shape).
+    pub file: String,
+    /// True when two spans of it were timed; false when it was short and ran whole.
+    pub spans: bool,
+    #[serde(flatten)]
+    pub rate: Rate,
+}
+
 /// One recording's part of the estimate.
 #[derive(Debug, Clone, Serialize)]
 pub struct FileEstimate {
@@ -141,7 +152,7 @@ pub struct Estimate {
     pub at_once: usize,
     /// Seconds spent measuring (not included in `seconds`).
     pub measuring_s: f64,
-    pub shapes: BTreeMap<String, Rate>,
+    pub shapes: BTreeMap<String, Measured>,
     /// Shapes that could not be measured, with the reason; their recordings are left out
     /// of `seconds` (they will most likely fail the same way in the ingest).
     pub unmeasured: BTreeMap<String, String>,
@@ -209,8 +220,9 @@ pub async fn estimate(config: &Config, files: &[PathBuf], at_once_set: Option<us
     let mut unmeasured = BTreeMap::new();
     for (shape, (file, p)) in longest {
         match measure(config, file, p).await {
-            Ok(rate) => {
-                shapes.insert(shape, rate);
+            Ok((rate, spans)) => {
+                let file = file.display().to_string();
+                shapes.insert(shape, Measured { file, spans, rate });
             }
             Err(why) => {
                 unmeasured.insert(shape, why);
@@ -224,13 +236,13 @@ pub async fn estimate(config: &Config, files: &[PathBuf], at_once_set: Option<us
             FileEstimate {
                 file: file.display().to_string(),
                 duration_s: p.duration_s,
-                seconds: shapes.get(&shape).map(|r| r.seconds(p.duration_s)),
+                seconds: shapes.get(&shape).map(|m| m.rate.seconds(p.duration_s)),
                 shape,
             }
         })
         .collect();
     let available = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let busiest = shapes.values().map(|r| r.cores).fold(1.0, f64::max);
+    let busiest = shapes.values().map(|m| m.rate.cores).fold(1.0, f64::max);
     let at_once = at_once_set.unwrap_or_else(|| at_once(available, busiest));
     let walls: Vec<f64> = files.iter().filter_map(|f| f.seconds).collect();
     Estimate {
@@ -247,7 +259,7 @@ pub async fn estimate(config: &Config, files: &[PathBuf], at_once_set: Option<us
 /// The rate of `file`'s shape: the recording planned whole as the job plans it (the key
 /// frame scan and the loudness measurement read all of it), then two spans of it
 /// transcoded as the job would. A recording too short for two spans is transcoded whole.
-async fn measure(config: &Config, file: &Path, probe: &Probe) -> Result<Rate, String> {
+async fn measure(config: &Config, file: &Path, probe: &Probe) -> Result<(Rate, bool), String> {
     let scratch = tempfile::Builder::new()
         .prefix("aula-estimate-")
         .tempdir()
@@ -268,18 +280,19 @@ async fn measure(config: &Config, file: &Path, probe: &Probe) -> Result<Rate, St
     };
     if whole < LONG_S * 1.5 {
         let t = trial(None, "whole").await?;
-        return Ok(Rate {
+        let rate = Rate {
             fixed_s: 0.0,
             per_media_s: planning_per_s + t.wall / whole,
             cores: t.cores,
-        });
+        };
+        return Ok((rate, false));
     }
     let start = (whole * START_AT).min(whole - LONG_S);
     let short = trial(Some((start, SHORT_S)), "short").await?;
     let long = trial(Some((start, LONG_S)), "long").await?;
     let mut rate = Rate::through((SHORT_S, short.wall), (LONG_S, long.wall), long.cores);
     rate.per_media_s += planning_per_s;
-    Ok(rate)
+    Ok((rate, true))
 }
 
 struct Timed {

@@ -605,3 +605,80 @@ async fn speech_is_brought_to_the_ebu_r128_level() {
         }
     }
 }
+
+/// A tree with a long and a short recording of one shape and one of another: the longest
+/// of each shape is measured (the long one by two spans, the audio one whole), the shorter
+/// of the same shape is estimated from its rate, and with `--no-wait` the worker's number
+/// of transcodes is what the estimate assumes. The trial output is removed afterwards.
+#[test]
+fn a_tree_is_estimated_by_shape_from_its_longest_recordings() {
+    let root = scratch("estimate-by-shape");
+    let tree = root.join("tree");
+    std::fs::create_dir_all(&tree).unwrap();
+    let h264 = "-c:v libx264 -preset ultrafast -g 50 -pix_fmt yuv420p -c:a aac -b:a 64k -ac 2";
+    let (long, short) = (
+        tree.join("seduta_2010-03-01.mp4"),
+        tree.join("seduta_2010-04-01.mp4"),
+    );
+    synthesize(&long, Some("320x240"), Some((440, 48000)), 40, h264);
+    synthesize(&short, Some("320x240"), Some((550, 48000)), 8, h264);
+    synthesize(
+        &tree.join("audio_2010-05-01.mp3"),
+        None,
+        Some((660, 44100)),
+        12,
+        "-c:a libmp3lame -b:a 64k",
+    );
+    let temp = root.join("tmp");
+    std::fs::create_dir_all(&temp).unwrap();
+    let out = aula(&root.join("data"))
+        .args([
+            "ingest",
+            "--body",
+            "Consiglio comunale",
+            "--json",
+            "--no-wait",
+        ])
+        .arg(&tree)
+        .env("AULA_TRANSCODES", "3")
+        .env("TMPDIR", &temp)
+        .output()
+        .unwrap();
+    assert_success(&out);
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let estimate = &summary["timing"]["estimate"];
+    assert_eq!(
+        estimate["at_once"], 3,
+        "the worker's transcodes: {estimate:#}"
+    );
+    let shapes = estimate["shapes"].as_object().unwrap();
+    assert_eq!(shapes.len(), 2, "{estimate:#}");
+    let video = shapes
+        .values()
+        .find(|m| m["file"] == long.display().to_string());
+    let video = video.unwrap_or_else(|| panic!("the longest H.264 was measured: {estimate:#}"));
+    assert_eq!(video["spans"], true, "40 s is measured by two spans");
+    let audio = shapes.values().find(|m| m["spans"] == false).unwrap();
+    assert!(audio["file"].as_str().unwrap().ends_with(".mp3"));
+    for m in shapes.values() {
+        assert!(m["per_media_s"].as_f64().unwrap() > 0.0, "{m}");
+        assert!(m["fixed_s"].as_f64().unwrap() >= 0.0, "{m}");
+        assert!(m["cores"].as_f64().unwrap() > 0.0, "{m}");
+    }
+    let seconds = |path: &Path| {
+        let files = estimate["files"].as_array().unwrap();
+        let f = files
+            .iter()
+            .find(|f| f["file"] == path.display().to_string())
+            .unwrap();
+        f["seconds"].as_f64().unwrap()
+    };
+    assert!(
+        seconds(&short) < seconds(&long),
+        "one rate, a shorter recording: {estimate:#}"
+    );
+    assert_eq!(estimate["unmeasured"], serde_json::json!({}));
+    let left: Vec<_> = std::fs::read_dir(&temp).unwrap().collect();
+    assert!(left.is_empty(), "the trial output is removed: {left:?}");
+    assert_eq!(summary["queued"], 3, "{summary:#}");
+}
