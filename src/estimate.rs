@@ -197,7 +197,9 @@ pub fn clock(seconds: f64) -> String {
 }
 
 /// Probes every file, measures one recording of each shape, and estimates the batch.
-/// `at_once`: a number set by the operator, or None to fit the machine.
+/// `at_once_set`: a number set by the operator, or None to fit the machine. Recordings
+/// already in the archive are counted too: they are recognised by their checksum, which
+/// is only computed when each is stored.
 pub async fn estimate(config: &Config, files: &[PathBuf], at_once_set: Option<usize>) -> Estimate {
     let began = Instant::now();
     let mut probed = Vec::new();
@@ -207,8 +209,8 @@ pub async fn estimate(config: &Config, files: &[PathBuf], at_once_set: Option<us
             probed.push((file, p));
         }
     }
-    // The longest recording of each shape is measured: its excerpts are furthest from
-    // an opening or closing still.
+    // The longest recording of each shape is measured: its spans start furthest from an
+    // opening still, and it is the one whose error would cost most.
     let mut longest: BTreeMap<String, &(&PathBuf, Probe)> = BTreeMap::new();
     for probed in &probed {
         let entry = longest.entry(shape_of(&probed.1)).or_insert(probed);
