@@ -286,11 +286,8 @@ pub const EXPORT_LIMIT: i64 = 45_000;
 /// `GET /api/v1/sessions.csv`: the public catalog as open data.
 pub async fn sessions_csv(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let rows = state.archive.catalog.list_sessions(EXPORT_LIMIT, 0).await?;
-    Ok(HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header(("Cache-Control", "public, max-age=60"))
-        .insert_header(("Content-Disposition", "attachment; filename=\"sedute.csv\""))
-        .body(super::feeds::sessions_csv(&rows)))
+    let body = super::feeds::sessions_csv(&rows).into_bytes();
+    Ok(super::feeds::csv_download("sedute.csv", body))
 }
 
 /// `GET /api/v1/openapi.json`: this API, described.

@@ -262,21 +262,41 @@ pub fn robots_txt(base: &str) -> String {
     )
 }
 
-/// The sessions as open-data CSV (UTF-8, header row first, LF line ends). Media URLs
-/// are relative and empty until published; text cells that a spreadsheet would run as a
-/// formula are prefixed with `'`.
-pub fn sessions_csv(sessions: &[SessionRow]) -> String {
+/// An open-data CSV built in memory: `header`, then the records `rows` writes (UTF-8,
+/// LF line ends). Writing into a Vec cannot fail, and every record has the header's
+/// length, so an error leaves an empty file rather than a 500.
+pub(super) fn csv_bytes(
+    header: &[&str],
+    rows: impl FnOnce(&mut csv::Writer<Vec<u8>>) -> csv::Result<()>,
+) -> Vec<u8> {
     let mut writer = csv::Writer::from_writer(Vec::new());
-    // Writing into a Vec cannot fail, and every record has the header's length.
-    if write_csv(&mut writer, sessions).is_err() {
-        return String::new();
+    match writer.write_record(header).and_then(|()| rows(&mut writer)) {
+        Ok(()) => writer.into_inner().unwrap_or_default(),
+        Err(_) => Vec::new(),
     }
-    let bytes = writer.into_inner().unwrap_or_default();
+}
+
+/// The answer carrying an open-data CSV, downloaded as `file`.
+pub(super) fn csv_download(file: &str, body: Vec<u8>) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header(("Cache-Control", "public, max-age=60"))
+        .insert_header((
+            "Content-Disposition",
+            format!("attachment; filename=\"{file}\""),
+        ))
+        .body(body)
+}
+
+/// The sessions as open-data CSV (header row first). Media URLs are relative and empty
+/// until published; text cells that a spreadsheet would run as a formula are prefixed
+/// with `'`.
+pub fn sessions_csv(sessions: &[SessionRow]) -> String {
+    let bytes = csv_bytes(&CSV_HEADER, |writer| write_csv(writer, sessions));
     String::from_utf8(bytes).unwrap_or_default()
 }
 
 fn write_csv(writer: &mut csv::Writer<Vec<u8>>, sessions: &[SessionRow]) -> csv::Result<()> {
-    writer.write_record(CSV_HEADER)?;
     for s in sessions {
         let media = |file: &Option<String>| published_media_url(s, file).unwrap_or_default();
         writer.write_record([

@@ -9,7 +9,7 @@ use askama::Template;
 use serde_json::{json, Value};
 
 use super::errors::{ApiError, OrPage, PageError};
-use super::feeds::text_cell;
+use super::feeds::{csv_bytes, csv_download, text_cell};
 use super::i18n::Ui;
 use super::pages::{html, language, script_json, Page};
 use super::AppState;
@@ -338,30 +338,14 @@ pub async fn votes_csv(state: web::Data<AppState>) -> Result<HttpResponse, ApiEr
         let votes = catalog.votes(s.id).await?;
         all.push((s, votes));
     }
-    Ok(HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header(("Cache-Control", "public, max-age=60"))
-        .insert_header((
-            "Content-Disposition",
-            "attachment; filename=\"votazioni.csv\"",
-        ))
-        .body(votes_csv_text(&all)))
-}
-
-fn votes_csv_text(all: &[(SessionRow, Vec<VoteRow>)]) -> String {
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    // Writing into a Vec cannot fail, and every record has the header's length.
-    if write_votes(&mut writer, all).is_err() {
-        return String::new();
-    }
-    String::from_utf8(writer.into_inner().unwrap_or_default()).unwrap_or_default()
+    let body = csv_bytes(&VOTES_HEADER, |writer| write_votes(writer, &all));
+    Ok(csv_download("votazioni.csv", body))
 }
 
 fn write_votes(
     writer: &mut csv::Writer<Vec<u8>>,
     all: &[(SessionRow, Vec<VoteRow>)],
 ) -> csv::Result<()> {
-    writer.write_record(VOTES_HEADER)?;
     for (s, votes) in all {
         for v in votes {
             let n = |x: Option<i64>| x.map(|n| n.to_string()).unwrap_or_default();
@@ -417,9 +401,7 @@ pub async fn people_csv(state: web::Data<AppState>) -> Result<HttpResponse, ApiE
             b.from,
         ))
     });
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    let mut write = || -> csv::Result<()> {
-        writer.write_record(PEOPLE_HEADER)?;
+    let body = csv_bytes(&PEOPLE_HEADER, |writer| {
         for r in &roles {
             writer.write_record([
                 text_cell(&r.slug),
@@ -434,20 +416,8 @@ pub async fn people_csv(state: web::Data<AppState>) -> Result<HttpResponse, ApiE
             ])?;
         }
         Ok(())
-    };
-    // Writing into a Vec cannot fail, and every record has the header's length.
-    let body = match write() {
-        Ok(()) => writer.into_inner().unwrap_or_default(),
-        Err(_) => Vec::new(),
-    };
-    Ok(HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header(("Cache-Control", "public, max-age=60"))
-        .insert_header((
-            "Content-Disposition",
-            "attachment; filename=\"persone.csv\"",
-        ))
-        .body(body))
+    });
+    Ok(csv_download("persone.csv", body))
 }
 
 /// A person's vote in words, for the session page.
