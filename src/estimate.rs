@@ -79,15 +79,12 @@ impl Rate {
     pub fn through(short: (f64, f64), long: (f64, f64), cores: f64) -> Rate {
         let (s_media, s_wall) = short;
         let (l_media, l_wall) = long;
-        let per = if l_media > s_media {
-            ((l_wall - s_wall) / (l_media - s_media)).max(0.0)
-        } else {
-            l_wall / l_media.max(1e-3)
-        };
-        let per = if per == 0.0 {
-            l_wall / l_media.max(1e-3)
-        } else {
-            per
+        let slope = (l_wall - s_wall) / (l_media - s_media);
+        // A slope that is not positive (or not a number) says the timings were disturbed:
+        // the long run alone, through the origin, is then the rate.
+        let per = match slope > 0.0 && slope.is_finite() {
+            true => slope,
+            false => l_wall / l_media.max(1e-3),
         };
         Rate {
             fixed_s: (l_wall - per * l_media).max(0.0),
