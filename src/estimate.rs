@@ -311,27 +311,31 @@ async fn timed_transcode(
     tokio::fs::create_dir_all(out.join(plan::THUMBNAIL_DIR))
         .await
         .map_err(|e| format!("cannot make a scratch directory: {e}"))?;
-    let mut args = plan::ffmpeg_args(planned, &[file], &out);
+    let mut runs = plan::ffmpeg_runs(planned, &[file], &out);
     if let Some((start, seconds)) = span {
         // Input options: ffmpeg seeks in the source and reads only the span.
-        let at = args.iter().position(|a| a == "-i").unwrap_or(0);
-        let limit = [
-            "-ss".into(),
-            format!("{start:.3}"),
-            "-t".into(),
-            format!("{seconds:.3}"),
-        ];
-        args.splice(at..at, limit);
+        for args in &mut runs {
+            let at = args.iter().position(|a| a == "-i").unwrap_or(0);
+            let limit = [
+                "-ss".into(),
+                format!("{start:.3}"),
+                "-t".into(),
+                format!("{seconds:.3}"),
+            ];
+            args.splice(at..at, limit);
+        }
     }
     let cpu_before = children_cpu_s();
     let began = Instant::now();
-    process::run(
-        &config.ffmpeg,
-        &args,
-        config.transcode_timeout(planned.source_duration_s),
+    let timeout = config.transcode_timeout(planned.source_duration_s);
+    let ran = futures_util::future::join_all(
+        runs.iter()
+            .map(|args| process::run(&config.ffmpeg, args, timeout)),
     )
-    .await
-    .map_err(|e| format!("the trial transcode failed: {e}"))?;
+    .await;
+    for r in ran {
+        r.map_err(|e| format!("the trial transcode failed: {e}"))?;
+    }
     let wall = began.elapsed().as_secs_f64();
     let cpu = children_cpu_s() - cpu_before;
     Ok(Timed {

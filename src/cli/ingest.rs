@@ -254,12 +254,27 @@ pub async fn plan(config: &Config, files: &[PathBuf], output: &Path) -> anyhow::
         eprintln!("  the source's AAC copied into the video rungs");
     }
     let inputs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
-    let args = ingest::plan::ffmpeg_args(&plan, &inputs, output);
-    let quoted: Vec<String> = std::iter::once(config.ffmpeg.display().to_string())
-        .chain(args)
-        .map(|a| shell_quote(&a))
-        .collect();
-    println!("{}", quoted.join(" "));
+    let runs = ingest::plan::ffmpeg_runs(&plan, &inputs, output);
+    if runs.len() > 1 {
+        eprintln!(
+            "  {} ffmpeg runs at once; then append {}'s variants to master.m3u8",
+            runs.len(),
+            ingest::plan::AUDIO_RUN_MASTER
+        );
+    }
+    let last = runs.len() - 1;
+    for (i, args) in runs.into_iter().enumerate() {
+        let quoted: Vec<String> = std::iter::once(config.ffmpeg.display().to_string())
+            .chain(args)
+            .map(|a| shell_quote(&a))
+            .collect();
+        // Every run but the last in the background, then wait for them: as the job runs them.
+        let tail = if i < last { " &" } else { "" };
+        println!("{}{tail}", quoted.join(" "));
+    }
+    if last > 0 {
+        println!("wait");
+    }
     Ok(())
 }
 

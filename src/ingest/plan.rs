@@ -591,10 +591,47 @@ fn even(x: f64) -> u32 {
 /// back ffmpeg's progress reports until the first sprite is full.
 pub const THUMBNAIL_DIR: &str = "thumbs";
 
+/// The master playlist the audio-only run of a split ladder writes (see `ffmpeg_runs`);
+/// its variants are appended to `master.m3u8` once both runs end.
+pub const AUDIO_RUN_MASTER: &str = "master-audio.m3u8";
+
+/// The ffmpeg runs that make the ladder, to be run at the same time: one, or two when
+/// every video rung is a copy. Then the first run only moves packets and is bound by one
+/// thread, and the audio-only rungs' AAC encode (the one real encode left) runs beside it
+/// in a second process with its own master playlist (`AUDIO_RUN_MASTER`): measured on a
+/// 120 s H.264 + AAC source, the ffmpeg phase fell from 0.87-1.04 s to 0.66-0.70 s.
+pub fn ffmpeg_runs(plan: &Plan, inputs: &[&Path], out_dir: &Path) -> Vec<Vec<String>> {
+    let split = !plan.rungs.is_empty()
+        && plan.transcoded_rungs() == 0
+        && plan.has_audio
+        && !plan.audio_rungs.is_empty();
+    if !split {
+        return vec![ffmpeg_args(plan, inputs, out_dir)];
+    }
+    let video = Plan {
+        audio_rungs: Vec::new(),
+        ..plan.clone()
+    };
+    let audio = Plan {
+        rungs: Vec::new(),
+        copy_audio: false,
+        thumbnails: None,
+        ..plan.clone()
+    };
+    vec![
+        ffmpeg_args(&video, inputs, out_dir),
+        ladder_args(&audio, inputs, out_dir, AUDIO_RUN_MASTER),
+    ]
+}
+
 /// ffmpeg arguments that turn the `inputs` (one per part, in order) into the HLS ladder in
 /// `out_dir`: one decode, split once per transcoded rung, every rung with key frames at
 /// the same instants, one audio chain split into every variant, and the thumbnail sprites.
 pub fn ffmpeg_args(plan: &Plan, inputs: &[&Path], out_dir: &Path) -> Vec<String> {
+    ladder_args(plan, inputs, out_dir, "master.m3u8")
+}
+
+fn ladder_args(plan: &Plan, inputs: &[&Path], out_dir: &Path, master: &str) -> Vec<String> {
     let mut args: Vec<String> = vec!["-hide_banner".into(), "-nostdin".into(), "-y".into()];
     for (input, part) in inputs.iter().zip(&plan.parts) {
         args.extend(["-fflags".into(), "+genpts".into()]);
@@ -627,7 +664,7 @@ pub fn ffmpeg_args(plan: &Plan, inputs: &[&Path], out_dir: &Path) -> Vec<String>
         args.extend(encoder_args(plan));
     }
     let out = out_dir.display();
-    args.extend(hls_args(plan, &format!("{out}"), &stream_map));
+    args.extend(hls_args(plan, &format!("{out}"), master, &stream_map));
 
     // Output 2: the thumbnail sprites.
     if plan.thumbnails.is_some() {
@@ -942,7 +979,7 @@ fn encoder_args(plan: &Plan) -> Vec<String> {
 
 /// The HLS muxer: fMP4 segments and one playlist per variant under `out`/NAME, and the
 /// master playlist.
-fn hls_args(plan: &Plan, out: &str, stream_map: &[String]) -> Vec<String> {
+fn hls_args(plan: &Plan, out: &str, master: &str, stream_map: &[String]) -> Vec<String> {
     vec![
         "-f".into(),
         "hls".into(),
@@ -959,7 +996,7 @@ fn hls_args(plan: &Plan, out: &str, stream_map: &[String]) -> Vec<String> {
         "-hls_segment_filename".into(),
         format!("{out}/%v/seg_%05d.m4s"),
         "-master_pl_name".into(),
-        "master.m3u8".into(),
+        master.into(),
         "-var_stream_map".into(),
         stream_map.join(" "),
         format!("{out}/%v/index.m3u8"),
@@ -1289,6 +1326,46 @@ mod tests {
             graph.contains("[1:1]tpad=stop_mode=clone:stop_duration=6,fps=1/1"),
             "{graph}"
         );
+    }
+
+    #[test]
+    fn a_fully_copied_ladder_encodes_its_audio_rung_in_a_second_run() {
+        let p = plan(&[h264_source()], &[0.0, 2.0, 4.0], &profile("sd"));
+        let runs = ffmpeg_runs(&p, &[Path::new("in.mp4")], Path::new("/out"));
+        assert_eq!(runs.len(), 2);
+        let (video, audio) = (&runs[0], &runs[1]);
+        assert_eq!(arg_after(video, "-master_pl_name"), "master.m3u8");
+        assert_eq!(arg_after(video, "-c:v:0"), "copy");
+        assert!(arg_after(video, "-var_stream_map").starts_with("v:0,a:0,name:"));
+        assert!(!arg_after(video, "-var_stream_map").contains("audio-64k"));
+        assert_eq!(arg_after(video, "-skip_frame"), "nokey", "thumbnails stay");
+        assert_eq!(arg_after(audio, "-master_pl_name"), AUDIO_RUN_MASTER);
+        assert_eq!(arg_after(audio, "-var_stream_map"), "a:0,name:audio-64k");
+        assert_eq!(arg_after(audio, "-b:a:0"), "64k");
+        assert!(arg_after(audio, "-filter_complex").contains("pan=mono"));
+        assert!(!audio.iter().any(|a| a.starts_with("-c:v") || a == "mjpeg"));
+        assert_eq!(arg_after(audio, "-i"), "in.mp4");
+    }
+
+    #[test]
+    fn a_ladder_that_encodes_video_is_one_run() {
+        let interlaced = fixture("mpeg2_pal_interlaced.json");
+        let mut small_h264 = h264_source();
+        small_h264.video.as_mut().unwrap().height = 360;
+        small_h264.video.as_mut().unwrap().width = 480;
+        let mp3 = fixture("mp3_audio_only.json");
+        for (p, input) in [
+            (plan(&[interlaced], &[], &profile("sd")), "in.mpg"),
+            (
+                plan(&[small_h264], &[0.0, 2.0, 4.0], &profile("sd")),
+                "in.mp4",
+            ),
+            (plan(&[mp3], &[], &profile("audio")), "in.mp3"),
+        ] {
+            let one = ffmpeg_args(&p, &[Path::new(input)], Path::new("/out"));
+            let runs = ffmpeg_runs(&p, &[Path::new(input)], Path::new("/out"));
+            assert_eq!(runs, vec![one], "{}", p.profile);
+        }
     }
 
     #[test]

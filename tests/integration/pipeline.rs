@@ -341,6 +341,67 @@ async fn h264_and_aac_sources_are_copied_not_reencoded() {
     );
 }
 
+/// A source every video rung of which is copied is made by two ffmpeg runs at once (the
+/// copy, and the audio-only rung's encode): the result is one ladder as a single run makes,
+/// but for the audio rung's first timestamp (0 s, where the copied variant's audio starts
+/// at 0.058 s after the muxer's shift; a single run gave the audio rung that shift too).
+#[tokio::test]
+async fn a_fully_copied_source_gets_its_audio_rung_from_a_second_run() {
+    let root = scratch("copy-split");
+    let source = root.join("diretta 2013.mp4");
+    synthesize(
+        &source,
+        Some("320x240"),
+        Some((310, 48000)),
+        6,
+        "-c:v libx264 -profile:v high -g 50 -pix_fmt yuv420p -c:a aac -ac 2",
+    );
+    let data_dir = root.join("data");
+    let plan = crate::helpers::aula(&data_dir)
+        .args(["plan", source.to_str().unwrap(), "--output", "/tmp/out"])
+        .output()
+        .unwrap();
+    assert_success(&plan);
+    let commands = String::from_utf8_lossy(&plan.stdout).into_owned();
+    let lines: Vec<&str> = commands.lines().collect();
+    assert_eq!(lines.len(), 3, "two runs and a wait: {commands}");
+    assert!(lines[0].ends_with(" &") && lines[2] == "wait", "{commands}");
+    assert!(lines[0].contains("master.m3u8") && !lines[0].contains("audio-64k"));
+    assert!(lines[1].contains("master-audio.m3u8") && !lines[1].contains("-c:v"));
+    assert_success(&crate::helpers::ingest(&data_dir, &source, "Diretta", None));
+    let media = data_dir.join("media/1/1");
+    assert!(!media.join("master-audio.m3u8").exists());
+    let master = std::fs::read_to_string(media.join("master.m3u8")).unwrap();
+    let uris: Vec<&str> = master.lines().filter(|l| !l.starts_with('#')).collect();
+    assert_eq!(
+        uris,
+        ["240p/index.m3u8", "audio-64k/index.m3u8"],
+        "{master}"
+    );
+    assert!(master.contains("AVERAGE-BANDWIDTH="), "rewritten: {master}");
+    let audio = probe(&media.join("audio-64k/index.m3u8"));
+    let a = stream(&audio, "audio").expect("the audio rung has sound");
+    assert_eq!(
+        (a["codec_name"].as_str(), a["channels"].as_i64()),
+        (Some("aac"), Some(1))
+    );
+    assert!(stream(&audio, "video").is_none());
+    for rung in ["240p/index.m3u8", "audio-64k/index.m3u8"] {
+        let d = duration(&probe(&media.join(rung)));
+        assert!((d - 6.0).abs() <= 0.3, "{rung}: {d:.2} s");
+    }
+    let video = probe(&media.join("240p/index.m3u8"));
+    assert!(stream(&video, "video").is_some());
+    let start = |s: &serde_json::Value| s["start_time"].as_str().unwrap().parse::<f64>().unwrap();
+    let muxed = stream(&video, "audio").expect("the video rung has sound");
+    assert!(
+        (start(muxed) - start(a)).abs() < 0.1,
+        "the audio rung starts with the video rung's sound: {} and {}",
+        start(muxed),
+        start(a)
+    );
+}
+
 #[tokio::test]
 async fn a_session_in_parts_plays_as_one_timeline() {
     let root = scratch("parts");

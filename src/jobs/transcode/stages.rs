@@ -9,6 +9,7 @@ use std::sync::Arc;
 use crate::archive::Archive;
 use crate::catalog::Cuts;
 use crate::ingest::analyse;
+use crate::ingest::hls;
 use crate::ingest::plan::{self, Plan, Profile, ProfileError};
 use crate::ingest::probe::{self, Probe};
 use crate::ingest::transcode::{self as ffmpeg, Progress};
@@ -142,9 +143,10 @@ pub(super) async fn plan(
     Ok(plan)
 }
 
-/// The one ffmpeg run into an emptied staging directory. Progress goes to the caller and,
-/// throttled by the lease's renewal, to the catalog. Returns the errors ffmpeg logged
-/// while it still finished.
+/// The ffmpeg run (or the two runs side by side, see `plan::ffmpeg_runs`) into an emptied
+/// staging directory. Progress (of the first run, which carries the video) goes to the
+/// caller and, throttled by the lease's renewal, to the catalog. Returns the errors ffmpeg
+/// logged while it still finished.
 pub(super) async fn transcode(
     archive: &Archive,
     ctx: &Ctx<'_>,
@@ -164,27 +166,73 @@ pub(super) async fn transcode(
         .await
         .map_err(out_err)?;
     let sources: Vec<&Path> = inputs.sources.iter().map(PathBuf::as_path).collect();
-    let args = plan::ffmpeg_args(plan, &sources, staging);
+    let mut runs = plan::ffmpeg_runs(plan, &sources, staging).into_iter();
+    let main = runs.next().unwrap_or_default();
     let tx = ctx.lease.progress();
-    let ran = ffmpeg::run_ffmpeg(
+    let cancel = &ctx.runner.cancel;
+    let first = ffmpeg::run_ffmpeg(
         config.ffmpeg.clone(),
-        args,
+        main,
         plan.source_duration_s,
         timeout,
-        Arc::clone(&ctx.runner.cancel),
+        Arc::clone(cancel),
         move |p| {
             on_progress(p);
             let _ = tx.send(Some(p));
         },
-    )
-    .await;
+    );
+    let others = futures_util::future::join_all(runs.map(|args| {
+        let total_s = plan.source_duration_s;
+        ffmpeg::run_ffmpeg(
+            config.ffmpeg.clone(),
+            args,
+            total_s,
+            timeout,
+            Arc::clone(cancel),
+            |_| {},
+        )
+    }));
+    let (first, others) = tokio::join!(first, others);
     ctx.still_mine()?;
-    match ran {
-        Ok(errors) => Ok(errors),
-        Err(ProcessError::Timeout { seconds, .. }) => Err(JobError::Hung { seconds }),
-        Err(_) if ctx.cancelled() => Err(JobError::Cancelled),
-        Err(e) => Err(JobError::Transcode(e)),
+    let mut logged = Vec::new();
+    for ran in std::iter::once(first).chain(others) {
+        match ran {
+            Ok(errors) => logged.extend(errors),
+            Err(ProcessError::Timeout { seconds, .. }) => return Err(JobError::Hung { seconds }),
+            Err(_) if ctx.cancelled() => return Err(JobError::Cancelled),
+            Err(e) => return Err(JobError::Transcode(e)),
+        }
     }
+    join_masters(staging).await?;
+    Ok(logged)
+}
+
+/// Appends the variants of the audio-only run's master playlist, when there was one, to
+/// the first run's `master.m3u8`, and removes it: the output then looks as one run's.
+async fn join_masters(staging: &Path) -> Result<(), JobError> {
+    let extra_path = staging.join(plan::AUDIO_RUN_MASTER);
+    let Ok(extra) = tokio::fs::read_to_string(&extra_path).await else {
+        return Ok(());
+    };
+    let path = staging.join("master.m3u8");
+    let read = tokio::fs::read_to_string(&path)
+        .await
+        .map_err(|e| JobError::Check(format!("{} is missing: {e}", path.display())))?;
+    let check = |e: hls::PlaylistError| JobError::Check(e.to_string());
+    let mut variants = hls::parse_master("master.m3u8", &read).map_err(check)?;
+    variants.extend(hls::parse_master(plan::AUDIO_RUN_MASTER, &extra).map_err(check)?);
+    tokio::fs::write(&path, hls::write_master(&variants))
+        .await
+        .map_err(|source| JobError::Output {
+            path: path.clone(),
+            source,
+        })?;
+    tokio::fs::remove_file(&extra_path)
+        .await
+        .map_err(|source| JobError::Output {
+            path: extra_path,
+            source,
+        })
 }
 
 /// The plan for a session's parts: the profile that fits, whether the video can be
