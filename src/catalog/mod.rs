@@ -159,6 +159,8 @@ const WRITE_LOCK: i64 = 0x6175_6c61; // "aula"
 pub struct Catalog {
     pool: AnyPool,
     backend: Backend,
+    /// The list of bodies as last read, for `bodies_recent` (shared by clones).
+    bodies_seen: bodies::Seen,
 }
 
 /// A transaction on whichever engine the catalog uses.
@@ -203,6 +205,7 @@ impl Catalog {
             return Ok(Catalog {
                 pool,
                 backend: Backend::Postgres,
+                bodies_seen: bodies::Seen::default(),
             });
         }
         // The file is created, and put in WAL mode (which it keeps), by a first native
@@ -237,6 +240,7 @@ impl Catalog {
         Ok(Catalog {
             pool,
             backend: Backend::Sqlite,
+            bodies_seen: bodies::Seen::default(),
         })
     }
 

@@ -1,6 +1,8 @@
 //! The public JSON API, version 1. Field names are a promise: later work adds fields, it
 //! does not rename or remove them. Errors are RFC 9457 problem documents.
 
+use std::sync::Arc;
+
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 
@@ -464,27 +466,39 @@ impl std::fmt::Display for BadSearch {
 }
 
 /// Runs a search: `Err(Ok(_))` is the searcher's mistake (400), `Err(Err(_))` the archive's.
+/// The bodies (to read `body=` and to name the hits' bodies) come from the catalog's recent
+/// list, read again when it lacks the body asked for or one a hit is in.
 pub async fn run_search(
     state: &AppState,
     params: &SearchParams,
-) -> Result<(SearchResults, Vec<Body>), Result<BadSearch, crate::search::SearchError>> {
-    let bodies = state
-        .archive
-        .catalog
-        .bodies()
-        .await
-        .map_err(|e| Err(e.into()))?;
+) -> Result<(SearchResults, Arc<Vec<Body>>), Result<BadSearch, crate::search::SearchError>> {
+    let catalog = &state.archive.catalog;
+    let fault = |e: crate::catalog::CatalogError| Err(e.into());
+    let mut bodies = catalog.bodies_recent().await.map_err(fault)?;
+    let asked = params.body.as_deref().filter(|b| !b.is_empty());
+    if asked.is_some_and(|slug| !bodies.iter().any(|b| b.slug == slug)) {
+        bodies = Arc::new(catalog.bodies().await.map_err(fault)?);
+    }
     let request = params
         .to_request(&bodies)
         .map_err(|e| Ok(BadSearch::Param(e)))?;
     let started = std::time::Instant::now();
     let found = state.search.search(&request);
     super::ops::METRICS.observe_search(started.elapsed());
-    match found {
-        Ok(results) => Ok((results, bodies)),
-        Err(e) if e.is_bad_query() => Err(Ok(BadSearch::Query(e))),
-        Err(e) => Err(Err(e)),
+    let results = match found {
+        Ok(results) => results,
+        Err(e) if e.is_bad_query() => return Err(Ok(BadSearch::Query(e))),
+        Err(e) => return Err(Err(e)),
+    };
+    let known = |id: &u64| bodies.iter().any(|b| b.id as u64 == *id);
+    let in_results = results.hits.iter().map(|h| &h.body_id);
+    if !in_results
+        .chain(results.bodies.iter().map(|(id, _)| id))
+        .all(known)
+    {
+        bodies = Arc::new(catalog.bodies().await.map_err(fault)?);
     }
+    Ok((results, bodies))
 }
 
 pub async fn search(

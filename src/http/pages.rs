@@ -1013,7 +1013,7 @@ pub async fn search(
                 let people = state.archive.catalog.people().await.or_page(&req)?;
                 show_speakers(&mut page, &params, &found, &people);
             }
-            show_results(&mut page, &params, found, bodies);
+            show_results(&mut page, &params, found, &bodies);
             StatusCode::OK
         }
         Err(Ok(bad)) => {
@@ -1069,7 +1069,7 @@ fn show_results(
     page: &mut SearchPage,
     params: &SearchParams,
     found: crate::search::SearchResults,
-    bodies: Vec<Body>,
+    bodies: &[Body],
 ) {
     let slug_of = |id: u64| bodies.iter().find(|b| b.id as u64 == id);
     page.facet_bodies = found
@@ -1104,7 +1104,7 @@ fn show_results(
     }
     page.total = found.total;
     page.results = found.hits;
-    page.bodies = bodies;
+    page.bodies = bodies.to_vec();
     if !page.query.trim().is_empty() {
         page.feed = Some(search_feed_url(params));
     }

@@ -622,3 +622,62 @@ async fn a_search_is_followed_as_a_feed_newest_first_opening_at_its_second() {
         assert!(why.contains(needle), "{query}: {why}");
     }
 }
+
+/// The server keeps the list of bodies for a moment (it is needed by every search); a body
+/// another process adds meanwhile (the CLI, an import) is found at once all the same.
+#[tokio::test]
+async fn a_body_added_by_another_process_is_searched_at_once() {
+    let data_dir = scratch("new-body").join("data");
+    build_archive(data_dir.clone()).await;
+    let app = spawn_app(&data_dir).await;
+    assert_eq!(
+        search(&app, "q=piano").await["total"],
+        3,
+        "the list is read"
+    );
+    let other = Archive::open(Config {
+        database_url: crate::helpers::database_url(&data_dir),
+        data_dir: data_dir.clone(),
+        ..Config::default()
+    })
+    .await
+    .unwrap();
+    other
+        .catalog
+        .create_session(
+            &NewSession {
+                body: &BodyName::parse("Giunta comunale").unwrap(),
+                date: SessionDate::parse("2016-02-03").unwrap(),
+                title: &SessionTitle::parse("Piano delle opere pubbliche").unwrap(),
+                kind: "ordinary",
+                number: None,
+            },
+            &[],
+            "{}",
+        )
+        .await
+        .unwrap();
+    // Within the server's keeping time: the body is asked of the catalog, not refused.
+    let r = app.get("/api/v1/search?q=piano&body=giunta-comunale").await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    eventually(
+        "the new body's session is found by its body",
+        Duration::from_secs(10),
+        || async {
+            let found = search(&app, "q=piano&body=giunta-comunale").await;
+            match found["total"] == 1 {
+                true => Ok(found),
+                false => Err(found),
+            }
+        },
+    )
+    .await;
+    let all = search(&app, "q=piano").await;
+    let slugs: Vec<&str> = all["facets"]["bodies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["slug"].as_str().unwrap())
+        .collect();
+    assert!(slugs.contains(&"giunta-comunale"), "{all}");
+}
