@@ -8,6 +8,12 @@
 #  3. the one-decode ladder against the same ladder made by one ffmpeg run per rung.
 #  4. `aula ingest DIR` on a small archive of both kinds: the time it said up front
 #     against the time it took; goal: within 20 %.
+#  5. the migration goal: aula ingest with the profile as shipped against "today's ladder"
+#     (the same command with plain `-preset veryfast`, no tuning or x264 options) made by
+#     bare ffmpeg, on a council-like interlaced PAL source (a fixed detailed picture, a
+#     small moving speaker, analogue grain) and on the busy testsrc2 one, with SSIM of
+#     every rung against the source deinterlaced by yadif and scaled with lanczos (frames
+#     paired by time); goal: aula at most 0.75x, SSIM no worse on every rung.
 # Usage: bench/ingest/run.sh [SOURCE_SECONDS] [ROUNDS]   (defaults: 120 s, 2 rounds)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -173,4 +179,43 @@ print(f"   {len(e['files'])} recordings, {e['media_s']:.0f} s of media, {e['at_o
 for shape, r in e["shapes"].items():
     print(f"     {shape}: {r['fixed_s']:.2f} s + {r['per_media_s']:.4f} s per media second, {r['cores']:.2f} cores")
 PY
+done
+
+echo
+echo "5. the migration goal: aula as shipped against today's ladder (plain veryfast) by bare ffmpeg"
+ffmpeg -hide_banner -v error -y \
+    -f lavfi -i "testsrc2=size=720x576:rate=25,trim=end_frame=1,loop=-1:1,setpts=N/25/TB" \
+    -f lavfi -i "color=c=0x604030:s=90x140:r=25" \
+    -f lavfi -i "sine=frequency=220:sample_rate=48000" \
+    -filter_complex "[0][1]overlay=x='300+40*sin(t/3)':y='260+6*sin(t*2)':shortest=1,noise=alls=6:allf=t,format=yuv420p[v]" \
+    -map "[v]" -map 2 -t "$LENGTH" \
+    -c:v mpeg2video -b:v 5000k -maxrate 8000k -bufsize 1835k -flags +ilme+ildct -top 1 -aspect 4:3 \
+    -c:a mp2 -b:a 192k -f vob "$WORK/council.mpg"
+# SSIM of each video rung of the ladder in $1 against the source $2, frames paired by time.
+ssim_of() { # ladder_dir source → "480p 0.9xxxx 360p ..."
+    local out="" rung w h s
+    for rung in $(cd "$1" && ls -d *p); do
+        read -r w h < <(ffprobe -v error -select_streams v -show_entries stream=width,height -of csv=p=0:s=' ' "$1/$rung/index.m3u8")
+        s=$(ffmpeg -hide_banner -nostats -i "$1/$rung/index.m3u8" -i "$2" -filter_complex \
+            "[1:v]yadif=mode=0:parity=auto:deint=0,scale=$w:$h:flags=lanczos,setsar=1,format=yuv420p[ref];[0:v][ref]ssim" \
+            -f null - 2>&1 | grep -o 'All:[0-9.]*' | cut -d: -f2)
+        out="$out $rung $s"
+    done
+    echo "$out"
+}
+for source in council.mpg pal.mpg; do
+    cmd=$("$AULA" plan "$WORK/$source" --output "$WORK/bare" 2>/dev/null | sed -E 's/ -tune [a-z]+//; s/ -x264-params [^ ]+//')
+    aula_times=() bare_times=()
+    for round in $(seq "$ROUNDS"); do
+        rm -rf "$WORK/data"
+        aula_times+=("$(run_aula "$WORK/$source" "$WORK/data")")
+        rm -rf "$WORK/bare" && mkdir -p "$WORK/bare/thumbs"
+        t0=$(now)
+        eval "$cmd" 2>"$WORK/ffmpeg.log" || { tail "$WORK/ffmpeg.log"; exit 1; }
+        bare_times+=("$(elapsed "$t0" "$(now)")")
+    done
+    A=$(min "${aula_times[@]}") B=$(min "${bare_times[@]}")
+    echo "   $source: aula ${aula_times[*]} s, today's ladder by bare ffmpeg ${bare_times[*]} s; best aula/today = $(ratio "$A" "$B") (goal <= 0.75)"
+    echo "     SSIM, aula:  $(ssim_of "$WORK/data/media/1/1" "$WORK/$source")"
+    echo "     SSIM, today: $(ssim_of "$WORK/bare" "$WORK/$source")"
 done

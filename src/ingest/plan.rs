@@ -28,6 +28,13 @@ pub struct Profile {
     pub segment_seconds: u32,
     pub keyframe_seconds: u32,
     pub preset: String,
+    /// x264's `--tune` (one of its names, e.g. `ssim`), when the profile asks for one.
+    #[serde(default)]
+    pub tune: Option<String>,
+    /// x264 options beyond the preset, as ffmpeg's `-x264-params` takes them
+    /// (`key=value:key=value`).
+    #[serde(default)]
+    pub x264_params: Option<String>,
     pub audio: AudioSettings,
     /// Audio-only variants (the rung a phone on a slow link can fall back to).
     #[serde(rename = "audio_rung", default)]
@@ -174,8 +181,71 @@ impl Profile {
                 return Err("thumbnails need a width ≥ 16 and a positive interval and grid".into());
             }
         }
+        check_encoder(&profile)?;
         Ok(profile)
     }
+}
+
+/// x264's presets and tunings, as its documentation lists them.
+const X264_PRESETS: &[&str] = &[
+    "ultrafast",
+    "superfast",
+    "veryfast",
+    "faster",
+    "fast",
+    "medium",
+    "slow",
+    "slower",
+    "veryslow",
+    "placebo",
+];
+const X264_TUNES: &[&str] = &[
+    "film",
+    "animation",
+    "grain",
+    "stillimage",
+    "psnr",
+    "ssim",
+    "fastdecode",
+    "zerolatency",
+];
+
+/// The encoder settings are names x264 knows, and `x264_params` is a list of
+/// `key=value` pairs of plain words: a mistake is told when the profile is read, not by
+/// ffmpeg in the middle of an archive's migration.
+fn check_encoder(profile: &Profile) -> Result<(), String> {
+    if !X264_PRESETS.contains(&profile.preset.as_str()) {
+        return Err(format!(
+            "preset {:?} is not one of x264's: {}",
+            profile.preset,
+            X264_PRESETS.join(", ")
+        ));
+    }
+    if let Some(tune) = profile.tune.as_deref() {
+        if !X264_TUNES.contains(&tune) {
+            return Err(format!(
+                "tune {tune:?} is not one of x264's: {}",
+                X264_TUNES.join(", ")
+            ));
+        }
+    }
+    let word = |w: &str| {
+        !w.is_empty()
+            && w.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.,".contains(&b))
+    };
+    if let Some(params) = profile.x264_params.as_deref() {
+        let pairs_ok = params.split(':').all(|pair| {
+            pair.split_once('=')
+                .is_some_and(|(k, v)| word(k) && word(v))
+        });
+        if !pairs_ok {
+            return Err(format!(
+                "x264_params {params:?} must be key=value pairs joined by ':' (e.g. \"me=dia:subme=1\")"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The profile for a source: audio-only sources get the audio profile; video sources the
@@ -278,6 +348,8 @@ pub struct Plan {
     pub segment_seconds: u32,
     pub keyframe_seconds: u32,
     pub preset: String,
+    pub tune: Option<String>,
+    pub x264_params: Option<String>,
     /// Key frame times of the copied source; empty unless a rung copies.
     pub copy_keyframes: Vec<f64>,
     pub thumbnails: Option<ThumbnailPlan>,
@@ -383,6 +455,8 @@ pub fn plan(parts: &[Probe], keyframes: &[f64], profile: &Profile) -> Plan {
         segment_seconds: profile.segment_seconds,
         keyframe_seconds: profile.keyframe_seconds,
         preset: profile.preset.clone(),
+        tune: profile.tune.clone(),
+        x264_params: profile.x264_params.clone(),
         copy_keyframes: ladder.copy_keyframes,
         thumbnails,
     }
@@ -940,15 +1014,18 @@ fn aac_args(i: usize, kbps: u32) -> Vec<String> {
     ]
 }
 
-/// x264's shared settings: the preset, and key frames every `keyframe_seconds` or where
-/// the copied rung has them, so every rung is cut into segments at the same instants.
+/// x264's shared settings: the preset (with the profile's tuning and options), and key
+/// frames every `keyframe_seconds` or where the copied rung has them, so every rung is cut
+/// into segments at the same instants.
 fn encoder_args(plan: &Plan) -> Vec<String> {
-    let mut args = vec![
-        "-preset".into(),
-        plan.preset.clone(),
-        "-sc_threshold".into(),
-        "0".into(),
-    ];
+    let mut args = vec!["-preset".into(), plan.preset.clone()];
+    if let Some(tune) = &plan.tune {
+        args.extend(["-tune".into(), tune.clone()]);
+    }
+    if let Some(params) = &plan.x264_params {
+        args.extend(["-x264-params".into(), params.clone()]);
+    }
+    args.extend(["-sc_threshold".into(), "0".into()]);
     if plan.copy_keyframes.is_empty() {
         let gop = (plan.fps * plan.keyframe_seconds as f64).round() as u32;
         args.extend([
@@ -1212,6 +1289,44 @@ mod tests {
             }
         }
         out
+    }
+
+    #[test]
+    fn encoder_settings_are_checked_when_the_profile_is_read() {
+        let with = |extra: &str| {
+            let text = std::fs::read_to_string(format!(
+                "{}/transcode-profiles/sd.toml",
+                env!("CARGO_MANIFEST_DIR")
+            ))
+            .unwrap()
+            .replace("tune = \"ssim\"\n", "")
+            .replace("x264_params = \"me=dia:subme=1\"\n", "")
+            .replacen("preset = \"veryfast\"\n", extra, 1);
+            Profile::parse(&text)
+        };
+        let p = with("preset = \"veryfast\"\ntune = \"ssim\"\nx264_params = \"me=dia:subme=1\"\n")
+            .unwrap();
+        let args = ffmpeg_args(&plan_of(&p), &[Path::new("in.mpg")], Path::new("/out"));
+        assert_eq!(arg_after(&args, "-tune"), "ssim");
+        assert_eq!(arg_after(&args, "-x264-params"), "me=dia:subme=1");
+        for bad in [
+            "preset = \"speedy\"\n",
+            "preset = \"veryfast\"\ntune = \"fastest\"\n",
+            "preset = \"veryfast\"\nx264_params = \"subme\"\n",
+            "preset = \"veryfast\"\nx264_params = \"me=dia;subme=1\"\n",
+            "preset = \"veryfast\"\nx264_params = \"me=dia: subme=1\"\n",
+            "preset = \"veryfast\"\nx264_params = \"\"\n",
+        ] {
+            let refused = with(bad).unwrap_err();
+            assert!(refused.contains("x264"), "{bad}: {refused}");
+        }
+        let plain = with("preset = \"veryfast\"\n").unwrap();
+        let args = ffmpeg_args(&plan_of(&plain), &[Path::new("in.mpg")], Path::new("/out"));
+        assert!(!args.iter().any(|a| a == "-tune" || a == "-x264-params"));
+    }
+
+    fn plan_of(p: &Profile) -> Plan {
+        plan(&[fixture("mpeg2_pal_interlaced.json")], &[], p)
     }
 
     #[test]
