@@ -15,6 +15,7 @@
 #     every rung against the source deinterlaced by yadif and scaled with lanczos (frames
 #     paired by time); goal: aula at most 0.75x, SSIM no worse on every rung.
 # Usage: bench/ingest/run.sh [SOURCE_SECONDS] [ROUNDS]   (defaults: 120 s, 2 rounds)
+#        SECTIONS="1 5" bench/ingest/run.sh …   runs only those sections (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 LENGTH=${1:-120}
@@ -26,6 +27,7 @@ trap 'rm -rf "$WORK"' EXIT
 export AULA_LOG=warn AULA_PROFILES_DIR=$PWD/transcode-profiles
 
 now() { date +%s.%N; }
+want() { [[ " ${SECTIONS:-1 2 3 4 5} " == *" $1 "* ]]; }
 elapsed() { python3 -c "print(f'{$2 - $1:.2f}')"; }
 ratio() { python3 -c "print(f'{$1 / $2:.3f}')"; }
 min() { python3 -c "import sys; print(min(float(x) for x in sys.argv[1:]))" "$@"; }
@@ -77,6 +79,7 @@ run_bare() { # profiles_dir source → seconds
     elapsed "$t0" "$t1"
 }
 
+if want 1; then
 echo
 echo "1. PAL MPEG-2, ladder $(AULA_PROFILES_DIR=$PWD/transcode-profiles "$AULA" plan "$WORK/pal.mpg" 2>&1 >/dev/null | tr '\n' ' ')"
 # Wall times on this shared 2-core machine vary by 10-20% between identical runs, so the
@@ -96,6 +99,8 @@ A=$(min "${aula_times[@]}") B=$(min "${bare_times[@]}") O=$(min "${overheads[@]}
 echo "   best: aula ${A} s, ffmpeg ${B} s, aula/ffmpeg = $(ratio "$A" "$B") (goal <= 1.05)"
 echo "   aula's work around the ffmpeg run: ${O} s = $(ratio "$O" "$B") of the ffmpeg time"
 
+fi
+if want 2; then
 echo
 echo "2. H.264 + AAC sources (the remux path)"
 for source in h264-240p.mp4 h264-240p-quiet.mp4 h264-360p.mp4; do
@@ -110,6 +115,8 @@ for source in h264-240p.mp4 h264-240p-quiet.mp4 h264-360p.mp4; do
     echo "   best of ${remux_times[*]} s: ${R} s for ${LENGTH} s = $(ratio "$LENGTH" "$R")x real time (goal >= 50 when everything is copied)"
 done
 
+fi
+if want 3; then
 echo
 echo "3. one decode for the whole ladder against one ffmpeg run per rung (PAL source, no thumbnails)"
 # Profiles with the same rungs: all in one, and one rung each (plus one for the audio-only rung).
@@ -150,6 +157,8 @@ done
 O=$(min "${one[@]}") S=$(min "${split[@]}")
 echo "   best: one run ${O} s, separate runs ${S} s, separate/one = $(ratio "$S" "$O")"
 
+fi
+if want 4; then
 echo
 echo "4. aula ingest DIR: the estimate said up front against the time it took"
 # A small archive of the two kinds above: two PAL sessions and three H.264 ones (two of
@@ -181,6 +190,8 @@ for shape, r in e["shapes"].items():
 PY
 done
 
+fi
+if want 5; then
 echo
 echo "5. the migration goal: aula as shipped against today's ladder (plain veryfast) by bare ffmpeg"
 ffmpeg -hide_banner -v error -y \
@@ -195,7 +206,7 @@ ffmpeg -hide_banner -v error -y \
 ssim_of() { # ladder_dir source → "480p 0.9xxxx 360p ..."
     local out="" rung w h s
     for rung in $(cd "$1" && ls -d *p); do
-        read -r w h < <(ffprobe -v error -select_streams v -show_entries stream=width,height -of csv=p=0:s=' ' "$1/$rung/index.m3u8")
+        IFS=x read -r w h < <(ffprobe -v error -select_streams v -show_entries stream=width,height -of csv=p=0:s=x "$1/$rung/index.m3u8")
         s=$(ffmpeg -hide_banner -nostats -i "$1/$rung/index.m3u8" -i "$2" -filter_complex \
             "[1:v]yadif=mode=0:parity=auto:deint=0,scale=$w:$h:flags=lanczos,setsar=1,format=yuv420p[ref];[0:v][ref]ssim" \
             -f null - 2>&1 | grep -o 'All:[0-9.]*' | cut -d: -f2)
@@ -219,3 +230,4 @@ for source in council.mpg pal.mpg; do
     echo "     SSIM, aula:  $(ssim_of "$WORK/data/media/1/1" "$WORK/$source")"
     echo "     SSIM, today: $(ssim_of "$WORK/bare" "$WORK/$source")"
 done
+fi
