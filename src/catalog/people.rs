@@ -546,6 +546,15 @@ impl Catalog {
         self.votes_where("v.session_id = $1", session_id).await
     }
 
+    /// Every vote of the public sessions with who voted how, in three queries whatever
+    /// the archive's size (the open-data CSV): the latest session first, each session's
+    /// votes in the order taken.
+    pub async fn public_votes(&self) -> Result<Vec<VoteRow>> {
+        // `votes_where` binds one value; every session id is above 0.
+        self.votes_where(&format!("{PUBLIC} AND v.session_id > $1"), 0)
+            .await
+    }
+
     /// The votes a person took part in (or were recorded absent at), in public sessions,
     /// the latest first.
     pub async fn person_votes(&self, person_id: i64) -> Result<Vec<(VoteRow, VoteChoice)>> {

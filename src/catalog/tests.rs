@@ -653,3 +653,93 @@ async fn the_most_trusted_record_stands() {
     assert_eq!(attendance[0].source, Provenance::Editor);
     assert_eq!(attendance[0].party.as_deref(), Some("A"));
 }
+
+#[tokio::test]
+async fn every_public_vote_is_read_at_once_with_who_voted_how() {
+    use crate::catalog::{Counts, NewRecord, NewVote};
+    use crate::domain::{Provenance, VoteChoice};
+    let (catalog, _dir) = fresh().await;
+    let (first, rossi, verdi) = session_with_people(&catalog).await;
+    let second = new_session(&catalog, "Seduta seconda").await.session_id;
+    let closed = new_session(&catalog, "Seduta a porte chiuse")
+        .await
+        .session_id;
+    let vote = |title: &str, people: Vec<(i64, VoteChoice)>| NewVote {
+        item_number: None,
+        item_title: title.to_string(),
+        outcome: None,
+        counts: Counts::default(),
+        unanimous: false,
+        problem: None,
+        excerpt: None,
+        people,
+    };
+    let record = |votes| NewRecord {
+        attendance: Vec::new(),
+        votes,
+    };
+    let votes = vec![
+        vote(
+            "Bilancio",
+            vec![(rossi, VoteChoice::InFavour), (verdi, VoteChoice::Against)],
+        ),
+        vote("Mozione", Vec::new()),
+    ];
+    for (id, votes) in [
+        (second, votes),
+        (
+            first,
+            vec![vote("Verbali", vec![(verdi, VoteChoice::Abstained)])],
+        ),
+        (
+            closed,
+            vec![vote("Segreto", vec![(rossi, VoteChoice::Against)])],
+        ),
+    ] {
+        assert!(catalog
+            .replace_record(id, Provenance::Import, &record(votes))
+            .await
+            .unwrap());
+    }
+    assert!(catalog
+        .set_withheld(closed, Some("riservata"))
+        .await
+        .unwrap());
+    let all = catalog.public_votes().await.unwrap();
+    type Seen<'a> = (i64, &'a str, Vec<(&'a str, VoteChoice)>);
+    let seen: Vec<Seen> = all
+        .iter()
+        .map(|v| {
+            let people = v
+                .people
+                .iter()
+                .map(|p| (p.person.slug.as_str(), p.choice))
+                .collect();
+            (v.session_id, v.item_title.as_str(), people)
+        })
+        .collect();
+    let expected = vec![
+        (
+            first,
+            "Verbali",
+            vec![("anna-verdi", VoteChoice::Abstained)],
+        ),
+        (
+            second,
+            "Bilancio",
+            vec![
+                ("mario-rossi", VoteChoice::InFavour),
+                ("anna-verdi", VoteChoice::Against),
+            ],
+        ),
+        (second, "Mozione", vec![]),
+    ];
+    assert_eq!(
+        seen, expected,
+        "one date: by session, then as taken; none withheld"
+    );
+    for id in [first, second] {
+        let one: Vec<_> = all.iter().filter(|v| v.session_id == id).cloned().collect();
+        assert_eq!(one, catalog.votes(id).await.unwrap());
+    }
+}

@@ -333,11 +333,19 @@ const VOTES_HEADER: [&str; 16] = [
 /// more per person whose vote is known.
 pub async fn votes_csv(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let catalog = &state.archive.catalog;
-    let mut all = Vec::new();
-    for s in catalog.sessions_with_votes().await? {
-        let votes = catalog.votes(s.id).await?;
-        all.push((s, votes));
+    // Two reads, not one per session: the sessions, and all their votes, grouped here.
+    let mut by_session: std::collections::HashMap<i64, Vec<VoteRow>> =
+        std::collections::HashMap::new();
+    for v in catalog.public_votes().await? {
+        by_session.entry(v.session_id).or_default().push(v);
     }
+    let all: Vec<(SessionRow, Vec<VoteRow>)> = catalog
+        .sessions_with_votes()
+        .await?
+        .into_iter()
+        .filter_map(|s| Some((by_session.remove(&s.id)?, s)))
+        .map(|(votes, s)| (s, votes))
+        .collect();
     let body = csv_bytes(&VOTES_HEADER, |writer| write_votes(writer, &all));
     Ok(csv_download("votazioni.csv", body))
 }
