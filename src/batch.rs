@@ -190,7 +190,7 @@ impl Timing {
     /// "took 4 h 05 min, estimated 4 h 20 min (+6 %)": the estimate's error, for the
     /// next batch on this machine.
     pub fn to_text(&self) -> String {
-        use crate::estimate::clock;
+        use crate::text::spoken_length;
         let e = self.estimate.seconds;
         let error = match self.elapsed_s > 0.0 {
             true => format!(" ({:+.0} %)", (e - self.elapsed_s) / self.elapsed_s * 100.0),
@@ -198,8 +198,8 @@ impl Timing {
         };
         format!(
             "took {}, estimated {}{error}\n",
-            clock(self.elapsed_s),
-            clock(e)
+            spoken_length(self.elapsed_s),
+            spoken_length(e)
         )
     }
 }

@@ -26,6 +26,7 @@ use crate::config::Config;
 use crate::ingest::plan;
 use crate::ingest::probe::{self, Probe};
 use crate::process;
+use crate::text::spoken_length;
 
 /// Seconds of the two excerpts measured for each shape.
 pub const SHORT_S: f64 = 6.0;
@@ -164,8 +165,8 @@ impl Estimate {
             "estimate: {} recordings, {} of media, about {} on this machine, {} at a time \
              ({} shape(s) measured in {:.0} s)",
             self.files.len(),
-            clock(self.media_s),
-            clock(self.seconds),
+            spoken_length(self.media_s),
+            spoken_length(self.seconds),
             self.at_once,
             self.shapes.len(),
             self.measuring_s
@@ -180,16 +181,6 @@ impl Estimate {
             }
         }
         out
-    }
-}
-
-/// A length as a clerk reads it: "2 h 05 min", "7 min 30 s", "12 s".
-pub fn clock(seconds: f64) -> String {
-    let s = seconds.max(0.0).round() as u64;
-    match (s / 3600, (s % 3600) / 60, s % 60) {
-        (0, 0, sec) => format!("{sec} s"),
-        (0, min, sec) => format!("{min} min {sec:02} s"),
-        (h, min, _) => format!("{h} h {min:02} min"),
     }
 }
 
@@ -425,14 +416,6 @@ mod tests {
         assert_eq!(makespan(&[1.0, 1.0, 1.0, 10.0], 2), 11.0);
         assert_eq!(makespan(&[3.0, 4.0], 1), 7.0);
         assert_eq!(makespan(&[], 2), 0.0);
-    }
-
-    #[test]
-    fn lengths_read_as_a_clerk_reads_them() {
-        assert_eq!(clock(12.4), "12 s");
-        assert_eq!(clock(450.0), "7 min 30 s");
-        assert_eq!(clock(7500.0), "2 h 05 min");
-        assert_eq!(clock(-3.0), "0 s");
     }
 
     #[test]

@@ -6,6 +6,17 @@
 //! under names that say the difference (`escape_html` / `escape_xml`,
 //! `collapse_spaces` / `collapse_xml_spaces`), so the choice stays visible at the call.
 
+/// A length as a clerk reads it in a sentence: 12.4 s → "12 s", 450 → "7 min 30 s",
+/// 7 500 → "2 h 05 min" (seconds dropped past an hour). Negative lengths read as zero.
+pub fn spoken_length(seconds: f64) -> String {
+    let s = seconds.max(0.0).round() as u64;
+    match (s / 3600, (s % 3600) / 60, s % 60) {
+        (0, 0, sec) => format!("{sec} s"),
+        (0, min, sec) => format!("{min} min {sec:02} s"),
+        (h, min, _) => format!("{h} h {min:02} min"),
+    }
+}
+
 /// A duration as a player shows it: 3 723 000 ms → "1:02:03", 95 000 → "1:35" (hours only
 /// when there are any). Negative durations read as zero.
 pub fn clock(ms: i64) -> String {
@@ -134,6 +145,10 @@ mod tests {
         assert_eq!(timestamp(3_723_004, '.'), "01:02:03.004");
         assert_eq!(timestamp(0, ','), "00:00:00,000");
         assert_eq!(timestamp(360_000_000, '.'), "100:00:00.000");
+        assert_eq!(spoken_length(12.4), "12 s");
+        assert_eq!(spoken_length(450.0), "7 min 30 s");
+        assert_eq!(spoken_length(7500.0), "2 h 05 min");
+        assert_eq!(spoken_length(-3.0), "0 s");
     }
 
     #[test]

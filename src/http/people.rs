@@ -343,8 +343,10 @@ pub async fn votes_csv(state: web::Data<AppState>) -> Result<HttpResponse, ApiEr
         .sessions_with_votes()
         .await?
         .into_iter()
-        .filter_map(|s| Some((by_session.remove(&s.id)?, s)))
-        .map(|(votes, s)| (s, votes))
+        .filter_map(|s| {
+            let votes = by_session.remove(&s.id)?;
+            Some((s, votes))
+        })
         .collect();
     let body = csv_bytes(&VOTES_HEADER, |writer| write_votes(writer, &all));
     Ok(csv_download("votazioni.csv", body))
