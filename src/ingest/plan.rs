@@ -673,7 +673,8 @@ pub const AUDIO_RUN_MASTER: &str = "master-audio.m3u8";
 /// every video rung is a copy. Then the first run only moves packets and is bound by one
 /// thread, and the audio-only rungs' AAC encode (the one real encode left) runs beside it
 /// in a second process with its own master playlist (`AUDIO_RUN_MASTER`): measured on a
-/// 120 s H.264 + AAC source, the ffmpeg phase fell from 0.87-1.04 s to 0.66-0.70 s.
+/// 120 s H.264 + AAC source, the whole ingest went from 67x to 82x real time
+/// (bench/README.md).
 pub fn ffmpeg_runs(plan: &Plan, inputs: &[&Path], out_dir: &Path) -> Vec<Vec<String>> {
     let split = !plan.rungs.is_empty()
         && plan.transcoded_rungs() == 0
