@@ -25,6 +25,10 @@ pub struct Config {
     pub index_dir: Option<PathBuf>,
     /// Address the HTTP server binds; port 0 picks a free port.
     pub listen: SocketAddr,
+    /// Where the chamber's encoder pushes live sessions over RTMP. `None`: no live sessions.
+    pub live_rtmp: Option<SocketAddr>,
+    /// How long a live session waits for an encoder that dropped before it ends (0: at once).
+    pub live_reconnect_seconds: u64,
     /// Templates' companion assets and the npm packages (`web/node_modules`).
     pub web_dir: PathBuf,
     /// Transcode ladders, one TOML file each.
@@ -163,6 +167,18 @@ pub const SETTINGS: &[Setting] = &[
         "AULA_LISTEN",
         Kind::Text,
         "listen address (port 0 = any free port)",
+    ),
+    setting(
+        "live_rtmp",
+        "AULA_LIVE_RTMP",
+        Kind::Text,
+        "live sessions: address encoders push RTMP to (unset: no live sessions)",
+    ),
+    setting(
+        "live_reconnect_seconds",
+        "AULA_LIVE_RECONNECT_SECONDS",
+        Kind::Whole,
+        "live sessions: how long an encoder that dropped may come back to the same part (seconds)",
     ),
     setting(
         "database_url",
@@ -418,6 +434,8 @@ pub struct Layer {
     pub database_url: Option<String>,
     pub index_dir: Option<PathBuf>,
     pub listen: Option<String>,
+    pub live_rtmp: Option<String>,
+    pub live_reconnect_seconds: Option<u64>,
     pub web_dir: Option<PathBuf>,
     pub profiles_dir: Option<PathBuf>,
     pub ffmpeg: Option<PathBuf>,
@@ -563,6 +581,8 @@ impl Default for Config {
             database_url: None,
             index_dir: None,
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            live_rtmp: None,
+            live_reconnect_seconds: 180,
             web_dir: PathBuf::from("./web"),
             profiles_dir: PathBuf::from("./transcode-profiles"),
             ffmpeg: PathBuf::from("ffmpeg"),
@@ -652,6 +672,12 @@ impl Config {
         self.apply_mail(&layer, &name)?;
         if let Some(v) = &layer.listen {
             self.listen = parse_listen(name("listen"), v)?;
+        }
+        if let Some(v) = &layer.live_rtmp {
+            self.live_rtmp = Some(parse_listen(name("live_rtmp"), v)?);
+        }
+        if let Some(v) = layer.live_reconnect_seconds {
+            self.live_reconnect_seconds = v;
         }
         self.apply_places(&layer);
         self.apply_limits(&layer, &name);

@@ -139,6 +139,16 @@ text_enum! {
 }
 
 text_enum! {
+    /// Where a live session's encoder is: not come yet, pushing now, or stopped (its
+    /// recording handed to the archive as the session's next part).
+    LiveState, "live state" {
+        Scheduled = "scheduled",
+        Live = "live",
+        Ended = "ended",
+    }
+}
+
+text_enum! {
     /// Where a job is in the queue.
     JobState, "job state" {
         Queued = "queued",
@@ -292,6 +302,7 @@ mod tests {
     fn every_value_reads_back_what_it_writes() {
         round_trips(SessionState::ALL);
         round_trips(JobState::ALL);
+        round_trips(LiveState::ALL);
         round_trips(JobKind::ALL);
         round_trips(Frequency::ALL);
         round_trips(CueSource::ALL);

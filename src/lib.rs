@@ -19,6 +19,7 @@ pub mod import;
 pub mod ingest;
 pub mod jobs;
 pub mod legacy;
+pub mod live;
 pub mod maintenance;
 pub mod people;
 pub mod process;

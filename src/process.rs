@@ -2,9 +2,11 @@
 //! tools `aula doctor` asks, pg_dump and pg_restore, the speech engine) goes through here:
 //! a time limit, the child killed if we give up on it, and errors that say what to do.
 //! `run` is for a tool that runs to its end; `Conversation` for one that stays up and
-//! answers a line for a line (the speech engine, which loads its model once). Long
-//! transcodes with progress use `ingest::transcode`, which shares `ProcessError`. Nothing
-//! here knows what a tool is for; the caller adds that to the error.
+//! answers a line for a line (the speech engine, which loads its model once); `Fed` for
+//! one that reads a stream on its standard input for as long as it comes (a live
+//! session). Long transcodes with progress use `ingest::transcode`, which shares
+//! `ProcessError`. Nothing here knows what a tool is for; the caller adds that to the
+//! error.
 
 use std::ffi::OsStr;
 use std::path::Path;
@@ -157,20 +159,7 @@ impl Conversation {
         else {
             unreachable!("all three were asked to be piped")
         };
-        let kept = Arc::new(Mutex::new(String::new()));
-        let sink = Arc::clone(&kept);
-        tokio::spawn(async move {
-            let mut lines = BufReader::new(stderr).lines();
-            while let Ok(Some(line)) = lines.next_line().await {
-                if let Ok(mut kept) = sink.lock() {
-                    kept.push_str(&line);
-                    kept.push('\n');
-                    if kept.len() > 2 * STDERR_KEPT {
-                        *kept = tail(&kept, STDERR_KEPT);
-                    }
-                }
-            }
-        });
+        let kept = keep_stderr(stderr);
         Ok(Conversation {
             name,
             child,
@@ -261,6 +250,106 @@ impl Conversation {
             .is_err()
         {
             let _ = self.child.kill().await;
+        }
+    }
+}
+
+/// Keeps the last few KiB a child writes to its standard error, read as it comes.
+fn keep_stderr(stderr: tokio::process::ChildStderr) -> Arc<Mutex<String>> {
+    let kept = Arc::new(Mutex::new(String::new()));
+    let sink = Arc::clone(&kept);
+    tokio::spawn(async move {
+        let mut lines = BufReader::new(stderr).lines();
+        while let Ok(Some(line)) = lines.next_line().await {
+            if let Ok(mut kept) = sink.lock() {
+                kept.push_str(&line);
+                kept.push('\n');
+                if kept.len() > 2 * STDERR_KEPT {
+                    *kept = tail(&kept, STDERR_KEPT);
+                }
+            }
+        }
+    });
+    kept
+}
+
+/// A child fed bytes on its standard input for as long as they come (ffmpeg packaging a
+/// live stream): no time limit, since it runs as long as its feed; killed when dropped;
+/// its standard error kept for the error that says why it stopped.
+pub struct Fed {
+    name: String,
+    child: Child,
+    stdin: Option<ChildStdin>,
+    stderr: Arc<Mutex<String>>,
+}
+
+impl Fed {
+    pub fn start<I, S>(program: &Path, args: I) -> Result<Self, ProcessError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let (name, mut child) = spawn(program, args, &[], Stdio::piped())?;
+        let (Some(stdin), Some(mut stdout), Some(stderr)) =
+            (child.stdin.take(), child.stdout.take(), child.stderr.take())
+        else {
+            unreachable!("all three were asked to be piped")
+        };
+        // Nothing is expected on standard output; read it so the child never blocks on it.
+        tokio::spawn(async move {
+            let _ = tokio::io::copy(&mut stdout, &mut tokio::io::sink()).await;
+        });
+        Ok(Fed {
+            name,
+            child,
+            stdin: Some(stdin),
+            stderr: keep_stderr(stderr),
+        })
+    }
+
+    /// Writes `bytes` to the child; an error when it no longer reads (it stopped).
+    pub async fn write(&mut self, bytes: &[u8]) -> Result<(), ProcessError> {
+        let Some(stdin) = self.stdin.as_mut() else {
+            return Err(self.failure("its input was closed".into()));
+        };
+        if let Err(source) = stdin.write_all(bytes).await {
+            let _ = self.child.kill().await;
+            let status = format!("stopped reading its input: {source}");
+            return Err(self.failure(status));
+        }
+        Ok(())
+    }
+
+    /// Closes the child's input and waits up to `grace` for it to finish what it has;
+    /// killed past that. An error unless it exits successfully.
+    pub async fn finish(mut self, grace: Duration) -> Result<(), ProcessError> {
+        drop(self.stdin.take());
+        let status = match tokio::time::timeout(grace, self.child.wait()).await {
+            Ok(Ok(status)) if status.success() => return Ok(()),
+            Ok(Ok(status)) => status.to_string(),
+            Ok(Err(e)) => e.to_string(),
+            Err(_) => {
+                let _ = self.child.kill().await;
+                return Err(ProcessError::Timeout {
+                    program: self.name.clone(),
+                    seconds: grace.as_secs(),
+                });
+            }
+        };
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        Err(self.failure(status))
+    }
+
+    fn failure(&self, status: String) -> ProcessError {
+        let stderr = self
+            .stderr
+            .lock()
+            .map(|kept| tail(&kept, 600))
+            .unwrap_or_default();
+        ProcessError::Ended {
+            program: self.name.clone(),
+            status,
+            stderr,
         }
     }
 }

@@ -117,6 +117,7 @@ mod editing;
 mod intake;
 mod jobs;
 mod legacy;
+mod live;
 mod maintenance;
 mod media;
 mod people;
@@ -131,6 +132,7 @@ pub use editing::SessionPatch;
 pub use intake::{CreatedSession, NewCue, NewDocument, NewRecording, NewSession};
 pub use jobs::{JobCount, JobProgress};
 pub use legacy::{LegacyImport, LegacyTarget, UnmappedRow};
+pub use live::LiveStream;
 pub use maintenance::{ImportReport, StoredFile, StoredKind};
 pub use media::{NewMediaVersion, NewRendition, RecordingPart, WithheldRange};
 pub use people::{

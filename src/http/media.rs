@@ -206,15 +206,7 @@ pub async fn serve(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse
     {
         Some(true) => {}
         Some(false) => return not_found(),
-        None => {
-            let mut builder = HttpResponse::ServiceUnavailable();
-            cors(&mut builder);
-            return builder
-                .insert_header((header::RETRY_AFTER, "5"))
-                .insert_header((header::CACHE_CONTROL, "no-store"))
-                .content_type("text/plain; charset=utf-8")
-                .body("media temporarily unavailable\n");
-        }
+        None => return unavailable(),
     }
     // Redirected to the store (after the same publication check). The redirect itself is
     // never stored by caches, so withholding a session takes effect at once here.
@@ -422,6 +414,74 @@ fn preflight() -> HttpResponse {
         ))
         .insert_header((header::ACCESS_CONTROL_MAX_AGE, "86400"))
         .finish()
+}
+
+/// The catalog cannot say whether a file may be served: ask again shortly.
+fn unavailable() -> HttpResponse {
+    let mut builder = HttpResponse::ServiceUnavailable();
+    cors(&mut builder);
+    builder
+        .insert_header((header::RETRY_AFTER, "5"))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .content_type("text/plain; charset=utf-8")
+        .body("media temporarily unavailable\n")
+}
+
+/// `/live/{session}/…`: a live session's ladder as ffmpeg writes it, with the same
+/// ranges and conditions as published media. A playlist changes with every segment and
+/// is never kept by caches; segments and init files are named for the encoder's run that
+/// made them, so they never change under their name and are.
+pub async fn serve_live(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let method = req.method();
+    if method == Method::OPTIONS {
+        return preflight();
+    }
+    if method != Method::GET && method != Method::HEAD {
+        return HttpResponse::MethodNotAllowed()
+            .insert_header((header::ALLOW, "GET, HEAD, OPTIONS"))
+            .finish();
+    }
+    let raw = req.match_info().unprocessed();
+    let raw = raw.strip_prefix('/').unwrap_or(raw);
+    let Some((session, rest)) = raw.split_once('/') else {
+        return not_found();
+    };
+    let (Some(id), Some(relative)) = (
+        session.parse::<i64>().ok().filter(|id| *id > 0),
+        safe_relative_path(rest),
+    ) else {
+        return not_found();
+    };
+    match live_is_public(&state.archive.catalog, id).await {
+        Some(true) => {}
+        Some(false) => return not_found(),
+        None => return unavailable(),
+    }
+    let root = crate::live::hls_dir(state.archive.data_dir(), id);
+    let Some(file) = crate::storage::MediaStore::open_made(root, relative)
+        .await
+        .and_then(describe)
+    else {
+        return not_found();
+    };
+    let cache = if rest.ends_with(".m3u8") {
+        "no-cache"
+    } else {
+        "public, max-age=86400"
+    };
+    let mut response = respond(&req, Arc::new(file));
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    response
+}
+
+/// Whether a session's live stream may be watched: it was armed, and the session is
+/// not withheld. `None` when the catalog cannot say.
+async fn live_is_public(catalog: &Catalog, id: i64) -> Option<bool> {
+    let session = catalog.session(id).await.ok()?;
+    let armed = catalog.live_stream(id).await.ok()?.is_some();
+    Some(armed && session.is_some_and(|s| s.state != crate::domain::SessionState::Withheld))
 }
 
 fn not_found() -> HttpResponse {

@@ -3,6 +3,7 @@
 //! decides what the archive contains.
 
 mod admin;
+mod admin_live;
 mod admin_pages;
 mod admin_people;
 mod alerts;
@@ -44,6 +45,8 @@ pub struct AppState {
     pub failed_attempts: security::FailedAttempts,
     /// Clips cut from published sessions, and their cache.
     pub clips: crate::clips::cut::Clips,
+    /// The live sessions' encoders, when this server takes them (`live_rtmp`).
+    pub live: Option<Arc<crate::live::Hub>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -114,6 +117,21 @@ impl Application {
             );
         }
 
+        let mut live = None;
+        if let Some(rtmp) = archive.config.live_rtmp {
+            let listener = tokio::net::TcpListener::bind(rtmp)
+                .await
+                .map_err(|source| StartError::Bind {
+                    addr: rtmp.to_string(),
+                    source,
+                })?;
+            let hub = crate::live::Hub::new(archive.clone());
+            hub.recover().await;
+            tracing::info!(address = %rtmp, "live: encoders may push RTMP here");
+            tokio::spawn(crate::live::rtmp::serve(listener, Arc::clone(&hub)));
+            live = Some(hub);
+        }
+
         let addr = archive.config.listen;
         let listener = listen(addr).map_err(|source| StartError::Bind {
             addr: addr.to_string(),
@@ -135,6 +153,7 @@ impl Application {
         );
         let state = web::Data::new(AppState {
             clips,
+            live,
             archive,
             search,
             media,

@@ -9,8 +9,8 @@
 use actix_web::{web, FromRequest, Handler, Resource, Responder};
 
 use super::{
-    admin, admin_pages, admin_people, alerts, api, assets, clips, media, ops, pages, people,
-    AppState,
+    admin, admin_live, admin_pages, admin_people, alerts, api, assets, clips, media, ops, pages,
+    people, AppState,
 };
 
 /// A resource answering GET, and HEAD with the same handler.
@@ -66,6 +66,7 @@ pub(super) fn routes(state: &web::Data<AppState>) -> impl FnOnce(&mut web::Servi
         // is matched by a regular expression on every request, which was a tenth of the
         // server's time on small media files (perf, bench/media playlists).
         cfg.service(web::scope("/media").default_service(web::route().to(media::serve)));
+        cfg.service(web::scope("/live").default_service(web::route().to(media::serve_live)));
         assets(cfg, &state.archive.config.web_dir);
         operations(cfg);
         admin_site(cfg);
@@ -96,6 +97,11 @@ fn admin_api(cfg: &mut web::ServiceConfig) {
             .service(post("/sessions/{id}/documents", admin::upload_document))
             .service(post("/sessions/{id}/reprocess", admin::reprocess))
             .service(post("/sessions/{id}/transcribe", admin::transcribe))
+            .service(
+                get("/sessions/{id}/live", admin_live::status)
+                    .route(web::post().to(admin_live::arm)),
+            )
+            .service(post("/sessions/{id}/live/end", admin_live::end))
             .service(
                 get("/sessions/{id}/transcript", admin::transcript)
                     .route(web::put().to(admin::correct_transcript))

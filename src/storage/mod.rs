@@ -264,6 +264,14 @@ impl MediaStore {
         }
     }
 
+    /// A file this server writes itself outside the published media (a live stream's
+    /// playlist or segment, under `root`), opened and described as a published file is.
+    pub async fn open_made(root: PathBuf, relative: PathBuf) -> Option<StoredFile> {
+        tokio::task::spawn_blocking(move || local::open(&root, &relative, SMALL_FILE as usize))
+            .await
+            .ok()?
+    }
+
     /// A published file (`session/version/file`) as a file on this machine, for a tool
     /// that reads it whole (the speech engine's ffmpeg): in place on disk, or copied from
     /// the object store into `scratch`.

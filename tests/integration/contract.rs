@@ -8,7 +8,9 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::helpers::{admin_token, flv_archive, scratch, spawn_app, stdout_of, MANIFEST_DIR};
+use crate::helpers::{
+    admin_token, flv_archive, scratch, spawn_app, spawn_app_with, stdout_of, MANIFEST_DIR,
+};
 
 /// Runs `st run` against the server at `base` with `args`; fails the test with
 /// schemathesis's own report unless it found nothing.
@@ -68,7 +70,9 @@ async fn the_admin_api_keeps_its_openapi() {
         .title("Seduta per il contratto")
         .assert_success();
     let token = admin_token(&data_dir);
-    let app = spawn_app(&data_dir).await;
+    // Live sessions on, so arming one is an operation that succeeds.
+    let live = format!("127.0.0.1:{}", crate::helpers::free_port());
+    let app = spawn_app_with(&data_dir, |c| c.live_rtmp = Some(live.parse().unwrap())).await;
     let stdout = schemathesis(
         app.address.clone(),
         [
@@ -88,5 +92,5 @@ async fn the_admin_api_keeps_its_openapi() {
         .to_vec(),
     )
     .await;
-    assert!(stdout.contains("Tested: 23"), "{stdout}");
+    assert!(stdout.contains("Tested: 26"), "{stdout}");
 }

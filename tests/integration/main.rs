@@ -16,6 +16,7 @@ mod ingest_and_serve;
 mod jobs;
 mod languages;
 mod legacy;
+mod live;
 mod maintenance;
 mod methods;
 mod objects;

@@ -1,0 +1,12 @@
+-- Live sessions: a session an editor armed for the chamber's encoder. The stream key is
+-- kept only as its SHA-256 (it is shown once, when armed); `state` says whether the
+-- encoder has not come yet, is pushing now, or has stopped and the recording was handed
+-- to the archive.
+CREATE TABLE live_streams (
+    session_id  INTEGER PRIMARY KEY REFERENCES sessions(id) ON DELETE CASCADE,
+    key_sha256  TEXT NOT NULL UNIQUE,
+    state       TEXT NOT NULL CHECK (state IN ('scheduled', 'live', 'ended')),
+    started_at  INTEGER,
+    ended_at    INTEGER,
+    created_at  INTEGER NOT NULL
+);

@@ -1,0 +1,102 @@
+//! Live sessions: which session a stream key opens, and where its encoder is. The key is
+//! never stored in clear, only its SHA-256, as for admin tokens.
+
+use super::{now, Catalog, Result};
+use crate::domain::LiveState;
+
+/// A session armed for a live stream.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct LiveStream {
+    pub session_id: i64,
+    pub state: LiveState,
+    pub started_at: Option<i64>,
+    pub ended_at: Option<i64>,
+}
+
+impl Catalog {
+    /// Arms `session_id` for a live stream under a new key (its hash), or gives an armed
+    /// session a new key: the old one opens nothing from then on. An encoder already
+    /// pushing goes on; its session's state is kept.
+    pub async fn arm_live(&self, session_id: i64, key_sha256: &str) -> Result<LiveStream> {
+        sqlx::query(
+            "INSERT INTO live_streams (session_id, key_sha256, state, created_at) \
+             VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (session_id) DO UPDATE SET key_sha256 = excluded.key_sha256",
+        )
+        .bind(session_id)
+        .bind(key_sha256)
+        .bind(LiveState::Scheduled)
+        .bind(now())
+        .execute(&self.pool)
+        .await?;
+        Ok(self
+            .live_stream(session_id)
+            .await?
+            .expect("the row was just written"))
+    }
+
+    /// The live stream of a session, if it was ever armed.
+    pub async fn live_stream(&self, session_id: i64) -> Result<Option<LiveStream>> {
+        Ok(sqlx::query_as(
+            "SELECT session_id, state, started_at, ended_at FROM live_streams \
+             WHERE session_id = $1",
+        )
+        .bind(session_id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// The live stream a key opens, if any.
+    pub async fn live_stream_by_key(&self, key_sha256: &str) -> Result<Option<LiveStream>> {
+        Ok(sqlx::query_as(
+            "SELECT session_id, state, started_at, ended_at FROM live_streams \
+             WHERE key_sha256 = $1",
+        )
+        .bind(key_sha256)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// Notes that the encoder started pushing; a reconnect keeps the first start.
+    pub async fn live_started(&self, session_id: i64) -> Result<()> {
+        self.set_live_state(
+            "UPDATE live_streams SET state = $1, started_at = COALESCE(started_at, $2), \
+             ended_at = NULL WHERE session_id = $3",
+            LiveState::Live,
+            session_id,
+        )
+        .await
+    }
+
+    /// Notes that the encoder stopped and its recording went to the archive.
+    pub async fn live_ended(&self, session_id: i64) -> Result<()> {
+        self.set_live_state(
+            "UPDATE live_streams SET state = $1, ended_at = $2 WHERE session_id = $3",
+            LiveState::Ended,
+            session_id,
+        )
+        .await
+    }
+
+    async fn set_live_state(&self, sql: &str, state: LiveState, session_id: i64) -> Result<()> {
+        sqlx::query(sql)
+            .bind(state)
+            .bind(now())
+            .bind(session_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Live streams whose encoder was pushing when a server stopped: nothing pushes to a
+    /// server that has just started, so these are ended with what they recorded.
+    pub async fn live_streams_left_live(&self) -> Result<Vec<LiveStream>> {
+        Ok(sqlx::query_as(
+            "SELECT session_id, state, started_at, ended_at FROM live_streams \
+             WHERE state = $1 ORDER BY session_id",
+        )
+        .bind(LiveState::Live)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+}

@@ -1,0 +1,414 @@
+//! Live sessions: the chamber's encoder pushes to aula, citizens watch the HLS ladder as it
+//! is made, and when the encoder stops the recording becomes the session's next part
+//! through the same ingest as an upload (the archive's ladder, MP4, poster, thumbnails and,
+//! when set, the transcript follow as jobs).
+//!
+//! `rtmp` receives an encoder (the protocol, the key check, one encoder per session);
+//! `Hub` decides whom to accept and gives each accepted encoder a `Feed`; a `Feed` writes
+//! what arrives, as FLV, both to the recording on disk and to an ffmpeg packaging the live
+//! ladder (`package`) into `live/{session}/hls/` under the data directory, served at
+//! `/live/{session}/…`. The recording is the original: if ffmpeg fails, the recording goes
+//! on; if the server stops, the next start hands what was recorded to the archive.
+
+pub mod flv;
+pub mod package;
+pub mod rtmp;
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::AsyncWriteExt;
+
+use crate::archive::Archive;
+use crate::ingest::plan::{Profile, SourceKind};
+use crate::process::Fed;
+use flv::TagKind;
+
+/// Why an encoder was not let in.
+#[derive(Debug, thiserror::Error)]
+pub enum Refusal {
+    #[error("no live session has this stream key")]
+    UnknownKey,
+    #[error("session {0} already has an encoder pushing to it")]
+    Busy(i64),
+    #[error("the catalog cannot be read: {0}")]
+    Catalog(String),
+    #[error("the recording cannot be written: {0}")]
+    Disk(String),
+    #[error("an editor ended session {0}")]
+    Ended(i64),
+}
+
+/// The live sessions of this server: who is pushing now.
+pub struct Hub {
+    archive: Archive,
+    /// The archive's video ladder with the lowest top (the SD profile as shipped), used
+    /// live whatever the source's size: a rung is never taller than the source.
+    profile: Option<Profile>,
+    /// Sessions with an encoder connected now.
+    pushing: Mutex<HashSet<i64>>,
+    /// Streams whose encoder dropped, kept open for it to come back (`reconnect`), each
+    /// with the number of the drop that put it there.
+    held: Mutex<HashMap<i64, (u64, Feed)>>,
+    /// Sessions an editor ended while their encoder was still connected.
+    stopping: Mutex<HashSet<i64>>,
+    drops: std::sync::atomic::AtomicU64,
+    reconnect: Duration,
+}
+
+/// How long ffmpeg may take to finish the live ladder once its input has closed.
+const FINISH_GRACE: Duration = Duration::from_secs(30);
+
+/// The directory of a session's live stream in the data directory.
+pub fn session_dir(data_dir: &Path, session_id: i64) -> PathBuf {
+    data_dir.join("live").join(session_id.to_string())
+}
+
+/// Where a session's live ladder is written and served from.
+pub fn hls_dir(data_dir: &Path, session_id: i64) -> PathBuf {
+    session_dir(data_dir, session_id).join("hls")
+}
+
+impl Hub {
+    pub fn new(archive: Archive) -> Arc<Hub> {
+        let profile = match Profile::load_dir(&archive.config.profiles_dir) {
+            Ok(all) => all
+                .into_iter()
+                .filter(|p| p.source == SourceKind::Video && !p.rungs.is_empty())
+                .min_by_key(|p| p.max_source_height.unwrap_or(u32::MAX)),
+            Err(e) => {
+                tracing::error!("live: no ladder, encoders are only recorded: {e}");
+                None
+            }
+        };
+        let reconnect = Duration::from_secs(archive.config.live_reconnect_seconds);
+        Arc::new(Hub {
+            archive,
+            profile,
+            pushing: Mutex::new(HashSet::new()),
+            held: Mutex::new(HashMap::new()),
+            stopping: Mutex::new(HashSet::new()),
+            drops: std::sync::atomic::AtomicU64::new(0),
+            reconnect,
+        })
+    }
+
+    /// Lets in the encoder presenting `key`, or says why not. Its stream is recorded and
+    /// packaged from the first byte it sends; an encoder coming back within the reconnect
+    /// window goes on with the same recording and ladder.
+    pub async fn open(self: &Arc<Self>, key: &str) -> Result<Feed, Refusal> {
+        let catalog = &self.archive.catalog;
+        let stream = catalog
+            .live_stream_by_key(&crate::auth::token_hash(key))
+            .await
+            .map_err(|e| Refusal::Catalog(e.to_string()))?
+            .ok_or(Refusal::UnknownKey)?;
+        let id = stream.session_id;
+        if !self.pushing.lock().expect("live set").insert(id) {
+            return Err(Refusal::Busy(id));
+        }
+        let held = self.held.lock().expect("live held").remove(&id);
+        if let Some((_, mut feed)) = held {
+            feed.resume();
+            tracing::info!(session = id, "live: the encoder came back");
+            return Ok(feed);
+        }
+        let feed = self.start(id).await;
+        if feed.is_err() {
+            self.pushing.lock().expect("live set").remove(&id);
+        }
+        feed
+    }
+
+    async fn start(self: &Arc<Self>, id: i64) -> Result<Feed, Refusal> {
+        let data = self.archive.data_dir();
+        let hls = hls_dir(data, id);
+        let _ = tokio::fs::remove_dir_all(&hls).await;
+        tokio::fs::create_dir_all(&hls)
+            .await
+            .map_err(|e| Refusal::Disk(format!("{}: {e}", hls.display())))?;
+        let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S");
+        let path = session_dir(data, id).join(format!("recording-{stamp}.flv"));
+        let recording = tokio::fs::File::create(&path)
+            .await
+            .map_err(|e| Refusal::Disk(format!("{}: {e}", path.display())))?;
+        if let Err(e) = self.archive.catalog.live_started(id).await {
+            tracing::warn!(session = id, "live: the start was not noted: {e}");
+        }
+        tracing::info!(session = id, recording = %path.display(), "live: an encoder is pushing");
+        Ok(Feed {
+            hub: Arc::clone(self),
+            session_id: id,
+            ladder: Ladder::Waiting {
+                hls,
+                run: stamp.to_string(),
+                source_height: None,
+            },
+            recording,
+            path,
+            written: 0,
+            last_ms: 0,
+            offset: Some((0, 0)),
+        })
+    }
+
+    /// The encoder of `feed` is gone. An editor's end, or no reconnect window, ends the
+    /// stream now; otherwise it waits the window for the encoder to come back.
+    pub async fn dropped(self: &Arc<Self>, feed: Feed) {
+        let id = feed.session_id;
+        self.pushing.lock().expect("live set").remove(&id);
+        let ended = self.stopping.lock().expect("live stopping").remove(&id);
+        if ended || self.reconnect.is_zero() {
+            return feed.end().await;
+        }
+        let dropped = self
+            .drops
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.held
+            .lock()
+            .expect("live held")
+            .insert(id, (dropped, feed));
+        tracing::info!(
+            session = id,
+            window = self.reconnect.as_secs(),
+            "live: the encoder dropped; waiting for it"
+        );
+        let hub = Arc::clone(self);
+        tokio::spawn(async move {
+            tokio::time::sleep(hub.reconnect).await;
+            let feed = {
+                let mut held = hub.held.lock().expect("live held");
+                let expired = matches!(held.get(&id), Some((d, _)) if *d == dropped);
+                expired.then(|| held.remove(&id)).flatten()
+            };
+            if let Some((_, feed)) = feed {
+                feed.end().await;
+            }
+        });
+    }
+
+    /// An editor ends a session's live stream: a held stream ends now, a connected encoder
+    /// is disconnected and its stream ended. `false` when nothing was live.
+    pub async fn end(self: &Arc<Self>, id: i64) -> bool {
+        let held = self.held.lock().expect("live held").remove(&id);
+        if let Some((_, feed)) = held {
+            feed.end().await;
+            return true;
+        }
+        if self.pushing.lock().expect("live set").contains(&id) {
+            self.stopping.lock().expect("live stopping").insert(id);
+            return true;
+        }
+        false
+    }
+
+    /// Whether an editor asked for this session's stream to end.
+    pub fn stop_asked(&self, id: i64) -> bool {
+        self.stopping.lock().expect("live stopping").contains(&id)
+    }
+
+    /// Hands to the archive what was recorded of the sessions that were live when the
+    /// server stopped (nothing pushes to a server that has just started).
+    pub async fn recover(&self) {
+        let left = match self.archive.catalog.live_streams_left_live().await {
+            Ok(left) => left,
+            Err(e) => return tracing::error!("live: cannot list the sessions left live: {e}"),
+        };
+        for stream in left {
+            let dir = session_dir(self.archive.data_dir(), stream.session_id);
+            for path in recordings(&dir) {
+                archive_recording(&self.archive, stream.session_id, &path).await;
+            }
+            if let Err(e) = self.archive.catalog.live_ended(stream.session_id).await {
+                tracing::warn!(
+                    session = stream.session_id,
+                    "live: the end was not noted: {e}"
+                );
+            }
+        }
+    }
+}
+
+/// The recordings kept in a session's live directory, oldest first.
+fn recordings(dir: &Path) -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            let name = p.file_name().unwrap_or_default().to_string_lossy();
+            name.starts_with("recording-") && name.ends_with(".flv")
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+/// Adds a recording as the session's next part (a transcode is queued) and removes it
+/// once the archive holds its copy. One that cannot be added stays, and the log says why.
+async fn archive_recording(archive: &Archive, session_id: i64, path: &Path) {
+    let name = format!(
+        "diretta-{session_id}-{}",
+        path.file_name().unwrap_or_default().to_string_lossy()
+    );
+    match crate::ingest::add_recording(archive, session_id, &path.to_path_buf(), &name).await {
+        Ok((part, job)) => {
+            tracing::info!(
+                session = session_id,
+                part,
+                job,
+                "live: the recording went to the archive"
+            );
+            let _ = tokio::fs::remove_file(path).await;
+        }
+        Err(e) => tracing::error!(
+            session = session_id,
+            recording = %path.display(),
+            "live: the recording was kept but not archived: {e}"
+        ),
+    }
+}
+
+/// The live ladder of one encoder's stream: started with its first audio or video, once
+/// the stream's metadata (sent first by OBS and ffmpeg) has said how tall the picture is.
+enum Ladder {
+    Waiting {
+        hls: PathBuf,
+        run: String,
+        source_height: Option<u32>,
+    },
+    Running(Box<Fed>),
+    Off,
+}
+
+/// One encoder's stream on its way to the recording and the live ladder.
+pub struct Feed {
+    hub: Arc<Hub>,
+    session_id: i64,
+    ladder: Ladder,
+    recording: tokio::fs::File,
+    path: PathBuf,
+    written: u64,
+    /// The latest time written, and how the current connection's times map onto the
+    /// recording's: an encoder that comes back starts its clock again, and the recording
+    /// goes on from where it stopped.
+    last_ms: u32,
+    offset: Option<(u32, u32)>,
+}
+
+impl Feed {
+    pub fn session_id(&self) -> i64 {
+        self.session_id
+    }
+
+    /// The encoder came back: its next message follows the last one written.
+    fn resume(&mut self) {
+        self.offset = None;
+    }
+
+    /// A message's time on the recording's clock.
+    fn recording_ms(&mut self, ms: u32) -> u32 {
+        // A frame's length after the last message, so no two share a time.
+        let (base, at) = *self
+            .offset
+            .get_or_insert((ms, self.last_ms.saturating_add(40)));
+        let t = at.saturating_add(ms.saturating_sub(base));
+        self.last_ms = self.last_ms.max(t);
+        t
+    }
+
+    /// The picture's height as the encoder announced it: rungs taller are left out.
+    pub fn source_height(&mut self, height: Option<u32>) {
+        if let Ladder::Waiting { source_height, .. } = &mut self.ladder {
+            *source_height = height.filter(|h| *h > 0);
+        }
+    }
+
+    fn start_ladder(&mut self) {
+        let Ladder::Waiting {
+            hls,
+            run,
+            source_height,
+        } = &self.ladder
+        else {
+            return;
+        };
+        let hub = &self.hub;
+        self.ladder = match &hub.profile {
+            Some(profile) => {
+                let ladder = package::ladder_for(profile, *source_height);
+                let args = package::ffmpeg_args(&ladder, hls, run);
+                match Fed::start(&hub.archive.config.ffmpeg, args) {
+                    Ok(fed) => Ladder::Running(Box::new(fed)),
+                    Err(e) => {
+                        tracing::error!(session = self.session_id, "live: no ladder: {e}");
+                        Ladder::Off
+                    }
+                }
+            }
+            None => Ladder::Off,
+        };
+    }
+
+    /// Writes one audio or video message. Only the recording's failure is an error: a
+    /// ladder that stops is logged and the recording goes on.
+    pub async fn push(
+        &mut self,
+        kind: TagKind,
+        timestamp_ms: u32,
+        body: &[u8],
+    ) -> Result<(), Refusal> {
+        let at = self.recording_ms(timestamp_ms);
+        let Some(tag) = flv::tag(kind, at, body) else {
+            return Ok(());
+        };
+        let mut bytes = Vec::with_capacity(flv::HEADER.len() + tag.len());
+        if self.written == 0 {
+            bytes.extend_from_slice(&flv::HEADER);
+            self.start_ladder();
+        }
+        bytes.extend_from_slice(&tag);
+        self.recording
+            .write_all(&bytes)
+            .await
+            .map_err(|e| Refusal::Disk(format!("{}: {e}", self.path.display())))?;
+        self.written += bytes.len() as u64;
+        if let Ladder::Running(ffmpeg) = &mut self.ladder {
+            if let Err(e) = ffmpeg.write(&bytes).await {
+                tracing::error!(session = self.session_id, "live: the ladder stopped: {e}");
+                self.ladder = Ladder::Off;
+            }
+        }
+        Ok(())
+    }
+
+    /// The encoder is gone: the ladder is finished (its playlists end), the recording
+    /// closed and handed to the archive, the session noted as ended.
+    pub async fn end(mut self) {
+        let id = self.session_id;
+        if let Ladder::Running(ffmpeg) = std::mem::replace(&mut self.ladder, Ladder::Off) {
+            if let Err(e) = ffmpeg.finish(FINISH_GRACE).await {
+                tracing::warn!(session = id, "live: the ladder did not end cleanly: {e}");
+            }
+        }
+        let _ = self.recording.flush().await;
+        let _ = self.recording.sync_all().await;
+        let archive = &self.hub.archive;
+        if self.written > 0 {
+            archive_recording(archive, id, &self.path).await;
+        } else {
+            let _ = tokio::fs::remove_file(&self.path).await;
+        }
+        if let Err(e) = archive.catalog.live_ended(id).await {
+            tracing::warn!(session = id, "live: the end was not noted: {e}");
+        }
+        tracing::info!(
+            session = id,
+            bytes = self.written,
+            "live: the encoder stopped"
+        );
+    }
+}

@@ -1,0 +1,276 @@
+//! Live sessions: ffmpeg, as a chamber's encoder would, pushes a generated picture and
+//! tone over RTMP on 127.0.0.1. A wrong key is refused and records nothing; the right key
+//! gives a live HLS ladder served as it is made (playlists never cached, segments served
+//! with ranges), a second encoder on the same session is refused, and when the encoder
+//! stops its recording becomes the session's published version.
+
+use std::path::Path;
+use std::process::Output;
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::helpers::{
+    admin_token, eventually, ffprobe_duration, free_port, run_job, scratch, spawn_app_with, Admin,
+    TestApp,
+};
+
+/// ffmpeg pushing `seconds` of a test picture (640×360, key frame every 2 s) and a tone,
+/// in real time, to `url`.
+fn push(url: &str, seconds: u32) -> tokio::process::Command {
+    let mut cmd = tokio::process::Command::new("ffmpeg");
+    cmd.args(["-hide_banner", "-loglevel", "error", "-re"])
+        .args(["-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25"])
+        .args(["-f", "lavfi", "-i", "sine=frequency=330:sample_rate=48000"])
+        .args(["-t", &seconds.to_string()])
+        .args(["-c:v", "libx264", "-preset", "ultrafast", "-g", "50"])
+        .args(["-c:a", "aac", "-b:a", "96k", "-f", "flv", url])
+        .kill_on_drop(true);
+    cmd
+}
+
+async fn pushed(url: &str, seconds: u32) -> Output {
+    let out = tokio::time::timeout(Duration::from_secs(60), push(url, seconds).output())
+        .await
+        .expect("the encoder gave up within a minute")
+        .unwrap();
+    out
+}
+
+/// A session announced and armed: its id, the RTMP address and the key.
+async fn armed_session(admin: &Admin<'_>) -> (i64, String, String) {
+    let (status, body) = admin
+        .post(
+            "/api/v1/admin/bodies",
+            json!({"name": "Consiglio comunale"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let (status, s) = admin
+        .post(
+            "/api/v1/admin/sessions",
+            json!({"body": "consiglio-comunale", "date": "2026-12-05", "title": "Seduta in diretta"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{s}");
+    let id = s["id"].as_i64().unwrap();
+    let (status, armed) = admin
+        .call(
+            Method::POST,
+            &format!("/api/v1/admin/sessions/{id}/live"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{armed}");
+    assert_eq!(armed["state"], "scheduled");
+    let key = armed["stream_key"].as_str().unwrap().to_string();
+    (id, armed["rtmp_url"].as_str().unwrap().to_string(), key)
+}
+
+/// A server taking encoders on a free port, waiting `reconnect` seconds for one that drops.
+async fn live_app(data_dir: &Path, reconnect: u64) -> (TestApp, u16) {
+    let port = free_port();
+    let app = spawn_app_with(data_dir, |c| {
+        c.live_rtmp = Some(format!("127.0.0.1:{port}").parse().unwrap());
+        c.live_reconnect_seconds = reconnect;
+    })
+    .await;
+    (app, port)
+}
+
+async fn live_state(admin: &Admin<'_>, id: i64) -> Value {
+    let (status, live) = admin
+        .get(&format!("/api/v1/admin/sessions/{id}/live"))
+        .await;
+    assert_eq!(status, 200, "{live}");
+    live["state"].clone()
+}
+
+/// The live master playlist once it lists every rung up to the source's height, and a rung's playlist once it has
+/// two segments.
+async fn ladder_is_served(app: &TestApp, id: i64) -> String {
+    let master = eventually(
+        "the live master playlist",
+        Duration::from_secs(30),
+        || async {
+            let r = app.get(&format!("/live/{id}/master.m3u8")).await;
+            let cache = r.headers().get("cache-control").cloned();
+            let text = r.text().await.unwrap_or_default();
+            match text.matches("#EXT-X-STREAM-INF").count() {
+                3 => Ok((text, cache)),
+                _ => Err(text),
+            }
+        },
+    )
+    .await;
+    assert_eq!(master.1.unwrap(), "no-cache");
+    // The encoder's 360 lines: the 480p rung is left out, as the archive would.
+    assert!(master.0.contains("RESOLUTION=640x360"), "{}", master.0);
+    assert!(!master.0.contains("480p"), "{}", master.0);
+    assert!(master.0.contains("audio-64k/index.m3u8"), "{}", master.0);
+    eventually("two live segments", Duration::from_secs(30), || async {
+        let text = app.text(&format!("/live/{id}/360p/index.m3u8")).await;
+        let segments: Vec<String> = text
+            .lines()
+            .filter(|l| l.ends_with(".m4s"))
+            .map(String::from)
+            .collect();
+        match (text.contains("#EXT-X-PLAYLIST-TYPE:EVENT"), segments.len()) {
+            (true, 2..) => Ok(segments[0].clone()),
+            _ => Err(text),
+        }
+    })
+    .await
+}
+
+#[tokio::test]
+async fn an_encoder_pushing_rtmp_is_watched_live_then_archived() {
+    let root = scratch("live-rtmp");
+    let data_dir = root.join("data");
+    std::fs::create_dir_all(&data_dir).unwrap();
+    let token = admin_token(&data_dir);
+    let (app, port) = live_app(&data_dir, 2).await;
+    let admin = app.admin(&token);
+    let (id, rtmp, key) = armed_session(&admin).await;
+    assert_eq!(rtmp, format!("rtmp://127.0.0.1:{port}/live"));
+
+    let refused = pushed(&format!("{rtmp}/live_not_the_key"), 2).await;
+    assert!(!refused.status.success(), "a wrong key was let in");
+    assert_eq!(live_state(&admin, id).await, "scheduled");
+    assert_eq!(
+        app.get(&format!("/live/{id}/master.m3u8")).await.status(),
+        404
+    );
+
+    let encoder = tokio::spawn({
+        let url = format!("{rtmp}/{key}");
+        async move { pushed(&url, 8).await }
+    });
+    let segment = ladder_is_served(&app, id).await;
+    assert_eq!(live_state(&admin, id).await, "live");
+    a_segment_is_served_with_ranges(&app, id, &segment).await;
+    let second = pushed(&format!("{rtmp}/{key}"), 2).await;
+    assert!(!second.status.success(), "two encoders on one session");
+
+    let out = encoder.await.unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    archived_when_it_stops(&app, &admin, &data_dir, id).await;
+}
+
+async fn a_segment_is_served_with_ranges(app: &TestApp, id: i64, segment: &str) {
+    let url = app.url(&format!("/live/{id}/360p/{segment}"));
+    let whole = app.client.get(&url).send().await.unwrap();
+    assert_eq!(whole.status(), 200);
+    assert_eq!(whole.headers()["cache-control"], "public, max-age=86400");
+    let len = whole.bytes().await.unwrap().len();
+    assert!(len > 1000, "{len} bytes");
+    let part = app
+        .client
+        .get(&url)
+        .header("Range", "bytes=0-99")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(part.status(), 206);
+    assert_eq!(part.bytes().await.unwrap().len(), 100);
+    let escape = app.get(&format!("/live/{id}/../../aula.db")).await;
+    assert_eq!(escape.status(), 404);
+}
+
+/// The ladder's playlists end, the recording is queued as the session's part and its
+/// transcode publishes the whole stream.
+async fn archived_when_it_stops(app: &TestApp, admin: &Admin<'_>, data_dir: &Path, id: i64) {
+    archived(app, admin, data_dir, id, 7.0..9.5).await;
+}
+
+async fn archived(
+    app: &TestApp,
+    admin: &Admin<'_>,
+    data_dir: &Path,
+    id: i64,
+    lasting: std::ops::Range<f64>,
+) {
+    eventually(
+        "the live session ended",
+        Duration::from_secs(30),
+        || async {
+            match live_state(admin, id).await {
+                s if s == "ended" => Ok(()),
+                s => Err(s),
+            }
+        },
+    )
+    .await;
+    let rung = app.text(&format!("/live/{id}/360p/index.m3u8")).await;
+    assert!(rung.contains("#EXT-X-ENDLIST"), "{rung}");
+    let (_, jobs) = admin.get("/api/v1/admin/jobs?state=queued").await;
+    let queued: Vec<&Value> = jobs["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|j| j["session_id"] == id)
+        .collect();
+    assert_eq!(queued.len(), 1, "one part, one transcode: {jobs}");
+    let job = queued[0]["id"].as_i64().unwrap();
+    run_job(data_dir, job).await;
+    let session = app.json(&format!("/api/v1/sessions/{id}")).await;
+    let mp4 = session["media"]["mp4"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{session}"));
+    // ffprobe reads the download over HTTP, as a citizen's player would.
+    let seconds = ffprobe_duration(&app.url(mp4));
+    assert!(
+        lasting.contains(&seconds),
+        "{seconds} s archived, not {lasting:?}"
+    );
+    let left = std::fs::read_dir(data_dir.join(format!("live/{id}")))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".flv"))
+        .count();
+    assert_eq!(
+        left, 0,
+        "the recording was kept beside the archived original"
+    );
+}
+
+#[tokio::test]
+async fn an_encoder_that_drops_and_comes_back_goes_on_with_the_same_part() {
+    let root = scratch("live-reconnect");
+    let data_dir = root.join("data");
+    std::fs::create_dir_all(&data_dir).unwrap();
+    let token = admin_token(&data_dir);
+    let (app, _) = live_app(&data_dir, 60).await;
+    let admin = app.admin(&token);
+    let (id, rtmp, key) = armed_session(&admin).await;
+    let end = format!("/api/v1/admin/sessions/{id}/live/end");
+    let (status, _) = admin.call(Method::POST, &end, None).await;
+    assert_eq!(status, 409, "nothing was live to end");
+
+    let url = format!("{rtmp}/{key}");
+    for seconds in [4, 3] {
+        let out = pushed(&url, seconds).await;
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // Dropped: the session waits for its encoder, nothing is archived yet.
+        assert_eq!(live_state(&admin, id).await, "live");
+        let (_, jobs) = admin.get("/api/v1/admin/jobs?state=queued").await;
+        assert_eq!(jobs["jobs"].as_array().unwrap().len(), 0, "{jobs}");
+    }
+    let rung = app.text(&format!("/live/{id}/360p/index.m3u8")).await;
+    assert!(rung.matches(".m4s").count() >= 3, "{rung}");
+    // The gavel falls: the editor ends it without waiting out the window.
+    let (status, r) = admin.call(Method::POST, &end, None).await;
+    assert_eq!(status, 202, "{r}");
+    archived(&app, &admin, &data_dir, id, 6.0..8.5).await;
+    let (status, _) = admin.call(Method::POST, &end, None).await;
+    assert_eq!(status, 409, "ended twice");
+}
