@@ -28,6 +28,7 @@ const LINKED: &[(&str, &str)] = &[
     ("/dist/icon.svg", "dist/icon.svg"),
     ("/static/aula.css", "static/aula.css"),
     ("/static/player.js", "static/player.js"),
+    ("/static/live.js", "static/live.js"),
     (
         "/vendor/bootstrap-italia/css/bootstrap-italia.min.css",
         "node_modules/bootstrap-italia/dist/css/bootstrap-italia.min.css",

@@ -3,7 +3,6 @@
 //! decides what the archive contains.
 
 mod admin;
-mod admin_live;
 mod admin_pages;
 mod admin_people;
 mod alerts;
@@ -15,6 +14,7 @@ pub mod conditional;
 mod errors;
 mod feeds;
 mod i18n;
+mod live;
 mod media;
 mod ops;
 mod pages;

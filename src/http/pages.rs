@@ -20,7 +20,7 @@ use crate::catalog::{
 };
 use crate::documents::{timed_agenda, transcript};
 // Named by the templates, which compare states and kinds as values, not as strings.
-use crate::domain::{DocumentKind, ExtractionState, SessionState};
+use crate::domain::{DocumentKind, ExtractionState, LiveState, SessionState};
 use crate::search::SessionHit;
 use crate::urls::{page_url, published_media_url};
 
@@ -115,6 +115,17 @@ struct SessionPage {
     clip_error: String,
     /// The longest clip, as a clock, for the form's hint.
     clip_max: String,
+    /// The live stream, while the session has no published media yet.
+    live: Option<LiveView>,
+}
+
+/// A live session as its page shows it before the archive has it.
+struct LiveView {
+    state: crate::domain::LiveState,
+    /// The live master playlist.
+    playlist: String,
+    /// Where the page asks whether the stream started or ended.
+    status: String,
 }
 
 impl SessionPage {
@@ -770,6 +781,7 @@ pub async fn session(
         _ => StatusCode::OK,
     };
     let max = state.archive.config.clip_max_seconds;
+    let published = recording.session.master_playlist.is_some();
     let mut page = session_page(
         t,
         (recording, record),
@@ -777,12 +789,32 @@ pub async fn session(
         start_at,
         max,
     );
+    if !published {
+        page.live = live_view(&state, id).await.or_page(&req)?;
+    }
     match clip {
         Some(Ok(window)) => with_clip(&mut page, window),
         Some(Err(e)) => page.clip_error = super::clips::window_message(&page.t, &e),
         None => {}
     }
     html(&req, status, remember, page)
+}
+
+/// The session's live stream, if it was ever armed.
+async fn live_view(
+    state: &AppState,
+    id: i64,
+) -> Result<Option<LiveView>, crate::catalog::CatalogError> {
+    Ok(state
+        .archive
+        .catalog
+        .live_stream(id)
+        .await?
+        .map(|l| LiveView {
+            state: l.state,
+            playlist: format!("/live/{id}/{}", crate::live::package::MASTER),
+            status: format!("/api/v1/sessions/{id}/live"),
+        }))
 }
 
 /// Makes the session's page the page of its clip `window`: its title, address, metadata
@@ -888,6 +920,7 @@ fn session_page(
         clip: None,
         clip_error: String::new(),
         clip_max: clock(clip_max_s as i64 * 1000),
+        live: None,
     }
 }
 

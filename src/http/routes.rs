@@ -9,8 +9,8 @@
 use actix_web::{web, FromRequest, Handler, Resource, Responder};
 
 use super::{
-    admin, admin_live, admin_pages, admin_people, alerts, api, assets, clips, media, ops, pages,
-    people, AppState,
+    admin, admin_pages, admin_people, alerts, api, assets, clips, live, media, ops, pages, people,
+    AppState,
 };
 
 /// A resource answering GET, and HEAD with the same handler.
@@ -97,11 +97,8 @@ fn admin_api(cfg: &mut web::ServiceConfig) {
             .service(post("/sessions/{id}/documents", admin::upload_document))
             .service(post("/sessions/{id}/reprocess", admin::reprocess))
             .service(post("/sessions/{id}/transcribe", admin::transcribe))
-            .service(
-                get("/sessions/{id}/live", admin_live::status)
-                    .route(web::post().to(admin_live::arm)),
-            )
-            .service(post("/sessions/{id}/live/end", admin_live::end))
+            .service(get("/sessions/{id}/live", live::status).route(web::post().to(live::arm)))
+            .service(post("/sessions/{id}/live/end", live::end))
             .service(
                 get("/sessions/{id}/transcript", admin::transcript)
                     .route(web::put().to(admin::correct_transcript))
@@ -141,6 +138,7 @@ fn public_api(cfg: &mut web::ServiceConfig) {
             .service(get("/sessions.csv", api::sessions_csv))
             .service(get("/sessions", api::list_sessions))
             .service(get("/sessions/{id}", api::session))
+            .service(get("/sessions/{id}/live", live::public_status))
             .service(get("/search", api::search))
             .service(get("/people.csv", people::people_csv))
             .service(get("/people", people::api_list))

@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 
 use crate::helpers::{
     admin_token, eventually, ffprobe_duration, free_port, run_job, scratch, spawn_app_with, Admin,
-    TestApp,
+    TestApp, MANIFEST_DIR,
 };
 
 /// ffmpeg pushing `seconds` of a test picture (640×360, key frame every 2 s) and a tone,
@@ -273,4 +273,66 @@ async fn an_encoder_that_drops_and_comes_back_goes_on_with_the_same_part() {
     archived(&app, &admin, &data_dir, id, 6.0..8.5).await;
     let (status, _) = admin.call(Method::POST, &end, None).await;
     assert_eq!(status, 409, "ended twice");
+}
+
+#[tokio::test]
+async fn the_live_page_switches_to_the_stream_by_itself_and_plays_in_chromium() {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+    let root = scratch("live-page");
+    let data_dir = root.join("data");
+    std::fs::create_dir_all(&data_dir).unwrap();
+    let token = admin_token(&data_dir);
+    let (app, _) = live_app(&data_dir, 2).await;
+    let admin = app.admin(&token);
+    let (id, rtmp, key) = armed_session(&admin).await;
+    let page = app.json(&format!("/api/v1/sessions/{id}")).await["page_url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut node = tokio::process::Command::new("node")
+        .arg(Path::new(MANIFEST_DIR).join("web/tests/live.mjs"))
+        .arg(app.url(&page))
+        .env(
+            "AULA_ARTIFACTS",
+            Path::new(MANIFEST_DIR).join("test-artifacts/browser"),
+        )
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut stderr = node.stderr.take().unwrap();
+    let mut lines = BufReader::new(node.stdout.take().unwrap()).lines();
+    let mut said = Vec::new();
+    // The page is open before the encoder starts, and says the stream has not begun.
+    let read_line = tokio::time::timeout(Duration::from_secs(60), lines.next_line());
+    let waiting = read_line
+        .await
+        .expect("the page opened")
+        .unwrap()
+        .unwrap_or_default();
+    // In the browser's language (headless Chromium asks for English).
+    assert!(waiting.contains("has not started yet"), "{waiting}");
+    let encoder = tokio::spawn(push(&format!("{rtmp}/{key}"), 40).output());
+    while let Ok(Ok(Some(line))) =
+        tokio::time::timeout(Duration::from_secs(120), lines.next_line()).await
+    {
+        said.push(line);
+    }
+    let mut errors = String::new();
+    let _ = stderr.read_to_string(&mut errors).await;
+    let status = node.wait().await.unwrap();
+    assert!(status.success(), "{said:?} {errors}");
+    let value = |key: &str| -> f64 {
+        said.iter()
+            .find_map(|l| l.strip_prefix(key))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no {key} in {said:?}"))
+    };
+    assert!(said.iter().any(|l| l == "live-marker=Live"), "{said:?}");
+    assert!(value("advanced=") > value("began=") + 2.0, "{said:?}");
+    let end = format!("/api/v1/admin/sessions/{id}/live/end");
+    let (status, r) = admin.call(Method::POST, &end, None).await;
+    assert_eq!(status, 202, "{r}");
+    let _ = encoder.await;
 }

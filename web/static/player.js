@@ -12,6 +12,7 @@
   var start = parseInt(el.getAttribute('data-start') || '0', 10) || 0;
   // A clip's page plays its stretch and stops at its end (once: played on, it goes on).
   var end = parseInt(el.getAttribute('data-end') || '0', 10) || 0;
+  var live = el.hasAttribute('data-live');
   var starter = document.getElementById('player-start');
   var ready = null;
 
@@ -147,7 +148,10 @@
       // changed later (sound only) must load even while paused.
       controls: true,
       preload: 'auto',
-      playbackRates: [0.75, 1, 1.25, 1.5, 2],
+      // A live session plays at the speed it happens; its bar spans what was streamed so
+      // far (the DVR window is the whole session), with a button back to live.
+      playbackRates: live ? [] : [0.75, 1, 1.25, 1.5, 2],
+      liveui: live,
       html5: { vhs: { overrideNative: true } },
       language: document.documentElement.lang || 'it'
     });

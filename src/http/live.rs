@@ -1,4 +1,6 @@
-//! The admin API of live sessions: `POST …/sessions/{id}/live` arms a session for the
+//! Live sessions over HTTP. Public: `GET /api/v1/sessions/{id}/live`, whether the stream
+//! has started, ended, or is in the archive (what a live page asks to follow it). Admin:
+//! `POST …/sessions/{id}/live` arms a session for the
 //! chamber's encoder and answers, once, the address and the stream key to set in it;
 //! asking again gives a new key and the old one opens nothing. `GET` says where the
 //! encoder is (scheduled, live, ended) without the key; `POST …/live/end` ends the stream
@@ -106,4 +108,33 @@ pub async fn end(
     }
     tracing::info!(token = %who, id, "live session ended by an editor");
     Ok(HttpResponse::Accepted().json(json!({ "session_id": id })))
+}
+
+/// `GET /api/v1/sessions/{id}/live`: a public session's live stream, if it was armed.
+pub async fn public_status(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let missing = || {
+        ApiError::new(
+            actix_web::http::StatusCode::NOT_FOUND,
+            "No live stream",
+            "no public session with this id has a live stream",
+        )
+    };
+    let id = id
+        .parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(missing)?;
+    let catalog = &state.archive.catalog;
+    let session = catalog.session(id).await?.filter(|s| s.is_public());
+    let (Some(session), Some(stream)) = (session, catalog.live_stream(id).await?) else {
+        return Err(missing());
+    };
+    let mut answer = stream_json(&stream);
+    answer["archived"] = json!(session.master_playlist.is_some());
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-cache"))
+        .json(answer))
 }
