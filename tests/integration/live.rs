@@ -314,6 +314,7 @@ async fn the_live_page_switches_to_the_stream_by_itself_and_plays_in_chromium() 
     // In the browser's language (headless Chromium asks for English).
     assert!(waiting.contains("has not started yet"), "{waiting}");
     let encoder = tokio::spawn(push(&format!("{rtmp}/{key}"), 40).output());
+    let began = std::time::SystemTime::now();
     while let Ok(Ok(Some(line))) =
         tokio::time::timeout(Duration::from_secs(120), lines.next_line()).await
     {
@@ -331,8 +332,28 @@ async fn the_live_page_switches_to_the_stream_by_itself_and_plays_in_chromium() 
     };
     assert!(said.iter().any(|l| l == "live-marker=Live"), "{said:?}");
     assert!(value("advanced=") > value("began=") + 2.0, "{said:?}");
+    report_latency(&said, began);
     let end = format!("/api/v1/admin/sessions/{id}/live/end");
     let (status, r) = admin.call(Method::POST, &end, None).await;
     assert_eq!(status, 202, "{r}");
     let _ = encoder.await;
+}
+
+/// Prints how far behind the encoder the player at the live edge was: the wall clock at
+/// each sample, less when the encoder began sending (it sends in real time from there),
+/// less the position. A measure for the notes (`--nocapture`), not a bound.
+fn report_latency(said: &[String], began: std::time::SystemTime) {
+    let began_ms = began
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as f64;
+    let behind: Vec<f64> = said
+        .iter()
+        .filter_map(|l| l.strip_prefix("sample="))
+        .filter_map(|v| v.split_once(','))
+        .filter_map(|(at, pos)| Some((at.parse::<f64>().ok()?, pos.parse::<f64>().ok()?)))
+        .map(|(at, pos)| (at - began_ms) / 1000.0 - pos)
+        .collect();
+    assert_eq!(behind.len(), 5, "{said:?}");
+    eprintln!("live latency, encoder to player at the live edge (s): {behind:.2?}");
 }

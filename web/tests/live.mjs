@@ -1,6 +1,7 @@
 // Opens a live session's page before its encoder starts, waits for the page to switch to
 // the stream on its own, plays it and checks that the position advances. Prints
-// "switched", "live-marker=…", "began=N" and "advanced=N"; exits 0 on success, 1 otherwise.
+// "switched", "live-marker=…", "began=N", "advanced=N" and, at the live edge, five
+// "sample=WALL_MS,POSITION_S"; exits 0 on success, 1 otherwise.
 // Usage: node web/tests/live.mjs URL
 import { launchBrowser, shot, startPlayer } from './browser.mjs';
 
@@ -33,6 +34,16 @@ try {
   await page.waitForFunction((b) => window.aulaPlayer.currentTime() > b + 2, began, { timeout: 30000, polling: 100 });
   const advanced = await page.evaluate(() => window.aulaPlayer.currentTime());
   console.log(`advanced=${advanced}`);
+  // How far behind the encoder a viewer at the live edge is: the wall clock and the
+  // position, sampled after the player settles there (the test knows when the encoder
+  // began sending time 0).
+  await page.evaluate(() => window.aulaPlayer.liveTracker.seekToLiveEdge());
+  await page.waitForTimeout(6000);
+  for (let i = 0; i < 5; i++) {
+    const [at, position] = await page.evaluate(() => [Date.now(), window.aulaPlayer.currentTime()]);
+    console.log(`sample=${at},${position}`);
+    await page.waitForTimeout(1000);
+  }
   const u = new URL(url);
   await shot(page, `live-${u.pathname}`);
   if (violations.length) {
