@@ -27,6 +27,8 @@ pub struct Config {
     pub listen: SocketAddr,
     /// Where the chamber's encoder pushes live sessions over RTMP. `None`: no live sessions.
     pub live_rtmp: Option<SocketAddr>,
+    /// Where encoders push live sessions over SRT (a UDP port). `None`: no SRT.
+    pub live_srt: Option<SocketAddr>,
     /// How long a live session waits for an encoder that dropped before it ends (0: at once).
     pub live_reconnect_seconds: u64,
     /// Templates' companion assets and the npm packages (`web/node_modules`).
@@ -173,6 +175,12 @@ pub const SETTINGS: &[Setting] = &[
         "AULA_LIVE_RTMP",
         Kind::Text,
         "live sessions: address encoders push RTMP to (unset: no live sessions)",
+    ),
+    setting(
+        "live_srt",
+        "AULA_LIVE_SRT",
+        Kind::Text,
+        "live sessions: address (UDP) encoders push SRT to (unset: no SRT)",
     ),
     setting(
         "live_reconnect_seconds",
@@ -435,6 +443,7 @@ pub struct Layer {
     pub index_dir: Option<PathBuf>,
     pub listen: Option<String>,
     pub live_rtmp: Option<String>,
+    pub live_srt: Option<String>,
     pub live_reconnect_seconds: Option<u64>,
     pub web_dir: Option<PathBuf>,
     pub profiles_dir: Option<PathBuf>,
@@ -582,6 +591,7 @@ impl Default for Config {
             index_dir: None,
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             live_rtmp: None,
+            live_srt: None,
             live_reconnect_seconds: 180,
             web_dir: PathBuf::from("./web"),
             profiles_dir: PathBuf::from("./transcode-profiles"),
@@ -675,6 +685,9 @@ impl Config {
         }
         if let Some(v) = &layer.live_rtmp {
             self.live_rtmp = Some(parse_listen(name("live_rtmp"), v)?);
+        }
+        if let Some(v) = &layer.live_srt {
+            self.live_srt = Some(parse_listen(name("live_srt"), v)?);
         }
         if let Some(v) = layer.live_reconnect_seconds {
             self.live_reconnect_seconds = v;

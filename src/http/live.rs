@@ -14,10 +14,10 @@ use super::errors::ApiError;
 use super::AppState;
 use crate::catalog::LiveStream;
 
-/// The address an encoder is told to push to: the configured one, or, when it listens on
-/// every interface, the host this request came to.
-fn rtmp_url(req: &HttpRequest, bound: std::net::SocketAddr) -> String {
-    let host = if bound.ip().is_unspecified() {
+/// The host an encoder is told to push to: the configured address, or, when it listens
+/// on every interface, the host this request came to.
+fn push_host(req: &HttpRequest, bound: std::net::SocketAddr) -> String {
+    if bound.ip().is_unspecified() {
         let info = req.connection_info();
         let host = info.host();
         host.rsplit_once(':')
@@ -25,8 +25,7 @@ fn rtmp_url(req: &HttpRequest, bound: std::net::SocketAddr) -> String {
             .to_string()
     } else {
         bound.ip().to_string()
-    };
-    format!("rtmp://{host}:{}/live", bound.port())
+    }
 }
 
 fn stream_json(stream: &LiveStream) -> Value {
@@ -42,8 +41,8 @@ fn stream_json(stream: &LiveStream) -> Value {
 fn live_off() -> ApiError {
     ApiError::conflict(
         "Live sessions are off",
-        "this server takes no live streams: set AULA_LIVE_RTMP (live_rtmp) to the address \
-         encoders push to, e.g. 0.0.0.0:1935",
+        "this server takes no live streams: set AULA_LIVE_RTMP (live_rtmp) or AULA_LIVE_SRT \
+         (live_srt) to the address encoders push to, e.g. 0.0.0.0:1935 or 0.0.0.0:9000",
     )
 }
 
@@ -54,7 +53,9 @@ pub async fn arm(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let bound = state.archive.config.live_rtmp.ok_or_else(live_off)?;
+    if state.live.is_none() {
+        return Err(live_off());
+    }
     let id = session_id(&id)?;
     existing_session(&state, id).await?;
     let key = format!(
@@ -68,7 +69,15 @@ pub async fn arm(
         .await?;
     tracing::info!(token = %who, id, "live session armed with a new stream key");
     let mut answer = stream_json(&stream);
-    answer["rtmp_url"] = json!(rtmp_url(&req, bound));
+    let config = &state.archive.config;
+    if let Some(bound) = config.live_rtmp {
+        let host = push_host(&req, bound);
+        answer["rtmp_url"] = json!(format!("rtmp://{host}:{}/live", bound.port()));
+    }
+    if let Some(bound) = config.live_srt {
+        let host = push_host(&req, bound);
+        answer["srt_url"] = json!(format!("srt://{host}:{}?streamid={key}", bound.port()));
+    }
     answer["stream_key"] = json!(key);
     Ok(HttpResponse::Ok().json(answer))
 }

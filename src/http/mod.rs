@@ -117,20 +117,12 @@ impl Application {
             );
         }
 
-        let mut live = None;
-        if let Some(rtmp) = archive.config.live_rtmp {
-            let listener = tokio::net::TcpListener::bind(rtmp)
-                .await
-                .map_err(|source| StartError::Bind {
-                    addr: rtmp.to_string(),
-                    source,
-                })?;
-            let hub = crate::live::Hub::new(archive.clone());
-            hub.recover().await;
-            tracing::info!(address = %rtmp, "live: encoders may push RTMP here");
-            tokio::spawn(crate::live::rtmp::serve(listener, Arc::clone(&hub)));
-            live = Some(hub);
-        }
+        let live = crate::live::start(&archive)
+            .await
+            .map_err(|(addr, source)| StartError::Bind {
+                addr: addr.to_string(),
+                source,
+            })?;
 
         let addr = archive.config.listen;
         let listener = listen(addr).map_err(|source| StartError::Bind {

@@ -13,6 +13,7 @@
 pub mod flv;
 pub mod package;
 pub mod rtmp;
+pub mod srt;
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -25,6 +26,31 @@ use crate::archive::Archive;
 use crate::ingest::plan::{Profile, SourceKind};
 use crate::process::Fed;
 use flv::TagKind;
+
+/// What an encoder's stream arrives as: FLV tags from RTMP, MPEG-TS from SRT. The
+/// recording keeps it as it came.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Container {
+    Flv,
+    MpegTs,
+}
+
+impl Container {
+    /// ffmpeg's name of the format, and the recording's extension.
+    pub fn name(self) -> &'static str {
+        match self {
+            Container::Flv => "flv",
+            Container::MpegTs => "mpegts",
+        }
+    }
+
+    fn extension(self) -> &'static str {
+        match self {
+            Container::Flv => "flv",
+            Container::MpegTs => "ts",
+        }
+    }
+}
 
 /// Why an encoder was not let in.
 #[derive(Debug, thiserror::Error)]
@@ -58,6 +84,10 @@ pub struct Hub {
     reconnect: Duration,
 }
 
+/// How much of an MPEG-TS stream is kept before the ladder starts, for ffprobe to read
+/// the picture's size from (about a second at an encoder's usual rates).
+const PROBE_BYTES: u64 = 256 * 1024;
+
 /// How long ffmpeg may take to finish the live ladder once its input has closed.
 const FINISH_GRACE: Duration = Duration::from_secs(30);
 
@@ -69,6 +99,41 @@ pub fn session_dir(data_dir: &Path, session_id: i64) -> PathBuf {
 /// Where a session's live ladder is written and served from.
 pub fn hls_dir(data_dir: &Path, session_id: i64) -> PathBuf {
     session_dir(data_dir, session_id).join("hls")
+}
+
+/// Binds the addresses encoders push to (`live_rtmp`, `live_srt`), hands to the archive
+/// what a stopped server left recorded, and takes encoders from then on. `None` when
+/// neither address is set.
+pub async fn start(
+    archive: &Archive,
+) -> Result<Option<Arc<Hub>>, (std::net::SocketAddr, std::io::Error)> {
+    let config = &archive.config;
+    if config.live_rtmp.is_none() && config.live_srt.is_none() {
+        return Ok(None);
+    }
+    let rtmp = match config.live_rtmp {
+        Some(addr) => Some(
+            tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|e| (addr, e))?,
+        ),
+        None => None,
+    };
+    let srt = match config.live_srt {
+        Some(addr) => Some(srt::bind(addr).await.map_err(|e| (addr, e))?),
+        None => None,
+    };
+    let hub = Hub::new(archive.clone());
+    hub.recover().await;
+    if let Some(listener) = rtmp {
+        tracing::info!(address = ?config.live_rtmp, "live: encoders may push RTMP here");
+        tokio::spawn(rtmp::serve(listener, Arc::clone(&hub)));
+    }
+    if let Some((listener, incoming)) = srt {
+        tracing::info!(address = ?config.live_srt, "live: encoders may push SRT here");
+        tokio::spawn(srt::serve(listener, incoming, Arc::clone(&hub)));
+    }
+    Ok(Some(hub))
 }
 
 impl Hub {
@@ -98,7 +163,7 @@ impl Hub {
     /// Lets in the encoder presenting `key`, or says why not. Its stream is recorded and
     /// packaged from the first byte it sends; an encoder coming back within the reconnect
     /// window goes on with the same recording and ladder.
-    pub async fn open(self: &Arc<Self>, key: &str) -> Result<Feed, Refusal> {
+    pub async fn open(self: &Arc<Self>, key: &str, container: Container) -> Result<Feed, Refusal> {
         let catalog = &self.archive.catalog;
         let stream = catalog
             .live_stream_by_key(&crate::auth::token_hash(key))
@@ -110,19 +175,27 @@ impl Hub {
             return Err(Refusal::Busy(id));
         }
         let held = self.held.lock().expect("live held").remove(&id);
-        if let Some((_, mut feed)) = held {
-            feed.resume();
-            tracing::info!(session = id, "live: the encoder came back");
-            return Ok(feed);
+        match held {
+            // FLV tags are timed by us, so the same recording and ladder go on; an MPEG-TS
+            // stream has its own clock, which starts again: the part ends, a new one begins.
+            Some((_, mut feed))
+                if feed.container == Container::Flv && container == Container::Flv =>
+            {
+                feed.resume();
+                tracing::info!(session = id, "live: the encoder came back");
+                return Ok(feed);
+            }
+            Some((_, feed)) => feed.end().await,
+            None => {}
         }
-        let feed = self.start(id).await;
+        let feed = self.start(id, container).await;
         if feed.is_err() {
             self.pushing.lock().expect("live set").remove(&id);
         }
         feed
     }
 
-    async fn start(self: &Arc<Self>, id: i64) -> Result<Feed, Refusal> {
+    async fn start(self: &Arc<Self>, id: i64, container: Container) -> Result<Feed, Refusal> {
         let data = self.archive.data_dir();
         let hls = hls_dir(data, id);
         let _ = tokio::fs::remove_dir_all(&hls).await;
@@ -130,7 +203,8 @@ impl Hub {
             .await
             .map_err(|e| Refusal::Disk(format!("{}: {e}", hls.display())))?;
         let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S");
-        let path = session_dir(data, id).join(format!("recording-{stamp}.flv"));
+        let name = format!("recording-{stamp}.{}", container.extension());
+        let path = session_dir(data, id).join(name);
         let recording = tokio::fs::File::create(&path)
             .await
             .map_err(|e| Refusal::Disk(format!("{}: {e}", path.display())))?;
@@ -141,6 +215,7 @@ impl Hub {
         Ok(Feed {
             hub: Arc::clone(self),
             session_id: id,
+            container,
             ladder: Ladder::Waiting {
                 hls,
                 run: stamp.to_string(),
@@ -240,7 +315,7 @@ fn recordings(dir: &Path) -> Vec<PathBuf> {
         .map(|e| e.path())
         .filter(|p| {
             let name = p.file_name().unwrap_or_default().to_string_lossy();
-            name.starts_with("recording-") && name.ends_with(".flv")
+            name.starts_with("recording-") && (name.ends_with(".flv") || name.ends_with(".ts"))
         })
         .collect();
     found.sort();
@@ -288,6 +363,7 @@ enum Ladder {
 pub struct Feed {
     hub: Arc<Hub>,
     session_id: i64,
+    container: Container,
     ladder: Ladder,
     recording: tokio::fs::File,
     path: PathBuf,
@@ -340,7 +416,7 @@ impl Feed {
         self.ladder = match &hub.profile {
             Some(profile) => {
                 let ladder = package::ladder_for(profile, *source_height);
-                let args = package::ffmpeg_args(&ladder, hls, run);
+                let args = package::ffmpeg_args(&ladder, self.container, hls, run);
                 match Fed::start(&hub.archive.config.ffmpeg, args) {
                     Ok(fed) => Ladder::Running(Box::new(fed)),
                     Err(e) => {
@@ -368,21 +444,70 @@ impl Feed {
         let mut bytes = Vec::with_capacity(flv::HEADER.len() + tag.len());
         if self.written == 0 {
             bytes.extend_from_slice(&flv::HEADER);
-            self.start_ladder();
         }
         bytes.extend_from_slice(&tag);
+        self.write(&bytes).await
+    }
+
+    /// Writes bytes of the stream as they came (MPEG-TS from SRT; FLV made by `push`).
+    pub async fn write(&mut self, bytes: &[u8]) -> Result<(), Refusal> {
         self.recording
-            .write_all(&bytes)
+            .write_all(bytes)
             .await
             .map_err(|e| Refusal::Disk(format!("{}: {e}", self.path.display())))?;
         self.written += bytes.len() as u64;
+        match &mut self.ladder {
+            Ladder::Running(ffmpeg) => {
+                if let Err(e) = ffmpeg.write(bytes).await {
+                    tracing::error!(session = self.session_id, "live: the ladder stopped: {e}");
+                    self.ladder = Ladder::Off;
+                }
+            }
+            Ladder::Waiting { .. } => self.begin_ladder().await,
+            Ladder::Off => {}
+        }
+        Ok(())
+    }
+
+    /// Starts the ladder once it can know the picture's height: at once for FLV (the
+    /// metadata came first), after the first `PROBE_BYTES` of MPEG-TS (read by ffprobe
+    /// from the recording). The ladder is given the recording so far, so it misses
+    /// nothing.
+    async fn begin_ladder(&mut self) {
+        if self.container == Container::MpegTs {
+            if self.written < PROBE_BYTES {
+                return;
+            }
+            let _ = self.recording.flush().await;
+            let ffprobe = &self.hub.archive.config.ffprobe;
+            let height = crate::ingest::probe::probe_file(ffprobe, &self.path)
+                .await
+                .ok()
+                .and_then(|(probe, _)| probe.video)
+                .map(|v| v.height);
+            tracing::debug!(
+                session = self.session_id,
+                ?height,
+                "live: the stream's picture"
+            );
+            self.source_height(height);
+        }
+        self.start_ladder();
+        let _ = self.recording.flush().await;
+        let so_far = match tokio::fs::read(&self.path).await {
+            Ok(so_far) => so_far,
+            Err(e) => {
+                tracing::error!(session = self.session_id, "live: no ladder: {e}");
+                self.ladder = Ladder::Off;
+                return;
+            }
+        };
         if let Ladder::Running(ffmpeg) = &mut self.ladder {
-            if let Err(e) = ffmpeg.write(&bytes).await {
+            if let Err(e) = ffmpeg.write(&so_far).await {
                 tracing::error!(session = self.session_id, "live: the ladder stopped: {e}");
                 self.ladder = Ladder::Off;
             }
         }
-        Ok(())
     }
 
     /// The encoder is gone: the ladder is finished (its playlists end), the recording

@@ -1,5 +1,5 @@
-//! The live ladder: the ffmpeg command that turns the encoder's stream (FLV on its
-//! standard input) into HLS as it arrives. Pure: the profile's rungs in, arguments out.
+//! The live ladder: the ffmpeg command that turns the encoder's stream (FLV or MPEG-TS
+//! on its standard input) into HLS as it arrives. Pure: the profile's rungs in, arguments out.
 //!
 //! The rungs are the archive's (the same heights, bit rates and the audio-only rung), so a
 //! phone sees the same choices live as afterwards; a rung is never taller than the
@@ -11,6 +11,7 @@
 
 use std::path::Path;
 
+use super::Container;
 use crate::ingest::plan::{Profile, RungSpec};
 
 /// Length of a live segment, seconds.
@@ -41,12 +42,16 @@ pub fn ladder_for(profile: &Profile, source_height: Option<u32>) -> Profile {
 
 /// The ffmpeg arguments reading FLV from standard input into `dir`; the files of this
 /// run of the encoder are named with `run`, so a reconnect never reuses a name.
-pub fn ffmpeg_args(profile: &Profile, dir: &Path, run: &str) -> Vec<String> {
+pub fn ffmpeg_args(profile: &Profile, input: Container, dir: &Path, run: &str) -> Vec<String> {
     let videos = profile.rungs.len();
     let mut args: Vec<String> = ["-hide_banner", "-loglevel", "error", "-y"]
         .map(String::from)
         .to_vec();
-    args.extend(["-f", "flv", "-i", "pipe:0"].map(String::from));
+    // ffmpeg reads 5 s of a stream before it starts, by default, to learn its streams;
+    // a live encoder sends its parameters at once, so a second is plenty and five would
+    // be five more seconds of delay for every viewer.
+    args.extend(["-analyzeduration", "1000000", "-probesize", "1000000"].map(String::from));
+    args.extend(["-f", input.name(), "-i", "pipe:0"].map(String::from));
     args.extend(["-filter_complex".into(), graph(profile)]);
     let mut names = Vec::new();
     for (i, rung) in profile.rungs.iter().enumerate() {
@@ -180,7 +185,12 @@ mod tests {
 
     #[test]
     fn every_rung_and_the_audio_rung_are_variants_of_one_run() {
-        let args = ffmpeg_args(&sd(), Path::new("/d/live/7/hls"), "20261205-1800");
+        let args = ffmpeg_args(
+            &sd(),
+            Container::Flv,
+            Path::new("/d/live/7/hls"),
+            "20261205-1800",
+        );
         let at = |flag: &str| {
             let i = args.iter().position(|a| a == flag).unwrap();
             args[i + 1].clone()

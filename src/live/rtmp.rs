@@ -131,7 +131,7 @@ async fn event_done(
             if feed.is_some() {
                 return Err("a second publish on one connection".into());
             }
-            match hub.open(&stream_key).await {
+            match hub.open(&stream_key, super::Container::Flv).await {
                 Ok(opened) => {
                     let out = session
                         .accept_request(request_id)

@@ -17,15 +17,20 @@ use crate::helpers::{
 };
 
 /// ffmpeg pushing `seconds` of a test picture (640×360, key frame every 2 s) and a tone,
-/// in real time, to `url`.
+/// in real time, to `url`: FLV over RTMP, MPEG-TS over SRT.
 fn push(url: &str, seconds: u32) -> tokio::process::Command {
+    let format = if url.starts_with("srt:") {
+        "mpegts"
+    } else {
+        "flv"
+    };
     let mut cmd = tokio::process::Command::new("ffmpeg");
     cmd.args(["-hide_banner", "-loglevel", "error", "-re"])
         .args(["-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25"])
         .args(["-f", "lavfi", "-i", "sine=frequency=330:sample_rate=48000"])
         .args(["-t", &seconds.to_string()])
         .args(["-c:v", "libx264", "-preset", "ultrafast", "-g", "50"])
-        .args(["-c:a", "aac", "-b:a", "96k", "-f", "flv", url])
+        .args(["-c:a", "aac", "-b:a", "96k", "-f", format, url])
         .kill_on_drop(true);
     cmd
 }
@@ -40,6 +45,13 @@ async fn pushed(url: &str, seconds: u32) -> Output {
 
 /// A session announced and armed: its id, the RTMP address and the key.
 async fn armed_session(admin: &Admin<'_>) -> (i64, String, String) {
+    let (id, armed) = armed(admin).await;
+    let key = armed["stream_key"].as_str().unwrap().to_string();
+    (id, armed["rtmp_url"].as_str().unwrap().to_string(), key)
+}
+
+/// A session announced and armed: its id and the arming's answer.
+async fn armed(admin: &Admin<'_>) -> (i64, Value) {
     let (status, body) = admin
         .post(
             "/api/v1/admin/bodies",
@@ -64,15 +76,16 @@ async fn armed_session(admin: &Admin<'_>) -> (i64, String, String) {
         .await;
     assert_eq!(status, 200, "{armed}");
     assert_eq!(armed["state"], "scheduled");
-    let key = armed["stream_key"].as_str().unwrap().to_string();
-    (id, armed["rtmp_url"].as_str().unwrap().to_string(), key)
+    (id, armed)
 }
 
-/// A server taking encoders on a free port, waiting `reconnect` seconds for one that drops.
+/// A server taking encoders on a free port (RTMP over TCP, SRT over UDP), waiting
+/// `reconnect` seconds for one that drops.
 async fn live_app(data_dir: &Path, reconnect: u64) -> (TestApp, u16) {
     let port = free_port();
     let app = spawn_app_with(data_dir, |c| {
         c.live_rtmp = Some(format!("127.0.0.1:{port}").parse().unwrap());
+        c.live_srt = Some(format!("127.0.0.1:{port}").parse().unwrap());
         c.live_reconnect_seconds = reconnect;
     })
     .await;
@@ -356,4 +369,35 @@ fn report_latency(said: &[String], began: std::time::SystemTime) {
         .collect();
     assert_eq!(behind.len(), 5, "{said:?}");
     eprintln!("live latency, encoder to player at the live edge (s): {behind:.2?}");
+}
+
+#[tokio::test]
+async fn an_encoder_pushing_srt_is_watched_live_then_archived() {
+    let root = scratch("live-srt");
+    let data_dir = root.join("data");
+    std::fs::create_dir_all(&data_dir).unwrap();
+    let token = admin_token(&data_dir);
+    let (app, port) = live_app(&data_dir, 2).await;
+    let admin = app.admin(&token);
+    let (id, armed) = armed(&admin).await;
+    let srt = armed["srt_url"].as_str().unwrap();
+    let key = armed["stream_key"].as_str().unwrap();
+    assert_eq!(srt, format!("srt://127.0.0.1:{port}?streamid={key}"));
+
+    let wrong = format!("srt://127.0.0.1:{port}?streamid=live_not_the_key");
+    let refused = pushed(&wrong, 2).await;
+    assert!(!refused.status.success(), "a wrong key was let in");
+    assert_eq!(live_state(&admin, id).await, "scheduled");
+
+    let url = srt.to_string();
+    let encoder = tokio::spawn(async move { pushed(&url, 8).await });
+    let segment = ladder_is_served(&app, id).await;
+    a_segment_is_served_with_ranges(&app, id, &segment).await;
+    let out = encoder.await.unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    archived_when_it_stops(&app, &admin, &data_dir, id).await;
 }
