@@ -13,7 +13,30 @@ pub struct LiveStream {
     pub ended_at: Option<i64>,
 }
 
+/// An armed session as the admin pages list it.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct LiveListed {
+    pub session_id: i64,
+    pub title: String,
+    pub date: String,
+    pub state: LiveState,
+    pub started_at: Option<i64>,
+    pub ended_at: Option<i64>,
+}
+
 impl Catalog {
+    /// The sessions armed for a live stream, the latest armed first.
+    pub async fn live_streams(&self, limit: i64) -> Result<Vec<LiveListed>> {
+        Ok(sqlx::query_as(
+            "SELECT l.session_id, s.title, s.date, l.state, l.started_at, l.ended_at \
+             FROM live_streams l JOIN sessions s ON s.id = l.session_id \
+             ORDER BY l.created_at DESC, l.session_id DESC LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     /// Arms `session_id` for a live stream under a new key (its hash), or gives an armed
     /// session a new key: the old one opens nothing from then on. An encoder already
     /// pushing goes on; its session's state is kept.

@@ -132,7 +132,7 @@ pub use editing::SessionPatch;
 pub use intake::{CreatedSession, NewCue, NewDocument, NewRecording, NewSession};
 pub use jobs::{JobCount, JobProgress};
 pub use legacy::{LegacyImport, LegacyTarget, UnmappedRow};
-pub use live::LiveStream;
+pub use live::{LiveListed, LiveStream};
 pub use maintenance::{ImportReport, StoredFile, StoredKind};
 pub use media::{NewMediaVersion, NewRendition, RecordingPart, WithheldRange};
 pub use people::{

@@ -19,7 +19,7 @@ use super::AppState;
 use crate::auth;
 use crate::catalog::{JobRow, UnmappedRow};
 // Named by the template, which compares job states and kinds as values, not as strings.
-use crate::domain::{JobKind, JobState, Provenance};
+use crate::domain::{JobKind, JobState, LiveState, Provenance};
 
 pub struct ImportView {
     pub file: String,
@@ -75,6 +75,8 @@ struct AdminPage {
     people: Vec<(String, String, String)>,
     roster_rows: String,
     roster_problems: Vec<String>,
+    /// The armed sessions, with what this server knows of their encoder now.
+    live: Vec<(crate::catalog::LiveListed, Option<crate::live::LiveNow>)>,
 }
 
 impl AdminPage {
@@ -91,6 +93,7 @@ impl AdminPage {
             people: Vec::new(),
             roster_rows: String::new(),
             roster_problems: Vec::new(),
+            live: Vec::new(),
         }
     }
 }
@@ -218,6 +221,31 @@ pub async fn jobs(
     if let Some(id) = notice.fatto.as_deref().and_then(|v| v.parse::<i64>().ok()) {
         p.message = p.t.f("admin.requeued", id);
     }
+    page(&req, StatusCode::OK, p)
+}
+
+/// `GET /admin/dirette`: the sessions armed for a live stream, their state, and for those
+/// running on this server whether the encoder is connected, its average rate and the
+/// viewers.
+pub async fn live(req: HttpRequest, state: web::Data<AppState>) -> Page {
+    if let Some(answer) = sign_in_first(&req, &state).await {
+        return answer;
+    }
+    let mut p = AdminPage::new(&req, true, "live");
+    let now = state.live.as_ref().map(|hub| hub.now()).unwrap_or_default();
+    let listed = state
+        .archive
+        .catalog
+        .live_streams(100)
+        .await
+        .or_page(&req)?;
+    p.live = listed
+        .into_iter()
+        .map(|l| {
+            let running = now.iter().find(|n| n.session_id == l.session_id).cloned();
+            (l, running)
+        })
+        .collect();
     page(&req, StatusCode::OK, p)
 }
 

@@ -464,7 +464,11 @@ pub async fn serve_live(req: HttpRequest, state: web::Data<AppState>) -> HttpRes
     else {
         return not_found();
     };
-    let cache = if rest.ends_with(".m3u8") {
+    let playlist = rest.ends_with(".m3u8");
+    if let (true, Some(hub), Some(peer)) = (playlist, &state.live, req.peer_addr()) {
+        hub.saw_viewer(id, peer.ip());
+    }
+    let cache = if playlist {
         "no-cache"
     } else {
         "public, max-age=86400"

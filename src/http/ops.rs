@@ -333,10 +333,37 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
         }
         Err(e) => tracing::warn!(error = %e, "metrics: the job queue could not be read"),
     }
+    if let Some(hub) = &state.live {
+        write_live(&mut out, &hub.now(), hub.refused_count());
+    }
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .insert_header(("Cache-Control", "no-store"))
         .body(out)
+}
+
+/// The live streams of this server: how many, their viewers and what they received.
+fn write_live(out: &mut String, now: &[crate::live::LiveNow], refused: u64) {
+    let connected = now.iter().filter(|l| l.connected).count();
+    let _ = writeln!(
+        out,
+        "# HELP aula_live_streams Live streams, with an encoder connected or waited for.\n\
+         # TYPE aula_live_streams gauge\n\
+         aula_live_streams{{encoder=\"connected\"}} {connected}\n\
+         aula_live_streams{{encoder=\"waiting\"}} {}\n\
+         # HELP aula_live_viewers Addresses that fetched a live playlist in the last 15 s.\n\
+         # TYPE aula_live_viewers gauge\n\
+         aula_live_viewers {}\n\
+         # HELP aula_live_received_bytes Bytes received by the live streams now running.\n\
+         # TYPE aula_live_received_bytes gauge\n\
+         aula_live_received_bytes {}\n\
+         # HELP aula_live_refused_total Encoders refused: a wrong key, or a second encoder.\n\
+         # TYPE aula_live_refused_total counter\n\
+         aula_live_refused_total {refused}",
+        now.len() - connected,
+        now.iter().map(|l| l.viewers).sum::<usize>(),
+        now.iter().map(|l| l.bytes).sum::<u64>(),
+    );
 }
 
 // Writing to a String cannot fail: the `fmt::Result`s below are ignored.

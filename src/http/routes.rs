@@ -249,6 +249,7 @@ fn admin_site(cfg: &mut web::ServiceConfig) {
         .service(post("/admin/accedi", admin_pages::sign_in))
         .service(post("/admin/esci", admin_pages::sign_out))
         .service(get("/admin/lavori", admin_pages::jobs))
+        .service(get("/admin/dirette", admin_pages::live))
         .service(post("/admin/lavori/{id}/riprova", admin_pages::retry))
         .service(get("/admin/importazione", admin_pages::import))
         .service(get("/admin/indirizzi", admin_pages::unmapped))

@@ -17,8 +17,9 @@ pub mod srt;
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::io::AsyncWriteExt;
 
@@ -80,8 +81,35 @@ pub struct Hub {
     held: Mutex<HashMap<i64, (u64, Feed)>>,
     /// Sessions an editor ended while their encoder was still connected.
     stopping: Mutex<HashSet<i64>>,
-    drops: std::sync::atomic::AtomicU64,
+    drops: AtomicU64,
+    /// What each live stream has received, for the admin pages and `/metrics`.
+    received: Mutex<HashMap<i64, Arc<Received>>>,
+    /// Who fetched a live playlist, and when: the viewers.
+    viewers: Mutex<HashMap<(i64, std::net::IpAddr), Instant>>,
+    refused: AtomicU64,
     reconnect: Duration,
+}
+
+/// A viewer is someone who fetched a live playlist this recently.
+const VIEWER_SEEN: Duration = Duration::from_secs(15);
+
+/// What one live stream has received since it started.
+struct Received {
+    bytes: AtomicU64,
+    since: Instant,
+}
+
+/// One live stream as the admin pages and `/metrics` show it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveNow {
+    pub session_id: i64,
+    /// An encoder is connected (else the stream waits for it to come back).
+    pub connected: bool,
+    /// Received since the stream started, and its average rate.
+    pub bytes: u64,
+    pub kbps: u64,
+    /// Addresses that fetched a live playlist in the last 15 s.
+    pub viewers: usize,
 }
 
 /// How much of an MPEG-TS stream is kept before the ladder starts, for ffprobe to read
@@ -155,7 +183,10 @@ impl Hub {
             pushing: Mutex::new(HashSet::new()),
             held: Mutex::new(HashMap::new()),
             stopping: Mutex::new(HashSet::new()),
-            drops: std::sync::atomic::AtomicU64::new(0),
+            drops: AtomicU64::new(0),
+            received: Mutex::new(HashMap::new()),
+            viewers: Mutex::new(HashMap::new()),
+            refused: AtomicU64::new(0),
             reconnect,
         })
     }
@@ -224,6 +255,7 @@ impl Hub {
             recording,
             path,
             written: 0,
+            received: self.counting(id),
             last_ms: 0,
             offset: Some((0, 0)),
         })
@@ -238,9 +270,7 @@ impl Hub {
         if ended || self.reconnect.is_zero() {
             return feed.end().await;
         }
-        let dropped = self
-            .drops
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dropped = self.drops.fetch_add(1, Ordering::Relaxed);
         self.held
             .lock()
             .expect("live held")
@@ -277,6 +307,78 @@ impl Hub {
             return true;
         }
         false
+    }
+
+    /// A new count of what a session's stream receives.
+    fn counting(&self, id: i64) -> Arc<Received> {
+        let received = Arc::new(Received {
+            bytes: AtomicU64::new(0),
+            since: Instant::now(),
+        });
+        let mut all = self.received.lock().expect("live counts");
+        all.insert(id, Arc::clone(&received));
+        received
+    }
+
+    /// Notes that `viewer` fetched a session's live playlist (players fetch one every
+    /// segment, so a viewer is someone who did within `VIEWER_SEEN`).
+    pub fn saw_viewer(&self, id: i64, viewer: std::net::IpAddr) {
+        let now = Instant::now();
+        let mut viewers = self.viewers.lock().expect("live viewers");
+        viewers.retain(|_, at| now.duration_since(*at) < VIEWER_SEEN);
+        viewers.insert((id, viewer), now);
+    }
+
+    /// An encoder was refused (a wrong key, or a second encoder).
+    pub fn refused(&self) {
+        self.refused.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// How many encoders were refused since the server started.
+    pub fn refused_count(&self) -> u64 {
+        self.refused.load(Ordering::Relaxed)
+    }
+
+    /// The live streams of this server now: encoders connected or waited for.
+    pub fn now(&self) -> Vec<LiveNow> {
+        let pushing = self.pushing.lock().expect("live set").clone();
+        let waiting: HashSet<i64> = self
+            .held
+            .lock()
+            .expect("live held")
+            .keys()
+            .copied()
+            .collect();
+        let now = Instant::now();
+        let viewers = self.viewers.lock().expect("live viewers");
+        let received = self.received.lock().expect("live counts");
+        let mut list: Vec<LiveNow> = pushing
+            .union(&waiting)
+            .map(|&id| {
+                let (bytes, seconds) = received.get(&id).map_or((0, 0.0), |r| {
+                    (
+                        r.bytes.load(Ordering::Relaxed),
+                        r.since.elapsed().as_secs_f64(),
+                    )
+                });
+                LiveNow {
+                    session_id: id,
+                    connected: pushing.contains(&id),
+                    bytes,
+                    kbps: if seconds > 0.0 {
+                        (bytes as f64 * 8.0 / 1000.0 / seconds) as u64
+                    } else {
+                        0
+                    },
+                    viewers: viewers
+                        .iter()
+                        .filter(|((s, _), at)| *s == id && now.duration_since(**at) < VIEWER_SEEN)
+                        .count(),
+                }
+            })
+            .collect();
+        list.sort_by_key(|l| l.session_id);
+        list
     }
 
     /// Whether an editor asked for this session's stream to end.
@@ -368,6 +470,7 @@ pub struct Feed {
     recording: tokio::fs::File,
     path: PathBuf,
     written: u64,
+    received: Arc<Received>,
     /// The latest time written, and how the current connection's times map onto the
     /// recording's: an encoder that comes back starts its clock again, and the recording
     /// goes on from where it stopped.
@@ -456,6 +559,9 @@ impl Feed {
             .await
             .map_err(|e| Refusal::Disk(format!("{}: {e}", self.path.display())))?;
         self.written += bytes.len() as u64;
+        self.received
+            .bytes
+            .fetch_add(bytes.len() as u64, Ordering::Relaxed);
         match &mut self.ladder {
             Ladder::Running(ffmpeg) => {
                 if let Err(e) = ffmpeg.write(bytes).await {

@@ -142,6 +142,7 @@ async fn event_done(
                 }
                 Err(why) => {
                     tracing::warn!(%peer, "live: refused an encoder: {why}");
+                    hub.refused();
                     if let Ok(out) = session.reject_request(
                         request_id,
                         "NetStream.Publish.BadName",

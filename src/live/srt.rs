@@ -50,6 +50,7 @@ async fn connection(request: ConnectionRequest, hub: &Arc<Hub>) {
         Ok(feed) => feed,
         Err(why) => {
             tracing::warn!(%peer, "live: refused an SRT encoder: {why}");
+            hub.refused();
             let _ = request
                 .reject(RejectReason::Server(ServerRejectReason::Forbidden))
                 .await;

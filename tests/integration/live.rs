@@ -165,6 +165,7 @@ async fn an_encoder_pushing_rtmp_is_watched_live_then_archived() {
     a_segment_is_served_with_ranges(&app, id, &segment).await;
     let second = pushed(&format!("{rtmp}/{key}"), 2).await;
     assert!(!second.status.success(), "two encoders on one session");
+    operations_show_it(&app, &token, id).await;
 
     let out = encoder.await.unwrap();
     assert!(
@@ -173,6 +174,42 @@ async fn an_encoder_pushing_rtmp_is_watched_live_then_archived() {
         String::from_utf8_lossy(&out.stderr)
     );
     archived_when_it_stops(&app, &admin, &data_dir, id).await;
+}
+
+/// While it pushes: `/metrics` counts the stream, its viewer (this test fetched its
+/// playlists) and the two refused encoders; the admin page lists it as live, connected.
+async fn operations_show_it(app: &TestApp, token: &str, id: i64) {
+    let metrics = app.text("/metrics").await;
+    for line in [
+        "aula_live_streams{encoder=\"connected\"} 1",
+        "aula_live_viewers 1",
+        "aula_live_refused_total 2",
+    ] {
+        assert!(
+            metrics.lines().any(|l| l == line),
+            "{line} not in {metrics}"
+        );
+    }
+    let page = app
+        .client
+        .get(app.url("/admin/dirette"))
+        .header("Cookie", format!("aula_admin={token}"))
+        .header("Accept-Language", "it")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let row = page
+        .split("<tr>")
+        .find(|r| r.contains(&format!("/sedute/{id}\"")))
+        .unwrap_or_else(|| panic!("session {id} not listed: {page}"));
+    assert!(
+        row.contains("in diretta") && row.contains("collegato"),
+        "{row}"
+    );
+    assert!(row.contains(" kb/s"), "{row}");
 }
 
 async fn a_segment_is_served_with_ranges(app: &TestApp, id: i64, segment: &str) {
