@@ -475,3 +475,80 @@ async fn a_start_removes_dead_uploads_and_keeps_live_ones() {
     );
     drop(live);
 }
+
+#[tokio::test]
+async fn a_live_recording_survives_a_server_killed_mid_stream() {
+    let root = scratch("kill-live");
+    let data_dir = root.join("data");
+    let token = admin_token(&data_dir);
+    let live = format!("127.0.0.1:{}", free_port());
+    let envs = [("AULA_LOG", "warn"), ("AULA_LIVE_RTMP", live.as_str())];
+    let (mut server, base) = serve(&data_dir, &envs).await;
+    let client = reqwest::Client::new();
+    let id = create_a_session(&client, &base, &token).await;
+    let armed: serde_json::Value = client
+        .post(format!("{base}/api/v1/admin/sessions/{id}/live"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let url = format!(
+        "rtmp://{live}/live/{}",
+        armed["stream_key"].as_str().unwrap()
+    );
+    let encoder = tokio::spawn(crate::helpers::push_live(&url, 30).output());
+    // Three segments of the ladder made, then the server dies without a word.
+    eventually("three live segments", Duration::from_secs(30), || async {
+        let text = reqwest::get(format!("{base}/live/{id}/360p/index.m3u8"))
+            .await
+            .map_err(|e| e.to_string())?
+            .text()
+            .await
+            .map_err(|e| e.to_string())?;
+        match text.matches(".m4s").count() {
+            3.. => Ok(()),
+            n => Err(format!("{n} segments")),
+        }
+    })
+    .await;
+    server.0.kill().unwrap();
+    let _ = server.0.wait();
+    let pushed = encoder.await.unwrap().unwrap();
+    assert!(
+        !pushed.status.success(),
+        "the encoder went on without its server"
+    );
+
+    // The next start hands what was recorded to the archive.
+    let rtmp = format!("127.0.0.1:{}", free_port());
+    let app =
+        crate::helpers::spawn_app_with(&data_dir, |c| c.live_rtmp = Some(rtmp.parse().unwrap()))
+            .await;
+    let (_, jobs) = app
+        .admin(&token)
+        .get("/api/v1/admin/jobs?state=queued")
+        .await;
+    let job = jobs["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|j| j["session_id"] == id)
+        .unwrap_or_else(|| panic!("nothing of the live session queued: {jobs}"))["id"]
+        .as_i64()
+        .unwrap();
+    crate::helpers::run_job(&data_dir, job).await;
+    let session = app.json(&format!("/api/v1/sessions/{id}")).await;
+    let seconds = session["duration_seconds"].as_f64().unwrap_or_default();
+    assert!(
+        seconds >= 5.0,
+        "{seconds} s archived of a stream cut after 6 s or more"
+    );
+    let (_, live) = app
+        .admin(&token)
+        .get(&format!("/api/v1/admin/sessions/{id}/live"))
+        .await;
+    assert_eq!(live["state"], "ended", "{live}");
+}

@@ -12,28 +12,9 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::helpers::{
-    admin_token, eventually, ffprobe_duration, free_port, run_job, scratch, spawn_app_with, Admin,
-    TestApp, MANIFEST_DIR,
+    admin_token, eventually, ffprobe_duration, free_port, push_live as push, run_job, scratch,
+    spawn_app_with, Admin, TestApp, MANIFEST_DIR,
 };
-
-/// ffmpeg pushing `seconds` of a test picture (640×360, key frame every 2 s) and a tone,
-/// in real time, to `url`: FLV over RTMP, MPEG-TS over SRT.
-fn push(url: &str, seconds: u32) -> tokio::process::Command {
-    let format = if url.starts_with("srt:") {
-        "mpegts"
-    } else {
-        "flv"
-    };
-    let mut cmd = tokio::process::Command::new("ffmpeg");
-    cmd.args(["-hide_banner", "-loglevel", "error", "-re"])
-        .args(["-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25"])
-        .args(["-f", "lavfi", "-i", "sine=frequency=330:sample_rate=48000"])
-        .args(["-t", &seconds.to_string()])
-        .args(["-c:v", "libx264", "-preset", "ultrafast", "-g", "50"])
-        .args(["-c:a", "aac", "-b:a", "96k", "-f", format, url])
-        .kill_on_drop(true);
-    cmd
-}
 
 async fn pushed(url: &str, seconds: u32) -> Output {
     let out = tokio::time::timeout(Duration::from_secs(60), push(url, seconds).output())

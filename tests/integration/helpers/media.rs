@@ -184,3 +184,22 @@ fn say(dir: &Path, i: usize, sentence: &str) -> std::path::PathBuf {
     ffmpeg(&["-i", from, "-ar", "16000", "-ac", "1", to]);
     even
 }
+
+/// ffmpeg pushing `seconds` of a test picture (640×360, key frame every 2 s) and a tone,
+/// in real time, to `url`: FLV over RTMP, MPEG-TS over SRT.
+pub fn push_live(url: &str, seconds: u32) -> tokio::process::Command {
+    let format = if url.starts_with("srt:") {
+        "mpegts"
+    } else {
+        "flv"
+    };
+    let mut cmd = tokio::process::Command::new("ffmpeg");
+    cmd.args(["-hide_banner", "-loglevel", "error", "-re"])
+        .args(["-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25"])
+        .args(["-f", "lavfi", "-i", "sine=frequency=330:sample_rate=48000"])
+        .args(["-t", &seconds.to_string()])
+        .args(["-c:v", "libx264", "-preset", "ultrafast", "-g", "50"])
+        .args(["-c:a", "aac", "-b:a", "96k", "-f", format, url])
+        .kill_on_drop(true);
+    cmd
+}
