@@ -90,10 +90,16 @@ def transcribe(model, args, request):
         word_timestamps=True,
         vad_filter=True,
         initial_prompt=prompt,
-        temperature=FALLBACK_TEMPERATURES,
+        # Live captions ask for no fallback: a caption late by the five decodes a failed
+        # window can cost (seen: 15 s for a 5 s chunk) is worse than one left out, and a
+        # short chunk's failed window is dropped by aula anyway.
+        temperature=FALLBACK_TEMPERATURES if request.get("fallback", True) else (0.0,),
         # Each window is not fed the text before it: with it, Whisper was seen repeating an
         # earlier sentence over the last one of a session (a known loop of the model).
         condition_on_previous_text=False,
+        # Live captions bound each window's tokens too: a window caught in a loop (seen:
+        # "non non non …" for 9.6 s over a 5 s chunk) stops early, and aula drops it.
+        **({"max_new_tokens": int(request["max_tokens"])} if request.get("max_tokens") else {}),
     )
     out = []
     for s in segments:

@@ -29,6 +29,8 @@ pub struct Config {
     pub live_rtmp: Option<SocketAddr>,
     /// Where encoders push live sessions over SRT (a UDP port). `None`: no SRT.
     pub live_srt: Option<SocketAddr>,
+    /// Captions made by the speech engine while a session is live (when it is installed).
+    pub live_captions: bool,
     /// How long a live session waits for an encoder that dropped before it ends (0: at once).
     pub live_reconnect_seconds: u64,
     /// Templates' companion assets and the npm packages (`web/node_modules`).
@@ -181,6 +183,12 @@ pub const SETTINGS: &[Setting] = &[
         "AULA_LIVE_SRT",
         Kind::Text,
         "live sessions: address (UDP) encoders push SRT to (unset: no SRT)",
+    ),
+    setting(
+        "live_captions",
+        "AULA_LIVE_CAPTIONS",
+        Kind::Text,
+        "live sessions: automatic captions while live, on or off",
     ),
     setting(
         "live_reconnect_seconds",
@@ -445,6 +453,7 @@ pub struct Layer {
     pub live_rtmp: Option<String>,
     pub live_srt: Option<String>,
     pub live_reconnect_seconds: Option<u64>,
+    pub live_captions: Option<String>,
     pub web_dir: Option<PathBuf>,
     pub profiles_dir: Option<PathBuf>,
     pub ffmpeg: Option<PathBuf>,
@@ -593,6 +602,7 @@ impl Default for Config {
             live_rtmp: None,
             live_srt: None,
             live_reconnect_seconds: 180,
+            live_captions: true,
             web_dir: PathBuf::from("./web"),
             profiles_dir: PathBuf::from("./transcode-profiles"),
             ffmpeg: PathBuf::from("ffmpeg"),
@@ -689,6 +699,12 @@ impl Config {
         if let Some(v) = &layer.live_srt {
             self.live_srt = Some(parse_listen(name("live_srt"), v)?);
         }
+        self.live_captions = match layer.live_captions.as_deref() {
+            None => self.live_captions,
+            Some("on") => true,
+            Some("off") => false,
+            Some(v) => return Err(bad_value(name("live_captions"), v, "expected on or off")),
+        };
         if let Some(v) = layer.live_reconnect_seconds {
             self.live_reconnect_seconds = v;
         }

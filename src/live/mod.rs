@@ -10,6 +10,7 @@
 //! `/live/{session}/…`. The recording is the original: if ffmpeg fails, the recording goes
 //! on; if the server stops, the next start hands what was recorded to the archive.
 
+pub mod captions;
 pub mod flv;
 pub mod package;
 pub mod rtmp;
@@ -252,6 +253,7 @@ impl Hub {
                 run: stamp.to_string(),
                 source_height: None,
             },
+            captions: None,
             recording,
             path,
             written: 0,
@@ -467,6 +469,8 @@ pub struct Feed {
     session_id: i64,
     container: Container,
     ladder: Ladder,
+    /// Set when the ladder has ended, for the captioner to finish.
+    captions: Option<Arc<std::sync::atomic::AtomicBool>>,
     recording: tokio::fs::File,
     path: PathBuf,
     written: u64,
@@ -516,20 +520,46 @@ impl Feed {
             return;
         };
         let hub = &self.hub;
-        self.ladder = match &hub.profile {
-            Some(profile) => {
-                let ladder = package::ladder_for(profile, *source_height);
-                let args = package::ffmpeg_args(&ladder, self.container, hls, run);
-                match Fed::start(&hub.archive.config.ffmpeg, args) {
-                    Ok(fed) => Ladder::Running(Box::new(fed)),
-                    Err(e) => {
-                        tracing::error!(session = self.session_id, "live: no ladder: {e}");
-                        Ladder::Off
-                    }
-                }
-            }
-            None => Ladder::Off,
+        let Some(profile) = &hub.profile else {
+            self.ladder = Ladder::Off;
+            return;
         };
+        let (hls, run) = (hls.clone(), run.clone());
+        let ladder = package::ladder_for(profile, *source_height);
+        let audio = self.captions_audio(&run);
+        let args = package::ffmpeg_args(&ladder, self.container, &hls, &run, audio.as_deref());
+        self.ladder = match Fed::start(&hub.archive.config.ffmpeg, args) {
+            Ok(fed) => Ladder::Running(Box::new(fed)),
+            Err(e) => {
+                tracing::error!(session = self.session_id, "live: no ladder: {e}");
+                return self.ladder = Ladder::Off;
+            }
+        };
+        if let Some(audio) = audio {
+            let archive = hub.archive.clone();
+            let captioner = captions::Captioner::new(archive, self.session_id, &hls, &audio, &run);
+            self.captions = Some(Arc::clone(&captioner.ended));
+            tokio::spawn(captioner.run());
+        }
+    }
+
+    /// Where the ladder puts the sound for live captions, made ready; `None` when they
+    /// are off or the speech engine is not installed.
+    fn captions_audio(&self, run: &str) -> Option<PathBuf> {
+        let config = &self.hub.archive.config;
+        if !config.live_captions {
+            return None;
+        }
+        if let Err(why) = crate::speech::engine::installed(config) {
+            tracing::info!(session = self.session_id, "live: no captions: {why}");
+            return None;
+        }
+        let dir = session_dir(self.hub.archive.data_dir(), self.session_id)
+            .join(format!("captions-audio-{run}"));
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| tracing::error!("live: no captions: {}: {e}", dir.display()))
+            .ok()?;
+        Some(dir)
     }
 
     /// Writes one audio or video message. Only the recording's failure is an error: a
@@ -624,6 +654,9 @@ impl Feed {
             if let Err(e) = ffmpeg.finish(FINISH_GRACE).await {
                 tracing::warn!(session = id, "live: the ladder did not end cleanly: {e}");
             }
+        }
+        if let Some(ended) = self.captions.take() {
+            ended.store(true, Ordering::Release);
         }
         let _ = self.recording.flush().await;
         let _ = self.recording.sync_all().await;

@@ -11,6 +11,7 @@
 
 use std::path::Path;
 
+use super::captions::{CHUNK_LIST, CHUNK_SECONDS};
 use super::Container;
 use crate::ingest::plan::{Profile, RungSpec};
 
@@ -42,7 +43,13 @@ pub fn ladder_for(profile: &Profile, source_height: Option<u32>) -> Profile {
 
 /// The ffmpeg arguments reading FLV from standard input into `dir`; the files of this
 /// run of the encoder are named with `run`, so a reconnect never reuses a name.
-pub fn ffmpeg_args(profile: &Profile, input: Container, dir: &Path, run: &str) -> Vec<String> {
+pub fn ffmpeg_args(
+    profile: &Profile,
+    input: Container,
+    dir: &Path,
+    run: &str,
+    captions_audio: Option<&Path>,
+) -> Vec<String> {
     let videos = profile.rungs.len();
     let mut args: Vec<String> = ["-hide_banner", "-loglevel", "error", "-y"]
         .map(String::from)
@@ -52,7 +59,10 @@ pub fn ffmpeg_args(profile: &Profile, input: Container, dir: &Path, run: &str) -
     // be five more seconds of delay for every viewer.
     args.extend(["-analyzeduration", "1000000", "-probesize", "1000000"].map(String::from));
     args.extend(["-f", input.name(), "-i", "pipe:0"].map(String::from));
-    args.extend(["-filter_complex".into(), graph(profile)]);
+    args.extend([
+        "-filter_complex".into(),
+        graph(profile, captions_audio.is_some()),
+    ]);
     let mut names = Vec::new();
     for (i, rung) in profile.rungs.iter().enumerate() {
         args.extend([
@@ -103,12 +113,38 @@ pub fn ffmpeg_args(profile: &Profile, input: Container, dir: &Path, run: &str) -
         "aac".into(),
     ]);
     args.extend(hls_args(dir, &names, run));
+    if let Some(audio) = captions_audio {
+        args.extend(captions_args(audio));
+    }
     args
+}
+
+/// The sound for live captions: 16 kHz mono WAV in chunks, each listed with its times
+/// once finished (`live::captions`).
+fn captions_args(dir: &Path) -> Vec<String> {
+    let at = |name: &str| dir.join(name).to_string_lossy().into_owned();
+    vec![
+        "-map".into(),
+        "[cap]".into(),
+        "-c:a".into(),
+        "pcm_s16le".into(),
+        "-f".into(),
+        "segment".into(),
+        "-segment_time".into(),
+        CHUNK_SECONDS.to_string(),
+        "-segment_format".into(),
+        "wav".into(),
+        "-segment_list".into(),
+        at(CHUNK_LIST),
+        "-segment_list_type".into(),
+        "csv".into(),
+        at("chunk_%05d.wav"),
+    ]
 }
 
 /// One decode split per rung: video scaled to at most the rung's height, audio resampled
 /// once and split per variant (the audio-only rungs with their own channel count).
-fn graph(profile: &Profile) -> String {
+fn graph(profile: &Profile, captions: bool) -> String {
     let videos = profile.rungs.len();
     let audios = profile.audio_rungs.len();
     let rate = profile.audio.sample_rate;
@@ -123,12 +159,16 @@ fn graph(profile: &Profile) -> String {
     let outs: String = (0..videos)
         .map(|i| format!("[a{i}]"))
         .chain((0..audios).map(|j| format!("[q{j}]")))
+        .chain(captions.then(|| "[c]".to_string()))
         .collect();
     parts.push(format!(
         "[0:a:0]aresample={rate},aformat=channel_layouts={},asplit={}{outs}",
         layout(channels),
-        videos + audios
+        videos + audios + usize::from(captions)
     ));
+    if captions {
+        parts.push("[c]aresample=16000,aformat=sample_fmts=s16:channel_layouts=mono[cap]".into());
+    }
     for (j, rung) in profile.audio_rungs.iter().enumerate() {
         let ch = rung.channels.unwrap_or(channels);
         parts.push(format!(
@@ -190,6 +230,7 @@ mod tests {
             Container::Flv,
             Path::new("/d/live/7/hls"),
             "20261205-1800",
+            None,
         );
         let at = |flag: &str| {
             let i = args.iter().position(|a| a == flag).unwrap();

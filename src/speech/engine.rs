@@ -198,6 +198,34 @@ impl Engine {
         on_progress: &mut (dyn FnMut(f64) + Send),
     ) -> Result<Heard, EngineError> {
         let request = serde_json::json!({ "audio": audio, "prompt": prompt });
+        self.ask(request, limit, cancel, on_progress).await
+    }
+
+    /// `hear` for live captions, where a late caption is worse than a missing one: one
+    /// decode per window, without Whisper's fallback to higher temperatures (up to five
+    /// more decodes), and at most `max_tokens` tokens a window, so a window caught in a
+    /// loop stops early; what decodes poorly is dropped as in `hear`.
+    pub async fn hear_now(
+        &mut self,
+        audio: &Path,
+        prompt: Option<&str>,
+        max_tokens: u32,
+        limit: Duration,
+        cancel: &AtomicBool,
+    ) -> Result<Heard, EngineError> {
+        let request = serde_json::json!({
+            "audio": audio, "prompt": prompt, "fallback": false, "max_tokens": max_tokens
+        });
+        self.ask(request, limit, cancel, &mut |_| {}).await
+    }
+
+    async fn ask(
+        &mut self,
+        request: serde_json::Value,
+        limit: Duration,
+        cancel: &AtomicBool,
+        on_progress: &mut (dyn FnMut(f64) + Send),
+    ) -> Result<Heard, EngineError> {
         self.talk.send(&request.to_string()).await?;
         let deadline = tokio::time::Instant::now() + limit;
         loop {

@@ -482,7 +482,11 @@ async fn a_live_recording_survives_a_server_killed_mid_stream() {
     let data_dir = root.join("data");
     let token = admin_token(&data_dir);
     let live = format!("127.0.0.1:{}", free_port());
-    let envs = [("AULA_LOG", "warn"), ("AULA_LIVE_RTMP", live.as_str())];
+    let envs = [
+        ("AULA_LOG", "warn"),
+        ("AULA_LIVE_RTMP", live.as_str()),
+        ("AULA_LIVE_CAPTIONS", "off"),
+    ];
     let (mut server, base) = serve(&data_dir, &envs).await;
     let client = reqwest::Client::new();
     let id = create_a_session(&client, &base, &token).await;

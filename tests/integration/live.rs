@@ -63,8 +63,14 @@ async fn armed(admin: &Admin<'_>) -> (i64, Value) {
 /// A server taking encoders on a free port (RTMP over TCP, SRT over UDP), waiting
 /// `reconnect` seconds for one that drops.
 async fn live_app(data_dir: &Path, reconnect: u64) -> (TestApp, u16) {
+    live_app_with(data_dir, reconnect, false).await
+}
+
+/// `live_app`, with live captions on or off.
+async fn live_app_with(data_dir: &Path, reconnect: u64, captions: bool) -> (TestApp, u16) {
     let port = free_port();
     let app = spawn_app_with(data_dir, |c| {
+        c.live_captions = captions;
         c.live_rtmp = Some(format!("127.0.0.1:{port}").parse().unwrap());
         c.live_srt = Some(format!("127.0.0.1:{port}").parse().unwrap());
         c.live_reconnect_seconds = reconnect;
@@ -418,4 +424,120 @@ async fn an_encoder_pushing_srt_is_watched_live_then_archived() {
         String::from_utf8_lossy(&out.stderr)
     );
     archived_when_it_stops(&app, &admin, &data_dir, id).await;
+}
+
+/// What the live session says, one sentence each (the sentences `speech.rs` hears
+/// afterwards from the same kind of recording).
+const SAID_LIVE: &[&str] = &[
+    "Buongiorno a tutti, apriamo la seduta del consiglio comunale.",
+    "Il primo punto all'ordine del giorno riguarda la variante al piano regolatore generale.",
+    "La parola al consigliere Bianchi.",
+    "Grazie presidente, la rete fognaria del quartiere nord deve essere rifatta entro l'anno prossimo.",
+    "Passiamo alla votazione. La proposta è approvata all'unanimità.",
+];
+
+/// The text of every cue of the live subtitles track, in order.
+async fn live_caption_text(app: &TestApp, id: i64) -> (String, bool) {
+    let track = app.text(&format!("/live/{id}/captions/index.m3u8")).await;
+    let mut text = String::new();
+    for segment in track.lines().filter(|l| l.ends_with(".vtt")) {
+        let vtt = app.text(&format!("/live/{id}/captions/{segment}")).await;
+        for line in vtt.lines().skip(1) {
+            if !line.is_empty() && !line.contains(" --> ") {
+                text.push_str(line);
+                text.push(' ');
+            }
+        }
+    }
+    (text, track.contains("#EXT-X-ENDLIST"))
+}
+
+/// Follows the live subtitles track until it ends, four times a second: for each segment,
+/// how long after its stretch of the stream ended (the stream began at `began`, in real
+/// time) it was listed. Fails unless a segment with words came while the stream went on.
+async fn caption_segments_as_they_come(
+    app: &TestApp,
+    id: i64,
+    began: std::time::Instant,
+) -> Vec<f64> {
+    let mut late = Vec::new();
+    let mut words_while_live = false;
+    let deadline = began + Duration::from_secs(120);
+    while std::time::Instant::now() < deadline {
+        let r = app.get(&format!("/live/{id}/captions/index.m3u8")).await;
+        let track = if r.status() == 200 {
+            r.text().await.unwrap()
+        } else {
+            String::new()
+        };
+        let at = began.elapsed().as_secs_f64();
+        let lengths: Vec<f64> = track
+            .lines()
+            .filter_map(|l| l.strip_prefix("#EXTINF:"))
+            .filter_map(|l| l.trim_end_matches(',').parse().ok())
+            .collect();
+        for n in late.len()..lengths.len() {
+            let end: f64 = lengths[..=n].iter().sum();
+            late.push(at - end);
+        }
+        let ended = track.contains("#EXT-X-ENDLIST");
+        if !ended && !lengths.is_empty() {
+            words_while_live |= live_caption_text(app, id)
+                .await
+                .0
+                .split_whitespace()
+                .count()
+                > 3;
+        }
+        if ended {
+            assert!(
+                words_while_live,
+                "no caption with words came while the stream went on"
+            );
+            return late;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    panic!("the live subtitles track did not end within 120 s: {late:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn captions_appear_while_the_session_is_live() {
+    let root = scratch("live-captions");
+    let data_dir = root.join("data");
+    std::fs::create_dir_all(&data_dir).unwrap();
+    let source = root.join("seduta.vob");
+    crate::helpers::speak(&source, SAID_LIVE, 1.0);
+    let token = admin_token(&data_dir);
+    let (app, _) = live_app_with(&data_dir, 2, true).await;
+    let admin = app.admin(&token);
+    let (id, rtmp, key) = armed_session(&admin).await;
+    let mut encoder = tokio::process::Command::new("ffmpeg");
+    encoder
+        .args(["-hide_banner", "-loglevel", "error", "-re", "-i"])
+        .arg(&source)
+        .args(["-c:v", "libx264", "-preset", "ultrafast", "-g", "50"])
+        .args(["-c:a", "aac", "-b:a", "96k", "-f", "flv"])
+        .arg(format!("{rtmp}/{key}"))
+        .kill_on_drop(true);
+    let began = std::time::Instant::now();
+    let encoder = tokio::spawn(async move { encoder.output().await });
+    let late = caption_segments_as_they_come(&app, id, began).await;
+    let out = encoder.await.unwrap().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let master = app.text(&format!("/live/{id}/master.m3u8")).await;
+    assert!(
+        master.contains("TYPE=SUBTITLES") && master.contains("(automatici)"),
+        "{master}"
+    );
+    let (heard, _) = live_caption_text(&app, id).await;
+    let wer = aula::speech::score::word_error_rate(&SAID_LIVE.join(" "), &heard);
+    // A measure for the notes, not a bound.
+    eprintln!("live captions: each chunk's captions came this long after its end (s): {late:.1?}; word error rate {wer:.3}: {heard}");
+    // A transcript that lost a sentence (one of five, about 0.2) or heard garbage fails.
+    assert!(wer < 0.35, "word error rate {wer:.3}: {heard}");
 }

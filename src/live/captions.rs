@@ -1,0 +1,384 @@
+//! Live captions: the speech engine hears a live session's sound while it streams, and its
+//! words become an HLS subtitles track of the live ladder, marked automatic.
+//!
+//! The ladder's ffmpeg also writes the sound as 16 kHz mono WAV chunks of `CHUNK_SECONDS`
+//! (the segment muxer, which lists each finished chunk with its times in `chunks.csv`).
+//! A `Captioner` follows that list: each finished chunk is heard (the engine started once,
+//! with the session's own words as its prompt, as for the archive), laid out as captions
+//! (two lines of 42, 1–7 s), and written as one WebVTT segment of `captions/index.m3u8`
+//! in the ladder's directory; the master playlist names that track. A chunk is removed
+//! once heard. When the stream ends, the playlist ends too. The full-quality transcript is
+//! the archive's job afterwards, on the whole recording.
+//!
+//! The pure parts (the list's lines, a segment's WebVTT, the playlist, the master with its
+//! subtitles) are unit-tested; `tests/integration/live.rs` hears Festival's speech live.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::archive::Archive;
+use crate::speech::captions::{captions, Caption};
+use crate::speech::engine::Engine;
+use crate::speech::prompt::{prompt, SessionWords};
+use crate::text::{escape_text, timestamp};
+
+/// Length of a chunk the engine hears: a caption appears this long after its first word
+/// was said, plus the engine's time. Shorter chunks cut more words in two.
+pub const CHUNK_SECONDS: u32 = 5;
+
+/// The subtitles track's directory in the ladder's, and its playlist.
+pub const DIR: &str = "captions";
+const PLAYLIST: &str = "captions/index.m3u8";
+
+/// The track's name in the master playlist (the player's menu), and its language.
+const NAME: &str = "Italiano (automatici)";
+
+/// The list of finished chunks ffmpeg keeps, in the chunks' directory.
+pub const CHUNK_LIST: &str = "chunks.csv";
+
+/// The most tokens the engine may decode for one chunk: speech runs at about three
+/// tokens a second, so this is four times a chunk's worth (a loop stops here).
+const MAX_TOKENS: u32 = 12 * CHUNK_SECONDS;
+
+/// How long the engine may take over one chunk before it is given up.
+const HEAR_LIMIT: Duration = Duration::from_secs(60);
+
+/// One finished chunk, as ffmpeg's segment list gives it: `chunk_00003.wav,15.0,20.0`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Chunk {
+    pub file: String,
+    pub start_ms: i64,
+    pub end_ms: i64,
+}
+
+/// The chunks a list names, in order; a line being written is left for later.
+pub fn chunks(list: &str) -> Vec<Chunk> {
+    list.lines()
+        .filter_map(|line| {
+            let mut fields = line.split(',');
+            let (file, start, end) = (fields.next()?, fields.next()?, fields.next()?);
+            let ms = |v: &str| {
+                v.trim()
+                    .parse::<f64>()
+                    .ok()
+                    .map(|s| (s * 1000.0).round() as i64)
+            };
+            Some(Chunk {
+                file: file.trim().to_string(),
+                start_ms: ms(start)?,
+                end_ms: ms(end)?,
+            })
+        })
+        .collect()
+}
+
+/// One segment of the subtitles track: the captions heard in a chunk, on the stream's
+/// clock (the HLS timeline starts with the stream, as the chunks do).
+pub fn segment_vtt(captions: &[Caption]) -> String {
+    let mut out = String::from("WEBVTT\n");
+    for c in captions {
+        let _ = write!(
+            out,
+            "\n{} --> {}\n{}\n",
+            timestamp(c.start_ms.max(0) as u64, '.'),
+            timestamp(c.end_ms.max(0) as u64, '.'),
+            escape_text(&c.text)
+        );
+    }
+    out
+}
+
+/// The subtitles playlist: one segment per chunk heard, ended once the stream is.
+pub fn playlist(segments: &[(String, Chunk)], ended: bool) -> String {
+    let longest = segments
+        .iter()
+        .map(|(_, c)| (c.end_ms - c.start_ms + 999) / 1000)
+        .max()
+        .unwrap_or(i64::from(CHUNK_SECONDS))
+        .max(1);
+    let mut out = format!(
+        "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:{longest}\n\
+         #EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-PLAYLIST-TYPE:EVENT\n"
+    );
+    for (name, chunk) in segments {
+        let seconds = (chunk.end_ms - chunk.start_ms) as f64 / 1000.0;
+        let _ = write!(out, "#EXTINF:{seconds:.3},\n{name}\n");
+    }
+    if ended {
+        out.push_str("#EXT-X-ENDLIST\n");
+    }
+    out
+}
+
+/// The ladder's master playlist naming the subtitles track on every variant; unchanged
+/// if it names it already.
+pub fn with_subtitles(master: &str) -> String {
+    if master.contains("TYPE=SUBTITLES") {
+        return master.to_string();
+    }
+    let media = format!(
+        "#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID=\"subs\",NAME=\"{NAME}\",LANGUAGE=\"it\",\
+         AUTOSELECT=YES,DEFAULT=NO,URI=\"{PLAYLIST}\""
+    );
+    let mut out = String::new();
+    let mut added = false;
+    for line in master.lines() {
+        if line.starts_with("#EXT-X-STREAM-INF:") {
+            if !added {
+                out.push_str(&media);
+                out.push('\n');
+                added = true;
+            }
+            out.push_str(line);
+            out.push_str(",SUBTITLES=\"subs\"\n");
+        } else {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// Writes `text` to `path` whole: beside it first, then renamed over it, so a reader
+/// never sees half a playlist.
+async fn replace(path: &Path, text: &str) -> std::io::Result<()> {
+    let part = path.with_extension("part");
+    tokio::fs::write(&part, text).await?;
+    tokio::fs::rename(&part, path).await
+}
+
+/// Hears one live stream's chunks into its subtitles track.
+pub struct Captioner {
+    archive: Archive,
+    session_id: i64,
+    /// The ladder's directory, and where its chunks of sound are.
+    hls: PathBuf,
+    audio: PathBuf,
+    run: String,
+    /// Set when the ladder has finished: the last chunks are heard, then the track ends.
+    pub ended: Arc<AtomicBool>,
+    began: Instant,
+}
+
+impl Captioner {
+    pub fn new(archive: Archive, session_id: i64, hls: &Path, audio: &Path, run: &str) -> Self {
+        Captioner {
+            archive,
+            session_id,
+            hls: hls.to_owned(),
+            audio: audio.to_owned(),
+            run: run.to_string(),
+            ended: Arc::new(AtomicBool::new(false)),
+            began: Instant::now(),
+        }
+    }
+
+    /// Follows the chunks until the ladder has ended and every chunk is heard. Failures
+    /// are logged: captions stop, the stream goes on.
+    pub async fn run(self) {
+        if let Err(e) = self.follow().await {
+            tracing::error!(session = self.session_id, "live: captions stopped: {e}");
+        }
+        let _ = tokio::fs::remove_dir_all(&self.audio).await;
+    }
+
+    async fn follow(&self) -> Result<(), String> {
+        let dir = self.hls.join(DIR);
+        tokio::fs::create_dir_all(&dir)
+            .await
+            .map_err(|e| e.to_string())?;
+        let track = self.hls.join(PLAYLIST);
+        replace(&track, &playlist(&[], false))
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut named = false;
+        let cancel = AtomicBool::new(false);
+        let loading = Instant::now();
+        let mut engine = Engine::start(&self.archive.config, &cancel)
+            .await
+            .map_err(|e| e.to_string())?;
+        let prompt = self.prompt().await;
+        tracing::info!(
+            session = self.session_id,
+            load_ms = loading.elapsed().as_millis() as u64,
+            prompt = prompt.as_deref().unwrap_or_default(),
+            "live: captions engine ready"
+        );
+        let mut heard: Vec<(String, Chunk)> = Vec::new();
+        loop {
+            if !named {
+                named = self.name_in_master().await;
+            }
+            let ended = self.ended.load(std::sync::atomic::Ordering::Acquire);
+            let list = tokio::fs::read_to_string(self.audio.join(CHUNK_LIST))
+                .await
+                .unwrap_or_default();
+            let waiting: Vec<Chunk> = chunks(&list).into_iter().skip(heard.len()).collect();
+            if waiting.is_empty() {
+                if ended {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                continue;
+            }
+            for chunk in waiting {
+                let name = self
+                    .hear(&mut engine, &chunk, prompt.as_deref(), &cancel)
+                    .await?;
+                heard.push((name, chunk));
+                replace(&track, &playlist(&heard, false))
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
+        }
+        engine.stop().await;
+        if !named {
+            self.name_in_master().await;
+        }
+        replace(&track, &playlist(&heard, true))
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    /// Hears one chunk and writes its segment; the chunk's sound is removed.
+    async fn hear(
+        &self,
+        engine: &mut Engine,
+        chunk: &Chunk,
+        prompt: Option<&str>,
+        cancel: &AtomicBool,
+    ) -> Result<String, String> {
+        let wav = self.audio.join(&chunk.file);
+        let hearing = Instant::now();
+        let heard = engine
+            .hear_now(&wav, prompt, MAX_TOKENS, HEAR_LIMIT, cancel)
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut words = heard.words;
+        for w in &mut words {
+            w.start_ms += chunk.start_ms;
+            w.end_ms += chunk.start_ms;
+        }
+        let laid = captions(&words);
+        let index = chunk
+            .file
+            .trim_start_matches("chunk_")
+            .trim_end_matches(".wav");
+        let name = format!("sub_{}_{index}.vtt", self.run);
+        replace(&self.hls.join(DIR).join(&name), &segment_vtt(&laid))
+            .await
+            .map_err(|e| e.to_string())?;
+        let _ = tokio::fs::remove_file(&wav).await;
+        // How late the captions of this chunk are, beyond the chunk itself: the engine's
+        // time and the wait for the chunk to be listed (the stream began about when
+        // this captioner did).
+        let late = self.began.elapsed().as_millis() as i64 - chunk.end_ms;
+        tracing::info!(
+            session = self.session_id,
+            chunk_end_ms = chunk.end_ms,
+            late_ms = late,
+            heard_ms = hearing.elapsed().as_millis() as u64,
+            words = words.len(),
+            "live: captions heard"
+        );
+        Ok(name)
+    }
+
+    /// Names the subtitles track in the master playlist once ffmpeg has written it.
+    async fn name_in_master(&self) -> bool {
+        let master = self.hls.join(super::package::MASTER);
+        let Ok(text) = tokio::fs::read_to_string(&master).await else {
+            return false;
+        };
+        if !text.contains("#EXT-X-STREAM-INF") {
+            return false;
+        }
+        replace(&master, &with_subtitles(&text)).await.is_ok()
+    }
+
+    /// The session's own words for the engine: its body, title and agenda.
+    async fn prompt(&self) -> Option<String> {
+        let catalog = &self.archive.catalog;
+        let session = catalog.session(self.session_id).await.ok()??;
+        let agenda = catalog.agenda(self.session_id).await.unwrap_or_default();
+        prompt(&SessionWords {
+            body: &session.body_name,
+            title: &session.title,
+            agenda: agenda.iter().map(|a| a.title.as_str()).collect(),
+            documents: Vec::new(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finished_chunks_are_read_from_the_list_with_their_times() {
+        let list = "chunk_00000.wav,0.000000,5.005333\nchunk_00001.wav,5.005333,10.0\nchunk_0000";
+        assert_eq!(
+            chunks(list),
+            [
+                Chunk {
+                    file: "chunk_00000.wav".into(),
+                    start_ms: 0,
+                    end_ms: 5005
+                },
+                Chunk {
+                    file: "chunk_00001.wav".into(),
+                    start_ms: 5005,
+                    end_ms: 10_000
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn a_segment_is_webvtt_on_the_streams_clock() {
+        let vtt = segment_vtt(&[Caption {
+            start_ms: 61_250,
+            end_ms: 64_000,
+            text: "La seduta è aperta.\nPrego <consigliere>".into(),
+            confidence: 0.9,
+        }]);
+        assert_eq!(
+            vtt,
+            "WEBVTT\n\n00:01:01.250 --> 00:01:04.000\nLa seduta è aperta.\nPrego &lt;consigliere&gt;\n"
+        );
+        assert_eq!(segment_vtt(&[]), "WEBVTT\n");
+    }
+
+    #[test]
+    fn the_playlist_lists_the_segments_and_ends_with_the_stream() {
+        let c = |s, e| Chunk {
+            file: String::new(),
+            start_ms: s,
+            end_ms: e,
+        };
+        let segments = [
+            ("sub_a_00000.vtt".to_string(), c(0, 5000)),
+            ("sub_a_00001.vtt".into(), c(5000, 10_020)),
+        ];
+        let live = playlist(&segments, false);
+        assert!(live.contains("#EXT-X-TARGETDURATION:6\n"), "{live}");
+        assert!(live.contains("#EXTINF:5.020,\nsub_a_00001.vtt\n"), "{live}");
+        assert!(!live.contains("ENDLIST"));
+        assert!(playlist(&segments, true).ends_with("#EXT-X-ENDLIST\n"));
+        assert!(playlist(&[], false).contains("#EXT-X-TARGETDURATION:5\n"));
+    }
+
+    #[test]
+    fn the_master_names_the_track_on_every_variant_once() {
+        let master = "#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-STREAM-INF:BANDWIDTH=985600,RESOLUTION=640x360\n\
+                      360p/index.m3u8\n\n#EXT-X-STREAM-INF:BANDWIDTH=70400,CODECS=\"mp4a.40.2\"\naudio-64k/index.m3u8\n";
+        let named = with_subtitles(master);
+        assert_eq!(named.matches("TYPE=SUBTITLES").count(), 1);
+        assert_eq!(named.matches(",SUBTITLES=\"subs\"").count(), 2);
+        assert!(named.find("TYPE=SUBTITLES") < named.find("#EXT-X-STREAM-INF"));
+        assert_eq!(with_subtitles(&named), named);
+    }
+}
