@@ -319,7 +319,8 @@ async fn the_live_page_switches_to_the_stream_by_itself_and_plays_in_chromium() 
     let data_dir = root.join("data");
     std::fs::create_dir_all(&data_dir).unwrap();
     let token = admin_token(&data_dir);
-    let (app, _) = live_app(&data_dir, 2).await;
+    // With live captions, whose track the player must list.
+    let (app, _) = live_app_with(&data_dir, 2, true).await;
     let admin = app.admin(&token);
     let (id, rtmp, key) = armed_session(&admin).await;
     let page = app.json(&format!("/api/v1/sessions/{id}")).await["page_url"]
@@ -369,6 +370,11 @@ async fn the_live_page_switches_to_the_stream_by_itself_and_plays_in_chromium() 
     };
     assert!(said.iter().any(|l| l == "live-marker=Live"), "{said:?}");
     assert!(value("advanced=") > value("began=") + 2.0, "{said:?}");
+    assert!(
+        said.iter()
+            .any(|l| l.starts_with("tracks=") && l.contains("subtitles:Italiano (automatici)")),
+        "{said:?}"
+    );
     report_latency(&said, began);
     let end = format!("/api/v1/admin/sessions/{id}/live/end");
     let (status, r) = admin.call(Method::POST, &end, None).await;
@@ -535,9 +541,97 @@ async fn captions_appear_while_the_session_is_live() {
         "{master}"
     );
     let (heard, _) = live_caption_text(&app, id).await;
-    let wer = aula::speech::score::word_error_rate(&SAID_LIVE.join(" "), &heard);
-    // A measure for the notes, not a bound.
-    eprintln!("live captions: each chunk's captions came this long after its end (s): {late:.1?}; word error rate {wer:.3}: {heard}");
+    let said = SAID_LIVE.join(" ");
+    let wer = aula::speech::score::word_error_rate(&said, &heard);
+    let afterwards = transcribed_afterwards(&admin, &data_dir, id).await;
+    let wer_afterwards = aula::speech::score::word_error_rate(&said, &afterwards);
+    // Measures for the notes, not bounds.
+    eprintln!(
+        "live captions: each chunk's captions came this long after its end (s): {late:.1?}; \
+         word error rate live {wer:.3}, afterwards {wer_afterwards:.3}\nlive: {heard}\n\
+         afterwards: {afterwards}"
+    );
     // A transcript that lost a sentence (one of five, about 0.2) or heard garbage fails.
     assert!(wer < 0.35, "word error rate {wer:.3}: {heard}");
+}
+
+/// The same recording, archived, transcribed by the archive's job: its words.
+async fn transcribed_afterwards(admin: &Admin<'_>, data_dir: &Path, id: i64) -> String {
+    eventually(
+        "the live session ended",
+        Duration::from_secs(30),
+        || async {
+            match live_state(admin, id).await {
+                s if s == "ended" => Ok(()),
+                s => Err(s),
+            }
+        },
+    )
+    .await;
+    let (_, jobs) = admin.get("/api/v1/admin/jobs?state=queued").await;
+    let job = jobs["jobs"][0]["id"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("{jobs}"));
+    run_job(data_dir, job).await;
+    crate::helpers::run_ok(crate::helpers::aula(data_dir).args(["transcribe", &id.to_string()]));
+    let (status, cues) = admin
+        .get(&format!("/api/v1/admin/sessions/{id}/transcript"))
+        .await;
+    assert_eq!(status, 200, "{cues}");
+    cues["cues"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{cues}"))
+        .iter()
+        .filter_map(|c| c["text"].as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[tokio::test]
+async fn an_encoder_gone_silent_is_noticed_within_seconds() {
+    let root = scratch("live-silent");
+    let data_dir = root.join("data");
+    std::fs::create_dir_all(&data_dir).unwrap();
+    let token = admin_token(&data_dir);
+    let (app, _) = live_app(&data_dir, 60).await;
+    let admin = app.admin(&token);
+    let (id, rtmp, key) = armed_session(&admin).await;
+    let mut encoder = push(&format!("{rtmp}/{key}"), 60).spawn().unwrap();
+    ladder_is_served(&app, id).await;
+    // The encoder hangs without closing its connection (a frozen machine, a cable pulled
+    // beyond a switch): nothing more arrives.
+    let pid = encoder.id().unwrap().to_string();
+    let stop = std::process::Command::new("kill")
+        .args(["-STOP", &pid])
+        .status();
+    assert!(stop.unwrap().success());
+    let hung = std::time::Instant::now();
+    let waiting = "aula_live_streams{encoder=\"waiting\"} 1";
+    eventually(
+        "the silent encoder noticed",
+        Duration::from_secs(20),
+        || async {
+            let metrics = app.text("/metrics").await;
+            match metrics.lines().any(|l| l == waiting) {
+                true => Ok(()),
+                false => Err(metrics
+                    .lines()
+                    .filter(|l| l.starts_with("aula_live"))
+                    .collect::<Vec<_>>()
+                    .join("\n")),
+            }
+        },
+    )
+    .await;
+    eprintln!(
+        "live: a silent encoder was noticed after {:.1?}",
+        hung.elapsed()
+    );
+    let _ = std::process::Command::new("kill")
+        .args(["-KILL", &pid])
+        .status();
+    let _ = encoder.wait().await;
+    let end = format!("/api/v1/admin/sessions/{id}/live/end");
+    let (status, r) = admin.call(Method::POST, &end, None).await;
+    assert_eq!(status, 202, "{r}");
 }

@@ -1,6 +1,6 @@
 // Opens a live session's page before its encoder starts, waits for the page to switch to
 // the stream on its own, plays it and checks that the position advances. Prints
-// "switched", "live-marker=…", "began=N", "advanced=N" and, at the live edge, five
+// "switched", "live-marker=…", "began=N", "advanced=N", "tracks=KIND:LABEL|…" and, at the live edge, five
 // "sample=WALL_MS,POSITION_S"; exits 0 on success, 1 otherwise.
 // Usage: node web/tests/live.mjs URL
 import { launchBrowser, shot, startPlayer } from './browser.mjs';
@@ -34,6 +34,14 @@ try {
   await page.waitForFunction((b) => window.aulaPlayer.currentTime() > b + 2, began, { timeout: 30000, polling: 100 });
   const advanced = await page.evaluate(() => window.aulaPlayer.currentTime());
   console.log(`advanced=${advanced}`);
+  // The live captions track, as the player lists it.
+  const tracks = await page.evaluate(() => {
+    const list = window.aulaPlayer.textTracks();
+    const out = [];
+    for (let i = 0; i < list.length; i++) out.push(`${list[i].kind}:${list[i].label}`);
+    return out;
+  });
+  console.log(`tracks=${tracks.join('|')}`);
   // How far behind the encoder a viewer at the live edge is: the wall clock and the
   // position, sampled after the player settles there (the test knows when the encoder
   // began sending time 0).
