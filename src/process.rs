@@ -230,16 +230,7 @@ impl Conversation {
         };
         // The standard error reader may still be taking the last lines in.
         tokio::time::sleep(Duration::from_millis(50)).await;
-        let stderr = self
-            .stderr
-            .lock()
-            .map(|kept| tail(&kept, 600))
-            .unwrap_or_default();
-        ProcessError::Ended {
-            program: self.name.clone(),
-            status,
-            stderr,
-        }
+        stopped(&self.name, &self.stderr, status)
     }
 
     /// Ends the conversation: input closed, a moment to exit, then killed.
@@ -341,16 +332,17 @@ impl Fed {
     }
 
     fn failure(&self, status: String) -> ProcessError {
-        let stderr = self
-            .stderr
-            .lock()
-            .map(|kept| tail(&kept, 600))
-            .unwrap_or_default();
-        ProcessError::Ended {
-            program: self.name.clone(),
-            status,
-            stderr,
-        }
+        stopped(&self.name, &self.stderr, status)
+    }
+}
+
+/// A child that stopped: how, and the end of what it wrote to its standard error.
+fn stopped(program: &str, kept: &Mutex<String>, status: String) -> ProcessError {
+    let stderr = kept.lock().map(|kept| tail(&kept, 600)).unwrap_or_default();
+    ProcessError::Ended {
+        program: program.to_string(),
+        status,
+        stderr,
     }
 }
 

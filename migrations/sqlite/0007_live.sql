@@ -6,6 +6,8 @@ CREATE TABLE live_streams (
     session_id  INTEGER PRIMARY KEY REFERENCES sessions(id) ON DELETE CASCADE,
     key_sha256  TEXT NOT NULL UNIQUE,
     state       TEXT NOT NULL CHECK (state IN ('scheduled', 'live', 'ended')),
+    -- When the stream is to start on the session's day (HH:MM), for its page; optional.
+    starts_at   TEXT,
     started_at  INTEGER,
     ended_at    INTEGER,
     created_at  INTEGER NOT NULL

@@ -9,6 +9,8 @@ use crate::domain::LiveState;
 pub struct LiveStream {
     pub session_id: i64,
     pub state: LiveState,
+    /// When it is to start on the session's day (`HH:MM`), if the editor said.
+    pub starts_at: Option<String>,
     pub started_at: Option<i64>,
     pub ended_at: Option<i64>,
 }
@@ -39,16 +41,24 @@ impl Catalog {
 
     /// Arms `session_id` for a live stream under a new key (its hash), or gives an armed
     /// session a new key: the old one opens nothing from then on. An encoder already
-    /// pushing goes on; its session's state is kept.
-    pub async fn arm_live(&self, session_id: i64, key_sha256: &str) -> Result<LiveStream> {
+    /// pushing goes on; its session's state is kept, and its start time unless a new
+    /// one is given.
+    pub async fn arm_live(
+        &self,
+        session_id: i64,
+        key_sha256: &str,
+        starts_at: Option<&str>,
+    ) -> Result<LiveStream> {
         sqlx::query(
-            "INSERT INTO live_streams (session_id, key_sha256, state, created_at) \
-             VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (session_id) DO UPDATE SET key_sha256 = excluded.key_sha256",
+            "INSERT INTO live_streams (session_id, key_sha256, state, starts_at, created_at) \
+             VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (session_id) DO UPDATE SET key_sha256 = excluded.key_sha256, \
+             starts_at = COALESCE(excluded.starts_at, live_streams.starts_at)",
         )
         .bind(session_id)
         .bind(key_sha256)
         .bind(LiveState::Scheduled)
+        .bind(starts_at)
         .bind(now())
         .execute(&self.pool)
         .await?;
@@ -61,7 +71,7 @@ impl Catalog {
     /// The live stream of a session, if it was ever armed.
     pub async fn live_stream(&self, session_id: i64) -> Result<Option<LiveStream>> {
         Ok(sqlx::query_as(
-            "SELECT session_id, state, started_at, ended_at FROM live_streams \
+            "SELECT session_id, state, starts_at, started_at, ended_at FROM live_streams \
              WHERE session_id = $1",
         )
         .bind(session_id)
@@ -72,7 +82,7 @@ impl Catalog {
     /// The live stream a key opens, if any.
     pub async fn live_stream_by_key(&self, key_sha256: &str) -> Result<Option<LiveStream>> {
         Ok(sqlx::query_as(
-            "SELECT session_id, state, started_at, ended_at FROM live_streams \
+            "SELECT session_id, state, starts_at, started_at, ended_at FROM live_streams \
              WHERE key_sha256 = $1",
         )
         .bind(key_sha256)
@@ -115,7 +125,7 @@ impl Catalog {
     /// server that has just started, so these are ended with what they recorded.
     pub async fn live_streams_left_live(&self) -> Result<Vec<LiveStream>> {
         Ok(sqlx::query_as(
-            "SELECT session_id, state, started_at, ended_at FROM live_streams \
+            "SELECT session_id, state, starts_at, started_at, ended_at FROM live_streams \
              WHERE state = $1 ORDER BY session_id",
         )
         .bind(LiveState::Live)

@@ -137,7 +137,7 @@ where
 
 /// A field that may be left out but, when sent, is a value: null is refused, as the
 /// API's schema says (serde alone takes null as left out).
-fn not_null<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+pub(super) fn not_null<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
 where
     D: serde::Deserializer<'de>,
     T: Deserialize<'de>,

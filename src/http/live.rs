@@ -9,7 +9,9 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
-use super::admin::{existing_session, session_id, Editor};
+use serde::Deserialize;
+
+use super::admin::{existing_session, session_id, Editor, Object};
 use super::errors::ApiError;
 use super::AppState;
 use crate::catalog::LiveStream;
@@ -32,6 +34,7 @@ fn stream_json(stream: &LiveStream) -> Value {
     json!({
         "session_id": stream.session_id,
         "state": stream.state,
+        "starts_at": stream.starts_at,
         "started_at": stream.started_at,
         "ended_at": stream.ended_at,
         "playlist": format!("/live/{}/{}", stream.session_id, crate::live::package::MASTER),
@@ -46,17 +49,59 @@ fn live_off() -> ApiError {
     )
 }
 
+/// What arming may say: when the stream is to start (`{"starts_at": "18:00"}`), for the
+/// session's page. The body may be empty.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArmFields {
+    #[serde(default, deserialize_with = "super::admin::not_null")]
+    starts_at: Option<String>,
+}
+
+/// `HH:MM`, a time of day.
+fn is_clock(text: &str) -> bool {
+    let b = text.as_bytes();
+    let two = |i: usize| -> Option<u8> {
+        let (t, u) = (b[i].checked_sub(b'0')?, b[i + 1].checked_sub(b'0')?);
+        (t < 10 && u < 10).then(|| t * 10 + u)
+    };
+    b.len() == 5 && b[2] == b':' && two(0).is_some_and(|h| h < 24) && two(3).is_some_and(|m| m < 60)
+}
+
+fn arm_fields(body: &[u8]) -> Result<ArmFields, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(ArmFields::default());
+    }
+    let fields = serde_json::from_slice::<Object<ArmFields>>(body)
+        .map_err(|e| {
+            ApiError::bad_request(
+                "Bad body",
+                format!("{e}; send JSON like {{\"starts_at\": \"18:00\"}}, or nothing"),
+            )
+        })?
+        .0;
+    match &fields.starts_at {
+        Some(t) if !is_clock(t) => Err(ApiError::bad_request(
+            "Bad starts_at",
+            format!("{t:?}: write when the session starts as HH:MM, e.g. 18:00"),
+        )),
+        _ => Ok(fields),
+    }
+}
+
 /// `POST /api/v1/admin/sessions/{id}/live`
 pub async fn arm(
     who: Editor,
     req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<String>,
+    body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     if state.live.is_none() {
         return Err(live_off());
     }
     let id = session_id(&id)?;
+    let fields = arm_fields(&body)?;
     existing_session(&state, id).await?;
     let key = format!(
         "live_{}",
@@ -65,7 +110,11 @@ pub async fn arm(
     let stream = state
         .archive
         .catalog
-        .arm_live(id, &crate::auth::token_hash(&key))
+        .arm_live(
+            id,
+            &crate::auth::token_hash(&key),
+            fields.starts_at.as_deref(),
+        )
         .await?;
     tracing::info!(token = %who, id, "live session armed with a new stream key");
     let mut answer = stream_json(&stream);
@@ -146,4 +195,29 @@ pub async fn public_status(
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-cache"))
         .json(answer))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{arm_fields, is_clock};
+
+    #[test]
+    fn a_start_time_is_a_time_of_day_or_nothing() {
+        assert!(is_clock("18:00") && is_clock("00:00") && is_clock("23:59"));
+        for bad in ["24:00", "18:60", "8:00", "18.00", "18:00 ", "ab:cd", ""] {
+            assert!(!is_clock(bad), "{bad}");
+        }
+        assert_eq!(arm_fields(b"").unwrap().starts_at, None);
+        assert_eq!(
+            arm_fields(b"{\"starts_at\": \"18:30\"}")
+                .unwrap()
+                .starts_at
+                .as_deref(),
+            Some("18:30")
+        );
+        assert!(arm_fields(b"{\"starts_at\": \"6pm\"}").is_err());
+        assert!(arm_fields(b"{\"start\": \"18:00\"}").is_err());
+        assert!(arm_fields(b"[\"18:00\"]").is_err());
+        assert!(arm_fields(b"{\"starts_at\": null}").is_err());
+    }
 }

@@ -176,14 +176,8 @@ fn describe(stored: StoredFile) -> Option<MediaFile> {
 }
 
 pub async fn serve(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let method = req.method();
-    if method == Method::OPTIONS {
-        return preflight();
-    }
-    if method != Method::GET && method != Method::HEAD {
-        return HttpResponse::MethodNotAllowed()
-            .insert_header((header::ALLOW, "GET, HEAD, OPTIONS"))
-            .finish();
+    if let Some(answer) = not_a_read(&req) {
+        return answer;
     }
     // What follows "/media/", as actix has percent-decoded it once; it is never decoded
     // again.
@@ -416,6 +410,19 @@ fn preflight() -> HttpResponse {
         .finish()
 }
 
+/// The answer to a request that is not GET or HEAD: CORS's preflight, or 405.
+fn not_a_read(req: &HttpRequest) -> Option<HttpResponse> {
+    let method = req.method();
+    if method == Method::OPTIONS {
+        return Some(preflight());
+    }
+    (method != Method::GET && method != Method::HEAD).then(|| {
+        HttpResponse::MethodNotAllowed()
+            .insert_header((header::ALLOW, "GET, HEAD, OPTIONS"))
+            .finish()
+    })
+}
+
 /// The catalog cannot say whether a file may be served: ask again shortly.
 fn unavailable() -> HttpResponse {
     let mut builder = HttpResponse::ServiceUnavailable();
@@ -432,14 +439,8 @@ fn unavailable() -> HttpResponse {
 /// is never kept by caches; segments and init files are named for the encoder's run that
 /// made them, so they never change under their name and are.
 pub async fn serve_live(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let method = req.method();
-    if method == Method::OPTIONS {
-        return preflight();
-    }
-    if method != Method::GET && method != Method::HEAD {
-        return HttpResponse::MethodNotAllowed()
-            .insert_header((header::ALLOW, "GET, HEAD, OPTIONS"))
-            .finish();
+    if let Some(answer) = not_a_read(&req) {
+        return answer;
     }
     let raw = req.match_info().unprocessed();
     let raw = raw.strip_prefix('/').unwrap_or(raw);
@@ -452,9 +453,19 @@ pub async fn serve_live(req: HttpRequest, state: web::Data<AppState>) -> HttpRes
     ) else {
         return not_found();
     };
-    match live_is_public(&state.archive.catalog, id).await {
-        Some(true) => {}
-        Some(false) => return not_found(),
+    match live_access(&state.archive.catalog, id).await {
+        Some(LiveAccess::Watchable) => {}
+        // Once the recording is the published session, the live address leads to it.
+        Some(LiveAccess::Archived(master)) if rest == crate::live::package::MASTER => {
+            let mut builder = HttpResponse::Found();
+            cors(&mut builder);
+            return builder
+                .insert_header((header::LOCATION, master))
+                .insert_header((header::CACHE_CONTROL, "no-cache"))
+                .finish();
+        }
+        Some(LiveAccess::Archived(_)) => {}
+        Some(LiveAccess::Hidden) => return not_found(),
         None => return unavailable(),
     }
     let root = crate::live::hls_dir(state.archive.data_dir(), id);
@@ -480,12 +491,29 @@ pub async fn serve_live(req: HttpRequest, state: web::Data<AppState>) -> HttpRes
     response
 }
 
-/// Whether a session's live stream may be watched: it was armed, and the session is
-/// not withheld. `None` when the catalog cannot say.
-async fn live_is_public(catalog: &Catalog, id: i64) -> Option<bool> {
+/// What a session's live address may give.
+enum LiveAccess {
+    /// Never armed, unknown or withheld.
+    Hidden,
+    Watchable,
+    /// The recording is published: the archive's master playlist.
+    Archived(String),
+}
+
+/// Whether a session's live stream may be watched: it was armed, and the session is not
+/// withheld. `None` when the catalog cannot say.
+async fn live_access(catalog: &Catalog, id: i64) -> Option<LiveAccess> {
     let session = catalog.session(id).await.ok()?;
     let armed = catalog.live_stream(id).await.ok()?.is_some();
-    Some(armed && session.is_some_and(|s| s.state != crate::domain::SessionState::Withheld))
+    Some(match session {
+        Some(s) if armed && s.is_public() => {
+            match crate::urls::published_media_url(&s, &s.master_playlist) {
+                Some(master) => LiveAccess::Archived(master),
+                None => LiveAccess::Watchable,
+            }
+        }
+        _ => LiveAccess::Hidden,
+    })
 }
 
 fn not_found() -> HttpResponse {

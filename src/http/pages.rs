@@ -122,6 +122,8 @@ struct SessionPage {
 /// A live session as its page shows it before the archive has it.
 struct LiveView {
     state: crate::domain::LiveState,
+    /// When it is to start (`HH:MM`), if the editor said.
+    starts_at: String,
     /// The live master playlist.
     playlist: String,
     /// Where the page asks whether the stream started or ended.
@@ -812,6 +814,7 @@ async fn live_view(
         .await?
         .map(|l| LiveView {
             state: l.state,
+            starts_at: l.starts_at.unwrap_or_default(),
             playlist: format!("/live/{id}/{}", crate::live::package::MASTER),
             status: format!("/api/v1/sessions/{id}/live"),
         }))

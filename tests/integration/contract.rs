@@ -46,7 +46,7 @@ async fn the_public_api_keeps_its_openapi() {
     // Session 1 armed for a live stream, so its public live status answers (arming again
     // only changes the key).
     let archive = aula::Archive::open(test_config(data_dir)).await.unwrap();
-    archive.catalog.arm_live(1, "contract").await.unwrap();
+    archive.catalog.arm_live(1, "contract", None).await.unwrap();
     let app = spawn_app(data_dir).await;
     let stdout = schemathesis(
         app.address.clone(),

@@ -4,7 +4,7 @@
 //! with ranges), a second encoder on the same session is refused, and when the encoder
 //! stops its recording becomes the session's published version.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::Duration;
 
@@ -60,14 +60,18 @@ async fn armed(admin: &Admin<'_>) -> (i64, Value) {
     (id, armed)
 }
 
-/// A server taking encoders on a free port (RTMP over TCP, SRT over UDP), waiting
-/// `reconnect` seconds for one that drops.
-async fn live_app(data_dir: &Path, reconnect: u64) -> (TestApp, u16) {
-    live_app_with(data_dir, reconnect, false).await
+/// A scratch archive named `name` and its server taking encoders on a free port (RTMP
+/// over TCP, SRT over UDP), waiting `reconnect` seconds for one that drops, with live
+/// captions on or off: the server, an admin token, the data directory and the port.
+async fn on_air(name: &str, reconnect: u64, captions: bool) -> (TestApp, String, PathBuf, u16) {
+    let data_dir = scratch(name).join("data");
+    std::fs::create_dir_all(&data_dir).unwrap();
+    let token = admin_token(&data_dir);
+    let (app, port) = live_app(&data_dir, reconnect, captions).await;
+    (app, token, data_dir, port)
 }
 
-/// `live_app`, with live captions on or off.
-async fn live_app_with(data_dir: &Path, reconnect: u64, captions: bool) -> (TestApp, u16) {
+async fn live_app(data_dir: &Path, reconnect: u64, captions: bool) -> (TestApp, u16) {
     let port = free_port();
     let app = spawn_app_with(data_dir, |c| {
         c.live_captions = captions;
@@ -77,6 +81,21 @@ async fn live_app_with(data_dir: &Path, reconnect: u64, captions: bool) -> (Test
     })
     .await;
     (app, port)
+}
+
+/// Waits for the session's live stream to be noted as ended.
+async fn until_ended(admin: &Admin<'_>, id: i64) {
+    eventually(
+        "the live session ended",
+        Duration::from_secs(30),
+        || async {
+            match live_state(admin, id).await {
+                s if s == "ended" => Ok(()),
+                s => Err(s),
+            }
+        },
+    )
+    .await;
 }
 
 async fn live_state(admin: &Admin<'_>, id: i64) -> Value {
@@ -126,11 +145,7 @@ async fn ladder_is_served(app: &TestApp, id: i64) -> String {
 
 #[tokio::test]
 async fn an_encoder_pushing_rtmp_is_watched_live_then_archived() {
-    let root = scratch("live-rtmp");
-    let data_dir = root.join("data");
-    std::fs::create_dir_all(&data_dir).unwrap();
-    let token = admin_token(&data_dir);
-    let (app, port) = live_app(&data_dir, 2).await;
+    let (app, token, data_dir, port) = on_air("live-rtmp", 2, false).await;
     let admin = app.admin(&token);
     let (id, rtmp, key) = armed_session(&admin).await;
     assert_eq!(rtmp, format!("rtmp://127.0.0.1:{port}/live"));
@@ -232,17 +247,7 @@ async fn archived(
     id: i64,
     lasting: std::ops::Range<f64>,
 ) {
-    eventually(
-        "the live session ended",
-        Duration::from_secs(30),
-        || async {
-            match live_state(admin, id).await {
-                s if s == "ended" => Ok(()),
-                s => Err(s),
-            }
-        },
-    )
-    .await;
+    until_ended(admin, id).await;
     let rung = app.text(&format!("/live/{id}/360p/index.m3u8")).await;
     assert!(rung.contains("#EXT-X-ENDLIST"), "{rung}");
     let (_, jobs) = admin.get("/api/v1/admin/jobs?state=queued").await;
@@ -259,8 +264,21 @@ async fn archived(
     let mp4 = session["media"]["mp4"]
         .as_str()
         .unwrap_or_else(|| panic!("{session}"));
-    // ffprobe reads the download over HTTP, as a citizen's player would.
-    let seconds = ffprobe_duration(&app.url(mp4));
+    // ffprobe reads the download over HTTP, as a citizen's player would. It waits on its
+    // own thread: the catalog's PostgreSQL connections were opened on this test's
+    // runtime, and a test blocking that runtime stalls them (seen: the server's pool timed
+    // out after 3 s and answered 503).
+    let url = app.url(mp4);
+    let seconds = tokio::task::spawn_blocking(move || ffprobe_duration(&url))
+        .await
+        .unwrap();
+    // The live address now leads to the archived session's playlist.
+    let moved = app.get(&format!("/live/{id}/master.m3u8")).await;
+    assert_eq!(moved.status(), 302);
+    assert_eq!(
+        moved.headers()["location"],
+        session["media"]["master_playlist"].as_str().unwrap()
+    );
     assert!(
         lasting.contains(&seconds),
         "{seconds} s archived, not {lasting:?}"
@@ -278,11 +296,7 @@ async fn archived(
 
 #[tokio::test]
 async fn an_encoder_that_drops_and_comes_back_goes_on_with_the_same_part() {
-    let root = scratch("live-reconnect");
-    let data_dir = root.join("data");
-    std::fs::create_dir_all(&data_dir).unwrap();
-    let token = admin_token(&data_dir);
-    let (app, _) = live_app(&data_dir, 60).await;
+    let (app, token, data_dir, _) = on_air("live-reconnect", 60, false).await;
     let admin = app.admin(&token);
     let (id, rtmp, key) = armed_session(&admin).await;
     let end = format!("/api/v1/admin/sessions/{id}/live/end");
@@ -315,18 +329,28 @@ async fn an_encoder_that_drops_and_comes_back_goes_on_with_the_same_part() {
 #[tokio::test]
 async fn the_live_page_switches_to_the_stream_by_itself_and_plays_in_chromium() {
     use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
-    let root = scratch("live-page");
-    let data_dir = root.join("data");
-    std::fs::create_dir_all(&data_dir).unwrap();
-    let token = admin_token(&data_dir);
     // With live captions, whose track the player must list.
-    let (app, _) = live_app_with(&data_dir, 2, true).await;
+    let (app, token, _, _) = on_air("live-page", 2, true).await;
     let admin = app.admin(&token);
-    let (id, rtmp, key) = armed_session(&admin).await;
+    let (id, rtmp, _) = armed_session(&admin).await;
+    // Armed again with its start time: a new key, and the page says when.
+    let path = format!("/api/v1/admin/sessions/{id}/live");
+    let (status, armed) = admin.post(&path, json!({"starts_at": "18:00"})).await;
+    assert_eq!(
+        (status, &armed["starts_at"]),
+        (200, &json!("18:00")),
+        "{armed}"
+    );
+    let key = armed["stream_key"].as_str().unwrap().to_string();
+    let (status, _) = admin.post(&path, json!({"starts_at": "25:00"})).await;
+    assert_eq!(status, 400);
     let page = app.json(&format!("/api/v1/sessions/{id}")).await["page_url"]
         .as_str()
         .unwrap()
         .to_string();
+    // The page's states pass axe's WCAG 2.1 A and AA rules: waiting here, live below.
+    let page_url = app.url(&page);
+    crate::helpers::node_script("axe.mjs", vec![page_url.clone()], Vec::new()).await;
     let mut node = tokio::process::Command::new("node")
         .arg(Path::new(MANIFEST_DIR).join("web/tests/live.mjs"))
         .arg(app.url(&page))
@@ -350,7 +374,7 @@ async fn the_live_page_switches_to_the_stream_by_itself_and_plays_in_chromium() 
         .unwrap()
         .unwrap_or_default();
     // In the browser's language (headless Chromium asks for English).
-    assert!(waiting.contains("has not started yet"), "{waiting}");
+    assert!(waiting.contains("starts at 18:00"), "{waiting}");
     let encoder = tokio::spawn(push(&format!("{rtmp}/{key}"), 40).output());
     let began = std::time::SystemTime::now();
     while let Ok(Ok(Some(line))) =
@@ -376,6 +400,8 @@ async fn the_live_page_switches_to_the_stream_by_itself_and_plays_in_chromium() 
         "{said:?}"
     );
     report_latency(&said, began);
+    let axe = crate::helpers::node_script("axe.mjs", vec![page_url], Vec::new()).await;
+    assert_eq!(axe.matches(" 0 serious or critical").count(), 2, "{axe}");
     let end = format!("/api/v1/admin/sessions/{id}/live/end");
     let (status, r) = admin.call(Method::POST, &end, None).await;
     assert_eq!(status, 202, "{r}");
@@ -403,11 +429,7 @@ fn report_latency(said: &[String], began: std::time::SystemTime) {
 
 #[tokio::test]
 async fn an_encoder_pushing_srt_is_watched_live_then_archived() {
-    let root = scratch("live-srt");
-    let data_dir = root.join("data");
-    std::fs::create_dir_all(&data_dir).unwrap();
-    let token = admin_token(&data_dir);
-    let (app, port) = live_app(&data_dir, 2).await;
+    let (app, token, data_dir, port) = on_air("live-srt", 2, false).await;
     let admin = app.admin(&token);
     let (id, armed) = armed(&admin).await;
     let srt = armed["srt_url"].as_str().unwrap();
@@ -509,13 +531,9 @@ async fn caption_segments_as_they_come(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn captions_appear_while_the_session_is_live() {
-    let root = scratch("live-captions");
-    let data_dir = root.join("data");
-    std::fs::create_dir_all(&data_dir).unwrap();
-    let source = root.join("seduta.vob");
+    let (app, token, data_dir, _) = on_air("live-captions", 2, true).await;
+    let source = data_dir.with_file_name("seduta.vob");
     crate::helpers::speak(&source, SAID_LIVE, 1.0);
-    let token = admin_token(&data_dir);
-    let (app, _) = live_app_with(&data_dir, 2, true).await;
     let admin = app.admin(&token);
     let (id, rtmp, key) = armed_session(&admin).await;
     let mut encoder = tokio::process::Command::new("ffmpeg");
@@ -557,23 +575,17 @@ async fn captions_appear_while_the_session_is_live() {
 
 /// The same recording, archived, transcribed by the archive's job: its words.
 async fn transcribed_afterwards(admin: &Admin<'_>, data_dir: &Path, id: i64) -> String {
-    eventually(
-        "the live session ended",
-        Duration::from_secs(30),
-        || async {
-            match live_state(admin, id).await {
-                s if s == "ended" => Ok(()),
-                s => Err(s),
-            }
-        },
-    )
-    .await;
+    until_ended(admin, id).await;
     let (_, jobs) = admin.get("/api/v1/admin/jobs?state=queued").await;
     let job = jobs["jobs"][0]["id"]
         .as_i64()
         .unwrap_or_else(|| panic!("{jobs}"));
     run_job(data_dir, job).await;
-    crate::helpers::run_ok(crate::helpers::aula(data_dir).args(["transcribe", &id.to_string()]));
+    // On its own thread, so this test's runtime goes on serving (see `archived`).
+    let mut transcribe = crate::helpers::aula(data_dir);
+    transcribe.args(["transcribe", &id.to_string()]);
+    crate::helpers::stdout_of(transcribe).await;
+
     let (status, cues) = admin
         .get(&format!("/api/v1/admin/sessions/{id}/transcript"))
         .await;
@@ -589,11 +601,7 @@ async fn transcribed_afterwards(admin: &Admin<'_>, data_dir: &Path, id: i64) -> 
 
 #[tokio::test]
 async fn an_encoder_gone_silent_is_noticed_within_seconds() {
-    let root = scratch("live-silent");
-    let data_dir = root.join("data");
-    std::fs::create_dir_all(&data_dir).unwrap();
-    let token = admin_token(&data_dir);
-    let (app, _) = live_app(&data_dir, 60).await;
+    let (app, token, _, _) = on_air("live-silent", 60, false).await;
     let admin = app.admin(&token);
     let (id, rtmp, key) = armed_session(&admin).await;
     let mut encoder = push(&format!("{rtmp}/{key}"), 60).spawn().unwrap();
