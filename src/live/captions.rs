@@ -181,8 +181,24 @@ impl Captioner {
     pub async fn run(self) {
         if let Err(e) = self.follow().await {
             tracing::error!(session = self.session_id, "live: captions stopped: {e}");
+            self.drain().await;
         }
         let _ = tokio::fs::remove_dir_all(&self.audio).await;
+    }
+
+    /// Captions have stopped but the stream goes on: the chunks ffmpeg still writes are
+    /// removed as they are listed, until the stream ends. (The directory must stay: an
+    /// output ffmpeg can no longer write would stop the whole ladder.)
+    async fn drain(&self) {
+        while !self.ended.load(std::sync::atomic::Ordering::Acquire) {
+            let list = tokio::fs::read_to_string(self.audio.join(CHUNK_LIST))
+                .await
+                .unwrap_or_default();
+            for chunk in chunks(&list) {
+                let _ = tokio::fs::remove_file(self.audio.join(&chunk.file)).await;
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
     }
 
     async fn follow(&self) -> Result<(), String> {

@@ -64,16 +64,32 @@ async fn armed(admin: &Admin<'_>) -> (i64, Value) {
 /// over TCP, SRT over UDP), waiting `reconnect` seconds for one that drops, with live
 /// captions on or off: the server, an admin token, the data directory and the port.
 async fn on_air(name: &str, reconnect: u64, captions: bool) -> (TestApp, String, PathBuf, u16) {
+    on_air_with(name, reconnect, captions, |_| {}).await
+}
+
+/// `on_air` with some settings changed.
+async fn on_air_with(
+    name: &str,
+    reconnect: u64,
+    captions: bool,
+    change: impl FnOnce(&mut aula::config::Config),
+) -> (TestApp, String, PathBuf, u16) {
     let data_dir = scratch(name).join("data");
     std::fs::create_dir_all(&data_dir).unwrap();
     let token = admin_token(&data_dir);
-    let (app, port) = live_app(&data_dir, reconnect, captions).await;
+    let (app, port) = live_app(&data_dir, reconnect, captions, change).await;
     (app, token, data_dir, port)
 }
 
-async fn live_app(data_dir: &Path, reconnect: u64, captions: bool) -> (TestApp, u16) {
+async fn live_app(
+    data_dir: &Path,
+    reconnect: u64,
+    captions: bool,
+    change: impl FnOnce(&mut aula::config::Config),
+) -> (TestApp, u16) {
     let port = free_port();
     let app = spawn_app_with(data_dir, |c| {
+        change(c);
         c.live_captions = captions;
         c.live_rtmp = Some(format!("127.0.0.1:{port}").parse().unwrap());
         c.live_srt = Some(format!("127.0.0.1:{port}").parse().unwrap());
@@ -642,4 +658,35 @@ async fn an_encoder_gone_silent_is_noticed_within_seconds() {
     let end = format!("/api/v1/admin/sessions/{id}/live/end");
     let (status, r) = admin.call(Method::POST, &end, None).await;
     assert_eq!(status, 202, "{r}");
+}
+
+#[tokio::test]
+async fn a_speech_engine_that_fails_stops_the_captions_not_the_stream() {
+    // A model directory with the files in place but no model in them: the engine starts
+    // and cannot load it.
+    let broken = scratch("live-broken-model");
+    for file in [
+        "model.bin",
+        "config.json",
+        "tokenizer.json",
+        "vocabulary.txt",
+    ] {
+        std::fs::write(broken.join(file), b"not a model").unwrap();
+    }
+    let (app, token, data_dir, _) =
+        on_air_with("live-no-captions", 2, true, |c| c.asr_model = broken).await;
+    let admin = app.admin(&token);
+    let (id, rtmp, key) = armed_session(&admin).await;
+    let out = pushed(&format!("{rtmp}/{key}"), 12).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    archived(&app, &admin, &data_dir, id, 11.0..13.5).await;
+    let rung = app.text(&format!("/live/{id}/360p/index.m3u8")).await;
+    assert!(
+        rung.matches(".m4s").count() >= 5,
+        "the ladder stopped: {rung}"
+    );
 }
