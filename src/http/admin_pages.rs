@@ -77,6 +77,18 @@ struct AdminPage {
     roster_problems: Vec<String>,
     /// The armed sessions, with what this server knows of their encoder now.
     live: Vec<(crate::catalog::LiveListed, Option<crate::live::LiveNow>)>,
+    /// Whether this server takes encoders (the form to arm a session is shown).
+    live_on: bool,
+    /// A session just armed from the page: its id, the addresses and the key, shown once.
+    armed: Option<ArmedView>,
+}
+
+/// What an editor sets in the encoder, shown once after arming.
+struct ArmedView {
+    session_id: i64,
+    rtmp: String,
+    srt: String,
+    key: String,
 }
 
 impl AdminPage {
@@ -94,6 +106,8 @@ impl AdminPage {
             roster_rows: String::new(),
             roster_problems: Vec::new(),
             live: Vec::new(),
+            live_on: false,
+            armed: None,
         }
     }
 }
@@ -226,19 +240,79 @@ pub async fn jobs(
 
 /// `GET /admin/dirette`: the sessions armed for a live stream, their state, and for those
 /// running on this server whether the encoder is connected, its average rate and the
-/// viewers.
+/// viewers; and the form that arms a session.
 pub async fn live(req: HttpRequest, state: web::Data<AppState>) -> Page {
     if let Some(answer) = sign_in_first(&req, &state).await {
         return answer;
     }
-    let mut p = AdminPage::new(&req, true, "live");
+    let p = live_page(&req, &state).await?;
+    page(&req, StatusCode::OK, p)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ArmForm {
+    seduta: String,
+    #[serde(default)]
+    inizio: String,
+}
+
+/// `POST /admin/dirette`: arms a session from the page, which shows the encoder's
+/// addresses and key once (arming again gives a new key).
+pub async fn arm_live(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<ArmForm>,
+) -> Page {
+    if let Some(answer) = sign_in_first(&req, &state).await {
+        return answer;
+    }
+    let starts_at = Some(form.inizio.trim()).filter(|t| !t.is_empty());
+    let id = form.seduta.trim().parse::<i64>().ok().filter(|id| *id > 0);
+    let armed = match (id, state.live.is_some()) {
+        (_, false) => Err(StatusCode::CONFLICT),
+        (None, _) => Err(StatusCode::BAD_REQUEST),
+        (Some(_), _) if starts_at.is_some_and(|t| !super::live::is_clock(t)) => {
+            Err(StatusCode::BAD_REQUEST)
+        }
+        (Some(id), _) => super::live::arm_with_new_key(&state, id, starts_at)
+            .await
+            .map_err(|e| actix_web::ResponseError::status_code(&e)),
+    };
+    let mut p = live_page(&req, &state).await?;
+    let status = match armed {
+        Ok((stream, key)) => {
+            tracing::info!(
+                id = stream.session_id,
+                "live session armed from the admin pages"
+            );
+            let (rtmp, srt) = super::live::push_addresses(&req, &state, &key);
+            p.armed = Some(ArmedView {
+                session_id: stream.session_id,
+                rtmp: rtmp.unwrap_or_default(),
+                srt: srt.unwrap_or_default(),
+                key,
+            });
+            StatusCode::OK
+        }
+        Err(status) => {
+            p.message =
+                p.t.s(match status {
+                    StatusCode::NOT_FOUND => "admin.live_no_session",
+                    StatusCode::BAD_REQUEST => "admin.live_bad_form",
+                    _ => "admin.live_off",
+                })
+                .to_string();
+            status
+        }
+    };
+    page(&req, status, p)
+}
+
+async fn live_page(req: &HttpRequest, state: &AppState) -> Result<AdminPage, PageError> {
+    let mut p = AdminPage::new(req, true, "live");
+    p.live_on = state.live.is_some();
     let now = state.live.as_ref().map(|hub| hub.now()).unwrap_or_default();
-    let listed = state
-        .archive
-        .catalog
-        .live_streams(100)
-        .await
-        .or_page(&req)?;
+    let listed = state.archive.catalog.live_streams(100).await.or_page(req)?;
     p.live = listed
         .into_iter()
         .map(|l| {
@@ -246,7 +320,7 @@ pub async fn live(req: HttpRequest, state: web::Data<AppState>) -> Page {
             (l, running)
         })
         .collect();
-    page(&req, StatusCode::OK, p)
+    Ok(p)
 }
 
 /// `POST /admin/lavori/{id}/riprova`

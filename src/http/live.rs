@@ -59,7 +59,7 @@ pub struct ArmFields {
 }
 
 /// `HH:MM`, a time of day.
-fn is_clock(text: &str) -> bool {
+pub(super) fn is_clock(text: &str) -> bool {
     let b = text.as_bytes();
     let two = |i: usize| -> Option<u8> {
         let (t, u) = (b[i].checked_sub(b'0')?, b[i + 1].checked_sub(b'0')?);
@@ -102,33 +102,54 @@ pub async fn arm(
     }
     let id = session_id(&id)?;
     let fields = arm_fields(&body)?;
-    existing_session(&state, id).await?;
+    let (stream, key) = arm_with_new_key(&state, id, fields.starts_at.as_deref()).await?;
+    tracing::info!(token = %who, id, "live session armed with a new stream key");
+    let mut answer = stream_json(&stream);
+    let (rtmp, srt) = push_addresses(&req, &state, &key);
+    if let Some(rtmp) = rtmp {
+        answer["rtmp_url"] = json!(rtmp);
+    }
+    if let Some(srt) = srt {
+        answer["srt_url"] = json!(srt);
+    }
+    answer["stream_key"] = json!(key);
+    Ok(HttpResponse::Ok().json(answer))
+}
+
+/// Arms session `id` (which must exist) under a new key, with its start time when given;
+/// the key in clear, to be shown once.
+pub(super) async fn arm_with_new_key(
+    state: &AppState,
+    id: i64,
+    starts_at: Option<&str>,
+) -> Result<(LiveStream, String), ApiError> {
+    existing_session(state, id).await?;
     let key = format!(
         "live_{}",
         crate::auth::random_hex(16).map_err(ApiError::internal)?
     );
-    let stream = state
-        .archive
-        .catalog
-        .arm_live(
-            id,
-            &crate::auth::token_hash(&key),
-            fields.starts_at.as_deref(),
-        )
-        .await?;
-    tracing::info!(token = %who, id, "live session armed with a new stream key");
-    let mut answer = stream_json(&stream);
+    let hash = crate::auth::token_hash(&key);
+    let stream = state.archive.catalog.arm_live(id, &hash, starts_at).await?;
+    Ok((stream, key))
+}
+
+/// Where an encoder pushes with `key`: the RTMP server's address (the key goes beside
+/// it) and the whole SRT address, for the receivers this server runs.
+pub(super) fn push_addresses(
+    req: &HttpRequest,
+    state: &AppState,
+    key: &str,
+) -> (Option<String>, Option<String>) {
     let config = &state.archive.config;
-    if let Some(bound) = config.live_rtmp {
-        let host = push_host(&req, bound);
-        answer["rtmp_url"] = json!(format!("rtmp://{host}:{}/live", bound.port()));
-    }
-    if let Some(bound) = config.live_srt {
-        let host = push_host(&req, bound);
-        answer["srt_url"] = json!(format!("srt://{host}:{}?streamid={key}", bound.port()));
-    }
-    answer["stream_key"] = json!(key);
-    Ok(HttpResponse::Ok().json(answer))
+    let rtmp = config.live_rtmp.map(|bound| {
+        let host = push_host(req, bound);
+        format!("rtmp://{host}:{}/live", bound.port())
+    });
+    let srt = config.live_srt.map(|bound| {
+        let host = push_host(req, bound);
+        format!("srt://{host}:{}?streamid={key}", bound.port())
+    });
+    (rtmp, srt)
 }
 
 /// `GET /api/v1/admin/sessions/{id}/live`

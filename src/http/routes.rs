@@ -249,7 +249,9 @@ fn admin_site(cfg: &mut web::ServiceConfig) {
         .service(post("/admin/accedi", admin_pages::sign_in))
         .service(post("/admin/esci", admin_pages::sign_out))
         .service(get("/admin/lavori", admin_pages::jobs))
-        .service(get("/admin/dirette", admin_pages::live))
+        .service(
+            get("/admin/dirette", admin_pages::live).route(web::post().to(admin_pages::arm_live)),
+        )
         .service(post("/admin/lavori/{id}/riprova", admin_pages::retry))
         .service(get("/admin/importazione", admin_pages::import))
         .service(get("/admin/indirizzi", admin_pages::unmapped))

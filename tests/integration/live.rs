@@ -690,3 +690,64 @@ async fn a_speech_engine_that_fails_stops_the_captions_not_the_stream() {
         "the ladder stopped: {rung}"
     );
 }
+
+#[tokio::test]
+async fn an_editor_arms_a_session_from_the_admin_pages() {
+    let (app, token, _, port) = on_air("live-admin-form", 2, false).await;
+    let admin = app.admin(&token);
+    let (id, _) = armed(&admin).await;
+    let form = |fields: &[(&str, &str)]| {
+        app.client
+            .post(app.url("/admin/dirette"))
+            .header("Cookie", format!("aula_admin={token}"))
+            .header("Accept-Language", "it")
+            .form(fields)
+            .send()
+    };
+    let seduta = id.to_string();
+    let r = form(&[("seduta", &seduta), ("inizio", "17:30")])
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains(&format!("rtmp://127.0.0.1:{port}/live")),
+        "{page}"
+    );
+    let key = page
+        .split("<code class=\"live-key\">")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .unwrap_or_else(|| panic!("no key shown: {page}"))
+        .to_string();
+    let (_, live) = admin
+        .get(&format!("/api/v1/admin/sessions/{id}/live"))
+        .await;
+    assert_eq!(live["starts_at"], "17:30", "{live}");
+    // The key shown opens the session to an encoder.
+    let out = pushed(&format!("rtmp://127.0.0.1:{port}/live/{key}"), 3).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    until_ended(&admin, id).await;
+    for (fields, status) in [
+        (vec![("seduta", "999")], 404),
+        (vec![("seduta", "uno")], 400),
+        (vec![("seduta", seduta.as_str()), ("inizio", "25:00")], 400),
+    ] {
+        let r = form(&fields).await.unwrap();
+        assert_eq!(r.status(), status, "{fields:?}");
+        assert!(!r.text().await.unwrap().contains("live-key"), "{fields:?}");
+    }
+    // Without signing in, nothing is armed.
+    let r = app
+        .client
+        .post(app.url("/admin/dirette"))
+        .form(&[("seduta", seduta.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+}
