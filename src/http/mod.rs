@@ -77,6 +77,41 @@ fn listen(addr: std::net::SocketAddr) -> std::io::Result<TcpListener> {
     Ok(socket.into())
 }
 
+/// The HTTP server over `listener`, with its limits on slow and idle clients.
+fn serve(
+    state: web::Data<AppState>,
+    listener: TcpListener,
+    workers: usize,
+) -> std::io::Result<Server> {
+    Ok(HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            // JSON bodies (the admin API's) are small: 64 KiB is far beyond any of them.
+            .app_data(web::JsonConfig::default().limit(64 * 1024))
+            .wrap(actix_web::middleware::from_fn(ops::count))
+            .configure(routes::routes(&state))
+    })
+    .on_connect(|conn, _| {
+        // Headers and body leave in separate writes; without this, Nagle's algorithm
+        // and delayed ACKs add ~40 ms to small responses.
+        if let Some(tcp) = conn.downcast_ref::<actix_web::rt::net::TcpStream>() {
+            let _ = tcp.set_nodelay(true);
+        }
+    })
+    .listen(listener)?
+    .workers(workers)
+    // Room for one body chunk: actix copies chunks into this buffer, and one that grows
+    // past 128 KiB is reallocated after every write.
+    .h1_write_buffer_size(64 * 1024)
+    // Bounds on slow or idle clients (see docs/SECURITY.md): the request head must
+    // arrive within 5 s (else 408), an idle kept-alive connection closes after 15 s.
+    .client_request_timeout(Duration::from_secs(5))
+    .client_disconnect_timeout(Duration::from_secs(1))
+    .keep_alive(Duration::from_secs(15))
+    .shutdown_timeout(10)
+    .run())
+}
+
 /// A server bound to its port, ready to run.
 pub struct Application {
     server: Server,
@@ -152,37 +187,10 @@ impl Application {
             assets: Arc::new(assets::Assets::load(&archive_web_dir)),
             failed_attempts: security::FailedAttempts::default(),
         });
-        let server = HttpServer::new(move || {
-            App::new()
-                .app_data(state.clone())
-                // JSON bodies (the admin API's) are small: 64 KiB is far beyond any of them.
-                .app_data(web::JsonConfig::default().limit(64 * 1024))
-                .wrap(actix_web::middleware::from_fn(ops::count))
-                .configure(routes::routes(&state))
-        })
-        .on_connect(|conn, _| {
-            // Headers and body leave in separate writes; without this, Nagle's algorithm
-            // and delayed ACKs add ~40 ms to small responses.
-            if let Some(tcp) = conn.downcast_ref::<actix_web::rt::net::TcpStream>() {
-                let _ = tcp.set_nodelay(true);
-            }
-        })
-        .listen(listener)
-        .map_err(|source| StartError::Bind {
+        let server = serve(state, listener, workers).map_err(|source| StartError::Bind {
             addr: addr.to_string(),
             source,
-        })?
-        .workers(workers)
-        // Room for one body chunk: actix copies chunks into this buffer, and one that grows
-        // past 128 KiB is reallocated after every write.
-        .h1_write_buffer_size(64 * 1024)
-        // Bounds on slow or idle clients (see docs/SECURITY.md): the request head must
-        // arrive within 5 s (else 408), an idle kept-alive connection closes after 15 s.
-        .client_request_timeout(Duration::from_secs(5))
-        .client_disconnect_timeout(Duration::from_secs(1))
-        .keep_alive(Duration::from_secs(15))
-        .shutdown_timeout(10)
-        .run();
+        })?;
         Ok(Application {
             server,
             port: bound.port(),

@@ -54,9 +54,9 @@ pub fn ffmpeg_args(
     let mut args: Vec<String> = ["-hide_banner", "-loglevel", "error", "-y"]
         .map(String::from)
         .to_vec();
-    // ffmpeg reads 5 s of a stream before it starts, by default, to learn its streams;
-    // a live encoder sends its parameters at once, so a second is plenty and five would
-    // be five more seconds of delay for every viewer.
+    // ffmpeg reads up to 5 s of a stream before it starts, by default, to learn its
+    // streams; a live encoder sends its parameters at once, so a second is plenty (with
+    // the default, a 5 s push over SRT left no segment at all).
     args.extend(["-analyzeduration", "1000000", "-probesize", "1000000"].map(String::from));
     args.extend(["-f", input.name(), "-i", "pipe:0"].map(String::from));
     args.extend([

@@ -12,8 +12,8 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::helpers::{
-    admin_token, eventually, ffprobe_duration, free_port, push_live as push, run_job, scratch,
-    spawn_app_with, Admin, TestApp, MANIFEST_DIR,
+    admin_token, eventually, ffprobe_duration, free_port, push_live as push, raw_status, run_job,
+    scratch, spawn_app_with, Admin, TestApp, MANIFEST_DIR,
 };
 
 async fn pushed(url: &str, seconds: u32) -> Output {
@@ -246,8 +246,20 @@ async fn a_segment_is_served_with_ranges(app: &TestApp, id: i64, segment: &str) 
         .unwrap();
     assert_eq!(part.status(), 206);
     assert_eq!(part.bytes().await.unwrap().len(), 100);
-    let escape = app.get(&format!("/live/{id}/../../aula.db")).await;
-    assert_eq!(escape.status(), 404);
+    // Sent as written: a client would have removed the dots before asking. The first
+    // target shows such a request reaches the live files at all.
+    let (address, target) = (app.address.clone(), format!("/live/{id}/360p/index.m3u8"));
+    let status = tokio::task::spawn_blocking(move || raw_status(&address, &target));
+    assert_eq!(status.await.unwrap(), 200);
+    for escape in [
+        "../../../aula.db",
+        "%2e%2e/%2e%2e/%2e%2e/aula.db",
+        ".%2e/.%2e/.%2e/aula.db",
+    ] {
+        let (address, target) = (app.address.clone(), format!("/live/{id}/{escape}"));
+        let status = tokio::task::spawn_blocking(move || raw_status(&address, &target));
+        assert_eq!(status.await.unwrap(), 404, "{escape}");
+    }
 }
 
 /// The ladder's playlists end, the recording is queued as the session's part and its

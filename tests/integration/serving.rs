@@ -6,7 +6,7 @@ use std::io::{Read, Write};
 use reqwest::header::HeaderMap;
 use reqwest::StatusCode;
 
-use crate::helpers::{pattern, published_files, spawn_app, TestApp};
+use crate::helpers::{pattern, published_files, raw_status, spawn_app, TestApp};
 
 const LEN: usize = 100_000;
 const BIG: usize = 3 * 1024 * 1024 + 17;
@@ -446,20 +446,6 @@ async fn types_caching_and_cors() {
         h(app.get("/api/v1/sessions").await.headers(), "cache-control"),
         "public, max-age=10"
     );
-}
-
-/// Sends a request line exactly as given (no client normalisation) and returns the status.
-fn raw_status(address: &str, target: &str) -> u16 {
-    let host = address.trim_start_matches("http://");
-    let mut s = std::net::TcpStream::connect(host).unwrap();
-    write!(
-        s,
-        "GET {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut out = String::new();
-    let _ = s.read_to_string(&mut out);
-    out.get(9..12).and_then(|c| c.parse().ok()).unwrap_or(0)
 }
 
 #[tokio::test]

@@ -220,3 +220,18 @@ pub fn free_port() -> u16 {
         .unwrap()
         .port()
 }
+
+/// Sends a request line exactly as given (no client normalisation) and returns the status.
+pub fn raw_status(address: &str, target: &str) -> u16 {
+    let host = address.trim_start_matches("http://");
+    let mut s = std::net::TcpStream::connect(host).unwrap();
+    use std::io::{Read, Write};
+    write!(
+        s,
+        "GET {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    out.get(9..12).and_then(|c| c.parse().ok()).unwrap_or(0)
+}
