@@ -33,6 +33,9 @@ pub struct Config {
     pub live_captions: bool,
     /// How long a live session waits for an encoder that dropped before it ends (0: at once).
     pub live_reconnect_seconds: u64,
+    /// How long a live stream's own files (its ladder, captions and sound chunks) stay
+    /// once the archive has published its recording (0: removed at the next look).
+    pub live_keep_hours: u64,
     /// Templates' companion assets and the npm packages (`web/node_modules`).
     pub web_dir: PathBuf,
     /// Transcode ladders, one TOML file each.
@@ -195,6 +198,12 @@ pub const SETTINGS: &[Setting] = &[
         "AULA_LIVE_RECONNECT_SECONDS",
         Kind::Whole,
         "live sessions: how long an encoder that dropped may come back to the same part (seconds)",
+    ),
+    setting(
+        "live_keep_hours",
+        "AULA_LIVE_KEEP_HOURS",
+        Kind::Whole,
+        "live sessions: how long the stream's own files stay once its recording is published (hours)",
     ),
     setting(
         "database_url",
@@ -453,6 +462,7 @@ pub struct Layer {
     pub live_rtmp: Option<String>,
     pub live_srt: Option<String>,
     pub live_reconnect_seconds: Option<u64>,
+    pub live_keep_hours: Option<u64>,
     pub live_captions: Option<String>,
     pub web_dir: Option<PathBuf>,
     pub profiles_dir: Option<PathBuf>,
@@ -602,6 +612,7 @@ impl Default for Config {
             live_rtmp: None,
             live_srt: None,
             live_reconnect_seconds: 180,
+            live_keep_hours: 24,
             live_captions: true,
             web_dir: PathBuf::from("./web"),
             profiles_dir: PathBuf::from("./transcode-profiles"),
@@ -707,6 +718,9 @@ impl Config {
         };
         if let Some(v) = layer.live_reconnect_seconds {
             self.live_reconnect_seconds = v;
+        }
+        if let Some(v) = layer.live_keep_hours {
+            self.live_keep_hours = v;
         }
         self.apply_places(&layer);
         self.apply_limits(&layer, &name);

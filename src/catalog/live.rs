@@ -121,6 +121,22 @@ impl Catalog {
         Ok(())
     }
 
+    /// Sessions whose live stream ended and whose recording the archive published (a
+    /// media version made after the end) at or before `published_by`: their live files
+    /// are no longer the only way to watch them.
+    pub async fn live_streams_archived(&self, published_by: i64) -> Result<Vec<i64>> {
+        Ok(sqlx::query_scalar(
+            "SELECT l.session_id FROM live_streams l WHERE l.state = $1 AND EXISTS \
+             (SELECT 1 FROM media_versions m WHERE m.session_id = l.session_id \
+              AND m.published_at >= l.ended_at AND m.published_at <= $2) \
+             ORDER BY l.session_id",
+        )
+        .bind(LiveState::Ended)
+        .bind(published_by)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     /// Live streams whose encoder was pushing when a server stopped: nothing pushes to a
     /// server that has just started, so these are ended with what they recorded.
     pub async fn live_streams_left_live(&self) -> Result<Vec<LiveStream>> {

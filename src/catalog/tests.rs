@@ -743,3 +743,45 @@ async fn every_public_vote_is_read_at_once_with_who_voted_how() {
         assert_eq!(one, catalog.votes(id).await.unwrap());
     }
 }
+
+#[tokio::test]
+async fn a_live_stream_is_archived_once_a_version_after_its_end_is_published() {
+    let (catalog, _dir) = fresh().await;
+    let created = new_session(&catalog, "Seduta in diretta").await;
+    let id = created.session_id;
+    let armed = new_session(&catalog, "Seduta armata e mai iniziata").await;
+    catalog.arm_live(id, &"a".repeat(64), None).await.unwrap();
+    catalog
+        .arm_live(armed.session_id, &"b".repeat(64), None)
+        .await
+        .unwrap();
+    catalog.live_started(id).await.unwrap();
+    let later = now() + 10;
+    assert!(catalog
+        .live_streams_archived(later)
+        .await
+        .unwrap()
+        .is_empty());
+    catalog.live_ended(id).await.unwrap();
+    // Ended, its recording not yet published: the live files are all there is.
+    assert!(catalog
+        .live_streams_archived(later)
+        .await
+        .unwrap()
+        .is_empty());
+
+    let job = next_transcode(&catalog, "w1").await.unwrap();
+    assert_eq!(job.session_id, Some(id));
+    catalog
+        .publish_media(id, &media_version((job.id, "w1")), &[])
+        .await
+        .unwrap();
+    assert_eq!(catalog.live_streams_archived(later).await.unwrap(), [id]);
+    // Published now: not yet by an hour ago.
+    let hour_ago = now() - 3600;
+    assert!(catalog
+        .live_streams_archived(hour_ago)
+        .await
+        .unwrap()
+        .is_empty());
+}

@@ -154,6 +154,8 @@ pub async fn start(
     };
     let hub = Hub::new(archive.clone());
     hub.recover().await;
+    hub.sweep().await;
+    tokio::spawn(sweeping(Arc::clone(&hub)));
     if let Some(listener) = rtmp {
         tracing::info!(address = ?config.live_rtmp, "live: encoders may push RTMP here");
         tokio::spawn(rtmp::serve(listener, Arc::clone(&hub)));
@@ -407,6 +409,102 @@ impl Hub {
                 );
             }
         }
+    }
+}
+
+/// How often the live files of archived streams are looked for (and at each start):
+/// every ten minutes, or every few seconds when they go as soon as the archive has the
+/// recording.
+fn sweep_every(keep_hours: u64) -> Duration {
+    if keep_hours == 0 {
+        Duration::from_secs(5)
+    } else {
+        Duration::from_secs(600)
+    }
+}
+
+async fn sweeping(hub: Arc<Hub>) {
+    let every = sweep_every(hub.archive.config.live_keep_hours);
+    loop {
+        tokio::time::sleep(every).await;
+        hub.sweep().await;
+    }
+}
+
+impl Hub {
+    /// Removes the live files (the ladder, its captions and sound chunks) of streams whose
+    /// recording the archive published `live_keep_hours` ago: from then on the archive's
+    /// own version is what plays, and a three-hour session's ladder is gigabytes. A
+    /// recording the archive could not take is kept. A session an encoder pushes to again
+    /// is left alone: the sweep holds it as busy while it removes, so none can start then.
+    pub async fn sweep(&self) {
+        let keep = i64::try_from(self.archive.config.live_keep_hours.saturating_mul(3600))
+            .unwrap_or(i64::MAX);
+        let archived = match self
+            .archive
+            .catalog
+            .live_streams_archived(crate::catalog::now().saturating_sub(keep))
+            .await
+        {
+            Ok(archived) => archived,
+            Err(e) => return tracing::warn!("live: cannot list the archived streams: {e}"),
+        };
+        for id in archived {
+            let dir = session_dir(self.archive.data_dir(), id);
+            if !dir.exists() || self.held.lock().expect("live held").contains_key(&id) {
+                continue;
+            }
+            if !self.pushing.lock().expect("live set").insert(id) {
+                continue;
+            }
+            let removed = tokio::task::spawn_blocking(move || remove_live_files(&dir)).await;
+            self.pushing.lock().expect("live set").remove(&id);
+            match removed {
+                Ok(Ok(bytes)) => tracing::info!(
+                    session = id,
+                    bytes,
+                    "live: files removed, the archive has the recording"
+                ),
+                Ok(Err(e)) => tracing::warn!(session = id, "live: files not all removed: {e}"),
+                Err(e) => tracing::warn!(session = id, "live: files not removed: {e}"),
+            }
+        }
+    }
+}
+
+/// Removes what a session's live directory holds but its recordings, and the directory
+/// once empty: the bytes freed.
+fn remove_live_files(dir: &Path) -> std::io::Result<u64> {
+    let kept = recordings(dir);
+    let mut freed = 0;
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if kept.contains(&path) {
+            continue;
+        }
+        freed += size_of_tree(&path);
+        if path.is_dir() && !path.is_symlink() {
+            std::fs::remove_dir_all(&path)?;
+        } else {
+            std::fs::remove_file(&path)?;
+        }
+    }
+    if kept.is_empty() {
+        std::fs::remove_dir(dir)?;
+    }
+    Ok(freed)
+}
+
+fn size_of_tree(path: &Path) -> u64 {
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.is_dir() => std::fs::read_dir(path)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| size_of_tree(&e.path()))
+            .sum(),
+        Ok(meta) => meta.len(),
+        Err(_) => 0,
     }
 }
 

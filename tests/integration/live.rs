@@ -161,7 +161,9 @@ async fn ladder_is_served(app: &TestApp, id: i64) -> String {
 
 #[tokio::test]
 async fn an_encoder_pushing_rtmp_is_watched_live_then_archived() {
-    let (app, token, data_dir, port) = on_air("live-rtmp", 2, false).await;
+    // Its live files go as soon as the archive has published the recording.
+    let (app, token, data_dir, port) =
+        on_air_with("live-rtmp", 2, false, |c| c.live_keep_hours = 0).await;
     let admin = app.admin(&token);
     let (id, rtmp, key) = armed_session(&admin).await;
     assert_eq!(rtmp, format!("rtmp://127.0.0.1:{port}/live"));
@@ -192,6 +194,29 @@ async fn an_encoder_pushing_rtmp_is_watched_live_then_archived() {
         String::from_utf8_lossy(&out.stderr)
     );
     archived_when_it_stops(&app, &admin, &data_dir, id).await;
+    let live_dir = data_dir.join(format!("live/{id}"));
+    eventually(
+        "the live files removed",
+        Duration::from_secs(30),
+        || async {
+            match live_dir.exists() {
+                false => Ok(()),
+                true => Err(format!(
+                    "{:?}",
+                    std::fs::read_dir(&live_dir).map(|d| d.count())
+                )),
+            }
+        },
+    )
+    .await;
+    let gone = app.get(&format!("/live/{id}/360p/{segment}")).await;
+    assert_eq!(gone.status(), 404);
+    let moved = app.get(&format!("/live/{id}/master.m3u8")).await;
+    assert_eq!(
+        moved.status(),
+        302,
+        "the live address still leads to the archive"
+    );
 }
 
 /// While it pushes: `/metrics` counts the stream, its viewer (this test fetched its
@@ -311,8 +336,10 @@ async fn archived(
         lasting.contains(&seconds),
         "{seconds} s archived, not {lasting:?}"
     );
+    // (The directory itself may be gone already, when live files are kept for no time.)
     let left = std::fs::read_dir(data_dir.join(format!("live/{id}")))
-        .unwrap()
+        .into_iter()
+        .flatten()
         .flatten()
         .filter(|e| e.file_name().to_string_lossy().ends_with(".flv"))
         .count();
@@ -480,6 +507,11 @@ async fn an_encoder_pushing_srt_is_watched_live_then_archived() {
         String::from_utf8_lossy(&out.stderr)
     );
     archived_when_it_stops(&app, &admin, &data_dir, id).await;
+    // Kept for a day (the default) after the archive published the recording: a server
+    // started now looks for live files to remove, and keeps these.
+    let (again, _) = live_app(&data_dir, 2, false, |_| {}).await;
+    let rung = again.text(&format!("/live/{id}/360p/index.m3u8")).await;
+    assert!(rung.contains("#EXT-X-ENDLIST"), "{rung}");
 }
 
 /// What the live session says, one sentence each (the sentences `speech.rs` hears
