@@ -1,6 +1,8 @@
 //! Builds the media tree the serving benchmark uses (bench/media/run.sh): one published
 //! session with a 3-rung HLS ladder of 60 segments per rung at realistic sizes, and a
 //! 200 MB progressive MP4, registered in a fresh catalog so aula serves it as published.
+//! The session is also armed and live, its live ladder the same files (a link), so the
+//! live address (`/live/1/…`, which asks the catalog and reads each file) is measured too.
 //! Usage: cargo run --release --example bench_media_tree -- DATA_DIR
 
 use std::io::Write;
@@ -122,6 +124,14 @@ async fn main() -> anyhow::Result<()> {
             &[],
         )
         .await?;
+    archive
+        .catalog
+        .arm_live(session_id, &"c".repeat(64), None)
+        .await?;
+    archive.catalog.live_started(session_id).await?;
+    let hls = aula::live::hls_dir(&data_dir, session_id);
+    std::fs::create_dir_all(hls.parent().expect("a live directory"))?;
+    std::os::unix::fs::symlink(root.canonicalize()?, &hls)?;
     println!("{}", root.display());
     Ok(())
 }

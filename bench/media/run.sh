@@ -84,6 +84,8 @@ for round in $(seq 1 "$ROUNDS"); do
     run_wrk "$server" "$port" "segments 1.5 MB" random_segment.lua
     run_wrk "$server" "$port" "MP4 1 MiB ranges" mp4_range.lua
     run_seek "$server" "$port"
+    run_wrk "$server" "$port" "live playlists" live_playlists.lua
+    run_wrk "$server" "$port" "live segments 500 kB" live_segment.lua
   done
 done
 
