@@ -57,6 +57,69 @@ pub fn safe_relative_path(raw: &str) -> Option<PathBuf> {
     Some(path)
 }
 
+/// Answers from the catalog, each trusted for `PUBLIC_TTL`. When one expires, the first
+/// request to need it asks the catalog while the others keep the old answer (its time is
+/// renewed then), so an expiry does not send every request in flight to the catalog at
+/// once (measured: at 1,000 connections that queued hundreds of requests behind the pool
+/// for seconds). When the catalog cannot answer, an answer known within the last moments
+/// stands; one never known is `None`.
+struct Recent<K, V> {
+    known: RwLock<HashMap<K, (V, Instant)>>,
+}
+
+impl<K, V> Default for Recent<K, V> {
+    fn default() -> Self {
+        Recent {
+            known: RwLock::new(HashMap::new()),
+        }
+    }
+}
+
+impl<K: std::hash::Hash + Eq, V: Clone> Recent<K, V> {
+    async fn get<Q, F, Fut>(&self, key: &Q, ask: F) -> Option<V>
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: std::hash::Hash + Eq + ToOwned<Owned = K> + ?Sized,
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Option<V>>,
+    {
+        if let Ok(known) = self.known.read() {
+            if let Some((value, at)) = known.get(key) {
+                if at.elapsed() < PUBLIC_TTL {
+                    return Some(value.clone());
+                }
+            }
+        }
+        let stale = match self.known.write() {
+            Ok(mut known) => match known.get_mut(key) {
+                Some((value, at)) if at.elapsed() < PUBLIC_TTL => return Some(value.clone()),
+                Some((value, at)) => {
+                    *at = Instant::now();
+                    Some(value.clone())
+                }
+                None => None,
+            },
+            Err(_) => None,
+        };
+        let Some(value) = ask().await else {
+            return stale;
+        };
+        if let Ok(mut known) = self.known.write() {
+            if known.len() >= MAX_ENTRIES {
+                known.clear();
+            }
+            known.insert(key.to_owned(), (value.clone(), Instant::now()));
+        }
+        Some(value)
+    }
+
+    fn clear(&self) {
+        if let Ok(mut known) = self.known.write() {
+            known.clear();
+        }
+    }
+}
+
 /// What serving needs to know about one published file.
 struct MediaFile {
     source: Source,
@@ -75,7 +138,10 @@ pub struct MediaFiles {
     store: Arc<MediaStore>,
     files: RwLock<HashMap<String, Arc<MediaFile>>>,
     small_bytes: AtomicUsize,
-    public_dirs: RwLock<HashMap<String, (bool, Instant)>>,
+    /// Whether a media directory (`session/version`) is public.
+    public_dirs: Recent<String, bool>,
+    /// What a session's live address may give.
+    live: Recent<i64, LiveAccess>,
 }
 
 impl MediaFiles {
@@ -84,59 +150,30 @@ impl MediaFiles {
             store,
             files: RwLock::new(HashMap::new()),
             small_bytes: AtomicUsize::new(0),
-            public_dirs: RwLock::new(HashMap::new()),
+            public_dirs: Recent::default(),
+            live: Recent::default(),
         }
     }
 
     /// Forgets what is known about which media are public: an editor changed it through
     /// this server, which should not wait for the answers to age (other replicas do).
     pub fn forget_publication(&self) {
-        if let Ok(mut known) = self.public_dirs.write() {
-            known.clear();
-        }
+        self.public_dirs.clear();
+        self.live.clear();
     }
 
     /// Whether `dir` (`session/version`) is the current version of a published session;
     /// `None` when the catalog cannot be asked now.
     async fn is_public(&self, dir: &str, catalog: &Catalog) -> Option<bool> {
-        if let Ok(known) = self.public_dirs.read() {
-            if let Some((public, at)) = known.get(dir) {
-                if at.elapsed() < PUBLIC_TTL {
-                    return Some(*public);
-                }
-            }
-        }
-        // Stale: this request asks the catalog; the others meanwhile keep the old answer
-        // (its time is renewed now), so an expiry does not send every request in flight
-        // to the catalog at once (measured: at 1,000 connections that queued hundreds of
-        // requests behind the pool for seconds).
-        let stale = match self.public_dirs.write() {
-            Ok(mut known) => match known.get_mut(dir) {
-                Some((public, at)) if at.elapsed() < PUBLIC_TTL => return Some(*public),
-                Some((public, at)) => {
-                    *at = Instant::now();
-                    Some(*public)
-                }
-                None => None,
-            },
-            Err(_) => None,
-        };
-        let public = match catalog.is_public_media_dir(dir).await {
-            Ok(public) => public,
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot check media publication");
-                // Known (within the last moments): keep answering as before; never seen:
-                // the catalog must say.
-                return stale;
-            }
-        };
-        if let Ok(mut known) = self.public_dirs.write() {
-            if known.len() >= MAX_ENTRIES {
-                known.clear();
-            }
-            known.insert(dir.to_string(), (public, Instant::now()));
-        }
-        Some(public)
+        self.public_dirs
+            .get(dir, || async {
+                catalog
+                    .is_public_media_dir(dir)
+                    .await
+                    .map_err(|e| tracing::warn!(error = %e, "cannot check media publication"))
+                    .ok()
+            })
+            .await
     }
 
     async fn get(&self, key: &str, relative: PathBuf) -> Option<Arc<MediaFile>> {
@@ -453,7 +490,8 @@ pub async fn serve_live(req: HttpRequest, state: web::Data<AppState>) -> HttpRes
     ) else {
         return not_found();
     };
-    match live_access(&state.archive.catalog, id).await {
+    let catalog = &state.archive.catalog;
+    match state.media.live.get(&id, || live_access(catalog, id)).await {
         Some(LiveAccess::Watchable) => {}
         // Once the recording is the published session, the live address leads to it.
         Some(LiveAccess::Archived(master)) if rest == crate::live::package::MASTER => {
@@ -492,6 +530,7 @@ pub async fn serve_live(req: HttpRequest, state: web::Data<AppState>) -> HttpRes
 }
 
 /// What a session's live address may give.
+#[derive(Clone)]
 enum LiveAccess {
     /// Never armed, unknown or withheld.
     Hidden,
@@ -697,6 +736,38 @@ mod tests {
             .sum();
         let total: u64 = pieces.iter().map(Piece::len).sum();
         assert_eq!(total, header_bytes + 2 + 5);
+    }
+
+    /// An answer older than `PUBLIC_TTL`, as if given that long ago.
+    fn aged(recent: &Recent<String, bool>, key: &str, value: bool) {
+        let long_ago = Instant::now() - PUBLIC_TTL - Duration::from_millis(100);
+        let mut known = recent.known.write().unwrap();
+        known.insert(key.to_string(), (value, long_ago));
+    }
+
+    #[actix_web::test]
+    async fn a_recent_answer_is_kept_and_an_old_one_stands_while_the_catalog_is_away() {
+        let recent: Recent<String, bool> = Recent::default();
+        let asked = std::cell::Cell::new(0);
+        let ask = |answer: Option<bool>| {
+            asked.set(asked.get() + 1);
+            async move { answer }
+        };
+        // Never known and the catalog away: no answer.
+        assert_eq!(recent.get("1/1", || ask(None)).await, None);
+        assert_eq!(recent.get("1/1", || ask(Some(true))).await, Some(true));
+        // Fresh: the catalog is not asked again.
+        assert_eq!(recent.get("1/1", || ask(Some(false))).await, Some(true));
+        assert_eq!(asked.get(), 2);
+        // Old, and the catalog away: the old answer stands.
+        aged(&recent, "1/1", true);
+        assert_eq!(recent.get("1/1", || ask(None)).await, Some(true));
+        // Old, and the catalog answers: the new answer.
+        aged(&recent, "1/1", true);
+        assert_eq!(recent.get("1/1", || ask(Some(false))).await, Some(false));
+        assert_eq!(asked.get(), 4);
+        recent.clear();
+        assert_eq!(recent.get("1/1", || ask(None)).await, None);
     }
 
     #[test]

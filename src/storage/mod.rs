@@ -28,6 +28,7 @@ use object_store::{ObjectStore, PutPayload};
 use crate::config::Config;
 
 pub use content::{content_type, media_url};
+use local::Validator;
 use object::{remove_prefix, upload};
 
 #[derive(Debug, thiserror::Error)]
@@ -122,7 +123,7 @@ pub struct StoredFile {
     pub len: u64,
     pub modified: std::time::SystemTime,
     /// A strong ETag, quoted, the same on every replica: from the content on disk, the
-    /// store's own for an object.
+    /// store's own for an object; from the file's metadata for a live stream's file.
     pub etag: String,
     pub content_type: mime_guess::Mime,
     /// The whole file, for small files.
@@ -253,9 +254,11 @@ impl MediaStore {
         match self {
             MediaStore::Local(root) => {
                 let (root, relative) = (root.clone(), relative.to_owned());
-                tokio::task::spawn_blocking(move || local::open(&root, &relative, small_budget))
-                    .await
-                    .ok()?
+                tokio::task::spawn_blocking(move || {
+                    local::open(&root, &relative, small_budget, Validator::Content)
+                })
+                .await
+                .ok()?
             }
             MediaStore::Object(media) => {
                 let key = relative.to_str()?;
@@ -265,11 +268,15 @@ impl MediaStore {
     }
 
     /// A file this server writes itself outside the published media (a live stream's
-    /// playlist or segment, under `root`), opened and described as a published file is.
+    /// playlist or segment, under `root`), opened and described as a published file is
+    /// but for its ETag, made from its metadata: a live segment is served once to each
+    /// viewer, and reading it through for a hash first doubled the reading.
     pub async fn open_made(root: PathBuf, relative: PathBuf) -> Option<StoredFile> {
-        tokio::task::spawn_blocking(move || local::open(&root, &relative, SMALL_FILE as usize))
-            .await
-            .ok()?
+        tokio::task::spawn_blocking(move || {
+            local::open(&root, &relative, SMALL_FILE as usize, Validator::Metadata)
+        })
+        .await
+        .ok()?
     }
 
     /// A published file (`session/version/file`) as a file on this machine, for a tool
