@@ -15,6 +15,7 @@ use super::admin::{existing_session, session_id, Editor, Object};
 use super::errors::ApiError;
 use super::AppState;
 use crate::catalog::LiveStream;
+use crate::domain::LiveState;
 
 /// The host an encoder is told to push to: the configured address, or, when it listens
 /// on every interface, the host this request came to.
@@ -189,6 +190,12 @@ pub async fn end(
     Ok(HttpResponse::Accepted().json(json!({ "session_id": id })))
 }
 
+/// Whether players may load the stream's master playlist now (see `captions::master_ready`).
+pub(super) async fn live_ready(state: &AppState, stream: &LiveStream) -> bool {
+    let hls = crate::live::hls_dir(state.archive.data_dir(), stream.session_id);
+    stream.state == LiveState::Live && crate::live::captions::master_ready(&hls).await
+}
+
 /// `GET /api/v1/sessions/{id}/live`: a public session's live stream, if it was armed.
 pub async fn public_status(
     state: web::Data<AppState>,
@@ -213,6 +220,7 @@ pub async fn public_status(
     };
     let mut answer = stream_json(&stream);
     answer["archived"] = json!(session.master_playlist.is_some());
+    answer["ready"] = json!(live_ready(&state, &stream).await);
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-cache"))
         .json(answer))

@@ -128,6 +128,8 @@ struct LiveView {
     playlist: String,
     /// Where the page asks whether the stream started or ended.
     status: String,
+    /// Live, and its master playlist ready for players.
+    ready: bool,
 }
 
 impl SessionPage {
@@ -807,17 +809,16 @@ async fn live_view(
     state: &AppState,
     id: i64,
 ) -> Result<Option<LiveView>, crate::catalog::CatalogError> {
-    Ok(state
-        .archive
-        .catalog
-        .live_stream(id)
-        .await?
-        .map(|l| LiveView {
-            state: l.state,
-            starts_at: l.starts_at.unwrap_or_default(),
-            playlist: format!("/live/{id}/{}", crate::live::package::MASTER),
-            status: format!("/api/v1/sessions/{id}/live"),
-        }))
+    let Some(stream) = state.archive.catalog.live_stream(id).await? else {
+        return Ok(None);
+    };
+    Ok(Some(LiveView {
+        ready: super::live::live_ready(state, &stream).await,
+        state: stream.state,
+        starts_at: stream.starts_at.unwrap_or_default(),
+        playlist: format!("/live/{id}/{}", crate::live::package::MASTER),
+        status: format!("/api/v1/sessions/{id}/live"),
+    }))
 }
 
 /// Makes the session's page the page of its clip `window`: its title, address, metadata

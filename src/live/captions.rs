@@ -76,9 +76,13 @@ pub fn chunks(list: &str) -> Vec<Chunk> {
 }
 
 /// One segment of the subtitles track: the captions heard in a chunk, on the stream's
-/// clock (the HLS timeline starts with the stream, as the chunks do).
+/// clock. The ladder's fMP4 and the sound chunks come out of one filter graph, so both
+/// start at 0 whatever the encoder's own clock (measured: an MPEG-TS input starting at
+/// 1.459 s gave video from 0.021 s and the first chunk from 0.000 s), and the header says
+/// so (`X-TIMESTAMP-MAP`, RFC 8216 3.5): cue time 0 is media time 0. hls.js and video.js
+/// assume that when it is missing; Safari's own player is told.
 pub fn segment_vtt(captions: &[Caption]) -> String {
-    let mut out = String::from("WEBVTT\n");
+    let mut out = String::from("WEBVTT\nX-TIMESTAMP-MAP=MPEGTS:0,LOCAL:00:00:00.000\n");
     for c in captions {
         let _ = write!(
             out,
@@ -140,6 +144,19 @@ pub fn with_subtitles(master: &str) -> String {
         }
     }
     out
+}
+
+/// Whether a live ladder's master playlist (in `hls`) is ready for players: ffmpeg has
+/// written it and, when the stream has captions (their playlist exists from the start),
+/// it names their track.
+pub async fn master_ready(hls: &Path) -> bool {
+    let Ok(master) = tokio::fs::read_to_string(hls.join(super::package::MASTER)).await else {
+        return false;
+    };
+    let captioned = tokio::fs::try_exists(hls.join(PLAYLIST))
+        .await
+        .unwrap_or(false);
+    master.contains("#EXT-X-STREAM-INF") && (!captioned || master.contains("TYPE=SUBTITLES"))
 }
 
 /// Writes `text` to `path` whole: beside it first, then renamed over it, so a reader
@@ -210,7 +227,17 @@ impl Captioner {
         replace(&track, &playlist(&[], false))
             .await
             .map_err(|e| e.to_string())?;
+        // The master names the track before any player can have it: a player that loaded
+        // it without the track would never show captions (seen in Chromium: the engine's
+        // load took longer than the first segments). The page shows the player only once
+        // the master names it (`master_ready`).
         let mut named = false;
+        while !named && !self.ended.load(std::sync::atomic::Ordering::Acquire) {
+            named = self.name_in_master().await;
+            if !named {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
         let cancel = AtomicBool::new(false);
         let loading = Instant::now();
         let mut engine = Engine::start(&self.archive.config, &cancel)
@@ -363,9 +390,13 @@ mod tests {
         }]);
         assert_eq!(
             vtt,
-            "WEBVTT\n\n00:01:01.250 --> 00:01:04.000\nLa seduta è aperta.\nPrego &lt;consigliere&gt;\n"
+            "WEBVTT\nX-TIMESTAMP-MAP=MPEGTS:0,LOCAL:00:00:00.000\n\n\
+             00:01:01.250 --> 00:01:04.000\nLa seduta è aperta.\nPrego &lt;consigliere&gt;\n"
         );
-        assert_eq!(segment_vtt(&[]), "WEBVTT\n");
+        assert_eq!(
+            segment_vtt(&[]),
+            "WEBVTT\nX-TIMESTAMP-MAP=MPEGTS:0,LOCAL:00:00:00.000\n"
+        );
     }
 
     #[test]

@@ -175,6 +175,8 @@ async fn an_encoder_pushing_rtmp_is_watched_live_then_archived() {
         app.get(&format!("/live/{id}/master.m3u8")).await.status(),
         404
     );
+    let public = app.json(&format!("/api/v1/sessions/{id}/live")).await;
+    assert_eq!(public["ready"], false, "{public}");
 
     let encoder = tokio::spawn({
         let url = format!("{rtmp}/{key}");
@@ -182,6 +184,8 @@ async fn an_encoder_pushing_rtmp_is_watched_live_then_archived() {
     });
     let segment = ladder_is_served(&app, id).await;
     assert_eq!(live_state(&admin, id).await, "live");
+    let public = app.json(&format!("/api/v1/sessions/{id}/live")).await;
+    assert_eq!(public["ready"], true, "the page may show the player: {public}");
     a_segment_is_served_with_ranges(&app, id, &segment).await;
     let second = pushed(&format!("{rtmp}/{key}"), 2).await;
     assert!(!second.status.success(), "two encoders on one session");
@@ -539,7 +543,8 @@ async fn live_caption_text(app: &TestApp, id: i64) -> (String, bool) {
     let mut text = String::new();
     for segment in track.lines().filter(|l| l.ends_with(".vtt")) {
         let vtt = app.text(&format!("/live/{id}/captions/{segment}")).await;
-        for line in vtt.lines().skip(1) {
+        // The cues follow the header's first blank line.
+        for line in vtt.lines().skip_while(|l| !l.is_empty()) {
             if !line.is_empty() && !line.contains(" --> ") {
                 text.push_str(line);
                 text.push(' ');
@@ -602,9 +607,19 @@ async fn caption_segments_as_they_come(
 async fn captions_appear_while_the_session_is_live() {
     let (app, token, data_dir, _) = on_air("live-captions", 2, true).await;
     let source = data_dir.with_file_name("seduta.vob");
-    crate::helpers::speak(&source, SAID_LIVE, 1.0);
+    let spoken = crate::helpers::speak(&source, SAID_LIVE, 1.0);
     let admin = app.admin(&token);
     let (id, rtmp, key) = armed_session(&admin).await;
+    // A citizen's browser on the page, captions turned on, from before the stream starts.
+    let page = app.json(&format!("/api/v1/sessions/{id}")).await["page_url"]
+        .as_str()
+        .map(|p| app.url(p))
+        .unwrap();
+    let watcher = tokio::spawn(crate::helpers::node_script(
+        "live_captions.mjs",
+        vec![page],
+        Vec::new(),
+    ));
     let mut encoder = tokio::process::Command::new("ffmpeg");
     encoder
         .args(["-hide_banner", "-loglevel", "error", "-re", "-i"])
@@ -627,6 +642,7 @@ async fn captions_appear_while_the_session_is_live() {
         master.contains("TYPE=SUBTITLES") && master.contains("(automatici)"),
         "{master}"
     );
+    captions_in_place(&watcher.await.unwrap(), &spoken);
     let (heard, _) = live_caption_text(&app, id).await;
     let said = SAID_LIVE.join(" ");
     let wer = aula::speech::score::word_error_rate(&said, &heard);
@@ -640,6 +656,49 @@ async fn captions_appear_while_the_session_is_live() {
     );
     // A transcript that lost a sentence (one of five, about 0.2) or heard garbage fails.
     assert!(wer < 0.35, "word error rate {wer:.3}: {heard}");
+}
+
+/// The words of a text, lower case, without punctuation, of four letters or more.
+fn long_words(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.chars().count() >= 4)
+        .map(str::to_lowercase)
+        .collect()
+}
+
+/// Each caption the browser's player placed on its timeline (`cue=START|END|TEXT` lines of
+/// live_captions.mjs) is where its words were said: over the sentence it shares most
+/// words with (`spoken`: each sentence's seconds in the stream), within a second of it.
+fn captions_in_place(browser: &str, spoken: &[(f64, f64)]) {
+    let mut placed = 0;
+    let mut offsets = Vec::new();
+    for cue in browser.lines().filter_map(|l| l.strip_prefix("cue=")) {
+        let mut parts = cue.splitn(3, '|');
+        let (Some(start), Some(end), Some(text)) = (parts.next(), parts.next(), parts.next())
+        else {
+            panic!("a cue line without its times: {cue}");
+        };
+        let (start, end): (f64, f64) = (start.parse().unwrap(), end.parse().unwrap());
+        let words = long_words(text);
+        let shared = |s: &str| long_words(s).iter().filter(|w| words.contains(w)).count();
+        let Some(best) = (0..SAID_LIVE.len()).max_by_key(|&i| shared(SAID_LIVE[i])) else {
+            continue;
+        };
+        if shared(SAID_LIVE[best]) < 2 {
+            continue; // too few words of the script to say whose they are
+        }
+        let (from, to) = spoken[best];
+        assert!(
+            start >= from - 1.0 && end <= to + 1.0,
+            "the caption \"{text}\" is shown {start:.2}-{end:.2} s, but its sentence was said \
+             {from:.2}-{to:.2} s\n{browser}"
+        );
+        offsets.push(start - from);
+        placed += 1;
+    }
+    assert!(placed >= 2, "fewer than two captions to check:\n{browser}");
+    // A measure for the notes: how far each checked caption starts from its sentence's start.
+    eprintln!("live captions in the browser: {placed} placed, starts minus sentence starts (s): {offsets:.2?}");
 }
 
 /// The same recording, archived, transcribed by the archive's job: its words.

@@ -5,12 +5,14 @@
   'use strict';
   var box = document.getElementById('live');
   if (!box || !window.fetch) return;
-  var seen = box.getAttribute('data-state') + '/' + box.getAttribute('data-archived');
+  // Its state, whether the archive has it, and whether the stream is ready to play.
+  var seen = box.getAttribute('data-state') + '/' + box.getAttribute('data-archived') + '/' +
+    box.getAttribute('data-ready');
   function ask() {
     fetch(box.getAttribute('data-status'), { cache: 'no-store' })
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (s) {
-        if (s && s.state + '/' + s.archived !== seen) {
+        if (s && s.state + '/' + s.archived + '/' + s.ready !== seen) {
           window.location.reload();
         } else {
           window.setTimeout(ask, 5000);
