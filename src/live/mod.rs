@@ -119,6 +119,8 @@ const PROBE_BYTES: u64 = 256 * 1024;
 
 /// How long ffmpeg may take to finish the live ladder once its input has closed.
 const FINISH_GRACE: Duration = Duration::from_secs(30);
+/// How long the live captions may take to hear their last chunks once the stream ended.
+const CAPTIONS_GRACE: Duration = Duration::from_secs(60);
 
 /// The directory of a session's live stream in the data directory.
 pub fn session_dir(data_dir: &Path, session_id: i64) -> PathBuf {
@@ -568,7 +570,11 @@ pub struct Feed {
     container: Container,
     ladder: Ladder,
     /// Set when the ladder has ended, for the captioner to finish.
-    captions: Option<Arc<std::sync::atomic::AtomicBool>>,
+    /// The captioner's "stream ended" flag, and the captioner itself.
+    captions: Option<(
+        Arc<std::sync::atomic::AtomicBool>,
+        tokio::task::JoinHandle<()>,
+    )>,
     recording: tokio::fs::File,
     path: PathBuf,
     written: u64,
@@ -636,8 +642,8 @@ impl Feed {
         if let Some(audio) = audio {
             let archive = hub.archive.clone();
             let captioner = captions::Captioner::new(archive, self.session_id, &hls, &audio, &run);
-            self.captions = Some(Arc::clone(&captioner.ended));
-            tokio::spawn(captioner.run());
+            let ended = Arc::clone(&captioner.ended);
+            self.captions = Some((ended, tokio::spawn(captioner.run())));
         }
     }
 
@@ -753,8 +759,19 @@ impl Feed {
                 tracing::warn!(session = id, "live: the ladder did not end cleanly: {e}");
             }
         }
-        if let Some(ended) = self.captions.take() {
+        // The captioner hears what is left and ends its track before this stream is
+        // over: an SRT encoder coming back starts a new part in the same directory, and
+        // a captioner still at work wrote its ended track over the new part's (a player
+        // that read it then stopped asking for captions).
+        if let Some((ended, mut captioner)) = self.captions.take() {
             ended.store(true, Ordering::Release);
+            if tokio::time::timeout(CAPTIONS_GRACE, &mut captioner)
+                .await
+                .is_err()
+            {
+                captioner.abort();
+                tracing::warn!(session = id, "live: the captions did not end in time");
+            }
         }
         let _ = self.recording.flush().await;
         let _ = self.recording.sync_all().await;

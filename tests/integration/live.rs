@@ -185,7 +185,10 @@ async fn an_encoder_pushing_rtmp_is_watched_live_then_archived() {
     let segment = ladder_is_served(&app, id).await;
     assert_eq!(live_state(&admin, id).await, "live");
     let public = app.json(&format!("/api/v1/sessions/{id}/live")).await;
-    assert_eq!(public["ready"], true, "the page may show the player: {public}");
+    assert_eq!(
+        public["ready"], true,
+        "the page may show the player: {public}"
+    );
     a_segment_is_served_with_ranges(&app, id, &segment).await;
     let second = pushed(&format!("{rtmp}/{key}"), 2).await;
     assert!(!second.status.success(), "two encoders on one session");
@@ -862,4 +865,101 @@ async fn an_editor_arms_a_session_from_the_admin_pages() {
         .await
         .unwrap();
     assert_eq!(r.status(), 401);
+}
+
+/// `source` pushed in real time as MPEG-TS to an SRT address, as an encoder would.
+async fn pushed_file_srt(source: &Path, url: &str) -> Output {
+    let mut encoder = tokio::process::Command::new("ffmpeg");
+    encoder
+        .args(["-hide_banner", "-loglevel", "error", "-re", "-i"])
+        .arg(source)
+        .args(["-c:v", "libx264", "-preset", "ultrafast", "-g", "50"])
+        .args(["-c:a", "aac", "-b:a", "96k", "-f", "mpegts", url])
+        .kill_on_drop(true);
+    encoder.output().await.unwrap()
+}
+
+/// The run stamps (`seg_RUN_N.m4s`, `sub_RUN_N.vtt`) a playlist names.
+fn runs_in(playlist: &str) -> Vec<String> {
+    let mut runs: Vec<String> = playlist
+        .lines()
+        .filter_map(|l| l.rsplit_once('_').map(|(head, _)| head))
+        .filter_map(|head| head.split_once('_').map(|(_, run)| run.to_string()))
+        .collect();
+    runs.dedup();
+    runs
+}
+
+/// An SRT encoder that comes back starts a new part in the same place: the first part's
+/// captions are finished before it begins, so from the new part's first segment on, its
+/// captions track is its own, never the first part's, never ended (a player that read an
+/// ended track would stop asking for captions).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_srt_encoder_that_comes_back_keeps_its_captions_going() {
+    let (app, token, data_dir, _) = on_air("live-srt-captions", 60, true).await;
+    let source = data_dir.with_file_name("seduta.vob");
+    crate::helpers::speak(&source, &SAID_LIVE[..2], 1.0);
+    let admin = app.admin(&token);
+    let (id, armed) = armed(&admin).await;
+    let srt = armed["srt_url"].as_str().unwrap().to_string();
+    // A viewer, from before the stream starts: the page takes them to the new part.
+    let page = app.json(&format!("/api/v1/sessions/{id}")).await["page_url"]
+        .as_str()
+        .map(|p| app.url(p))
+        .unwrap();
+    let viewer = tokio::spawn(crate::helpers::node_script(
+        "live_follow.mjs",
+        vec![page],
+        Vec::new(),
+    ));
+    let out = pushed_file_srt(&source, &srt).await;
+    assert!(out.status.success(), "{out:?}");
+    // The sound-only rung: there whatever the picture's size.
+    let rung = format!("/live/{id}/audio-64k/index.m3u8");
+    let first = runs_in(&app.text(&rung).await);
+    assert_eq!(first.len(), 1, "{first:?}");
+    eventually("the encoder seen gone", Duration::from_secs(20), || async {
+        let metrics = app.text("/metrics").await;
+        match metrics.contains("aula_live_streams{encoder=\"waiting\"} 1") {
+            true => Ok(()),
+            false => Err(metrics),
+        }
+    })
+    .await;
+    let again = tokio::spawn({
+        let (source, srt) = (source.clone(), srt.clone());
+        async move { pushed_file_srt(&source, &srt).await }
+    });
+    let track = format!("/live/{id}/captions/index.m3u8");
+    let mut looked = 0;
+    while !again.is_finished() {
+        let video = app.text(&rung).await;
+        if runs_in(&video).iter().any(|r| !first.contains(r)) {
+            let text = app.text(&track).await;
+            let runs = runs_in(&text);
+            assert!(
+                !text.contains("#EXT-X-ENDLIST") && !runs.iter().any(|r| first.contains(r)),
+                "the new part's captions track is the first part's: {text}"
+            );
+            looked += 1;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let out = again.await.unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(looked > 20, "the new part's track was read {looked} times");
+    let followed = viewer.await.unwrap();
+    assert!(followed.contains("again"), "{followed}");
+    let end = format!("/api/v1/admin/sessions/{id}/live/end");
+    let (status, r) = admin.call(Method::POST, &end, None).await;
+    assert_eq!(status, 202, "{r}");
+    until_ended(&admin, id).await;
+    let (heard, ended) = live_caption_text(&app, id).await;
+    assert!(ended, "the track ends with the stream");
+    let said: Vec<String> = long_words(SAID_LIVE[1]);
+    let found = long_words(&heard)
+        .iter()
+        .filter(|w| said.contains(w))
+        .count();
+    assert!(found >= 3, "the new part's captions: {heard}");
 }

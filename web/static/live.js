@@ -21,4 +21,14 @@
       .catch(function () { window.setTimeout(ask, 10000); });
   }
   window.setTimeout(ask, 5000);
+  // A player that reaches the end while the page thinks the stream is live loads the page
+  // again: the encoder came back as a new part (an SRT stream restarts its clock), whose
+  // playlists are new, or the stream ended between two questions.
+  if (box.getAttribute('data-state') === 'live') {
+    document.addEventListener('ended', function (e) {
+      if (e.target && e.target.tagName === 'VIDEO') {
+        window.setTimeout(function () { window.location.reload(); }, 2000);
+      }
+    }, true);
+  }
 })();
