@@ -614,15 +614,7 @@ async fn captions_appear_while_the_session_is_live() {
     let admin = app.admin(&token);
     let (id, rtmp, key) = armed_session(&admin).await;
     // A citizen's browser on the page, captions turned on, from before the stream starts.
-    let page = app.json(&format!("/api/v1/sessions/{id}")).await["page_url"]
-        .as_str()
-        .map(|p| app.url(p))
-        .unwrap();
-    let watcher = tokio::spawn(crate::helpers::node_script(
-        "live_captions.mjs",
-        vec![page],
-        Vec::new(),
-    ));
+    let watcher = in_a_browser(&app, id, "live_captions.mjs").await;
     let mut encoder = tokio::process::Command::new("ffmpeg");
     encoder
         .args(["-hide_banner", "-loglevel", "error", "-re", "-i"])
@@ -659,6 +651,20 @@ async fn captions_appear_while_the_session_is_live() {
     );
     // A transcript that lost a sentence (one of five, about 0.2) or heard garbage fails.
     assert!(wer < 0.35, "word error rate {wer:.3}: {heard}");
+}
+
+/// `script` (web/tests/) running on the session's page in Chromium, started now: what it
+/// prints, once it ends.
+async fn in_a_browser(
+    app: &TestApp,
+    id: i64,
+    script: &'static str,
+) -> tokio::task::JoinHandle<String> {
+    let page = app.json(&format!("/api/v1/sessions/{id}")).await["page_url"]
+        .as_str()
+        .map(|p| app.url(p))
+        .unwrap();
+    tokio::spawn(crate::helpers::node_script(script, vec![page], Vec::new()))
 }
 
 /// The words of a text, lower case, without punctuation, of four letters or more.
@@ -903,15 +909,7 @@ async fn an_srt_encoder_that_comes_back_keeps_its_captions_going() {
     let (id, armed) = armed(&admin).await;
     let srt = armed["srt_url"].as_str().unwrap().to_string();
     // A viewer, from before the stream starts: the page takes them to the new part.
-    let page = app.json(&format!("/api/v1/sessions/{id}")).await["page_url"]
-        .as_str()
-        .map(|p| app.url(p))
-        .unwrap();
-    let viewer = tokio::spawn(crate::helpers::node_script(
-        "live_follow.mjs",
-        vec![page],
-        Vec::new(),
-    ));
+    let viewer = in_a_browser(&app, id, "live_follow.mjs").await;
     let out = pushed_file_srt(&source, &srt).await;
     assert!(out.status.success(), "{out:?}");
     // The sound-only rung: there whatever the picture's size.
