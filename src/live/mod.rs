@@ -196,10 +196,15 @@ impl Hub {
         })
     }
 
-    /// Lets in the encoder presenting `key`, or says why not. Its stream is recorded and
-    /// packaged from the first byte it sends; an encoder coming back within the reconnect
-    /// window goes on with the same recording and ladder.
-    pub async fn open(self: &Arc<Self>, key: &str, container: Container) -> Result<Feed, Refusal> {
+    /// Lets in the encoder presenting `key`, or says why not; quick (the key, the session
+    /// claimed), so that an SRT handshake is answered at once. Its stream is recorded and
+    /// packaged from the first byte it sends (`Opening::begin`); an encoder coming back
+    /// within the reconnect window goes on with the same recording and ladder.
+    pub async fn open(
+        self: &Arc<Self>,
+        key: &str,
+        container: Container,
+    ) -> Result<Opening, Refusal> {
         let catalog = &self.archive.catalog;
         let stream = catalog
             .live_stream_by_key(&crate::auth::token_hash(key))
@@ -211,7 +216,7 @@ impl Hub {
             return Err(Refusal::Busy(id));
         }
         let held = self.held.lock().expect("live held").remove(&id);
-        match held {
+        Ok(match held {
             // FLV tags are timed by us, so the same recording and ladder go on; an MPEG-TS
             // stream has its own clock, which starts again: the part ends, a new one begins.
             Some((_, mut feed))
@@ -219,16 +224,15 @@ impl Hub {
             {
                 feed.resume();
                 tracing::info!(session = id, "live: the encoder came back");
-                return Ok(feed);
+                Opening::Resumed(feed)
             }
-            Some((_, feed)) => feed.end().await,
-            None => {}
-        }
-        let feed = self.start(id, container).await;
-        if feed.is_err() {
-            self.pushing.lock().expect("live set").remove(&id);
-        }
-        feed
+            previous => Opening::New {
+                hub: Arc::clone(self),
+                id,
+                container,
+                previous: previous.map(|(_, feed)| feed),
+            },
+        })
     }
 
     async fn start(self: &Arc<Self>, id: i64, container: Container) -> Result<Feed, Refusal> {
@@ -548,6 +552,51 @@ async fn archive_recording(archive: &Archive, session_id: i64, path: &Path) {
             recording = %path.display(),
             "live: the recording was kept but not archived: {e}"
         ),
+    }
+}
+
+/// An encoder let in, before its stream begins.
+pub enum Opening {
+    /// Back within the window, on the same recording and ladder.
+    Resumed(Feed),
+    /// A new part; the part it comes back to, if any, ends first.
+    New {
+        hub: Arc<Hub>,
+        id: i64,
+        container: Container,
+        previous: Option<Feed>,
+    },
+}
+
+impl Opening {
+    pub fn session_id(&self) -> i64 {
+        match self {
+            Opening::Resumed(feed) => feed.session_id,
+            Opening::New { id, .. } => *id,
+        }
+    }
+
+    /// The feed the encoder's stream goes to. A part it came back to is ended first (its
+    /// ladder and captions finish, its recording goes to the archive): seconds, under
+    /// load, which is why this comes after the encoder has been answered.
+    pub async fn begin(self) -> Result<Feed, Refusal> {
+        let (hub, id, container, previous) = match self {
+            Opening::Resumed(feed) => return Ok(feed),
+            Opening::New {
+                hub,
+                id,
+                container,
+                previous,
+            } => (hub, id, container, previous),
+        };
+        if let Some(feed) = previous {
+            feed.end().await;
+        }
+        let feed = hub.start(id, container).await;
+        if feed.is_err() {
+            hub.pushing.lock().expect("live set").remove(&id);
+        }
+        feed
     }
 }
 

@@ -132,13 +132,16 @@ async fn event_done(
                 return Err("a second publish on one connection".into());
             }
             match hub.open(&stream_key, super::Container::Flv).await {
-                Ok(opened) => {
-                    let out = session
-                        .accept_request(request_id)
-                        .map_err(|e| format!("rtmp: {e:?}"))?;
-                    tracing::info!(%peer, session = opened.session_id(), "live: encoder let in");
-                    *feed = Some(opened);
-                    send(socket, out).await?;
+                Ok(opening) => {
+                    tracing::info!(%peer, session = opening.session_id(), "live: encoder let in");
+                    let sent = match session.accept_request(request_id) {
+                        Ok(out) => send(socket, out).await,
+                        Err(e) => Err(format!("rtmp: {e:?}")),
+                    };
+                    // Answered first: ending a part it comes back to takes seconds. Begun
+                    // whatever the answer: the session is claimed, and that part must end.
+                    *feed = Some(opening.begin().await.map_err(|e| e.to_string())?);
+                    sent?;
                 }
                 Err(why) => {
                     tracing::warn!(%peer, "live: refused an encoder: {why}");

@@ -12,7 +12,7 @@ use futures_util::StreamExt;
 use srt_tokio::access::{RejectReason, ServerRejectReason};
 use srt_tokio::{ConnectionRequest, SrtIncoming, SrtListener, SrtSocket};
 
-use super::{Container, Feed, Hub};
+use super::{Container, Hub};
 
 /// Binds the SRT listener (a UDP port).
 pub async fn bind(addr: SocketAddr) -> std::io::Result<(SrtListener, SrtIncoming)> {
@@ -46,8 +46,8 @@ async fn connection(request: ConnectionRequest, hub: &Arc<Hub>) {
         .stream_id()
         .map(|id| key_of(id.as_str()).to_string())
         .unwrap_or_default();
-    let feed = match hub.open(&key, Container::MpegTs).await {
-        Ok(feed) => feed,
+    let opening = match hub.open(&key, Container::MpegTs).await {
+        Ok(opening) => opening,
         Err(why) => {
             tracing::warn!(%peer, "live: refused an SRT encoder: {why}");
             hub.refused();
@@ -57,30 +57,58 @@ async fn connection(request: ConnectionRequest, hub: &Arc<Hub>) {
             return;
         }
     };
-    tracing::info!(%peer, session = feed.session_id(), "live: SRT encoder let in");
-    match request.accept(None).await {
-        Ok(socket) => {
-            let mut feed = feed;
-            if let Err(why) = pump(socket, &mut feed, hub).await {
-                tracing::info!(%peer, "live: SRT connection closed: {why}");
-            }
-            hub.dropped(feed).await;
-        }
+    tracing::info!(%peer, session = opening.session_id(), "live: SRT encoder let in");
+    // Answered first, begun after: ending the part it comes back to takes seconds, which
+    // an encoder's handshake does not wait (seen: ffmpeg gave up, "Input/output error").
+    // Meanwhile what it sends is read and held, so that SRT keeps acknowledging it (seen:
+    // a socket not read for those seconds broke the encoder's connection).
+    let socket = match request.accept(None).await {
+        Ok(socket) => Some(socket),
         Err(e) => {
             tracing::warn!(%peer, "live: the SRT handshake did not finish: {e}");
-            hub.dropped(feed).await;
+            None
+        }
+    };
+    let (held, mut arriving) = tokio::sync::mpsc::channel(HELD_PACKETS);
+    let reader = socket.map(|socket| tokio::spawn(read(socket, held)));
+    let mut feed = match opening.begin().await {
+        Ok(feed) => feed,
+        Err(why) => return tracing::error!(%peer, "live: the SRT stream cannot begin: {why}"),
+    };
+    while let Some(bytes) = arriving.recv().await {
+        if let Err(why) = feed.write(&bytes).await {
+            tracing::warn!(%peer, "live: the SRT stream cannot be written: {why}");
+            break;
+        }
+        if hub.stop_asked(feed.session_id()) {
+            break;
         }
     }
+    // Closed here: the reader stops at its next packet, and the socket with it.
+    drop(arriving);
+    if let Some(Ok(Err(why))) = match reader {
+        Some(reader) => Some(reader.await),
+        None => None,
+    } {
+        tracing::info!(%peer, "live: SRT connection closed: {why}");
+    }
+    hub.dropped(feed).await;
 }
 
-/// Passes what arrives to the feed until the encoder closes, SRT gives up on it (its
-/// peer idle timeout), or an editor ends the session.
-async fn pump(mut socket: SrtSocket, feed: &mut Feed, hub: &Hub) -> Result<(), String> {
+/// Packets read ahead of the feed while a part it comes back to ends: about 20 MB, a
+/// minute of a 3 Mb/s stream.
+const HELD_PACKETS: usize = 16_384;
+
+/// Passes what arrives to `held` until the encoder closes, SRT gives up on it (its peer
+/// idle timeout), or nobody takes it any more (the stream ended).
+async fn read(
+    mut socket: SrtSocket,
+    held: tokio::sync::mpsc::Sender<bytes::Bytes>,
+) -> Result<(), String> {
     while let Some(received) = socket.next().await {
         let (_, bytes) = received.map_err(|e| e.to_string())?;
-        feed.write(&bytes).await.map_err(|e| e.to_string())?;
-        if hub.stop_asked(feed.session_id()) {
-            return Err(super::Refusal::Ended(feed.session_id()).to_string());
+        if held.send(bytes).await.is_err() {
+            return Ok(());
         }
     }
     Ok(())
