@@ -618,8 +618,7 @@ pub struct Feed {
     session_id: i64,
     container: Container,
     ladder: Ladder,
-    /// Set when the ladder has ended, for the captioner to finish.
-    /// The captioner's "stream ended" flag, and the captioner itself.
+    /// The captioner, and its flag set when the ladder has ended, for it to finish.
     captions: Option<(
         Arc<std::sync::atomic::AtomicBool>,
         tokio::task::JoinHandle<()>,
