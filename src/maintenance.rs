@@ -114,6 +114,10 @@ const PIPELINE_FILTERS: &[&str] = &[
     "asplit",
 ];
 const PIPELINE_MUXERS: &[&str] = &["hls", "mp4", "ipod", "image2"];
+/// What the live ladder asks of ffmpeg besides the archive's: the encoders' containers
+/// read from its standard input, and the sound for live captions cut into WAV chunks.
+const LIVE_DEMUXERS: &[&str] = &["flv", "mpegts"];
+const LIVE_MUXERS: &[&str] = &["segment", "wav"];
 
 /// Below this much free space (bytes) in the data directory, doctor warns.
 const LOW_SPACE: u64 = 10 << 30;
@@ -235,6 +239,11 @@ async fn tool_checks(config: &Config) -> Vec<Check> {
     checks.push(decoder_check(&listing("-decoders").await));
     checks.push(demuxer_check(&listing("-demuxers").await));
     checks.push(profile_check(config));
+    checks.push(live_check(
+        config,
+        &listing("-demuxers").await,
+        &listing("-muxers").await,
+    ));
     for (what, kind, wanted) in [
         ("encoders", "-encoders", PIPELINE_ENCODERS),
         ("filters", "-filters", PIPELINE_FILTERS),
@@ -253,6 +262,34 @@ async fn tool_checks(config: &Config) -> Vec<Check> {
         });
     }
     checks
+}
+
+/// Live sessions: off unless an address for encoders is set; then what ffmpeg needs for
+/// the live ladder and its captions. (The addresses themselves are bound at start, which
+/// says so if one is taken.)
+fn live_check(config: &Config, demuxers: &str, muxers: &str) -> Check {
+    let addresses: Vec<String> = [("RTMP", config.live_rtmp), ("SRT", config.live_srt)]
+        .into_iter()
+        .filter_map(|(name, at)| at.map(|at| format!("{name} {at}")))
+        .collect();
+    if addresses.is_empty() {
+        return Check::ok(
+            "live sessions",
+            "off (AULA_LIVE_RTMP / AULA_LIVE_SRT unset)",
+        );
+    }
+    let mut gone = missing(demuxers, LIVE_DEMUXERS.iter().copied());
+    gone.extend(missing(muxers, LIVE_MUXERS.iter().copied()));
+    if gone.is_empty() {
+        Check::ok("live sessions", addresses.join(", "))
+    } else {
+        Check::bad(
+            Status::Fail,
+            "live sessions",
+            format!("ffmpeg is missing: {}", gone.join(", ")),
+            "live streams cannot be packaged; install Debian's ffmpeg",
+        )
+    }
 }
 
 fn decoder_check(decoders: &str) -> Check {
@@ -670,5 +707,21 @@ mod tests {
         let names = listed_names(muxers);
         assert!(names.contains(&"mp4".to_string()), "{names:?}");
         assert_eq!(missing(decoders, ["flv", "wmv3"]), vec!["wmv3"]);
+    }
+
+    #[test]
+    fn live_sessions_need_ffmpeg_s_containers_only_when_on() {
+        let demuxers = "File formats:\n --\n D  flv   FLV\n D  mpegts MPEG-TS\n";
+        let muxers = "File formats:\n --\n  E wav   WAV\n";
+        let mut config = Config::default();
+        assert_eq!(live_check(&config, demuxers, muxers).status, Status::Ok);
+        config.live_srt = Some("127.0.0.1:9000".parse().unwrap());
+        let check = live_check(&config, demuxers, muxers);
+        assert_eq!(check.status, Status::Fail);
+        assert!(check.detail.contains("segment"), "{check:?}");
+        let muxers = "File formats:\n --\n  E segment segment\n  E wav   WAV\n";
+        let check = live_check(&config, demuxers, muxers);
+        assert_eq!(check.status, Status::Ok, "{check:?}");
+        assert_eq!(check.detail, "SRT 127.0.0.1:9000");
     }
 }

@@ -36,9 +36,21 @@ fn doctor_says_what_works_and_what_to_fix() {
         "ok   originals",
         "ok   free space",
         "ok   speech to text       faster-whisper 1.2.1 with whisper-base",
+        "ok   live sessions        off (AULA_LIVE_RTMP / AULA_LIVE_SRT unset)",
     ] {
         assert!(out.contains(line), "{line:?} in\n{out}");
     }
+    let (ok, out, err) = run(
+        &data_dir,
+        &["doctor"],
+        &[
+            ("AULA_LIVE_RTMP", "0.0.0.0:1935"),
+            ("AULA_LIVE_SRT", "0.0.0.0:9000"),
+        ],
+    );
+    assert!(ok, "{out}\n{err}");
+    let live = "ok   live sessions        RTMP 0.0.0.0:1935, SRT 0.0.0.0:9000";
+    assert!(out.contains(live), "{out}");
     // No ffmpeg: a failure, what to do about it, and a non-zero exit.
     let (ok, out, err) = run(
         &data_dir,
