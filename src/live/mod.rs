@@ -86,13 +86,20 @@ pub struct Hub {
     /// What each live stream has received, for the admin pages and `/metrics`.
     received: Mutex<HashMap<i64, Arc<Received>>>,
     /// Who fetched a live playlist, and when: the viewers.
-    viewers: Mutex<HashMap<(i64, std::net::IpAddr), Instant>>,
+    viewers: Mutex<Viewers>,
     refused: AtomicU64,
     reconnect: Duration,
 }
 
 /// A viewer is someone who fetched a live playlist this recently.
 const VIEWER_SEEN: Duration = Duration::from_secs(15);
+
+/// The viewers of every live stream: when each address last fetched a playlist.
+struct Viewers {
+    seen: HashMap<(i64, std::net::IpAddr), Instant>,
+    /// When those not seen for `VIEWER_SEEN` were last forgotten.
+    swept: Instant,
+}
 
 /// What one live stream has received since it started.
 struct Received {
@@ -190,7 +197,10 @@ impl Hub {
             stopping: Mutex::new(HashSet::new()),
             drops: AtomicU64::new(0),
             received: Mutex::new(HashMap::new()),
-            viewers: Mutex::new(HashMap::new()),
+            viewers: Mutex::new(Viewers {
+                seen: HashMap::new(),
+                swept: Instant::now(),
+            }),
             refused: AtomicU64::new(0),
             reconnect,
         })
@@ -335,8 +345,14 @@ impl Hub {
     pub fn saw_viewer(&self, id: i64, viewer: std::net::IpAddr) {
         let now = Instant::now();
         let mut viewers = self.viewers.lock().expect("live viewers");
-        viewers.retain(|_, at| now.duration_since(*at) < VIEWER_SEEN);
-        viewers.insert((id, viewer), now);
+        // Those gone are forgotten once per `VIEWER_SEEN`, not at every playlist fetched.
+        if now.duration_since(viewers.swept) >= VIEWER_SEEN {
+            viewers
+                .seen
+                .retain(|_, at| now.duration_since(*at) < VIEWER_SEEN);
+            viewers.swept = now;
+        }
+        viewers.seen.insert((id, viewer), now);
     }
 
     /// An encoder was refused (a wrong key, or a second encoder).
@@ -381,6 +397,7 @@ impl Hub {
                         0
                     },
                     viewers: viewers
+                        .seen
                         .iter()
                         .filter(|((s, _), at)| *s == id && now.duration_since(**at) < VIEWER_SEEN)
                         .count(),
