@@ -124,14 +124,25 @@ async fn main() -> anyhow::Result<()> {
             &[],
         )
         .await?;
+    live_too(&archive, &data_dir, session_id, &root).await?;
+    println!("{}", root.display());
+    Ok(())
+}
+
+/// Arms the session for a live stream, live now, whose ladder is the published files.
+async fn live_too(
+    archive: &Archive,
+    data_dir: &std::path::Path,
+    session_id: i64,
+    ladder: &std::path::Path,
+) -> anyhow::Result<()> {
     archive
         .catalog
         .arm_live(session_id, &"c".repeat(64), None)
         .await?;
     archive.catalog.live_started(session_id).await?;
-    let hls = aula::live::hls_dir(&data_dir, session_id);
+    let hls = aula::live::hls_dir(data_dir, session_id);
     std::fs::create_dir_all(hls.parent().expect("a live directory"))?;
-    std::os::unix::fs::symlink(root.canonicalize()?, &hls)?;
-    println!("{}", root.display());
+    std::os::unix::fs::symlink(ladder.canonicalize()?, &hls)?;
     Ok(())
 }
