@@ -3,8 +3,9 @@
 //!
 //! The ladder's ffmpeg also writes the sound as 16 kHz mono WAV chunks of `CHUNK_SECONDS`
 //! (the segment muxer, which lists each finished chunk with its times in `chunks.csv`).
-//! A `Captioner` follows that list: each finished chunk is heard (the engine started once,
-//! with the session's own words as its prompt, as for the archive), laid out as captions
+//! A `Captioner` follows that list: each finished chunk is heard after the last second of
+//! the chunk before (the engine started once, with the session's own words as its prompt,
+//! as for the archive), each word given by the one chunk it ends in, laid out as captions
 //! (two lines of 42, 1–7 s), and written as one WebVTT segment of `captions/index.m3u8`
 //! in the ladder's directory; the master playlist names that track. A chunk is removed
 //! once heard. When the stream ends, the playlist ends too. The full-quality transcript is
@@ -21,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use crate::archive::Archive;
 use crate::speech::captions::{captions, Caption};
-use crate::speech::engine::Engine;
+use crate::speech::engine::{Engine, Word};
 use crate::speech::prompt::{prompt, SessionWords};
 use crate::text::{escape_text, timestamp};
 
@@ -45,6 +46,75 @@ const MAX_TOKENS: u32 = 12 * CHUNK_SECONDS;
 
 /// How long the engine may take over one chunk before it is given up.
 const HEAR_LIMIT: Duration = Duration::from_secs(60);
+
+/// Sound of the chunk before heard again at the start of each chunk: a word the chunks'
+/// edge cut in two is heard whole by the later chunk.
+const OVERLAP_MS: i64 = 1000;
+/// A word ending this close to a chunk's end may have been cut there: it is left to the
+/// next chunk, which hears it whole. Each word is given by exactly one chunk: the one in
+/// which it ends before this margin.
+const EDGE_MS: i64 = 150;
+
+/// The words a chunk gives (times on the stream's clock), heard with up to `OVERLAP_MS`
+/// of the chunk before: those the chunk before did not give, and none the next will.
+pub fn words_of_chunk(words: Vec<Word>, chunk: &Chunk, first: bool, last: bool) -> Vec<Word> {
+    words
+        .into_iter()
+        .filter(|w| first || w.end_ms > chunk.start_ms - EDGE_MS)
+        .filter(|w| last || w.end_ms <= chunk.end_ms - EDGE_MS)
+        .collect()
+}
+
+/// The 16-bit samples of a WAV file as ffmpeg writes the chunks (16 kHz mono PCM), or
+/// `None` for anything else.
+pub fn wav_samples(file: &[u8]) -> Option<&[u8]> {
+    if file.len() < 12 || &file[..4] != b"RIFF" || &file[8..12] != b"WAVE" {
+        return None;
+    }
+    let mut at = 12;
+    let mut pcm_mono_16k = false;
+    while at + 8 <= file.len() {
+        let id = &file[at..at + 4];
+        let size = u32::from_le_bytes(file[at + 4..at + 8].try_into().ok()?) as usize;
+        let body = at + 8;
+        if id == b"data" {
+            // A size ffmpeg could not fill in reads to the end.
+            let end = body.saturating_add(size).min(file.len());
+            return pcm_mono_16k.then(|| &file[body..end - (end - body) % 2]);
+        }
+        if id == b"fmt " && body + 16 <= file.len() {
+            let f = &file[body..body + 16];
+            let format = u16::from_le_bytes([f[0], f[1]]);
+            let channels = u16::from_le_bytes([f[2], f[3]]);
+            let rate = u32::from_le_bytes([f[4], f[5], f[6], f[7]]);
+            let bits = u16::from_le_bytes([f[14], f[15]]);
+            pcm_mono_16k = format == 1 && channels == 1 && rate == 16_000 && bits == 16;
+        }
+        at = body.checked_add(size.checked_add(size % 2)?)?;
+    }
+    None
+}
+
+/// A 16 kHz mono 16-bit WAV file of `samples`.
+pub fn wav_of(samples: &[u8]) -> Vec<u8> {
+    let len = samples.len() as u32;
+    let mut out = Vec::with_capacity(44 + samples.len());
+    out.extend_from_slice(b"RIFF");
+    out.extend_from_slice(&(36 + len).to_le_bytes());
+    out.extend_from_slice(b"WAVEfmt ");
+    out.extend_from_slice(&16u32.to_le_bytes());
+    out.extend_from_slice(&[1, 0, 1, 0]); // PCM, one channel
+    out.extend_from_slice(&16_000u32.to_le_bytes());
+    out.extend_from_slice(&(16_000u32 * 2).to_le_bytes());
+    out.extend_from_slice(&[2, 0, 16, 0]); // two bytes a frame, 16 bits a sample
+    out.extend_from_slice(b"data");
+    out.extend_from_slice(&len.to_le_bytes());
+    out.extend_from_slice(samples);
+    out
+}
+
+/// Bytes of 16 kHz mono 16-bit sound per millisecond.
+const BYTES_PER_MS: usize = 32;
 
 /// One finished chunk, as ffmpeg's segment list gives it: `chunk_00003.wav,15.0,20.0`.
 #[derive(Debug, Clone, PartialEq)]
@@ -251,6 +321,7 @@ impl Captioner {
             "live: captions engine ready"
         );
         let mut heard: Vec<(String, Chunk)> = Vec::new();
+        let mut tail: Vec<u8> = Vec::new();
         loop {
             if !named {
                 named = self.name_in_master().await;
@@ -267,9 +338,19 @@ impl Captioner {
                 tokio::time::sleep(Duration::from_millis(200)).await;
                 continue;
             }
-            for chunk in waiting {
+            let count = waiting.len();
+            for (n, chunk) in waiting.into_iter().enumerate() {
+                // The list is whole once the stream has ended: its last chunk is the last.
+                let edges = (heard.is_empty(), ended && n + 1 == count);
                 let name = self
-                    .hear(&mut engine, &chunk, prompt.as_deref(), &cancel)
+                    .hear(
+                        &mut engine,
+                        &chunk,
+                        edges,
+                        &mut tail,
+                        prompt.as_deref(),
+                        &cancel,
+                    )
                     .await?;
                 heard.push((name, chunk));
                 replace(&track, &playlist(&heard, false))
@@ -286,25 +367,50 @@ impl Captioner {
             .map_err(|e| e.to_string())
     }
 
-    /// Hears one chunk and writes its segment; the chunk's sound is removed.
+    /// Hears one chunk, after the last `OVERLAP_MS` of the one before (`tail`, then this
+    /// chunk's own), and writes its segment; the chunk's sound is removed. `edges`: whether
+    /// it is the first chunk, and the last.
     async fn hear(
         &self,
         engine: &mut Engine,
         chunk: &Chunk,
+        edges: (bool, bool),
+        tail: &mut Vec<u8>,
         prompt: Option<&str>,
         cancel: &AtomicBool,
     ) -> Result<String, String> {
         let wav = self.audio.join(&chunk.file);
+        let joined = self.audio.join("joined.wav");
+        let file = tokio::fs::read(&wav).await.map_err(|e| e.to_string())?;
+        // Heard alone, without the overlap, if the chunk is not the WAV expected.
+        let (heard_file, before_ms) = match wav_samples(&file) {
+            Some(samples) => {
+                let mut sound = std::mem::take(tail);
+                let before_ms = (sound.len() / BYTES_PER_MS) as i64;
+                sound.extend_from_slice(samples);
+                let keep = sound.len().min(OVERLAP_MS as usize * BYTES_PER_MS);
+                *tail = sound[sound.len() - keep..].to_vec();
+                tokio::fs::write(&joined, wav_of(&sound))
+                    .await
+                    .map_err(|e| e.to_string())?;
+                (joined.as_path(), before_ms)
+            }
+            None => {
+                tail.clear();
+                (wav.as_path(), 0)
+            }
+        };
         let hearing = Instant::now();
         let heard = engine
-            .hear_now(&wav, prompt, MAX_TOKENS, HEAR_LIMIT, cancel)
+            .hear_now(heard_file, prompt, MAX_TOKENS, HEAR_LIMIT, cancel)
             .await
             .map_err(|e| e.to_string())?;
         let mut words = heard.words;
         for w in &mut words {
-            w.start_ms += chunk.start_ms;
-            w.end_ms += chunk.start_ms;
+            w.start_ms += chunk.start_ms - before_ms;
+            w.end_ms += chunk.start_ms - before_ms;
         }
+        let words = words_of_chunk(words, chunk, edges.0, edges.1);
         let laid = captions(&words);
         let index = chunk
             .file
@@ -359,6 +465,64 @@ impl Captioner {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_word_at_a_chunks_edge_is_given_by_one_chunk_only() {
+        let first = Chunk {
+            file: "chunk_00000.wav".into(),
+            start_ms: 0,
+            end_ms: 5_000,
+        };
+        let second = Chunk {
+            file: "chunk_00001.wav".into(),
+            start_ms: 5_000,
+            end_ms: 10_000,
+        };
+        let texts = |words: Vec<Word>| words.into_iter().map(|w| w.text).collect::<Vec<_>>();
+        // The first chunk heard "consiglio" cut in two at 5 s; it is left to the next.
+        let heard_first = vec![
+            Word::heard("la", 4_300, 4_500),
+            Word::heard("consi", 4_600, 4_990),
+        ];
+        assert_eq!(
+            texts(words_of_chunk(heard_first, &first, true, false)),
+            ["la"]
+        );
+        // The second heard from 4 s: "la" again (given already), "consiglio" whole.
+        let heard_second = vec![
+            Word::heard("la", 4_300, 4_500),
+            Word::heard("consiglio", 4_600, 5_300),
+            Word::heard("comunale", 5_400, 9_900),
+        ];
+        assert_eq!(
+            texts(words_of_chunk(heard_second.clone(), &second, false, false)),
+            ["consiglio"]
+        );
+        // The last chunk keeps what ends at its very end: no chunk comes after.
+        assert_eq!(
+            texts(words_of_chunk(heard_second, &second, false, true)),
+            ["consiglio", "comunale"]
+        );
+    }
+
+    #[test]
+    fn chunks_of_sound_are_read_and_joined_as_wav() {
+        let samples: Vec<u8> = (0..64u8).collect();
+        let wav = wav_of(&samples);
+        assert_eq!(wav.len(), 44 + 64);
+        assert_eq!(wav_samples(&wav), Some(&samples[..]));
+        // ffmpeg's own header carries a LIST chunk before the data.
+        let mut with_list = wav[..36].to_vec();
+        with_list.extend_from_slice(b"LIST\x04\0\0\0INFO");
+        with_list.extend_from_slice(&wav[36..]);
+        assert_eq!(wav_samples(&with_list), Some(&samples[..]));
+        // Stereo, or not a WAV at all: not joined.
+        let mut stereo = wav.clone();
+        stereo[22] = 2;
+        assert_eq!(wav_samples(&stereo), None);
+        assert_eq!(wav_samples(b"RIFF\0\0\0\0AVI LIST"), None);
+        assert_eq!(wav_samples(b""), None);
+    }
 
     #[test]
     fn finished_chunks_are_read_from_the_list_with_their_times() {
