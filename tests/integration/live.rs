@@ -649,8 +649,10 @@ async fn captions_appear_while_the_session_is_live() {
          word error rate live {wer:.3}, afterwards {wer_afterwards:.3}\nlive: {heard}\n\
          afterwards: {afterwards}"
     );
-    // A transcript that lost a sentence (one of five, about 0.2) or heard garbage fails.
-    assert!(wer < 0.35, "word error rate {wer:.3}: {heard}");
+    // Measured 0.096 (two runs, the same words), the archive job's own figure; 0.173 when
+    // words cut at the chunks' edges were heard as two wrong halves. A transcript that
+    // lost a sentence (about 0.2), heard garbage, or cuts words again fails.
+    assert!(wer < 0.15, "word error rate {wer:.3}: {heard}");
 }
 
 /// `script` (web/tests/) running on the session's page in Chromium, started now: what it
