@@ -12,6 +12,8 @@ echo "==> checking the Docker files (syntax and structure; Docker cannot run her
 bash scripts/check-docker-files.sh >/dev/null
 echo "==> running the tests (catalog on SQLite)"
 rm -f test-artifacts/lighthouse.txt
+echo "==> the speech engine's own unit tests (asr/, with its virtual environment)"
+(cd asr && ../.venv-asr/bin/python -B -m unittest discover -s . -p 'test_*.py')
 cargo test --locked --all-targets
 
 echo "==> starting a throwaway PostgreSQL"

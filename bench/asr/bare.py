@@ -26,6 +26,13 @@ from faster_whisper import WhisperModel  # noqa: E402
 model_dir, audio = sys.argv[1], sys.argv[2]
 prompt = sys.argv[3] if len(sys.argv) > 3 and sys.argv[3] else None
 chunks = sys.argv[4] if len(sys.argv) > 4 and sys.argv[4] else None
+# Heard whole, the file goes to faster-whisper as it is. Heard in aula's chunks, it goes to
+# the model as aula's engine makes it (asr/aula_asr.py: a chunk's tail heard once or not).
+if chunks is not None:
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "asr"))
+    from aula_asr import chunk_aware  # noqa: E402
+
+    WhisperModel = chunk_aware(WhisperModel)
 model = WhisperModel(model_dir, device="cpu", compute_type="int8", cpu_threads=0,
                      local_files_only=True)
 
