@@ -130,6 +130,8 @@ struct LiveView {
     status: String,
     /// Live, and its master playlist ready for players.
     ready: bool,
+    /// Seconds behind the live point the player starts: time for live captions to come.
+    hold: u32,
 }
 
 impl SessionPage {
@@ -814,6 +816,11 @@ async fn live_view(
     };
     Ok(Some(LiveView {
         ready: super::live::live_ready(state, &stream).await,
+        hold: if state.archive.config.live_captions {
+            crate::live::captions::PLAYER_HOLD_S
+        } else {
+            0
+        },
         state: stream.state,
         starts_at: stream.starts_at.unwrap_or_default(),
         playlist: format!("/live/{id}/{}", crate::live::package::MASTER),

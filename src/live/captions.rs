@@ -44,6 +44,14 @@ pub const CHUNK_LIST: &str = "chunks.csv";
 /// tokens a second, so this is four times a chunk's worth (a loop stops here).
 const MAX_TOKENS: u32 = 12 * CHUNK_SECONDS;
 
+/// How many seconds behind the live point (itself three 2 s segments behind the last) a
+/// session page's player starts when the stream has captions, so that a chunk's captions
+/// reach it before it plays the chunk: they are listed 3-10 s after the chunk ends (the
+/// most beside two busy loops and the other live tests) and players reload the captions'
+/// playlist every 5 s. At the live point, a test run saw two captions of eight come after
+/// their words had played (never shown), and a loaded full run not one.
+pub const PLAYER_HOLD_S: u32 = 10;
+
 /// How long the engine may take over one chunk before it is given up.
 const HEAR_LIMIT: Duration = Duration::from_secs(60);
 

@@ -637,6 +637,8 @@ async fn captions_appear_while_the_session_is_live() {
         master.contains("TYPE=SUBTITLES") && master.contains("(automatici)"),
         "{master}"
     );
+    // Said before the browser's verdict, so that a failure there shows how late they were.
+    eprintln!("live captions: each chunk's captions came this long after its end (s): {late:.1?}");
     captions_in_place(&watcher.await.unwrap(), &spoken);
     let (heard, _) = live_caption_text(&app, id).await;
     let said = SAID_LIVE.join(" ");
@@ -645,9 +647,8 @@ async fn captions_appear_while_the_session_is_live() {
     let wer_afterwards = aula::speech::score::word_error_rate(&said, &afterwards);
     // Measures for the notes, not bounds.
     eprintln!(
-        "live captions: each chunk's captions came this long after its end (s): {late:.1?}; \
-         word error rate live {wer:.3}, afterwards {wer_afterwards:.3}\nlive: {heard}\n\
-         afterwards: {afterwards}"
+        "live captions: word error rate live {wer:.3}, afterwards {wer_afterwards:.3}\n\
+         live: {heard}\nafterwards: {afterwards}"
     );
     // Measured 0.096 (two runs, the same words), the archive job's own figure; 0.173 when
     // words cut at the chunks' edges were heard as two wrong halves. A transcript that
@@ -677,19 +678,24 @@ fn long_words(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// Each caption the browser's player placed on its timeline (`cue=START|END|TEXT` lines of
-/// live_captions.mjs) is where its words were said: over the sentence it shares most
-/// words with (`spoken`: each sentence's seconds in the stream), within a second of it.
+/// Each caption the browser's player placed on its timeline (`cue=START|END|SEEN|TEXT` lines
+/// of live_captions.mjs) is where its words were said: over the sentence it shares most
+/// words with (`spoken`: each sentence's seconds in the stream), within a second of it. And
+/// it reached the player in time to be shown: before the player (at SEEN when it came) had
+/// played past its end.
 fn captions_in_place(browser: &str, spoken: &[(f64, f64)]) {
     let mut placed = 0;
     let mut offsets = Vec::new();
+    let mut ahead = Vec::new();
+    let mut sentences = std::collections::BTreeSet::new();
     for cue in browser.lines().filter_map(|l| l.strip_prefix("cue=")) {
-        let mut parts = cue.splitn(3, '|');
-        let (Some(start), Some(end), Some(text)) = (parts.next(), parts.next(), parts.next())
+        let mut parts = cue.splitn(4, '|');
+        let (Some(start), Some(end), Some(seen), Some(text)) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
         else {
             panic!("a cue line without its times: {cue}");
         };
-        let (start, end): (f64, f64) = (start.parse().unwrap(), end.parse().unwrap());
+        let [start, end, seen]: [f64; 3] = [start, end, seen].map(|n| n.parse().unwrap());
         let words = long_words(text);
         let shared = |s: &str| long_words(s).iter().filter(|w| words.contains(w)).count();
         let Some(best) = (0..SAID_LIVE.len()).max_by_key(|&i| shared(SAID_LIVE[i])) else {
@@ -704,12 +710,37 @@ fn captions_in_place(browser: &str, spoken: &[(f64, f64)]) {
             "the caption \"{text}\" is shown {start:.2}-{end:.2} s, but its sentence was said \
              {from:.2}-{to:.2} s\n{browser}"
         );
+        // The page's player starts `PLAYER_HOLD_S` behind the live point so that captions
+        // come before their words play; at the live point, a loaded run had two of eight
+        // come 4 s after their start, past their end, never shown.
+        assert!(
+            seen < end,
+            "the caption \"{text}\" ({start:.2}-{end:.2} s) reached the player only when it \
+             was at {seen:.2} s, too late to be shown\n{browser}"
+        );
         offsets.push(start - from);
+        ahead.push(start - seen);
+        sentences.insert(best);
         placed += 1;
     }
-    assert!(placed >= 2, "fewer than two captions to check:\n{browser}");
-    // A measure for the notes: how far each checked caption starts from its sentence's start.
-    eprintln!("live captions in the browser: {placed} placed, starts minus sentence starts (s): {offsets:.2?}");
+    // Measures for the notes.
+    eprintln!(
+        "live captions in the browser: {placed} placed, of sentences {sentences:?}; starts \
+         minus sentence starts (s): {offsets:.2?}; came this long before their start (s): \
+         {ahead:.1?}"
+    );
+    if let Some(behind) = browser.lines().find_map(|l| l.strip_prefix("behind=")) {
+        eprintln!("live captions in the browser: behind its live point (s): {behind}");
+    }
+    // Not one caption in the browser was seen once in a loaded full run (CI), with the
+    // player at the live point. One sentence of grace: a word-poor caption may not say
+    // whose it is.
+    assert!(
+        sentences.len() + 1 >= SAID_LIVE.len(),
+        "captions of only {} of the {} sentences reached the player:\n{browser}",
+        sentences.len(),
+        SAID_LIVE.len()
+    );
 }
 
 /// The same recording, archived, transcribed by the archive's job: its words.
@@ -907,6 +938,11 @@ async fn an_srt_encoder_that_comes_back_keeps_its_captions_going() {
     let (app, token, data_dir, _) = on_air("live-srt-captions", 60, true).await;
     let source = data_dir.with_file_name("seduta.vob");
     crate::helpers::speak(&source, &SAID_LIVE[..2], 1.0);
+    // What the encoder sends when it comes back: longer than the first part, so that a
+    // loaded machine's viewer (its player seconds behind, the page asking every 5 s) finds
+    // the new part still live.
+    let longer = data_dir.with_file_name("seduta-ripresa.vob");
+    crate::helpers::speak(&longer, SAID_LIVE, 1.0);
     let admin = app.admin(&token);
     let (id, armed) = armed(&admin).await;
     let srt = armed["srt_url"].as_str().unwrap().to_string();
@@ -927,8 +963,8 @@ async fn an_srt_encoder_that_comes_back_keeps_its_captions_going() {
     })
     .await;
     let again = tokio::spawn({
-        let (source, srt) = (source.clone(), srt.clone());
-        async move { pushed_file_srt(&source, &srt).await }
+        let srt = srt.clone();
+        async move { pushed_file_srt(&longer, &srt).await }
     });
     let track = format!("/live/{id}/captions/index.m3u8");
     let mut looked = 0;

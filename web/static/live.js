@@ -12,7 +12,12 @@
     fetch(box.getAttribute('data-status'), { cache: 'no-store' })
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (s) {
-        if (s && s.state + '/' + s.archived + '/' + s.ready !== seen) {
+        var player = window.aulaPlayer;
+        if (s && s.state === 'ended' && player && !player.paused() && !player.ended()) {
+          // The viewer is still watching what was streamed (the player is some seconds
+          // behind the encoder): it goes on to the end, where the page loads again.
+          window.setTimeout(ask, 5000);
+        } else if (s && s.state + '/' + s.archived + '/' + s.ready !== seen) {
           window.location.reload();
         } else {
           window.setTimeout(ask, 5000);

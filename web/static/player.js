@@ -13,6 +13,8 @@
   // A clip's page plays its stretch and stops at its end (once: played on, it goes on).
   var end = parseInt(el.getAttribute('data-end') || '0', 10) || 0;
   var live = el.hasAttribute('data-live');
+  // A live session with captions: how many seconds behind the live point its player starts.
+  var hold = live ? parseInt(el.getAttribute('data-hold') || '0', 10) || 0 : 0;
   var starter = document.getElementById('player-start');
   var ready = null;
 
@@ -157,10 +159,49 @@
     });
     window.aulaPlayer = player;
     if (start > 0) seek(player, start);
+    if (hold > 0) holdBack(player, hold);
     if (end > start) stopAtEnd(player);
     seekThumbnails(player, el.getAttribute('data-thumbnails'));
     followTranscript(player);
     return player;
+  }
+
+  // Live captions are heard after the words are said: each 5 s stretch is listed some
+  // seconds after it ends (3-10 s measured, more on a busy machine), and a player reloads
+  // the captions' playlist only every 5 s. A player at the usual live point (6 s behind the
+  // last segment) gets many captions after it has played their words, and never shows
+  // them. Started `seconds` further back, it has them first. Done once, as soon as the
+  // player plays with a live window to seek in; a stream younger than the hold is watched
+  // from its start once it is old enough, the player showing that it is waiting meanwhile.
+  function holdBack(player, seconds) {
+    // Where to play from: `seconds` before the live point, or nothing while the stream is
+    // younger than that.
+    function point() {
+      var s = player.seekable();
+      if (!s.length) return null;
+      var to = s.end(s.length - 1) - seconds;
+      return to >= s.start(0) ? to : null;
+    }
+    function apply() {
+      if (player.paused() || !player.seekable().length) return;
+      player.off('timeupdate', apply);
+      var to = point();
+      if (to !== null) {
+        player.currentTime(to);
+        return;
+      }
+      player.pause();
+      player.addClass('vjs-waiting');
+      var wait = window.setInterval(function () {
+        var at = point();
+        if (at === null) return;
+        window.clearInterval(wait);
+        player.removeClass('vjs-waiting');
+        player.currentTime(at);
+        player.play();
+      }, 500);
+    }
+    player.on('timeupdate', apply);
   }
 
   // The clip's end: playback pauses there the first time it is reached.
