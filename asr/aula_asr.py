@@ -121,12 +121,15 @@ def chunk_aware(WhisperModel):
             seconds = (held[-1] + 1 if len(held) else 0) * self.feature_extractor.time_per_frame
             self._windows += 1
             self._tail = seconds if self._windows > 1 and seconds < TAIL_ONCE_S else None
-            if self._tail is not None and self._tail < TAIL_SKIP_S:
+            if self._not_heard():
                 return None
             return super().encode(features)
 
+        def _not_heard(self):
+            return self._tail is not None and self._tail < TAIL_SKIP_S
+
         def generate_with_fallback(self, encoder_output, prompt, tokenizer, options):
-            if self._tail is not None and self._tail < TAIL_SKIP_S:
+            if self._not_heard():
                 return NotHeard(), float("-inf"), 0.0, 0.0
             if self._tail is not None:
                 options = dataclasses.replace(

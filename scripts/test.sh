@@ -10,10 +10,10 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh --browser
 echo "==> checking the Docker files (syntax and structure; Docker cannot run here)"
 bash scripts/check-docker-files.sh >/dev/null
-echo "==> running the tests (catalog on SQLite)"
-rm -f test-artifacts/lighthouse.txt
 echo "==> the speech engine's own unit tests (asr/, with its virtual environment)"
 (cd asr && ../.venv-asr/bin/python -B -m unittest discover -s . -p 'test_*.py')
+echo "==> running the tests (catalog on SQLite)"
+rm -f test-artifacts/lighthouse.txt
 cargo test --locked --all-targets
 
 echo "==> starting a throwaway PostgreSQL"

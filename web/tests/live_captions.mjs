@@ -1,8 +1,10 @@
 // Watches a live session with its automatic captions on, as a citizen would turn them on,
 // and prints where the player put each caption on its timeline and where the player was
-// when the caption first reached it: "cue=START|END|SEEN|TEXT" (the player's seconds), then "position=N" (where the player was when the stream ended or the
-// page went back to waiting for the archive). The test compares the cues' times with when
-// the words were said. Also prints what would explain missing cues: the page's warnings
+// when the caption first reached it: "cue=START|END|SEEN|TEXT" (the player's seconds);
+// then "position=N" (where the player was when the stream ended or the page went back to
+// waiting for the archive) and "behind=..." (how far behind its live point the player was,
+// every half second). The test compares the cues' times with when the words were said and
+// with SEEN. Also prints what would explain missing cues: the page's warnings
 // ("warning=..."), requests of the stream that failed or were answered with an error
 // ("request=..."), and the captions track's mode at the end ("mode=..."). Opens the page
 // before the stream starts; exits 0 when it saw at least one cue, 1 otherwise.
